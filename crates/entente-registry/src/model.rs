@@ -1,0 +1,343 @@
+//! The registry's data: plain values, validated once by the loader and immutable afterwards.
+
+use std::fmt;
+
+use entente_types::{Date, NationCode};
+
+use crate::interval::{Interval, StatedDate};
+
+/// The key of a source in `sources.toml` (e.g. `N9`); every fact names at least one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceId(pub String);
+
+/// A bibliographic source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub id: SourceId,
+    pub title: String,
+    pub reference: String,
+}
+
+/// A nation, keyed by its ISO 3166-1 alpha-3 code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nation {
+    pub code: NationCode,
+    pub name: String,
+    pub sources: Vec<SourceId>,
+}
+
+/// The id of an organisation or group, e.g. `NATO`, `PESCO-MM`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OrgId(pub String);
+
+impl fmt::Display for OrgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What sort of body an organisation is; used for display and graph styling only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrgKind {
+    Alliance,
+    Union,
+    Framework,
+    Partnership,
+    Project,
+    Initiative,
+    IntelligenceAlliance,
+    Forum,
+}
+
+impl OrgKind {
+    pub const ALL: [(&'static str, OrgKind); 8] = [
+        ("alliance", OrgKind::Alliance),
+        ("union", OrgKind::Union),
+        ("framework", OrgKind::Framework),
+        ("partnership", OrgKind::Partnership),
+        ("project", OrgKind::Project),
+        ("initiative", OrgKind::Initiative),
+        ("intelligence-alliance", OrgKind::IntelligenceAlliance),
+        ("forum", OrgKind::Forum),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(s, _)| s)
+    }
+}
+
+/// The capacity in which a nation takes part in an organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// A full member: counted by `members` and by obligations derived from membership.
+    Member,
+    /// A participating third state (e.g. the United States in PESCO Military Mobility).
+    ThirdState,
+    /// An observer without membership.
+    Observer,
+}
+
+impl Role {
+    pub const ALL: [(&'static str, Role); 3] = [
+        ("member", Role::Member),
+        ("third-state", Role::ThirdState),
+        ("observer", Role::Observer),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(s, _)| s)
+    }
+}
+
+/// One continuous period of a nation's participation; a nation that left and rejoined has two.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub nation: NationCode,
+    pub role: Role,
+    /// The days on which participation is certain (partial dates resolved conservatively).
+    pub period: Interval,
+    /// The dates as the sources state them.
+    pub stated_from: StatedDate,
+    pub stated_until: Option<StatedDate>,
+    pub sources: Vec<SourceId>,
+    pub note: Option<String>,
+}
+
+/// An organisation, alliance, framework or group of nations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: OrgId,
+    pub name: String,
+    pub kind: OrgKind,
+    /// The body this one belongs to (a PESCO project's parent is PESCO).
+    pub parent: Option<OrgId>,
+    pub established: Option<StatedDate>,
+    pub memberships: Vec<Membership>,
+    pub sources: Vec<SourceId>,
+    pub note: Option<String>,
+}
+
+impl Organization {
+    /// Whether `nation` is a full member on `day`.
+    pub fn has_member(&self, nation: NationCode, day: Date) -> bool {
+        self.memberships
+            .iter()
+            .any(|m| m.nation == nation && m.role == Role::Member && m.period.contains(day))
+    }
+}
+
+/// The id of an agreement, e.g. `north-atlantic-treaty`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AgreementId(pub String);
+
+impl fmt::Display for AgreementId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The legal character of an agreement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AgreementKind {
+    Treaty,
+    Agreement,
+    Arrangement,
+    Declaration,
+    Statement,
+}
+
+impl AgreementKind {
+    pub const ALL: [(&'static str, AgreementKind); 5] = [
+        ("treaty", AgreementKind::Treaty),
+        ("agreement", AgreementKind::Agreement),
+        ("arrangement", AgreementKind::Arrangement),
+        ("declaration", AgreementKind::Declaration),
+        ("statement", AgreementKind::Statement),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(s, _)| s)
+    }
+}
+
+/// A party to an agreement: a nation, or an organisation acting as a legal person (e.g. NATO in
+/// its security agreement with Japan).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Party {
+    Nation(NationCode),
+    Organization(OrgId),
+}
+
+impl fmt::Display for Party {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Party::Nation(n) => write!(f, "{n}"),
+            Party::Organization(o) => write!(f, "{o}"),
+        }
+    }
+}
+
+/// What a clause does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClauseKind {
+    /// An attack on one party is an attack on all (NATO Art. 5).
+    CollectiveDefence,
+    /// An obligation of aid and assistance (TEU Art. 42(7), Aachen Art. 4(1)).
+    MutualAssistance,
+    /// Rules for exchanging classified information.
+    SecurityOfInformation,
+    /// An undertaking to consult (NATO Art. 4).
+    Consultation,
+    /// Cooperation without a defence obligation.
+    Cooperation,
+}
+
+impl ClauseKind {
+    pub const ALL: [(&'static str, ClauseKind); 5] = [
+        ("collective-defence", ClauseKind::CollectiveDefence),
+        ("mutual-assistance", ClauseKind::MutualAssistance),
+        ("security-of-information", ClauseKind::SecurityOfInformation),
+        ("consultation", ClauseKind::Consultation),
+        ("cooperation", ClauseKind::Cooperation),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(s, _)| s)
+    }
+
+    /// Whether the clause binds parties to come to another's aid.
+    pub fn is_defence_obligation(self) -> bool {
+        matches!(self, ClauseKind::CollectiveDefence | ClauseKind::MutualAssistance)
+    }
+}
+
+/// A classification level under a named policy, e.g. `NATO` / `SECRET`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PolicyLevel {
+    pub policy: String,
+    pub level: String,
+}
+
+impl fmt::Display for PolicyLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.policy, self.level)
+    }
+}
+
+/// What a security-of-information clause allows: the ceiling, the domains, and which levels of
+/// the parties' policies correspond (one row per equivalence, e.g. NATO SECRET = FRA SECRET).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SecurityProvision {
+    pub max_classification: Option<PolicyLevel>,
+    pub domains: Vec<String>,
+    pub equivalences: Vec<Vec<PolicyLevel>>,
+}
+
+/// One article or provision of an agreement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clause {
+    pub id: String,
+    /// The article as cited, e.g. "Article 5", "Article 42(7)".
+    pub article: String,
+    pub kind: ClauseKind,
+    pub summary: String,
+    /// For defence clauses: the parties whose territory the clause protects; empty means all parties.
+    pub protects: Vec<NationCode>,
+    pub security: Option<SecurityProvision>,
+    pub sources: Vec<SourceId>,
+}
+
+/// A treaty, agreement, arrangement or declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agreement {
+    pub id: AgreementId,
+    pub name: String,
+    pub kind: AgreementKind,
+    /// Whether the text creates legal obligations (political declarations do not).
+    pub binding: bool,
+    pub signed: Option<StatedDate>,
+    pub in_force: Option<StatedDate>,
+    /// The day it ceased to have effect: not in force on that day.
+    pub terminated: Option<StatedDate>,
+    /// Periods in which the agreement was suspended and did not apply.
+    pub suspended: Vec<Interval>,
+    /// Parties named individually.
+    pub parties: Vec<Party>,
+    /// When set, the members of this organisation on a given day are also parties that day.
+    pub parties_are_members_of: Option<OrgId>,
+    pub clauses: Vec<Clause>,
+    pub sources: Vec<SourceId>,
+    pub note: Option<String>,
+}
+
+impl Agreement {
+    /// The days on which the agreement is certainly in force, ignoring suspensions; `None` if it
+    /// never entered into force (or the date is not known).
+    pub fn force_period(&self) -> Option<Interval> {
+        let from = self.in_force?.earliest_certain_start();
+        let until = match self.terminated {
+            Some(t) => Some(t.latest_certain_end().pred_opt()?),
+            None => None,
+        };
+        Interval::new(from, until)
+    }
+
+    /// Whether the agreement applies on `day`: in force, not terminated, not suspended.
+    pub fn is_in_force(&self, day: Date) -> bool {
+        self.force_period().is_some_and(|p| p.contains(day))
+            && !self.suspended.iter().any(|s| s.contains(day))
+    }
+
+    /// The status on `day`, for display.
+    pub fn status(&self, day: Date) -> AgreementStatus {
+        if self.is_in_force(day) {
+            return AgreementStatus::InForce;
+        }
+        if self.suspended.iter().any(|s| s.contains(day)) {
+            return AgreementStatus::Suspended;
+        }
+        if let Some(t) = self.terminated {
+            if t.sort_key() <= day {
+                return AgreementStatus::Terminated;
+            }
+        }
+        match self.signed {
+            Some(s) if s.sort_key() <= day => AgreementStatus::SignedNotInForce,
+            _ => AgreementStatus::NotYetSigned,
+        }
+    }
+}
+
+/// An agreement's legal state on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AgreementStatus {
+    NotYetSigned,
+    SignedNotInForce,
+    InForce,
+    Suspended,
+    Terminated,
+}
+
+impl AgreementStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgreementStatus::NotYetSigned => "not yet signed",
+            AgreementStatus::SignedNotInForce => "signed, not in force",
+            AgreementStatus::InForce => "in force",
+            AgreementStatus::Suspended => "suspended",
+            AgreementStatus::Terminated => "terminated",
+        }
+    }
+}
