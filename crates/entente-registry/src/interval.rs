@@ -105,6 +105,17 @@ impl StatedDate {
         }
     }
 
+    /// The last day the stated period allows.
+    pub fn last_possible_day(&self) -> Date {
+        match *self {
+            StatedDate::Day(d) => d,
+            _ => self
+                .earliest_certain_start()
+                .pred_opt()
+                .unwrap_or(Date::MAX),
+        }
+    }
+
     /// A day to sort events by: the first day of the stated period.
     pub fn sort_key(&self) -> Date {
         match *self {

@@ -288,7 +288,9 @@ impl Agreement {
     pub fn force_period(&self) -> Option<Interval> {
         let from = self.in_force?.earliest_certain_start();
         let until = match self.terminated {
-            Some(t) => Some(t.latest_certain_end().pred_opt()?),
+            // Not in force on the stated day of termination, nor (when only the month or year
+            // is known) on any day of that period.
+            Some(t) => Some(t.sort_key().pred_opt()?),
             None => None,
         };
         Interval::new(from, until)

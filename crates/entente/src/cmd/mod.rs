@@ -16,3 +16,29 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Registry(args) => registry::run(args),
     }
 }
+
+/// The dataset folder `data/<sub>`: the explicit `--data` flag, else `$ENTENTE_DATA/<sub>`, else
+/// `./data/<sub>` when it exists, else the copy in the source tree this binary was built from.
+pub fn data_dir(explicit: Option<std::path::PathBuf>, sub: &str) -> std::path::PathBuf {
+    if let Some(dir) = explicit {
+        return dir;
+    }
+    if let Some(root) = std::env::var_os("ENTENTE_DATA") {
+        return std::path::PathBuf::from(root).join(sub);
+    }
+    let local = std::path::Path::new("data").join(sub);
+    if local.is_dir() {
+        return local;
+    }
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data")
+        .join(sub)
+}
+
+/// The day a query is about: `--at YYYY-MM-DD`, or today (UTC). The only clock read of the CLI.
+pub fn parse_day(at: Option<&str>) -> anyhow::Result<entente_types::Date> {
+    match at {
+        Some(text) => Ok(entente_types::parse_date(text)?),
+        None => Ok(chrono::Utc::now().date_naive()),
+    }
+}

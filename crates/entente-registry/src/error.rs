@@ -1,0 +1,132 @@
+//! Errors: one [`Error`] type whose kind says what went wrong, and [`Diagnostic`]s that point at the
+//! file, line and field of a problem in the dataset.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use entente_types::ErrorCode;
+
+/// A problem found in the dataset, located to the line and field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    /// 1-based line number.
+    pub line: usize,
+    /// The field at fault, as a path: `organization[NATO].members[3].until`.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file.display(),
+            self.line,
+            self.field,
+            self.message
+        )
+    }
+}
+
+/// The error type of this crate.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+}
+
+/// What went wrong.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A nation code or name that the registry does not know.
+    UnknownNation {
+        text: String,
+        suggestion: Option<String>,
+    },
+    /// An organisation id or name that the registry does not know.
+    UnknownOrganization {
+        text: String,
+        suggestion: Option<String>,
+    },
+    /// An agreement id or name that the registry does not know.
+    UnknownAgreement {
+        text: String,
+        suggestion: Option<String>,
+    },
+    /// The dataset has problems; every one is listed.
+    Invalid(Vec<Diagnostic>),
+    /// A dataset file or folder could not be read.
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind) -> Error {
+        Error { kind }
+    }
+
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The diagnostics, when the dataset is invalid.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match &self.kind {
+            ErrorKind::Invalid(d) => d,
+            _ => &[],
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self.kind {
+            ErrorKind::UnknownNation { .. }
+            | ErrorKind::UnknownOrganization { .. }
+            | ErrorKind::UnknownAgreement { .. } => ErrorCode::NotFound,
+            ErrorKind::Invalid(_) => ErrorCode::InvalidInput,
+            ErrorKind::Io { .. } => ErrorCode::Internal,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unknown = |f: &mut fmt::Formatter<'_>, what, text: &str, suggestion: &Option<String>| {
+            write!(f, "unknown {what} {text:?}")?;
+            match suggestion {
+                Some(s) => write!(f, "; did you mean {s}?"),
+                None => Ok(()),
+            }
+        };
+        match &self.kind {
+            ErrorKind::UnknownNation { text, suggestion } => unknown(f, "nation", text, suggestion),
+            ErrorKind::UnknownOrganization { text, suggestion } => {
+                unknown(f, "organization", text, suggestion)
+            }
+            ErrorKind::UnknownAgreement { text, suggestion } => {
+                unknown(f, "agreement", text, suggestion)
+            }
+            ErrorKind::Invalid(diagnostics) => {
+                let n = diagnostics.len();
+                write!(f, "{n} problem{} in the dataset", if n == 1 { "" } else { "s" })?;
+                for d in diagnostics {
+                    write!(f, "\n  {d}")?;
+                }
+                Ok(())
+            }
+            ErrorKind::Io { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
