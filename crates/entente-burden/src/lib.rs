@@ -1,0 +1,161 @@
+//! Burden sharing: who pays what for allied defence, and how a joint cost could be shared fairly.
+//!
+//! The crate reads a sourced dataset (`data/burden`, see its README) through [`load`]: NATO defence
+//! expenditure as a share of GDP kept per NATO edition and price base, the spending guidelines (Wales
+//! 2%, The Hague 3.5% + 1.5%), what is known of NATO common funding and its cost-share formula, the
+//! European Defence Fund envelope, bases for cost shares (e.g. GNI), and a ledger of joint programmes.
+//!
+//! On top of it:
+//! - [`assess`] says who meets which guideline in a year, [`trend`] how an ally's share moves, and
+//!   [`what_if`] what changes if some allies reach a given share;
+//! - [`Ledger`] holds programmes with participants over time, planned and actual contributions and
+//!   work share, validated with errors that name file, line and field;
+//! - [`allocate`] shares a cost under several rules (proportional with caps and floors as NATO caps its
+//!   largest contributor, equal shares, the Shapley value of a cost game) and measures fairness;
+//! - [`chart`] draws spending against the guidelines and trends as SVG or PNG bytes.
+//!
+//! The crate does no IO beyond reading the files it is pointed at, and never reads the clock: a year or
+//! a day is always a parameter. Every figure it returns carries the edition or source it comes from.
+
+pub mod allocate;
+pub mod chart;
+mod data;
+mod error;
+pub mod expenditure;
+mod input;
+pub mod ledger;
+
+use entente_types::NationCode;
+
+pub use crate::data::load;
+pub use crate::error::{Error, ErrorKind, Location, Problem};
+pub use crate::expenditure::{
+    assess, assess_with, trend, what_if, Assessment, Check, Edition, Expenditure, Guideline,
+    Metric, Point, Standing, Trend, WhatIf,
+};
+pub use crate::input::{end_of, start_of};
+pub use crate::ledger::Ledger;
+
+/// A bibliographic source, referred to by id from every figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub id: String,
+    pub title: String,
+    pub reference: String,
+    pub edition: Option<String>,
+}
+
+/// One year's NATO common-funded envelopes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetYear {
+    pub year: i32,
+    pub civil: f64,
+    pub military: f64,
+    pub nsip: f64,
+    /// The NSIP figure is a ceiling, not an appropriation.
+    pub nsip_ceiling: bool,
+    pub currency: String,
+    pub source: String,
+    pub note: Option<String>,
+}
+
+impl BudgetYear {
+    pub fn total(&self) -> f64 {
+        self.civil + self.military + self.nsip
+    }
+}
+
+/// A published cost share of one ally in a cost-share period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownShare {
+    pub period: String,
+    pub nation: NationCode,
+    pub pct: f64,
+    pub source: String,
+    pub note: Option<String>,
+}
+
+/// What is known of NATO common funding.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CommonFunding {
+    /// The basis of the cost-share formula (`gni`).
+    pub basis: String,
+    pub formula: String,
+    pub formula_source: String,
+    pub budgets: Vec<BudgetYear>,
+    pub shares: Vec<KnownShare>,
+}
+
+/// A strand of the European Defence Fund.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Strand {
+    pub name: String,
+    pub amount: f64,
+    pub source: String,
+    pub note: Option<String>,
+}
+
+/// The European Defence Fund envelope.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Edf {
+    pub name: String,
+    pub period: String,
+    pub currency: String,
+    pub total: f64,
+    pub source: String,
+    pub strands: Vec<Strand>,
+}
+
+/// Weights for a proportional cost share (GNI, GDP…), by nation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Basis {
+    pub name: String,
+    /// `gni`, `gdp` or another measure.
+    pub kind: String,
+    pub year: Option<i32>,
+    pub unit: String,
+    pub source: String,
+    pub values: Vec<(NationCode, f64)>,
+}
+
+/// The loaded, validated dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub sources: Vec<Source>,
+    pub expenditure: Expenditure,
+    pub guidelines: Vec<Guideline>,
+    pub common_funding: CommonFunding,
+    pub edf: Edf,
+    pub bases: Vec<Basis>,
+    pub ledger: Ledger,
+}
+
+impl Dataset {
+    /// Whether a source id is defined.
+    pub fn has_source(&self, id: &str) -> bool {
+        self.sources.iter().any(|s| s.id == id)
+    }
+
+    /// A basis by name.
+    pub fn basis(&self, name: &str) -> Result<&Basis, Error> {
+        self.bases.iter().find(|b| b.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.bases.iter().map(|b| b.name.as_str()).collect();
+            Error::not_found("basis", name, Some(format!("known: {}", known.join(", "))))
+        })
+    }
+
+    /// A guideline by id.
+    pub fn guideline(&self, id: &str) -> Result<&Guideline, Error> {
+        self.guidelines.iter().find(|g| g.id == id).ok_or_else(|| {
+            let known: Vec<&str> = self.guidelines.iter().map(|g| g.id.as_str()).collect();
+            Error::not_found(
+                "guideline",
+                id,
+                Some(format!("known: {}", known.join(", "))),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
