@@ -1,1 +1,532 @@
+//! Tests of loading, validation and queries: facts of the shipped dataset checked against its
+//! sources, edge days of intervals, every class of dataset error, and properties of obligations.
 
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use entente_types::{parse_date, Date, NationCode};
+use proptest::prelude::*;
+
+use crate::*;
+
+fn shipped_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/registry")
+}
+
+fn shipped() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| match Registry::load(&shipped_dir()) {
+        Ok(r) => r,
+        Err(e) => panic!("shipped dataset does not load: {e}"),
+    })
+}
+
+fn d(text: &str) -> Date {
+    parse_date(text).unwrap()
+}
+
+fn n(code: &str) -> NationCode {
+    code.parse().unwrap()
+}
+
+fn members(org: &str, day: &str) -> Vec<String> {
+    let r = shipped();
+    let org = r.organization(org).unwrap();
+    r.members(org, d(day)).iter().map(|m| m.to_string()).collect()
+}
+
+fn defenders(nation: &str, day: &str) -> Vec<(String, Vec<String>)> {
+    shipped()
+        .obligations_toward(n(nation), d(day))
+        .into_iter()
+        .map(|def| {
+            let basis = def
+                .basis
+                .iter()
+                .map(|b| format!("{} {}", b.agreement, b.article))
+                .collect();
+            (def.nation.to_string(), basis)
+        })
+        .collect()
+}
+
+// --- The shipped dataset, against its sources -------------------------------------------------
+
+#[test]
+fn nato_membership_over_time() {
+    // Twelve signatories of 1949 (reference N9).
+    let founders = [
+        "BEL", "CAN", "DNK", "FRA", "GBR", "ISL", "ITA", "LUX", "NLD", "NOR", "PRT", "USA",
+    ];
+    assert_eq!(members("NATO", "1950-01-01"), founders);
+    assert_eq!(members("NATO", "1949-04-04"), founders);
+    assert!(members("NATO", "1949-04-03").is_empty());
+    // Greece and Türkiye on 1952-02-18; Germany on 1955-05-06, not on 1955-05-05.
+    assert_eq!(members("NATO", "1952-02-18").len(), 14);
+    assert!(!members("NATO", "1955-05-05").contains(&"DEU".to_owned()));
+    assert!(members("NATO", "1955-05-06").contains(&"DEU".to_owned()));
+    // 31 on the eve of Sweden's accession, 32 on the day itself and after.
+    assert_eq!(members("NATO", "2024-03-06").len(), 31);
+    assert!(!members("NATO", "2024-03-06").contains(&"SWE".to_owned()));
+    assert_eq!(members("NATO", "2024-03-07").len(), 32);
+    assert_eq!(members("NATO", "2025-06-25").len(), 32);
+    assert_eq!(members("NATO", "2023-04-04").len(), 31);
+    assert_eq!(members("NATO", "2023-04-03").len(), 30);
+}
+
+#[test]
+fn eu_membership_and_brexit() {
+    assert_eq!(
+        members("EU", "1958-01-01"),
+        ["BEL", "DEU", "FRA", "ITA", "LUX", "NLD"]
+    );
+    assert!(members("EU", "1957-12-31").is_empty());
+    // The United Kingdom: a member on its last day, 2020-01-31, gone on 2020-02-01.
+    assert!(members("EU", "2020-01-31").contains(&"GBR".to_owned()));
+    assert!(!members("EU", "2020-02-01").contains(&"GBR".to_owned()));
+    assert_eq!(members("EU", "2020-01-31").len(), 28);
+    assert_eq!(members("EU", "2020-02-01").len(), 27);
+    assert!(members("EU", "2013-07-01").contains(&"HRV".to_owned()));
+    assert!(!members("EU", "2013-06-30").contains(&"HRV".to_owned()));
+}
+
+#[test]
+fn pesco_and_ei2() {
+    assert_eq!(members("PESCO", "2017-12-11").len(), 25);
+    assert!(members("PESCO", "2017-12-10").is_empty());
+    assert!(!members("PESCO", "2023-05-22").contains(&"DNK".to_owned()));
+    assert!(members("PESCO", "2023-05-23").contains(&"DNK".to_owned()));
+    assert_eq!(members("PESCO", "2024-01-01").len(), 26);
+    assert!(!members("PESCO", "2024-01-01").contains(&"MLT".to_owned()));
+    // PESCO's parent is the EU.
+    let pesco = shipped().organization("PESCO").unwrap();
+    assert_eq!(pesco.parent.as_ref().map(|p| p.0.as_str()), Some("EU"));
+    // EI2: nine founders, Finland in November 2018, Italy, Norway and Sweden in September 2019.
+    assert_eq!(members("EI2", "2018-06-25").len(), 9);
+    assert_eq!(members("EI2", "2018-11-07").len(), 10);
+    assert_eq!(members("EI2", "2019-09-19").len(), 10);
+    assert_eq!(members("EI2", "2019-09-20").len(), 13);
+    // Names and ids resolve case-insensitively.
+    assert_eq!(
+        shipped().organization("european intervention initiative").unwrap().id.0,
+        "EI2"
+    );
+}
+
+#[test]
+fn malta_left_and_rejoined_the_partnership_for_peace() {
+    let pfp = || members("PFP", "1996-10-26");
+    assert!(pfp().contains(&"MLT".to_owned()));
+    assert!(!members("PFP", "1996-10-27").contains(&"MLT".to_owned()));
+    assert!(!members("PFP", "2008-04-02").contains(&"MLT".to_owned()));
+    assert!(members("PFP", "2008-04-03").contains(&"MLT".to_owned()));
+}
+
+#[test]
+fn month_precision_counts_conservatively() {
+    // The Mediterranean Dialogue's first partners joined "in February 1995": not counted before March.
+    assert!(!members("MD", "1995-02-28").contains(&"EGY".to_owned()));
+    assert!(members("MD", "1995-03-01").contains(&"EGY".to_owned()));
+}
+
+#[test]
+fn obligations_toward_estonia() {
+    let defs = defenders("EST", "2024-03-08");
+    let fra = defs.iter().find(|(n, _)| n == "FRA").unwrap();
+    assert_eq!(
+        fra.1,
+        ["north-atlantic-treaty Article 5", "teu-lisbon Article 42(7)"]
+    );
+    let usa = defs.iter().find(|(n, _)| n == "USA").unwrap();
+    assert_eq!(usa.1, ["north-atlantic-treaty Article 5"]);
+    let aut = defs.iter().find(|(n, _)| n == "AUT").unwrap();
+    assert_eq!(aut.1, ["teu-lisbon Article 42(7)"]);
+    // 31 other NATO allies plus the four EU members outside NATO (AUT, CYP, IRL, MLT).
+    assert_eq!(defs.len(), 35);
+    assert!(defs.iter().all(|(n, _)| n != "EST"));
+    // Before Estonia joined NATO (2004-03-29) and the EU (2004-05-01), and before Lisbon: nobody.
+    assert!(defenders("EST", "2004-03-28").is_empty());
+    // Between NATO accession and Lisbon: NATO allies only.
+    let defs = defenders("EST", "2005-01-01");
+    assert_eq!(defs.len(), 25);
+    assert!(defs.iter().all(|(_, b)| b == &["north-atlantic-treaty Article 5"]));
+}
+
+#[test]
+fn obligations_toward_sweden_before_and_after_accession() {
+    let before = defenders("SWE", "2024-03-06");
+    assert_eq!(before.len(), 26, "the other EU members");
+    assert!(before.iter().all(|(_, b)| b == &["teu-lisbon Article 42(7)"]));
+    assert!(before.iter().all(|(n, _)| n != "USA" && n != "GBR" && n != "NOR"));
+    let after = defenders("SWE", "2024-03-07");
+    assert_eq!(after.len(), 35);
+    let usa = after.iter().find(|(n, _)| n == "USA").unwrap();
+    assert_eq!(usa.1, ["north-atlantic-treaty Article 5"]);
+    let fin = after.iter().find(|(n, _)| n == "FIN").unwrap();
+    assert_eq!(
+        fin.1,
+        ["north-atlantic-treaty Article 5", "teu-lisbon Article 42(7)"]
+    );
+}
+
+#[test]
+fn obligations_toward_germany_include_aachen() {
+    let defs = defenders("DEU", "2024-06-01");
+    let fra = defs.iter().find(|(n, _)| n == "FRA").unwrap();
+    assert_eq!(
+        fra.1,
+        [
+            "north-atlantic-treaty Article 5",
+            "teu-lisbon Article 42(7)",
+            "treaty-of-aachen Article 4(1)"
+        ]
+    );
+    // The Treaty of Aachen was signed on 2019-01-22 but entered into force on 2020-01-22.
+    let fra_2019 = defenders("DEU", "2019-06-01")
+        .into_iter()
+        .find(|(n, _)| n == "FRA")
+        .unwrap();
+    assert!(!fra_2019.1.iter().any(|b| b.starts_with("treaty-of-aachen")));
+    let fra_day = defenders("DEU", "2020-01-22")
+        .into_iter()
+        .find(|(n, _)| n == "FRA")
+        .unwrap();
+    assert!(fra_day.1.iter().any(|b| b.starts_with("treaty-of-aachen")));
+    // Before 1955-05-06 Germany was not a NATO ally.
+    assert!(!defenders("DEU", "1955-05-05")
+        .iter()
+        .any(|(_, b)| b.iter().any(|x| x.starts_with("north-atlantic"))));
+}
+
+#[test]
+fn unknown_names_suggest_the_closest() {
+    let r = shipped();
+    let err = r.organization("NAT0").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown organization \"NAT0\"; did you mean NATO (North Atlantic Treaty Organization)?"
+    );
+    let err = r.nation_code("FRN").unwrap_err();
+    assert!(err.to_string().starts_with("unknown nation \"FRN\"; did you mean FRA (France)"), "{err}");
+    assert!(r.nation_code("F\u{200B}RA").is_err());
+    assert_eq!(r.nation_code("france").unwrap(), n("FRA"));
+    assert_eq!(r.nation_code("est").unwrap(), n("EST"));
+    assert_eq!(err.code(), entente_types::ErrorCode::NotFound);
+}
+
+#[test]
+fn timeline_includes_historical_treaties_in_order() {
+    let events = shipped().timeline(Some(1600), Some(1960));
+    let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
+    let westphalia = subjects.iter().position(|s| s.contains("westphalia")).unwrap();
+    let nat = subjects.iter().position(|s| *s == "north-atlantic-treaty").unwrap();
+    let rome = subjects.iter().position(|s| s.contains("rome")).unwrap();
+    assert!(westphalia < nat && nat < rome);
+    assert!(events.windows(2).all(|w| w[0].date.sort_key() <= w[1].date.sort_key()));
+    assert!(events.iter().all(|e| (1600..=1960).contains(&e.date.year())));
+}
+
+#[test]
+fn graph_is_closed() {
+    let g = shipped().graph(d("2024-06-01"));
+    let ids: std::collections::BTreeSet<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert!(g.edges.iter().all(|e| ids.contains(e.from.as_str()) && ids.contains(e.to.as_str())));
+    assert!(g.edges.iter().any(|e| e.from == "SWE" && e.to == "NATO"));
+    assert!(!g.edges.iter().any(|e| e.from == "GBR" && e.to == "EU"));
+}
+
+#[test]
+fn security_cover_between_japan_and_nato_members() {
+    let r = shipped();
+    let jpn = Party::Nation(n("JPN"));
+    let fra = Party::Nation(n("FRA"));
+    let covers = r.security_cover(&fra, &jpn, d("2024-01-01"));
+    assert!(!covers.is_empty(), "FRA and JPN have a security agreement in force");
+    assert!(covers
+        .iter()
+        .all(|c| c.clause.kind == ClauseKind::SecurityOfInformation));
+    // Two EU members are covered by the EU's rules on classified information (in force 2013-10-15).
+    let deu = Party::Nation(n("DEU"));
+    let covers = r.security_cover(&fra, &deu, d("2024-01-01"));
+    assert!(covers.iter().any(|c| c.agreement.id.0 == "eu-council-security-rules-2013"));
+    assert!(r.security_cover(&fra, &deu, d("2013-10-14")).iter().all(|c| c.agreement.id.0 != "eu-council-security-rules-2013"));
+    // Japan is not covered by the EU's rules.
+    assert!(r.security_cover(&fra, &jpn, d("2024-01-01")).iter().all(|c| c.agreement.id.0 != "eu-council-security-rules-2013"));
+}
+
+// --- Dataset validation: every class of error, located -----------------------------------------
+
+/// A small valid dataset to break in controlled ways.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("organizations")).unwrap();
+        std::fs::create_dir(dir.path().join("agreements")).unwrap();
+        let f = Fixture { dir };
+        f.write(
+            "sources.toml",
+            "[[source]]\nid = \"S1\"\ntitle = \"A\"\nreference = \"B\"\n",
+        );
+        f.write(
+            "nations.toml",
+            "nations = [\n  { code = \"FRA\", name = \"France\", source = \"S1\" },\n  { code = \"DEU\", name = \"Germany\", source = \"S1\" },\n]\n",
+        );
+        f.write(
+            "organizations/club.toml",
+            "[[organization]]\nid = \"CLUB\"\nname = \"Club\"\nkind = \"alliance\"\nsource = \"S1\"\nmembers = [\n  { nation = \"FRA\", from = \"2000-01-01\", source = \"S1\" },\n  { nation = \"DEU\", from = \"2001-01-01\", until = \"2009-12-31\", source = \"S1\" },\n]\n",
+        );
+        f.write(
+            "agreements/pact.toml",
+            "[[agreement]]\nid = \"pact\"\nname = \"Pact\"\nkind = \"treaty\"\nsigned = \"2000-01-01\"\nin_force = \"2000-02-01\"\nparties_are_members_of = \"CLUB\"\nsource = \"S1\"\n\n[[agreement.clause]]\nid = \"a1\"\narticle = \"Article 1\"\nkind = \"collective-defence\"\nsummary = \"all for one\"\nsource = \"S1\"\n",
+        );
+        f
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text).unwrap();
+    }
+
+    fn replace(&self, name: &str, from: &str, to: &str) {
+        let path = self.dir.path().join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{from:?} not in {name}");
+        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    }
+
+    /// The diagnostics, with the temporary folder stripped from their paths.
+    fn problems(&self) -> Vec<String> {
+        match Registry::load(self.dir.path()) {
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                assert_eq!(e.code(), entente_types::ErrorCode::InvalidInput, "{e}");
+                let prefix = format!("{}/", self.dir.path().display());
+                e.diagnostics()
+                    .iter()
+                    .map(|d| d.to_string().replace(&prefix, ""))
+                    .collect()
+            }
+        }
+    }
+}
+
+#[test]
+fn fixture_is_valid_and_answers() {
+    let f = Fixture::new();
+    assert_eq!(f.problems(), Vec::<String>::new());
+    let r = Registry::load(f.dir.path()).unwrap();
+    // DEU's last day in the club is 2009-12-31; the pact applies from 2000-02-01.
+    let defs = r.obligations_toward(n("FRA"), d("2009-12-31"));
+    assert_eq!(defs.len(), 1);
+    assert!(r.obligations_toward(n("FRA"), d("2010-01-01")).is_empty());
+    assert!(r.obligations_toward(n("FRA"), d("2000-01-31")).is_empty());
+}
+
+#[test]
+fn unknown_nation_code() {
+    let f = Fixture::new();
+    f.replace("organizations/club.toml", "nation = \"DEU\"", "nation = \"DEX\"");
+    assert_eq!(
+        f.problems(),
+        ["organizations/club.toml:8: organization[CLUB].members[1].nation: unknown nation code DEX: not in nations.toml"]
+    );
+}
+
+#[test]
+fn lookalike_nation_code() {
+    let f = Fixture::new();
+    f.replace("organizations/club.toml", "nation = \"FRA\"", "nation = \"FR\u{0410}\"");
+    assert_eq!(
+        f.problems(),
+        ["organizations/club.toml:7: organization[CLUB].members[0].nation: malformed nation code \"FRА\": contains a non-ASCII character"]
+    );
+}
+
+#[test]
+fn inverted_interval() {
+    let f = Fixture::new();
+    f.replace("organizations/club.toml", "until = \"2009-12-31\"", "until = \"2000-12-31\"");
+    assert_eq!(
+        f.problems(),
+        ["organizations/club.toml:8: organization[CLUB].members[1].until: inverted interval: until 2000-12-31 is before from 2001-01-01"]
+    );
+}
+
+#[test]
+fn overlapping_intervals() {
+    let f = Fixture::new();
+    f.replace(
+        "organizations/club.toml",
+        "source = \"S1\" },\n]\n",
+        "source = \"S1\" },\n  { nation = \"DEU\", from = \"2009-12-31\", source = \"S1\" },\n]\n",
+    );
+    assert_eq!(
+        f.problems(),
+        ["organizations/club.toml:9: organization[CLUB].members[2].from: overlapping interval for DEU: 2009-12-31 – overlaps 2001-01-01 – 2009-12-31"]
+    );
+    // Rejoining the day after leaving is fine.
+    let f = Fixture::new();
+    f.replace(
+        "organizations/club.toml",
+        "source = \"S1\" },\n]\n",
+        "source = \"S1\" },\n  { nation = \"DEU\", from = \"2010-01-01\", source = \"S1\" },\n]\n",
+    );
+    assert_eq!(f.problems(), Vec::<String>::new());
+}
+
+#[test]
+fn dangling_references_and_missing_sources() {
+    let f = Fixture::new();
+    f.replace("agreements/pact.toml", "parties_are_members_of = \"CLUB\"", "parties_are_members_of = \"CLOB\"");
+    f.replace("agreements/pact.toml", "summary = \"all for one\"\nsource = \"S1\"", "summary = \"all for one\"");
+    f.replace("organizations/club.toml", "kind = \"alliance\"", "kind = \"alliance\"\nparent = \"NOPE\"");
+    f.replace("nations.toml", "source = \"S1\" },\n  { code = \"DEU\"", "source = \"S9\" },\n  { code = \"DEU\"");
+    assert_eq!(
+        f.problems(),
+        [
+            "nations.toml:2: nations[0].source: unknown source \"S9\": not defined in sources.toml",
+            "organizations/club.toml:5: organization[CLUB].parent: dangling reference: no organization \"NOPE\"",
+            "agreements/pact.toml:7: agreement[pact].parties_are_members_of: dangling reference: no organization \"CLOB\"",
+            "agreements/pact.toml:10: agreement[pact].clause[a1].source: missing source: every fact must name one",
+        ]
+    );
+}
+
+#[test]
+fn duplicate_ids() {
+    let f = Fixture::new();
+    f.write(
+        "organizations/again.toml",
+        "[[organization]]\nid = \"club\"\nname = \"Club again\"\nkind = \"forum\"\nsource = \"S1\"\n",
+    );
+    f.replace("nations.toml", "code = \"DEU\"", "code = \"FRA\"");
+    assert_eq!(
+        f.problems(),
+        [
+            "nations.toml:3: nations[1].code: duplicate nation FRA",
+            "organizations/club.toml:8: organization[CLUB].members[1].nation: unknown nation code DEU: not in nations.toml",
+            // Files are read in name order, so the second definition is the one in club.toml.
+            "organizations/club.toml:2: organization[CLUB].id: duplicate organization id \"CLUB\"",
+        ]
+    );
+}
+
+#[test]
+fn malformed_dates_unknown_keywords_and_fields() {
+    let f = Fixture::new();
+    f.replace("agreements/pact.toml", "in_force = \"2000-02-01\"", "in_force = \"2000-02-30\"");
+    f.replace("agreements/pact.toml", "kind = \"collective-defence\"", "kind = \"colective-defence\"");
+    let problems = f.problems();
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert_eq!(problems[0], "agreements/pact.toml:6: agreement[pact].in_force: malformed date \"2000-02-30\": expected YYYY-MM-DD, YYYY-MM or YYYY");
+    assert!(problems[1].starts_with("agreements/pact.toml:13: agreement[pact].clause[a1].kind: unknown value \"colective-defence\": expected one of collective-defence, "), "{}", problems[1]);
+    // An unknown field is a syntax-level error of its file, located to its line.
+    let f = Fixture::new();
+    f.replace("agreements/pact.toml", "kind = \"treaty\"", "kind = \"treaty\"\ncolour = \"blue\"");
+    let problems = f.problems();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(problems[0].starts_with("agreements/pact.toml:5: (syntax): unknown field `colour`"), "{}", problems[0]);
+}
+
+#[test]
+fn inverted_agreement_dates() {
+    let f = Fixture::new();
+    f.replace("agreements/pact.toml", "in_force = \"2000-02-01\"", "in_force = \"1999-12-01\"\nterminated = \"1999-01-01\"");
+    assert_eq!(
+        f.problems(),
+        [
+            "agreements/pact.toml:6: agreement[pact].in_force: inverted dates: in force 1999-12-01 before signature 2000-01-01",
+            "agreements/pact.toml:7: agreement[pact].terminated: inverted dates: terminated 1999-01-01 not after entry into force 1999-12-01",
+        ]
+    );
+}
+
+#[test]
+fn syntax_errors_are_located() {
+    let f = Fixture::new();
+    f.write("agreements/broken.toml", "[[agreement]]\nid = \"x\"\nname = \"unterminated\n");
+    let problems = f.problems();
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].starts_with("agreements/broken.toml:3: (syntax): "), "{}", problems[0]);
+}
+
+#[test]
+fn suspended_and_terminated_agreements_do_not_apply() {
+    let f = Fixture::new();
+    f.replace(
+        "agreements/pact.toml",
+        "in_force = \"2000-02-01\"",
+        "in_force = \"2000-02-01\"\nterminated = \"2005-01-01\"\nsuspended = [ { from = \"2002-01-01\", until = \"2002-12-31\", source = \"S1\" } ]",
+    );
+    let r = Registry::load(f.dir.path()).unwrap();
+    let pact = r.agreement("pact").unwrap();
+    assert!(pact.is_in_force(d("2001-12-31")));
+    assert!(!pact.is_in_force(d("2002-01-01")));
+    assert_eq!(pact.status(d("2002-06-01")), AgreementStatus::Suspended);
+    assert!(!pact.is_in_force(d("2002-12-31")));
+    assert!(pact.is_in_force(d("2003-01-01")));
+    assert!(pact.is_in_force(d("2004-12-31")));
+    assert!(!pact.is_in_force(d("2005-01-01")));
+    assert_eq!(pact.status(d("2005-01-01")), AgreementStatus::Terminated);
+    assert!(r.obligations_toward(n("FRA"), d("2002-06-01")).is_empty());
+}
+
+// --- Properties --------------------------------------------------------------------------------
+
+fn any_day() -> impl Strategy<Value = Date> {
+    (0u64..30_000).prop_map(|k| d("1945-01-01") + chrono::Days::new(k))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Mutual clauses bind both ways: if A must aid B under a clause that protects every party,
+    /// B must aid A under the same clause.
+    #[test]
+    fn mutual_obligations_are_symmetric(day in any_day()) {
+        let r = shipped();
+        for nation in r.nations() {
+            for def in r.obligations_toward(nation.code, day) {
+                let back = r.obligations_toward(def.nation, day);
+                for basis in &def.basis {
+                    let agreement = r.agreement_by_id(&basis.agreement).unwrap();
+                    let clause = agreement.clauses.iter().find(|c| c.id == basis.clause_id).unwrap();
+                    if clause.protects.is_empty() {
+                        prop_assert!(back.iter().any(|x| x.nation == nation.code && x.basis.contains(basis)),
+                            "{} owes {} under {:?} on {day} but not back", def.nation, nation.code, basis);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Membership answers agree with a direct reading of the intervals.
+    #[test]
+    fn members_match_intervals(day in any_day()) {
+        let r = shipped();
+        for org in r.organizations() {
+            let expected: std::collections::BTreeSet<NationCode> = org.memberships.iter()
+                .filter(|m| m.role == Role::Member && m.period.from <= day && m.period.until.is_none_or(|u| day <= u))
+                .map(|m| m.nation)
+                .collect();
+            prop_assert_eq!(r.members(org, day), expected.into_iter().collect::<Vec<_>>());
+        }
+    }
+
+    /// Nobody is ever bound to defend a nation under an agreement not in force that day.
+    #[test]
+    fn obligations_rest_on_agreements_in_force(day in any_day()) {
+        let r = shipped();
+        for nation in r.nations() {
+            for def in r.obligations_toward(nation.code, day) {
+                prop_assert!(def.nation != nation.code);
+                for b in def.basis {
+                    prop_assert!(r.agreement_by_id(&b.agreement).unwrap().is_in_force(day));
+                }
+            }
+        }
+    }
+}
