@@ -86,8 +86,8 @@ impl Error {
             ErrorKind::UnknownNation { .. }
             | ErrorKind::UnknownOrganization { .. }
             | ErrorKind::UnknownAgreement { .. } => ErrorCode::NotFound,
-            ErrorKind::Invalid(_) => ErrorCode::InvalidInput,
-            ErrorKind::Io { .. } => ErrorCode::Internal,
+            // A dataset folder is named by the user: failing to read it is bad input.
+            ErrorKind::Invalid(_) | ErrorKind::Io { .. } => ErrorCode::InvalidInput,
         }
     }
 }

@@ -1,0 +1,5 @@
+//! Integration tests of the `entente` binary, one module per subcommand family. Each test runs
+//! the real binary and checks its stdout, stderr and exit code.
+
+mod registry;
+mod util;
