@@ -1,0 +1,66 @@
+use super::*;
+use crate::kalman::state;
+
+fn sample() -> NationalTrack<Markings> {
+    let mut p = StateCovariance::identity() * 4.0;
+    p[(0, 1)] = 0.5;
+    p[(1, 0)] = 0.5;
+    NationalTrack {
+        source: TrackRef {
+            nation: "LTU".parse().unwrap(),
+            local_id: "T17".into(),
+        },
+        sensor: "radar-1".into(),
+        t: 12.5,
+        estimate: Gaussian::new(state(1000.0, 200.0, -50.0, 0.0), p),
+        identity: Identity::Suspect,
+        label: Markings::of(["marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"]),
+    }
+}
+
+#[test]
+fn national_track_round_trips_through_stix() {
+    let epoch = 1_790_000_000.0;
+    let v = national_track(&sample(), epoch).unwrap();
+    assert_eq!(v["type"], NATIONAL_TRACK_TYPE);
+    assert_eq!(v["spec_version"], "2.1");
+    assert_eq!(v["time"], "2026-09-21T14:13:32.500Z");
+    assert!(v["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("x-entente-national-track--"));
+    assert_eq!(v["extensions"][extension_id()]["extension_type"], "new-sdo");
+    assert_eq!(v["covariance"][1], 0.5);
+    let back = parse_national_track(&v, epoch).unwrap();
+    assert_eq!(back, sample());
+    // Same report, same id.
+    assert_eq!(national_track(&sample(), epoch).unwrap()["id"], v["id"]);
+}
+
+#[test]
+fn extension_definition_is_well_formed() {
+    let d = extension_definition();
+    assert_eq!(d["id"], extension_id());
+    assert_eq!(d["extension_types"][0], "new-sdo");
+    assert!(d["created_by_ref"]
+        .as_str()
+        .unwrap()
+        .starts_with("identity--"));
+}
+
+#[test]
+fn malformed_objects_are_refused_with_the_property_named() {
+    let mut v = national_track(&sample(), 0.0).unwrap();
+    v["state"] = serde_json::json!([1, 2]);
+    let err = parse_national_track(&v, 0.0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid x-entente-national-track: state must hold 4 numbers"
+    );
+    let mut v = national_track(&sample(), 0.0).unwrap();
+    v.as_object_mut().unwrap().remove("nation");
+    assert!(parse_national_track(&v, 0.0)
+        .unwrap_err()
+        .to_string()
+        .contains("missing property"));
+}
