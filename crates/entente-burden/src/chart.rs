@@ -39,6 +39,8 @@ const PALETTE: [RGBColor; 6] = [
 const MET: RGBColor = RGBColor(44, 130, 80);
 const BELOW: RGBColor = RGBColor(200, 80, 60);
 const ASSUMED: RGBColor = RGBColor(120, 120, 200);
+/// Guideline lines: dark and neutral so they never match an ally's series colour.
+const GUIDE: [RGBColor; 2] = [RGBColor(20, 20, 20), RGBColor(110, 110, 110)];
 
 fn render(
     format: Format,
@@ -114,7 +116,7 @@ fn draw_guideline<DB: DrawingBackend>(
         .chain(lines.iter().map(|g| g.threshold_pct))
         .fold(0.0, f64::max);
     let y_max = (top * 1.15).max(1.0);
-    let n = rows.len().max(1);
+    let n = i32::try_from(rows.len().max(1)).map_err(chart_err)?;
     root.fill(&WHITE).map_err(chart_err)?;
     let estimates = rows.iter().any(|r| r.estimate);
     let title = format!(
@@ -125,31 +127,31 @@ fn draw_guideline<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(&root)
         .caption(title, (FONT, 28))
         .margin(20)
-        .x_label_area_size(60)
+        .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0f64..n as f64, 0f64..y_max)
+        .build_cartesian_2d((0..n).into_segmented(), 0f64..y_max)
         .map_err(chart_err)?;
     let labels: Vec<String> = rows.iter().map(|r| r.nation.to_string()).collect();
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(n)
-        .x_label_formatter(&|x| {
-            let i = x.floor() as usize;
-            if (*x - i as f64 - 0.5).abs() < 1e-6 {
-                labels.get(i).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
+        .x_labels(rows.len().max(1))
+        .x_label_formatter(&|x| match x {
+            SegmentValue::CenterOf(i) => usize::try_from(*i)
+                .ok()
+                .and_then(|i| labels.get(i))
+                .cloned()
+                .unwrap_or_default(),
+            _ => String::new(),
         })
-        .x_label_style((FONT, 13).into_font().transform(FontTransform::Rotate90))
+        .x_label_style((FONT, 12))
         .y_desc("% of GDP")
         .y_label_style((FONT, 15))
         .axis_desc_style((FONT, 18))
         .draw()
         .map_err(chart_err)?;
     chart
-        .draw_series(rows.iter().enumerate().map(|(i, r)| {
+        .draw_series(rows.iter().zip(0..).map(|(r, i)| {
             let colour = if r.assumed {
                 ASSUMED
             } else if r.pct_gdp >= lowest - 1e-9 {
@@ -157,18 +159,26 @@ fn draw_guideline<DB: DrawingBackend>(
             } else {
                 BELOW
             };
-            Rectangle::new(
-                [(i as f64 + 0.12, 0.0), (i as f64 + 0.88, r.pct_gdp)],
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), r.pct_gdp),
+                ],
                 colour.filled(),
-            )
+            );
+            bar.set_margin(0, 0, 4, 4);
+            bar
         }))
         .map_err(chart_err)?;
     for (k, g) in lines.iter().enumerate() {
-        let colour = PALETTE[(k + 3) % PALETTE.len()];
+        let colour = GUIDE[k % GUIDE.len()];
         let y = g.threshold_pct;
-        let dashes = (0..n * 2).map(move |j| {
-            let x0 = j as f64 * 0.5;
-            PathElement::new(vec![(x0, y), (x0 + 0.3, y)], colour.stroke_width(2))
+        // Dashed: one stroke in the left half of every bar slot.
+        let dashes = (0..n).map(move |i| {
+            PathElement::new(
+                vec![(SegmentValue::Exact(i), y), (SegmentValue::CenterOf(i), y)],
+                colour.stroke_width(2),
+            )
         });
         chart
             .draw_series(dashes)
@@ -178,31 +188,19 @@ fn draw_guideline<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
             });
     }
-    chart
-        .draw_series(std::iter::once(Rectangle::new(
-            [(0.0, 0.0), (0.0, 0.0)],
-            MET.filled(),
-        )))
-        .map_err(chart_err)?
-        .label(format!("meets {lowest}%"))
-        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], MET.filled()));
-    chart
-        .draw_series(std::iter::once(Rectangle::new(
-            [(0.0, 0.0), (0.0, 0.0)],
-            BELOW.filled(),
-        )))
-        .map_err(chart_err)?
-        .label(format!("below {lowest}%"))
-        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], BELOW.filled()));
+    let mut keys = vec![
+        (MET, format!("meets {lowest}%")),
+        (BELOW, format!("below {lowest}%")),
+    ];
     if rows.iter().any(|r| r.assumed) {
+        keys.push((ASSUMED, "what-if value".to_owned()));
+    }
+    for (colour, label) in keys {
         chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(0.0, 0.0), (0.0, 0.0)],
-                ASSUMED.filled(),
-            )))
+            .draw_series(std::iter::empty::<Rectangle<(SegmentValue<i32>, f64)>>())
             .map_err(chart_err)?
-            .label("what-if value")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], ASSUMED.filled()));
+            .label(label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
     }
     chart
         .configure_series_labels()
@@ -261,20 +259,23 @@ fn draw_trend<DB: DrawingBackend>(
         .configure_mesh()
         .x_labels(((y1 - y0) as usize + 3).min(20))
         .x_label_formatter(&|y| y.to_string())
-        .x_desc("year (latest NATO edition holding each point)")
+        .x_desc(
+            "year; dots are published values (latest NATO edition holding each), lines join them",
+        )
         .y_desc("% of GDP")
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 18))
         .draw()
         .map_err(chart_err)?;
     for (k, g) in lines.iter().enumerate() {
-        let colour = PALETTE[(k + 3) % PALETTE.len()].mix(0.8);
+        let colour = GUIDE[k % GUIDE.len()];
         let y = g.threshold_pct;
+        // Dashed (every other year), so guideline lines read apart from the allies' solid series.
+        let dashes = ((y0 - 1)..(y1 + 1))
+            .step_by(2)
+            .map(move |x| PathElement::new(vec![(x, y), (x + 1, y)], colour.stroke_width(1)));
         chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(y0 - 1, y), (y1 + 1, y)],
-                colour.stroke_width(1),
-            )))
+            .draw_series(dashes)
             .map_err(chart_err)?
             .label(format!("{} ({}%)", g.name, g.threshold_pct))
             .legend(move |(x, y)| {
@@ -304,7 +305,7 @@ fn draw_trend<DB: DrawingBackend>(
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::LowerRight)
         .label_font((FONT, 15))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)

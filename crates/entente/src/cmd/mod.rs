@@ -3,17 +3,21 @@
 
 use std::process::ExitCode;
 
+pub mod burden;
 pub mod registry;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Alliances, agreements and obligations, as of any date.
     Registry(registry::Args),
+    /// Defence expenditure against the NATO guidelines, joint programmes, cost shares, charts.
+    Burden(burden::Args),
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Registry(args) => registry::run(args),
+        Command::Burden(args) => burden::run(args),
     }
 }
 
