@@ -1,5 +1,6 @@
 //! Integration tests of the `entente` binary, one module per subcommand family. Each test runs
 //! the real binary and checks its stdout, stderr and exit code.
 
+mod burden;
 mod registry;
 mod util;
