@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 pub mod burden;
+pub mod picture;
 pub mod registry;
 
 #[derive(Debug, clap::Subcommand)]
@@ -12,12 +13,15 @@ pub enum Command {
     Registry(registry::Args),
     /// Defence expenditure against the NATO guidelines, joint programmes, cost shares, charts.
     Burden(burden::Args),
+    /// The fused air picture: track, fuse, score, benchmark.
+    Picture(picture::Args),
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Registry(args) => registry::run(args),
         Command::Burden(args) => burden::run(args),
+        Command::Picture(args) => picture::run(args),
     }
 }
 
