@@ -2,5 +2,6 @@
 //! the real binary and checks its stdout, stderr and exit code.
 
 mod burden;
+mod picture;
 mod registry;
 mod util;
