@@ -94,13 +94,14 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let unknown = |f: &mut fmt::Formatter<'_>, what, text: &str, suggestion: &Option<String>| {
-            write!(f, "unknown {what} {text:?}")?;
-            match suggestion {
-                Some(s) => write!(f, "; did you mean {s}?"),
-                None => Ok(()),
-            }
-        };
+        let unknown =
+            |f: &mut fmt::Formatter<'_>, what, text: &str, suggestion: &Option<String>| {
+                write!(f, "unknown {what} {text:?}")?;
+                match suggestion {
+                    Some(s) => write!(f, "; did you mean {s}?"),
+                    None => Ok(()),
+                }
+            };
         match &self.kind {
             ErrorKind::UnknownNation { text, suggestion } => unknown(f, "nation", text, suggestion),
             ErrorKind::UnknownOrganization { text, suggestion } => {
@@ -111,7 +112,11 @@ impl fmt::Display for Error {
             }
             ErrorKind::Invalid(diagnostics) => {
                 let n = diagnostics.len();
-                write!(f, "{n} problem{} in the dataset", if n == 1 { "" } else { "s" })?;
+                write!(
+                    f,
+                    "{n} problem{} in the dataset",
+                    if n == 1 { "" } else { "s" }
+                )?;
                 for d in diagnostics {
                     write!(f, "\n  {d}")?;
                 }

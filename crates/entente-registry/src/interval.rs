@@ -30,7 +30,8 @@ impl Interval {
 
     /// Whether the two intervals share at least one day.
     pub fn overlaps(&self, other: &Interval) -> bool {
-        self.from <= other.until.unwrap_or(Date::MAX) && other.from <= self.until.unwrap_or(Date::MAX)
+        self.from <= other.until.unwrap_or(Date::MAX)
+            && other.from <= self.until.unwrap_or(Date::MAX)
     }
 }
 
@@ -85,7 +86,11 @@ impl StatedDate {
         match *self {
             StatedDate::Day(d) => d,
             StatedDate::Month { year, month } => {
-                let (y, m) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+                let (y, m) = if month == 12 {
+                    (year + 1, 1)
+                } else {
+                    (year, month + 1)
+                };
                 Date::from_ymd_opt(y, m, 1).unwrap_or(Date::MAX)
             }
             StatedDate::Year(y) => Date::from_ymd_opt(y + 1, 1, 1).unwrap_or(Date::MAX),
@@ -120,7 +125,9 @@ impl StatedDate {
     pub fn sort_key(&self) -> Date {
         match *self {
             StatedDate::Day(d) => d,
-            StatedDate::Month { year, month } => Date::from_ymd_opt(year, month, 1).unwrap_or(Date::MIN),
+            StatedDate::Month { year, month } => {
+                Date::from_ymd_opt(year, month, 1).unwrap_or(Date::MIN)
+            }
             StatedDate::Year(y) => Date::from_ymd_opt(y, 1, 1).unwrap_or(Date::MIN),
         }
     }

@@ -164,7 +164,9 @@ impl SourceFile {
     }
 
     fn line_of(&self, offset: usize) -> usize {
-        self.line_starts.partition_point(|&start| start <= offset).max(1)
+        self.line_starts
+            .partition_point(|&start| start <= offset)
+            .max(1)
     }
 }
 
@@ -210,7 +212,11 @@ impl<'a> Checker<'a> {
         known: &BTreeMap<SourceId, Source>,
     ) -> Vec<SourceId> {
         let Some(raw) = raw else {
-            self.report(owner_offset, field, "missing source: every fact must name one");
+            self.report(
+                owner_offset,
+                field,
+                "missing source: every fact must name one",
+            );
             return Vec::new();
         };
         let ids: Vec<SourceId> = raw
@@ -221,7 +227,11 @@ impl<'a> Checker<'a> {
             .map(|s| SourceId(s.to_owned()))
             .collect();
         if ids.is_empty() {
-            self.report(raw.span().start, field, "empty source: every fact must name one");
+            self.report(
+                raw.span().start,
+                field,
+                "empty source: every fact must name one",
+            );
         }
         for id in &ids {
             if !known.contains_key(id) {
@@ -241,7 +251,10 @@ impl<'a> Checker<'a> {
             self.report(
                 raw.span().start,
                 field,
-                format!("malformed date {:?}: expected YYYY-MM-DD, YYYY-MM or YYYY", raw.get_ref()),
+                format!(
+                    "malformed date {:?}: expected YYYY-MM-DD, YYYY-MM or YYYY",
+                    raw.get_ref()
+                ),
             );
         }
         parsed
@@ -280,13 +293,20 @@ impl<'a> Checker<'a> {
         field: &str,
         table: &[(&'static str, T)],
     ) -> Option<T> {
-        let found = table.iter().find(|(k, _)| *k == raw.get_ref()).map(|(_, v)| *v);
+        let found = table
+            .iter()
+            .find(|(k, _)| *k == raw.get_ref())
+            .map(|(_, v)| *v);
         if found.is_none() {
             let valid: Vec<&str> = table.iter().map(|(k, _)| *k).collect();
             self.report(
                 raw.span().start,
                 field,
-                format!("unknown value {:?}: expected one of {}", raw.get_ref(), valid.join(", ")),
+                format!(
+                    "unknown value {:?}: expected one of {}",
+                    raw.get_ref(),
+                    valid.join(", ")
+                ),
             );
         }
         found
@@ -368,7 +388,11 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
                 reference: s.reference.get_ref().clone(),
             };
             if sources.insert(id.clone(), source).is_some() {
-                ck.report(s.id.span().start, format!("{field}.id"), format!("duplicate source id {:?}", id.0));
+                ck.report(
+                    s.id.span().start,
+                    format!("{field}.id"),
+                    format!("duplicate source id {:?}", id.0),
+                );
             }
         }
     }
@@ -390,10 +414,18 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
                         sources: source_ids,
                     };
                     if nations.insert(code, nation).is_some() {
-                        ck.report(n.code.span().start, format!("{field}.code"), format!("duplicate nation {code}"));
+                        ck.report(
+                            n.code.span().start,
+                            format!("{field}.code"),
+                            format!("duplicate nation {code}"),
+                        );
                     }
                 }
-                Err(err) => ck.report(n.code.span().start, format!("{field}.code"), err.to_string()),
+                Err(err) => ck.report(
+                    n.code.span().start,
+                    format!("{field}.code"),
+                    err.to_string(),
+                ),
             }
         }
     }
@@ -415,7 +447,11 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
             ck.non_empty(&o.name, &format!("{field}.name"));
             if let Ok(code) = id.parse::<NationCode>() {
                 if nations.contains_key(&code) {
-                    ck.report(o.id.span().start, format!("{field}.id"), format!("duplicate id {id:?}: already a nation code"));
+                    ck.report(
+                        o.id.span().start,
+                        format!("{field}.id"),
+                        format!("duplicate id {id:?}: already a nation code"),
+                    );
                 }
             }
             let kind = ck.keyword(&o.kind, &format!("{field}.kind"), &OrgKind::ALL);
@@ -433,7 +469,8 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
                     Some(r) => ck.keyword(r, &format!("{mfield}.role"), &Role::ALL),
                     None => Some(Role::Member),
                 };
-                let m_sources = ck.sources(&m.source, m_offset, &format!("{mfield}.source"), &sources);
+                let m_sources =
+                    ck.sources(&m.source, m_offset, &format!("{mfield}.source"), &sources);
                 let (Some(nation), Some(from), Some(role)) = (nation, from, role) else {
                     continue;
                 };
@@ -455,11 +492,17 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
                     );
                     continue;
                 };
-                if let Some(prev) = memberships.iter().find(|p| p.nation == nation && p.period.overlaps(&period)) {
+                if let Some(prev) = memberships
+                    .iter()
+                    .find(|p| p.nation == nation && p.period.overlaps(&period))
+                {
                     ck.report(
                         m.from.span().start,
                         format!("{mfield}.from"),
-                        format!("overlapping interval for {nation}: {period} overlaps {}", prev.period),
+                        format!(
+                            "overlapping interval for {nation}: {period} overlaps {}",
+                            prev.period
+                        ),
                     );
                     continue;
                 }
@@ -476,11 +519,20 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
             let Some(kind) = kind else { continue };
             let key = id.to_ascii_uppercase();
             if org_index.contains_key(&key) {
-                ck.report(o.id.span().start, format!("{field}.id"), format!("duplicate organization id {id:?}"));
+                ck.report(
+                    o.id.span().start,
+                    format!("{field}.id"),
+                    format!("duplicate organization id {id:?}"),
+                );
                 continue;
             }
             org_index.insert(key, organizations.len());
-            org_spans.push((file_no, o.parent.as_ref().map(|p| (p.span().start, p.get_ref().clone()))));
+            org_spans.push((
+                file_no,
+                o.parent
+                    .as_ref()
+                    .map(|p| (p.span().start, p.get_ref().clone())),
+            ));
             organizations.push(Organization {
                 id: OrgId(id),
                 name: o.name.get_ref().clone(),
@@ -494,7 +546,9 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
         }
     }
     for (org_no, (file_no, parent)) in org_spans.iter().enumerate() {
-        let Some((offset, parent)) = parent else { continue };
+        let Some((offset, parent)) = parent else {
+            continue;
+        };
         ck.file = org_files.get(*file_no);
         match org_index.get(&parent.to_ascii_uppercase()) {
             Some(&p) if p != org_no => {
@@ -506,7 +560,11 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
             }
             None => {
                 let field = format!("organization[{}].parent", organizations[org_no].id);
-                ck.report(*offset, field, format!("dangling reference: no organization {parent:?}"));
+                ck.report(
+                    *offset,
+                    field,
+                    format!("dangling reference: no organization {parent:?}"),
+                );
             }
         }
     }
@@ -533,12 +591,20 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
                 // Inverted only when even the latest day the stated entry into force allows comes
                 // before the earliest day the stated signature allows.
                 if f.last_possible_day() < s.sort_key() {
-                    ck.report(raw.span().start, format!("{field}.in_force"), format!("inverted dates: in force {f} before signature {s}"));
+                    ck.report(
+                        raw.span().start,
+                        format!("{field}.in_force"),
+                        format!("inverted dates: in force {f} before signature {s}"),
+                    );
                 }
             }
             if let (Some(f), Some(t), Some(raw)) = (in_force, terminated, &a.terminated) {
                 if t.sort_key() <= f.sort_key() {
-                    ck.report(raw.span().start, format!("{field}.terminated"), format!("inverted dates: terminated {t} not after entry into force {f}"));
+                    ck.report(
+                        raw.span().start,
+                        format!("{field}.terminated"),
+                        format!("inverted dates: terminated {t} not after entry into force {f}"),
+                    );
                 }
             }
             let mut suspended = Vec::new();
@@ -552,9 +618,14 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
                 if let Some(from) = from {
                     // A suspension counts from the earliest day it may have started: conservative
                     // for release decisions, which must not rely on a suspended agreement.
-                    match Interval::new(from.sort_key(), until.map(|u| u.earliest_certain_start())) {
+                    match Interval::new(from.sort_key(), until.map(|u| u.earliest_certain_start()))
+                    {
                         Some(i) => suspended.push(i),
-                        None => ck.report(s_offset, format!("{sfield}.until"), "inverted interval: until before from"),
+                        None => ck.report(
+                            s_offset,
+                            format!("{sfield}.until"),
+                            "inverted interval: until before from",
+                        ),
                     }
                 }
             }
@@ -570,21 +641,33 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
             }
             for (j, p) in parties.iter().enumerate() {
                 if parties[..j].contains(p) {
-                    ck.report(a.parties[j].span().start, format!("{field}.parties[{j}]"), format!("duplicate party {p}"));
+                    ck.report(
+                        a.parties[j].span().start,
+                        format!("{field}.parties[{j}]"),
+                        format!("duplicate party {p}"),
+                    );
                 }
             }
             let parties_are_members_of = match &a.parties_are_members_of {
                 Some(raw) => match org_index.get(&raw.get_ref().to_ascii_uppercase()) {
                     Some(&o) => Some(organizations[o].id.clone()),
                     None => {
-                        ck.report(raw.span().start, format!("{field}.parties_are_members_of"), format!("dangling reference: no organization {:?}", raw.get_ref()));
+                        ck.report(
+                            raw.span().start,
+                            format!("{field}.parties_are_members_of"),
+                            format!("dangling reference: no organization {:?}", raw.get_ref()),
+                        );
                         None
                     }
                 },
                 None => None,
             };
             if a.parties.is_empty() && a.parties_are_members_of.is_none() {
-                ck.report(offset, format!("{field}.parties"), "no parties: give parties or parties_are_members_of");
+                ck.report(
+                    offset,
+                    format!("{field}.parties"),
+                    "no parties: give parties or parties_are_members_of",
+                );
             }
             let a_sources = ck.sources(&a.source, offset, &format!("{field}.source"), &sources);
             let mut clauses: Vec<Clause> = Vec::new();
@@ -596,32 +679,54 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
                 ck.non_empty(&c.id, &format!("{cfield}.id"));
                 ck.non_empty(&c.article, &format!("{cfield}.article"));
                 ck.non_empty(&c.summary, &format!("{cfield}.summary"));
-                if clauses.iter().any(|x| x.id == cid) || a.clause[..j].iter().any(|x| x.get_ref().id.get_ref().trim() == cid) {
-                    ck.report(c.id.span().start, format!("{cfield}.id"), format!("duplicate clause id {cid:?}"));
+                if clauses.iter().any(|x| x.id == cid)
+                    || a.clause[..j]
+                        .iter()
+                        .any(|x| x.get_ref().id.get_ref().trim() == cid)
+                {
+                    ck.report(
+                        c.id.span().start,
+                        format!("{cfield}.id"),
+                        format!("duplicate clause id {cid:?}"),
+                    );
                 }
                 let ckind = ck.keyword(&c.kind, &format!("{cfield}.kind"), &ClauseKind::ALL);
-                let c_sources = ck.sources(&c.source, c_offset, &format!("{cfield}.source"), &sources);
+                let c_sources =
+                    ck.sources(&c.source, c_offset, &format!("{cfield}.source"), &sources);
                 let protects: Vec<NationCode> = c
                     .protects
                     .iter()
                     .enumerate()
                     .filter_map(|(k, p)| ck.nation(p, &format!("{cfield}.protects[{k}]"), &nations))
                     .collect();
-                let has_security_fields = c.max_classification.is_some() || !c.domains.is_empty() || !c.equivalences.is_empty();
+                let has_security_fields = c.max_classification.is_some()
+                    || !c.domains.is_empty()
+                    || !c.equivalences.is_empty();
                 let Some(ckind) = ckind else { continue };
                 if !protects.is_empty() && !ckind.is_defence_obligation() {
-                    ck.report(c.protects[0].span().start, format!("{cfield}.protects"), "protects applies only to collective-defence and mutual-assistance clauses");
+                    ck.report(
+                        c.protects[0].span().start,
+                        format!("{cfield}.protects"),
+                        "protects applies only to collective-defence and mutual-assistance clauses",
+                    );
                 }
                 let security = if ckind == ClauseKind::SecurityOfInformation {
                     let mut equivalences = Vec::new();
                     for (k, row) in c.equivalences.iter().enumerate() {
                         if row.get_ref().len() < 2 {
-                            ck.report(row.span().start, format!("{cfield}.equivalences[{k}]"), "an equivalence needs levels of at least two policies");
+                            ck.report(
+                                row.span().start,
+                                format!("{cfield}.equivalences[{k}]"),
+                                "an equivalence needs levels of at least two policies",
+                            );
                         }
                         equivalences.push(
                             row.get_ref()
                                 .iter()
-                                .map(|(policy, level)| PolicyLevel { policy: policy.clone(), level: level.clone() })
+                                .map(|(policy, level)| PolicyLevel {
+                                    policy: policy.clone(),
+                                    level: level.clone(),
+                                })
                                 .collect(),
                         );
                     }
@@ -652,7 +757,11 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
             let Some(kind) = kind else { continue };
             let key = id.to_ascii_lowercase();
             if agreement_index.contains_key(&key) {
-                ck.report(a.id.span().start, format!("{field}.id"), format!("duplicate agreement id {id:?}"));
+                ck.report(
+                    a.id.span().start,
+                    format!("{field}.id"),
+                    format!("duplicate agreement id {id:?}"),
+                );
                 continue;
             }
             agreement_index.insert(key, agreements.len());
@@ -680,5 +789,10 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
     if !ck.diagnostics.is_empty() {
         return Err(Error::new(ErrorKind::Invalid(ck.diagnostics)));
     }
-    Ok(Registry::from_parts(sources, nations, organizations, agreements))
+    Ok(Registry::from_parts(
+        sources,
+        nations,
+        organizations,
+        agreements,
+    ))
 }

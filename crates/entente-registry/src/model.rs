@@ -219,7 +219,10 @@ impl ClauseKind {
 
     /// Whether the clause binds parties to come to another's aid.
     pub fn is_defence_obligation(self) -> bool {
-        matches!(self, ClauseKind::CollectiveDefence | ClauseKind::MutualAssistance)
+        matches!(
+            self,
+            ClauseKind::CollectiveDefence | ClauseKind::MutualAssistance
+        )
     }
 }
 

@@ -171,7 +171,10 @@ impl Registry {
             text,
             self.nations.values().flat_map(|n| {
                 let display = format!("{} ({})", n.code, n.name);
-                [(n.code.as_str(), display.clone()), (n.name.as_str(), display)]
+                [
+                    (n.code.as_str(), display.clone()),
+                    (n.name.as_str(), display),
+                ]
             }),
         );
         Err(Error::new(ErrorKind::UnknownNation {
@@ -197,7 +200,10 @@ impl Registry {
             text,
             self.organizations.iter().flat_map(|o| {
                 let display = format!("{} ({})", o.id, o.name);
-                [(o.id.0.as_str(), display.clone()), (o.name.as_str(), display)]
+                [
+                    (o.id.0.as_str(), display.clone()),
+                    (o.name.as_str(), display),
+                ]
             }),
         );
         Err(Error::new(ErrorKind::UnknownOrganization {
@@ -221,9 +227,12 @@ impl Registry {
         }
         let suggestion = closest(
             text,
-            self.agreements
-                .iter()
-                .flat_map(|a| [(a.id.0.as_str(), a.id.0.clone()), (a.name.as_str(), a.id.0.clone())]),
+            self.agreements.iter().flat_map(|a| {
+                [
+                    (a.id.0.as_str(), a.id.0.clone()),
+                    (a.name.as_str(), a.id.0.clone()),
+                ]
+            }),
         );
         Err(Error::new(ErrorKind::UnknownAgreement {
             text: text.to_owned(),
@@ -246,11 +255,17 @@ impl Registry {
                 .values()
                 .flat_map(|n| {
                     let display = format!("{} ({})", n.code, n.name);
-                    [(n.code.as_str(), display.clone()), (n.name.as_str(), display)]
+                    [
+                        (n.code.as_str(), display.clone()),
+                        (n.name.as_str(), display),
+                    ]
                 })
                 .chain(self.organizations.iter().flat_map(|o| {
                     let display = format!("{} ({})", o.id, o.name);
-                    [(o.id.0.as_str(), display.clone()), (o.name.as_str(), display)]
+                    [
+                        (o.id.0.as_str(), display.clone()),
+                        (o.name.as_str(), display),
+                    ]
                 })),
         );
         Err(Error::new(ErrorKind::UnknownNation {
@@ -346,7 +361,9 @@ impl Registry {
         defenders
             .into_iter()
             .map(|(nation, mut basis)| {
-                basis.sort_by(|a, b| (&a.agreement, &a.clause_id).cmp(&(&b.agreement, &b.clause_id)));
+                basis.sort_by(|a, b| {
+                    (&a.agreement, &a.clause_id).cmp(&(&b.agreement, &b.clause_id))
+                });
                 Defender { nation, basis }
             })
             .collect()
@@ -383,7 +400,11 @@ impl Registry {
     }
 
     /// A nation's memberships and agreements as of `day`.
-    pub fn nation_profile(&self, nation: NationCode, day: Date) -> Result<NationProfile<'_>, Error> {
+    pub fn nation_profile(
+        &self,
+        nation: NationCode,
+        day: Date,
+    ) -> Result<NationProfile<'_>, Error> {
         let record = self.nation(nation).ok_or_else(|| {
             Error::new(ErrorKind::UnknownNation {
                 text: nation.to_string(),
@@ -482,7 +503,10 @@ impl Registry {
                         kind: TimelineEventKind::Left,
                         subject: o.id.0.clone(),
                         nation: Some(m.nation),
-                        description: format!("{name}'s participation in {} ends (last day)", o.name),
+                        description: format!(
+                            "{name}'s participation in {} ends (last day)",
+                            o.name
+                        ),
                     });
                 }
             }
@@ -507,7 +531,9 @@ impl Registry {
         let mut nodes: BTreeMap<String, GraphNode> = BTreeMap::new();
         let mut edges: BTreeSet<GraphEdge> = BTreeSet::new();
         let nation_node = |nodes: &mut BTreeMap<String, GraphNode>, n: NationCode| {
-            let label = self.nation(n).map_or_else(|| n.to_string(), |x| x.name.clone());
+            let label = self
+                .nation(n)
+                .map_or_else(|| n.to_string(), |x| x.name.clone());
             nodes.entry(n.to_string()).or_insert(GraphNode {
                 id: n.to_string(),
                 label,
@@ -600,12 +626,17 @@ impl Registry {
     pub fn security_cover(&self, a: &Party, b: &Party, day: Date) -> Vec<SecurityCover<'_>> {
         self.agreements
             .iter()
-            .filter(|ag| ag.is_in_force(day) && self.is_party(ag, a, day) && self.is_party(ag, b, day))
+            .filter(|ag| {
+                ag.is_in_force(day) && self.is_party(ag, a, day) && self.is_party(ag, b, day)
+            })
             .flat_map(|ag| {
                 ag.clauses
                     .iter()
                     .filter(|c| c.kind == ClauseKind::SecurityOfInformation)
-                    .map(move |clause| SecurityCover { agreement: ag, clause })
+                    .map(move |clause| SecurityCover {
+                        agreement: ag,
+                        clause,
+                    })
             })
             .collect()
     }

@@ -36,9 +36,18 @@ mod tests {
                 ("Finland", "FIN (Finland)".to_owned()),
             ]
         };
-        assert_eq!(closest("FRN", candidates()).as_deref(), Some("FRA (France)"));
-        assert_eq!(closest("frnace", candidates()).as_deref(), Some("FRA (France)"));
-        assert_eq!(closest("Finlnd", candidates()).as_deref(), Some("FIN (Finland)"));
+        assert_eq!(
+            closest("FRN", candidates()).as_deref(),
+            Some("FRA (France)")
+        );
+        assert_eq!(
+            closest("frnace", candidates()).as_deref(),
+            Some("FRA (France)")
+        );
+        assert_eq!(
+            closest("Finlnd", candidates()).as_deref(),
+            Some("FIN (Finland)")
+        );
         assert_eq!(closest("zzzzzz", candidates()), None);
         assert_eq!(closest("", candidates()), None);
     }

@@ -32,7 +32,10 @@ fn n(code: &str) -> NationCode {
 fn members(org: &str, day: &str) -> Vec<String> {
     let r = shipped();
     let org = r.organization(org).unwrap();
-    r.members(org, d(day)).iter().map(|m| m.to_string()).collect()
+    r.members(org, d(day))
+        .iter()
+        .map(|m| m.to_string())
+        .collect()
 }
 
 fn defenders(nation: &str, day: &str) -> Vec<(String, Vec<String>)> {
@@ -108,7 +111,11 @@ fn pesco_and_ei2() {
     assert_eq!(members("EI2", "2019-09-20").len(), 13);
     // Names and ids resolve case-insensitively.
     assert_eq!(
-        shipped().organization("european intervention initiative").unwrap().id.0,
+        shipped()
+            .organization("european intervention initiative")
+            .unwrap()
+            .id
+            .0,
         "EI2"
     );
 }
@@ -135,7 +142,10 @@ fn obligations_toward_estonia() {
     let fra = defs.iter().find(|(n, _)| n == "FRA").unwrap();
     assert_eq!(
         fra.1,
-        ["north-atlantic-treaty Article 5", "teu-lisbon Article 42(7)"]
+        [
+            "north-atlantic-treaty Article 5",
+            "teu-lisbon Article 42(7)"
+        ]
     );
     let usa = defs.iter().find(|(n, _)| n == "USA").unwrap();
     assert_eq!(usa.1, ["north-atlantic-treaty Article 5"]);
@@ -149,15 +159,21 @@ fn obligations_toward_estonia() {
     // Between NATO accession and Lisbon: NATO allies only.
     let defs = defenders("EST", "2005-01-01");
     assert_eq!(defs.len(), 25);
-    assert!(defs.iter().all(|(_, b)| b == &["north-atlantic-treaty Article 5"]));
+    assert!(defs
+        .iter()
+        .all(|(_, b)| b == &["north-atlantic-treaty Article 5"]));
 }
 
 #[test]
 fn obligations_toward_sweden_before_and_after_accession() {
     let before = defenders("SWE", "2024-03-06");
     assert_eq!(before.len(), 26, "the other EU members");
-    assert!(before.iter().all(|(_, b)| b == &["teu-lisbon Article 42(7)"]));
-    assert!(before.iter().all(|(n, _)| n != "USA" && n != "GBR" && n != "NOR"));
+    assert!(before
+        .iter()
+        .all(|(_, b)| b == &["teu-lisbon Article 42(7)"]));
+    assert!(before
+        .iter()
+        .all(|(n, _)| n != "USA" && n != "GBR" && n != "NOR"));
     let after = defenders("SWE", "2024-03-07");
     assert_eq!(after.len(), 35);
     let usa = after.iter().find(|(n, _)| n == "USA").unwrap();
@@ -165,7 +181,10 @@ fn obligations_toward_sweden_before_and_after_accession() {
     let fin = after.iter().find(|(n, _)| n == "FIN").unwrap();
     assert_eq!(
         fin.1,
-        ["north-atlantic-treaty Article 5", "teu-lisbon Article 42(7)"]
+        [
+            "north-atlantic-treaty Article 5",
+            "teu-lisbon Article 42(7)"
+        ]
     );
 }
 
@@ -207,7 +226,11 @@ fn unknown_names_suggest_the_closest() {
         "unknown organization \"NAT0\"; did you mean NATO (North Atlantic Treaty Organization)?"
     );
     let err = r.nation_code("FRN").unwrap_err();
-    assert!(err.to_string().starts_with("unknown nation \"FRN\"; did you mean FRA (France)"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("unknown nation \"FRN\"; did you mean FRA (France)"),
+        "{err}"
+    );
     assert!(r.nation_code("F\u{200B}RA").is_err());
     assert_eq!(r.nation_code("france").unwrap(), n("FRA"));
     assert_eq!(r.nation_code("est").unwrap(), n("EST"));
@@ -218,19 +241,32 @@ fn unknown_names_suggest_the_closest() {
 fn timeline_includes_historical_treaties_in_order() {
     let events = shipped().timeline(Some(1600), Some(1960));
     let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
-    let westphalia = subjects.iter().position(|s| s.contains("westphalia")).unwrap();
-    let nat = subjects.iter().position(|s| *s == "north-atlantic-treaty").unwrap();
+    let westphalia = subjects
+        .iter()
+        .position(|s| s.contains("westphalia"))
+        .unwrap();
+    let nat = subjects
+        .iter()
+        .position(|s| *s == "north-atlantic-treaty")
+        .unwrap();
     let rome = subjects.iter().position(|s| s.contains("rome")).unwrap();
     assert!(westphalia < nat && nat < rome);
-    assert!(events.windows(2).all(|w| w[0].date.sort_key() <= w[1].date.sort_key()));
-    assert!(events.iter().all(|e| (1600..=1960).contains(&e.date.year())));
+    assert!(events
+        .windows(2)
+        .all(|w| w[0].date.sort_key() <= w[1].date.sort_key()));
+    assert!(events
+        .iter()
+        .all(|e| (1600..=1960).contains(&e.date.year())));
 }
 
 #[test]
 fn graph_is_closed() {
     let g = shipped().graph(d("2024-06-01"));
     let ids: std::collections::BTreeSet<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();
-    assert!(g.edges.iter().all(|e| ids.contains(e.from.as_str()) && ids.contains(e.to.as_str())));
+    assert!(g
+        .edges
+        .iter()
+        .all(|e| ids.contains(e.from.as_str()) && ids.contains(e.to.as_str())));
     assert!(g.edges.iter().any(|e| e.from == "SWE" && e.to == "NATO"));
     assert!(!g.edges.iter().any(|e| e.from == "GBR" && e.to == "EU"));
 }
@@ -241,17 +277,28 @@ fn security_cover_between_japan_and_nato_members() {
     let jpn = Party::Nation(n("JPN"));
     let fra = Party::Nation(n("FRA"));
     let covers = r.security_cover(&fra, &jpn, d("2024-01-01"));
-    assert!(!covers.is_empty(), "FRA and JPN have a security agreement in force");
+    assert!(
+        !covers.is_empty(),
+        "FRA and JPN have a security agreement in force"
+    );
     assert!(covers
         .iter()
         .all(|c| c.clause.kind == ClauseKind::SecurityOfInformation));
     // Two EU members are covered by the EU's rules on classified information (in force 2013-10-15).
     let deu = Party::Nation(n("DEU"));
     let covers = r.security_cover(&fra, &deu, d("2024-01-01"));
-    assert!(covers.iter().any(|c| c.agreement.id.0 == "eu-council-security-rules-2013"));
-    assert!(r.security_cover(&fra, &deu, d("2013-10-14")).iter().all(|c| c.agreement.id.0 != "eu-council-security-rules-2013"));
+    assert!(covers
+        .iter()
+        .any(|c| c.agreement.id.0 == "eu-council-security-rules-2013"));
+    assert!(r
+        .security_cover(&fra, &deu, d("2013-10-14"))
+        .iter()
+        .all(|c| c.agreement.id.0 != "eu-council-security-rules-2013"));
     // Japan is not covered by the EU's rules.
-    assert!(r.security_cover(&fra, &jpn, d("2024-01-01")).iter().all(|c| c.agreement.id.0 != "eu-council-security-rules-2013"));
+    assert!(r
+        .security_cover(&fra, &jpn, d("2024-01-01"))
+        .iter()
+        .all(|c| c.agreement.id.0 != "eu-council-security-rules-2013"));
 }
 
 // --- Dataset validation: every class of error, located -----------------------------------------
@@ -328,7 +375,11 @@ fn fixture_is_valid_and_answers() {
 #[test]
 fn unknown_nation_code() {
     let f = Fixture::new();
-    f.replace("organizations/club.toml", "nation = \"DEU\"", "nation = \"DEX\"");
+    f.replace(
+        "organizations/club.toml",
+        "nation = \"DEU\"",
+        "nation = \"DEX\"",
+    );
     assert_eq!(
         f.problems(),
         ["organizations/club.toml:8: organization[CLUB].members[1].nation: unknown nation code DEX: not in nations.toml"]
@@ -338,7 +389,11 @@ fn unknown_nation_code() {
 #[test]
 fn lookalike_nation_code() {
     let f = Fixture::new();
-    f.replace("organizations/club.toml", "nation = \"FRA\"", "nation = \"FR\u{0410}\"");
+    f.replace(
+        "organizations/club.toml",
+        "nation = \"FRA\"",
+        "nation = \"FR\u{0410}\"",
+    );
     assert_eq!(
         f.problems(),
         ["organizations/club.toml:7: organization[CLUB].members[0].nation: malformed nation code \"FRА\": contains a non-ASCII character"]
@@ -348,7 +403,11 @@ fn lookalike_nation_code() {
 #[test]
 fn inverted_interval() {
     let f = Fixture::new();
-    f.replace("organizations/club.toml", "until = \"2009-12-31\"", "until = \"2000-12-31\"");
+    f.replace(
+        "organizations/club.toml",
+        "until = \"2009-12-31\"",
+        "until = \"2000-12-31\"",
+    );
     assert_eq!(
         f.problems(),
         ["organizations/club.toml:8: organization[CLUB].members[1].until: inverted interval: until 2000-12-31 is before from 2001-01-01"]
@@ -380,10 +439,26 @@ fn overlapping_intervals() {
 #[test]
 fn dangling_references_and_missing_sources() {
     let f = Fixture::new();
-    f.replace("agreements/pact.toml", "parties_are_members_of = \"CLUB\"", "parties_are_members_of = \"CLOB\"");
-    f.replace("agreements/pact.toml", "summary = \"all for one\"\nsource = \"S1\"", "summary = \"all for one\"");
-    f.replace("organizations/club.toml", "kind = \"alliance\"", "kind = \"alliance\"\nparent = \"NOPE\"");
-    f.replace("nations.toml", "source = \"S1\" },\n  { code = \"DEU\"", "source = \"S9\" },\n  { code = \"DEU\"");
+    f.replace(
+        "agreements/pact.toml",
+        "parties_are_members_of = \"CLUB\"",
+        "parties_are_members_of = \"CLOB\"",
+    );
+    f.replace(
+        "agreements/pact.toml",
+        "summary = \"all for one\"\nsource = \"S1\"",
+        "summary = \"all for one\"",
+    );
+    f.replace(
+        "organizations/club.toml",
+        "kind = \"alliance\"",
+        "kind = \"alliance\"\nparent = \"NOPE\"",
+    );
+    f.replace(
+        "nations.toml",
+        "source = \"S1\" },\n  { code = \"DEU\"",
+        "source = \"S9\" },\n  { code = \"DEU\"",
+    );
     assert_eq!(
         f.problems(),
         [
@@ -417,24 +492,44 @@ fn duplicate_ids() {
 #[test]
 fn malformed_dates_unknown_keywords_and_fields() {
     let f = Fixture::new();
-    f.replace("agreements/pact.toml", "in_force = \"2000-02-01\"", "in_force = \"2000-02-30\"");
-    f.replace("agreements/pact.toml", "kind = \"collective-defence\"", "kind = \"colective-defence\"");
+    f.replace(
+        "agreements/pact.toml",
+        "in_force = \"2000-02-01\"",
+        "in_force = \"2000-02-30\"",
+    );
+    f.replace(
+        "agreements/pact.toml",
+        "kind = \"collective-defence\"",
+        "kind = \"colective-defence\"",
+    );
     let problems = f.problems();
     assert_eq!(problems.len(), 2, "{problems:#?}");
     assert_eq!(problems[0], "agreements/pact.toml:6: agreement[pact].in_force: malformed date \"2000-02-30\": expected YYYY-MM-DD, YYYY-MM or YYYY");
     assert!(problems[1].starts_with("agreements/pact.toml:13: agreement[pact].clause[a1].kind: unknown value \"colective-defence\": expected one of collective-defence, "), "{}", problems[1]);
     // An unknown field is a syntax-level error of its file, located to its line.
     let f = Fixture::new();
-    f.replace("agreements/pact.toml", "kind = \"treaty\"", "kind = \"treaty\"\ncolour = \"blue\"");
+    f.replace(
+        "agreements/pact.toml",
+        "kind = \"treaty\"",
+        "kind = \"treaty\"\ncolour = \"blue\"",
+    );
     let problems = f.problems();
     assert_eq!(problems.len(), 1, "{problems:#?}");
-    assert!(problems[0].starts_with("agreements/pact.toml:5: (syntax): unknown field `colour`"), "{}", problems[0]);
+    assert!(
+        problems[0].starts_with("agreements/pact.toml:5: (syntax): unknown field `colour`"),
+        "{}",
+        problems[0]
+    );
 }
 
 #[test]
 fn inverted_agreement_dates() {
     let f = Fixture::new();
-    f.replace("agreements/pact.toml", "in_force = \"2000-02-01\"", "in_force = \"1999-12-01\"\nterminated = \"1999-01-01\"");
+    f.replace(
+        "agreements/pact.toml",
+        "in_force = \"2000-02-01\"",
+        "in_force = \"1999-12-01\"\nterminated = \"1999-01-01\"",
+    );
     assert_eq!(
         f.problems(),
         [
@@ -447,10 +542,17 @@ fn inverted_agreement_dates() {
 #[test]
 fn syntax_errors_are_located() {
     let f = Fixture::new();
-    f.write("agreements/broken.toml", "[[agreement]]\nid = \"x\"\nname = \"unterminated\n");
+    f.write(
+        "agreements/broken.toml",
+        "[[agreement]]\nid = \"x\"\nname = \"unterminated\n",
+    );
     let problems = f.problems();
     assert_eq!(problems.len(), 1);
-    assert!(problems[0].starts_with("agreements/broken.toml:3: (syntax): "), "{}", problems[0]);
+    assert!(
+        problems[0].starts_with("agreements/broken.toml:3: (syntax): "),
+        "{}",
+        problems[0]
+    );
 }
 
 #[test]

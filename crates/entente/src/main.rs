@@ -63,7 +63,9 @@ fn exit_code_of(err: &anyhow::Error) -> u8 {
             };
         }
         if cause.downcast_ref::<entente_types::DateError>().is_some()
-            || cause.downcast_ref::<entente_types::NationCodeError>().is_some()
+            || cause
+                .downcast_ref::<entente_types::NationCodeError>()
+                .is_some()
         {
             return 2;
         }

@@ -35,6 +35,10 @@ where
         .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header);
+    // Off a terminal (pipes, files, tests) there is no width to wrap to: keep lines readable.
+    if table.width().is_none() {
+        table.set_width(120);
+    }
     table
 }
 

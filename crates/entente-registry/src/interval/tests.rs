@@ -46,24 +46,34 @@ fn stated_dates_resolve_conservatively() {
     let day = StatedDate::parse("2023-05-23").unwrap();
     assert_eq!(day.earliest_certain_start(), d("2023-05-23"));
     assert_eq!(day.to_string(), "2023-05-23");
-    for bad in ["95-02", "1995-2", "1995-13", "1995-02-30", "19x5", "", "1995-02-01x"] {
+    for bad in [
+        "95-02",
+        "1995-2",
+        "1995-13",
+        "1995-02-30",
+        "19x5",
+        "",
+        "1995-02-01x",
+    ] {
         assert!(StatedDate::parse(bad).is_none(), "{bad:?} accepted");
     }
 }
 
 fn day() -> impl Strategy<Value = Date> {
-    (0i64..40_000).prop_map(|n| Date::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Days::new(n as u64))
+    (0i64..40_000)
+        .prop_map(|n| Date::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Days::new(n as u64))
 }
 
 fn interval() -> impl Strategy<Value = Interval> {
-    (day(), proptest::option::of(0u64..20_000))
-        .prop_map(|(from, len)| Interval::new(from, len.map(|l| from + chrono::Days::new(l))).unwrap())
+    (day(), proptest::option::of(0u64..20_000)).prop_map(|(from, len)| {
+        Interval::new(from, len.map(|l| from + chrono::Days::new(l))).unwrap()
+    })
 }
 
 proptest! {
     #[test]
     fn contains_matches_definition(i in interval(), x in day()) {
-        let expected = i.from <= x && i.until.map_or(true, |u| x <= u);
+        let expected = i.from <= x && match i.until { Some(u) => x <= u, None => true };
         prop_assert_eq!(i.contains(x), expected);
     }
 

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 pub mod burden;
+pub mod demo;
 pub mod picture;
 pub mod registry;
 
@@ -13,6 +14,8 @@ pub enum Command {
     Registry(registry::Args),
     /// Defence expenditure against the NATO guidelines, joint programmes, cost shares, charts.
     Burden(burden::Args),
+    /// The demonstration: the shipped registry, walked through.
+    Demo(demo::Args),
     /// The fused air picture: track, fuse, score, benchmark.
     Picture(picture::Args),
 }
@@ -21,6 +24,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Registry(args) => registry::run(args),
         Command::Burden(args) => burden::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Picture(args) => picture::run(args),
     }
 }

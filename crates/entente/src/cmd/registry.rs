@@ -104,7 +104,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let registry = Registry::load(&dir)?;
     match command {
         Command::Check { .. } => return check(dir),
-        Command::Members { organization, at, json } => {
+        Command::Members {
+            organization,
+            at,
+            json,
+        } => {
             let day = parse_day(at.as_deref())?;
             let org = registry.organization(&organization)?;
             let members = registry.members(org, day);
@@ -162,7 +166,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     let basis: Vec<String> = d
                         .basis
                         .iter()
-                        .map(|b| format!("{} {}", agreement_name(&registry, &b.agreement.0), b.article))
+                        .map(|b| {
+                            format!(
+                                "{} {}",
+                                agreement_name(&registry, &b.agreement.0),
+                                b.article
+                            )
+                        })
                         .collect();
                     table.add_row([
                         d.nation.as_str().to_owned(),
@@ -173,7 +183,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 output::print(table)?;
             }
         }
-        Command::Agreements { party, at, all, json } => {
+        Command::Agreements {
+            party,
+            at,
+            all,
+            json,
+        } => {
             let day = parse_day(at.as_deref())?;
             let party = party.map(|p| registry.party(&p)).transpose()?;
             let list: Vec<&Agreement> = match (&party, all) {
@@ -188,7 +203,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "agreements": list.iter().map(|a| agreement_json(&registry, a, day)).collect::<Vec<_>>(),
                 }))?;
             } else {
-                let mut table = output::table(["id", "name", "signed", "in force", "status", "parties"]);
+                let mut table =
+                    output::table(["id", "name", "signed", "in force", "status", "parties"]);
                 for a in &list {
                     table.add_row([
                         a.id.0.clone(),
@@ -199,7 +215,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         parties_text(a),
                     ]);
                 }
-                let scope = if all { "all agreements".to_owned() } else { format!("in force on {day}") };
+                let scope = if all {
+                    "all agreements".to_owned()
+                } else {
+                    format!("in force on {day}")
+                };
                 let who = party.map(|p| format!(", party {p}")).unwrap_or_default();
                 output::print(format!("{} agreements ({scope}{who})", list.len()))?;
                 output::print(table)?;
@@ -230,7 +250,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }))?;
             } else {
                 output::print(format!("{} ({code}) on {day}", profile.nation.name))?;
-                let mut table = output::table(["organization", "role", "from", "until", "on that day"]);
+                let mut table =
+                    output::table(["organization", "role", "from", "until", "on that day"]);
                 for m in &profile.memberships {
                     table.add_row([
                         m.organization.id.0.clone(),
@@ -246,7 +267,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     table.add_row([
                         a.agreement.id.0.clone(),
                         a.agreement.name.clone(),
-                        a.via.as_ref().map_or("directly".to_owned(), |o| format!("as member of {o}")),
+                        a.via
+                            .as_ref()
+                            .map_or("directly".to_owned(), |o| format!("as member of {o}")),
                         a.status.as_str().to_owned(),
                     ]);
                 }
@@ -313,7 +336,11 @@ fn check(dir: PathBuf) -> anyhow::Result<ExitCode> {
                 "error: {}: {} problem{}",
                 dir.display(),
                 err.diagnostics().len(),
-                if err.diagnostics().len() == 1 { "" } else { "s" }
+                if err.diagnostics().len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
             );
             Ok(ExitCode::from(2))
         }
@@ -389,7 +416,10 @@ fn graph_json(graph: &Graph) -> Value {
 
 fn graph_dot(graph: &Graph) -> String {
     let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
-    let mut out = format!("graph entente {{\n  label={};\n", quote(&format!("Entente registry on {}", graph.day)));
+    let mut out = format!(
+        "graph entente {{\n  label={};\n",
+        quote(&format!("Entente registry on {}", graph.day))
+    );
     for n in &graph.nodes {
         let shape = match n.kind {
             GraphNodeKind::Nation => "ellipse",

@@ -1,6 +1,9 @@
 //! Integration tests of the `entente` binary, one module per subcommand family. Each test runs
 //! the real binary and checks its stdout, stderr and exit code.
 
+// Test code: a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod burden;
 mod picture;
 mod registry;
