@@ -169,7 +169,14 @@ mod tests {
             parse_date("2024-03-07").unwrap(),
             Date::from_ymd_opt(2024, 3, 7).unwrap()
         );
-        for bad in ["2024-3-7", "+2024-03-07", "2024-03-07x", "2024-02-30", "", "07/03/2024"] {
+        for bad in [
+            "2024-3-7",
+            "+2024-03-07",
+            "2024-03-07x",
+            "2024-02-30",
+            "",
+            "07/03/2024",
+        ] {
             assert!(parse_date(bad).is_err(), "{bad} accepted");
         }
         let err = parse_date("2024-02-30").unwrap_err();

@@ -6,12 +6,24 @@ use crate::util::{entente, entente_in, repo_root};
 
 #[test]
 fn members_json_matches_the_documented_shape() {
-    let run = entente(&["registry", "members", "NATO", "--at", "2024-03-08", "--json"]);
+    let run = entente(&[
+        "registry",
+        "members",
+        "NATO",
+        "--at",
+        "2024-03-08",
+        "--json",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v = run.json();
     assert_eq!(v["organization"], "NATO");
     assert_eq!(v["at"], "2024-03-08");
-    let members: Vec<&str> = v["members"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+    let members: Vec<&str> = v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
     assert_eq!(members.len(), 32);
     assert_eq!(members.first(), Some(&"ALB"));
     assert!(members.windows(2).all(|w| w[0] < w[1]), "sorted");
@@ -44,14 +56,25 @@ fn members_on_several_dates() {
 fn members_table_names_the_organization() {
     let run = entente(&["registry", "members", "PESCO", "--at", "2024-01-01"]);
     assert_eq!(run.code, 0);
-    assert!(run.stdout.contains("on 2024-01-01: 26 members"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("on 2024-01-01: 26 members"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("Denmark"));
     assert!(!run.stdout.contains("Malta"));
 }
 
 #[test]
 fn obligations_json() {
-    let run = entente(&["registry", "obligations", "EST", "--at", "2024-03-08", "--json"]);
+    let run = entente(&[
+        "registry",
+        "obligations",
+        "EST",
+        "--at",
+        "2024-03-08",
+        "--json",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v = run.json();
     assert_eq!(v["nation"], "EST");
@@ -93,25 +116,60 @@ fn obligations_toward_germany_table() {
     let run = entente(&["registry", "obligations", "DEU", "--at", "2024-06-01"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let fra = run.stdout.lines().find(|l| l.contains("France")).unwrap();
-    assert!(fra.contains("Article 5") && fra.contains("Article 42(7)") && fra.contains("Article 4(1)"), "{fra}");
+    assert!(
+        fra.contains("Article 5") && fra.contains("Article 42(7)") && fra.contains("Article 4(1)"),
+        "{fra}"
+    );
 }
 
 #[test]
 fn agreements_by_party_and_day() {
-    let run = entente(&["registry", "agreements", "--party", "JPN", "--at", "2024-01-01", "--json"]);
+    let run = entente(&[
+        "registry",
+        "agreements",
+        "--party",
+        "JPN",
+        "--at",
+        "2024-01-01",
+        "--json",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v = run.json();
-    let ids: Vec<&str> = v["agreements"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
-    assert!(ids.contains(&"japan-germany-security-of-information"), "{ids:?}");
+    let ids: Vec<&str> = v["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"japan-germany-security-of-information"),
+        "{ids:?}"
+    );
     assert!(ids.iter().all(|id| !id.starts_with("north-atlantic")));
     // Before the Japan–Germany agreement was signed it is not listed.
-    let run = entente(&["registry", "agreements", "--party", "JPN", "--at", "2020-01-01", "--json"]);
+    let run = entente(&[
+        "registry",
+        "agreements",
+        "--party",
+        "JPN",
+        "--at",
+        "2020-01-01",
+        "--json",
+    ]);
     let v = run.json();
-    assert!(v["agreements"].as_array().unwrap().iter().all(|a| a["id"] != "japan-germany-security-of-information"));
+    assert!(v["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["id"] != "japan-germany-security-of-information"));
     // --all lists historical treaties too.
     let run = entente(&["registry", "agreements", "--all", "--json"]);
     let v = run.json();
-    assert!(v["agreements"].as_array().unwrap().iter().any(|a| a["id"].as_str().unwrap().contains("westphalia")));
+    assert!(v["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["id"].as_str().unwrap().contains("westphalia")));
 }
 
 #[test]
@@ -120,12 +178,26 @@ fn nation_profile() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v = run.json();
     assert_eq!(v["name"], "United Kingdom");
-    let eu = v["memberships"].as_array().unwrap().iter().find(|m| m["organization"] == "EU").unwrap();
+    let eu = v["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["organization"] == "EU")
+        .unwrap();
     assert_eq!(eu["until"], "2020-01-31");
     assert_eq!(eu["current"], false);
-    let nato = v["memberships"].as_array().unwrap().iter().find(|m| m["organization"] == "NATO").unwrap();
+    let nato = v["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["organization"] == "NATO")
+        .unwrap();
     assert_eq!(nato["current"], true);
-    assert!(v["agreements"].as_array().unwrap().iter().any(|a| a["id"] == "north-atlantic-treaty" && a["via"] == "NATO"));
+    assert!(v["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["id"] == "north-atlantic-treaty" && a["via"] == "NATO"));
     // By name, table output.
     let run = entente(&["registry", "nation", "united kingdom", "--at", "2024-01-01"]);
     assert_eq!(run.code, 0);
@@ -134,15 +206,26 @@ fn nation_profile() {
 
 #[test]
 fn timeline_in_range() {
-    let run = entente(&["registry", "timeline", "--from", "1648", "--to", "1958", "--json"]);
+    let run = entente(&[
+        "registry", "timeline", "--from", "1648", "--to", "1958", "--json",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v = run.json();
     let events = v["events"].as_array().unwrap();
     let first = &events[0];
     assert_eq!(first["date"], "1648-10-24");
-    assert!(events.iter().any(|e| e["subject"] == "north-atlantic-treaty" && e["kind"] == "entered into force" && e["date"] == "1949-08-24"));
-    assert!(events.iter().any(|e| e["date"] == "1957-03-25"), "Treaty of Rome signed");
-    assert!(events.iter().all(|e| e["date"].as_str().unwrap() <= "1958-12-31"));
+    assert!(events
+        .iter()
+        .any(|e| e["subject"] == "north-atlantic-treaty"
+            && e["kind"] == "entered into force"
+            && e["date"] == "1949-08-24"));
+    assert!(
+        events.iter().any(|e| e["date"] == "1957-03-25"),
+        "Treaty of Rome signed"
+    );
+    assert!(events
+        .iter()
+        .all(|e| e["date"].as_str().unwrap() <= "1958-12-31"));
 }
 
 #[test]
@@ -150,13 +233,24 @@ fn graph_formats() {
     let run = entente(&["registry", "graph", "--format", "dot", "--at", "2024-06-01"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.starts_with("graph entente {"));
-    assert!(run.stdout.contains("\"SWE\" -- \"NATO\" [label=\"member-of\"]"));
+    assert!(run
+        .stdout
+        .contains("\"SWE\" -- \"NATO\" [label=\"member-of\"]"));
     assert!(run.stdout.trim_end().ends_with('}'));
-    let run = entente(&["registry", "graph", "--format", "json", "--at", "2019-01-01"]);
+    let run = entente(&[
+        "registry",
+        "graph",
+        "--format",
+        "json",
+        "--at",
+        "2019-01-01",
+    ]);
     let v = run.json();
     let edges = v["edges"].as_array().unwrap();
     assert!(edges.iter().any(|e| e["from"] == "GBR" && e["to"] == "EU"));
-    assert!(!edges.iter().any(|e| e["from"] == "SWE" && e["to"] == "NATO"));
+    assert!(!edges
+        .iter()
+        .any(|e| e["from"] == "SWE" && e["to"] == "NATO"));
 }
 
 #[test]
@@ -178,8 +272,14 @@ fn check_reports_file_and_line_on_a_broken_copy() {
     assert_eq!(run.code, 2);
     let expected = format!("./organizations/nato.toml:{swe_line}: organization[NATO].members[");
     assert!(run.stderr.contains(&expected), "{}", run.stderr);
-    assert!(run.stderr.contains("unknown nation code SWX: not in nations.toml"));
-    assert!(run.stderr.trim_end().ends_with("1 problem"), "{}", run.stderr);
+    assert!(run
+        .stderr
+        .contains("unknown nation code SWX: not in nations.toml"));
+    assert!(
+        run.stderr.trim_end().ends_with("1 problem"),
+        "{}",
+        run.stderr
+    );
     // Queries on a broken dataset fail the same way, with exit 2.
     let run = entente_in(tmp.path(), &["registry", "--data", ".", "members", "NATO"]);
     assert_eq!(run.code, 2);
@@ -210,10 +310,18 @@ fn other_error_paths() {
     assert_eq!(run.stderr, "error: --from 2000 is after --to 1990\n");
     let run = entente(&["registry", "agreements", "--party", "Atlantis"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.starts_with("error: unknown nation \"Atlantis\""), "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: unknown nation \"Atlantis\""),
+        "{}",
+        run.stderr
+    );
     let run = entente(&["registry", "check", "/nonexistent/registry"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("cannot read /nonexistent/registry"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read /nonexistent/registry"),
+        "{}",
+        run.stderr
+    );
     let run = entente(&["registry", "graph", "--format", "svg"]);
     assert_eq!(run.code, 2, "clap rejects unknown values");
     let run = entente(&["registry", "frobnicate"]);
