@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: formatting, lints, and every test of every crate.
-# Installs what the tests need on a fresh machine (nothing beyond the Rust toolchain so far).
+# Installs what the tests need on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/entente-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# Chart rendering needs a TrueType font (Debian's image usually has it).
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && command -v apt-get >/dev/null; then
+  echo "== installing fonts-dejavu-core"
+  apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

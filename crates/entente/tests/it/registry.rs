@@ -115,11 +115,41 @@ fn obligations_toward_sweden_change_on_accession() {
 fn obligations_toward_germany_table() {
     let run = entente(&["registry", "obligations", "DEU", "--at", "2024-06-01"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let fra = run.stdout.lines().find(|l| l.contains("France")).unwrap();
     assert!(
-        fra.contains("Article 5") && fra.contains("Article 42(7)") && fra.contains("Article 4(1)"),
-        "{fra}"
+        run.stdout
+            .starts_with("Bound to come to the aid of Germany (DEU) on 2024-06-01: 35 nations"),
+        "{}",
+        run.stdout
     );
+    // Only France is bound by the Treaty of Aachen.
+    assert_eq!(
+        run.stdout.matches("Article 4(1)").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    let run = entente(&[
+        "registry",
+        "obligations",
+        "DEU",
+        "--at",
+        "2024-06-01",
+        "--json",
+    ]);
+    let v = run.json();
+    let fra = v["defenders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["nation"] == "FRA")
+        .unwrap();
+    let clauses: Vec<&str> = fra["basis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["clause"].as_str().unwrap())
+        .collect();
+    assert_eq!(clauses, ["Article 5", "Article 42(7)", "Article 4(1)"]);
 }
 
 #[test]
