@@ -11,14 +11,14 @@
 //! arithmetic, so no estimate, identity, label or track number of the recipient's picture can
 //! depend on a contribution it may not see.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use entente_types::NationCode;
 use nalgebra::Cholesky;
 
 use crate::assignment::{gnn, Edge};
 use crate::ci::{self, Weighting};
-use crate::kalman::{Gaussian, Motion};
+use crate::kalman::{Gaussian, Motion, StateCovariance, StateVector};
 use crate::model::{quality, Label, Markings, NationalTrack, SystemTrack, TrackRef};
 use crate::Error;
 
@@ -74,13 +74,24 @@ where
 pub struct Fuser {
     config: FusionConfig,
     next_id: u64,
-    /// System track number each national track belonged to at the last instant.
-    owner: HashMap<TrackRef, u64>,
+    /// System track number each national track belonged to at the last instant, and that
+    /// instant's generation.
+    owner: HashMap<TrackRef, (u64, u64)>,
+    generation: u64,
 }
 
 struct Group {
     members: Vec<usize>,
     fused: Gaussian,
+    /// Fast-CI accumulators: Σ Pᵢ⁻¹ / tr Pᵢ, Σ Pᵢ⁻¹ xᵢ / tr Pᵢ, Σ 1 / tr Pᵢ.
+    fast: Option<(StateCovariance, StateVector, f64)>,
+}
+
+/// One estimate's terms in the fast-CI sums.
+fn info(g: &Gaussian) -> Result<(StateCovariance, StateVector, f64), Error> {
+    let w = 1.0 / g.p.trace();
+    let inv = ci::spd_inverse(&g.p)?;
+    Ok((inv * w, inv * g.x * w, w))
 }
 
 impl Fuser {
@@ -90,6 +101,7 @@ impl Fuser {
             config,
             next_id: 1,
             owner: HashMap::new(),
+            generation: 0,
         }
     }
 
@@ -128,40 +140,56 @@ impl Fuser {
                     Some(g) => {
                         let group = &mut groups[g];
                         group.members.push(i);
-                        let inputs: Vec<Gaussian> =
-                            group.members.iter().map(|&m| predicted[m]).collect();
-                        group.fused = ci::fuse(&inputs, cfg.weighting)?;
+                        group.fused = match cfg.weighting {
+                            Weighting::Fast => {
+                                let (a, b, s) = group.fast.get_or_insert(info(&group.fused)?);
+                                let (ia, ib, is) = info(&predicted[i])?;
+                                *a += ia;
+                                *b += ib;
+                                *s += is;
+                                // Σ wᵢ Pᵢ⁻¹ with wᵢ = (1/tr Pᵢ) / s, so P = s · A⁻¹ and x = A⁻¹ b.
+                                let a_inv = ci::spd_inverse(a)?;
+                                Gaussian::new(a_inv * *b, a_inv * *s)
+                            }
+                            Weighting::MinTrace => ci::ci_min_trace(&group.fused, &predicted[i])?,
+                        };
                     }
                     None => groups.push(Group {
                         members: vec![i],
                         fused: predicted[i],
+                        fast: None,
                     }),
                 }
             }
         }
 
         // Stable numbering: a group keeps the number most of its members had, if still free.
-        let mut taken: HashMap<u64, ()> = HashMap::new();
-        let mut owner = HashMap::with_capacity(fresh.len());
+        self.generation += 1;
+        let generation = self.generation;
+        let mut taken: HashSet<u64> = HashSet::with_capacity(groups.len());
         let mut out = Vec::with_capacity(groups.len());
+        let mut votes: Vec<(u64, usize)> = Vec::new();
         for group in groups {
-            let mut votes: BTreeMap<u64, usize> = BTreeMap::new();
+            votes.clear();
             for &m in &group.members {
-                if let Some(&id) = self.owner.get(&fresh[m].source) {
-                    *votes.entry(id).or_default() += 1;
+                if let Some(&(id, _)) = self.owner.get(&fresh[m].source) {
+                    match votes.iter_mut().find(|v| v.0 == id) {
+                        Some(v) => v.1 += 1,
+                        None => votes.push((id, 1)),
+                    }
                 }
             }
             let best = votes
-                .into_iter()
-                .filter(|(id, _)| !taken.contains_key(id))
+                .iter()
+                .filter(|(id, _)| !taken.contains(id))
                 .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-                .map(|(id, _)| id);
+                .map(|(id, _)| *id);
             let id = best.unwrap_or_else(|| {
                 let id = self.next_id;
                 self.next_id += 1;
                 id
             });
-            taken.insert(id, ());
+            taken.insert(id);
             let first = &fresh[group.members[0]];
             let mut label = first.label.clone();
             let mut identity = first.identity;
@@ -171,7 +199,12 @@ impl Fuser {
                 label = label.dominant(&tr.label);
                 identity = identity.max(tr.identity);
                 contributions.push(tr.source.clone());
-                owner.insert(tr.source.clone(), id);
+                match self.owner.get_mut(&tr.source) {
+                    Some(entry) => *entry = (id, generation),
+                    None => {
+                        self.owner.insert(tr.source.clone(), (id, generation));
+                    }
+                }
             }
             contributions.sort();
             out.push(SystemTrack {
@@ -184,7 +217,8 @@ impl Fuser {
                 label,
             });
         }
-        self.owner = owner;
+        // Forget national tracks that were not reported this time.
+        self.owner.retain(|_, entry| entry.1 == generation);
         out.sort_by_key(|s| s.id);
         Ok(out)
     }

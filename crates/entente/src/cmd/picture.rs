@@ -101,6 +101,9 @@ enum Bench {
         /// Repeat the whole scenario this many times.
         #[arg(long, default_value_t = 1)]
         repeat: usize,
+        /// Only the first N scans.
+        #[arg(long)]
+        scans: Option<usize>,
         #[arg(long)]
         json: bool,
     },
@@ -165,8 +168,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Bench::Track {
                 scenario,
                 repeat,
+                scans,
                 json,
-            } => bench_track(&scenario, repeat, json),
+            } => bench_track(&scenario, repeat, scans, json),
             Bench::Fuse {
                 targets,
                 nations,
@@ -502,8 +506,16 @@ fn print_timing(
     output::print(table)
 }
 
-fn bench_track(dir: &Path, repeat: usize, json: bool) -> anyhow::Result<ExitCode> {
-    let scenario = files::read_scenario(dir).map_err(input_error)?;
+fn bench_track(
+    dir: &Path,
+    repeat: usize,
+    scans: Option<usize>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut scenario = files::read_scenario(dir).map_err(input_error)?;
+    if let Some(n) = scans {
+        scenario.scans.truncate(n);
+    }
     let config = scenario.tracker_config();
     let mut times = Vec::with_capacity(scenario.scans.len() * repeat.max(1));
     let mut confirmed = 0usize;
