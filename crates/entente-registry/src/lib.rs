@@ -39,6 +39,7 @@ use entente_types::NationCode;
 
 pub use crate::error::{Diagnostic, Error, ErrorKind};
 pub use crate::interval::{Interval, StatedDate};
+pub use crate::load::DatasetText;
 pub use crate::model::{
     Agreement, AgreementId, AgreementKind, AgreementStatus, Clause, ClauseKind, Membership, Nation,
     OrgId, OrgKind, Organization, Party, PolicyLevel, Role, SecurityProvision, Source, SourceId,
@@ -64,6 +65,12 @@ impl Registry {
     /// ([`Error::diagnostics`]).
     pub fn load(dir: &Path) -> Result<Registry, Error> {
         load::load(dir)
+    }
+
+    /// Converts and validates a dataset held in memory (e.g. generated for tests), with the same
+    /// checks as [`Registry::load`].
+    pub fn from_text(text: DatasetText) -> Result<Registry, Error> {
+        load::load_text(text)
     }
 
     fn from_parts(

@@ -100,6 +100,8 @@ struct RawAgreement {
     #[serde(default)]
     parties: Vec<Spanned<String>>,
     parties_are_members_of: Option<Spanned<String>>,
+    #[serde(default)]
+    accessions: Vec<Spanned<RawAccession>>,
     source: Option<Spanned<String>>,
     note: Option<String>,
     #[serde(default)]
@@ -116,6 +118,14 @@ struct RawSuspension {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawAccession {
+    nation: Spanned<String>,
+    in_force: Spanned<String>,
+    source: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawClause {
     id: Spanned<String>,
     article: Spanned<String>,
@@ -127,6 +137,8 @@ struct RawClause {
     max_classification: Option<Spanned<RawPolicyLevel>>,
     #[serde(default)]
     domains: Vec<Spanned<String>>,
+    #[serde(default)]
+    caveats: Vec<Spanned<String>>,
     #[serde(default)]
     equivalences: Vec<Spanned<BTreeMap<String, String>>>,
 }
@@ -153,14 +165,18 @@ impl SourceFile {
                 source,
             })
         })?;
+        Ok(SourceFile::new(path, text))
+    }
+
+    fn new(path: PathBuf, text: String) -> SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        Ok(SourceFile {
+        SourceFile {
             path,
             text,
             line_starts,
-        })
+        }
     }
 
     fn line_of(&self, offset: usize) -> usize {
@@ -366,7 +382,42 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
         .into_iter()
         .map(SourceFile::read)
         .collect::<Result<Vec<_>, _>>()?;
+    convert(sources_file, nations_file, org_files, agreement_files)
+}
 
+/// The text of a dataset held in memory (generated data, tests): the same files as on disk.
+#[derive(Debug, Clone, Default)]
+pub struct DatasetText {
+    pub sources: String,
+    pub nations: String,
+    /// `(file name, text)` of each organisations file.
+    pub organizations: Vec<(String, String)>,
+    /// `(file name, text)` of each agreements file.
+    pub agreements: Vec<(String, String)>,
+}
+
+/// Converts and validates a dataset held in memory, exactly as [`load`] does for files.
+pub(crate) fn load_text(text: DatasetText) -> Result<Registry, Error> {
+    let named = |dir: &str, files: Vec<(String, String)>| -> Vec<SourceFile> {
+        files
+            .into_iter()
+            .map(|(name, text)| SourceFile::new(Path::new(dir).join(name), text))
+            .collect()
+    };
+    convert(
+        SourceFile::new(PathBuf::from("sources.toml"), text.sources),
+        SourceFile::new(PathBuf::from("nations.toml"), text.nations),
+        named("organizations", text.organizations),
+        named("agreements", text.agreements),
+    )
+}
+
+fn convert(
+    sources_file: SourceFile,
+    nations_file: SourceFile,
+    org_files: Vec<SourceFile>,
+    agreement_files: Vec<SourceFile>,
+) -> Result<Registry, Error> {
     let mut ck = Checker {
         diagnostics: Vec::new(),
         file: None,
@@ -662,6 +713,30 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
                 },
                 None => None,
             };
+            let mut accessions = Vec::new();
+            for (j, acc) in a.accessions.iter().enumerate() {
+                let acc_offset = acc.span().start;
+                let acc = acc.get_ref();
+                let afield = format!("{field}.accessions[{j}]");
+                ck.sources(
+                    &acc.source,
+                    acc_offset,
+                    &format!("{afield}.source"),
+                    &sources,
+                );
+                let nation = ck.nation(&acc.nation, &format!("{afield}.nation"), &nations);
+                let date = ck.stated_date(&acc.in_force, &format!("{afield}.in_force"));
+                if let (Some(nation), Some(date)) = (nation, date) {
+                    if accessions.iter().any(|(n, _)| *n == nation) {
+                        ck.report(
+                            acc.nation.span().start,
+                            format!("{afield}.nation"),
+                            format!("duplicate accession of {nation}"),
+                        );
+                    }
+                    accessions.push((nation, date));
+                }
+            }
             if a.parties.is_empty() && a.parties_are_members_of.is_none() {
                 ck.report(
                     offset,
@@ -736,11 +811,12 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
                             level: m.get_ref().level.clone(),
                         }),
                         domains: c.domains.iter().map(|d| d.get_ref().clone()).collect(),
+                        caveats: c.caveats.iter().map(|d| d.get_ref().clone()).collect(),
                         equivalences,
                     })
                 } else {
                     if has_security_fields {
-                        ck.report(c_offset, cfield.clone(), "max_classification, domains and equivalences apply only to security-of-information clauses");
+                        ck.report(c_offset, cfield.clone(), "max_classification, domains, caveats and equivalences apply only to security-of-information clauses");
                     }
                     None
                 };
@@ -779,6 +855,7 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
                 suspended,
                 parties,
                 parties_are_members_of,
+                accessions,
                 clauses,
                 sources: a_sources,
                 note: a.note.clone(),

@@ -245,6 +245,9 @@ impl fmt::Display for PolicyLevel {
 pub struct SecurityProvision {
     pub max_classification: Option<PolicyLevel>,
     pub domains: Vec<String>,
+    /// Restrictive caveats (e.g. ATOMAL) the agreement explicitly covers; a label carrying any
+    /// other caveat is not covered by it.
+    pub caveats: Vec<String>,
     pub equivalences: Vec<Vec<PolicyLevel>>,
 }
 
@@ -280,12 +283,24 @@ pub struct Agreement {
     pub parties: Vec<Party>,
     /// When set, the members of this organisation on a given day are also parties that day.
     pub parties_are_members_of: Option<OrgId>,
+    /// Nations for which the agreement took effect on a later day than for the others (it
+    /// applies to them from that day only, e.g. a state that acceded after joining the
+    /// organisation).
+    pub accessions: Vec<(NationCode, StatedDate)>,
     pub clauses: Vec<Clause>,
     pub sources: Vec<SourceId>,
     pub note: Option<String>,
 }
 
 impl Agreement {
+    /// Whether a nation's own entry into force (if the agreement records one) has happened by `day`.
+    pub fn applies_to_nation_on(&self, nation: NationCode, day: Date) -> bool {
+        self.accessions
+            .iter()
+            .find(|(n, _)| *n == nation)
+            .is_none_or(|(_, d)| d.earliest_certain_start() <= day)
+    }
+
     /// The days on which the agreement is certainly in force, ignoring suspensions; `None` if it
     /// never entered into force (or the date is not known).
     pub fn force_period(&self) -> Option<Interval> {

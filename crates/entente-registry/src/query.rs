@@ -309,6 +309,7 @@ impl Registry {
         {
             parties.extend(self.members(org, day));
         }
+        parties.retain(|&n| agreement.applies_to_nation_on(n, day));
         parties
     }
 
@@ -317,11 +318,12 @@ impl Registry {
     pub fn is_party(&self, agreement: &Agreement, party: &Party, day: Date) -> bool {
         match party {
             Party::Nation(n) => {
-                agreement.parties.contains(party)
+                (agreement.parties.contains(party)
                     || agreement
                         .parties_are_members_of
                         .as_ref()
-                        .is_some_and(|o| self.is_member(*n, o, day))
+                        .is_some_and(|o| self.is_member(*n, o, day)))
+                    && agreement.applies_to_nation_on(*n, day)
             }
             Party::Organization(o) => {
                 agreement.parties.contains(party)

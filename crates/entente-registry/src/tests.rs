@@ -632,3 +632,40 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_later_accession_delays_the_agreement_for_that_party_only() {
+    let r = shipped();
+    let a = r.agreement("nato-security-of-information-1997").unwrap();
+    let swe = Party::Nation(n("SWE"));
+    let fra = Party::Nation(n("FRA"));
+    // Sweden: a NATO member from 2024-03-07, party to the 1997 agreement only from 2024-08-02.
+    assert!(!r.is_party(a, &swe, d("2024-04-01")));
+    assert!(!r.is_party(a, &swe, d("2024-08-01")));
+    assert!(r.is_party(a, &swe, d("2024-08-02")));
+    assert!(r.is_party(a, &fra, d("2024-04-01")));
+    assert!(!r.parties_on(a, d("2024-04-01")).contains(&n("SWE")));
+    assert!(r.parties_on(a, d("2024-08-02")).contains(&n("SWE")));
+    assert!(r
+        .security_cover(&fra, &swe, d("2024-04-01"))
+        .iter()
+        .all(|c| c.agreement.id.0 != a.id.0));
+}
+
+#[test]
+fn datasets_load_from_memory_with_the_same_checks() {
+    let text = DatasetText {
+        sources: "[[source]]\nid = \"S1\"\ntitle = \"A\"\nreference = \"B\"\n".into(),
+        nations: "nations = [ { code = \"FRA\", name = \"France\", source = \"S1\" } ]\n".into(),
+        organizations: vec![],
+        agreements: vec![(
+            "x.toml".into(),
+            "[[agreement]]\nid = \"x\"\nname = \"X\"\nkind = \"treaty\"\nparties = [\"FRA\", \"DEU\"]\nsource = \"S1\"\n".into(),
+        )],
+    };
+    let err = Registry::from_text(text).unwrap_err();
+    assert_eq!(
+        err.diagnostics()[0].to_string(),
+        "agreements/x.toml:5: agreement[x].parties[1]: unknown nation code DEU: not in nations.toml"
+    );
+}
