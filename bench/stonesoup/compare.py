@@ -67,12 +67,17 @@ def one_run(kind, seed, targets, scans, c, p, work):
         sh(ENTENTE, "picture", "fuse", "--inputs", ours_local, "--out", ours, "--every", "1",
            "--q", str(q))
         sh(PY, "fuse_stonesoup.py", "--inputs", ss_local, "--out", ss, "--q", str(q))
-    else:
-        ours = os.path.join(d, "ours.csv")
-        ss = os.path.join(d, "stonesoup.csv")
-        sh(ENTENTE, "picture", "track", "--scenario", d, "--out", ours)
-        sh(PY, "run_stonesoup.py", "--scenario", d, "--out", ss)
+        return {"seed": seed, "entente": referee(truth, ours, c, p),
+                "stonesoup": referee(truth, ss, c, p)}
+    ours = os.path.join(d, "ours.csv")
+    ours_ss = os.path.join(d, "ours-deletion-states.csv")
+    ss = os.path.join(d, "stonesoup.csv")
+    sh(ENTENTE, "picture", "track", "--scenario", d, "--out", ours)
+    # The same tracker, its output written the way Stone Soup's track objects hold it.
+    sh(ENTENTE, "picture", "track", "--scenario", d, "--deletion-states", "--out", ours_ss)
+    sh(PY, "run_stonesoup.py", "--scenario", d, "--out", ss)
     return {"seed": seed, "entente": referee(truth, ours, c, p),
+            "entente_deletion_states": referee(truth, ours_ss, c, p),
             "stonesoup": referee(truth, ss, c, p)}
 
 
@@ -85,7 +90,9 @@ def flatten(score):
 
 def summarise(runs):
     out = {}
-    for system in ("entente", "stonesoup"):
+    for system in ("entente", "entente_deletion_states", "stonesoup"):
+        if system not in runs[0]:
+            continue
         rows = [flatten(r[system]) for r in runs]
         out[system] = {}
         for k in rows[0]:
@@ -117,9 +124,11 @@ def accuracy(a):
     with open(os.path.join(RESULTS, f"accuracy-{name}.json"), "w") as f:
         json.dump(s, f, indent=1)
     for k in s["entente"]:
-        e, t = s["entente"][k], s["stonesoup"][k]
-        print(f"{k:13s} entente {e['mean']:.4f} ± {e['ci95']:.4f}   "
-              f"stonesoup {t['mean']:.4f} ± {t['ci95']:.4f}")
+        line = f"{k:13s}"
+        for system in ("entente", "entente_deletion_states", "stonesoup"):
+            if system in s:
+                line += f"  {system} {s[system][k]['mean']:.4f} ± {s[system][k]['ci95']:.4f}"
+        print(line)
 
 
 def speed(a):

@@ -34,6 +34,10 @@ pub struct TrackerConfig {
     pub prior_velocity_variance: f64,
     /// Keep the states of holding tracks so that a confirmed track's whole life can be reported.
     pub keep_history: bool,
+    /// Also report, through [`Tracker::drain_history`], the coasted state at which a confirmed
+    /// track is deleted. Stone Soup's track objects keep that last prediction; a live picture
+    /// does not show it.
+    pub report_deleted: bool,
 }
 
 impl TrackerConfig {
@@ -50,6 +54,7 @@ impl TrackerConfig {
             min_points: 3,
             prior_velocity_variance: 0.5,
             keep_history: false,
+            report_deleted: false,
         }
     }
 }
@@ -127,8 +132,9 @@ impl Tracker {
         &self.confirmed
     }
 
-    /// States of newly confirmed tracks from before their confirmation (only with
-    /// `keep_history`), in the order they were produced; the buffer is emptied.
+    /// States of newly confirmed tracks from before their confirmation (with `keep_history`) and
+    /// final states of deleted tracks (with `report_deleted`), in the order they were produced;
+    /// the buffer is emptied.
     pub fn drain_history(&mut self) -> Vec<PastState> {
         std::mem::take(&mut self.history)
     }
@@ -149,6 +155,17 @@ impl Tracker {
         let cfg = self.config;
         let mut tracks = std::mem::take(&mut self.confirmed);
         self.associate_and_update(&mut tracks, t, plots);
+        if cfg.report_deleted {
+            for tr in &tracks {
+                if tr.estimate.p.trace() > cfg.delete_covariance_trace {
+                    self.history.push(PastState {
+                        id: tr.id,
+                        t: tr.t,
+                        x: tr.estimate.x,
+                    });
+                }
+            }
+        }
         tracks.retain(|tr| tr.estimate.p.trace() <= cfg.delete_covariance_trace);
 
         // Holding tracks, on the plots no confirmed track took.

@@ -93,3 +93,24 @@ fn time_must_not_go_back() {
     assert!(tracker.step(4.0, &[]).is_err());
     assert!(tracker.step(f64::NAN, &[]).is_err());
 }
+
+#[test]
+fn deleted_tracks_can_report_their_last_coasted_state() {
+    let mut tracker = Tracker::new(TrackerConfig {
+        report_deleted: true,
+        ..config()
+    });
+    for k in 0..5 {
+        tracker
+            .step(k as f64, &[Measurement::new(0.0, 0.0)])
+            .unwrap();
+    }
+    let mut t = 5.0;
+    while !tracker.tracks().is_empty() {
+        tracker.step(t, &[]).unwrap();
+        t += 1.0;
+    }
+    let past = tracker.drain_history();
+    assert_eq!(past.len(), 1);
+    assert_eq!(past[0].t, t - 1.0);
+}

@@ -41,6 +41,10 @@ enum Command {
         /// Leave out the states a track had before it was confirmed.
         #[arg(long)]
         no_history: bool,
+        /// Also write the coasted state at which each track is deleted, as Stone Soup's track
+        /// objects hold it.
+        #[arg(long)]
+        deletion_states: bool,
         #[arg(long)]
         json: bool,
     },
@@ -146,8 +150,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             out,
             covariance,
             no_history,
+            deletion_states,
             json,
-        } => track(&scenario, &out, covariance, !no_history, json),
+        } => track(
+            &scenario,
+            &out,
+            covariance,
+            !no_history,
+            deletion_states,
+            json,
+        ),
         Command::Fuse {
             inputs,
             out,
@@ -195,11 +207,13 @@ fn track(
     out: &Path,
     covariance: bool,
     history: bool,
+    deletion_states: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let scenario = files::read_scenario(dir).map_err(input_error)?;
     let mut config = scenario.tracker_config();
     config.keep_history = history;
+    config.report_deleted = deletion_states;
     let mut tracker = Tracker::new(config);
     let mut rows: Vec<TrackRow> = Vec::new();
     let mut ids = std::collections::BTreeSet::new();
