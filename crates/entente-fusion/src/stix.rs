@@ -1,8 +1,9 @@
 //! National and system tracks as STIX 2.1 objects, so that they travel through TAXII and
 //! federation like any other shared object.
 //!
-//! Both are new STIX Domain Objects defined by one extension-definition
-//! ([`extension_definition`]): `x-entente-national-track` and `x-entente-system-track`. Their
+//! All three are new STIX Domain Objects defined by one extension-definition
+//! ([`extension_definition`]): `x-entente-plot`, `x-entente-national-track` and
+//! `x-entente-system-track`. Their
 //! confidentiality labels are `object_marking_refs` ([`Markings`]). Identifiers are UUIDv5 over
 //! the track's identity and time, so the same report always gets the same id (idempotent
 //! replication).
@@ -11,9 +12,11 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::kalman::{Gaussian, StateCovariance, StateVector};
-use crate::model::{Identity, Markings, NationalTrack, SystemTrack, TrackRef};
+use crate::model::{Identity, Markings, NationalTrack, Plot, SystemTrack, TrackRef};
 use crate::Error;
 
+/// STIX type of a plot (one detection of one national sensor).
+pub const PLOT_TYPE: &str = "x-entente-plot";
 /// STIX type of a national track.
 pub const NATIONAL_TRACK_TYPE: &str = "x-entente-national-track";
 /// STIX type of a system track.
@@ -58,7 +61,8 @@ pub fn extension_definition() -> Value {
         "modified": "2026-01-01T00:00:00.000Z",
         "name": "Entente air picture tracks",
         "description": "National tracks reported by allied sensors and system tracks of the fused air picture.",
-        "schema": "x-entente-national-track: nation (ISO 3166-1 alpha-3), sensor, local_track_id, \
+        "schema": "x-entente-plot: nation, sensor, time, position [x, y] in metres in the exercise's \
+                   local east-north frame. x-entente-national-track: nation (ISO 3166-1 alpha-3), sensor, local_track_id, \
                    time, state [x, vx, y, vy] in metres and m/s in the exercise's local east-north frame, \
                    covariance (16 numbers, row-major), identity (pending, unknown, assumed-friend, friend, \
                    neutral, suspect, hostile). x-entente-system-track: system_track_number, time, state, \
@@ -94,6 +98,24 @@ fn common(kind: &str, id: String, time: &str, label: &Markings) -> serde_json::M
         json!({ extension_id(): { "extension_type": "new-sdo" } }),
     );
     m
+}
+
+/// A plot as a STIX object; `epoch` is the Unix time of `t = 0`.
+pub fn plot(plot: &Plot<Markings>, epoch: f64) -> Result<Value, Error> {
+    let time = timestamp(epoch + plot.t)?;
+    let id = stix_id(
+        PLOT_TYPE,
+        &format!(
+            "{}/{}/{}/{}/{}",
+            plot.nation, plot.sensor, time, plot.z[0], plot.z[1]
+        ),
+    );
+    let mut m = common(PLOT_TYPE, id, &time, &plot.label);
+    m.insert("nation".into(), json!(plot.nation));
+    m.insert("sensor".into(), json!(plot.sensor));
+    m.insert("time".into(), json!(time));
+    m.insert("position".into(), json!([plot.z[0], plot.z[1]]));
+    Ok(Value::Object(m))
 }
 
 /// A national track as a STIX object; `epoch` is the Unix time of `t = 0`.

@@ -64,3 +64,39 @@ fn malformed_objects_are_refused_with_the_property_named() {
         .to_string()
         .contains("missing property"));
 }
+
+#[test]
+fn plots_and_system_tracks_carry_markings_and_contributions() {
+    let label = Markings::of(["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"]);
+    let p = Plot {
+        nation: "EST".parse().unwrap(),
+        sensor: "radar-2".into(),
+        t: 1.0,
+        z: crate::kalman::Measurement::new(10.0, -4.5),
+        label: label.clone(),
+    };
+    let v = plot(&p, 0.0).unwrap();
+    assert_eq!(v["type"], PLOT_TYPE);
+    assert_eq!(v["position"], serde_json::json!([10.0, -4.5]));
+    assert_eq!(
+        v["object_marking_refs"][0],
+        "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"
+    );
+
+    let s = SystemTrack {
+        id: 42,
+        t: 1.0,
+        estimate: sample().estimate,
+        contributions: vec![sample().source],
+        quality: 14,
+        identity: Identity::Hostile,
+        label,
+    };
+    let v = system_track(&s, "LTU", 0.0).unwrap();
+    assert_eq!(v["type"], SYSTEM_TRACK_TYPE);
+    assert_eq!(v["system_track_number"], 42);
+    assert_eq!(v["contributions"][0]["nation"], "LTU");
+    assert_eq!(v["contributions"][0]["local_track_id"], "T17");
+    // The same number in another nation's picture is another object.
+    assert_ne!(system_track(&s, "EST", 0.0).unwrap()["id"], v["id"]);
+}
