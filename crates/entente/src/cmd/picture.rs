@@ -10,7 +10,7 @@ use anyhow::Context;
 use entente_fusion::ci::Weighting;
 use entente_fusion::files::{self, TrackRow};
 use entente_fusion::fusion::{Fuser, FusionConfig};
-use entente_fusion::kalman::{Gaussian, Measurement, StateCovariance, StateVector};
+use entente_fusion::kalman::{Gaussian, StateCovariance, StateVector};
 use entente_fusion::metrics::{self, ScoreParams};
 use entente_fusion::model::{Identity, Markings, NationalTrack, TrackRef};
 use entente_fusion::tracker::Tracker;
@@ -665,6 +665,5 @@ fn bench_fuse(
         json,
         json!({ "targets": targets, "nations": nations, "scans": scans, "system_tracks_last": system_tracks }),
     )?;
-    let _ = Measurement::zeros();
     Ok(ExitCode::SUCCESS)
 }
