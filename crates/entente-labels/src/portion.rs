@@ -1,0 +1,251 @@
+//! Portion labels: STIX 2.1 `granular_markings` and their selectors.
+//!
+//! An object's `object_marking_refs` name its label; each granular marking adds a label to the
+//! properties its selectors name (`description`, `external_references.[0].url`). As in STIX, a
+//! granular marking adds to the object marking: the effective label of a property is the dominant
+//! label of the object's label and of every granular label on the property or on a property that
+//! contains it. A portion can therefore only be more restricted than its object, never less.
+
+use serde_json::Value;
+
+use crate::error::{LabelError, LabelErrorKind};
+use crate::label::Label;
+
+/// At most this many portions (granular markings × selectors) per object.
+pub const MAX_PORTIONS: usize = 1024;
+
+/// One step of a selector path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// A parsed selector, e.g. `external_references.[0].url`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Selector {
+    text: String,
+    steps: Vec<Step>,
+}
+
+impl Selector {
+    /// Parses a selector and checks that it names a property present in `object`.
+    pub fn parse(text: &str, object: &Value) -> Result<Selector, LabelError> {
+        let bad = |reason: &str| {
+            LabelError::new(
+                LabelErrorKind::BadSelector {
+                    selector: text.to_owned(),
+                    reason: reason.to_owned(),
+                },
+                "granular_markings",
+            )
+        };
+        if text.is_empty() || text.len() > 512 {
+            return Err(bad("expected 1 to 512 characters"));
+        }
+        crate::label::check_characters(text, "granular_markings")?;
+        let mut steps = Vec::new();
+        for part in text.split('.') {
+            if let Some(index) = part.strip_prefix('[').and_then(|p| p.strip_suffix(']')) {
+                let i: usize = index
+                    .parse()
+                    .map_err(|_| bad("a list index must be a number, as in [0]"))?;
+                if steps.is_empty() {
+                    return Err(bad("a selector cannot start with a list index"));
+                }
+                steps.push(Step::Index(i));
+            } else if part.is_empty()
+                || !part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Err(bad("property names are ASCII letters, digits, '_' and '-'"));
+            } else {
+                steps.push(Step::Key(part.to_owned()));
+            }
+        }
+        let selector = Selector {
+            text: text.to_owned(),
+            steps,
+        };
+        if selector.resolve(object).is_none() {
+            return Err(bad("names a property that the object does not have"));
+        }
+        if let Some(Step::Key(first)) = selector.steps.first() {
+            if [
+                "type",
+                "id",
+                "spec_version",
+                "granular_markings",
+                "object_marking_refs",
+            ]
+            .contains(&first.as_str())
+            {
+                return Err(bad("this property cannot carry a portion label"));
+            }
+        }
+        Ok(selector)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// The value the selector names in `object`.
+    pub fn resolve<'a>(&self, object: &'a Value) -> Option<&'a Value> {
+        let mut here = object;
+        for step in &self.steps {
+            here = match step {
+                Step::Key(k) => here.as_object()?.get(k)?,
+                Step::Index(i) => here.as_array()?.get(*i)?,
+            };
+        }
+        Some(here)
+    }
+
+    /// Whether `self` names `other` or a property inside it.
+    pub fn contains(&self, other: &Selector) -> bool {
+        other.steps.starts_with(&self.steps)
+    }
+}
+
+/// An object's labels: the object label and each portion's label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectLabels {
+    pub object: Label,
+    /// `(selector, label)` for every selector of every granular marking, in object order.
+    pub portions: Vec<(Selector, Label)>,
+}
+
+/// Reads the labels of a STIX object: `lookup` maps a marking-definition id to its label.
+///
+/// Every marking reference must resolve, every selector must name a property of the object, and
+/// an object must have exactly one label among its object markings (it may have other, non-label
+/// markings such as TLP).
+pub fn object_labels(
+    object: &Value,
+    lookup: &dyn Fn(&str) -> Option<Label>,
+) -> Result<ObjectLabels, LabelError> {
+    let bad =
+        |field: &str, m: String| LabelError::new(LabelErrorKind::Malformed(m), field.to_owned());
+    let refs = match object.get("object_marking_refs") {
+        None => Vec::new(),
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(_) => return Err(bad("object_marking_refs", "expected a list".into())),
+    };
+    let mut labels = Vec::new();
+    for (i, r) in refs.iter().enumerate() {
+        let id = r.as_str().ok_or_else(|| {
+            bad(
+                &format!("object_marking_refs[{i}]"),
+                "expected a string".into(),
+            )
+        })?;
+        if let Some(label) = lookup(id) {
+            labels.push(label);
+        }
+    }
+    let object_label = match labels.len() {
+        1 => labels.remove(0),
+        0 => {
+            return Err(bad(
+                "object_marking_refs",
+                "the object has no confidentiality label".into(),
+            ))
+        }
+        _ => {
+            return Err(bad(
+                "object_marking_refs",
+                "the object has more than one confidentiality label".into(),
+            ))
+        }
+    };
+    let granular = match object.get("granular_markings") {
+        None => &Vec::new(),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(bad("granular_markings", "expected a list".into())),
+    };
+    let mut portions = Vec::new();
+    for (i, g) in granular.iter().enumerate() {
+        let field = format!("granular_markings[{i}]");
+        let Some(marking_ref) = g.get("marking_ref").and_then(Value::as_str) else {
+            // A granular marking by language (`lang`) carries no label.
+            if g.get("lang").is_some() {
+                continue;
+            }
+            return Err(bad(&field, "missing marking_ref".into()));
+        };
+        let Some(label) = lookup(marking_ref) else {
+            continue;
+        };
+        if label.policy() != object_label.policy() {
+            return Err(LabelError::new(
+                LabelErrorKind::PolicyMismatch {
+                    left: object_label.policy().to_owned(),
+                    right: label.policy().to_owned(),
+                },
+                field,
+            ));
+        }
+        let selectors = g
+            .get("selectors")
+            .and_then(Value::as_array)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                bad(
+                    &format!("{field}.selectors"),
+                    "expected a non-empty list".into(),
+                )
+            })?;
+        for (j, s) in selectors.iter().enumerate() {
+            let text = s.as_str().ok_or_else(|| {
+                bad(
+                    &format!("{field}.selectors[{j}]"),
+                    "expected a string".into(),
+                )
+            })?;
+            let selector = Selector::parse(text, object)?;
+            portions.push((selector, label.clone()));
+            if portions.len() > MAX_PORTIONS {
+                return Err(LabelError::new(
+                    LabelErrorKind::TooLarge {
+                        what: "portions",
+                        limit: MAX_PORTIONS,
+                    },
+                    field,
+                ));
+            }
+        }
+    }
+    Ok(ObjectLabels {
+        object: object_label,
+        portions,
+    })
+}
+
+impl ObjectLabels {
+    /// The effective label of the property `selector` names: the object label dominated by every
+    /// portion label on it or on a property containing it.
+    pub fn effective(&self, selector: &Selector) -> Result<Label, LabelError> {
+        let mut label = self.object.clone();
+        for (s, l) in &self.portions {
+            if s.contains(selector) {
+                label = label.dominate(l)?;
+            }
+        }
+        Ok(label)
+    }
+
+    /// The dominant label of the whole object: the banner.
+    pub fn banner(&self) -> Result<Label, LabelError> {
+        let mut label = self.object.clone();
+        for (_, l) in &self.portions {
+            label = label.dominate(l)?;
+        }
+        Ok(label)
+    }
+}
