@@ -1,0 +1,340 @@
+//! Decisions on the shipped registry and policies, tear lines, and the leak property.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use entente_labels::{parse_marking, render_marking, stix, Label, PolicySet};
+use entente_registry::Registry;
+use entente_types::{parse_date, NationCode};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use crate::*;
+
+fn policy() -> &'static ReleasePolicy {
+    static POLICY: OnceLock<ReleasePolicy> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+        let registry = Registry::load(&root.join("registry")).unwrap();
+        let policies = PolicySet::load(&root.join("policies")).unwrap();
+        ReleasePolicy::new(&registry, policies)
+    })
+}
+
+fn n(code: &str) -> NationCode {
+    code.parse().unwrap()
+}
+
+fn label(marking: &str) -> Label {
+    parse_marking(policy().policies(), marking).unwrap()
+}
+
+fn check(marking: &str, from: &str, to: &str, day: &str) -> String {
+    let d = policy().decide(&label(marking), n(from), n(to), parse_date(day).unwrap());
+    format!("{:?}: {d}", d.verdict)
+}
+
+#[test]
+fn nato_secret_released_to_allies_named_in_the_label() {
+    assert_eq!(
+        check("NATO SECRET//REL TO FRA, GBR, USA", "FRA", "USA", "2024-06-01"),
+        "Permit: permitted from FRA to USA on 2024-06-01 under Agreement between the Parties to the North Atlantic Treaty for the Security of Information, Article 1 and Annex I"
+    );
+    assert_eq!(
+        check(
+            "NATO SECRET//REL TO FRA, GBR, USA",
+            "FRA",
+            "JPN",
+            "2024-06-01"
+        ),
+        "Deny: JPN is not in REL TO FRA, GBR, USA on 2024-06-01"
+    );
+    let d = policy().decide(
+        &label("NATO SECRET//REL TO FRA, GBR, USA"),
+        n("FRA"),
+        n("USA"),
+        parse_date("2024-06-01").unwrap(),
+    );
+    assert_eq!(d.agreement(), Some("nato-security-of-information-1997"));
+    assert_eq!(d.clause(), Some("Article 1 and Annex I"));
+}
+
+#[test]
+fn rel_to_nato_follows_accession_and_the_security_agreement() {
+    // Not a member on 2024-01-01: refused by the label itself.
+    assert_eq!(
+        check("NATO RESTRICTED//REL TO NATO", "FRA", "SWE", "2024-01-01"),
+        "Deny: SWE is not in REL TO NATO on 2024-01-01"
+    );
+    // A member from 2024-03-07, but the 1997 security agreement applies to Sweden from 2024-08-02.
+    assert_eq!(
+        check("NATO RESTRICTED//REL TO NATO", "FRA", "SWE", "2024-04-01"),
+        "Deny: no security-of-information agreement in force between FRA and SWE on 2024-04-01 covers NATO RESTRICTED"
+    );
+    assert!(
+        check("NATO RESTRICTED//REL TO NATO", "FRA", "SWE", "2024-08-02").starts_with("Permit: ")
+    );
+    // Finland acceded to NATO on 2023-04-04 (no later accession recorded).
+    assert!(
+        check("NATO RESTRICTED//REL TO NATO", "FRA", "FIN", "2023-04-04").starts_with("Permit: ")
+    );
+    assert!(
+        check("NATO RESTRICTED//REL TO NATO", "FRA", "FIN", "2023-04-03").starts_with("Deny: ")
+    );
+}
+
+#[test]
+fn national_labels_and_defaults() {
+    // A national label without Releasable To stays national.
+    assert_eq!(
+        check("FR SECRET", "FRA", "DEU", "2024-06-01"),
+        "Deny: the label names no Releasable To, and policy FRA keeps such information within FRA"
+    );
+    assert_eq!(
+        check("FR SECRET", "FRA", "FRA", "2024-06-01"),
+        "Permit: FRA is the originating nation"
+    );
+    // FR SECRET to JPN under the Franco-Japanese agreement (which covers French information).
+    assert!(check("FR SECRET//REL TO JPN", "FRA", "JPN", "2024-06-01")
+        .contains("Government of Japan on the Security of Information"));
+    // Before it entered into force (October 2011, counted from November): refused.
+    assert!(check("FR SECRET//REL TO JPN", "FRA", "JPN", "2011-10-15")
+        .starts_with("Deny: no security-of-information agreement"));
+    // FR SECRET to DEU: no agreement in the dataset covers French-policy information between them.
+    assert!(
+        check("FR SECRET//REL TO FRA, DEU", "FRA", "DEU", "2024-06-01")
+            .starts_with("Deny: no security-of-information agreement")
+    );
+    // A NATO label without Releasable To goes to NATO members only.
+    assert!(check("NATO CONFIDENTIAL", "DEU", "ITA", "2024-06-01").starts_with("Permit: "));
+    assert_eq!(
+        check("NATO CONFIDENTIAL", "DEU", "JPN", "2024-06-01"),
+        "Deny: the label names no Releasable To, so policy NATO releases it to members of NATO only, and JPN is not one on 2024-06-01"
+    );
+    // NATO information to Japan through the Japan–NATO agreement, NATO acting for its members.
+    assert!(
+        check("NATO SECRET//REL TO FRA, JPN", "FRA", "JPN", "2024-06-01")
+            .contains("North Atlantic Treaty Organisation")
+    );
+}
+
+#[test]
+fn empty_sets_caveats_and_unknown_tokens_deny() {
+    assert_eq!(
+        check("NATO SECRET//REL TO NONE", "FRA", "USA", "2024-06-01"),
+        "Deny: the label is releasable to nobody (an empty Releasable To set)"
+    );
+    // No agreement in the dataset lists ATOMAL among the caveats it covers.
+    assert_eq!(
+        check("NATO SECRET//ATOMAL//REL TO FRA, USA", "FRA", "USA", "2024-06-01"),
+        "Deny: no security-of-information agreement in force between FRA and USA on 2024-06-01 covers NATO SECRET with ATOMAL"
+    );
+    assert_eq!(
+        check("NATO SECRET//REL TO USA, XYZ", "FRA", "USA", "2024-06-01"),
+        "Deny: Releasable To value \"XYZ\" is neither a known nation nor a known group"
+    );
+    // Both sets of a combined label must admit the recipient.
+    assert_eq!(
+        check(
+            "NATO SECRET//REL TO NATO//REL TO FRA, JPN",
+            "FRA",
+            "USA",
+            "2024-06-01"
+        ),
+        "Deny: USA is not in REL TO FRA, JPN on 2024-06-01"
+    );
+}
+
+// --- Tear lines ----------------------------------------------------------------------------------
+
+struct Bundle {
+    objects: Vec<Value>,
+    labels: HashMap<String, Label>,
+}
+
+impl Bundle {
+    fn new() -> Bundle {
+        Bundle {
+            objects: Vec::new(),
+            labels: HashMap::new(),
+        }
+    }
+
+    fn mark(&mut self, marking: &str) -> String {
+        let l = label(marking);
+        let id = stix::marking_definition_id(policy().policies(), &l).unwrap();
+        self.labels.insert(id.clone(), l);
+        id
+    }
+
+    fn release(&self, object: &Value, to: &str) -> Release {
+        let lookup = |id: &str| self.labels.get(id).cloned();
+        policy()
+            .release_object(
+                object,
+                &lookup,
+                n("FRA"),
+                n(to),
+                parse_date("2024-09-01").unwrap(),
+            )
+            .unwrap()
+    }
+}
+
+fn report(b: &mut Bundle) -> Value {
+    let base = b.mark("NATO SECRET//REL TO FRA, GBR, USA, JPN");
+    let gbr_usa = b.mark("NATO SECRET//REL TO FRA, GBR, USA");
+    let gbr_only = b.mark("NATO SECRET//REL TO FRA, GBR");
+    json!({
+        "type": "report", "spec_version": "2.1", "id": "report--6c1b1f4e-2f0a-4c35-9f3e-1c2d3e4f5a6b",
+        "created": "2024-08-01T00:00:00.000Z", "modified": "2024-08-01T00:00:00.000Z",
+        "name": "Air activity over the Baltic", "published": "2024-08-01T00:00:00.000Z",
+        "description": "SOURCE-ALPHA reports two tracks",
+        "object_refs": ["indicator--1b2c3d4e-0000-4000-8000-000000000001", "indicator--1b2c3d4e-0000-4000-8000-000000000002"],
+        "external_references": [
+            {"source_name": "public", "url": "https://example.org/public"},
+            {"source_name": "liaison", "description": "LIAISON-BRAVO channel"},
+            {"source_name": "other", "url": "https://example.org/other"}
+        ],
+        "object_marking_refs": [base],
+        "granular_markings": [
+            {"marking_ref": gbr_usa, "selectors": ["description"]},
+            {"marking_ref": gbr_only, "selectors": ["external_references.[1]", "object_refs.[1]"]},
+            {"marking_ref": gbr_usa, "selectors": ["external_references.[2].url"]}
+        ]
+    })
+}
+
+#[test]
+fn tear_line_cuts_denied_portions_and_recomputes_the_banner() {
+    let mut b = Bundle::new();
+    let object = report(&mut b);
+    // GBR may see everything.
+    let r = b.release(&object, "GBR");
+    assert_eq!(r.verdict, ReleaseVerdict::Permit);
+    let banner = render_marking(policy().policies(), r.banner.as_ref().unwrap()).unwrap();
+    assert_eq!(banner, "NATO SECRET//REL TO FRA, GBR");
+    // USA loses the GBR-only portions; the banner becomes REL TO FRA, GBR, USA.
+    let r = b.release(&object, "USA");
+    assert_eq!(r.verdict, ReleaseVerdict::Partial);
+    let copy = r.object.unwrap();
+    let text = copy.to_string();
+    assert!(
+        !text.contains("LIAISON-BRAVO") && !text.contains("000000000002"),
+        "{text}"
+    );
+    assert_eq!(copy["external_references"].as_array().unwrap().len(), 2);
+    assert_eq!(copy["object_refs"].as_array().unwrap().len(), 1);
+    // The remaining portion's selector was re-indexed: [2] became [1].
+    assert_eq!(copy["granular_markings"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        copy["granular_markings"][1]["selectors"],
+        json!(["external_references.[1].url"])
+    );
+    let banner = render_marking(policy().policies(), r.banner.as_ref().unwrap()).unwrap();
+    assert_eq!(banner, "NATO SECRET//REL TO FRA, GBR, USA");
+    assert_eq!(copy["object_marking_refs"][0], r.markings[0]["id"]);
+    // JPN (under the Japan–NATO agreement) gets only the base portions.
+    let r = b.release(&object, "JPN");
+    assert_eq!(r.verdict, ReleaseVerdict::Partial);
+    let copy = r.object.unwrap();
+    assert!(copy.get("description").is_none());
+    assert!(copy.get("granular_markings").is_none());
+    assert_eq!(copy["external_references"].as_array().unwrap().len(), 2);
+    assert!(copy["external_references"][1].get("url").is_none());
+    // DEU is not named anywhere: the whole object is refused.
+    let r = b.release(&object, "DEU");
+    assert_eq!(r.verdict, ReleaseVerdict::Deny);
+    assert!(r.object.is_none() && r.markings.is_empty());
+}
+
+#[test]
+fn a_denied_required_property_refuses_the_object() {
+    let mut b = Bundle::new();
+    let base = b.mark("NATO SECRET//REL TO FRA, USA");
+    let narrow = b.mark("NATO SECRET//REL TO FRA");
+    let indicator = json!({
+        "type": "indicator", "spec_version": "2.1", "id": "indicator--1b2c3d4e-0000-4000-8000-000000000009",
+        "created": "2024-08-01T00:00:00.000Z", "modified": "2024-08-01T00:00:00.000Z",
+        "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix", "valid_from": "2024-08-01T00:00:00Z",
+        "object_marking_refs": [base],
+        "granular_markings": [{"marking_ref": narrow, "selectors": ["pattern"]}]
+    });
+    let r = b.release(&indicator, "USA");
+    assert_eq!(r.verdict, ReleaseVerdict::Deny);
+    assert_eq!(r.required_denied.as_deref(), Some("pattern"));
+    assert!(r.object.is_none());
+}
+
+// --- The leak property ---------------------------------------------------------------------------
+
+const NATIONS: [&str; 8] = ["FRA", "GBR", "USA", "DEU", "JPN", "SWE", "ITA", "CAN"];
+const SETS: [&str; 7] = [
+    "FRA, GBR, USA",
+    "FRA, GBR",
+    "NATO",
+    "FRA, JPN",
+    "EU",
+    "FRA, DEU, USA, JPN",
+    "NONE",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// No content of a denied portion appears anywhere in a released copy or its markings, and
+    /// every portion that remains was permitted.
+    #[test]
+    fn no_denied_portion_leaks(
+        base in 0usize..SETS.len(),
+        portion_sets in prop::collection::vec((0usize..SETS.len(), 0u8..5), 1..12),
+        to in 0usize..NATIONS.len(),
+        day in 0u64..6000,
+    ) {
+        let mut b = Bundle::new();
+        let base_id = b.mark(&format!("NATO SECRET//REL TO {}", SETS[base]));
+        let mut refs = Vec::new();
+        let mut granular = Vec::new();
+        let mut obj = serde_json::Map::new();
+        for (i, (set, level)) in portion_sets.iter().enumerate() {
+            let level = ["NATO UNCLASSIFIED", "NATO RESTRICTED", "NATO CONFIDENTIAL", "NATO SECRET", "COSMIC TOP SECRET"][*level as usize];
+            let id = b.mark(&format!("{level}//REL TO {}", SETS[*set]));
+            obj.insert(format!("x_portion_{i}"), json!(format!("SECRET-CONTENT-{i}-{}", SETS[*set])));
+            refs.push(format!("indicator--00000000-0000-4000-8000-{i:012}"));
+            granular.push(json!({"marking_ref": id, "selectors": [format!("x_portion_{i}"), format!("object_refs.[{i}]")]}));
+        }
+        obj.insert("type".into(), json!("report"));
+        obj.insert("spec_version".into(), json!("2.1"));
+        obj.insert("id".into(), json!("report--6c1b1f4e-2f0a-4c35-9f3e-1c2d3e4f5a6b"));
+        obj.insert("name".into(), json!("r"));
+        obj.insert("published".into(), json!("2024-08-01T00:00:00.000Z"));
+        obj.insert("object_refs".into(), json!(refs));
+        obj.insert("object_marking_refs".into(), json!([base_id]));
+        obj.insert("granular_markings".into(), Value::Array(granular));
+        let object = Value::Object(obj);
+        let day = parse_date("2010-01-01").unwrap() + chrono::Days::new(day);
+        let lookup = |id: &str| b.labels.get(id).cloned();
+        let r = policy().release_object(&object, &lookup, n("FRA"), n(NATIONS[to]), day).unwrap();
+        let output = format!("{} {}", r.object.as_ref().map(|o| o.to_string()).unwrap_or_default(),
+            r.markings.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(" "));
+        for (i, (selector, decision)) in r.portions.iter().enumerate().filter(|(_, (s, _))| s.starts_with("x_portion")) {
+            let _ = i;
+            let idx: usize = selector.trim_start_matches("x_portion_").parse().unwrap();
+            let content = format!("SECRET-CONTENT-{idx}-");
+            let reference = format!("{idx:012}");
+            if decision.is_permit() && r.object.is_some() {
+                prop_assert!(output.contains(&content), "permitted portion {selector} missing");
+            } else {
+                prop_assert!(!output.contains(&content), "denied portion {selector} leaked: {output}");
+                prop_assert!(!output.contains(&reference), "denied reference {selector} leaked");
+            }
+        }
+        if let (Some(copy), Some(banner)) = (&r.object, &r.banner) {
+            // The banner admits the recipient: the copy as delivered is releasable as a whole.
+            prop_assert!(policy().decide(banner, n("FRA"), n(NATIONS[to]), day).is_permit());
+            prop_assert_eq!(copy["object_refs"].as_array().unwrap().len(),
+                r.portions.iter().filter(|(s, d)| s.starts_with("object_refs") && d.is_permit()).count());
+        }
+    }
+}
