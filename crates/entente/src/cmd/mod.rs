@@ -7,11 +7,14 @@ pub mod burden;
 pub mod demo;
 pub mod picture;
 pub mod registry;
+pub mod release;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Alliances, agreements and obligations, as of any date.
     Registry(registry::Args),
+    /// Release decisions and tear-lined copies of STIX objects.
+    Release(release::Args),
     /// Defence expenditure against the NATO guidelines, joint programmes, cost shares, charts.
     Burden(burden::Args),
     /// The demonstration: the shipped registry, walked through.
@@ -23,6 +26,7 @@ pub enum Command {
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Registry(args) => registry::run(args),
+        Command::Release(args) => release::run(args),
         Command::Burden(args) => burden::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Picture(args) => picture::run(args),

@@ -7,4 +7,5 @@
 mod burden;
 mod picture;
 mod registry;
+mod release;
 mod util;
