@@ -24,6 +24,7 @@ mod marking;
 mod policy;
 pub mod portion;
 pub mod stix;
+pub mod xml;
 
 pub use crate::error::{LabelError, LabelErrorKind};
 pub use crate::label::{check_characters, Label, ReleaseToken, MAX_RELEASE_SETS, MAX_VALUES};
