@@ -1,0 +1,14 @@
+//! The STANAG 4774 XML form: any text either is refused or reads as a label that survives every
+//! form.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(label) = entente_labels::xml::from_xml(entente_fuzz::policies(), text) {
+        entente_fuzz::check_round_trips(&label);
+    }
+});
