@@ -2,7 +2,7 @@
 //!
 //! ```json
 //! { "type": "marking-definition", "spec_version": "2.1",
-//!   "id": "marking-definition--<UUIDv5 of the extension's canonical JSON>",
+//!   "id": "marking-definition--<UUID derived from the extension's JSON>",
 //!   "created": "<creation time, or 1970-01-01T00:00:00.000Z>",
 //!   "name": "NATO SECRET//REL TO FRA, GBR, USA",
 //!   "extensions": { "extension-definition--…": {
@@ -23,7 +23,7 @@ use crate::marking::render_marking;
 use crate::policy::PolicySet;
 
 /// The id of Entente's label extension definition.
-pub const LABEL_EXTENSION_ID: &str = "extension-definition--3c6e4f0a-8a51-5d3a-9b7e-4d1f2a0c6b11";
+pub const LABEL_EXTENSION_ID: &str = "extension-definition--3c6e4f0a-8a51-4d3a-9b7e-4d1f2a0c6b11";
 /// The namespace of label-derived marking-definition ids (UUIDv5).
 const LABEL_NAMESPACE: uuid::Uuid =
     uuid::Uuid::from_u128(0x6f2b_9c1e_4a7d_5e30_8b1f_2c9d_0e7a_4b5c);
@@ -96,26 +96,25 @@ fn extension_body(policies: &PolicySet, label: &Label) -> Result<Map<String, Val
     Ok(body)
 }
 
-/// The marking-definition id of a label: a UUIDv5 of the extension's JSON.
+/// The marking-definition id of a label, derived from the extension's JSON.
 pub fn marking_definition_id(policies: &PolicySet, label: &Label) -> Result<String, LabelError> {
     let body = extension_body(policies, label)?;
-    let bytes = Value::Object(body).to_string();
-    Ok(format!(
-        "marking-definition--{}",
-        uuid::Uuid::new_v5(&LABEL_NAMESPACE, bytes.as_bytes())
-    ))
+    Ok(id_for_body(&body))
+}
+
+/// A name-based id in UUIDv4 form: STIX asks meta objects for version 4, and strict validators
+/// insist, so the name's SHA-1 digest (as in UUIDv5) is laid out with the version-4 bits.
+fn id_for_body(body: &Map<String, Value>) -> String {
+    let name = Value::Object(body.clone()).to_string();
+    let digest = uuid::Uuid::new_v5(&LABEL_NAMESPACE, name.as_bytes());
+    let id = uuid::Builder::from_random_bytes(*digest.as_bytes()).into_uuid();
+    format!("marking-definition--{id}")
 }
 
 /// The label as a STIX 2.1 marking-definition.
 pub fn to_marking_definition(policies: &PolicySet, label: &Label) -> Result<Value, LabelError> {
     let body = extension_body(policies, label)?;
-    let id = format!(
-        "marking-definition--{}",
-        uuid::Uuid::new_v5(
-            &LABEL_NAMESPACE,
-            Value::Object(body.clone()).to_string().as_bytes()
-        )
-    );
+    let id = id_for_body(&body);
     Ok(json!({
         "type": "marking-definition",
         "spec_version": "2.1",

@@ -304,8 +304,10 @@ fn join_strings(v: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// A name-based UUID, so that releasing the same bundle twice gives the same bundle id.
+/// A name-based UUID in version-4 form (as STIX asks of bundles), so that releasing the same
+/// bundle twice gives the same bundle id.
 fn uuid_for(name: &str) -> uuid::Uuid {
     const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x1d0c_7a52_93e4_5b6f_a0b1_c2d3_e4f5_0617);
-    uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes())
+    let digest = uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes());
+    uuid::Builder::from_random_bytes(*digest.as_bytes()).into_uuid()
 }

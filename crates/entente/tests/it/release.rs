@@ -143,7 +143,7 @@ fn example_bundle() -> Value {
                     "indicator--1b2c3d4e-0000-4000-8000-000000000002"
                 ],
                 "external_references": [
-                    {"source_name": "open-source", "url": "https://example.org/flight-tracking"},
+                    {"source_name": "open-source", "description": "Public flight-tracking data"},
                     {"source_name": "liaison", "description": "Reported through the Franco-British liaison cell"}
                 ],
                 "object_marking_refs": [base["id"]],
