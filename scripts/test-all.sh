@@ -12,6 +12,16 @@ if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && command -v apt-ge
   apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null
 fi
 
+# Independent clients the interop tests drive, in a virtualenv kept outside the clone.
+venv="${ENTENTE_VENV:-$HOME/.cache/entente-venv}"
+if ! cmp -s scripts/python-requirements.txt "$venv/installed-requirements.txt"; then
+  echo "== installing the Python test clients into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/python-requirements.txt
+  cp scripts/python-requirements.txt "$venv/installed-requirements.txt"
+fi
+export ENTENTE_STIX_VALIDATOR="$venv/bin/stix2_validator"
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -297,3 +297,30 @@ fn object_errors() {
     let run = run_on(Path::new("/nonexistent.json").to_str().unwrap());
     assert_eq!(run.code, 2);
 }
+
+/// The OASIS validator (`stix2-validator --version 2.1 --strict`) accepts every released copy.
+#[test]
+fn released_bundles_pass_the_oasis_validator() {
+    let Some(validator) = std::env::var_os("ENTENTE_STIX_VALIDATOR") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must set ENTENTE_STIX_VALIDATOR (scripts/test-all.sh installs stix2-validator)"
+        );
+        eprintln!("SKIPPED released_bundles_pass_the_oasis_validator: ENTENTE_STIX_VALIDATOR is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for to in ["GBR", "USA", "JPN"] {
+        let run = release(to, false);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let path = dir.path().join(format!("{to}.json"));
+        std::fs::write(&path, &run.stdout).unwrap();
+        let out = std::process::Command::new(&validator)
+            .args(["--version", "2.1", "--strict"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && text.contains("STIX JSON: Valid"), "{to}: {text}");
+    }
+}
