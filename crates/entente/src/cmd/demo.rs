@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use entente_labels::{parse_marking, PolicySet};
+use entente_policy::ReleasePolicy;
 use entente_registry::{Party, Registry};
 use entente_types::parse_date;
 use serde_json::json;
@@ -27,9 +29,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let today = parse_day(args.at.as_deref())?;
-    let dir = match args.data {
-        Some(root) => root.join("registry"),
-        None => data_dir(None, "registry"),
+    let (dir, policies_dir) = match args.data {
+        Some(root) => (root.join("registry"), root.join("policies")),
+        None => (data_dir(None, "registry"), data_dir(None, "policies")),
     };
     let started = std::time::Instant::now();
     let registry = Registry::load(&dir)?;
@@ -167,6 +169,61 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     output::print(table)?;
 
+    // Release decisions derived from those agreements, with their explanations.
+    let release = ReleasePolicy::new(&registry, PolicySet::load(&policies_dir)?);
+    output::print("\nRelease decisions (each names the agreement that allows it, or the rule that refuses it):")?;
+    let mut table = output::table(["label", "from", "to", "day", "decision", "because"]);
+    let mut decisions = Vec::new();
+    let cases = [
+        ("NATO SECRET//REL TO FRA, GBR, USA", "FRA", "USA", today),
+        ("NATO SECRET//REL TO FRA, GBR, USA", "FRA", "JPN", today),
+        ("NATO SECRET//REL TO FRA, JPN", "FRA", "JPN", today),
+        (
+            "NATO RESTRICTED//REL TO NATO",
+            "FRA",
+            "SWE",
+            parse_date("2024-01-01")?,
+        ),
+        (
+            "NATO RESTRICTED//REL TO NATO",
+            "FRA",
+            "SWE",
+            parse_date("2024-04-01")?,
+        ),
+        (
+            "NATO RESTRICTED//REL TO NATO",
+            "FRA",
+            "SWE",
+            parse_date("2024-08-02")?,
+        ),
+        ("FR SECRET//REL TO FRA, JPN", "FRA", "JPN", today),
+        ("FR SECRET", "FRA", "DEU", today),
+        ("NATO SECRET//ATOMAL//REL TO FRA, USA", "FRA", "USA", today),
+    ];
+    for (marking, from, to, day) in cases {
+        let label = parse_marking(release.policies(), marking)?;
+        let d = release.decide(
+            &label,
+            registry.nation_code(from)?,
+            registry.nation_code(to)?,
+            day,
+        );
+        let verdict = if d.is_permit() { "permit" } else { "deny" };
+        table.add_row([
+            marking.to_owned(),
+            from.to_owned(),
+            to.to_owned(),
+            day.to_string(),
+            verdict.to_owned(),
+            d.to_string(),
+        ]);
+        decisions.push(json!({
+            "label": marking, "from": from, "to": to, "at": day.to_string(),
+            "decision": verdict, "reason": d.to_string(), "agreement": d.agreement(), "clause": d.clause(),
+        }));
+    }
+    output::print(table)?;
+
     // A few landmarks of the timeline.
     output::print("\nLandmarks:")?;
     for e in registry
@@ -199,6 +256,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "membership_counts": counts,
             "obligations": obligations,
             "security_cover": covers,
+            "release_decisions": decisions,
         });
         let text = serde_json::to_string_pretty(&manifest)?;
         std::fs::write(&path, text + "\n")

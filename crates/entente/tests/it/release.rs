@@ -306,7 +306,9 @@ fn released_bundles_pass_the_oasis_validator() {
             std::env::var("CI").as_deref() != Ok("true"),
             "CI must set ENTENTE_STIX_VALIDATOR (scripts/test-all.sh installs stix2-validator)"
         );
-        eprintln!("SKIPPED released_bundles_pass_the_oasis_validator: ENTENTE_STIX_VALIDATOR is not set");
+        eprintln!(
+            "SKIPPED released_bundles_pass_the_oasis_validator: ENTENTE_STIX_VALIDATOR is not set"
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -321,6 +323,9 @@ fn released_bundles_pass_the_oasis_validator() {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success() && text.contains("STIX JSON: Valid"), "{to}: {text}");
+        assert!(
+            out.status.success() && text.contains("STIX JSON: Valid"),
+            "{to}: {text}"
+        );
     }
 }
