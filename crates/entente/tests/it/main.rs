@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod burden;
+mod demo;
 mod picture;
 mod registry;
 mod release;
