@@ -1,0 +1,183 @@
+use expect_test::{expect, Expect};
+use serde_json::{json, Value};
+
+use crate::taxii::{Envelope, Status, StatusDetails, StatusState};
+use crate::{validate_object, Timestamp};
+
+/// Validates `object` and renders the outcome: the header, or one problem per line.
+fn check(object: Value, expected: Expect) {
+    let actual = match validate_object(&object) {
+        Ok(h) => format!(
+            "ok {} {} {} version={}",
+            h.kind,
+            h.id,
+            h.spec_version,
+            h.version().map_or("-", |t| t.as_str())
+        ),
+        Err(e) => {
+            let mut out = format!("id={}\n", e.object_id().unwrap_or("-"));
+            for p in e.problems() {
+                out.push_str(&format!("{p}\n"));
+            }
+            out
+        }
+    };
+    expected.assert_eq(&actual);
+}
+
+fn indicator() -> Value {
+    json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "created": "2016-04-06T20:03:48.000Z",
+        "modified": "2016-04-06T20:03:48.000Z",
+        "pattern": "[ipv4-addr:value = '198.51.100.1']",
+        "pattern_type": "stix",
+        "valid_from": "2016-01-01T00:00:00Z",
+        "created_by_ref": "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff",
+        "object_marking_refs": ["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"]
+    })
+}
+
+#[test]
+fn a_valid_indicator_passes() {
+    check(
+        indicator(),
+        expect!["ok indicator indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f 2.1 version=2016-04-06T20:03:48.000Z"],
+    );
+}
+
+#[test]
+fn observables_need_no_timestamps_and_default_to_2_1() {
+    check(
+        json!({"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "198.51.100.3"}),
+        expect!["ok ipv4-addr ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd 2.1 version=-"],
+    );
+}
+
+#[test]
+fn every_problem_is_reported_with_its_path() {
+    let mut o = indicator();
+    o["id"] = json!("malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
+    o["spec_version"] = json!("2.0");
+    o["modified"] = json!("2016-04-05T20:03:48Z");
+    o["valid_from"] = json!("2016-01-01 00:00:00");
+    o["created_by_ref"] = json!("malware--f431f809-377b-45e0-aa1c-6a4751cae5ff");
+    o["object_marking_refs"] = json!(["marking-definition--nope", 7]);
+    o["granular_markings"] =
+        json!([{"marking_ref": "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff", "selectors": []}]);
+    o["kill_chain_phases"] = json!([{"x_tool_ref": "tool"}]);
+    o["sample_refs"] = json!([]);
+    o.as_object_mut().unwrap().remove("pattern");
+    check(
+        o,
+        expect![[r#"
+            id=malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f
+            $.id: the identifier's type "malware" is not the object's type "indicator"
+            $.spec_version: "2.0" is not supported: expected "2.1"
+            $.valid_from: malformed timestamp "2016-01-01 00:00:00": expected YYYY-MM-DDTHH:MM:SS[.s]Z
+            $.modified: 2016-04-05T20:03:48Z is earlier than created 2016-04-06T20:03:48.000Z
+            $.pattern: required property of indicator is missing
+            $.sample_refs: a list of references must not be empty
+            $.object_marking_refs[0]: "marking-definition--nope": the identifier's UUID is not in lowercase hyphenated form
+            $.object_marking_refs[1]: a reference must be an identifier string
+            $.kill_chain_phases[0].x_tool_ref: "tool": expected an identifier of the form type--UUID
+            $.granular_markings[0].marking_ref: "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff" is not a marking-definition
+            $.granular_markings[0].selectors: must be a non-empty list of selector strings
+            $.created_by_ref: "malware--f431f809-377b-45e0-aa1c-6a4751cae5ff" is not an identity
+        "#]],
+    );
+}
+
+#[test]
+fn missing_common_properties_are_named() {
+    check(
+        json!({"type": "Bad_Type", "name": 3}),
+        expect![[r#"
+            id=-
+            $.type: "Bad_Type" is not a STIX type name (3-250 of a-z, 0-9, -)
+            $.id: required property is missing
+            $.spec_version: required property is missing
+            $.created: required property is missing
+            $.modified: required property is missing
+        "#]],
+    );
+    check(
+        json!([1]),
+        expect![[r#"
+            id=-
+            $: a STIX object must be a JSON object
+        "#]],
+    );
+}
+
+#[test]
+fn marking_definitions_need_no_modified() {
+    check(
+        json!({
+            "type": "marking-definition", "spec_version": "2.1",
+            "id": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+            "created": "2017-01-20T00:00:00.000Z", "definition_type": "tlp", "definition": {"tlp": "green"}
+        }),
+        expect!["ok marking-definition marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da 2.1 version=2017-01-20T00:00:00.000Z"],
+    );
+}
+
+#[test]
+fn uuids_must_be_lowercase_rfc4122() {
+    let mut o = indicator();
+    o["id"] = json!("indicator--8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F");
+    assert!(validate_object(&o).is_err());
+    o["id"] = json!("indicator--8e2e2d2b-17d4-4cbf-c38f-98ee46b3cd3f"); // Microsoft variant
+    let e = validate_object(&o).unwrap_err();
+    assert_eq!(
+        e.problems()[0].message,
+        "\"indicator--8e2e2d2b-17d4-4cbf-c38f-98ee46b3cd3f\": the identifier's UUID is not of the RFC 4122 variant"
+    );
+}
+
+#[test]
+fn timestamps_compare_by_instant_and_key_in_order() {
+    let a = Timestamp::parse("2020-01-01T00:00:00Z").unwrap();
+    let b = Timestamp::parse("2020-01-01T00:00:00.000Z").unwrap();
+    let c = Timestamp::parse("2020-01-01T00:00:00.0000001Z").unwrap();
+    assert_eq!(a, b);
+    assert!(c > b);
+    assert_eq!(a.key(), "2020-01-01T00:00:00.000000000Z");
+    assert!(c.key() > a.key());
+    for bad in [
+        "2020-01-01T00:00:00",
+        "2020-01-01T00:00:00+01:00",
+        "2020-02-30T00:00:00Z",
+        "2020-01-01T00:00:00.Z",
+        "2020-01-01T00:00:00.1234567891Z",
+        "2020-01-01t00:00:00Z",
+    ] {
+        assert!(Timestamp::parse(bad).is_err(), "{bad} accepted");
+    }
+}
+
+#[test]
+fn taxii_shapes_omit_empty_properties() {
+    let env = Envelope::default();
+    assert_eq!(serde_json::to_string(&env).unwrap(), "{}");
+    let status = Status {
+        id: "2d086da7-4bdc-4f91-900e-d77486753710".into(),
+        status: StatusState::Complete,
+        request_timestamp: None,
+        total_count: 1,
+        success_count: 1,
+        successes: vec![StatusDetails {
+            id: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into(),
+            version: "2016-04-06T20:03:48.000Z".into(),
+            message: None,
+        }],
+        failure_count: 0,
+        failures: vec![],
+        pending_count: 0,
+        pendings: vec![],
+    };
+    expect![[r#"{"id":"2d086da7-4bdc-4f91-900e-d77486753710","status":"complete","total_count":1,"success_count":1,"successes":[{"id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","version":"2016-04-06T20:03:48.000Z"}],"failure_count":0,"pending_count":0}"#]]
+        .assert_eq(&serde_json::to_string(&status).unwrap());
+}
