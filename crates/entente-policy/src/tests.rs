@@ -149,14 +149,12 @@ fn empty_sets_caveats_and_unknown_tokens_deny() {
 // --- Tear lines ----------------------------------------------------------------------------------
 
 struct Bundle {
-    objects: Vec<Value>,
     labels: HashMap<String, Label>,
 }
 
 impl Bundle {
     fn new() -> Bundle {
         Bundle {
-            objects: Vec::new(),
             labels: HashMap::new(),
         }
     }
