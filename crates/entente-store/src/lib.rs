@@ -1,0 +1,66 @@
+//! Storage of a node: STIX object versions per collection, status resources, collections, users.
+//!
+//! One [`Store`] trait, two backends: [`sqlite::SqliteStore`] (embedded, the default: WAL, one writer
+//! thread that commits waiting requests together and fsyncs once per batch) and
+//! [`postgres::PostgresStore`] (several stateless node processes over one database). Both pass the
+//! same test suite (`store_test_suite!` in `tests.rs`).
+//!
+//! The model:
+//! - an object version is keyed by (collection, id, version key); posting the same version again
+//!   changes nothing (idempotent), posting it again after a delete brings it back;
+//! - every stored version gets the next value of a per-node sequence (`seq`) and a `date_added`
+//!   strictly greater than every earlier one, assigned under the write lock at commit, so readers
+//!   paging by `seq` or `added_after` never miss a version that commits after they started;
+//! - deletes are soft (the row stays, marked deleted, and is never served);
+//! - one `add_objects` call is one transaction: its objects and its status are stored together or
+//!   not at all.
+//!
+//! The store knows no labels and no users' rights: the node filters every read through the release
+//! policy. It reads no clock: "now" comes with each write.
+
+mod error;
+mod model;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+pub use crate::error::{StoreError, StoreErrorKind};
+pub use crate::model::{
+    format_added, AddRequest, CollectionInfo, CollectionRight, NewObject, ObjectQuery, Page,
+    StatusDetail, StatusRecord, StoredObject, User, VersionFilter,
+};
+
+/// The storage of a node. Every method is one transaction.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates or replaces a collection.
+    async fn put_collection(&self, collection: &CollectionInfo) -> Result<(), StoreError>;
+    /// Every collection, by id.
+    async fn collections(&self) -> Result<Vec<CollectionInfo>, StoreError>;
+    /// Stores the objects of one request and its status resource together, and returns the status.
+    async fn add_objects(&self, request: AddRequest) -> Result<StatusRecord, StoreError>;
+    /// Live object versions of a collection in `seq` order, after `query.after_seq`.
+    async fn objects(&self, collection: &str, query: &ObjectQuery) -> Result<Page, StoreError>;
+    /// Every live version of one object, oldest version first.
+    async fn versions(&self, collection: &str, id: &str) -> Result<Vec<StoredObject>, StoreError>;
+    /// Soft-deletes the named versions (by version key) of one object; returns how many.
+    async fn delete_versions(
+        &self,
+        collection: &str,
+        id: &str,
+        version_keys: &[String],
+    ) -> Result<u64, StoreError>;
+    /// The latest live marking definition with this id, in any collection.
+    async fn marking(&self, id: &str) -> Result<Option<StoredObject>, StoreError>;
+    /// A status resource.
+    async fn status(&self, id: &str) -> Result<Option<StatusRecord>, StoreError>;
+    /// Creates or replaces a user (by name).
+    async fn put_user(&self, user: &User) -> Result<(), StoreError>;
+    async fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
+    /// Records a bearer token (its hash) for a user.
+    async fn add_token(&self, user: &str, token_hash: &str) -> Result<(), StoreError>;
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests;

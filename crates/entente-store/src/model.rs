@@ -1,0 +1,194 @@
+//! What the store holds.
+
+use entente_types::NationCode;
+use serde::{Deserialize, Serialize};
+
+/// An object version to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewObject {
+    pub id: String,
+    pub kind: String,
+    pub spec_version: String,
+    /// The version as written in the object (`modified`, else `created`); empty for objects that
+    /// have neither, whose version is their `date_added`.
+    pub version: String,
+    /// A fixed-width text whose order is the order of versions (empty when `version` is).
+    pub version_key: String,
+    /// The nation of the node that published the object.
+    pub originator: NationCode,
+    /// The object, serialized.
+    pub json: String,
+}
+
+/// A stored object version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub seq: i64,
+    /// Microseconds since the epoch; strictly increasing with `seq`.
+    pub added_us: i64,
+    pub id: String,
+    pub kind: String,
+    pub spec_version: String,
+    pub version: String,
+    pub version_key: String,
+    pub originator: NationCode,
+    pub json: String,
+}
+
+impl StoredObject {
+    /// `date_added` in TAXII form.
+    pub fn date_added(&self) -> String {
+        format_added(self.added_us)
+    }
+
+    /// The TAXII version: as written in the object, or the `date_added` of objects without one.
+    pub fn taxii_version(&self) -> String {
+        if self.version.is_empty() {
+            self.date_added()
+        } else {
+            self.version.clone()
+        }
+    }
+}
+
+/// A `date_added` in microseconds as an RFC 3339 UTC timestamp with six fractional digits.
+pub fn format_added(us: i64) -> String {
+    match chrono::DateTime::from_timestamp_micros(us) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        None => String::from("1970-01-01T00:00:00.000000Z"),
+    }
+}
+
+/// Which versions of each object a query returns (TAXII `match[version]`); several may be set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionFilter {
+    pub first: bool,
+    pub last: bool,
+    pub all: bool,
+    /// Exact versions, as version keys.
+    pub keys: Vec<String>,
+}
+
+impl VersionFilter {
+    /// TAXII's default: the latest version of each object.
+    pub fn last() -> VersionFilter {
+        VersionFilter {
+            last: true,
+            ..VersionFilter::default()
+        }
+    }
+
+    pub fn all() -> VersionFilter {
+        VersionFilter {
+            all: true,
+            ..VersionFilter::default()
+        }
+    }
+}
+
+/// A query on a collection's objects. Empty lists do not filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectQuery {
+    /// Only versions with a greater `seq` (the `next` cursor).
+    pub after_seq: i64,
+    /// Only versions added strictly after this instant (microseconds).
+    pub added_after_us: Option<i64>,
+    pub ids: Vec<String>,
+    pub kinds: Vec<String>,
+    pub spec_versions: Vec<String>,
+    pub versions: VersionFilter,
+    pub limit: usize,
+}
+
+impl Default for ObjectQuery {
+    fn default() -> ObjectQuery {
+        ObjectQuery {
+            after_seq: 0,
+            added_after_us: None,
+            ids: Vec::new(),
+            kinds: Vec::new(),
+            spec_versions: Vec::new(),
+            versions: VersionFilter::last(),
+            limit: 100,
+        }
+    }
+}
+
+/// One page of a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub objects: Vec<StoredObject>,
+    /// Whether versions matching the query remain after this page.
+    pub more: bool,
+}
+
+/// A request to add objects: the valid objects to store and the failures found before storing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddRequest {
+    /// The id of the status resource to create.
+    pub status_id: String,
+    /// The user who posted, the only one who may read the status.
+    pub owner: String,
+    pub collection: String,
+    /// Microseconds since the epoch: the request time, and the floor of the `date_added`s.
+    pub now_us: i64,
+    pub objects: Vec<NewObject>,
+    pub failures: Vec<StatusDetail>,
+}
+
+/// One object's outcome in a status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusDetail {
+    pub id: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A status resource as stored. Requests complete in their transaction, so nothing is pending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRecord {
+    pub id: String,
+    pub owner: String,
+    pub collection: String,
+    pub request_us: i64,
+    pub successes: Vec<StatusDetail>,
+    pub failures: Vec<StatusDetail>,
+}
+
+/// A collection's description (rights are per user).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionInfo {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+}
+
+/// What a user may do in one collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionRight {
+    pub collection: String,
+    pub read: bool,
+    pub write: bool,
+}
+
+/// A user of the node: a nation, a clearance and collection rights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub nation: NationCode,
+    /// The clearance: a policy id and the highest classification of that policy the user may see.
+    pub clearance_policy: String,
+    pub clearance_level: String,
+    /// The caveats ("Additional Sensitivity" values) the user is cleared for.
+    pub clearance_caveats: Vec<String>,
+    /// A PHC-format password hash (argon2), when the user may log in with a password.
+    pub password_hash: Option<String>,
+    pub rights: Vec<CollectionRight>,
+}
+
+impl User {
+    pub fn right(&self, collection: &str) -> Option<&CollectionRight> {
+        self.rights.iter().find(|r| r.collection == collection)
+    }
+}

@@ -1,0 +1,361 @@
+//! The PostgreSQL backend: several stateless node processes may share one database.
+//!
+//! Writers serialize on the single row of the `clock` table (`SELECT … FOR UPDATE`), so `seq` and
+//! `date_added` are assigned in commit order across processes: a reader paging by `seq` never
+//! skips a version committed after it read a later one. Each store works in one schema (created on
+//! connect), which lets test runs share a server without colliding.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Mutex;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Row, Transaction};
+
+use crate::error::{StoreError, StoreErrorKind};
+use crate::model::*;
+use crate::sql::{self, to_postgres, Param};
+use crate::sqlite::{from_json, stored_object, to_json, user_from};
+use crate::Store;
+
+/// Connections kept open per store.
+const POOL: usize = 4;
+
+/// The PostgreSQL store.
+pub struct PostgresStore {
+    clients: Vec<Mutex<Client>>,
+    next: AtomicUsize,
+}
+
+/// Whether `schema` is a plain lowercase identifier (it is interpolated into SQL).
+fn check_schema(schema: &str) -> Result<(), StoreError> {
+    let ok = !schema.is_empty()
+        && schema.len() <= 63
+        && schema
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !schema.as_bytes()[0].is_ascii_digit();
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreErrorKind::Config(format!(
+            "schema name {schema:?} must be lowercase letters, digits and underscores"
+        ))
+        .into())
+    }
+}
+
+impl PostgresStore {
+    /// Connects to `url` (a libpq-style URL or key-value string) and works in `schema`, creating it
+    /// and the tables when missing.
+    pub async fn connect(url: &str, schema: &str) -> Result<PostgresStore, StoreError> {
+        check_schema(schema)?;
+        let mut clients = Vec::with_capacity(POOL);
+        for i in 0..POOL {
+            let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!(error = %e, "postgres connection ended");
+                }
+            });
+            if i == 0 {
+                client
+                    .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                    .await?;
+            }
+            client
+                .batch_execute(&format!("SET search_path TO {schema}"))
+                .await?;
+            clients.push(Mutex::new(client));
+        }
+        {
+            let mut c = clients[0].lock().await;
+            let tx = c.transaction().await?;
+            // Concurrent first starts of several processes create the tables one at a time.
+            tx.batch_execute("SELECT pg_advisory_xact_lock(74201)")
+                .await?;
+            for statement in sql::SCHEMA {
+                tx.batch_execute(statement).await?;
+            }
+            tx.commit().await?;
+        }
+        tracing::info!(schema, "postgres store connected");
+        Ok(PostgresStore {
+            clients,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// Drops a schema and everything in it (for tests).
+    pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+        check_schema(schema)?;
+        let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+        let task = tokio::spawn(connection);
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .await?;
+        drop(client);
+        let _ = task.await;
+        Ok(())
+    }
+
+    fn client(&self) -> &Mutex<Client> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len();
+        &self.clients[i]
+    }
+}
+
+fn object(row: &Row) -> Result<StoredObject, StoreError> {
+    stored_object((
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+        row.try_get(6)?,
+        row.try_get(7)?,
+        row.try_get(8)?,
+    ))
+}
+
+fn user(row: &Row) -> Result<User, StoreError> {
+    user_from([
+        row.try_get(0)?,
+        row.try_get(6)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+    ])
+}
+
+async fn add(tx: &Transaction<'_>, req: &AddRequest) -> Result<StatusRecord, StoreError> {
+    let clock = tx
+        .query_one(&format!("{} FOR UPDATE", sql::SELECT_CLOCK), &[])
+        .await?;
+    let (mut seq, mut added): (i64, i64) = (clock.try_get(0)?, clock.try_get(1)?);
+    let insert = tx.prepare(&to_postgres(sql::INSERT_OBJECT)).await?;
+    let added_of = tx
+        .prepare(
+            "SELECT added_us FROM objects WHERE collection = $1 AND id = $2 AND version_key = $3",
+        )
+        .await?;
+    let mut successes = Vec::with_capacity(req.objects.len());
+    for o in &req.objects {
+        seq += 1;
+        added = (added + 1).max(req.now_us);
+        tx.execute(
+            &insert,
+            &[
+                &req.collection,
+                &o.id,
+                &o.version_key,
+                &seq,
+                &added,
+                &o.kind,
+                &o.spec_version,
+                &o.version,
+                &o.originator.as_str(),
+                &o.json,
+            ],
+        )
+        .await?;
+        let version = if o.version.is_empty() {
+            let row = tx
+                .query_one(&added_of, &[&req.collection, &o.id, &o.version_key])
+                .await?;
+            format_added(row.try_get(0)?)
+        } else {
+            o.version.clone()
+        };
+        successes.push(StatusDetail {
+            id: o.id.clone(),
+            version,
+            message: None,
+        });
+    }
+    tx.execute(&to_postgres(sql::UPDATE_CLOCK), &[&seq, &added])
+        .await?;
+    let status = StatusRecord {
+        id: req.status_id.clone(),
+        owner: req.owner.clone(),
+        collection: req.collection.clone(),
+        request_us: req.now_us,
+        successes,
+        failures: req.failures.clone(),
+    };
+    tx.execute(
+        &to_postgres(sql::INSERT_STATUS),
+        &[
+            &status.id,
+            &status.owner,
+            &status.collection,
+            &status.request_us,
+            &to_json(&status.successes)?,
+            &to_json(&status.failures)?,
+        ],
+    )
+    .await?;
+    Ok(status)
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    async fn put_collection(&self, c: &CollectionInfo) -> Result<(), StoreError> {
+        let client = self.client().lock().await;
+        client
+            .execute(
+                &to_postgres(sql::UPSERT_COLLECTION),
+                &[&c.id, &c.title, &c.description],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn collections(&self) -> Result<Vec<CollectionInfo>, StoreError> {
+        let client = self.client().lock().await;
+        let rows = client.query(sql::SELECT_COLLECTIONS, &[]).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CollectionInfo {
+                    id: r.try_get(0)?,
+                    title: r.try_get(1)?,
+                    description: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_objects(&self, request: AddRequest) -> Result<StatusRecord, StoreError> {
+        let mut client = self.client().lock().await;
+        let tx = client.transaction().await?;
+        let status = add(&tx, &request).await?;
+        tx.commit().await?;
+        Ok(status)
+    }
+
+    async fn objects(&self, collection: &str, query: &ObjectQuery) -> Result<Page, StoreError> {
+        let (text, params) = sql::objects_query(collection, query);
+        let values: Vec<Box<dyn ToSql + Sync + Send>> = params
+            .into_iter()
+            .map(|p| -> Box<dyn ToSql + Sync + Send> {
+                match p {
+                    Param::Text(t) => Box::new(t),
+                    Param::Int(i) => Box::new(i),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = values
+            .iter()
+            .map(|b| b.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let client = self.client().lock().await;
+        let rows = client.query(&to_postgres(&text), &refs).await?;
+        let mut objects = rows.iter().map(object).collect::<Result<Vec<_>, _>>()?;
+        let more = objects.len() > query.limit;
+        objects.truncate(query.limit);
+        Ok(Page { objects, more })
+    }
+
+    async fn versions(&self, collection: &str, id: &str) -> Result<Vec<StoredObject>, StoreError> {
+        let client = self.client().lock().await;
+        let rows = client
+            .query(&to_postgres(sql::SELECT_VERSIONS), &[&collection, &id])
+            .await?;
+        rows.iter().map(object).collect()
+    }
+
+    async fn delete_versions(
+        &self,
+        collection: &str,
+        id: &str,
+        version_keys: &[String],
+    ) -> Result<u64, StoreError> {
+        let mut client = self.client().lock().await;
+        let tx = client.transaction().await?;
+        let mut n = 0;
+        for k in version_keys {
+            n += tx
+                .execute(&to_postgres(sql::DELETE_VERSION), &[&collection, &id, k])
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn marking(&self, id: &str) -> Result<Option<StoredObject>, StoreError> {
+        let client = self.client().lock().await;
+        let row = client
+            .query_opt(&to_postgres(sql::SELECT_MARKING), &[&id])
+            .await?;
+        row.as_ref().map(object).transpose()
+    }
+
+    async fn status(&self, id: &str) -> Result<Option<StatusRecord>, StoreError> {
+        let client = self.client().lock().await;
+        let row = client
+            .query_opt(&to_postgres(sql::SELECT_STATUS), &[&id])
+            .await?;
+        row.map(|r| {
+            Ok(StatusRecord {
+                id: r.try_get(0)?,
+                owner: r.try_get(1)?,
+                collection: r.try_get(2)?,
+                request_us: r.try_get(3)?,
+                successes: from_json(r.try_get(4)?)?,
+                failures: from_json(r.try_get(5)?)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn put_user(&self, u: &User) -> Result<(), StoreError> {
+        let client = self.client().lock().await;
+        client
+            .execute(
+                &to_postgres(sql::UPSERT_USER),
+                &[
+                    &u.name,
+                    &u.nation.as_str(),
+                    &u.clearance_policy,
+                    &u.clearance_level,
+                    &to_json(&u.clearance_caveats)?,
+                    &u.password_hash,
+                    &to_json(&u.rights)?,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        let client = self.client().lock().await;
+        let row = client
+            .query_opt(&to_postgres(sql::SELECT_USER), &[&name])
+            .await?;
+        row.as_ref().map(user).transpose()
+    }
+
+    async fn add_token(&self, name: &str, token_hash: &str) -> Result<(), StoreError> {
+        let client = self.client().lock().await;
+        let known = client
+            .query_opt("SELECT name FROM users WHERE name = $1", &[&name])
+            .await?;
+        if known.is_none() {
+            return Err(StoreErrorKind::NotFound(format!("user {name:?}")).into());
+        }
+        client
+            .execute(&to_postgres(sql::INSERT_TOKEN), &[&token_hash, &name])
+            .await?;
+        Ok(())
+    }
+
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        let client = self.client().lock().await;
+        let row = client
+            .query_opt(&to_postgres(sql::SELECT_USER_BY_TOKEN), &[&token_hash])
+            .await?;
+        row.as_ref().map(user).transpose()
+    }
+}

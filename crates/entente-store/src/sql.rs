@@ -1,0 +1,189 @@
+//! SQL shared by both backends. Statements are written once with `?N` placeholders (SQLite's
+//! form); the PostgreSQL backend rewrites them to `$N`.
+
+use crate::model::{ObjectQuery, VersionFilter};
+
+/// The schema, for both backends: integers are 64-bit, JSON is kept as text so that an object is
+/// served byte for byte as it was stored.
+pub const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS clock (
+        one BIGINT PRIMARY KEY CHECK (one = 1),
+        seq BIGINT NOT NULL,
+        added_us BIGINT NOT NULL
+    )",
+    "INSERT INTO clock (one, seq, added_us) VALUES (1, 0, 0) ON CONFLICT (one) DO NOTHING",
+    "CREATE TABLE IF NOT EXISTS objects (
+        collection TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version_key TEXT NOT NULL,
+        seq BIGINT NOT NULL UNIQUE,
+        added_us BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        spec_version TEXT NOT NULL,
+        version TEXT NOT NULL,
+        originator TEXT NOT NULL,
+        deleted BIGINT NOT NULL DEFAULT 0,
+        json TEXT NOT NULL,
+        PRIMARY KEY (collection, id, version_key)
+    )",
+    "CREATE INDEX IF NOT EXISTS objects_by_seq ON objects (collection, seq)",
+    "CREATE INDEX IF NOT EXISTS markings ON objects (id, version_key) WHERE kind = 'marking-definition'",
+    "CREATE TABLE IF NOT EXISTS statuses (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        collection TEXT NOT NULL,
+        request_us BIGINT NOT NULL,
+        successes TEXT NOT NULL,
+        failures TEXT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS collections (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        description TEXT
+    )",
+    "CREATE TABLE IF NOT EXISTS users (
+        name TEXT PRIMARY KEY,
+        nation TEXT NOT NULL,
+        clearance_policy TEXT NOT NULL,
+        clearance_level TEXT NOT NULL,
+        clearance_caveats TEXT NOT NULL,
+        password_hash TEXT,
+        rights TEXT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS tokens (
+        token_hash TEXT PRIMARY KEY,
+        name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE
+    )",
+];
+
+pub const OBJECT_COLUMNS: &str =
+    "seq, added_us, id, kind, spec_version, version, version_key, originator, json";
+
+/// Inserts a version, or revives it when it was deleted; an existing live version is untouched.
+pub const INSERT_OBJECT: &str = "INSERT INTO objects
+    (collection, id, version_key, seq, added_us, kind, spec_version, version, originator, deleted, json)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10)
+    ON CONFLICT (collection, id, version_key) DO UPDATE
+    SET seq = excluded.seq, added_us = excluded.added_us, deleted = 0, json = excluded.json
+    WHERE objects.deleted <> 0";
+pub const SELECT_CLOCK: &str = "SELECT seq, added_us FROM clock WHERE one = 1";
+pub const UPDATE_CLOCK: &str = "UPDATE clock SET seq = ?1, added_us = ?2 WHERE one = 1";
+pub const INSERT_STATUS: &str =
+    "INSERT INTO statuses (id, owner, collection, request_us, successes, failures)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+pub const SELECT_STATUS: &str =
+    "SELECT id, owner, collection, request_us, successes, failures FROM statuses WHERE id = ?1";
+pub const UPSERT_COLLECTION: &str =
+    "INSERT INTO collections (id, title, description) VALUES (?1, ?2, ?3)
+    ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description";
+pub const SELECT_COLLECTIONS: &str = "SELECT id, title, description FROM collections ORDER BY id";
+pub const SELECT_VERSIONS: &str =
+    "SELECT seq, added_us, id, kind, spec_version, version, version_key, originator, json
+    FROM objects WHERE collection = ?1 AND id = ?2 AND deleted = 0 ORDER BY version_key";
+pub const SELECT_MARKING: &str =
+    "SELECT seq, added_us, id, kind, spec_version, version, version_key, originator, json
+    FROM objects WHERE kind = 'marking-definition' AND id = ?1 AND deleted = 0
+    ORDER BY version_key DESC, seq DESC LIMIT 1";
+pub const DELETE_VERSION: &str =
+    "UPDATE objects SET deleted = 1 WHERE collection = ?1 AND id = ?2 AND version_key = ?3 AND deleted = 0";
+pub const UPSERT_USER: &str = "INSERT INTO users (name, nation, clearance_policy, clearance_level, clearance_caveats, password_hash, rights)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    ON CONFLICT (name) DO UPDATE SET nation = excluded.nation, clearance_policy = excluded.clearance_policy,
+    clearance_level = excluded.clearance_level, clearance_caveats = excluded.clearance_caveats,
+    password_hash = excluded.password_hash, rights = excluded.rights";
+pub const SELECT_USER: &str =
+    "SELECT name, nation, clearance_policy, clearance_level, clearance_caveats, password_hash, rights FROM users WHERE name = ?1";
+pub const SELECT_USER_BY_TOKEN: &str = "SELECT u.name, u.nation, u.clearance_policy, u.clearance_level, u.clearance_caveats, u.password_hash, u.rights
+    FROM tokens t JOIN users u ON u.name = t.name WHERE t.token_hash = ?1";
+pub const INSERT_TOKEN: &str =
+    "INSERT INTO tokens (token_hash, name) VALUES (?1, ?2) ON CONFLICT (token_hash) DO NOTHING";
+
+/// A query parameter.
+#[derive(Debug, Clone)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// The page query for [`ObjectQuery`]: SQL with `?N` placeholders and its parameters. One row more
+/// than the limit is asked for, to know whether more remain.
+pub fn objects_query(collection: &str, q: &ObjectQuery) -> (String, Vec<Param>) {
+    let mut params = vec![Param::Text(collection.to_owned()), Param::Int(q.after_seq)];
+    let mut sql = format!(
+        "SELECT {OBJECT_COLUMNS} FROM objects o WHERE o.collection = ?1 AND o.seq > ?2 AND o.deleted = 0"
+    );
+    let mut push = |sql: &mut String, p: Param| {
+        params.push(p);
+        let n = params.len();
+        sql.push_str(&format!("?{n}"));
+    };
+    if let Some(us) = q.added_after_us {
+        sql.push_str(" AND o.added_us > ");
+        push(&mut sql, Param::Int(us));
+    }
+    for (column, values) in [
+        ("o.id", &q.ids),
+        ("o.kind", &q.kinds),
+        ("o.spec_version", &q.spec_versions),
+    ] {
+        if values.is_empty() {
+            continue;
+        }
+        sql.push_str(&format!(" AND {column} IN ("));
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            push(&mut sql, Param::Text(v.clone()));
+        }
+        sql.push(')');
+    }
+    let VersionFilter {
+        first,
+        last,
+        all,
+        keys,
+    } = &q.versions;
+    if !all {
+        let mut alternatives = Vec::new();
+        let newer = "NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.collection = o.collection AND o2.id = o.id AND o2.deleted = 0 AND o2.version_key";
+        if *last {
+            alternatives.push(format!("{newer} > o.version_key)"));
+        }
+        if *first {
+            alternatives.push(format!("{newer} < o.version_key)"));
+        }
+        if !keys.is_empty() {
+            let mut s = String::from("o.version_key IN (");
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    s.push_str(", ");
+                }
+                push(&mut s, Param::Text(k.clone()));
+            }
+            s.push(')');
+            alternatives.push(s);
+        }
+        if alternatives.is_empty() {
+            alternatives.push("1 = 0".to_owned());
+        }
+        sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+    }
+    sql.push_str(" ORDER BY o.seq LIMIT ");
+    push(&mut sql, Param::Int(q.limit.saturating_add(1) as i64));
+    (sql, params)
+}
+
+/// Rewrites `?N` placeholders to PostgreSQL's `$N`.
+pub fn to_postgres(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,575 @@
+//! The embedded backend: one SQLite database file in WAL mode.
+//!
+//! Writes go to one writer thread through a channel. The thread takes every request that is
+//! waiting, applies each inside its own savepoint (a failing request leaves the others intact),
+//! commits once and only then answers them all: one fsync (`synchronous = FULL`) covers the whole
+//! batch, which is what makes small concurrent posts fast and every acknowledged write durable.
+//! Reads use a small pool of read-only connections on blocking threads; WAL lets them run beside
+//! the writer.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use tokio::sync::oneshot;
+
+use crate::error::{StoreError, StoreErrorKind};
+use crate::model::*;
+use crate::sql::{self, Param};
+use crate::Store;
+
+/// The most requests one commit covers.
+const MAX_BATCH: usize = 256;
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+enum Write {
+    Add(AddRequest, Reply<StatusRecord>),
+    Delete(String, String, Vec<String>, Reply<u64>),
+    PutCollection(CollectionInfo, Reply<()>),
+    PutUser(User, Reply<()>),
+    AddToken(String, String, Reply<()>),
+}
+
+/// The SQLite store. Cloning shares the writer and the read pool.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Option<mpsc::Sender<Write>>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel ends the writer thread after its current batch.
+        if let Ok(mut w) = self.writer.lock() {
+            w.take();
+        }
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        {
+            let tx = conn.transaction()?;
+            for statement in sql::SCHEMA {
+                tx.execute(statement, [])?;
+            }
+            tx.commit()?;
+        }
+        let (sender, receiver) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("entente-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, receiver))
+            .map_err(|e| StoreErrorKind::Config(format!("cannot start the writer thread: {e}")))?;
+        tracing::info!(path = %path.display(), "sqlite store opened");
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(Some(sender)),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        make: impl FnOnce(Reply<T>) -> Write,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        {
+            let guard = self
+                .inner
+                .writer
+                .lock()
+                .map_err(|_| StoreError::from(StoreErrorKind::Closed))?;
+            let sender = guard.as_ref().ok_or(StoreErrorKind::Closed)?;
+            sender
+                .send(make(reply))
+                .map_err(|_| StoreError::from(StoreErrorKind::Closed))?;
+        }
+        answer.await.map_err(|_| StoreErrorKind::Closed)?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.readers.lock().ok().and_then(|mut p| p.pop());
+            let conn = match pooled {
+                Some(c) => c,
+                None => {
+                    let c = Connection::open_with_flags(
+                        &inner.path,
+                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )?;
+                    c.busy_timeout(std::time::Duration::from_secs(10))?;
+                    c
+                }
+            };
+            let result = f(&conn);
+            if let Ok(mut p) = inner.readers.lock() {
+                if p.len() < 8 {
+                    p.push(conn);
+                }
+            }
+            result
+        })
+        .await
+        .map_err(|_| StoreErrorKind::Closed)?
+    }
+}
+
+fn writer_loop(mut conn: Connection, receiver: mpsc::Receiver<Write>) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        let size = batch.len();
+        if let Err(e) = commit_batch(&mut conn, batch) {
+            tracing::error!(error = %e, size, "sqlite batch failed");
+        }
+    }
+    tracing::debug!("sqlite writer stopped");
+}
+
+/// A request's outcome waiting for the commit.
+enum Pending {
+    Add(Reply<StatusRecord>, Result<StatusRecord, StoreError>),
+    Count(Reply<u64>, Result<u64, StoreError>),
+    Unit(Reply<()>, Result<(), StoreError>),
+}
+
+fn commit_batch(conn: &mut Connection, batch: Vec<Write>) -> Result<(), StoreError> {
+    let mut pending = Vec::with_capacity(batch.len());
+    let outcome = (|| -> Result<(), StoreError> {
+        let mut tx = conn.transaction()?;
+        let (mut seq, mut added): (i64, i64) =
+            tx.query_row(sql::SELECT_CLOCK, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        for write in batch {
+            let mut sp = tx.savepoint()?;
+            let clock_before = (seq, added);
+            let result: Pending = match write {
+                Write::Add(req, reply) => {
+                    let r = add(&sp, &req, &mut seq, &mut added);
+                    Pending::Add(reply, r)
+                }
+                Write::Delete(collection, id, keys, reply) => {
+                    let r = (|| {
+                        let mut n = 0;
+                        for k in &keys {
+                            n +=
+                                sp.execute(sql::DELETE_VERSION, params![collection, id, k])? as u64;
+                        }
+                        Ok(n)
+                    })();
+                    Pending::Count(reply, r)
+                }
+                Write::PutCollection(c, reply) => {
+                    let r = sp
+                        .execute(
+                            sql::UPSERT_COLLECTION,
+                            params![c.id, c.title, c.description],
+                        )
+                        .map(|_| ())
+                        .map_err(StoreError::from);
+                    Pending::Unit(reply, r)
+                }
+                Write::PutUser(u, reply) => {
+                    let r = put_user(&sp, &u);
+                    Pending::Unit(reply, r)
+                }
+                Write::AddToken(name, hash, reply) => {
+                    let r = (|| {
+                        let known: Option<String> = sp
+                            .query_row("SELECT name FROM users WHERE name = ?1", [&name], |r| {
+                                r.get(0)
+                            })
+                            .optional()?;
+                        if known.is_none() {
+                            return Err(StoreErrorKind::NotFound(format!("user {name:?}")).into());
+                        }
+                        sp.execute(sql::INSERT_TOKEN, params![hash, name])?;
+                        Ok(())
+                    })();
+                    Pending::Unit(reply, r)
+                }
+            };
+            let failed = match &result {
+                Pending::Add(_, r) => r.is_err(),
+                Pending::Count(_, r) => r.is_err(),
+                Pending::Unit(_, r) => r.is_err(),
+            };
+            if failed {
+                // Undo this request only; the clock goes back with it.
+                sp.rollback()?;
+                (seq, added) = clock_before;
+            } else {
+                sp.commit()?;
+            }
+            pending.push(result);
+        }
+        tx.execute(sql::UPDATE_CLOCK, params![seq, added])?;
+        tx.commit()?;
+        Ok(())
+    })();
+    let failure = outcome.as_ref().err().map(ToString::to_string);
+    for p in pending {
+        // When the commit failed, nothing was stored: every request gets the error.
+        let err = || {
+            StoreError::from(StoreErrorKind::Corrupt(format!(
+                "commit failed: {}",
+                failure.as_deref().unwrap_or("")
+            )))
+        };
+        match p {
+            Pending::Add(reply, r) => {
+                let _ = reply.send(if failure.is_some() { Err(err()) } else { r });
+            }
+            Pending::Count(reply, r) => {
+                let _ = reply.send(if failure.is_some() { Err(err()) } else { r });
+            }
+            Pending::Unit(reply, r) => {
+                let _ = reply.send(if failure.is_some() { Err(err()) } else { r });
+            }
+        }
+    }
+    outcome
+}
+
+fn add(
+    tx: &Connection,
+    req: &AddRequest,
+    seq: &mut i64,
+    added: &mut i64,
+) -> Result<StatusRecord, StoreError> {
+    let mut insert = tx.prepare_cached(sql::INSERT_OBJECT)?;
+    let mut successes = Vec::with_capacity(req.objects.len());
+    for o in &req.objects {
+        *seq += 1;
+        *added = (*added + 1).max(req.now_us);
+        insert.execute(params![
+            req.collection,
+            o.id,
+            o.version_key,
+            *seq,
+            *added,
+            o.kind,
+            o.spec_version,
+            o.version,
+            o.originator.as_str(),
+            o.json
+        ])?;
+        successes.push(StatusDetail {
+            id: o.id.clone(),
+            version: version_or_added(tx, req, o)?,
+            message: None,
+        });
+    }
+    let status = StatusRecord {
+        id: req.status_id.clone(),
+        owner: req.owner.clone(),
+        collection: req.collection.clone(),
+        request_us: req.now_us,
+        successes,
+        failures: req.failures.clone(),
+    };
+    tx.execute(
+        sql::INSERT_STATUS,
+        params![
+            status.id,
+            status.owner,
+            status.collection,
+            status.request_us,
+            to_json(&status.successes)?,
+            to_json(&status.failures)?
+        ],
+    )?;
+    Ok(status)
+}
+
+/// The TAXII version of a stored object: as written, or the `date_added` of the stored row (which
+/// may be older than this request when the same version was already there).
+fn version_or_added(
+    tx: &Connection,
+    req: &AddRequest,
+    o: &NewObject,
+) -> Result<String, StoreError> {
+    if !o.version.is_empty() {
+        return Ok(o.version.clone());
+    }
+    let us: i64 = tx.query_row(
+        "SELECT added_us FROM objects WHERE collection = ?1 AND id = ?2 AND version_key = ?3",
+        params![req.collection, o.id, o.version_key],
+        |r| r.get(0),
+    )?;
+    Ok(format_added(us))
+}
+
+fn put_user(tx: &Connection, u: &User) -> Result<(), StoreError> {
+    tx.execute(
+        sql::UPSERT_USER,
+        params![
+            u.name,
+            u.nation.as_str(),
+            u.clearance_policy,
+            u.clearance_level,
+            to_json(&u.clearance_caveats)?,
+            u.password_hash,
+            to_json(&u.rights)?
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreErrorKind::Corrupt(e.to_string()).into())
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreErrorKind::Corrupt(e.to_string()).into())
+}
+
+pub(crate) fn nation(text: &str) -> Result<entente_types::NationCode, StoreError> {
+    text.parse()
+        .map_err(|e: entente_types::NationCodeError| StoreErrorKind::Corrupt(e.to_string()).into())
+}
+
+/// A row of object columns as read, before the originator is checked.
+type RawObject = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn object_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawObject> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+    ))
+}
+
+fn finish(rows: Vec<RawObject>) -> Result<Vec<StoredObject>, StoreError> {
+    rows.into_iter().map(stored_object).collect()
+}
+
+pub(crate) fn stored_object(raw: RawObject) -> Result<StoredObject, StoreError> {
+    let (seq, added_us, id, kind, spec_version, version, version_key, originator, json) = raw;
+    Ok(StoredObject {
+        seq,
+        added_us,
+        id,
+        kind,
+        spec_version,
+        version,
+        version_key,
+        originator: nation(&originator)?,
+        json,
+    })
+}
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 7]> {
+    Ok([
+        r.get(0)?,
+        r.get(6)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ])
+}
+
+pub(crate) fn user_from(cols: [Option<String>; 7]) -> Result<User, StoreError> {
+    let [name, rights, nation_text, policy, level, caveats, hash] = cols;
+    let missing = || StoreError::from(StoreErrorKind::Corrupt("user row with NULL".into()));
+    Ok(User {
+        name: name.ok_or_else(missing)?,
+        nation: nation(&nation_text.ok_or_else(missing)?)?,
+        clearance_policy: policy.ok_or_else(missing)?,
+        clearance_level: level.ok_or_else(missing)?,
+        clearance_caveats: from_json(&caveats.ok_or_else(missing)?)?,
+        password_hash: hash,
+        rights: from_json(&rights.ok_or_else(missing)?)?,
+    })
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn put_collection(&self, collection: &CollectionInfo) -> Result<(), StoreError> {
+        let c = collection.clone();
+        self.write(|reply| Write::PutCollection(c, reply)).await
+    }
+
+    async fn collections(&self) -> Result<Vec<CollectionInfo>, StoreError> {
+        self.read(|conn| {
+            let mut st = conn.prepare_cached(sql::SELECT_COLLECTIONS)?;
+            let rows = st.query_map([], |r| {
+                Ok(CollectionInfo {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    description: r.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn add_objects(&self, request: AddRequest) -> Result<StatusRecord, StoreError> {
+        self.write(|reply| Write::Add(request, reply)).await
+    }
+
+    async fn objects(&self, collection: &str, query: &ObjectQuery) -> Result<Page, StoreError> {
+        let (text, params) = sql::objects_query(collection, query);
+        let limit = query.limit;
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(&text)?;
+            let values: Vec<Box<dyn rusqlite::ToSql>> = params
+                .into_iter()
+                .map(|p| -> Box<dyn rusqlite::ToSql> {
+                    match p {
+                        Param::Text(t) => Box::new(t),
+                        Param::Int(i) => Box::new(i),
+                    }
+                })
+                .collect();
+            let rows = st.query_map(rusqlite::params_from_iter(values.iter()), object_row)?;
+            let mut objects = finish(rows.collect::<Result<Vec<_>, _>>()?)?;
+            let more = objects.len() > limit;
+            objects.truncate(limit);
+            Ok(Page { objects, more })
+        })
+        .await
+    }
+
+    async fn versions(&self, collection: &str, id: &str) -> Result<Vec<StoredObject>, StoreError> {
+        let (collection, id) = (collection.to_owned(), id.to_owned());
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::SELECT_VERSIONS)?;
+            let rows = st.query_map(params![collection, id], object_row)?;
+            finish(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn delete_versions(
+        &self,
+        collection: &str,
+        id: &str,
+        version_keys: &[String],
+    ) -> Result<u64, StoreError> {
+        let (c, i, k) = (collection.to_owned(), id.to_owned(), version_keys.to_vec());
+        self.write(|reply| Write::Delete(c, i, k, reply)).await
+    }
+
+    async fn marking(&self, id: &str) -> Result<Option<StoredObject>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::SELECT_MARKING)?;
+            let row = st.query_row([&id], object_row).optional()?;
+            Ok(finish(row.into_iter().collect())?.pop())
+        })
+        .await
+    }
+
+    async fn status(&self, id: &str) -> Result<Option<StatusRecord>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::SELECT_STATUS)?;
+            let row = st
+                .query_row([&id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                })
+                .optional()?;
+            row.map(|(id, owner, collection, request_us, s, f)| {
+                Ok(StatusRecord {
+                    id,
+                    owner,
+                    collection,
+                    request_us,
+                    successes: from_json(&s)?,
+                    failures: from_json(&f)?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn put_user(&self, user: &User) -> Result<(), StoreError> {
+        let u = user.clone();
+        self.write(|reply| Write::PutUser(u, reply)).await
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::SELECT_USER)?;
+            st.query_row([&name], user_row)
+                .optional()?
+                .map(user_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn add_token(&self, user: &str, token_hash: &str) -> Result<(), StoreError> {
+        let (u, h) = (user.to_owned(), token_hash.to_owned());
+        self.write(|reply| Write::AddToken(u, h, reply)).await
+    }
+
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        let hash = token_hash.to_owned();
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::SELECT_USER_BY_TOKEN)?;
+            st.query_row([&hash], user_row)
+                .optional()?
+                .map(user_from)
+                .transpose()
+        })
+        .await
+    }
+}

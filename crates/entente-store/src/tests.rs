@@ -1,0 +1,483 @@
+//! One suite, run against both backends: every test below runs on SQLite (a temporary file) and
+//! on PostgreSQL (a fresh schema on `ENTENTE_TEST_DATABASE_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`). Without a reachable server the PostgreSQL half
+//! skips with a message, except under `CI=true`, where it fails.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use entente_types::NationCode;
+
+use crate::postgres::PostgresStore;
+use crate::sqlite::SqliteStore;
+use crate::*;
+
+/// A store under test and what to clean up after it.
+struct Harness {
+    store: Arc<dyn Store>,
+    schema: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Harness {
+    async fn close(self) {
+        drop(self.store);
+        if let Some((url, schema)) = self.schema {
+            if let Err(e) = PostgresStore::drop_schema(&url, &schema).await {
+                eprintln!("cannot drop test schema {schema}: {e}");
+            }
+        }
+    }
+}
+
+async fn make_sqlite() -> Option<Harness> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("node.db")).unwrap();
+    Some(Harness {
+        store: Arc::new(store),
+        schema: None,
+        _dir: Some(dir),
+    })
+}
+
+async fn make_postgres() -> Option<Harness> {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let url = std::env::var("ENTENTE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let schema = format!(
+        "entente_test_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    match PostgresStore::connect(&url, &schema).await {
+        Ok(store) => Some(Harness {
+            store: Arc::new(store),
+            schema: Some((url, schema)),
+            _dir: None,
+        }),
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI needs PostgreSQL at {url}: {e}"
+            );
+            eprintln!("SKIPPED postgres store test: {url} unreachable: {e}");
+            None
+        }
+    }
+}
+
+macro_rules! store_test_suite {
+    ($backend:ident, $make:path; $($test:ident),* $(,)?) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if let Some(h) = $make().await {
+                        super::$test(&h.store).await;
+                        h.close().await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! suite {
+    ($($test:ident),* $(,)?) => {
+        store_test_suite!(sqlite, super::make_sqlite; $($test),*);
+        store_test_suite!(postgres, super::make_postgres; $($test),*);
+    };
+}
+
+suite!(
+    objects_round_trip_byte_for_byte,
+    reposts_are_idempotent,
+    versions_filter,
+    pages_follow_seq_and_filters,
+    deletes_are_soft_and_reposts_revive,
+    date_added_strictly_increases_when_the_clock_goes_back,
+    users_and_tokens,
+    collections_and_markings,
+    concurrent_writers_page_without_gaps,
+    statuses_round_trip,
+);
+
+const FRA: NationCode = match NationCode::from_bytes(*b"FRA") {
+    Some(n) => n,
+    None => panic!(),
+};
+const T0: i64 = 1_700_000_000_000_000;
+
+fn obj(id_n: u32, kind: &str, version: &str) -> NewObject {
+    let id = format!("{kind}--00000000-0000-4000-8000-{id_n:012}");
+    let json = format!(
+        r#"{{"type": "{kind}", "id": "{id}", "spec_version": "2.1", "modified": "{version}", "x_order": [3, 1, 2]}}"#
+    );
+    NewObject {
+        id,
+        kind: kind.to_owned(),
+        spec_version: "2.1".to_owned(),
+        version: version.to_owned(),
+        version_key: version.to_owned(),
+        originator: FRA,
+        json,
+    }
+}
+
+fn request(n: usize, objects: Vec<NewObject>, now_us: i64) -> AddRequest {
+    AddRequest {
+        status_id: format!("status-{n}-{now_us}-{}", objects.len()),
+        owner: "alice".to_owned(),
+        collection: "c1".to_owned(),
+        now_us,
+        objects,
+        failures: Vec::new(),
+    }
+}
+
+fn all() -> ObjectQuery {
+    ObjectQuery {
+        limit: 10_000,
+        ..ObjectQuery::default()
+    }
+}
+
+async fn objects_round_trip_byte_for_byte(store: &Arc<dyn Store>) {
+    let a = obj(1, "indicator", "2020-01-01T00:00:00.000Z");
+    let status = store
+        .add_objects(request(1, vec![a.clone()], T0))
+        .await
+        .unwrap();
+    assert_eq!(status.successes.len(), 1);
+    assert_eq!(status.successes[0].version, "2020-01-01T00:00:00.000Z");
+    let page = store.objects("c1", &all()).await.unwrap();
+    assert!(!page.more);
+    assert_eq!(page.objects.len(), 1);
+    let got = &page.objects[0];
+    assert_eq!(got.json, a.json);
+    assert_eq!(got.originator, FRA);
+    assert_eq!(got.added_us, T0);
+    assert_eq!(got.date_added(), "2023-11-14T22:13:20.000000Z");
+    assert!(store
+        .objects("other", &all())
+        .await
+        .unwrap()
+        .objects
+        .is_empty());
+}
+
+async fn reposts_are_idempotent(store: &Arc<dyn Store>) {
+    let a = obj(1, "indicator", "2020-01-01T00:00:00.000Z");
+    store
+        .add_objects(request(1, vec![a.clone()], T0))
+        .await
+        .unwrap();
+    let again = store
+        .add_objects(request(2, vec![a.clone(), a.clone()], T0 + 10))
+        .await
+        .unwrap();
+    assert_eq!(again.successes.len(), 2);
+    let page = store.objects("c1", &all()).await.unwrap();
+    assert_eq!(page.objects.len(), 1);
+    assert_eq!(
+        page.objects[0].added_us, T0,
+        "a re-post keeps the first date_added"
+    );
+    // An object without a version: its version is its (first) date_added.
+    let mut sco = obj(9, "ipv4-addr", "");
+    sco.version_key.clear();
+    let s1 = store
+        .add_objects(request(3, vec![sco.clone()], T0 + 20))
+        .await
+        .unwrap();
+    let s2 = store
+        .add_objects(request(4, vec![sco], T0 + 30))
+        .await
+        .unwrap();
+    assert_eq!(s1.successes[0].version, s2.successes[0].version);
+}
+
+async fn versions_filter(store: &Arc<dyn Store>) {
+    let v1 = obj(1, "indicator", "2020-01-01T00:00:00.000000000Z");
+    let v2 = obj(1, "indicator", "2021-01-01T00:00:00.000000000Z");
+    let v3 = obj(1, "indicator", "2022-01-01T00:00:00.000000000Z");
+    // Stored out of order: "last" is by version, not by arrival.
+    store
+        .add_objects(request(1, vec![v3.clone(), v1.clone(), v2.clone()], T0))
+        .await
+        .unwrap();
+    let versions = |f: VersionFilter| {
+        let q = ObjectQuery {
+            versions: f,
+            ..all()
+        };
+        async move {
+            store
+                .objects("c1", &q)
+                .await
+                .unwrap()
+                .objects
+                .into_iter()
+                .map(|o| o.version)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(versions(VersionFilter::last()).await, [v3.version.as_str()]);
+    let first = VersionFilter {
+        first: true,
+        ..VersionFilter::default()
+    };
+    assert_eq!(versions(first).await, [v1.version.as_str()]);
+    assert_eq!(versions(VersionFilter::all()).await.len(), 3);
+    let exact = VersionFilter {
+        first: true,
+        keys: vec![v2.version_key.clone()],
+        ..VersionFilter::default()
+    };
+    assert_eq!(
+        versions(exact).await,
+        [v1.version.as_str(), v2.version.as_str()]
+    );
+    let listed = store.versions("c1", &v1.id).await.unwrap();
+    let listed: Vec<_> = listed.iter().map(|o| o.version.as_str()).collect();
+    assert_eq!(listed, [&v1.version, &v2.version, &v3.version]);
+}
+
+async fn pages_follow_seq_and_filters(store: &Arc<dyn Store>) {
+    let objects: Vec<_> = (0..25)
+        .map(|i| {
+            obj(
+                i,
+                if i % 2 == 0 { "indicator" } else { "malware" },
+                "2020-01-01T00:00:00Z",
+            )
+        })
+        .collect();
+    store.add_objects(request(1, objects, T0)).await.unwrap();
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store
+            .objects(
+                "c1",
+                &ObjectQuery {
+                    after_seq: after,
+                    limit: 10,
+                    ..ObjectQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        after = page.objects.last().map_or(after, |o| o.seq);
+        seen.extend(page.objects.into_iter().map(|o| o.id));
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 25);
+    let q = ObjectQuery {
+        kinds: vec!["malware".into()],
+        added_after_us: Some(T0 + 4),
+        ..all()
+    };
+    let page = store.objects("c1", &q).await.unwrap();
+    // Object i was added at T0 + i: malware with i > 4 are 5, 7, …, 23.
+    assert_eq!(page.objects.len(), 10);
+    let q = ObjectQuery {
+        ids: vec![seen[3].clone(), seen[7].clone()],
+        spec_versions: vec!["2.1".into()],
+        ..all()
+    };
+    assert_eq!(store.objects("c1", &q).await.unwrap().objects.len(), 2);
+    let q = ObjectQuery {
+        spec_versions: vec!["2.0".into()],
+        ..all()
+    };
+    assert!(store.objects("c1", &q).await.unwrap().objects.is_empty());
+}
+
+async fn deletes_are_soft_and_reposts_revive(store: &Arc<dyn Store>) {
+    let v1 = obj(1, "indicator", "2020-01-01T00:00:00Z");
+    let v2 = obj(1, "indicator", "2021-01-01T00:00:00Z");
+    store
+        .add_objects(request(1, vec![v1.clone(), v2.clone()], T0))
+        .await
+        .unwrap();
+    let n = store
+        .delete_versions("c1", &v1.id, std::slice::from_ref(&v2.version_key))
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    // The older version becomes the last one.
+    let page = store.objects("c1", &all()).await.unwrap();
+    assert_eq!(page.objects.len(), 1);
+    assert_eq!(page.objects[0].version, v1.version);
+    assert_eq!(store.versions("c1", &v1.id).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .delete_versions("c1", &v1.id, std::slice::from_ref(&v2.version_key))
+            .await
+            .unwrap(),
+        0
+    );
+    // Posting the deleted version again brings it back, as a new addition.
+    store
+        .add_objects(request(2, vec![v2.clone()], T0 + 100))
+        .await
+        .unwrap();
+    let page = store.objects("c1", &all()).await.unwrap();
+    assert_eq!(page.objects[0].version, v2.version);
+    assert_eq!(page.objects[0].added_us, T0 + 100);
+}
+
+async fn date_added_strictly_increases_when_the_clock_goes_back(store: &Arc<dyn Store>) {
+    store
+        .add_objects(request(
+            1,
+            vec![obj(1, "indicator", "2020-01-01T00:00:00Z")],
+            T0,
+        ))
+        .await
+        .unwrap();
+    store
+        .add_objects(request(
+            2,
+            vec![
+                obj(2, "indicator", "2020-01-01T00:00:00Z"),
+                obj(3, "indicator", "2020-01-01T00:00:00Z"),
+            ],
+            T0 - 1_000_000,
+        ))
+        .await
+        .unwrap();
+    let page = store.objects("c1", &all()).await.unwrap();
+    let added: Vec<_> = page.objects.iter().map(|o| o.added_us).collect();
+    assert_eq!(added, [T0, T0 + 1, T0 + 2]);
+}
+
+async fn users_and_tokens(store: &Arc<dyn Store>) {
+    let mut u = User {
+        name: "alice".into(),
+        nation: FRA,
+        clearance_policy: "NATO".into(),
+        clearance_level: "SECRET".into(),
+        clearance_caveats: vec!["ATOMAL".into()],
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        rights: vec![CollectionRight {
+            collection: "c1".into(),
+            read: true,
+            write: false,
+        }],
+    };
+    store.put_user(&u).await.unwrap();
+    assert_eq!(store.user("alice").await.unwrap().as_ref(), Some(&u));
+    u.clearance_level = "CONFIDENTIAL".into();
+    store.put_user(&u).await.unwrap();
+    assert_eq!(store.user("alice").await.unwrap().as_ref(), Some(&u));
+    assert!(store.user("bob").await.unwrap().is_none());
+    store.add_token("alice", "hash-1").await.unwrap();
+    assert_eq!(
+        store.user_by_token("hash-1").await.unwrap().as_ref(),
+        Some(&u)
+    );
+    assert!(store.user_by_token("hash-2").await.unwrap().is_none());
+    let err = store.add_token("bob", "hash-3").await.unwrap_err();
+    assert_eq!(err.code(), entente_types::ErrorCode::NotFound);
+}
+
+async fn collections_and_markings(store: &Arc<dyn Store>) {
+    let c = CollectionInfo {
+        id: "c1".into(),
+        title: "Intel".into(),
+        description: None,
+    };
+    store.put_collection(&c).await.unwrap();
+    let c2 = CollectionInfo {
+        description: Some("shared".into()),
+        ..c.clone()
+    };
+    store.put_collection(&c2).await.unwrap();
+    assert_eq!(store.collections().await.unwrap(), [c2]);
+    let mut m = obj(5, "marking-definition", "2020-01-01T00:00:00Z");
+    m.json = r#"{"type": "marking-definition"}"#.into();
+    store
+        .add_objects(request(1, vec![m.clone()], T0))
+        .await
+        .unwrap();
+    let got = store.marking(&m.id).await.unwrap().unwrap();
+    assert_eq!(got.json, m.json);
+    assert!(store
+        .marking("marking-definition--00000000-0000-4000-8000-000000000009")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn concurrent_writers_page_without_gaps(store: &Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for w in 0..8u32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for b in 0..5u32 {
+                let objects = (0..10)
+                    .map(|i| obj(w * 1000 + b * 10 + i, "indicator", "2020-01-01T00:00:00Z"))
+                    .collect();
+                store
+                    .add_objects(request((w * 100 + b) as usize, objects, T0))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    // A reader paging while the writers run sees each object once, in increasing seq and date.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut after = 0;
+    let mut last_added = 0;
+    let mut rounds = 0;
+    while seen.len() < 400 && rounds < 10_000 {
+        rounds += 1;
+        let page = store
+            .objects(
+                "c1",
+                &ObjectQuery {
+                    after_seq: after,
+                    limit: 7,
+                    ..ObjectQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        for o in page.objects {
+            assert!(o.seq > after && o.added_us > last_added);
+            after = o.seq;
+            last_added = o.added_us;
+            assert!(seen.insert(o.id), "seen twice");
+        }
+        if !page.more {
+            tokio::task::yield_now().await;
+        }
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(seen.len(), 400);
+}
+
+async fn statuses_round_trip(store: &Arc<dyn Store>) {
+    let mut req = request(1, vec![obj(1, "indicator", "2020-01-01T00:00:00Z")], T0);
+    req.failures.push(StatusDetail {
+        id: "indicator--bad".into(),
+        version: String::new(),
+        message: Some("$.created: required property is missing".into()),
+    });
+    let status = store.add_objects(req.clone()).await.unwrap();
+    let got = store.status(&req.status_id).await.unwrap().unwrap();
+    assert_eq!(got, status);
+    assert_eq!(got.failures, req.failures);
+    assert_eq!(got.owner, "alice");
+    assert!(store.status("nope").await.unwrap().is_none());
+}
