@@ -11,16 +11,19 @@
 //!    force for both nations) must cover the whole decision: both nations parties, the label's
 //!    policy and level within the clause's ceiling, and every caveat listed by the clause — the
 //!    level of one agreement is never combined with the categories of another;
-//! 3. the originator's national rules ([`NationalRules`], written in Cedar) may still forbid it.
+//! 3. the originator's national rules ([`NationalRules`], written in Cedar: [`CedarNationalRules`])
+//!    may still forbid it.
 //!
 //! Every [`Decision`] explains itself: the agreement and article that allowed it, or the rule that
 //! refused it. [`ReleasePolicy::release_object`] applies decisions to a STIX object's portions and
 //! returns the tear-lined copy. This is the only place where releases are decided.
 
+mod cedar;
 mod compiled;
 mod decision;
 mod tearline;
 
+pub use crate::cedar::{CedarError, CedarNationalRules, CedarPolicy, SCHEMA as CEDAR_SCHEMA};
 pub use crate::compiled::{NationalRules, ReleasePolicy};
 pub use crate::decision::{Decision, Reason, Verdict};
 pub use crate::tearline::{Release, ReleaseVerdict};
