@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 pub mod burden;
 pub mod demo;
+pub mod label;
 pub mod picture;
 pub mod registry;
 pub mod release;
@@ -15,6 +16,8 @@ pub enum Command {
     Registry(registry::Args),
     /// Release decisions and tear-lined copies of STIX objects.
     Release(release::Args),
+    /// Confidentiality labels: parse a marking, render and convert between marking, JSON and XML.
+    Label(label::Args),
     /// Defence expenditure against the NATO guidelines, joint programmes, cost shares, charts.
     Burden(burden::Args),
     /// The demonstration: the shipped registry, walked through.
@@ -27,6 +30,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Registry(args) => registry::run(args),
         Command::Release(args) => release::run(args),
+        Command::Label(args) => label::run(args),
         Command::Burden(args) => burden::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Picture(args) => picture::run(args),

@@ -6,6 +6,7 @@
 
 mod burden;
 mod demo;
+mod label;
 mod picture;
 mod registry;
 mod release;

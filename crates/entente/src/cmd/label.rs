@@ -1,0 +1,241 @@
+//! `entente label …`: read a confidentiality label in any of its three forms (marking, STIX JSON,
+//! STANAG 4774 XML), show it, and convert it to another form.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use entente_labels::{
+    parse_marking, render_marking, stix, xml, DefaultRelease, Label, LabelError, LabelErrorKind,
+    PolicySet, ReleaseToken,
+};
+
+use crate::cmd::data_dir;
+use crate::output::{self, UsageError};
+
+/// The largest label file read, in bytes (the XML form's own limit).
+const MAX_INPUT_BYTES: usize = xml::MAX_XML_BYTES;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policies folder (default: the shipped data/policies).
+    #[arg(long, global = true, value_name = "DIR")]
+    policies: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Read a marking, e.g. "NATO SECRET//REL TO FRA, GBR, USA", and print the label's fields.
+    Parse {
+        /// The marking.
+        marking: String,
+        /// Print the label as a STIX 2.1 marking-definition instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the marking of a label held in FILE, in any form (detected by its content:
+    /// `{` JSON, `<` XML, otherwise a marking).
+    Render {
+        /// The file, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Read a label in any form and write it in another.
+    Convert {
+        /// The form to write.
+        #[arg(long, value_enum)]
+        to: Form,
+        /// The file, or `-` for standard input (the default).
+        file: Option<PathBuf>,
+    },
+}
+
+/// A form of a label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Form {
+    /// STANAG 4774 XML.
+    Xml,
+    /// A STIX 2.1 marking-definition carrying the label.
+    Json,
+    /// The human marking, e.g. `NATO SECRET//REL TO FRA, GBR, USA`.
+    Marking,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let dir = data_dir(args.policies, "policies");
+    let policies = PolicySet::load(&dir)
+        .with_context(|| format!("cannot load the policies in {}", dir.display()))?;
+    match args.command {
+        Command::Parse { marking, json } => {
+            let label = read_marking(&policies, &marking)?;
+            if json {
+                output::print_json(&stix::to_marking_definition(&policies, &label)?)?;
+            } else {
+                output::print(describe(&policies, &label)?)?;
+            }
+        }
+        Command::Render { file } => {
+            let (name, text) = read_input(&file)?;
+            let label = read_any(&policies, &text).with_context(|| name.clone())?;
+            output::print(render_marking(&policies, &label)?)?;
+        }
+        Command::Convert { to, file } => {
+            let file = file.unwrap_or_else(|| PathBuf::from("-"));
+            let (name, text) = read_input(&file)?;
+            let label = read_any(&policies, &text).with_context(|| name.clone())?;
+            match to {
+                Form::Marking => output::print(render_marking(&policies, &label)?)?,
+                Form::Json => output::print_json(&stix::to_marking_definition(&policies, &label)?)?,
+                Form::Xml => output::print(xml::to_xml(&policies, &label)?.trim_end())?,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn empty_input(context: &str) -> LabelError {
+    LabelError::new(
+        LabelErrorKind::Malformed(
+            "empty input: expected a marking, a STIX marking-definition (JSON) or a STANAG 4774 label (XML)"
+                .to_owned(),
+        ),
+        context,
+    )
+}
+
+fn read_marking(policies: &PolicySet, text: &str) -> Result<Label, LabelError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(empty_input("marking"));
+    }
+    parse_marking(policies, text)
+}
+
+/// Reads a label in whichever form `text` is: `{` JSON, `<` XML, otherwise a marking.
+fn read_any(policies: &PolicySet, text: &str) -> Result<Label, LabelError> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            LabelError::new(
+                LabelErrorKind::Malformed(format!("malformed JSON: {e}")),
+                "json",
+            )
+        })?;
+        stix::from_marking_definition(policies, &value)
+    } else if trimmed.starts_with('<') {
+        xml::from_xml(policies, text)
+    } else {
+        read_marking(policies, text)
+    }
+}
+
+/// The whole of FILE (or standard input for `-`) as text, with a name for error messages.
+fn read_input(file: &Path) -> anyhow::Result<(String, String)> {
+    let stdin = file.as_os_str() == "-";
+    let name = if stdin {
+        "<stdin>".to_owned()
+    } else {
+        file.display().to_string()
+    };
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(MAX_INPUT_BYTES + 1).unwrap_or(u64::MAX);
+    let read = if stdin {
+        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| UsageError(format!("cannot read {name}: {e}")))?;
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(anyhow::Error::new(LabelError::new(
+            LabelErrorKind::TooLarge {
+                what: "bytes in a label",
+                limit: MAX_INPUT_BYTES,
+            },
+            name,
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        UsageError(format!(
+            "{name}: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok((name, text))
+}
+
+/// The label's fields, one per line.
+fn describe(policies: &PolicySet, label: &Label) -> Result<String, LabelError> {
+    let policy = label.policy_in(policies)?;
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    let oid = policy
+        .oid
+        .as_deref()
+        .map(|o| format!(", OID {o}"))
+        .unwrap_or_default();
+    lines.push(("policy", format!("{} ({}{oid})", policy.id, policy.name)));
+    lines.push((
+        "classification",
+        format!(
+            "{} (level {} of {})",
+            label.classification(),
+            u32::from(label.rank()) + 1,
+            policy.levels.len()
+        ),
+    ));
+    if label.releasable_to().is_empty() {
+        let default = match &policy.default_release {
+            DefaultRelease::MembersOf(org) => format!("members of {org} (policy default)"),
+            DefaultRelease::OriginatorOnly => {
+                "the originating nation only (policy default)".to_owned()
+            }
+        };
+        lines.push(("releasable to", default));
+    }
+    for (i, set) in label.releasable_to().iter().enumerate() {
+        let tokens = if set.is_empty() {
+            "nobody".to_owned()
+        } else {
+            set.iter()
+                .map(ReleaseToken::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let tokens = if i == 0 {
+            tokens
+        } else {
+            format!("and {tokens}")
+        };
+        lines.push(("releasable to", tokens));
+    }
+    let list = |values: &std::collections::BTreeSet<String>| {
+        if values.is_empty() {
+            "-".to_owned()
+        } else {
+            values
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    lines.push(("caveats", list(label.caveats())));
+    lines.push(("contexts", list(label.contexts())));
+    if let Some(o) = label.originator() {
+        lines.push(("originator", o.to_owned()));
+    }
+    if let Some(t) = label.created() {
+        lines.push(("created", t.to_owned()));
+    }
+    if let Some(t) = label.review() {
+        lines.push(("review", t.to_owned()));
+    }
+    lines.push(("marking", render_marking(policies, label)?));
+    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
+    Ok(lines
+        .iter()
+        .map(|(k, v)| format!("{:width$} {v}", format!("{k}:")))
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
