@@ -20,6 +20,8 @@ def accuracy_table(name, title):
     print("| system | " + " | ".join(METRICS) + " |")
     print("|---" * (len(METRICS) + 1) + "|")
     for system, label in NAMES.items():
+        if system == "entente" and "entente_deletion_states" not in s:
+            label = "Entente"
         if system in s:
             cells = [f"{s[system][m]['mean']:.4f} ± {s[system][m]['ci95']:.4f}" for m in METRICS]
             print(f"| {label} | " + " | ".join(cells) + " |")
