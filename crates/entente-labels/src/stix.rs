@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{LabelError, LabelErrorKind};
 use crate::label::{Label, ReleaseToken, MAX_VALUES};
-use crate::marking::render_marking;
+use crate::marking::{render_marking, RELEASE_TO_NONE};
 use crate::policy::PolicySet;
 
 /// The id of Entente's label extension definition.
@@ -252,6 +252,14 @@ pub fn from_marking_definition(policies: &PolicySet, value: &Value) -> Result<La
             ("permissive", TAG_RELEASABLE_TO) => {
                 let mut tokens = Vec::with_capacity(texts.len());
                 for (j, t) in texts.iter().enumerate() {
+                    // `NONE` is how a marking writes the empty set: as a value it would not
+                    // survive the marking form.
+                    if *t == RELEASE_TO_NONE {
+                        return Err(err(
+                            &format!("{cpath}.values[{j}]"),
+                            "NONE is not a release token: an empty values list means releasable to nobody".into(),
+                        ));
+                    }
                     let token = ReleaseToken::parse(t).map_err(|e| {
                         LabelError::new(e.kind().clone(), format!("{cpath}.values[{j}]"))
                     })?;

@@ -649,3 +649,32 @@ proptest! {
         let _ = from_xml(policies(), &text);
     }
 }
+
+/// Found by the `stix_json` fuzz target (fuzz/regressions/stix_json/): the JSON form took `NONE`
+/// as a release token, and the marking written for such a label does not read back
+/// (`REL TO FVEY, NONE` is refused, `REL TO NONE` is the empty set).
+#[test]
+fn json_refuses_none_as_a_release_token() {
+    let label = parse_marking(
+        policies(),
+        "NATO CONFIDENTIAL//REL TO FRA//REL TO FVEY, NATO",
+    )
+    .unwrap();
+    let md = stix::to_marking_definition(policies(), &label).unwrap();
+    for replacement in [r#"["FVEY", "NONE"]"#, r#"["NONE"]"#] {
+        let text = md
+            .to_string()
+            .replace(r#"["FVEY","NATO"]"#, &replacement.replace(' ', ""));
+        assert_ne!(text, md.to_string());
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let err = stix::from_marking_definition(policies(), &value).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("categories[1].values[1]: NONE is not a release token")
+                || err
+                    .to_string()
+                    .contains("categories[1].values[0]: NONE is not a release token"),
+            "{err}"
+        );
+    }
+}
