@@ -1,0 +1,263 @@
+//! What a user may see and post: every read goes through `entente_policy::ReleasePolicy` (the
+//! recipient is the user's nation, the originator the nation of the node that published the
+//! object) and then through the user's clearance ceiling.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+
+use entente_labels::portion::object_labels;
+use entente_labels::{parse_marking, stix, Label};
+use entente_policy::{ReleasePolicy, ReleaseVerdict};
+use entente_store::{Store, StoredObject, User};
+use entente_types::{Date, NationCode};
+use serde_json::Value;
+
+use crate::error::NodeError;
+
+/// Labels of marking definitions, by id. Only markings that exist are cached: one that is missing
+/// now may be posted later.
+#[derive(Default)]
+pub struct LabelCache {
+    labels: RwLock<HashMap<String, Option<Label>>>,
+}
+
+impl LabelCache {
+    fn get(&self, id: &str) -> Option<Option<Label>> {
+        self.labels.read().ok()?.get(id).cloned()
+    }
+
+    fn insert(&self, id: String, label: Option<Label>) {
+        if let Ok(mut m) = self.labels.write() {
+            m.insert(id, label);
+        }
+    }
+}
+
+/// The marking-definition ids an object refers to.
+pub fn marking_refs(object: &Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    if let Some(list) = object.get("object_marking_refs").and_then(Value::as_array) {
+        ids.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+    }
+    if let Some(list) = object.get("granular_markings").and_then(Value::as_array) {
+        ids.extend(
+            list.iter()
+                .filter_map(|g| g.get("marking_ref").and_then(Value::as_str))
+                .map(str::to_owned),
+        );
+    }
+    ids
+}
+
+/// The label a marking definition carries, or `None` for other markings (TLP, statements).
+pub fn label_of_marking(policy: &ReleasePolicy, marking: &Value) -> Option<Result<Label, String>> {
+    if !stix::is_label_marking(marking) {
+        return None;
+    }
+    Some(
+        stix::from_marking_definition(policy.policies(), marking)
+            .map_err(|e| e.to_string())
+            .and_then(|l| policy.validate(&l).map(|()| l)),
+    )
+}
+
+/// The release policy of a node and its label cache.
+pub struct Access {
+    pub policy: ReleasePolicy,
+    pub cache: LabelCache,
+    /// The label of objects that arrive without one, when the node has one.
+    pub default_label: Option<Label>,
+}
+
+/// The outcome of the ingest checks on one object's labels.
+pub enum IngestLabel {
+    /// Acceptable.
+    Ok,
+    /// Refused, with the message for the status resource.
+    Refused(String),
+}
+
+impl Access {
+    pub fn new(policy: ReleasePolicy, default_label: Option<&str>) -> Result<Access, NodeError> {
+        let default_label = match default_label {
+            Some(text) => {
+                let label = parse_marking(policy.policies(), text)
+                    .map_err(|e| NodeError::config(format!("default_label: {e}")))?;
+                policy
+                    .validate(&label)
+                    .map_err(|e| NodeError::config(format!("default_label: {e}")))?;
+                Some(label)
+            }
+            None => None,
+        };
+        Ok(Access {
+            policy,
+            cache: LabelCache::default(),
+            default_label,
+        })
+    }
+
+    /// Loads into the cache the markings that `objects` refer to and that are stored.
+    pub async fn load_markings<'a>(
+        &self,
+        store: &dyn Store,
+        objects: impl Iterator<Item = &'a Value>,
+    ) -> Result<(), NodeError> {
+        let mut wanted = HashSet::new();
+        for o in objects {
+            for id in marking_refs(o) {
+                if self.cache.get(&id).is_none() {
+                    wanted.insert(id);
+                }
+            }
+        }
+        for id in wanted {
+            if let Some(stored) = store.marking(&id).await? {
+                let Ok(value) = serde_json::from_str::<Value>(&stored.json) else {
+                    continue;
+                };
+                // A stored label that no longer validates (policies changed) labels nothing, so
+                // objects under it are refused rather than guessed.
+                let label = match label_of_marking(&self.policy, &value) {
+                    Some(Ok(l)) => Some(l),
+                    _ => None,
+                };
+                self.cache.insert(id, label);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a marking is known (stored and cached).
+    pub fn knows_marking(&self, id: &str) -> bool {
+        self.cache.get(id).is_some()
+    }
+
+    fn lookup(&self, id: &str) -> Option<Label> {
+        self.cache.get(id).flatten()
+    }
+
+    /// Whether `label` is within the user's clearance: same policy, level at most the cleared one,
+    /// every caveat held. Labels of another policy are refused (no equivalence is applied here).
+    pub fn cleared(&self, user: &User, label: &Label) -> bool {
+        let Some(policy) = self.policy.policies().get(&user.clearance_policy) else {
+            return false;
+        };
+        let Some(ceiling) = policy.rank_of(&user.clearance_level) else {
+            return false;
+        };
+        label.policy() == user.clearance_policy
+            && label.rank() <= ceiling
+            && label
+                .caveats()
+                .iter()
+                .all(|c| user.clearance_caveats.iter().any(|h| h == c))
+    }
+
+    fn permitted(&self, user: &User, label: &Label, originator: NationCode, day: Date) -> bool {
+        self.policy
+            .decide(label, originator, user.nation, day)
+            .is_permit()
+            && self.cleared(user, label)
+    }
+
+    /// The copy of a stored object that `user` may see on `day`, or `None`. The markings the
+    /// object refers to must have been loaded first ([`Access::load_markings`]).
+    pub fn release(
+        &self,
+        user: &User,
+        stored: &StoredObject,
+        object: &Value,
+        day: Date,
+    ) -> Option<Value> {
+        let originator = stored.originator;
+        if stored.kind == "extension-definition" {
+            // A schema, not information: every reader of the collection may see it.
+            return Some(object.clone());
+        }
+        if stored.kind == "marking-definition" {
+            return match label_of_marking(&self.policy, object) {
+                None => Some(object.clone()),
+                Some(Ok(label)) if self.permitted(user, &label, originator, day) => {
+                    Some(object.clone())
+                }
+                Some(_) => None,
+            };
+        }
+        let labelled = marking_refs(object)
+            .iter()
+            .any(|id| self.lookup(id).is_some());
+        if !labelled {
+            // An unlabelled object carries the node's default label, or nobody sees it.
+            return match &self.default_label {
+                Some(label) if self.permitted(user, label, originator, day) => Some(object.clone()),
+                _ => None,
+            };
+        }
+        let lookup = |id: &str| self.lookup(id);
+        let release = self
+            .policy
+            .release_object(object, &lookup, originator, user.nation, day)
+            .ok()?;
+        if release.verdict == ReleaseVerdict::Deny {
+            return None;
+        }
+        // The banner is the dominant label of what remains: the clearance must cover it.
+        let banner = release.banner.as_ref()?;
+        if !self.cleared(user, banner) {
+            return None;
+        }
+        release.object
+    }
+
+    /// The ingest checks on an object's labels, for a poster of `user`: markings that exist, labels
+    /// that parse and are valid, within the poster's clearance. `envelope` holds the labels of
+    /// marking definitions posted in the same request.
+    pub fn check_ingest(
+        &self,
+        user: &User,
+        object: &Value,
+        envelope: &HashMap<String, Option<Label>>,
+    ) -> IngestLabel {
+        let refs = marking_refs(object);
+        for id in &refs {
+            if !envelope.contains_key(id) && !self.knows_marking(id) {
+                return IngestLabel::Refused(format!(
+                    "marking definition {id} is not known to this node (post it first or in the same envelope)"
+                ));
+            }
+        }
+        let lookup = |id: &str| match envelope.get(id) {
+            Some(l) => l.clone(),
+            None => self.lookup(id),
+        };
+        let labelled = refs.iter().any(|id| lookup(id).is_some());
+        if !labelled {
+            return match &self.default_label {
+                Some(l) if self.cleared(user, l) => IngestLabel::Ok,
+                Some(_) => IngestLabel::Refused(
+                    "the node's default label is above the poster's clearance".into(),
+                ),
+                None => IngestLabel::Refused(
+                    "the object has no confidentiality label (object_marking_refs)".into(),
+                ),
+            };
+        }
+        let labels = match object_labels(object, &lookup) {
+            Ok(l) => l,
+            Err(e) => return IngestLabel::Refused(format!("label: {e}")),
+        };
+        for label in std::iter::once(&labels.object).chain(labels.portions.iter().map(|(_, l)| l)) {
+            if let Err(e) = self.policy.validate(label) {
+                return IngestLabel::Refused(format!("label: {e}"));
+            }
+        }
+        match labels.banner() {
+            Ok(banner) if self.cleared(user, &banner) => IngestLabel::Ok,
+            Ok(_) => {
+                IngestLabel::Refused("the object's label is above the poster's clearance".into())
+            }
+            Err(e) => IngestLabel::Refused(format!("label: {e}")),
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! `node.toml`: read raw (unknown keys refused), then validated into a [`NodeConfig`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use entente_types::NationCode;
+use serde::Deserialize;
+
+use crate::error::NodeError;
+
+/// The configuration format version this build reads.
+pub const CONFIG_VERSION: u32 = 1;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    version: u32,
+    nation: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    listen: Option<String>,
+    /// Where the SQLite database lives (relative paths are relative to the config file).
+    data_dir: PathBuf,
+    /// A PostgreSQL URL; when set, the node stores its objects there instead of in SQLite.
+    #[serde(default)]
+    database_url: Option<String>,
+    #[serde(default)]
+    database_schema: Option<String>,
+    /// The folder holding `registry/` and `policies/` (default: the shipped data).
+    #[serde(default)]
+    policy_data: Option<PathBuf>,
+    #[serde(default)]
+    max_content_length: Option<u64>,
+    /// The label given to objects that arrive without one, as a marking; without it they are
+    /// refused.
+    #[serde(default)]
+    default_label: Option<String>,
+    #[serde(default)]
+    collections: Vec<RawCollection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCollection {
+    id: String,
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// Where the node keeps its objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    Sqlite { path: PathBuf },
+    Postgres { url: String, schema: String },
+}
+
+/// A collection created at start if missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionConfig {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+}
+
+/// A validated node configuration.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub nation: NationCode,
+    pub title: String,
+    pub listen: SocketAddr,
+    pub storage: Storage,
+    pub policy_data: PathBuf,
+    pub max_content_length: u64,
+    pub default_label: Option<String>,
+    pub collections: Vec<CollectionConfig>,
+}
+
+/// The default listening address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8400";
+/// The default largest request body.
+pub const DEFAULT_MAX_CONTENT_LENGTH: u64 = 100 * 1024 * 1024;
+
+/// The data shipped in the source tree (registry and policies).
+pub fn shipped_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
+}
+
+impl NodeConfig {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<NodeConfig, NodeError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| NodeError::config(format!("cannot read {}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        NodeConfig::parse(&text, base)
+            .map_err(|e| NodeError::config(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses and validates config text; relative paths are taken from `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<NodeConfig, String> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        if raw.version != CONFIG_VERSION {
+            return Err(format!(
+                "version {} is not supported (expected {CONFIG_VERSION})",
+                raw.version
+            ));
+        }
+        let nation: NationCode = raw.nation.parse().map_err(|e| format!("nation: {e}"))?;
+        let listen = raw
+            .listen
+            .as_deref()
+            .unwrap_or(DEFAULT_LISTEN)
+            .parse()
+            .map_err(|e| format!("listen: {e}"))?;
+        let data_dir = base.join(raw.data_dir);
+        let storage = match raw.database_url {
+            Some(url) => Storage::Postgres {
+                url,
+                schema: raw.database_schema.unwrap_or_else(|| "entente".to_owned()),
+            },
+            None => Storage::Sqlite {
+                path: data_dir.join("node.db"),
+            },
+        };
+        let mut collections = Vec::new();
+        for c in raw.collections {
+            if c.id.is_empty() || !c.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(format!(
+                    "collection id {:?} must be letters, digits and hyphens",
+                    c.id
+                ));
+            }
+            collections.push(CollectionConfig {
+                id: c.id,
+                title: c.title,
+                description: c.description,
+            });
+        }
+        Ok(NodeConfig {
+            nation,
+            title: raw
+                .title
+                .unwrap_or_else(|| format!("Entente national node {nation}")),
+            listen,
+            storage,
+            policy_data: raw
+                .policy_data
+                .map(|p| base.join(p))
+                .unwrap_or_else(shipped_data),
+            max_content_length: raw.max_content_length.unwrap_or(DEFAULT_MAX_CONTENT_LENGTH),
+            default_label: raw.default_label,
+            collections,
+        })
+    }
+
+    /// A config for tests: SQLite under `dir`, the shipped data, one collection `intel`.
+    pub fn for_test(nation: NationCode, dir: &Path) -> NodeConfig {
+        NodeConfig {
+            nation,
+            title: format!("test node {nation}"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            storage: Storage::Sqlite {
+                path: dir.join("node.db"),
+            },
+            policy_data: shipped_data(),
+            max_content_length: 1024 * 1024,
+            default_label: None,
+            collections: vec![CollectionConfig {
+                id: "intel".into(),
+                title: "Intelligence".into(),
+                description: None,
+            }],
+        }
+    }
+}
+
+/// The text of a new `node.toml` (written by `entente node init`).
+pub fn initial_config(nation: NationCode, data_dir: &Path) -> String {
+    format!(
+        "# Entente national node\nversion = {CONFIG_VERSION}\nnation = \"{nation}\"\nlisten = \"{DEFAULT_LISTEN}\"\ndata_dir = {:?}\n\n[[collections]]\nid = \"intel\"\ntitle = \"Intelligence\"\ndescription = \"Objects published by {nation} analysts\"\n",
+        data_dir.display().to_string()
+    )
+}

@@ -1,0 +1,826 @@
+//! The TAXII 2.1 routes. Handlers parse the request, ask the store, release each object through
+//! [`Access`](crate::access::Access) and serialize what it returned; they never pick a status
+//! code themselves (errors go through `error::status_of`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use entente_labels::Label;
+use entente_stix::taxii::{
+    ApiRoot, Collection, Collections, Discovery, Envelope, Manifest, ManifestRecord, Status,
+    StatusState, Versions,
+};
+use entente_stix::{validate_object, Timestamp};
+use entente_store::{
+    format_added, AddRequest, CollectionRight, NewObject, ObjectQuery, StatusDetail, StatusRecord,
+    StoredObject, User, VersionFilter,
+};
+use entente_types::Date;
+use serde::Serialize;
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::access::{label_of_marking, IngestLabel};
+use crate::auth::authenticate;
+use crate::error::{NodeError, NodeErrorKind};
+use crate::metrics::Metrics;
+use crate::{Node, MEDIA_TYPE_STIX, MEDIA_TYPE_TAXII};
+
+type Shared = State<Arc<Node>>;
+type Params = Query<Vec<(String, String)>>;
+
+const API_ROOT: &str = "/api/";
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 10_000;
+const DATE_FIRST: &str = "x-taxii-date-added-first";
+const DATE_LAST: &str = "x-taxii-date-added-last";
+
+pub fn router(node: Arc<Node>) -> Router {
+    Router::new()
+        .route("/taxii2/", get(discovery))
+        .route("/api/", get(api_root))
+        .route("/api/status/{id}/", get(status))
+        .route("/api/collections/", get(collections))
+        .route("/api/collections/{cid}/", get(collection))
+        .route(
+            "/api/collections/{cid}/objects/",
+            get(get_objects).post(post_objects),
+        )
+        .route(
+            "/api/collections/{cid}/objects/{oid}/",
+            get(get_object).delete(delete_object),
+        )
+        .route(
+            "/api/collections/{cid}/objects/{oid}/versions/",
+            get(versions),
+        )
+        .route("/api/collections/{cid}/manifest/", get(manifest))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(node.clone(), observe))
+        .with_state(node)
+}
+
+/// One span per request; counts answers by class.
+async fn observe(State(node): Shared, request: Request, next: Next) -> Response {
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path()
+    );
+    let response = next.run(request).instrument(span.clone()).await;
+    let m = &node.metrics;
+    Metrics::add(&m.requests, 1);
+    let status = response.status();
+    if status.is_client_error() {
+        Metrics::add(&m.client_errors, 1);
+    } else if status.is_server_error() {
+        Metrics::add(&m.server_errors, 1);
+    }
+    span.in_scope(|| tracing::debug!(status = status.as_u16(), "answered"));
+    response
+}
+
+fn today() -> Date {
+    chrono::Utc::now().date_naive()
+}
+
+fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+fn error(kind: NodeErrorKind, message: impl Into<String>) -> NodeError {
+    NodeError::new(kind, message)
+}
+
+/// A TAXII JSON answer.
+fn taxii<T: Serialize>(status: StatusCode, body: &T, headers: &[(&str, String)]) -> Response {
+    let bytes = match serde_json::to_vec(body) {
+        Ok(b) => b,
+        Err(e) => return error(NodeErrorKind::Internal, e.to_string()).into_response(),
+    };
+    let mut response = (status, bytes).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(MEDIA_TYPE_TAXII),
+    );
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            h.insert(n, v);
+        }
+    }
+    response
+}
+
+/// Whether a media type (with parameters) is TAXII 2.1 JSON.
+fn is_taxii_media(text: &str) -> bool {
+    let mut parts = text.split(';').map(|p| p.trim().to_ascii_lowercase());
+    if parts.next().as_deref() != Some("application/taxii+json") {
+        return false;
+    }
+    parts.all(|p| match p.split_once('=') {
+        Some(("version", v)) => v.trim_matches('"') == "2.1",
+        _ => true,
+    })
+}
+
+fn acceptable(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::ACCEPT) else {
+        return true;
+    };
+    let Ok(text) = value.to_str() else {
+        return false;
+    };
+    text.split(',').any(|item| {
+        let media = item.split(';').next().unwrap_or("").trim();
+        media == "*/*" || media == "application/*" || is_taxii_media(item)
+    })
+}
+
+/// The authenticated user, when the request accepts TAXII answers.
+async fn caller(node: &Node, headers: &HeaderMap) -> Result<User, NodeError> {
+    let user = authenticate(node.store.as_ref(), headers).await?;
+    if !acceptable(headers) {
+        return Err(error(
+            NodeErrorKind::NotAcceptable,
+            format!("this server answers {MEDIA_TYPE_TAXII}"),
+        ));
+    }
+    Ok(user)
+}
+
+/// The user's rights on a collection that exists; a collection the user has no right on does
+/// not exist for them (404).
+async fn right(
+    node: &Node,
+    user: &User,
+    cid: &str,
+    write: bool,
+) -> Result<CollectionRight, NodeError> {
+    let not_found = || error(NodeErrorKind::NotFound, format!("no collection {cid:?}"));
+    let right = user
+        .right(cid)
+        .filter(|r| r.read || r.write)
+        .cloned()
+        .ok_or_else(not_found)?;
+    if !node.store.collections().await?.iter().any(|c| c.id == cid) {
+        return Err(not_found());
+    }
+    if write && !right.write {
+        return Err(error(
+            NodeErrorKind::Forbidden,
+            format!("no write access to collection {cid:?}"),
+        ));
+    }
+    if !write && !right.read {
+        return Err(error(
+            NodeErrorKind::Forbidden,
+            format!("no read access to collection {cid:?}"),
+        ));
+    }
+    Ok(right)
+}
+
+async fn discovery(State(node): Shared, headers: HeaderMap) -> Result<Response, NodeError> {
+    caller(&node, &headers).await?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| format!("http://{h}{API_ROOT}"))
+        .unwrap_or_else(|| API_ROOT.to_owned());
+    let body = Discovery {
+        title: node.config.title.clone(),
+        description: Some(format!(
+            "national node of {}: STIX 2.1 objects released by label",
+            node.config.nation
+        )),
+        contact: None,
+        default: Some(host.clone()),
+        api_roots: vec![host],
+    };
+    Ok(taxii(StatusCode::OK, &body, &[]))
+}
+
+async fn api_root(State(node): Shared, headers: HeaderMap) -> Result<Response, NodeError> {
+    caller(&node, &headers).await?;
+    let body = ApiRoot {
+        title: node.config.title.clone(),
+        description: None,
+        versions: vec![MEDIA_TYPE_TAXII.to_owned()],
+        max_content_length: node.config.max_content_length,
+    };
+    Ok(taxii(StatusCode::OK, &body, &[]))
+}
+
+fn status_body(s: &StatusRecord) -> Status {
+    let details = |list: &[StatusDetail]| {
+        list.iter()
+            .map(|d| entente_stix::taxii::StatusDetails {
+                id: d.id.clone(),
+                version: d.version.clone(),
+                message: d.message.clone(),
+            })
+            .collect::<Vec<_>>()
+    };
+    Status {
+        id: s.id.clone(),
+        status: StatusState::Complete,
+        request_timestamp: Some(format_added(s.request_us)),
+        total_count: (s.successes.len() + s.failures.len()) as u64,
+        success_count: s.successes.len() as u64,
+        successes: details(&s.successes),
+        failure_count: s.failures.len() as u64,
+        failures: details(&s.failures),
+        pending_count: 0,
+        pendings: Vec::new(),
+    }
+}
+
+async fn status(
+    State(node): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, NodeError> {
+    let user = caller(&node, &headers).await?;
+    // A status names the objects of one request: only the user who posted it may read it.
+    match node.store.status(&id).await? {
+        Some(s) if s.owner == user.name => Ok(taxii(StatusCode::OK, &status_body(&s), &[])),
+        _ => Err(error(NodeErrorKind::NotFound, format!("no status {id:?}"))),
+    }
+}
+
+fn collection_body(c: &entente_store::CollectionInfo, r: &CollectionRight) -> Collection {
+    Collection {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        description: c.description.clone(),
+        alias: None,
+        can_read: r.read,
+        can_write: r.write,
+        media_types: vec![MEDIA_TYPE_STIX.to_owned()],
+    }
+}
+
+async fn collections(State(node): Shared, headers: HeaderMap) -> Result<Response, NodeError> {
+    let user = caller(&node, &headers).await?;
+    let list = node
+        .store
+        .collections()
+        .await?
+        .iter()
+        .filter_map(|c| {
+            user.right(&c.id)
+                .filter(|r| r.read || r.write)
+                .map(|r| collection_body(c, r))
+        })
+        .collect();
+    Ok(taxii(
+        StatusCode::OK,
+        &Collections { collections: list },
+        &[],
+    ))
+}
+
+async fn collection(
+    State(node): Shared,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+) -> Result<Response, NodeError> {
+    let user = caller(&node, &headers).await?;
+    let not_found = || error(NodeErrorKind::NotFound, format!("no collection {cid:?}"));
+    let r = user
+        .right(&cid)
+        .filter(|r| r.read || r.write)
+        .ok_or_else(not_found)?;
+    let all = node.store.collections().await?;
+    let c = all.iter().find(|c| c.id == cid).ok_or_else(not_found)?;
+    Ok(taxii(StatusCode::OK, &collection_body(c, r), &[]))
+}
+
+/// The TAXII filters of a request.
+struct Filters {
+    added_after_us: Option<i64>,
+    limit: usize,
+    next: i64,
+    ids: Vec<String>,
+    kinds: Vec<String>,
+    spec_versions: Vec<String>,
+    versions: VersionFilter,
+}
+
+fn bad(message: String) -> NodeError {
+    error(NodeErrorKind::BadRequest, message)
+}
+
+fn parse_filters(
+    params: &[(String, String)],
+    default: VersionFilter,
+) -> Result<Filters, NodeError> {
+    let mut f = Filters {
+        added_after_us: None,
+        limit: DEFAULT_LIMIT,
+        next: 0,
+        ids: Vec::new(),
+        kinds: Vec::new(),
+        spec_versions: Vec::new(),
+        versions: default,
+    };
+    let mut versions: Option<VersionFilter> = None;
+    let list = |v: &str| -> Vec<String> {
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for (key, value) in params {
+        match key.as_str() {
+            "added_after" => {
+                let t = Timestamp::parse(value).map_err(|e| bad(format!("added_after: {e}")))?;
+                f.added_after_us = Some(t.instant().timestamp_micros());
+            }
+            "limit" => {
+                let n: usize =
+                    value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        bad(format!("limit: {value:?} is not a positive integer"))
+                    })?;
+                f.limit = n.min(MAX_LIMIT);
+            }
+            "next" => {
+                f.next = value
+                    .parse()
+                    .ok()
+                    .filter(|n: &i64| *n >= 0)
+                    .ok_or_else(|| bad(format!("next: {value:?} is not a token of this server")))?;
+            }
+            "match[id]" => f.ids.extend(list(value)),
+            "match[type]" => f.kinds.extend(list(value)),
+            "match[spec_version]" => f.spec_versions.extend(list(value)),
+            "match[version]" => {
+                let v = versions.get_or_insert_with(VersionFilter::default);
+                for item in list(value) {
+                    match item.as_str() {
+                        "first" => v.first = true,
+                        "last" => v.last = true,
+                        "all" => v.all = true,
+                        t => {
+                            let t = Timestamp::parse(t)
+                                .map_err(|e| bad(format!("match[version]: {e}")))?;
+                            v.keys.push(t.key());
+                        }
+                    }
+                }
+            }
+            // Unknown parameters are ignored, as TAXII asks.
+            _ => {}
+        }
+    }
+    if let Some(v) = versions {
+        f.versions = v;
+    }
+    Ok(f)
+}
+
+/// The next page of objects `user` may see, with whether more remain. Versions the user may not
+/// see are skipped as if absent: they shape neither the page, nor `more`, nor `next`.
+async fn visible(
+    node: &Node,
+    user: &User,
+    cid: &str,
+    f: &Filters,
+) -> Result<(Vec<(StoredObject, Value)>, bool), NodeError> {
+    let day = today();
+    let mut out = Vec::new();
+    let mut after = f.next;
+    let mut withheld = 0u64;
+    loop {
+        let query = ObjectQuery {
+            after_seq: after,
+            added_after_us: f.added_after_us,
+            ids: f.ids.clone(),
+            kinds: f.kinds.clone(),
+            spec_versions: f.spec_versions.clone(),
+            versions: f.versions.clone(),
+            limit: (f.limit + 1).max(100),
+        };
+        let page = node.store.objects(cid, &query).await?;
+        let parsed: Vec<(StoredObject, Value)> = page
+            .objects
+            .into_iter()
+            .filter_map(|o| match serde_json::from_str(&o.json) {
+                Ok(v) => Some((o, v)),
+                Err(e) => {
+                    tracing::error!(object_id = %o.id, error = %e, "stored object is not JSON");
+                    None
+                }
+            })
+            .collect();
+        node.access
+            .load_markings(node.store.as_ref(), parsed.iter().map(|(_, v)| v))
+            .await?;
+        for (o, v) in parsed {
+            after = o.seq;
+            match node.access.release(user, &o, &v, day) {
+                Some(copy) => out.push((o, copy)),
+                None => withheld += 1,
+            }
+            if out.len() > f.limit {
+                break;
+            }
+        }
+        if out.len() > f.limit || !page.more {
+            break;
+        }
+    }
+    Metrics::add(&node.metrics.objects_withheld, withheld);
+    let more = out.len() > f.limit;
+    out.truncate(f.limit);
+    Metrics::add(&node.metrics.objects_served, out.len() as u64);
+    Ok((out, more))
+}
+
+fn date_headers(
+    first: Option<&StoredObject>,
+    last: Option<&StoredObject>,
+) -> Vec<(&'static str, String)> {
+    match (first, last) {
+        (Some(f), Some(l)) => vec![(DATE_FIRST, f.date_added()), (DATE_LAST, l.date_added())],
+        _ => Vec::new(),
+    }
+}
+
+async fn get_objects(
+    State(node): Shared,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+    Query(params): Params,
+) -> Result<Response, NodeError> {
+    let user = caller(&node, &headers).await?;
+    right(&node, &user, &cid, false).await?;
+    let f = parse_filters(&params, VersionFilter::last())?;
+    let (page, more) = visible(&node, &user, &cid, &f).await?;
+    let hdrs = date_headers(page.first().map(|p| &p.0), page.last().map(|p| &p.0));
+    let next = more
+        .then(|| page.last().map(|(o, _)| o.seq.to_string()))
+        .flatten();
+    let body = Envelope {
+        more,
+        next,
+        objects: page.into_iter().map(|(_, v)| v).collect(),
+    };
+    Ok(taxii(StatusCode::OK, &body, &hdrs))
+}
+
+async fn get_object(
+    State(node): Shared,
+    headers: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    Query(params): Params,
+) -> Result<Response, NodeError> {
+    let user = caller(&node, &headers).await?;
+    right(&node, &user, &cid, false).await?;
+    let mut f = parse_filters(&params, VersionFilter::last())?;
+    f.ids = vec![oid.clone()];
+    let (page, more) = visible(&node, &user, &cid, &f).await?;
+    if page.is_empty() && f.next == 0 {
+        // Absent and not releasable look the same.
+        return Err(error(NodeErrorKind::NotFound, format!("no object {oid:?}")));
+    }
+    let hdrs = date_headers(page.first().map(|p| &p.0), page.last().map(|p| &p.0));
+    let next = more
+        .then(|| page.last().map(|(o, _)| o.seq.to_string()))
+        .flatten();
+    let body = Envelope {
+        more,
+        next,
+        objects: page.into_iter().map(|(_, v)| v).collect(),
+    };
+    Ok(taxii(StatusCode::OK, &body, &hdrs))
+}
+
+/// Every version of one object that `user` may see, oldest first.
+async fn visible_versions(
+    node: &Node,
+    user: &User,
+    cid: &str,
+    oid: &str,
+) -> Result<Vec<StoredObject>, NodeError> {
+    let day = today();
+    let stored = node.store.versions(cid, oid).await?;
+    let parsed: Vec<(StoredObject, Value)> = stored
+        .into_iter()
+        .filter_map(|o| serde_json::from_str(&o.json).ok().map(|v| (o, v)))
+        .collect();
+    node.access
+        .load_markings(node.store.as_ref(), parsed.iter().map(|(_, v)| v))
+        .await?;
+    Ok(parsed
+        .into_iter()
+        .filter(|(o, v)| node.access.release(user, o, v, day).is_some())
+        .map(|(o, _)| o)
+        .collect())
+}
+
+async fn versions(
+    State(node): Shared,
+    headers: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    Query(params): Params,
+) -> Result<Response, NodeError> {
+    let user = caller(&node, &headers).await?;
+    right(&node, &user, &cid, false).await?;
+    let f = parse_filters(&params, VersionFilter::all())?;
+    let mut list = visible_versions(&node, &user, &cid, &oid).await?;
+    if list.is_empty() {
+        return Err(error(NodeErrorKind::NotFound, format!("no object {oid:?}")));
+    }
+    list.retain(|o| {
+        f.added_after_us.is_none_or(|t| o.added_us > t)
+            && (f.spec_versions.is_empty() || f.spec_versions.contains(&o.spec_version))
+    });
+    // `next` is an offset into the version list.
+    let start = usize::try_from(f.next)
+        .unwrap_or(usize::MAX)
+        .min(list.len());
+    let end = start.saturating_add(f.limit).min(list.len());
+    let more = end < list.len();
+    let page = &list[start..end];
+    let hdrs = date_headers(
+        page.iter().min_by_key(|o| o.added_us),
+        page.iter().max_by_key(|o| o.added_us),
+    );
+    let body = Versions {
+        more,
+        next: more.then(|| end.to_string()),
+        versions: page.iter().map(StoredObject::taxii_version).collect(),
+    };
+    Ok(taxii(StatusCode::OK, &body, &hdrs))
+}
+
+async fn delete_object(
+    State(node): Shared,
+    headers: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    Query(params): Params,
+) -> Result<Response, NodeError> {
+    let user = caller(&node, &headers).await?;
+    right(&node, &user, &cid, true).await?;
+    let f = parse_filters(&params, VersionFilter::all())?;
+    let mut list = visible_versions(&node, &user, &cid, &oid).await?;
+    list.retain(|o| f.spec_versions.is_empty() || f.spec_versions.contains(&o.spec_version));
+    let n = list.len();
+    let keys: Vec<String> = list
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| {
+            f.versions.all
+                || (f.versions.first && *i == 0)
+                || (f.versions.last && *i + 1 == n)
+                || f.versions.keys.contains(&o.version_key)
+        })
+        .map(|(_, o)| o.version_key.clone())
+        .collect();
+    if keys.is_empty() {
+        return Err(error(NodeErrorKind::NotFound, format!("no object {oid:?}")));
+    }
+    let deleted = node.store.delete_versions(&cid, &oid, &keys).await?;
+    tracing::info!(object_id = %oid, collection = %cid, deleted, user = %user.name, "object deleted");
+    let mut response = StatusCode::OK.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(MEDIA_TYPE_TAXII),
+    );
+    Ok(response)
+}
+
+async fn manifest(
+    State(node): Shared,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+    Query(params): Params,
+) -> Result<Response, NodeError> {
+    let user = caller(&node, &headers).await?;
+    right(&node, &user, &cid, false).await?;
+    let f = parse_filters(&params, VersionFilter::last())?;
+    let (page, more) = visible(&node, &user, &cid, &f).await?;
+    let hdrs = date_headers(page.first().map(|p| &p.0), page.last().map(|p| &p.0));
+    let next = more
+        .then(|| page.last().map(|(o, _)| o.seq.to_string()))
+        .flatten();
+    let body = Manifest {
+        more,
+        next,
+        objects: page
+            .iter()
+            .map(|(o, _)| ManifestRecord {
+                id: o.id.clone(),
+                date_added: o.date_added(),
+                version: o.taxii_version(),
+                media_type: Some(MEDIA_TYPE_STIX.to_owned()),
+            })
+            .collect(),
+    };
+    Ok(taxii(StatusCode::OK, &body, &hdrs))
+}
+
+/// Reads a body of at most `limit` bytes.
+async fn read_body(headers: &HeaderMap, body: Body, limit: u64) -> Result<Bytes, NodeError> {
+    let too_large = || {
+        error(
+            NodeErrorKind::TooLarge,
+            format!("the body exceeds max_content_length ({limit} bytes)"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
+        .await
+        .map_err(|_| too_large())
+}
+
+fn failure(object: &Value, message: String) -> StatusDetail {
+    let text = |k: &str| {
+        object
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let version = match text("modified") {
+        m if !m.is_empty() => m,
+        _ => text("created"),
+    };
+    StatusDetail {
+        id: text("id"),
+        version,
+        message: Some(message),
+    }
+}
+
+async fn post_objects(
+    State(node): Shared,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+    body: Body,
+) -> Result<Response, NodeError> {
+    let user = caller(&node, &headers).await?;
+    right(&node, &user, &cid, true).await?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !is_taxii_media(content_type) {
+        return Err(error(
+            NodeErrorKind::UnsupportedMediaType,
+            format!("expected Content-Type {MEDIA_TYPE_TAXII}, got {content_type:?}"),
+        ));
+    }
+    let bytes = read_body(&headers, body, node.config.max_content_length).await?;
+    let envelope: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        bad(format!(
+            "malformed JSON at line {} column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let objects = envelope
+        .get("objects")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            error(
+                NodeErrorKind::Unprocessable,
+                "expected a TAXII envelope: an object with an \"objects\" list",
+            )
+        })?;
+
+    // Marking definitions of this envelope first, so that objects may refer to them.
+    let mut envelope_labels: HashMap<String, Option<Label>> = HashMap::new();
+    let mut checked = Vec::with_capacity(objects.len());
+    for o in objects {
+        let header = match validate_object(o) {
+            Ok(h) => h,
+            Err(e) => {
+                let message = e
+                    .problems()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                checked.push(Err(failure(o, message)));
+                continue;
+            }
+        };
+        if header.kind == "marking-definition" {
+            match label_of_marking(&node.access.policy, o) {
+                Some(Err(e)) => {
+                    checked.push(Err(failure(o, format!("label: {e}"))));
+                    continue;
+                }
+                Some(Ok(label)) => {
+                    if !node.access.cleared(&user, &label) {
+                        checked.push(Err(failure(
+                            o,
+                            "the label is above the poster's clearance".into(),
+                        )));
+                        continue;
+                    }
+                    envelope_labels.insert(header.id.clone(), Some(label));
+                }
+                None => {
+                    envelope_labels.insert(header.id.clone(), None);
+                }
+            }
+        }
+        checked.push(Ok((o, header)));
+    }
+    node.access
+        .load_markings(node.store.as_ref(), objects.iter())
+        .await?;
+    let mut new_objects = Vec::new();
+    let mut failures = Vec::new();
+    for item in checked {
+        let (o, header) = match item {
+            Ok(x) => x,
+            Err(f) => {
+                failures.push(f);
+                continue;
+            }
+        };
+        if !matches!(
+            header.kind.as_str(),
+            "marking-definition" | "extension-definition"
+        ) {
+            if let IngestLabel::Refused(message) =
+                node.access.check_ingest(&user, o, &envelope_labels)
+            {
+                failures.push(failure(o, message));
+                continue;
+            }
+        }
+        let json =
+            serde_json::to_string(o).map_err(|e| error(NodeErrorKind::Internal, e.to_string()))?;
+        let (version, version_key) = match header.version() {
+            Some(t) => (t.as_str().to_owned(), t.key()),
+            None => (String::new(), String::new()),
+        };
+        new_objects.push(NewObject {
+            id: header.id,
+            kind: header.kind,
+            spec_version: header.spec_version,
+            version,
+            version_key,
+            originator: node.config.nation,
+            json,
+        });
+    }
+    let (added, refused) = (new_objects.len() as u64, failures.len() as u64);
+    let status = node
+        .store
+        .add_objects(AddRequest {
+            status_id: uuid::Uuid::new_v4().to_string(),
+            owner: user.name.clone(),
+            collection: cid.clone(),
+            now_us: now_us(),
+            objects: new_objects,
+            failures,
+        })
+        .await?;
+    Metrics::add(&node.metrics.objects_added, added);
+    Metrics::add(&node.metrics.objects_refused, refused);
+    tracing::info!(collection = %cid, user = %user.name, added, refused, status_id = %status.id, "objects posted");
+    Ok(taxii(StatusCode::ACCEPTED, &status_body(&status), &[]))
+}
+
+async fn health() -> Response {
+    (StatusCode::OK, "ok\n").into_response()
+}
+
+async fn metrics(State(node): Shared) -> Response {
+    let mut response = (StatusCode::OK, node.metrics.render()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
+}
+
+async fn fallback() -> NodeError {
+    error(NodeErrorKind::NotFound, "no such resource")
+}

@@ -1,0 +1,138 @@
+//! A node on a port-0 listener, with users of several nations.
+
+use std::sync::Arc;
+
+use entente_node::{auth, Node, NodeConfig, MEDIA_TYPE_TAXII};
+use entente_store::{CollectionRight, User};
+use entente_types::NationCode;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde_json::Value;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Sandbox {
+    pub base: String,
+    pub node: Arc<Node>,
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn nation(code: &str) -> NationCode {
+    code.parse().unwrap()
+}
+
+impl Sandbox {
+    /// A FRA node with the collection `intel`.
+    pub async fn start() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let config = NodeConfig::for_test(nation("FRA"), dir.path());
+        let node = Node::open(config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = node.clone();
+        let task = tokio::spawn(async move {
+            entente_node::serve_node(serving, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Sandbox {
+            base,
+            node,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+            _dir: dir,
+        }
+    }
+
+    /// Adds a user with a password; `rights` is "r", "w" or "rw" on `intel`.
+    pub async fn user(&self, name: &str, nation_code: &str, clearance: &str, rights: &str) {
+        let (policy, level) = clearance.split_once(' ').unwrap();
+        let user = User {
+            name: name.into(),
+            nation: nation(nation_code),
+            clearance_policy: policy.into(),
+            clearance_level: level.into(),
+            clearance_caveats: Vec::new(),
+            password_hash: Some(auth::hash_password(PASSWORD).unwrap()),
+            rights: vec![CollectionRight {
+                collection: "intel".into(),
+                read: rights.contains('r'),
+                write: rights.contains('w'),
+            }],
+        };
+        self.node.store().put_user(&user).await.unwrap();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, user: &str, path: &str) -> Answer {
+        let r = self
+            .client
+            .get(self.url(path))
+            .basic_auth(user, Some(PASSWORD))
+            .header(ACCEPT, MEDIA_TYPE_TAXII)
+            .send()
+            .await
+            .unwrap();
+        Answer::read(r).await
+    }
+
+    pub async fn post(&self, user: &str, path: &str, body: &Value) -> Answer {
+        let r = self
+            .client
+            .post(self.url(path))
+            .basic_auth(user, Some(PASSWORD))
+            .header(ACCEPT, MEDIA_TYPE_TAXII)
+            .header(CONTENT_TYPE, MEDIA_TYPE_TAXII)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        Answer::read(r).await
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap();
+        }
+    }
+}
+
+/// An HTTP answer, read whole.
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub async fn read(r: reqwest::Response) -> Answer {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        Answer {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
