@@ -80,9 +80,11 @@ pub struct Fuser {
     generation: u64,
 }
 
-struct Group {
+struct Group<L> {
     members: Vec<usize>,
     fused: Gaussian,
+    /// Dominant label of the members so far.
+    label: L,
     /// Fast-CI accumulators: Σ Pᵢ⁻¹ / tr Pᵢ, Σ Pᵢ⁻¹ xᵢ / tr Pᵢ, Σ 1 / tr Pᵢ.
     fast: Option<(StateCovariance, StateVector, f64)>,
 }
@@ -132,14 +134,19 @@ impl Fuser {
             by_nation.entry(tr.source.nation).or_default().push(i);
         }
 
-        let mut groups: Vec<Group> = Vec::new();
+        let mut groups: Vec<Group<L>> = Vec::new();
         for members in by_nation.values() {
-            let assigned = associate(&groups, members, &predicted, cfg.gate);
+            let compatible = |g: &Group<L>, m: usize| g.label.dominant(&fresh[m].label).is_some();
+            let assigned = associate(&groups, members, &predicted, cfg.gate, compatible);
             for (&i, group) in members.iter().zip(assigned) {
                 match group {
                     Some(g) => {
                         let group = &mut groups[g];
                         group.members.push(i);
+                        // `associate` only pairs labels that have a dominant label.
+                        if let Some(label) = group.label.dominant(&fresh[i].label) {
+                            group.label = label;
+                        }
                         group.fused = match cfg.weighting {
                             Weighting::Fast => {
                                 let (a, b, s) = group.fast.get_or_insert(info(&group.fused)?);
@@ -158,6 +165,7 @@ impl Fuser {
                         members: vec![i],
                         fused: predicted[i],
                         fast: None,
+                        label: fresh[i].label.clone(),
                     }),
                 }
             }
@@ -191,12 +199,10 @@ impl Fuser {
             });
             taken.insert(id);
             let first = &fresh[group.members[0]];
-            let mut label = first.label.clone();
             let mut identity = first.identity;
             let mut contributions = Vec::with_capacity(group.members.len());
             for &m in &group.members {
                 let tr = fresh[m];
-                label = label.dominant(&tr.label);
                 identity = identity.max(tr.identity);
                 contributions.push(tr.source.clone());
                 match self.owner.get_mut(&tr.source) {
@@ -214,7 +220,7 @@ impl Fuser {
                 contributions,
                 quality: quality(&group.fused),
                 identity,
-                label,
+                label: group.label,
             });
         }
         // Forget national tracks that were not reported this time.
@@ -225,11 +231,12 @@ impl Fuser {
 }
 
 /// Associates one nation's tracks (`members`) with the current groups; returns each track's group.
-fn associate(
-    groups: &[Group],
+fn associate<L>(
+    groups: &[Group<L>],
     members: &[usize],
     predicted: &[Gaussian],
     gate: f64,
+    compatible: impl Fn(&Group<L>, usize) -> bool,
 ) -> Vec<Option<usize>> {
     if groups.is_empty() || members.is_empty() {
         return vec![None; members.len()];
@@ -268,7 +275,7 @@ fn associate(
                 continue;
             };
             let d2 = d.dot(&chol.solve(&d));
-            if d2 <= gate {
+            if d2 <= gate && compatible(group, members[order[k]]) {
                 edges.push(Edge {
                     row: order[k],
                     col: g,

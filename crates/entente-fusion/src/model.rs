@@ -10,12 +10,13 @@ use crate::kalman::{Gaussian, Measurement};
 /// A confidentiality label as far as fusion is concerned: fusion only needs to know which label
 /// covers a product derived from several labelled inputs.
 ///
-/// The release-policy crate implements this for its STANAG 4774 labels; [`Markings`] is the
+/// `entente_labels::Label::dominate` (STANAG 4774 labels) fits this directly; [`Markings`] is the
 /// STIX reading, in which every marking of every input applies to the product.
 pub trait Label: Clone + PartialEq + std::fmt::Debug {
     /// The label a product derived from inputs labelled `self` and `other` must carry: at least
-    /// as restrictive as both.
-    fn dominant(&self, other: &Self) -> Self;
+    /// as restrictive as both. `None` when no label covers both (e.g. labels of two different
+    /// policies): fusion then keeps the two contributions in separate system tracks.
+    fn dominant(&self, other: &Self) -> Option<Self>;
 }
 
 /// STIX `object_marking_refs`: a set of marking-definition identifiers, all of which apply.
@@ -30,13 +31,15 @@ impl Markings {
 }
 
 impl Label for Markings {
-    fn dominant(&self, other: &Markings) -> Markings {
-        Markings(self.0.union(&other.0).cloned().collect())
+    fn dominant(&self, other: &Markings) -> Option<Markings> {
+        Some(Markings(self.0.union(&other.0).cloned().collect()))
     }
 }
 
 impl Label for () {
-    fn dominant(&self, _: &()) {}
+    fn dominant(&self, _: &()) -> Option<()> {
+        Some(())
+    }
 }
 
 /// Standard identity of a track (the public STANAG 1241 / APP-6 categories), ordered from the

@@ -52,7 +52,7 @@ fn two_nations_one_target_are_fused_by_fast_ci() {
     // Velocity variances are 1 in both: CI keeps 1.
     assert!((fused.estimate.p[(1, 1)] - 1.0).abs() < 1e-9);
     assert_eq!(fused.identity, Identity::Hostile);
-    assert_eq!(fused.label, a.label.dominant(&b.label));
+    assert_eq!(Some(fused.label.clone()), a.label.dominant(&b.label));
     // σ = √(9/7) ≈ 1.13 m: one doubling above 1 m.
     assert_eq!(fused.quality, 14);
     assert_eq!(picture[1].contributions.len(), 1);
@@ -197,4 +197,36 @@ proptest! {
             prop_assert_eq!(seen, released_refs.clone());
         }
     }
+}
+
+/// Labels of two policies, which have no dominant label.
+#[derive(Debug, Clone, PartialEq)]
+struct PolicyLabel(&'static str);
+
+impl Label for PolicyLabel {
+    fn dominant(&self, other: &PolicyLabel) -> Option<PolicyLabel> {
+        (self == other).then(|| self.clone())
+    }
+}
+
+#[test]
+fn contributions_whose_labels_cannot_be_combined_stay_apart() {
+    let relabel = |t: NationalTrack<Markings>, label: PolicyLabel| NationalTrack {
+        source: t.source,
+        sensor: t.sensor,
+        t: t.t,
+        estimate: t.estimate,
+        identity: t.identity,
+        label,
+    };
+    let a = relabel(track("EST", "1", 0.0, 0.0, 1.0), PolicyLabel("NATO"));
+    let b = relabel(track("LVA", "1", 0.5, 0.0, 1.0), PolicyLabel("EU"));
+    let c = relabel(track("LTU", "1", 0.2, 0.0, 1.0), PolicyLabel("NATO"));
+    let picture = Fuser::new(config()).fuse(0.0, &[&a, &b, &c]).unwrap();
+    assert_eq!(picture.len(), 2);
+    let nato = picture
+        .iter()
+        .find(|s| s.label == PolicyLabel("NATO"))
+        .unwrap();
+    assert_eq!(nato.contributions.len(), 2);
 }
