@@ -111,6 +111,18 @@ fn id_for_body(body: &Map<String, Value>) -> String {
     format!("marking-definition--{id}")
 }
 
+/// A STIX timestamp (UTC, `Z`, milliseconds) for a label's creation time, which may carry an
+/// offset; the epoch when the label has none.
+fn stix_timestamp(time: Option<&str>) -> String {
+    time.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                .to_string()
+        })
+        .unwrap_or_else(|| EPOCH.to_owned())
+}
+
 /// The label as a STIX 2.1 marking-definition.
 pub fn to_marking_definition(policies: &PolicySet, label: &Label) -> Result<Value, LabelError> {
     let body = extension_body(policies, label)?;
@@ -119,7 +131,7 @@ pub fn to_marking_definition(policies: &PolicySet, label: &Label) -> Result<Valu
         "type": "marking-definition",
         "spec_version": "2.1",
         "id": id,
-        "created": label.created().unwrap_or(EPOCH),
+        "created": stix_timestamp(label.created()),
         "name": render_marking(policies, label)?,
         "extensions": { LABEL_EXTENSION_ID: Value::Object(body) },
     }))

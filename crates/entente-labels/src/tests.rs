@@ -142,7 +142,18 @@ fn json_form_round_trips_and_is_strict() {
         .unwrap();
     let md = stix::to_marking_definition(policies(), &label).unwrap();
     assert_eq!(md["name"], "NATO SECRET//ATOMAL//REL TO FRA, GBR, USA");
-    assert_eq!(md["created"], "2026-01-10T12:00:00Z");
+    assert_eq!(md["created"], "2026-01-10T12:00:00.000Z");
+    // A creation time with an offset becomes a STIX (UTC) timestamp; the label keeps it as written.
+    let offset = label
+        .clone()
+        .with_created("2026-01-10T14:00:00+02:00")
+        .unwrap();
+    let md_offset = stix::to_marking_definition(policies(), &offset).unwrap();
+    assert_eq!(md_offset["created"], "2026-01-10T12:00:00.000Z");
+    assert_eq!(
+        stix::from_marking_definition(policies(), &md_offset).unwrap(),
+        offset
+    );
     assert!(stix::is_label_marking(&md));
     let back = stix::from_marking_definition(policies(), &md).unwrap();
     assert_eq!(back, label);

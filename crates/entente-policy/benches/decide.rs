@@ -142,6 +142,17 @@ fn tear_line(c: &mut Criterion) {
         })
         .count();
     assert!(released > 0);
+    c.bench_function(
+        "tear-line 20 portions x 30 recipients (prepared once)",
+        |b| {
+            b.iter(|| {
+                let prepared = s.compiled.prepare(black_box(&object), &lookup).unwrap();
+                for &r in &recipients {
+                    black_box(s.compiled.release_prepared(&prepared, fra, r, day).unwrap());
+                }
+            })
+        },
+    );
     c.bench_function("release_object 20 portions x 30 recipients", |b| {
         b.iter(|| {
             for &r in &recipients {

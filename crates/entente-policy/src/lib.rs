@@ -26,7 +26,7 @@ mod tearline;
 pub use crate::cedar::{CedarError, CedarNationalRules, CedarPolicy, SCHEMA as CEDAR_SCHEMA};
 pub use crate::compiled::{NationalRules, ReleasePolicy};
 pub use crate::decision::{Decision, Reason, Verdict};
-pub use crate::tearline::{Release, ReleaseVerdict};
+pub use crate::tearline::{PreparedObject, Release, ReleaseVerdict};
 
 /// Errors of release processing: the input's labels are not acceptable.
 #[derive(Debug, thiserror::Error)]

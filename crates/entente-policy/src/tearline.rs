@@ -6,8 +6,6 @@
 //! of what remains. A denied portion leaves no trace in the copy: not its content, not its label,
 //! not its selector, not a count.
 
-use std::collections::HashMap;
-
 use entente_labels::portion::{object_labels, Selector, Step};
 use entente_labels::{stix, Label};
 use entente_types::{Date, NationCode};
@@ -67,7 +65,151 @@ fn required_properties(kind: &str) -> &'static [&'static str] {
     }
 }
 
+/// An object read once for releasing to any number of recipients: its labels validated, the
+/// effective label of every portion computed, equal labels shared.
+#[derive(Debug)]
+pub struct PreparedObject<'a> {
+    object: &'a Value,
+    /// Distinct labels: index 0 is the object label, then every effective portion label.
+    labels: Vec<Label>,
+    /// Per granular marking (by position in `granular_markings`): its own label (an index into
+    /// `labels`) and its selectors, each with the index of its effective label. `None` for
+    /// markings that carry no confidentiality label (kept as they are).
+    granular: Vec<Option<(usize, Vec<(Selector, usize)>)>>,
+    /// Non-label object markings (e.g. TLP), kept as they are.
+    other_object_markings: Vec<Value>,
+    /// The marking definition of each label and of each banner met so far: built once per object,
+    /// not once per recipient (each costs a canonical serialisation and a hash).
+    markings: std::sync::Mutex<Vec<(Label, Value)>>,
+}
+
+impl PreparedObject<'_> {
+    /// The object's own label.
+    pub fn object_label(&self) -> &Label {
+        &self.labels[0]
+    }
+
+    /// The marking definition of `label`, from the cache or built and cached.
+    fn marking(
+        &self,
+        policies: &entente_labels::PolicySet,
+        label: &Label,
+    ) -> Result<Value, PolicyError> {
+        let mut cache = self
+            .markings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, m)) = cache.iter().find(|(l, _)| l == label) {
+            return Ok(m.clone());
+        }
+        let m = stix::to_marking_definition(policies, label)?;
+        cache.push((label.clone(), m.clone()));
+        Ok(m)
+    }
+}
+
 impl ReleasePolicy {
+    /// Reads and validates an object's labels once, for [`ReleasePolicy::release_prepared`].
+    pub fn prepare<'a>(
+        &self,
+        object: &'a Value,
+        lookup: &dyn Fn(&str) -> Option<Label>,
+    ) -> Result<PreparedObject<'a>, PolicyError> {
+        // Structure, policies and limits are checked by the labels crate.
+        let read = object_labels(object, lookup)?;
+        let mut labels = vec![read.object.clone()];
+        let index_of =
+            |label: Label, labels: &mut Vec<Label>| match labels.iter().position(|l| *l == label) {
+                Some(i) => i,
+                None => {
+                    labels.push(label);
+                    labels.len() - 1
+                }
+            };
+        // Each granular marking's own label, and its selectors.
+        let mut entries: Vec<Option<(usize, Vec<Selector>)>> = Vec::new();
+        if let Some(Value::Array(list)) = object.get("granular_markings") {
+            for g in list {
+                let label = g
+                    .get("marking_ref")
+                    .and_then(Value::as_str)
+                    .and_then(lookup);
+                let Some(label) = label else {
+                    entries.push(None);
+                    continue;
+                };
+                let own = index_of(label, &mut labels);
+                let mut selectors = Vec::new();
+                for text in g
+                    .get("selectors")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    selectors.push(Selector::parse(text, object)?);
+                }
+                entries.push(Some((own, selectors)));
+            }
+        }
+        for label in &labels {
+            self.validate(label).map_err(PolicyError::Invalid)?;
+        }
+        // The effective label of a selector is the object label dominated by the labels of every
+        // portion containing it; selectors covered by the same labels share one computation.
+        let mut memo: std::collections::HashMap<Vec<usize>, usize> =
+            std::collections::HashMap::new();
+        let mut granular = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let Some((own, selectors)) = entry else {
+                granular.push(None);
+                continue;
+            };
+            let mut with_effective = Vec::with_capacity(selectors.len());
+            for selector in selectors {
+                let mut covering: Vec<usize> = entries
+                    .iter()
+                    .flatten()
+                    .filter(|(_, others)| others.iter().any(|o| o.contains(selector)))
+                    .map(|(label, _)| *label)
+                    .collect();
+                covering.sort_unstable();
+                covering.dedup();
+                let effective = match memo.get(&covering) {
+                    Some(&i) => i,
+                    None => {
+                        let mut label = labels[0].clone();
+                        for &i in &covering {
+                            label = label.dominate(&labels[i])?;
+                        }
+                        let i = index_of(label, &mut labels);
+                        memo.insert(covering, i);
+                        i
+                    }
+                };
+                with_effective.push((selector.clone(), effective));
+            }
+            granular.push(Some((*own, with_effective)));
+        }
+        let other_object_markings = object
+            .get("object_marking_refs")
+            .and_then(Value::as_array)
+            .map(|refs| {
+                refs.iter()
+                    .filter(|r| r.as_str().and_then(lookup).is_none())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(PreparedObject {
+            object,
+            labels,
+            granular,
+            other_object_markings,
+            markings: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
     /// The copy of `object` that `recipient` may receive from `originator` on `day`. `lookup`
     /// maps marking-definition ids to labels.
     pub fn release_object(
@@ -78,13 +220,20 @@ impl ReleasePolicy {
         recipient: NationCode,
         day: Date,
     ) -> Result<Release, PolicyError> {
-        let labels = object_labels(object, lookup)?;
-        self.validate(&labels.object)
-            .map_err(PolicyError::Invalid)?;
-        for (_, l) in &labels.portions {
-            self.validate(l).map_err(PolicyError::Invalid)?;
-        }
-        let object_decision = self.decide(&labels.object, originator, recipient, day);
+        let prepared = self.prepare(object, lookup)?;
+        self.release_prepared(&prepared, originator, recipient, day)
+    }
+
+    /// The copy of a prepared object that `recipient` may receive from `originator` on `day`.
+    pub fn release_prepared(
+        &self,
+        prepared: &PreparedObject<'_>,
+        originator: NationCode,
+        recipient: NationCode,
+        day: Date,
+    ) -> Result<Release, PolicyError> {
+        let object = prepared.object;
+        let object_decision = self.decide(&prepared.labels[0], originator, recipient, day);
         let refused = |object_decision, portions, required_denied| Release {
             verdict: ReleaseVerdict::Deny,
             object: None,
@@ -97,17 +246,17 @@ impl ReleasePolicy {
         if !object_decision.is_permit() {
             return Ok(refused(object_decision, Vec::new(), None));
         }
-        // Decide each portion on its effective label; the same label is decided once.
-        let mut cache: HashMap<Label, Decision> = HashMap::new();
-        let mut portions = Vec::with_capacity(labels.portions.len());
+        // Each distinct effective label is decided once.
+        let mut decisions: Vec<Option<Decision>> = vec![None; prepared.labels.len()];
+        decisions[0] = Some(object_decision.clone());
+        let mut portions = Vec::new();
         let mut denied: Vec<&Selector> = Vec::new();
-        for (selector, _) in &labels.portions {
-            let effective = labels.effective(selector)?;
-            let decision = match cache.get(&effective) {
+        for (selector, effective) in prepared.granular.iter().flatten().flat_map(|(_, s)| s) {
+            let decision = match &decisions[*effective] {
                 Some(d) => d.clone(),
                 None => {
-                    let d = self.decide(&effective, originator, recipient, day);
-                    cache.insert(effective, d.clone());
+                    let d = self.decide(&prepared.labels[*effective], originator, recipient, day);
+                    decisions[*effective] = Some(d.clone());
                     d
                 }
             };
@@ -134,13 +283,15 @@ impl ReleasePolicy {
             .and_then(Value::as_str)
             .unwrap_or_default();
         let required = required_properties(kind);
-        let mut copy = object.clone();
         for cut in &cuts {
             if let [Step::Key(k)] = cut.steps() {
                 if required.contains(&k.as_str()) {
                     return Ok(refused(object_decision, portions, Some(k.clone())));
                 }
             }
+        }
+        let mut copy = object.clone();
+        for cut in &cuts {
             remove(&mut copy, cut.steps());
         }
         for key in required {
@@ -154,49 +305,32 @@ impl ReleasePolicy {
         }
 
         // Rewrite what remains of the granular markings, and compute the banner over it.
-        let mut banner = labels.object.clone();
-        let mut remaining_labels: Vec<Label> = Vec::new();
-        if let Some(Value::Array(granular)) = copy.get_mut("granular_markings") {
-            let mut kept_markings = Vec::new();
-            for g in granular.iter() {
-                let mut g = g.clone();
-                let label = g
-                    .get("marking_ref")
-                    .and_then(Value::as_str)
-                    .and_then(lookup);
-                let Some(label) = label else {
-                    kept_markings.push(g);
+        let mut banner = prepared.labels[0].clone();
+        let mut remaining: Vec<usize> = Vec::new();
+        if let Some(Value::Array(entries)) = copy.get_mut("granular_markings") {
+            let mut kept_entries = Vec::with_capacity(entries.len());
+            for (entry, prepared_entry) in entries.iter().zip(&prepared.granular) {
+                let Some((own, selectors)) = prepared_entry else {
+                    kept_entries.push(entry.clone());
                     continue;
                 };
-                let selectors: Vec<String> = g
-                    .get("selectors")
-                    .and_then(Value::as_array)
-                    .map(|s| {
-                        s.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let mut kept = Vec::new();
-                for text in selectors {
-                    let Ok(selector) = Selector::parse(&text, object) else {
-                        continue;
-                    };
-                    if cuts.iter().any(|c| c.contains(&selector)) {
-                        continue;
-                    }
-                    kept.push(Value::String(reindex(selector.steps(), &cuts)));
-                }
+                let kept: Vec<Value> = selectors
+                    .iter()
+                    .filter(|(s, _)| !cuts.iter().any(|c| c.contains(s)))
+                    .map(|(s, _)| Value::String(reindex(s.steps(), &cuts)))
+                    .collect();
                 if kept.is_empty() {
                     continue;
                 }
-                banner = banner.dominate(&label)?;
-                remaining_labels.push(label);
-                g["selectors"] = Value::Array(kept);
-                kept_markings.push(g);
+                if !remaining.contains(own) {
+                    banner = banner.dominate(&prepared.labels[*own])?;
+                    remaining.push(*own);
+                }
+                let mut entry = entry.clone();
+                entry["selectors"] = Value::Array(kept);
+                kept_entries.push(entry);
             }
-            *granular = kept_markings;
+            *entries = kept_entries;
         }
         if copy
             .get("granular_markings")
@@ -208,20 +342,15 @@ impl ReleasePolicy {
             }
         }
         let policies = self.policies();
-        let banner_id = stix::marking_definition_id(policies, &banner)?;
+        let banner_marking = prepared.marking(policies, &banner)?;
         if let Some(Value::Array(refs)) = copy.get_mut("object_marking_refs") {
-            let others: Vec<Value> = refs
-                .iter()
-                .filter(|r| r.as_str().and_then(lookup).is_none())
-                .cloned()
-                .collect();
-            *refs = std::iter::once(Value::String(banner_id))
-                .chain(others)
+            *refs = std::iter::once(banner_marking["id"].clone())
+                .chain(prepared.other_object_markings.iter().cloned())
                 .collect();
         }
-        let mut markings = vec![stix::to_marking_definition(policies, &banner)?];
-        for label in &remaining_labels {
-            let md = stix::to_marking_definition(policies, label)?;
+        let mut markings = vec![banner_marking];
+        for &i in &remaining {
+            let md = prepared.marking(policies, &prepared.labels[i])?;
             if !markings.iter().any(|m| m["id"] == md["id"]) {
                 markings.push(md);
             }
