@@ -65,6 +65,10 @@ fn required_properties(kind: &str) -> &'static [&'static str] {
     }
 }
 
+/// One granular marking: the index of its own label, and its selectors each with the index of
+/// its effective label.
+type GranularEntry = (usize, Vec<(Selector, usize)>);
+
 /// An object read once for releasing to any number of recipients: its labels validated, the
 /// effective label of every portion computed, equal labels shared.
 #[derive(Debug)]
@@ -75,7 +79,7 @@ pub struct PreparedObject<'a> {
     /// Per granular marking (by position in `granular_markings`): its own label (an index into
     /// `labels`) and its selectors, each with the index of its effective label. `None` for
     /// markings that carry no confidentiality label (kept as they are).
-    granular: Vec<Option<(usize, Vec<(Selector, usize)>)>>,
+    granular: Vec<Option<GranularEntry>>,
     /// Non-label object markings (e.g. TLP), kept as they are.
     other_object_markings: Vec<Value>,
     /// The marking definition of each label and of each banner met so far: built once per object,
