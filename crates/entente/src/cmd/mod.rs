@@ -6,9 +6,11 @@ use std::process::ExitCode;
 pub mod burden;
 pub mod demo;
 pub mod label;
+pub mod node;
 pub mod picture;
 pub mod registry;
 pub mod release;
+pub mod user;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -24,6 +26,10 @@ pub enum Command {
     Demo(demo::Args),
     /// The fused air picture: track, fuse, score, benchmark.
     Picture(picture::Args),
+    /// A national node: TAXII 2.1 server with enforced releasability (`node init` to set one up).
+    Node(node::Args),
+    /// The users of a node: nation, clearance, collection rights, passwords and tokens.
+    User(user::Args),
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -34,6 +40,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Burden(args) => burden::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Picture(args) => picture::run(args),
+        Command::Node(args) => node::run(args),
+        Command::User(args) => user::run(args),
     }
 }
 

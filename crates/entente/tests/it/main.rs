@@ -7,6 +7,7 @@
 mod burden;
 mod demo;
 mod label;
+mod node;
 mod picture;
 mod registry;
 mod release;
