@@ -67,7 +67,8 @@ fn every_problem_is_reported_with_its_path() {
     o["object_marking_refs"] = json!(["marking-definition--nope", 7]);
     o["granular_markings"] =
         json!([{"marking_ref": "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff", "selectors": []}]);
-    o["kill_chain_phases"] = json!([{"x_tool_ref": "tool"}]);
+    o["kill_chain_phases"] = json!([{"tool_ref": "tool"}]);
+    o["x_vendor_ref"] = json!("");
     o["sample_refs"] = json!([]);
     o.as_object_mut().unwrap().remove("pattern");
     check(
@@ -82,7 +83,7 @@ fn every_problem_is_reported_with_its_path() {
             $.sample_refs: a list of references must not be empty
             $.object_marking_refs[0]: "marking-definition--nope": the identifier's UUID is not in lowercase hyphenated form
             $.object_marking_refs[1]: a reference must be an identifier string
-            $.kill_chain_phases[0].x_tool_ref: "tool": expected an identifier of the form type--UUID
+            $.kill_chain_phases[0].tool_ref: "tool": expected an identifier of the form type--UUID
             $.granular_markings[0].marking_ref: "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff" is not a marking-definition
             $.granular_markings[0].selectors: must be a non-empty list of selector strings
             $.created_by_ref: "malware--f431f809-377b-45e0-aa1c-6a4751cae5ff" is not an identity

@@ -26,8 +26,14 @@ pub fn nation(code: &str) -> NationCode {
 impl Sandbox {
     /// A FRA node with the collection `intel`.
     pub async fn start() -> Sandbox {
+        Sandbox::start_with(|_| {}).await
+    }
+
+    /// A FRA node whose test config `adjust` changes first.
+    pub async fn start_with(adjust: impl FnOnce(&mut NodeConfig)) -> Sandbox {
         let dir = tempfile::tempdir().unwrap();
-        let config = NodeConfig::for_test(nation("FRA"), dir.path());
+        let mut config = NodeConfig::for_test(nation("FRA"), dir.path());
+        adjust(&mut config);
         let node = Node::open(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
