@@ -1,0 +1,35 @@
+"""Walks a node with the OASIS taxii2-client: discovery, API root, collections, paged objects and
+manifest, one object, its versions, and a POST with status polling. Prints a JSON summary."""
+
+import json
+import sys
+
+from taxii2client.v21 import Server, as_pages
+
+base, user, password, bundle_path, report_id = sys.argv[1:6]
+server = Server(base + "/taxii2/", user=user, password=password)
+root = server.default or server.api_roots[0]
+assert root.versions == ["application/taxii+json;version=2.1"], root.versions
+collection = next(c for c in root.collections if c.id == "intel")
+assert collection.can_read and collection.can_write
+
+with open(bundle_path) as f:
+    bundle = json.load(f)
+status = collection.add_objects(
+    json.dumps({"objects": bundle["objects"]}), wait_for_completion=True, poll_interval=1, timeout=30
+)
+status.refresh()
+
+objects = [o["id"] for page in as_pages(collection.get_objects, per_request=2) for o in page.get("objects", [])]
+manifest = [m["id"] for page in as_pages(collection.get_manifest, per_request=2) for m in page.get("objects", [])]
+one = collection.get_object(report_id)
+versions = collection.object_versions(report_id)
+
+print(json.dumps({
+    "status": status.status,
+    "success_count": status.success_count,
+    "objects": objects,
+    "manifest": manifest,
+    "object": [o["id"] for o in one.get("objects", [])],
+    "versions": versions.get("versions", []),
+}))
