@@ -249,7 +249,7 @@ fn the_research_xml_example_converts() {
     assert_eq!(ext["originator"], "ops@example.org");
     assert_eq!(ext["creation_time"], "2026-01-10T12:00:00Z");
     assert_eq!(ext["review_time"], "2031-01-01T00:00:00Z");
-    assert_eq!(v["created"], "2026-01-10T12:00:00Z");
+    assert_eq!(v["created"], "2026-01-10T12:00:00.000Z");
     // Back to XML: the originator and both times survive.
     let back = convert("xml", &json);
     assert!(
