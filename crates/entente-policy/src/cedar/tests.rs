@@ -241,7 +241,7 @@ fn invalid_rules_files_are_refused_with_file_and_policy() {
         err("rules/FRA.cedar", &format!("@id(\"loose\")\npermit {scope};")),
         "rules/FRA.cedar: policy loose: release rules may only forbid (a nation is never looser than its agreements)"
     );
-    assert!(err("rules/XXX.cedar", "").starts_with("rules/XXX.cedar: the file name must be"));
+    assert!(err("rules/QQQ.cedar", "").starts_with("rules/QQQ.cedar: the file name must be"));
     assert!(err("rules/FRA.cedar", "forbid (").starts_with("rules/FRA.cedar: "));
     // An unguarded optional attribute is a validation error, not a runtime surprise.
     assert!(err(

@@ -47,7 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ) => init(&nation, &data, force),
         (None, Some(config)) => serve(&config),
         (None, None) => Err(UsageError(
-            "give --config FILE to run a node, or `entente node init --nation XXX --data DIR`"
+            "give --config FILE to run a node, or `entente node init --nation NATION --data DIR`"
                 .into(),
         )
         .into()),
