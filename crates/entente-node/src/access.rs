@@ -137,21 +137,14 @@ impl Access {
         self.cache.get(id).flatten()
     }
 
-    /// Whether `label` is within the user's clearance: same policy, level at most the cleared one,
-    /// every caveat held. Labels of another policy are refused (no equivalence is applied here).
+    /// Whether `label` is within the user's clearance (decided by the release policy).
     pub fn cleared(&self, user: &User, label: &Label) -> bool {
-        let Some(policy) = self.policy.policies().get(&user.clearance_policy) else {
-            return false;
+        let clearance = entente_policy::Clearance {
+            policy: &user.clearance_policy,
+            level: &user.clearance_level,
+            caveats: &user.clearance_caveats,
         };
-        let Some(ceiling) = policy.rank_of(&user.clearance_level) else {
-            return false;
-        };
-        label.policy() == user.clearance_policy
-            && label.rank() <= ceiling
-            && label
-                .caveats()
-                .iter()
-                .all(|c| user.clearance_caveats.iter().any(|h| h == c))
+        self.policy.is_cleared(&clearance, label)
     }
 
     fn permitted(&self, user: &User, label: &Label, originator: NationCode, day: Date) -> bool {

@@ -535,26 +535,11 @@ impl CedarPolicy {
             return error(format!("allowed by unexpected policies {reasons:?}"));
         };
         if let Some(rules) = &self.rules {
-            match rules.evaluate(originator, &request, &entities) {
-                Ok(None) => {}
-                Ok(Some(rule)) => {
-                    return decision(
-                        Verdict::Deny,
-                        Reason::NationalRule {
-                            nation: originator.to_string(),
-                            rule,
-                        },
-                    )
-                }
-                Err(message) => {
-                    return decision(
-                        Verdict::Deny,
-                        Reason::RuleError {
-                            nation: originator.to_string(),
-                            message,
-                        },
-                    )
-                }
+            if let Some(reason) = Reason::from_national_rules(
+                originator,
+                rules.evaluate(originator, &request, &entities),
+            ) {
+                return decision(Verdict::Deny, reason);
             }
         }
         decision(

@@ -26,6 +26,14 @@ pub trait NationalRules: Send + Sync {
     fn has_rules_for(&self, nation: NationCode) -> bool;
 }
 
+/// A person's clearance: a classification ceiling under one policy, and the caveats they hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Clearance<'a> {
+    pub policy: &'a str,
+    pub level: &'a str,
+    pub caveats: &'a [String],
+}
+
 /// An organisation's memberships, sorted by nation, for binary search.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Members {
@@ -244,6 +252,24 @@ impl ReleasePolicy {
         Ok(())
     }
 
+    /// Whether `label` is within a clearance: the same policy, a level at most the cleared one,
+    /// and every caveat held. A label of another policy is refused: no equivalence is applied.
+    pub fn is_cleared(&self, clearance: &Clearance<'_>, label: &Label) -> bool {
+        let Some(ceiling) = self
+            .policies
+            .get(clearance.policy)
+            .and_then(|p| p.rank_of(clearance.level))
+        else {
+            return false;
+        };
+        label.policy() == clearance.policy
+            && label.rank() <= ceiling
+            && label
+                .caveats()
+                .iter()
+                .all(|c| clearance.caveats.iter().any(|h| h == c))
+    }
+
     /// Decides whether `label` may be released by `originator` to `recipient` on `day`.
     pub fn decide(
         &self,
@@ -346,26 +372,11 @@ impl ReleasePolicy {
         // 3. The originator's own rules may still forbid it.
         if let Some(rules) = &self.national_rules {
             if rules.has_rules_for(originator) {
-                match rules.forbids(label, originator, recipient, day) {
-                    Ok(None) => {}
-                    Ok(Some(rule)) => {
-                        return decision(
-                            Verdict::Deny,
-                            Reason::NationalRule {
-                                nation: originator.to_string(),
-                                rule,
-                            },
-                        )
-                    }
-                    Err(message) => {
-                        return decision(
-                            Verdict::Deny,
-                            Reason::RuleError {
-                                nation: originator.to_string(),
-                                message,
-                            },
-                        )
-                    }
+                if let Some(reason) = Reason::from_national_rules(
+                    originator,
+                    rules.forbids(label, originator, recipient, day),
+                ) {
+                    return decision(Verdict::Deny, reason);
                 }
             }
         }

@@ -50,6 +50,27 @@ pub enum Reason {
     RuleError { nation: String, message: String },
 }
 
+impl Reason {
+    /// The refusal, if any, from the outcome of the originator's national rules: a forbidding
+    /// rule, or an evaluation error (which denies rather than being skipped).
+    pub fn from_national_rules(
+        originator: NationCode,
+        outcome: Result<Option<String>, String>,
+    ) -> Option<Reason> {
+        match outcome {
+            Ok(None) => None,
+            Ok(Some(rule)) => Some(Reason::NationalRule {
+                nation: originator.to_string(),
+                rule,
+            }),
+            Err(message) => Some(Reason::RuleError {
+                nation: originator.to_string(),
+                message,
+            }),
+        }
+    }
+}
+
 /// A release decision for one label, originator, recipient and day.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decision {

@@ -24,7 +24,7 @@ mod decision;
 mod tearline;
 
 pub use crate::cedar::{CedarError, CedarNationalRules, CedarPolicy, SCHEMA as CEDAR_SCHEMA};
-pub use crate::compiled::{NationalRules, ReleasePolicy};
+pub use crate::compiled::{Clearance, NationalRules, ReleasePolicy};
 pub use crate::decision::{Decision, Reason, Verdict};
 pub use crate::tearline::{PreparedObject, Release, ReleaseVerdict};
 
