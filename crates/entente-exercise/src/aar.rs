@@ -147,10 +147,7 @@ pub fn quality_summary(record: &RunRecord, c: f64, p: f64) -> Vec<QualitySummary
             let n = qs.len().max(1) as f64;
             let missed: f64 = qs.iter().map(|q| q.missed / half).sum::<f64>() / n;
             let false_: f64 = qs.iter().map(|q| q.false_tracks / half).sum::<f64>() / n;
-            let assigned: f64 = qs
-                .iter()
-                .map(|q| q.truths as f64 - q.missed / half)
-                .sum();
+            let assigned: f64 = qs.iter().map(|q| q.truths as f64 - q.missed / half).sum();
             let loc_sum: f64 = qs.iter().map(|q| q.localisation).sum();
             QualitySummary {
                 nation: nation.to_owned(),
@@ -242,7 +239,10 @@ fn draw_gospa(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
         .fold(1.0_f64, f64::max)
         * 1.1;
     let mut chart = ChartBuilder::on(&root)
-        .caption("Picture quality: GOSPA against truth, per nation", (FONT, 22))
+        .caption(
+            "Picture quality: GOSPA against truth, per nation",
+            (FONT, 22),
+        )
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(60)
@@ -267,14 +267,17 @@ fn draw_gospa(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
             .map_err(err)?
             .label(nation.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
     }
     // Milestones of flights as vertical lines.
-    for e in record
-        .timeline
-        .iter()
-        .filter(|e| matches!(e.milestone, Milestone::Scramble | Milestone::Airborne | Milestone::Intercept))
-    {
+    for e in record.timeline.iter().filter(|e| {
+        matches!(
+            e.milestone,
+            Milestone::Scramble | Milestone::Airborne | Milestone::Intercept
+        )
+    }) {
         let x = e.t / 60.0;
         chart
             .draw_series(LineSeries::new(vec![(x, 0.0), (x, y_max)], BLACK.mix(0.25)))
@@ -303,11 +306,17 @@ fn draw_map(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
         (lo_lat, hi_lat, lo_lon, hi_lon) = (0.0, 1.0, 0.0, 1.0);
     }
     let mut chart = ChartBuilder::on(&root)
-        .caption("Truth (lines) and the first nation's fused picture (dots)", (FONT, 22))
+        .caption(
+            "Truth (lines) and the first nation's fused picture (dots)",
+            (FONT, 22),
+        )
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(60)
-        .build_cartesian_2d((lo_lon - 0.3)..(hi_lon + 0.3), (lo_lat - 0.2)..(hi_lat + 0.2))
+        .build_cartesian_2d(
+            (lo_lon - 0.3)..(hi_lon + 0.3),
+            (lo_lat - 0.2)..(hi_lat + 0.2),
+        )
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -324,7 +333,10 @@ fn draw_map(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
             .map(|p| (p.lon, p.lat))
             .collect();
         chart
-            .draw_series(dots.into_iter().map(|p| Circle::new(p, 2, RGBColor(120, 120, 120).filled())))
+            .draw_series(
+                dots.into_iter()
+                    .map(|p| Circle::new(p, 2, RGBColor(120, 120, 120).filled())),
+            )
             .map_err(err)?;
     }
     for (i, info) in record.entities.iter().enumerate() {

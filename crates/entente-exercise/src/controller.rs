@@ -136,7 +136,13 @@ pub fn intercept_time(d: (f64, f64), v: (f64, f64), speed: f64) -> Option<f64> {
 
 /// The lead-pursuit heading from `own` to a target at `target` flying `heading` at `speed`, for
 /// a fighter at `dash` speed (pure pursuit when it cannot be caught).
-pub fn pursuit_heading(own: Geodetic, target: Geodetic, heading: f64, speed: f64, dash: f64) -> f64 {
+pub fn pursuit_heading(
+    own: Geodetic,
+    target: Geodetic,
+    heading: f64,
+    speed: f64,
+    dash: f64,
+) -> f64 {
     let d = kinematics::offset_ne(own, target);
     let v = (speed * heading.cos(), speed * heading.sin());
     let aim = match intercept_time(d, v, dash) {
@@ -147,7 +153,13 @@ pub fn pursuit_heading(own: Geodetic, target: Geodetic, heading: f64, speed: f64
 }
 
 /// Station-keeping on a reference aircraft: `back` metres behind and `side` metres to its right.
-fn station_command(own: &State, reference: &State, back: f64, side: f64, max_closure: f64) -> Command {
+fn station_command(
+    own: &State,
+    reference: &State,
+    back: f64,
+    side: f64,
+    max_closure: f64,
+) -> Command {
     let (ch, sh) = (reference.heading.cos(), reference.heading.sin());
     // Unit vectors (north, east) along and to the right of the reference's track.
     let (an, ae) = (ch, sh);
@@ -220,7 +232,17 @@ pub(crate) fn command(
         }
         Phase::Intercepting | Phase::Escorting => match target {
             Some(ti) if entities[ti].active && s.area.contains(entities[ti].state.position) => {
-                escort_or_intercept(s, frame, fi, ti, flights, entities, pictures, t, &mut events);
+                escort_or_intercept(
+                    s,
+                    frame,
+                    fi,
+                    ti,
+                    flights,
+                    entities,
+                    pictures,
+                    t,
+                    &mut events,
+                );
             }
             _ => {
                 flights[fi].phase = Phase::Returning;
@@ -263,7 +285,9 @@ pub(crate) fn command(
             if entities[lead].active {
                 let reference = entities[lead].state;
                 let own = entities[wing].state;
-                entities[wing].set_command(station_command(&own, &reference, WING_BACK, WING_SIDE, 60.0));
+                entities[wing].set_command(station_command(
+                    &own, &reference, WING_BACK, WING_SIDE, 60.0,
+                ));
             } else {
                 entities[wing].active = false;
             }
@@ -308,7 +332,13 @@ fn escort_or_intercept(
             follow_picture(frame, &flights[fi], pictures, tgt.position.h, t)
         };
         flights[fi].estimate = Some(estimate);
-        let heading = pursuit_heading(own.position, estimate.position, estimate.heading, estimate.speed, spec.dash_speed);
+        let heading = pursuit_heading(
+            own.position,
+            estimate.position,
+            estimate.heading,
+            estimate.speed,
+            spec.dash_speed,
+        );
         entities[lead].set_command(Command {
             heading,
             speed: spec.dash_speed,
@@ -370,13 +400,20 @@ fn follow_picture(
     let Some(last) = flight.estimate else {
         return Estimate {
             t,
-            position: Geodetic { lat: 0.0, lon: 0.0, h: height },
+            position: Geodetic {
+                lat: 0.0,
+                lon: 0.0,
+                h: height,
+            },
             heading: 0.0,
             speed: 0.0,
         };
     };
     let predicted = last.predict(t);
-    let p = frame.enu(Geodetic { h: 0.0, ..predicted });
+    let p = frame.enu(Geodetic {
+        h: 0.0,
+        ..predicted
+    });
     let tracks = pictures
         .iter()
         .find(|(n, _)| *n == flight.controller)
@@ -406,7 +443,10 @@ fn follow_picture(
         }
         None => Estimate {
             t,
-            position: Geodetic { h: height, ..predicted },
+            position: Geodetic {
+                h: height,
+                ..predicted
+            },
             ..last
         },
     }

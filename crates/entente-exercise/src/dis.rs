@@ -245,7 +245,11 @@ impl UdpSink {
         let io = |e| Error::io(PathBuf::from(to.to_string()), e);
         let socket = UdpSocket::bind(local).map_err(io)?;
         socket.set_broadcast(true).map_err(io)?;
-        Ok(UdpSink { socket, to, sent: 0 })
+        Ok(UdpSink {
+            socket,
+            to,
+            sent: 0,
+        })
     }
 
     /// Datagrams sent so far.

@@ -189,7 +189,12 @@ impl RunRecord {
     }
 
     /// The first time `milestone` happened to `subject` (and `target`, when given).
-    pub fn time_of(&self, milestone: Milestone, subject: &str, target: Option<&str>) -> Option<f64> {
+    pub fn time_of(
+        &self,
+        milestone: Milestone,
+        subject: &str,
+        target: Option<&str>,
+    ) -> Option<f64> {
         self.timeline
             .iter()
             .find(|e| {

@@ -303,7 +303,9 @@ pub struct Event {
 }
 
 /// A milestone of the timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Milestone {
     /// A traffic stopped responding.
@@ -1005,14 +1007,26 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
         let ty = AircraftType {
             id: t.id.get_ref().clone(),
             name: t.name.clone(),
-            cruise_speed: cx.positive(&t.cruise_speed_mps, &format!("{f}.cruise_speed_mps"), 1000.0),
+            cruise_speed: cx.positive(
+                &t.cruise_speed_mps,
+                &format!("{f}.cruise_speed_mps"),
+                1000.0,
+            ),
             max_speed: cx.positive(&t.max_speed_mps, &format!("{f}.max_speed_mps"), 1000.0),
             min_speed: cx.positive(&t.min_speed_mps, &format!("{f}.min_speed_mps"), 1000.0),
             climb_rate: cx.positive(&t.climb_rate_mps, &format!("{f}.climb_rate_mps"), 400.0),
             descent_rate: cx.positive(&t.descent_rate_mps, &format!("{f}.descent_rate_mps"), 400.0),
-            acceleration: cx.positive(&t.acceleration_mps2, &format!("{f}.acceleration_mps2"), 100.0),
+            acceleration: cx.positive(
+                &t.acceleration_mps2,
+                &format!("{f}.acceleration_mps2"),
+                100.0,
+            ),
             max_bank: cx.range(&t.max_bank_deg, &format!("{f}.max_bank_deg"), 5.0, 85.0),
-            max_turn_rate: cx.positive(&t.max_turn_rate_dps, &format!("{f}.max_turn_rate_dps"), 60.0),
+            max_turn_rate: cx.positive(
+                &t.max_turn_rate_dps,
+                &format!("{f}.max_turn_rate_dps"),
+                60.0,
+            ),
             ceiling: cx.positive(&t.ceiling_m, &format!("{f}.ceiling_m"), 30_000.0),
             dis: DisType {
                 category: cx.int(&t.dis_category, &format!("{f}.dis_category"), 0, 255) as u8,
@@ -1079,7 +1093,12 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
             callsign: r.callsign.get_ref().clone(),
             nation: nation.unwrap_or(UNSET),
             base: cx.lookup(&r.base, &format!("{f}.base"), "base", &base_refs),
-            kind: cx.lookup(&r.aircraft, &format!("{f}.aircraft"), "aircraft type", &type_refs),
+            kind: cx.lookup(
+                &r.aircraft,
+                &format!("{f}.aircraft"),
+                "aircraft type",
+                &type_refs,
+            ),
             count: cx.int(&r.count, &format!("{f}.count"), 1, 2) as u8,
             readiness: cx.duration(&r.readiness, &format!("{f}.readiness")),
             dash_speed: cx.positive(&r.dash_speed_mps, &format!("{f}.dash_speed_mps"), 1000.0),
@@ -1143,7 +1162,12 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
             id: r.id.get_ref().clone(),
             callsign: r.callsign.get_ref().clone(),
             nation,
-            kind: cx.lookup(&r.aircraft, &format!("{f}.aircraft"), "aircraft type", &type_refs),
+            kind: cx.lookup(
+                &r.aircraft,
+                &format!("{f}.aircraft"),
+                "aircraft type",
+                &type_refs,
+            ),
             start: cx.duration(&r.start, &format!("{f}.start")),
             route,
             speed: cx.positive(&r.speed_mps, &format!("{f}.speed_mps"), 1000.0),
@@ -1188,16 +1212,17 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
                 "the event is after the end of the exercise",
             );
         }
-        let need = |cx: &mut Ctx, v: &Option<Spanned<String>>, name: &str| -> Option<Spanned<String>> {
-            if v.is_none() {
-                cx.report(
-                    e.span().start,
-                    format!("{f}.{name}"),
-                    format!("a `{}` event needs `{name}`", r.kind.get_ref()),
-                );
-            }
-            v.clone()
-        };
+        let need =
+            |cx: &mut Ctx, v: &Option<Spanned<String>>, name: &str| -> Option<Spanned<String>> {
+                if v.is_none() {
+                    cx.report(
+                        e.span().start,
+                        format!("{f}.{name}"),
+                        format!("a `{}` event needs `{name}`", r.kind.get_ref()),
+                    );
+                }
+                v.clone()
+            };
         let kind = match r.kind.get_ref().as_str() {
             "non-responsive" => need(cx, &r.traffic, "traffic").map(|v| EventKind::NonResponsive {
                 traffic: cx.lookup(&v, &format!("{f}.traffic"), "traffic", &traffic_refs),
@@ -1257,12 +1282,19 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
 
     let c = raw.controller.get_ref();
     let controller = ControllerParams {
-        intercept_range: cx.positive(&c.intercept_range_m, "controller.intercept_range_m", 50_000.0),
+        intercept_range: cx.positive(
+            &c.intercept_range_m,
+            "controller.intercept_range_m",
+            50_000.0,
+        ),
         vid_range: cx.positive(&c.vid_range_m, "controller.vid_range_m", 10_000.0),
         vid_time: cx.positive(&c.vid_time_s, "controller.vid_time_s", 3600.0),
         escort_offset: cx.positive(&c.escort_offset_m, "controller.escort_offset_m", 10_000.0),
-        own_sensor_range: cx.positive(&c.own_sensor_range_km, "controller.own_sensor_range_km", 500.0)
-            * 1000.0,
+        own_sensor_range: cx.positive(
+            &c.own_sensor_range_km,
+            "controller.own_sensor_range_km",
+            500.0,
+        ) * 1000.0,
     };
     if controller.vid_range > controller.intercept_range {
         cx.report(
@@ -1287,7 +1319,11 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
         threshold: cx.range(&d.threshold_m, "dis.threshold_m", 0.0, 10_000.0),
     };
     if flights.len() * 2 + traffic.len() > 65_534 {
-        cx.report(0, "traffic", "more entities than DIS entity numbers (65534)");
+        cx.report(
+            0,
+            "traffic",
+            "more entities than DIS entity numbers (65534)",
+        );
     }
 
     Scenario {

@@ -175,15 +175,24 @@ impl Simulation {
         let mut entities = Vec::new();
         let mut infos = Vec::new();
         let mut next_number: u16 = 1;
-        let header = |number: u16, force: u8, nation: Option<NationCode>, kind: usize, marking: &str| {
-            let d = s.types[kind].dis;
-            EntityHeader {
-                id: (s.dis.site, s.dis.application, number),
-                force,
-                entity_type: (1, 2, dis::country_code(nation), d.category, d.subcategory, d.specific, 0),
-                marking: marking.to_owned(),
-            }
-        };
+        let header =
+            |number: u16, force: u8, nation: Option<NationCode>, kind: usize, marking: &str| {
+                let d = s.types[kind].dis;
+                EntityHeader {
+                    id: (s.dis.site, s.dis.application, number),
+                    force,
+                    entity_type: (
+                        1,
+                        2,
+                        dis::country_code(nation),
+                        d.category,
+                        d.subcategory,
+                        d.specific,
+                        0,
+                    ),
+                    marking: marking.to_owned(),
+                }
+            };
         for (index, tr) in s.traffic.iter().enumerate() {
             let start = tr.route[0].position;
             let state = State {
@@ -194,7 +203,13 @@ impl Simulation {
                 bank: 0.0,
             };
             entities.push(Entity {
-                header: header(next_number, tr.force.dis(), tr.nation, tr.kind, &tr.callsign),
+                header: header(
+                    next_number,
+                    tr.force.dis(),
+                    tr.nation,
+                    tr.kind,
+                    &tr.callsign,
+                ),
                 state,
                 limits: Limits::from(&s.types[tr.kind]),
                 active: false,
@@ -314,7 +329,11 @@ impl Simulation {
             });
         }
         let fusion = FusionConfig {
-            max_age: 3.0 * s.radars.iter().map(|r| r.period).fold(s.picture.period, f64::max),
+            max_age: 3.0
+                * s.radars
+                    .iter()
+                    .map(|r| r.period)
+                    .fold(s.picture.period, f64::max),
             ..FusionConfig::new(s.picture.q)
         };
         let nations = s
@@ -416,13 +435,20 @@ impl Simulation {
     /// Ends the run and returns its record.
     pub fn into_record(mut self) -> RunRecord {
         self.record.steps = self.step_index;
-        self.record.first_seen.sort_by(|a, b| {
-            (&a.nation, a.entity).cmp(&(&b.nation, b.entity))
-        });
+        self.record
+            .first_seen
+            .sort_by(|a, b| (&a.nation, a.entity).cmp(&(&b.nation, b.entity)));
         self.record
     }
 
-    fn mark(&mut self, t: f64, milestone: Milestone, subject: &str, target: Option<&str>, nation: Option<NationCode>) {
+    fn mark(
+        &mut self,
+        t: f64,
+        milestone: Milestone,
+        subject: &str,
+        target: Option<&str>,
+        nation: Option<NationCode>,
+    ) {
         self.record.timeline.push(TimelineEntry {
             t,
             milestone,
@@ -522,10 +548,15 @@ impl Simulation {
             let wp = route[leg].position;
             let (n, ea) = kinematics::offset_ne(e.state.position, wp);
             // A waypoint is passed within a standard-rate turn's radius (or 2 km).
-            let radius = (e.state.speed * e.state.speed / (kinematics::G * 25f64.to_radians().tan())).max(2_000.0);
+            let radius = (e.state.speed * e.state.speed
+                / (kinematics::G * 25f64.to_radians().tan()))
+            .max(2_000.0);
             if n.hypot(ea) < radius {
                 if leg + 1 < route.len() {
-                    e.role = Role::Traffic { index, leg: leg + 1 };
+                    e.role = Role::Traffic {
+                        index,
+                        leg: leg + 1,
+                    };
                 } else {
                     // End of route: the aircraft leaves the exercise.
                     e.active = false;
@@ -581,7 +612,10 @@ impl Simulation {
             let r = &self.radars[ri];
             for e in self.entities.iter().filter(|e| e.active) {
                 let p = e.state.ecef();
-                let range = ((p.x - r.ecef.x).powi(2) + (p.y - r.ecef.y).powi(2) + (p.z - r.ecef.z).powi(2)).sqrt();
+                let range = ((p.x - r.ecef.x).powi(2)
+                    + (p.y - r.ecef.y).powi(2)
+                    + (p.z - r.ecef.z).powi(2))
+                .sqrt();
                 let h = e.state.position.h;
                 if range > r.spec.range || range > radar_horizon(r.spec.position.h, h) {
                     continue;
@@ -698,8 +732,7 @@ impl Simulation {
                 .map(|tr| [tr.estimate.x[0], tr.estimate.x[2]])
                 .collect();
             let near = |set: &[[f64; 2]], q: [f64; 2]| {
-                set.iter()
-                    .any(|s| (s[0] - q[0]).hypot(s[1] - q[1]) < c)
+                set.iter().any(|s| (s[0] - q[0]).hypot(s[1] - q[1]) < c)
             };
             for &(ei, q) in &truth {
                 let seen_own = near(&own, q);
@@ -715,7 +748,8 @@ impl Simulation {
             }
             if sample_picture {
                 for s in &self.nations[ni].latest {
-                    let g = controller::on_plane(&self.frame, s.estimate.x[0], s.estimate.x[2], 0.0);
+                    let g =
+                        controller::on_plane(&self.frame, s.estimate.x[0], s.estimate.x[2], 0.0);
                     self.record.pictures.push(PictureSample {
                         t,
                         nation: code.to_string(),
