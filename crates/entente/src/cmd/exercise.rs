@@ -65,6 +65,9 @@ enum Command {
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Stop after this much exercise time (HH:MM:SS) instead of the scenario's duration.
+        #[arg(long, value_name = "HH:MM:SS")]
+        duration: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -99,11 +102,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             out,
             no_capture,
             seed,
+            duration,
             json,
         } => {
             let mut s = Scenario::load(&scenario)?;
             if let Some(seed) = seed {
                 s.seed = seed;
+            }
+            if let Some(text) = duration {
+                s.duration = entente_exercise::scenario::parse_duration(&text)
+                    .filter(|d| *d > 0.0)
+                    .ok_or_else(|| {
+                        UsageError(format!("--duration {text:?} is not a positive HH:MM:SS"))
+                    })?;
             }
             if !(speed.is_finite() && speed > 0.0) {
                 return Err(
@@ -166,6 +177,9 @@ struct NodePublisher {
     client: reqwest::blocking::Client,
     extension_sent: bool,
     posted: u64,
+    /// Time of the last state posted per national track: a state is posted once, however many
+    /// picture periods it stays the latest.
+    last: std::collections::HashMap<String, f64>,
 }
 
 fn pairs(items: &[String], what: &str) -> anyhow::Result<BTreeMap<NationCode, String>> {
@@ -219,6 +233,7 @@ fn node_publishers(
             client,
             extension_sent: false,
             posted: 0,
+            last: std::collections::HashMap::new(),
         });
     }
     Ok(out)
@@ -226,11 +241,15 @@ fn node_publishers(
 
 impl NodePublisher {
     fn publish(&mut self, tracks: &[NationalTrack<Markings>], epoch: f64) -> Result<(), String> {
-        let mut objects = Vec::with_capacity(tracks.len() + 1);
+        let fresh: Vec<&NationalTrack<Markings>> = tracks
+            .iter()
+            .filter(|tr| self.last.get(&tr.source.local_id).is_none_or(|&t| tr.t > t))
+            .collect();
+        let mut objects = Vec::with_capacity(fresh.len() + 1);
         if !self.extension_sent {
             objects.push(entente_fusion::stix::extension_definition());
         }
-        for tr in tracks {
+        for tr in &fresh {
             objects
                 .push(entente_fusion::stix::national_track(tr, epoch).map_err(|e| e.to_string())?);
         }
@@ -262,7 +281,10 @@ impl NodePublisher {
             ));
         }
         self.extension_sent = true;
-        self.posted += tracks.len() as u64;
+        self.posted += fresh.len() as u64;
+        for tr in fresh {
+            self.last.insert(tr.source.local_id.clone(), tr.t);
+        }
         Ok(())
     }
 }
