@@ -223,20 +223,58 @@ pub fn encode_entity_state(
 pub trait PduSink {
     /// Sends one PDU produced at simulation time `t` (seconds).
     fn send(&mut self, t: f64, pdu: &[u8]) -> Result<(), Error>;
+
+    /// Sends whatever is held back (bundles); called at the end of each step.
+    fn flush(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
-/// Sends each PDU in its own UDP datagram (so that decoders that read one PDU per datagram, as
-/// `opendis` does, see them all).
+/// Largest datagram a bundle fills: under a 1,500-byte Ethernet MTU with IPv4 and UDP headers,
+/// so that bundles are never fragmented.
+pub const MAX_BUNDLE: usize = 1_400;
+
+/// Sends PDUs over UDP: each in its own datagram (what decoders that read one PDU per datagram,
+/// as `opendis` does, need), or bundled, several whole PDUs per datagram as IEEE 1278.1-2012
+/// allows, which divides the system calls of a large exercise by nine.
 #[derive(Debug)]
 pub struct UdpSink {
     socket: UdpSocket,
     to: SocketAddr,
     sent: u64,
+    datagrams: u64,
+    bundle: Option<Vec<u8>>,
 }
 
 impl UdpSink {
-    /// A sink sending to `to` from an ephemeral port (broadcast allowed).
+    /// A sink sending one PDU per datagram to `to`.
     pub fn new(to: SocketAddr) -> Result<UdpSink, Error> {
+        UdpSink::open(to, false)
+    }
+
+    /// A sink bundling PDUs into datagrams of at most [`MAX_BUNDLE`] bytes.
+    pub fn bundling(to: SocketAddr) -> Result<UdpSink, Error> {
+        UdpSink::open(to, true)
+    }
+
+    /// Datagrams sent so far.
+    pub fn datagrams(&self) -> u64 {
+        self.datagrams
+    }
+
+    fn transmit(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        match self.socket.send_to(bytes, self.to) {
+            Ok(_) => {
+                self.datagrams += 1;
+                Ok(())
+            }
+            // Nobody listening on loopback yet: DIS is fire and forget.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(()),
+            Err(e) => Err(Error::io(PathBuf::from(self.to.to_string()), e)),
+        }
+    }
+
+    fn open(to: SocketAddr, bundle: bool) -> Result<UdpSink, Error> {
         let local: SocketAddr = if to.is_ipv4() {
             ([0, 0, 0, 0], 0).into()
         } else {
@@ -249,10 +287,12 @@ impl UdpSink {
             socket,
             to,
             sent: 0,
+            datagrams: 0,
+            bundle: bundle.then(|| Vec::with_capacity(MAX_BUNDLE)),
         })
     }
 
-    /// Datagrams sent so far.
+    /// PDUs sent so far.
     pub fn sent(&self) -> u64 {
         self.sent
     }
@@ -260,15 +300,32 @@ impl UdpSink {
 
 impl PduSink for UdpSink {
     fn send(&mut self, _t: f64, pdu: &[u8]) -> Result<(), Error> {
-        match self.socket.send_to(pdu, self.to) {
-            Ok(_) => {
-                self.sent += 1;
-                Ok(())
-            }
-            // Nobody listening on loopback yet: DIS is fire and forget.
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(()),
-            Err(e) => Err(Error::io(PathBuf::from(self.to.to_string()), e)),
+        self.sent += 1;
+        let Some(mut bundle) = self.bundle.take() else {
+            return self.transmit(pdu);
+        };
+        let mut result = Ok(());
+        if !bundle.is_empty() && bundle.len() + pdu.len() > MAX_BUNDLE {
+            result = self.transmit(&bundle);
+            bundle.clear();
         }
+        bundle.extend_from_slice(pdu);
+        self.bundle = Some(bundle);
+        result
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        let Some(mut bundle) = self.bundle.take() else {
+            return Ok(());
+        };
+        let result = if bundle.is_empty() {
+            Ok(())
+        } else {
+            self.transmit(&bundle)
+        };
+        bundle.clear();
+        self.bundle = Some(bundle);
+        result
     }
 }
 

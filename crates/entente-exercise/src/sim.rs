@@ -46,6 +46,11 @@ pub trait Outputs {
         nation: NationCode,
         tracks: &[NationalTrack<Markings>],
     ) -> Result<(), Error>;
+
+    /// The end of a step: the PDUs of the step are all out (a bundling sink sends what it holds).
+    fn end_step(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// Outputs that discard everything (a run for its record only).
@@ -480,6 +485,7 @@ impl Simulation {
             self.next_fusion += self.scenario.picture.period;
         }
         self.emit_dis(t, out)?;
+        out.end_step()?;
         if t + 1e-9 >= self.next_truth {
             self.sample_truth(t);
             self.next_truth += TRUTH_PERIOD;

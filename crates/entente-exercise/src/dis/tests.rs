@@ -200,3 +200,35 @@ fn country_codes_follow_siso_ref_010() {
     assert_eq!(code("ZZZ"), 0);
     assert_eq!(country_code(None), 0);
 }
+
+#[test]
+fn bundles_fill_datagrams_with_whole_pdus() {
+    let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    let mut sink = UdpSink::bundling(rx.local_addr().unwrap()).unwrap();
+    let mut buf = [0u8; ESPDU_LEN];
+    for i in 0..20u16 {
+        let h = EntityHeader { id: (1, 1, i + 1), ..header() };
+        encode_entity_state(&mut buf, 1, 0, &h, &Kinematics::of(&state()));
+        sink.send(0.0, &buf).unwrap();
+    }
+    sink.flush().unwrap();
+    assert_eq!((sink.sent(), sink.datagrams()), (20, 3));
+    let mut seen = Vec::new();
+    let mut dgram = [0u8; 2048];
+    for expected in [9, 9, 2] {
+        let n = rx.recv(&mut dgram).unwrap();
+        assert_eq!(n, expected * ESPDU_LEN);
+        assert!(n <= MAX_BUNDLE);
+        for pdu in dgram[..n].chunks(ESPDU_LEN) {
+            seen.push(decode_entity_state(pdu).unwrap().id.2);
+        }
+    }
+    assert_eq!(seen, (1..=20).collect::<Vec<u16>>());
+    // Unbundled: one datagram per PDU.
+    let mut single = UdpSink::new(rx.local_addr().unwrap()).unwrap();
+    single.send(0.0, &buf).unwrap();
+    single.flush().unwrap();
+    assert_eq!(single.datagrams(), 1);
+    assert_eq!(rx.recv(&mut dgram).unwrap(), ESPDU_LEN);
+}

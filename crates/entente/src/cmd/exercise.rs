@@ -44,6 +44,9 @@ enum Command {
         /// Send DIS Entity State PDUs over UDP to this address (e.g. 127.0.0.1:3000).
         #[arg(long, value_name = "ADDR")]
         dis: Option<std::net::SocketAddr>,
+        /// Bundle several PDUs per datagram (IEEE 1278.1-2012 allows it; for large exercises).
+        #[arg(long, requires = "dis")]
+        dis_bundle: bool,
         /// Publish each nation's tracks to its node: NATION=URL (the node's base URL).
         #[arg(long = "node", value_name = "NATION=URL")]
         nodes: Vec<String>,
@@ -95,6 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             realtime,
             speed,
             dis,
+            dis_bundle,
             nodes,
             token_files,
             collection,
@@ -123,6 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             let nodes = node_publishers(&nodes, &token_files, &collection, &s)?;
             let out = out.unwrap_or_else(|| PathBuf::from("runs").join(&s.name));
+            let dis = dis.map(|addr| (addr, dis_bundle));
             run_scenario(&s, realtime, speed, dis, nodes, &out, !no_capture, json)
         }
         Command::Report {
@@ -328,6 +333,13 @@ impl Outputs for CliOutputs {
         }
         Ok(())
     }
+
+    fn end_step(&mut self) -> Result<(), entente_exercise::Error> {
+        match &mut self.udp {
+            Some(u) => u.flush(),
+            None => Ok(()),
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -335,7 +347,7 @@ fn run_scenario(
     s: &Scenario,
     realtime: bool,
     speed: f64,
-    dis: Option<std::net::SocketAddr>,
+    dis: Option<(std::net::SocketAddr, bool)>,
     nodes: Vec<NodePublisher>,
     out: &Path,
     capture: bool,
@@ -350,9 +362,11 @@ fn run_scenario(
     } else {
         s.epoch
     };
-    let port = dis.map(|a| a.port()).unwrap_or(DEFAULT_PORT);
+    let port = dis.map(|(a, _)| a.port()).unwrap_or(DEFAULT_PORT);
     let mut outputs = CliOutputs {
-        udp: dis.map(UdpSink::new).transpose()?,
+        udp: dis
+            .map(|(a, bundle)| if bundle { UdpSink::bundling(a) } else { UdpSink::new(a) })
+            .transpose()?,
         pcap: if capture {
             Some(PcapWriter::create(&out.join("dis.pcap"), epoch, port)?)
         } else {
@@ -396,7 +410,7 @@ fn run_scenario(
             "wall_seconds": wall,
             "steps": record.steps,
             "pdus": record.pdus,
-            "dis": dis.map(|a| a.to_string()),
+            "dis": dis.map(|(a, _)| a.to_string()),
             "published": published,
             "timeline": record.timeline,
         }))?;
@@ -409,7 +423,7 @@ fn run_scenario(
             wall,
             record.steps,
             record.pdus,
-            dis.map(|a| format!(" sent to {a}")).unwrap_or_default()
+            dis.map(|(a, _)| format!(" sent to {a}")).unwrap_or_default()
         ))?;
         for n in &outputs.nodes {
             output::print(format!(
