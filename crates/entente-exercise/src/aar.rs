@@ -398,18 +398,23 @@ fn draw_timeline(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
         .label_style((FONT, 13))
         .draw()
         .map_err(err)?;
-    for (i, e) in record.timeline.iter().enumerate() {
-        let row = subjects.iter().position(|s| *s == e.subject).unwrap_or(0) as f64;
+    // Labels of milestones close in time on one row are stacked so that they stay readable.
+    let mut recent: Vec<(usize, f64)> = Vec::new();
+    for e in &record.timeline {
+        let row_index = subjects.iter().position(|s| *s == e.subject).unwrap_or(0);
+        let row = row_index as f64;
         let color = PALETTE[(e.milestone as usize) % PALETTE.len()];
         let p = (e.t / 60.0, row);
         chart
             .draw_series(std::iter::once(Circle::new(p, 5, color.filled())))
             .map_err(err)?;
-        // Alternate labels above and below so neighbours stay readable.
-        let dy = if i % 2 == 0 { 0.25 } else { -0.1 };
+        recent.retain(|&(r, t)| r != row_index || e.t - t < 240.0);
+        let stack = recent.iter().filter(|&&(r, _)| r == row_index).count();
+        recent.push((row_index, e.t));
+        let dy = 0.12 + 0.1 * stack as f64;
         chart
             .draw_series(std::iter::once(Text::new(
-                e.milestone.as_str().to_owned(),
+                format!("{} {}", e.milestone.as_str(), format_duration(e.t)),
                 (p.0, p.1 + dy),
                 (FONT, 11).into_font(),
             )))

@@ -38,6 +38,15 @@ pub enum Error {
     /// The scenario has problems; every one is listed, one per line.
     #[error("invalid scenario:\n{}", list(.0))]
     Invalid(Vec<Diagnostic>),
+    /// An input file named by the user (scenario, run record) that cannot be read.
+    #[error("{}: {source}", path.display())]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// A file or socket that cannot be read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -94,7 +103,7 @@ impl Error {
     /// The transport-neutral class of the error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Invalid(_) | Error::Record { .. } => ErrorCode::InvalidInput,
+            Error::Invalid(_) | Error::Record { .. } | Error::Input { .. } => ErrorCode::InvalidInput,
             _ => ErrorCode::Internal,
         }
     }

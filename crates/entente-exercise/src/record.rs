@@ -170,7 +170,10 @@ impl RunRecord {
         } else {
             path.to_path_buf()
         };
-        let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+        let text = std::fs::read_to_string(&file).map_err(|source| Error::Input {
+            path: file.clone(),
+            source,
+        })?;
         let record: RunRecord = serde_json::from_str(&text).map_err(|e| Error::Record {
             path: file.clone(),
             message: format!("line {}, column {}: {e}", e.line(), e.column()),

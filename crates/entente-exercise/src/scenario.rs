@@ -816,7 +816,10 @@ pub fn format_duration(seconds: f64) -> String {
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Input {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Scenario::parse(path, &text)
     }
 

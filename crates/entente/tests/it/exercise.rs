@@ -150,7 +150,7 @@ fn validate_reports_located_problems() {
         run.stderr
     );
     let missing = entente(&["exercise", "run", "no/such/scenario.toml"]);
-    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert!(
         missing.stderr.contains("no/such/scenario.toml"),
         "{}",
