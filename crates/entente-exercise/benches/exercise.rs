@@ -39,7 +39,12 @@ impl Outputs for Sinks {
         Ok(())
     }
 
-    fn national_tracks(&mut self, _: f64, _: NationCode, _: &[NationalTrack<Markings>]) -> Result<(), Error> {
+    fn national_tracks(
+        &mut self,
+        _: f64,
+        _: NationCode,
+        _: &[NationalTrack<Markings>],
+    ) -> Result<(), Error> {
         Ok(())
     }
 
@@ -49,9 +54,16 @@ impl Outputs for Sinks {
 }
 
 /// A loopback receiver counting datagrams until stopped.
-fn receiver() -> (String, Arc<AtomicBool>, Arc<AtomicU64>, std::thread::JoinHandle<()>) {
+fn receiver() -> (
+    String,
+    Arc<AtomicBool>,
+    Arc<AtomicU64>,
+    std::thread::JoinHandle<()>,
+) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let addr = socket.local_addr().unwrap().to_string();
     let stop = Arc::new(AtomicBool::new(false));
     let count = Arc::new(AtomicU64::new(0));
@@ -120,7 +132,12 @@ fn load(label: &str, sensors: bool, bundle: bool, seconds: f64) {
     let (addr, stop, received, handle) = receiver();
     let to = addr.parse().unwrap();
     let mut sinks = Sinks {
-        udp: if bundle { UdpSink::bundling(to) } else { UdpSink::new(to) }.unwrap(),
+        udp: if bundle {
+            UdpSink::bundling(to)
+        } else {
+            UdpSink::new(to)
+        }
+        .unwrap(),
         pcap: None,
     };
     let mut sim = Simulation::new(&s, s.epoch, false);
@@ -171,7 +188,9 @@ fn batch() {
             pcap: Some(PcapWriter::create(&dir.join("dis.pcap"), s.epoch, 3000).unwrap()),
         };
         let start = Instant::now();
-        let record = entente_exercise::run(&s, s.epoch, entente_exercise::Pacing::Batch, &mut sinks).unwrap();
+        let record =
+            entente_exercise::run(&s, s.epoch, entente_exercise::Pacing::Batch, &mut sinks)
+                .unwrap();
         if let Some(p) = sinks.pcap.take() {
             p.finish().unwrap();
         }
@@ -202,5 +221,10 @@ fn main() {
     batch();
     load("kinematics + DIS, PDUs bundled", false, true, 60.0);
     load("kinematics + DIS, one PDU per datagram", false, false, 60.0);
-    load("kinematics + DIS bundled + 4 radars, national trackers, 5 pictures", true, true, 30.0);
+    load(
+        "kinematics + DIS bundled + 4 radars, national trackers, 5 pictures",
+        true,
+        true,
+        30.0,
+    );
 }

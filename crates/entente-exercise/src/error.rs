@@ -103,7 +103,9 @@ impl Error {
     /// The transport-neutral class of the error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Invalid(_) | Error::Record { .. } | Error::Input { .. } => ErrorCode::InvalidInput,
+            Error::Invalid(_) | Error::Record { .. } | Error::Input { .. } => {
+                ErrorCode::InvalidInput
+            }
             _ => ErrorCode::Internal,
         }
     }

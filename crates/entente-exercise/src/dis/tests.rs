@@ -204,11 +204,15 @@ fn country_codes_follow_siso_ref_010() {
 #[test]
 fn bundles_fill_datagrams_with_whole_pdus() {
     let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    rx.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    rx.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
     let mut sink = UdpSink::bundling(rx.local_addr().unwrap()).unwrap();
     let mut buf = [0u8; ESPDU_LEN];
     for i in 0..20u16 {
-        let h = EntityHeader { id: (1, 1, i + 1), ..header() };
+        let h = EntityHeader {
+            id: (1, 1, i + 1),
+            ..header()
+        };
         encode_entity_state(&mut buf, 1, 0, &h, &Kinematics::of(&state()));
         sink.send(0.0, &buf).unwrap();
     }

@@ -365,7 +365,13 @@ fn run_scenario(
     let port = dis.map(|(a, _)| a.port()).unwrap_or(DEFAULT_PORT);
     let mut outputs = CliOutputs {
         udp: dis
-            .map(|(a, bundle)| if bundle { UdpSink::bundling(a) } else { UdpSink::new(a) })
+            .map(|(a, bundle)| {
+                if bundle {
+                    UdpSink::bundling(a)
+                } else {
+                    UdpSink::new(a)
+                }
+            })
             .transpose()?,
         pcap: if capture {
             Some(PcapWriter::create(&out.join("dis.pcap"), epoch, port)?)
@@ -423,7 +429,8 @@ fn run_scenario(
             wall,
             record.steps,
             record.pdus,
-            dis.map(|(a, _)| format!(" sent to {a}")).unwrap_or_default()
+            dis.map(|(a, _)| format!(" sent to {a}"))
+                .unwrap_or_default()
         ))?;
         for n in &outputs.nodes {
             output::print(format!(
