@@ -15,6 +15,10 @@ use toml::Spanned;
 
 use crate::error::{Diagnostic, Error};
 
+/// Latitudes beyond which positions are refused: east-west steps of the point-mass model divide
+/// by the cosine of the latitude, and polar air policing is not this model's business.
+pub const MAX_LAT: f64 = 85.0;
+
 /// Stands in for a nation code already reported as wrong: a scenario with diagnostics is never
 /// returned, so it never escapes.
 const UNSET: NationCode = match NationCode::from_bytes(*b"XXX") {
@@ -725,11 +729,11 @@ impl Ctx {
 
     fn point(&mut self, p: &Spanned<RawPoint>, field: &str) -> Geodetic {
         let r = *p.get_ref();
-        if !(r.lat.is_finite() && (-90.0..=90.0).contains(&r.lat)) {
+        if !(r.lat.is_finite() && (-MAX_LAT..=MAX_LAT).contains(&r.lat)) {
             self.report(
                 p.span().start,
                 format!("{field}.lat"),
-                format!("{} is outside -90 ..= 90", r.lat),
+                format!("{} is outside -{MAX_LAT} ..= {MAX_LAT}", r.lat),
             );
         }
         if !(r.lon.is_finite() && (-180.0..=180.0).contains(&r.lon)) {
@@ -802,6 +806,10 @@ pub fn parse_duration(text: &str) -> Option<f64> {
     }
     let (h, m, s): (u64, u64, u64) = (h.parse().ok()?, m.parse().ok()?, s.parse().ok()?);
     if m >= 60 || s >= 60 {
+        return None;
+    }
+    // Hours beyond a year are no exercise (and would overflow).
+    if h > 24 * 366 {
         return None;
     }
     Some((h * 3600 + m * 60 + s) as f64)
@@ -913,8 +921,8 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
     let area = Area {
         name: a.name.clone(),
         origin: cx.point(&a.origin, "area.origin"),
-        south: cx.range(&a.south, "area.south", -90.0, 90.0),
-        north: cx.range(&a.north, "area.north", -90.0, 90.0),
+        south: cx.range(&a.south, "area.south", -MAX_LAT, MAX_LAT),
+        north: cx.range(&a.north, "area.north", -MAX_LAT, MAX_LAT),
         west: cx.range(&a.west, "area.west", -180.0, 180.0),
         east: cx.range(&a.east, "area.east", -180.0, 180.0),
     };
@@ -990,7 +998,7 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
             name: b.name.clone(),
             nation: nation.unwrap_or(UNSET),
             position: Geodetic {
-                lat: cx.range(&b.lat, &format!("{f}.lat"), -90.0, 90.0),
+                lat: cx.range(&b.lat, &format!("{f}.lat"), -MAX_LAT, MAX_LAT),
                 lon: cx.range(&b.lon, &format!("{f}.lon"), -180.0, 180.0),
                 h: cx.range(&b.elevation_m, &format!("{f}.elevation_m"), -500.0, 5000.0),
             },
@@ -1070,7 +1078,7 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
             id: r.id.get_ref().clone(),
             nation: nation.unwrap_or(UNSET),
             position: Geodetic {
-                lat: cx.range(&r.lat, &format!("{f}.lat"), -90.0, 90.0),
+                lat: cx.range(&r.lat, &format!("{f}.lat"), -MAX_LAT, MAX_LAT),
                 lon: cx.range(&r.lon, &format!("{f}.lon"), -180.0, 180.0),
                 h: cx.range(&r.antenna_m, &format!("{f}.antenna_m"), 0.0, 5000.0),
             },

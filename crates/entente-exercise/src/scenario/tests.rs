@@ -182,3 +182,12 @@ fn durations_are_strict() {
     assert_eq!(format_duration(900.0), "00:15:00");
     assert_eq!(format_duration(7322.4), "02:02:02");
 }
+
+#[test]
+fn polar_positions_are_refused() {
+    let text = shipped_text().replace("lat = 55.00, lon = 19.60", "lat = 90.00, lon = 19.60");
+    let d = diagnostics(&text);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].field, "traffic[TGT].route[0].lat");
+    assert!(d[0].message.contains("outside -85 ..= 85"), "{}", d[0].message);
+}
