@@ -432,6 +432,14 @@ impl Simulation {
         &self.entities
     }
 
+    /// The fused picture `nation` holds as of the last picture period.
+    pub fn picture(&self, nation: NationCode) -> Option<&[SystemTrack<Markings>]> {
+        self.nations
+            .iter()
+            .find(|n| n.code == nation)
+            .map(|n| n.latest.as_slice())
+    }
+
     /// The record so far.
     pub fn record(&self) -> &RunRecord {
         &self.record

@@ -189,5 +189,9 @@ fn polar_positions_are_refused() {
     let d = diagnostics(&text);
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].field, "traffic[TGT].route[0].lat");
-    assert!(d[0].message.contains("outside -85 ..= 85"), "{}", d[0].message);
+    assert!(
+        d[0].message.contains("outside -85 ..= 85"),
+        "{}",
+        d[0].message
+    );
 }

@@ -160,3 +160,78 @@ fn a_radar_out_of_range_sees_nothing() {
         .iter()
         .all(|f| f.own_sensors.is_none() && f.picture.is_none()));
 }
+
+mod releasability {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Every contribution to every nation's picture comes from a nation that shares with it.
+    fn check(s: &Scenario, steps: u64) -> Result<usize, TestCaseError> {
+        let mut sim = Simulation::new(s, s.epoch, false);
+        let mut contributions = 0;
+        for _ in 0..steps {
+            sim.step(&mut NoOutputs).unwrap();
+            for n in &s.nations {
+                for track in sim.picture(n.code).unwrap() {
+                    for c in &track.contributions {
+                        let owner = s.nation(c.nation).unwrap();
+                        prop_assert!(
+                            owner.shares_with.contains(&n.code),
+                            "{} holds a track of {} which does not share with it",
+                            n.code,
+                            c.nation
+                        );
+                        contributions += 1;
+                    }
+                }
+            }
+        }
+        Ok(contributions)
+    }
+
+    #[test]
+    fn the_shipped_pictures_hold_only_released_tracks() {
+        let s = shipped();
+        let lva: NationCode = "LVA".parse().unwrap();
+        let pol: NationCode = "POL".parse().unwrap();
+        let mut sim = Simulation::new(&s, s.epoch, false);
+        for _ in 0..3000 {
+            sim.step(&mut NoOutputs).unwrap();
+        }
+        // Latvia shares with its Baltic neighbours only: Poland's picture has none of its tracks,
+        // Lithuania's has some.
+        let has_lva = |n: &str| {
+            sim.picture(n.parse().unwrap())
+                .unwrap()
+                .iter()
+                .any(|t| t.contributions.iter().any(|c| c.nation == lva))
+        };
+        assert!(has_lva("LTU"));
+        assert!(!has_lva(pol.as_str()));
+        assert!(check(&s, 600).unwrap() > 0);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+        #[test]
+        fn random_sharing_is_respected(masks in proptest::collection::vec(0u8..32, 5)) {
+            let mut s = shipped();
+            s.duration = 60.0;
+            let codes: Vec<NationCode> = s.nations.iter().map(|n| n.code).collect();
+            for (n, mask) in s.nations.iter_mut().zip(&masks) {
+                let mut set: BTreeSet<NationCode> = codes
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, c)| *c)
+                    .collect();
+                set.insert(n.code);
+                n.shares_with = set;
+            }
+            check(&s, 600)?;
+        }
+    }
+}
