@@ -314,7 +314,8 @@ pub struct Event {
 pub enum Milestone {
     /// A traffic stopped responding.
     NonResponsive,
-    /// A nation's sensors first held a track on the target.
+    /// The first picture period at which a nation's sensors held a track on an aircraft that had
+    /// stopped responding (already tracked before, it is detected as soon as it stops).
     Detection,
     /// The scramble order.
     Scramble,
