@@ -12,6 +12,14 @@ if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && command -v apt-ge
   apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null
 fi
 
+# Wireshark's DIS dissector decodes the exercise's DIS traffic in the interop tests.
+if ! command -v tshark >/dev/null && command -v apt-get >/dev/null; then
+  echo "== installing tshark"
+  export DEBIAN_FRONTEND=noninteractive
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends tshark >/dev/null
+fi
+
 # Independent clients the interop tests drive, in a virtualenv kept outside the clone.
 venv="${ENTENTE_VENV:-$HOME/.cache/entente-venv}"
 if ! cmp -s scripts/python-requirements.txt "$venv/installed-requirements.txt"; then
@@ -21,6 +29,7 @@ if ! cmp -s scripts/python-requirements.txt "$venv/installed-requirements.txt"; 
   cp scripts/python-requirements.txt "$venv/installed-requirements.txt"
 fi
 export ENTENTE_STIX_VALIDATOR="$venv/bin/stix2_validator"
+export ENTENTE_PYTHON="$venv/bin/python"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -62,6 +62,12 @@ fn exit_code_of(err: &anyhow::Error) -> u8 {
                 _ => 1,
             };
         }
+        if let Some(e) = cause.downcast_ref::<entente_exercise::Error>() {
+            return match e.code() {
+                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
+                _ => 1,
+            };
+        }
         if let Some(e) = cause.downcast_ref::<entente_labels::LabelError>() {
             return match e.code() {
                 ErrorCode::InvalidInput | ErrorCode::NotFound => 2,

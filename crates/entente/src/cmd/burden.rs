@@ -1080,7 +1080,7 @@ fn funding(data: &Dataset, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// Loads the chart font: `--font`, else DejaVu Sans from the usual system places.
-fn font(explicit: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) fn font(explicit: Option<&Path>) -> anyhow::Result<()> {
     const CANDIDATES: [&str; 4] = [
         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
         "/usr/share/fonts/dejavu/DejaVuSans.ttf",

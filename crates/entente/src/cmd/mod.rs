@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 pub mod burden;
 pub mod demo;
+pub mod exercise;
 pub mod label;
 pub mod node;
 pub mod picture;
@@ -26,6 +27,8 @@ pub enum Command {
     Demo(demo::Args),
     /// The fused air picture: track, fuse, score, benchmark.
     Picture(picture::Args),
+    /// Joint air policing exercises: validate, run (batch or live, DIS out), review.
+    Exercise(exercise::Args),
     /// A national node: TAXII 2.1 server with enforced releasability (`node init` to set one up).
     Node(node::Args),
     /// The users of a node: nation, clearance, collection rights, passwords and tokens.
@@ -40,6 +43,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Burden(args) => burden::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Picture(args) => picture::run(args),
+        Command::Exercise(args) => exercise::run(args),
         Command::Node(args) => node::run(args),
         Command::User(args) => user::run(args),
     }

@@ -6,6 +6,7 @@
 
 mod burden;
 mod demo;
+mod exercise;
 mod label;
 mod node;
 mod picture;

@@ -1,0 +1,210 @@
+//! The run record: what a run leaves behind (`run.json`) for the after-action review.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::scenario::Milestone;
+
+/// Everything the after-action review needs from one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Format version of this record.
+    pub version: u32,
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario title.
+    pub title: String,
+    /// Seed used.
+    pub seed: u64,
+    /// Time step, seconds.
+    pub step: f64,
+    /// Simulated length, seconds.
+    pub duration: f64,
+    /// Unix time of `t = 0`.
+    pub epoch: f64,
+    /// Whether the run was paced to the wall clock.
+    pub realtime: bool,
+    /// Participating nations.
+    pub nations: Vec<String>,
+    /// Standards the review checks.
+    pub standards: Vec<crate::aar::StandardSpec>,
+    /// GOSPA cut-off, metres.
+    pub gospa_c: f64,
+    /// GOSPA order.
+    pub gospa_p: f64,
+    /// Every simulated aircraft.
+    pub entities: Vec<EntityInfo>,
+    /// Milestones in time order.
+    pub timeline: Vec<TimelineEntry>,
+    /// Picture quality per nation over time.
+    pub quality: Vec<QualitySample>,
+    /// When each nation first held each aircraft.
+    pub first_seen: Vec<FirstSeen>,
+    /// Truth positions, sampled.
+    pub truth: Vec<PositionSample>,
+    /// Fused picture positions per nation, sampled.
+    pub pictures: Vec<PictureSample>,
+    /// Entity State PDUs produced.
+    pub pdus: u64,
+    /// Simulation steps run.
+    pub steps: u64,
+}
+
+/// One simulated aircraft.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityInfo {
+    /// DIS entity number.
+    pub entity: u16,
+    /// Callsign (DIS marking).
+    pub callsign: String,
+    /// Scenario id of the flight or traffic it belongs to.
+    pub owner: String,
+    /// `traffic` or `fighter`.
+    pub role: String,
+    /// Nation, when known.
+    pub nation: Option<String>,
+}
+
+/// One milestone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// Time, seconds from the start.
+    pub t: f64,
+    /// What happened.
+    pub milestone: Milestone,
+    /// The flight or traffic it happened to.
+    pub subject: String,
+    /// The target concerned, for flight milestones.
+    pub target: Option<String>,
+    /// The nation concerned (the detecting nation for `detection`).
+    pub nation: Option<String>,
+}
+
+/// GOSPA of one nation's picture at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualitySample {
+    /// Time, seconds.
+    pub t: f64,
+    /// The nation whose picture it is.
+    pub nation: String,
+    /// GOSPA distance, metres.
+    pub gospa: f64,
+    /// Localisation term (Σ dᵖ).
+    pub localisation: f64,
+    /// Missed-target term.
+    pub missed: f64,
+    /// False-track term.
+    pub false_tracks: f64,
+    /// Aircraft in the area.
+    pub truths: usize,
+    /// System tracks in the picture.
+    pub tracks: usize,
+}
+
+/// When a nation first held an aircraft.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FirstSeen {
+    /// The nation.
+    pub nation: String,
+    /// The aircraft's callsign.
+    pub callsign: String,
+    /// DIS entity number.
+    pub entity: u16,
+    /// When the aircraft entered the area (or appeared in it).
+    pub entered: Option<f64>,
+    /// First time one of the nation's own sensors held a track on it.
+    pub own_sensors: Option<f64>,
+    /// First time the nation's fused picture held it.
+    pub picture: Option<f64>,
+}
+
+/// A sampled truth position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PositionSample {
+    /// Time, seconds.
+    pub t: f64,
+    /// DIS entity number.
+    pub entity: u16,
+    /// Degrees.
+    pub lat: f64,
+    /// Degrees.
+    pub lon: f64,
+    /// Metres.
+    pub h: f64,
+}
+
+/// A sampled system track position of one nation's picture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PictureSample {
+    /// Time, seconds.
+    pub t: f64,
+    /// The picture's nation.
+    pub nation: String,
+    /// System track number.
+    pub track: u64,
+    /// Degrees.
+    pub lat: f64,
+    /// Degrees.
+    pub lon: f64,
+}
+
+impl RunRecord {
+    /// Current format version.
+    pub const VERSION: u32 = 1;
+
+    /// Writes the record as JSON.
+    pub fn save(&self, path: &Path) -> Result<(), Error> {
+        let text = serde_json::to_string(self).map_err(|e| Error::Record {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        std::fs::write(path, text).map_err(|e| Error::io(path, e))
+    }
+
+    /// Reads a record back; `path` is `run.json` or the run folder holding it.
+    pub fn load(path: &Path) -> Result<RunRecord, Error> {
+        let file = if path.is_dir() {
+            path.join("run.json")
+        } else {
+            path.to_path_buf()
+        };
+        let text = std::fs::read_to_string(&file).map_err(|source| Error::Input {
+            path: file.clone(),
+            source,
+        })?;
+        let record: RunRecord = serde_json::from_str(&text).map_err(|e| Error::Record {
+            path: file.clone(),
+            message: format!("line {}, column {}: {e}", e.line(), e.column()),
+        })?;
+        if record.version != RunRecord::VERSION {
+            return Err(Error::Record {
+                path: file,
+                message: format!(
+                    "record version {} is not supported (expected {})",
+                    record.version,
+                    RunRecord::VERSION
+                ),
+            });
+        }
+        Ok(record)
+    }
+
+    /// The first time `milestone` happened to `subject` (and `target`, when given).
+    pub fn time_of(
+        &self,
+        milestone: Milestone,
+        subject: &str,
+        target: Option<&str>,
+    ) -> Option<f64> {
+        self.timeline
+            .iter()
+            .find(|e| {
+                e.milestone == milestone
+                    && e.subject == subject
+                    && target.is_none_or(|t| e.target.as_deref() == Some(t))
+            })
+            .map(|e| e.t)
+    }
+}

@@ -1,0 +1,528 @@
+//! `entente exercise …`: validate a scenario, run it (batch or live, DIS out, national tracks to
+//! national nodes) and review a run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use entente_exercise::dis::{PcapWriter, PduLog, PduSink, UdpSink, DEFAULT_PORT};
+use entente_exercise::scenario::format_duration;
+use entente_exercise::{aar, Outputs, Pacing, RunRecord, Scenario};
+use entente_fusion::model::{Markings, NationalTrack};
+use entente_types::NationCode;
+use serde_json::json;
+
+use crate::output::{self, UsageError};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Check a scenario file; every problem is listed with its file, line and field.
+    Validate {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a scenario: simulate, publish DIS and national tracks, write the run record.
+    Run {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Pace the run to the wall clock (a live exercise); default: as fast as possible.
+        #[arg(long)]
+        realtime: bool,
+        /// With --realtime: simulated seconds per wall-clock second.
+        #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+        speed: f64,
+        /// Send DIS Entity State PDUs over UDP to this address (e.g. 127.0.0.1:3000).
+        #[arg(long, value_name = "ADDR")]
+        dis: Option<std::net::SocketAddr>,
+        /// Bundle several PDUs per datagram (IEEE 1278.1-2012 allows it; for large exercises).
+        #[arg(long, requires = "dis")]
+        dis_bundle: bool,
+        /// Publish each nation's tracks to its node: NATION=URL (the node's base URL).
+        #[arg(long = "node", value_name = "NATION=URL")]
+        nodes: Vec<String>,
+        /// Bearer token file of the node user that publishes for a nation: NATION=FILE.
+        #[arg(long = "token-file", value_name = "NATION=FILE")]
+        token_files: Vec<String>,
+        /// Collection the national tracks are posted to.
+        #[arg(long, default_value = "intel", value_name = "ID")]
+        collection: String,
+        /// Keep everything in process (the default when no node is named).
+        #[arg(long, conflicts_with = "nodes")]
+        standalone: bool,
+        /// Run folder: run.json, dis.pcap, dis.csv.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Do not write the PDU capture (dis.pcap, dis.csv).
+        #[arg(long)]
+        no_capture: bool,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Stop after this much exercise time (HH:MM:SS) instead of the scenario's duration.
+        #[arg(long, value_name = "HH:MM:SS")]
+        duration: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Review a run: timeline against the standards, picture quality, first sightings, charts
+    /// and an HTML report.
+    Report {
+        /// Run folder (or its run.json).
+        run: PathBuf,
+        /// Report folder (default: the run folder).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// TrueType font for chart text (default: DejaVu Sans from the system).
+        #[arg(long, value_name = "FILE")]
+        font: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Validate { scenario, json } => validate(&scenario, json),
+        Command::Run {
+            scenario,
+            realtime,
+            speed,
+            dis,
+            dis_bundle,
+            nodes,
+            token_files,
+            collection,
+            standalone: _,
+            out,
+            no_capture,
+            seed,
+            duration,
+            json,
+        } => {
+            let mut s = Scenario::load(&scenario)?;
+            if let Some(seed) = seed {
+                s.seed = seed;
+            }
+            if let Some(text) = duration {
+                s.duration = entente_exercise::scenario::parse_duration(&text)
+                    .filter(|d| *d > 0.0)
+                    .ok_or_else(|| {
+                        UsageError(format!("--duration {text:?} is not a positive HH:MM:SS"))
+                    })?;
+            }
+            if !(speed.is_finite() && speed > 0.0) {
+                return Err(
+                    UsageError(format!("--speed {speed} must be a positive number")).into(),
+                );
+            }
+            let nodes = node_publishers(&nodes, &token_files, &collection, &s)?;
+            let out = out.unwrap_or_else(|| PathBuf::from("runs").join(&s.name));
+            let dis = dis.map(|addr| (addr, dis_bundle));
+            run_scenario(&s, realtime, speed, dis, nodes, &out, !no_capture, json)
+        }
+        Command::Report {
+            run,
+            out,
+            font,
+            json,
+        } => report(&run, out, font.as_deref(), json),
+    }
+}
+
+fn validate(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let s = Scenario::load(path)?;
+    let summary = json!({
+        "file": path.display().to_string(),
+        "name": s.name,
+        "title": s.title,
+        "duration": format_duration(s.duration),
+        "step": s.step,
+        "seed": s.seed,
+        "nations": s.nations.iter().map(|n| n.code.to_string()).collect::<Vec<_>>(),
+        "bases": s.bases.len(),
+        "radars": s.radars.len(),
+        "flights": s.flights.len(),
+        "traffic": s.traffic.len(),
+        "events": s.events.len(),
+        "standards": s.standards.len(),
+    });
+    if json {
+        output::print_json(&summary)?;
+    } else {
+        output::print(format!(
+            "{}: valid — {} ({}, {} nations, {} radars, {} QRA flights, {} other aircraft, {} events)",
+            path.display(),
+            s.title,
+            format_duration(s.duration),
+            s.nations.len(),
+            s.radars.len(),
+            s.flights.len(),
+            s.traffic.len(),
+            s.events.len()
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Publishes a nation's tracks to its node: STIX national tracks in a TAXII 2.1 envelope.
+struct NodePublisher {
+    nation: NationCode,
+    url: String,
+    token: String,
+    client: reqwest::blocking::Client,
+    extension_sent: bool,
+    posted: u64,
+    /// Time of the last state posted per national track: a state is posted once, however many
+    /// picture periods it stays the latest.
+    last: std::collections::HashMap<String, f64>,
+}
+
+fn pairs(items: &[String], what: &str) -> anyhow::Result<BTreeMap<NationCode, String>> {
+    let mut map = BTreeMap::new();
+    for item in items {
+        let (nation, value) = item
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("{what} `{item}` must be NATION=VALUE")))?;
+        let code: NationCode = nation.parse()?;
+        if map.insert(code, value.to_owned()).is_some() {
+            return Err(UsageError(format!("{what} names {code} twice")).into());
+        }
+    }
+    Ok(map)
+}
+
+fn node_publishers(
+    nodes: &[String],
+    token_files: &[String],
+    collection: &str,
+    s: &Scenario,
+) -> anyhow::Result<Vec<NodePublisher>> {
+    let urls = pairs(nodes, "--node")?;
+    let tokens = pairs(token_files, "--token-file")?;
+    let mut out = Vec::new();
+    for (nation, url) in urls {
+        if s.nation(nation).is_none() {
+            return Err(UsageError(format!(
+                "--node {nation}: {nation} does not take part in scenario {}",
+                s.name
+            ))
+            .into());
+        }
+        let file = tokens.get(&nation).ok_or_else(|| {
+            UsageError(format!("--node {nation} needs --token-file {nation}=FILE"))
+        })?;
+        let token = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the token file of {nation}: {file}"))?
+            .trim()
+            .to_owned();
+        let client = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()?;
+        out.push(NodePublisher {
+            nation,
+            url: format!(
+                "{}/api/collections/{collection}/objects/",
+                url.trim_end_matches('/')
+            ),
+            token,
+            client,
+            extension_sent: false,
+            posted: 0,
+            last: std::collections::HashMap::new(),
+        });
+    }
+    Ok(out)
+}
+
+impl NodePublisher {
+    fn publish(&mut self, tracks: &[NationalTrack<Markings>], epoch: f64) -> Result<(), String> {
+        let fresh: Vec<&NationalTrack<Markings>> = tracks
+            .iter()
+            .filter(|tr| self.last.get(&tr.source.local_id).is_none_or(|&t| tr.t > t))
+            .collect();
+        let mut objects = Vec::with_capacity(fresh.len() + 1);
+        if !self.extension_sent {
+            objects.push(entente_fusion::stix::extension_definition());
+        }
+        for tr in &fresh {
+            objects
+                .push(entente_fusion::stix::national_track(tr, epoch).map_err(|e| e.to_string())?);
+        }
+        if objects.is_empty() {
+            return Ok(());
+        }
+        let body = serde_json::to_vec(&json!({ "objects": objects })).map_err(|e| e.to_string())?;
+        let response = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("Content-Type", "application/taxii+json;version=2.1")
+            .header("Accept", "application/taxii+json;version=2.1")
+            .body(body)
+            .send()
+            .map_err(|e| format!("POST {}: {e}", self.url))?;
+        let status = response.status();
+        let text = response.text().unwrap_or_default();
+        if !status.is_success() {
+            return Err(format!("POST {}: {status}: {text}", self.url));
+        }
+        let resource: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("POST {}: the status resource is not JSON: {e}", self.url))?;
+        let failures = resource["failure_count"].as_u64().unwrap_or(0);
+        if failures > 0 {
+            return Err(format!(
+                "POST {}: the node refused {failures} object(s): {}",
+                self.url, resource["failures"]
+            ));
+        }
+        self.extension_sent = true;
+        self.posted += fresh.len() as u64;
+        for tr in fresh {
+            self.last.insert(tr.source.local_id.clone(), tr.t);
+        }
+        Ok(())
+    }
+}
+
+/// Where a CLI run sends its products.
+struct CliOutputs {
+    udp: Option<UdpSink>,
+    pcap: Option<PcapWriter>,
+    log: Option<PduLog>,
+    nodes: Vec<NodePublisher>,
+    epoch: f64,
+}
+
+impl Outputs for CliOutputs {
+    fn pdu(&mut self, t: f64, pdu: &[u8]) -> Result<(), entente_exercise::Error> {
+        if let Some(u) = &mut self.udp {
+            u.send(t, pdu)?;
+        }
+        if let Some(p) = &mut self.pcap {
+            p.send(t, pdu)?;
+        }
+        if let Some(l) = &mut self.log {
+            l.send(t, pdu)?;
+        }
+        Ok(())
+    }
+
+    fn national_tracks(
+        &mut self,
+        _t: f64,
+        nation: NationCode,
+        tracks: &[NationalTrack<Markings>],
+    ) -> Result<(), entente_exercise::Error> {
+        let epoch = self.epoch;
+        for node in self.nodes.iter_mut().filter(|n| n.nation == nation) {
+            node.publish(tracks, epoch)
+                .map_err(|message| entente_exercise::Error::Publish {
+                    what: format!("national tracks of {nation}"),
+                    message,
+                })?;
+        }
+        Ok(())
+    }
+
+    fn end_step(&mut self) -> Result<(), entente_exercise::Error> {
+        match &mut self.udp {
+            Some(u) => u.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_scenario(
+    s: &Scenario,
+    realtime: bool,
+    speed: f64,
+    dis: Option<(std::net::SocketAddr, bool)>,
+    nodes: Vec<NodePublisher>,
+    out: &Path,
+    capture: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create the run folder {}", out.display()))?;
+    // A live exercise runs on the wall clock; a batch run on the scenario's own epoch, so that
+    // its products are the same every time.
+    let epoch = if realtime {
+        chrono::Utc::now().timestamp_millis() as f64 / 1000.0
+    } else {
+        s.epoch
+    };
+    let port = dis.map(|(a, _)| a.port()).unwrap_or(DEFAULT_PORT);
+    let mut outputs = CliOutputs {
+        udp: dis
+            .map(|(a, bundle)| {
+                if bundle {
+                    UdpSink::bundling(a)
+                } else {
+                    UdpSink::new(a)
+                }
+            })
+            .transpose()?,
+        pcap: if capture {
+            Some(PcapWriter::create(&out.join("dis.pcap"), epoch, port)?)
+        } else {
+            None
+        },
+        log: if capture {
+            Some(PduLog::create(&out.join("dis.csv"))?)
+        } else {
+            None
+        },
+        nodes,
+        epoch,
+    };
+    let pacing = if realtime {
+        Pacing::Realtime { speed }
+    } else {
+        Pacing::Batch
+    };
+    let started = Instant::now();
+    let record = entente_exercise::run(s, epoch, pacing, &mut outputs)?;
+    let wall = started.elapsed().as_secs_f64();
+    if let Some(p) = outputs.pcap.take() {
+        p.finish()?;
+    }
+    if let Some(l) = outputs.log.take() {
+        l.finish()?;
+    }
+    let run_file = out.join("run.json");
+    record.save(&run_file)?;
+    let published: Vec<_> = outputs
+        .nodes
+        .iter()
+        .map(|n| json!({ "nation": n.nation, "url": n.url, "tracks": n.posted }))
+        .collect();
+    if json {
+        output::print_json(&json!({
+            "run": run_file.display().to_string(),
+            "scenario": record.scenario,
+            "mode": if realtime { "realtime" } else { "batch" },
+            "simulated_seconds": record.duration,
+            "wall_seconds": wall,
+            "steps": record.steps,
+            "pdus": record.pdus,
+            "dis": dis.map(|(a, _)| a.to_string()),
+            "published": published,
+            "timeline": record.timeline,
+        }))?;
+    } else {
+        output::print(format!(
+            "{} ({}): {} simulated in {:.2} s wall clock, {} steps, {} Entity State PDUs{}",
+            record.scenario,
+            if realtime { "live" } else { "batch" },
+            format_duration(record.duration),
+            wall,
+            record.steps,
+            record.pdus,
+            dis.map(|(a, _)| format!(" sent to {a}"))
+                .unwrap_or_default()
+        ))?;
+        for n in &outputs.nodes {
+            output::print(format!(
+                "published {} national tracks of {} to {}",
+                n.posted, n.nation, n.url
+            ))?;
+        }
+        print_timeline(&record)?;
+        output::print(format!("run record: {}", run_file.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_timeline(record: &RunRecord) -> anyhow::Result<()> {
+    let mut table = output::table(["time", "milestone", "subject", "target", "nation"]);
+    for e in &record.timeline {
+        table.add_row([
+            format_duration(e.t),
+            e.milestone.as_str().to_owned(),
+            e.subject.clone(),
+            e.target.clone().unwrap_or_default(),
+            e.nation.clone().unwrap_or_default(),
+        ]);
+    }
+    output::print(table)
+}
+
+fn report(
+    run: &Path,
+    out: Option<PathBuf>,
+    font: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let record = RunRecord::load(run)?;
+    let dir = out.unwrap_or_else(|| {
+        if run.is_dir() {
+            run.to_path_buf()
+        } else {
+            run.parent().map(Path::to_path_buf).unwrap_or_default()
+        }
+    });
+    super::burden::font(font)?;
+    let files = aar::write_report(&record, &dir)?;
+    let review = aar::review(&record);
+    if json {
+        output::print_json(&json!({
+            "html": files.html.display().to_string(),
+            "review": files.json.display().to_string(),
+            "charts": files.charts.iter().map(|c| c.display().to_string()).collect::<Vec<_>>(),
+            "standards": review.standards,
+            "quality": review.quality,
+            "timeline": record.timeline,
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = output::table(["standard", "flight", "elapsed", "limit", "result"]);
+    for s in &review.standards {
+        table.add_row([
+            s.name.clone(),
+            s.flight.clone(),
+            s.elapsed
+                .map(format_duration)
+                .unwrap_or_else(|| "not reached".into()),
+            format_duration(s.within),
+            if s.met {
+                "met".into()
+            } else {
+                "NOT MET".to_owned()
+            },
+        ]);
+    }
+    output::print(table)?;
+    let mut table = output::table([
+        "nation",
+        "mean GOSPA (m)",
+        "missed",
+        "false",
+        "localisation (m)",
+    ]);
+    for q in &review.quality {
+        table.add_row([
+            q.nation.clone(),
+            format!("{:.0}", q.mean_gospa),
+            format!("{:.2}", q.mean_missed),
+            format!("{:.2}", q.mean_false),
+            format!("{:.0}", q.mean_localisation),
+        ]);
+    }
+    output::print(table)?;
+    output::print(format!("report: {}", files.html.display()))?;
+    for c in &files.charts {
+        output::print(format!("chart: {}", c.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
