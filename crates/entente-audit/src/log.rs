@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::merkle::{self, leaf_hash, node_hash, Hash, NodeSource};
@@ -89,7 +89,10 @@ struct Syncer {
 /// `Arc<AuditLog>`; appends from many threads share fsyncs.
 pub struct AuditLog {
     dir: PathBuf,
-    signer: NoteSigner,
+    origin: String,
+    verifying: VerifyingKey,
+    /// Absent when the log was opened without its key: entries and proofs, no checkpoints.
+    signer: Option<NoteSigner>,
     entries: File,
     offsets: File,
     nodes: File,
@@ -145,22 +148,42 @@ impl AuditLog {
     pub fn open(dir: &Path, origin: &str, key: SigningKey) -> Result<AuditLog, AuditError> {
         let signer = NoteSigner::new(origin, key);
         std::fs::create_dir_all(dir).map_err(|e| AuditError::io(dir, e))?;
-        let lock_path = dir.join("lock");
-        let lock_file = open_rw(&lock_path)?;
-        match lock_file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(AuditError::Locked { path: dir.into() })
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(AuditError::io(lock_path, e)),
-        }
+        let lock_file = take_lock(dir)?;
         check_meta(dir, &signer)?;
+        let (origin, verifying) = (signer.origin.clone(), signer.verifying_key());
+        AuditLog::finish_open(dir, lock_file, origin, verifying, Some(signer))
+    }
+
+    /// Opens an existing log without its signing key (as a tool serving entries and proofs
+    /// does): everything but [`AuditLog::checkpoint`] works. Recovers like [`AuditLog::open`].
+    pub fn open_without_key(dir: &Path) -> Result<AuditLog, AuditError> {
+        let meta = dir.join("LOG");
+        if !meta.exists() {
+            return Err(AuditError::Corrupt {
+                path: meta,
+                message: "missing: this is not an audit log directory".into(),
+            });
+        }
+        let lock_file = take_lock(dir)?;
+        let (origin, verifying) = read_meta(dir)?;
+        AuditLog::finish_open(dir, lock_file, origin, verifying, None)
+    }
+
+    fn finish_open(
+        dir: &Path,
+        lock_file: File,
+        origin: String,
+        verifying: VerifyingKey,
+        signer: Option<NoteSigner>,
+    ) -> Result<AuditLog, AuditError> {
         let entries = open_rw(&dir.join("entries.log"))?;
         let offsets = open_rw(&dir.join("offsets.idx"))?;
         let nodes = open_rw(&dir.join("nodes.idx"))?;
         sync_dir(dir)?;
         let log = AuditLog {
             dir: dir.to_owned(),
+            origin,
+            verifying,
             signer,
             entries,
             offsets,
@@ -181,17 +204,17 @@ impl AuditLog {
 
     /// The origin line of this log, e.g. `entente.audit/FRA`.
     pub fn origin(&self) -> &str {
-        &self.signer.origin
+        &self.origin
     }
 
     /// The verifier of this log's checkpoints.
     pub fn verifier(&self) -> NoteVerifier {
-        NoteVerifier::new(&self.signer.origin, self.signer.verifying_key())
+        NoteVerifier::new(&self.origin, self.verifying)
     }
 
     /// The verifier key text partners configure: `entente.audit/FRA+<id>+<key>`.
     pub fn vkey(&self) -> String {
-        note::vkey(&self.signer.origin, &self.signer.verifying_key())
+        note::vkey(&self.origin, &self.verifying)
     }
 
     /// Appends one event; returns its leaf index once it is durable.
@@ -381,7 +404,12 @@ impl AuditLog {
     /// A checkpoint of the current size, signed now.
     pub fn checkpoint(&self) -> Result<Checkpoint, AuditError> {
         let size = self.size();
-        self.signer.checkpoint(size, merkle::root(self, size)?)
+        let signer = self.signer.as_ref().ok_or_else(|| AuditError::Mismatch {
+            path: self.dir.clone(),
+            message: "the log was opened without its signing key: no checkpoint can be signed"
+                .into(),
+        })?;
+        signer.checkpoint(size, merkle::root(self, size)?)
     }
 
     /// The inclusion proof of entry `index` in the tree of the first `size` entries.
@@ -404,7 +432,7 @@ impl AuditLog {
         let event = AuditEvent::from_json(&leaf)
             .map_err(|e| self.corrupt("entries.log", format!("entry {index}: {e}")))?;
         Ok(InclusionProof {
-            origin: self.signer.origin.clone(),
+            origin: self.origin.clone(),
             index,
             size,
             leaf: Some(event),
@@ -422,7 +450,7 @@ impl AuditLog {
     ) -> Result<ConsistencyProof, AuditError> {
         let hashes = self.consistency_proof(first, second)?;
         Ok(ConsistencyProof {
-            origin: self.signer.origin.clone(),
+            origin: self.origin.clone(),
             first,
             second,
             first_root: merkle::root(self, first)?,
@@ -599,7 +627,7 @@ impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuditLog")
             .field("dir", &self.dir)
-            .field("origin", &self.signer.origin)
+            .field("origin", &self.origin)
             .field("size", &self.size())
             .finish_non_exhaustive()
     }
@@ -664,6 +692,45 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), AuditErr
 }
 
 /// Creates `LOG` for a new log, or checks that an existing log was created for this origin and key.
+fn take_lock(dir: &Path) -> Result<File, AuditError> {
+    let lock_path = dir.join("lock");
+    let lock_file = open_rw(&lock_path)?;
+    match lock_file.try_lock() {
+        Ok(()) => Ok(lock_file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(AuditError::Locked { path: dir.into() }),
+        Err(std::fs::TryLockError::Error(e)) => Err(AuditError::io(lock_path, e)),
+    }
+}
+
+/// The origin and verifier key recorded in `LOG`.
+fn read_meta(dir: &Path) -> Result<(String, VerifyingKey), AuditError> {
+    let path = dir.join("LOG");
+    let text = std::fs::read_to_string(&path).map_err(|e| AuditError::io(&path, e))?;
+    let corrupt = |message: String| AuditError::Corrupt {
+        path: path.clone(),
+        message,
+    };
+    let mut lines = text.lines();
+    if lines.next() != Some(META_MAGIC) {
+        return Err(corrupt(format!("line 1 is not {META_MAGIC:?}")));
+    }
+    let origin = lines
+        .next()
+        .and_then(|l| l.strip_prefix("origin "))
+        .ok_or_else(|| corrupt("line 2 is not `origin <origin>`".into()))?;
+    let vkey = lines
+        .next()
+        .and_then(|l| l.strip_prefix("vkey "))
+        .ok_or_else(|| corrupt("line 3 is not `vkey <verifier key>`".into()))?;
+    let (name, key) = note::parse_vkey(vkey).map_err(|e| corrupt(format!("line 3: {e}")))?;
+    if name != origin {
+        return Err(corrupt(format!(
+            "the key is named {name:?}, the log {origin:?}"
+        )));
+    }
+    Ok((origin.to_owned(), key))
+}
+
 fn check_meta(dir: &Path, signer: &NoteSigner) -> Result<(), AuditError> {
     let path = dir.join("LOG");
     let vkey = note::vkey(&signer.origin, &signer.verifying_key());

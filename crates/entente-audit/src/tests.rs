@@ -522,6 +522,32 @@ fn reopening_restores_the_log_and_refuses_other_origins_and_keys() {
     assert!(err.to_string().contains("created with the key"), "{err}");
 }
 
+#[test]
+fn a_log_opened_without_its_key_serves_entries_and_proofs_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = {
+        let log = open(dir.path());
+        log.append_batch(&(0..9).map(event).collect::<Vec<_>>())
+            .unwrap();
+        log.checkpoint().unwrap()
+    };
+    let log = AuditLog::open_without_key(dir.path()).unwrap();
+    assert_eq!(log.origin(), "entente.audit/FRA");
+    assert_eq!(
+        log.vkey(),
+        NoteVerifier::new("FRA", key(1).verifying_key()).vkey()
+    );
+    log.prove_inclusion(3, 9)
+        .unwrap()
+        .verify_against(&cp)
+        .unwrap();
+    let err = log.checkpoint().unwrap_err();
+    assert!(err.to_string().contains("without its signing key"), "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    let err = AuditLog::open_without_key(empty.path()).unwrap_err();
+    assert!(err.to_string().contains("not an audit log"), "{err}");
+}
+
 fn file_len(dir: &std::path::Path, name: &str) -> u64 {
     std::fs::metadata(dir.join(name)).unwrap().len()
 }
