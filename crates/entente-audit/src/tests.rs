@@ -832,12 +832,16 @@ fn a_forked_log_is_caught_as_a_split_view() {
 
 // ---- properties ---------------------------------------------------------------------------
 
-fn tree_of(n: u64) -> MemoryTree {
-    let mut t = MemoryTree::new();
-    for i in 0..n {
-        t.push(leaf_hash(&i.to_le_bytes()));
-    }
-    t
+/// A tree of `CAPACITY` leaves, built once for all cases.
+fn shared_tree() -> &'static MemoryTree {
+    static TREE: std::sync::OnceLock<MemoryTree> = std::sync::OnceLock::new();
+    TREE.get_or_init(|| {
+        let mut t = MemoryTree::new();
+        for i in 0..CAPACITY {
+            t.push(leaf_hash(&i.to_le_bytes()));
+        }
+        t
+    })
 }
 
 fn flip(h: &Hash, bit: usize) -> Hash {
@@ -859,7 +863,7 @@ proptest! {
         which in any::<prop::sample::Index>(),
         int_bit in 0u32..11,
     ) {
-        let t = tree_of(CAPACITY);
+        let t = shared_tree();
         let index = index_seed % size;
         let root = t.root(size).unwrap();
         let leaf = leaf_hash(&index.to_le_bytes());
@@ -899,7 +903,7 @@ proptest! {
         which in any::<prop::sample::Index>(),
         int_bit in 0u32..11,
     ) {
-        let t = tree_of(CAPACITY);
+        let t = shared_tree();
         let first = 1 + first_seed % (second - 1);
         let (r1, r2) = (t.root(first).unwrap(), t.root(second).unwrap());
         let proof = t.consistency_proof(first, second).unwrap();
