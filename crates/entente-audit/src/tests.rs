@@ -928,6 +928,12 @@ proptest! {
         }
     }
 
+}
+
+proptest! {
+    // Each case writes a log to disk with an fsync per batch: fewer cases.
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
     #[test]
     fn the_log_and_the_memory_tree_agree(sizes in prop::collection::vec(1usize..40, 1..6)) {
         let dir = tempfile::tempdir().unwrap();
