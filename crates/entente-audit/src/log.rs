@@ -3,7 +3,8 @@
 //! A log directory holds:
 //! - `LOG`: the origin and verifier key the log was created with (a log never changes hands);
 //! - `entries.log`: the records, each `len (u32 LE) ‖ first 8 bytes of the leaf hash ‖ leaf`,
-//!   where the leaf is the event's canonical JSON. This file is the only authority: it is the one
+//!   where the leaf is the event's canonical JSON and the top bit of `len` marks the last record
+//!   of a batch. This file is the only authority: it is the one
 //!   fsynced on every append, and everything else can be rebuilt from it;
 //! - `offsets.idx`: the byte offset (u64 LE) of each record, so entry `i` is two reads away;
 //! - `nodes.idx`: every complete subtree hash, 32 bytes each, in the order the subtrees complete
@@ -15,7 +16,8 @@
 //! Appends write the three data files with positional writes, then share one `fdatasync` of
 //! `entries.log` among every appender waiting at that moment (group commit). On open, the index
 //! files are trusted up to the mark (after checking the root recorded there) and rebuilt beyond it
-//! from `entries.log`, whose torn tail (a record cut short or failing its check) is cut off. An
+//! from `entries.log`, whose torn tail (a record cut short or failing its check, and any records of
+//! a batch whose last record is not there) is cut off. An
 //! acknowledged record was fsynced, so it is never in that tail.
 
 use std::fs::{File, OpenOptions};
@@ -38,6 +40,8 @@ use crate::{AuditError, AuditEvent, ConsistencyProof, InclusionProof, MAX_EVENT_
 pub const MARK_INTERVAL: u64 = 1 << 16;
 
 const HEADER: usize = 12;
+/// Set in the length word of the last record of each batch: recovery keeps whole batches only.
+const BATCH_END: u32 = 1 << 31;
 const META_MAGIC: &str = "entente-audit-log 1";
 
 /// Number of nodes stored for a tree of `n` leaves (every complete subtree).
@@ -248,7 +252,9 @@ impl AuditLog {
                 });
             }
             let hash = leaf_hash(&leaf);
-            records.extend_from_slice(&(leaf.len() as u32).to_le_bytes());
+            let last = i + 1 == events.len();
+            let word = leaf.len() as u32 | if last { BATCH_END } else { 0 };
+            records.extend_from_slice(&word.to_le_bytes());
             records.extend_from_slice(&hash[..8]);
             records.extend_from_slice(&leaf);
             sizes.push((HEADER + leaf.len()) as u64);
@@ -550,18 +556,27 @@ impl AuditLog {
         }
         let mut offsets = Vec::new();
         let mut nodes = Vec::new();
+        // `pos` ends the last whole batch; records of a batch wait in `batch` until its last one.
         let mut pos = 0usize;
+        let mut scan = 0usize;
+        let mut batch: Vec<(u64, Hash)> = Vec::new();
         let mut size = start.size;
-        while let Some((leaf, hash, len)) = parse_record(&tail[pos..]) {
+        while let Some((leaf, hash, len, last)) = parse_record(&tail[scan..]) {
             // Only canonical events are ever written; anything else is not ours.
             match AuditEvent::from_json(leaf) {
                 Ok(event) if event.leaf_bytes() == leaf => {}
                 _ => break,
             }
-            offsets.extend_from_slice(&(start.entries_len + pos as u64).to_le_bytes());
-            push_leaf(&mut frontier, &mut nodes, hash);
-            pos += len;
-            size += 1;
+            batch.push((start.entries_len + scan as u64, hash));
+            scan += len;
+            if last {
+                for (offset, hash) in batch.drain(..) {
+                    offsets.extend_from_slice(&offset.to_le_bytes());
+                    push_leaf(&mut frontier, &mut nodes, hash);
+                    size += 1;
+                }
+                pos = scan;
+            }
         }
         let good_len = start.entries_len + pos as u64;
         let io = |name: &str, e| AuditError::io(self.dir.join(name), e);
@@ -638,7 +653,8 @@ fn read_record(file: &File, offset: u64) -> Result<(Vec<u8>, u64), String> {
     let mut header = [0u8; HEADER];
     file.read_exact_at(&mut header, offset)
         .map_err(|e| format!("header at byte {offset}: {e}"))?;
-    let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    let len =
+        (u32::from_le_bytes([header[0], header[1], header[2], header[3]]) & !BATCH_END) as usize;
     if len > MAX_EVENT_BYTES {
         return Err(format!("record at byte {offset} claims {len} bytes"));
     }
@@ -651,17 +667,18 @@ fn read_record(file: &File, offset: u64) -> Result<(Vec<u8>, u64), String> {
     Ok((leaf, (HEADER + len) as u64))
 }
 
-/// Parses one record at the start of `bytes`: leaf, leaf hash, record length. `None` when the
-/// record is cut short or fails its check.
-fn parse_record(bytes: &[u8]) -> Option<(&[u8], Hash, usize)> {
+/// Parses one record at the start of `bytes`: leaf, leaf hash, record length, whether it ends
+/// its batch. `None` when the record is cut short or fails its check.
+fn parse_record(bytes: &[u8]) -> Option<(&[u8], Hash, usize, bool)> {
     let header = bytes.get(..HEADER)?;
-    let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    let word = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+    let len = (word & !BATCH_END) as usize;
     if len > MAX_EVENT_BYTES {
         return None;
     }
     let leaf = bytes.get(HEADER..HEADER + len)?;
     let hash = leaf_hash(leaf);
-    (hash[..8] == header[4..]).then_some((leaf, hash, HEADER + len))
+    (hash[..8] == header[4..]).then_some((leaf, hash, HEADER + len, word & BATCH_END != 0))
 }
 
 fn open_rw(path: &Path) -> Result<File, AuditError> {

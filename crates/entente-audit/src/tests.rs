@@ -548,6 +548,14 @@ fn a_log_opened_without_its_key_serves_entries_and_proofs_only() {
     assert!(err.to_string().contains("not an audit log"), "{err}");
 }
 
+/// Bytes of `entries.log` holding these events.
+fn log_len_of(events: &[AuditEvent]) -> u64 {
+    events
+        .iter()
+        .map(|e| 12 + e.leaf_bytes().len() as u64)
+        .sum()
+}
+
 fn file_len(dir: &std::path::Path, name: &str) -> u64 {
     std::fs::metadata(dir.join(name)).unwrap().len()
 }
@@ -578,11 +586,13 @@ fn a_torn_tail_is_cut_and_nothing_acknowledged_is_lost() {
         .unwrap();
     let cp = log.checkpoint().unwrap();
     let dir = restart(log, dir.path());
-    // The write of a batch that never reached its fsync: one whole record, then half of one, and
-    // index files that ran ahead with garbage.
-    let whole = {
-        let leaf = event(20).leaf_bytes();
-        let mut r = (leaf.len() as u32).to_le_bytes().to_vec();
+    // Three batches were being written when the process died: one of a single event, which
+    // reached the disk whole; one of two events, of which only the first did; and one of which
+    // half a record did. Index files ran ahead with garbage.
+    let record = |i: u64, last: bool| {
+        let leaf = event(i).leaf_bytes();
+        let word = leaf.len() as u32 | if last { 1 << 31 } else { 0 };
+        let mut r = word.to_le_bytes().to_vec();
         r.extend_from_slice(&leaf_hash(&leaf)[..8]);
         r.extend_from_slice(&leaf);
         r
@@ -592,8 +602,10 @@ fn a_torn_tail_is_cut_and_nothing_acknowledged_is_lost() {
         .open(dir.path().join("entries.log"))
         .unwrap();
     use std::io::Write as _;
-    f.write_all(&whole).unwrap();
-    f.write_all(&whole[..whole.len() / 2]).unwrap();
+    f.write_all(&record(20, true)).unwrap();
+    f.write_all(&record(21, false)).unwrap();
+    let half = record(22, true);
+    f.write_all(&half[..half.len() / 2]).unwrap();
     drop(f);
     let mut n = std::fs::OpenOptions::new()
         .append(true)
@@ -602,8 +614,12 @@ fn a_torn_tail_is_cut_and_nothing_acknowledged_is_lost() {
     n.write_all(&[0xee; 100]).unwrap();
     drop(n);
     let log = open(dir.path());
-    // The whole record survives (it was complete), the half one is gone.
+    // The whole batch survives; the cut batch and the half record are gone.
     assert_eq!(log.size(), 21);
+    assert_eq!(
+        file_len(dir.path(), "entries.log"),
+        log_len_of(&(0..21).map(event).collect::<Vec<_>>())
+    );
     assert_eq!(log.entry(20).unwrap(), event(20));
     assert_eq!(log.root(20).unwrap(), cp.root);
     let proof = log.consistency_proof(20, 21).unwrap();
@@ -618,8 +634,9 @@ fn a_torn_tail_is_cut_and_nothing_acknowledged_is_lost() {
 fn a_corrupted_last_record_is_cut_and_earlier_ones_kept() {
     let dir = tempfile::tempdir().unwrap();
     let log = open(dir.path());
-    log.append_batch(&(0..5).map(event).collect::<Vec<_>>())
+    log.append_batch(&(0..4).map(event).collect::<Vec<_>>())
         .unwrap();
+    log.append(&event(4)).unwrap();
     let root4 = log.root(4).unwrap();
     let dir = restart(log, dir.path());
     // Flip one byte of the last record's payload (a write the disk tore), truncate nothing.

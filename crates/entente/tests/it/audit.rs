@@ -540,3 +540,86 @@ fn the_independent_verifier_accepts_the_binary_s_documents() {
     assert_eq!(summary["inclusion"], 1);
     assert_eq!(summary["consistency"], 1);
 }
+
+#[test]
+fn a_killed_appender_loses_nothing_it_acknowledged() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let f = Fixture::new();
+    f.append("log", &event(0));
+    f.checkpoint("log", "cp-before");
+    let batch = Value::Array((0..2_000).map(event).collect()).to_string();
+    let mut acknowledged = 1u64;
+    let (mut killed, mut finished) = (0, 0);
+    // Appenders killed (SIGKILL) after various delays: some before, some during, some after the
+    // append; whatever any of them acknowledged must be there afterwards.
+    for delay_ms in [0u64, 30, 60, 120, 250, 500, 1_000, 2_000] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_entente"))
+            .args([
+                "audit",
+                "append",
+                "--log",
+                &f.path("log"),
+                "--key",
+                &f.path("fra.key"),
+                "--event",
+                "-",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        // A killed child closes the pipe; the write may then fail, which is part of the test.
+        let _ = stdin.write_all(batch.as_bytes());
+        drop(stdin);
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        use std::os::unix::process::ExitStatusExt as _;
+        if out.status.signal() == Some(9) {
+            killed += 1;
+        } else {
+            finished += 1;
+        }
+        if let Ok(reply) = serde_json::from_slice::<Value>(&out.stdout) {
+            acknowledged = reply["end"].as_u64().unwrap();
+        }
+    }
+    // The log opens, keeps every acknowledged entry, holds whole batches only, and extends the
+    // checkpoint taken before.
+    f.checkpoint("log", "cp-after");
+    let after = std::fs::read_to_string(f.path("cp-after")).unwrap();
+    let size: u64 = after.lines().nth(1).unwrap().parse().unwrap();
+    assert!(
+        size >= acknowledged,
+        "size {size} < acknowledged {acknowledged}"
+    );
+    assert_eq!(
+        (size - 1) % 2_000,
+        0,
+        "size {size} is not 1 + whole batches of 2,000"
+    );
+    assert!(
+        killed > 0 && finished > 0,
+        "killed {killed}, finished {finished}"
+    );
+    assert!(acknowledged > 1);
+    let last = f.prove("log", &["--index", &(size - 1).to_string()], "last.json");
+    assert_eq!(last["leaf"], event(1_999));
+    f.prove(
+        "log",
+        &["--consistency", "1", &size.to_string()],
+        "cons.json",
+    );
+    ok(f.verify(&[
+        "--checkpoint",
+        &f.path("cp-after"),
+        "--old-checkpoint",
+        &f.path("cp-before"),
+        "--proof",
+        &f.path("cons.json"),
+    ]));
+    eprintln!("{killed} appenders killed, {finished} finished; {acknowledged} entries acknowledged, {size} in the log");
+}
