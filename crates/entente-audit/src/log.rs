@@ -519,6 +519,9 @@ impl AuditLog {
             entries_len: 0,
             root: merkle::EMPTY_ROOT,
         };
+        // The size the mark says was durable: whatever happens below, no fewer entries may remain.
+        let claimed = mark.as_ref().map_or(0, |m| m.size);
+        let mut rewrite_mark = mark.is_none();
         if let Some(mark) = mark {
             if mark.entries_len > entries_len {
                 return Err(self.corrupt(
@@ -536,6 +539,8 @@ impl AuditLog {
             // against the root it records, and rebuild everything if they disagree.
             if indexed && merkle::root(self, mark.size).ok() == Some(mark.root) {
                 start = mark;
+            } else {
+                rewrite_mark = true;
             }
         }
         let mut frontier = [None; 64];
@@ -578,6 +583,15 @@ impl AuditLog {
                 pos = scan;
             }
         }
+        if size < claimed {
+            return Err(self.corrupt(
+                "entries.log",
+                format!(
+                    "holds {size} valid entries, but {claimed} were durable: acknowledged entries \
+                     are damaged; restore the file from a backup (nothing was changed)"
+                ),
+            ));
+        }
         let good_len = start.entries_len + pos as u64;
         let io = |name: &str, e| AuditError::io(self.dir.join(name), e);
         self.offsets
@@ -603,16 +617,12 @@ impl AuditLog {
             w.frontier = frontier;
         }
         self.durable.store(size, Ordering::Release);
-        if size != start.size || mark_missing(&self.dir) {
+        if size != start.size || rewrite_mark {
             self.write_mark(size)?;
         }
         lock(&self.syncer).mark = size;
         Ok(())
     }
-}
-
-fn mark_missing(dir: &Path) -> bool {
-    !dir.join("synced").exists()
 }
 
 impl Drop for AuditLog {

@@ -679,6 +679,32 @@ fn an_entry_file_shorter_than_its_mark_is_refused() {
 }
 
 #[test]
+fn damaged_acknowledged_entries_are_refused_not_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    for i in 0..5 {
+        log.append(&event(i)).unwrap();
+    }
+    drop(log);
+    // A byte of entry 2 rots on disk, and so does the index: the mark (5 durable entries) cannot
+    // be checked, and a rebuild finds only 2 valid entries. That is data loss, not a torn tail.
+    let path = dir.path().join("entries.log");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = (log_len_of(&(0..2).map(event).collect::<Vec<_>>()) + 20) as usize;
+    bytes[at] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    std::fs::write(dir.path().join("nodes.idx"), b"").unwrap();
+    let err = AuditLog::open(dir.path(), "FRA", key(1)).unwrap_err();
+    assert!(matches!(err, AuditError::Corrupt { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("holds 2 valid entries, but 5 were durable"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing was cut");
+}
+
+#[test]
 fn damaged_index_files_are_rebuilt_from_the_entries() {
     let dir = tempfile::tempdir().unwrap();
     let log = open(dir.path());
