@@ -49,6 +49,19 @@ fn tempdir() -> tempfile::TempDir {
 }
 
 fn appends(c: &mut Criterion) {
+    // The CPU part of an append, per event, without the files: validation, canonical JSON, leaf hash.
+    let e = event(12_345);
+    c.bench_function("audit_event/validate", |b| {
+        b.iter(|| black_box(&e).validate().unwrap())
+    });
+    c.bench_function("audit_event/leaf_bytes", |b| {
+        b.iter(|| black_box(&e).leaf_bytes())
+    });
+    let leaf = e.leaf_bytes();
+    c.bench_function("audit_event/leaf_hash", |b| {
+        b.iter(|| leaf_hash(black_box(&leaf)))
+    });
+
     let mut group = c.benchmark_group("audit_append");
     for batch in [1_000u64, 10_000] {
         let dir = tempdir();
