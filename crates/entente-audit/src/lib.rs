@@ -9,6 +9,11 @@
 //! that showed them two histories is caught by [`check_consistent`].
 //!
 //! Verification needs no log: [`verify_inclusion`], [`verify_consistency`], [`NoteVerifier`].
+//!
+//! A partner keeps, per node, the last checkpoint it verified. On a newer one it verifies the
+//! signature ([`NoteVerifier::verify`]), asks the node for the consistency proof between the two
+//! sizes, and calls [`check_consistent`] (or [`ConsistencyProof::verify_between`]); an error there
+//! is a [`AuditError::SplitView`] to record and report, and the newer checkpoint is not kept.
 
 mod error;
 mod event;

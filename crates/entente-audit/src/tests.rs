@@ -725,6 +725,13 @@ fn damaged_index_files_are_rebuilt_from_the_entries() {
 }
 
 #[test]
+fn the_log_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<AuditLog>();
+    shared::<NoteVerifier>();
+}
+
+#[test]
 fn concurrent_appenders_share_fsyncs_and_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let log = Arc::new(open(dir.path()));
