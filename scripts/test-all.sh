@@ -29,6 +29,8 @@ if ! cmp -s scripts/python-requirements.txt "$venv/installed-requirements.txt"; 
   cp scripts/python-requirements.txt "$venv/installed-requirements.txt"
 fi
 export ENTENTE_STIX_VALIDATOR="$venv/bin/stix2_validator"
+# The independent audit-proof verifier (crates/entente/tests/it/rfc9162_verify.py) needs only the
+# standard library; run it with the venv's interpreter so one Python serves every test.
 export ENTENTE_PYTHON="$venv/bin/python"
 
 echo "== cargo fmt --check"

@@ -18,6 +18,15 @@ const POLICIES: [(&str, &str); 6] = [
     ("usa.toml", include_str!("../../data/policies/usa.toml")),
 ];
 
+/// A fixed audit-log verifier (`entente.audit/FRA`, the key of seed 1) for the signed-note target.
+pub fn verifier() -> &'static entente_audit::NoteVerifier {
+    static VERIFIER: OnceLock<entente_audit::NoteVerifier> = OnceLock::new();
+    VERIFIER.get_or_init(|| {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]);
+        entente_audit::NoteVerifier::new("FRA", key.verifying_key())
+    })
+}
+
 /// The shipped policies.
 pub fn policies() -> &'static PolicySet {
     static SET: OnceLock<PolicySet> = OnceLock::new();

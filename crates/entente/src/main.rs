@@ -2,7 +2,8 @@
 //!
 //! Each subcommand lives in its own module under `cmd/`; rendering lives in `output`. Errors travel
 //! as `anyhow::Error`; the exit code is chosen once, in [`exit_code_of`]: 2 for bad input (including
-//! unknown names and malformed dates), 3 for a policy refusal, 1 for anything else.
+//! unknown names and malformed dates), 3 for a policy refusal, 4 for a signature or proof that does
+//! not verify (`entente audit verify`), 1 for anything else.
 
 mod cmd;
 mod output;
@@ -63,6 +64,15 @@ fn exit_code_of(err: &anyhow::Error) -> u8 {
             };
         }
         if let Some(e) = cause.downcast_ref::<entente_exercise::Error>() {
+            return match e.code() {
+                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
+                _ => 1,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<entente_audit::AuditError>() {
+            if e.is_verification_failure() {
+                return 4;
+            }
             return match e.code() {
                 ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
                 _ => 1,

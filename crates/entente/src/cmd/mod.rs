@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+pub mod audit;
 pub mod burden;
 pub mod demo;
 pub mod exercise;
@@ -33,6 +34,8 @@ pub enum Command {
     Node(node::Args),
     /// The users of a node: nation, clearance, collection rights, passwords and tokens.
     User(user::Args),
+    /// The verifiable audit log: keys, checkpoints, inclusion and consistency proofs.
+    Audit(audit::Args),
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -46,6 +49,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Exercise(args) => exercise::run(args),
         Command::Node(args) => node::run(args),
         Command::User(args) => user::run(args),
+        Command::Audit(args) => audit::run(args),
     }
 }
 
