@@ -12,7 +12,7 @@
 #
 # Environment: SIZES (default "1000 10000 100000"), MEDALLION_SIZES (default "1000 10000"; empty
 # skips medallion), RSS_OBJECTS (default 1000000; 0 skips), MEDALLION_TIMEOUT (seconds per phase,
-# default 900), CONNECTIONS (concurrent POSTs, default 4).
+# default 240), CONNECTIONS (concurrent POSTs, default 4).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -20,7 +20,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/entente-target}"
 SIZES="${SIZES-1000 10000 100000}"
 MEDALLION_SIZES="${MEDALLION_SIZES-1000 10000}"
 RSS_OBJECTS="${RSS_OBJECTS-1000000}"
-MEDALLION_TIMEOUT="${MEDALLION_TIMEOUT:-900}"
+MEDALLION_TIMEOUT="${MEDALLION_TIMEOUT:-240}"
 CONNECTIONS="${CONNECTIONS:-4}"
 PORT="${PORT:-18400}"
 MEDALLION_PORT="${MEDALLION_PORT:-18500}"

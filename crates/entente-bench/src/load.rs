@@ -405,6 +405,20 @@ pub async fn concurrent(
     }
 }
 
+/// CPU time (user + system) a process has used so far, in seconds, from `/proc/PID/stat`.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / CLOCK_TICKS_PER_SECOND)
+}
+
+/// `sysconf(_SC_CLK_TCK)`: 100 on every Linux architecture this runs on.
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
+
 /// VmRSS and VmHWM of a process, in KiB.
 fn read_rss(pid: u32) -> Option<(u64, u64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -472,6 +486,18 @@ mod tests {
         assert_eq!(quantile(&v, 1.0), 100.0);
         assert_eq!(quantile(&[7.0], 0.99), 7.0);
         assert!(quantile(&[], 0.5).is_nan());
+    }
+
+    #[test]
+    fn cpu_time_of_this_process_is_read() {
+        let before = super::cpu_seconds(std::process::id()).expect("/proc/self/stat");
+        let mut x = 0u64;
+        for i in 0..50_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        let after = super::cpu_seconds(std::process::id()).unwrap();
+        assert!(after >= before, "{before} then {after}");
     }
 
     #[test]

@@ -94,6 +94,28 @@ pub struct RunResult {
     pub concurrent: Option<load::ConcurrentResult>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rss_end: Option<load::Rss>,
+    /// CPU seconds the server used in each phase (user + system), when its pid is known: a
+    /// figure that does not depend on what else the machine was doing.
+    #[serde(default)]
+    pub server_cpu: ServerCpu,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ServerCpu {
+    pub ingest_s: Option<f64>,
+    pub read_s: Option<f64>,
+    pub concurrent_s: Option<f64>,
+}
+
+/// CPU seconds `pid` used while `phase` ran.
+async fn timed_cpu<T>(
+    pid: Option<u32>,
+    phase: impl std::future::Future<Output = T>,
+) -> (T, Option<f64>) {
+    let before = pid.and_then(load::cpu_seconds);
+    let out = phase.await;
+    let after = pid.and_then(load::cpu_seconds);
+    (out, before.zip(after).map(|(b, a)| a - b))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -142,13 +164,16 @@ async fn run(a: &RunArgs) -> anyhow::Result<RunResult> {
 
     let sampler = a.pid.map(load::RssSampler::start);
     eprintln!("{}: ingest of {} objects", a.server, a.objects);
-    let ingest = load::ingest(
-        &client,
-        &target,
-        a.objects,
-        a.envelope,
-        a.connections,
-        Instant::now() + phase,
+    let (ingest, ingest_cpu) = timed_cpu(
+        a.pid,
+        load::ingest(
+            &client,
+            &target,
+            a.objects,
+            a.envelope,
+            a.connections,
+            Instant::now() + phase,
+        ),
     )
     .await;
     let rss_ingest = sampler.map(load::RssSampler::finish);
@@ -158,11 +183,20 @@ async fn run(a: &RunArgs) -> anyhow::Result<RunResult> {
     );
 
     let sampler = a.pid.map(load::RssSampler::start);
+    let mut server_cpu = ServerCpu {
+        ingest_s: ingest_cpu,
+        ..ServerCpu::default()
+    };
     let read = if a.no_read {
         None
     } else {
         let expected = ingest.objects + definitions;
-        let r = load::paged_read(&client, &target, a.page, expected, Instant::now() + phase).await;
+        let (r, cpu) = timed_cpu(
+            a.pid,
+            load::paged_read(&client, &target, a.page, expected, Instant::now() + phase),
+        )
+        .await;
+        server_cpu.read_s = cpu;
         eprintln!(
             "{}: paged read {:.0} objects/s ({} objects in {} pages, completed {})",
             a.server, r.objects_per_s, r.objects, r.pages, r.completed
@@ -172,15 +206,19 @@ async fn run(a: &RunArgs) -> anyhow::Result<RunResult> {
     let concurrent = if a.clients == 0 {
         None
     } else {
-        let c = load::concurrent(
-            &client,
-            &target,
-            a.clients,
-            a.client_requests,
-            a.client_page,
-            Instant::now() + phase,
+        let (c, cpu) = timed_cpu(
+            a.pid,
+            load::concurrent(
+                &client,
+                &target,
+                a.clients,
+                a.client_requests,
+                a.client_page,
+                Instant::now() + phase,
+            ),
         )
         .await;
+        server_cpu.concurrent_s = cpu;
         eprintln!(
             "{}: {} clients, {} requests: p50 {:.1} ms, p99 {:.1} ms (completed {})",
             a.server, c.clients, c.requests, c.p50_ms, c.p99_ms, c.completed
@@ -196,5 +234,6 @@ async fn run(a: &RunArgs) -> anyhow::Result<RunResult> {
         read,
         concurrent,
         rss_end,
+        server_cpu,
     })
 }

@@ -71,6 +71,36 @@ pub fn markdown(results: &[RunResult], reference: &str) -> String {
             },
         );
     }
+    let _ = writeln!(
+        out,
+        "\nServer CPU time per object (user + system, µs; independent of other load on the machine):\n"
+    );
+    let _ = writeln!(
+        out,
+        "| server | objects | ingest | paged read | concurrent readers |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    for r in results {
+        let per = |cpu: Option<f64>, n: u64| match cpu {
+            Some(s) if n > 0 => format!("{:.1}", s * 1e6 / n as f64),
+            _ => "–".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            r.server,
+            r.objects,
+            per(r.server_cpu.ingest_s, r.ingest.objects),
+            per(
+                r.server_cpu.read_s,
+                r.read.as_ref().map_or(0, |x| x.objects)
+            ),
+            per(
+                r.server_cpu.concurrent_s,
+                r.concurrent.as_ref().map_or(0, |x| x.objects)
+            ),
+        );
+    }
     let pairs: Vec<(&RunResult, &RunResult)> = results
         .iter()
         .filter(|r| r.server != reference)

@@ -491,3 +491,40 @@ impl ReleasePolicy {
         sides
     }
 }
+
+#[cfg(test)]
+mod memo_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::Path;
+
+    use entente_labels::{parse_marking, stix, PolicySet};
+    use entente_registry::Registry;
+
+    use super::*;
+
+    #[test]
+    fn a_memoised_marking_definition_is_the_one_built_from_its_label() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+        let registry = Registry::load(&root.join("registry")).unwrap();
+        let policies = PolicySet::load(&root.join("policies")).unwrap();
+        let policy = ReleasePolicy::new(&registry, policies);
+        let memo = MarkingMemo::default();
+        for text in [
+            "NATO SECRET//REL TO FRA, GBR",
+            "NATO CONFIDENTIAL",
+            "NATO SECRET//REL TO FRA, GBR",
+        ] {
+            let label = parse_marking(policy.policies(), text).unwrap();
+            let built = stix::to_marking_definition(policy.policies(), &label).unwrap();
+            let first = memo.get_or_build(policy.policies(), &label).unwrap();
+            let again = memo.get_or_build(policy.policies(), &label).unwrap();
+            assert_eq!(*first, built, "{text}");
+            assert!(
+                std::sync::Arc::ptr_eq(&first, &again),
+                "{text}: built twice"
+            );
+        }
+        assert_eq!(memo.0.read().unwrap().len(), 2);
+    }
+}

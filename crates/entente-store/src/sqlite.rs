@@ -58,6 +58,9 @@ impl Drop for Inner {
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// Page cache of each pooled reader, in KiB.
 const READER_CACHE_KIB: i64 = 16 * 1024;
+/// Bytes of the database each reader maps into memory: pages are read without a system call
+/// each (the mapping is of the file, shared with the page cache of the kernel).
+const READER_MMAP_BYTES: i64 = 256 * 1024 * 1024;
 /// WAL pages between checkpoints: fewer, larger checkpoints under sustained ingest (SQLite's
 /// default is 1,000).
 const WAL_CHECKPOINT_PAGES: i64 = 8192;
@@ -135,6 +138,7 @@ impl SqliteStore {
                     )?;
                     c.busy_timeout(std::time::Duration::from_secs(10))?;
                     c.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+                    c.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
                     c
                 }
             };
