@@ -40,9 +40,9 @@ entente="$CARGO_TARGET_DIR/release/entente"
 load="$CARGO_TARGET_DIR/release/taxii-load"
 export TAXII_LOAD_PASSWORD="bench-password-$$"
 
-wait_up() { # URL
+wait_up() { # URL: up when it answers anything over HTTP
   for _ in $(seq 1 200); do
-    if curl -sf -o /dev/null "$1"; then return 0; fi
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" != 000 ]; then return 0; fi
     sleep 0.1
   done
   echo "server at $1 did not come up" >&2; return 1

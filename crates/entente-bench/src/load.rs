@@ -78,10 +78,13 @@ pub struct ConcurrentResult {
     pub objects: u64,
     pub seconds: f64,
     pub requests_per_s: f64,
-    pub p50_ms: f64,
-    pub p90_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
+    /// Requests cut by the phase deadline; their time so far is counted in the quantiles, which
+    /// are then lower bounds.
+    pub cut: u64,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
     pub completed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -323,12 +326,12 @@ pub async fn paged_read(
 }
 
 /// The `q`-quantile (0..=1) of sorted values, nearest rank.
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {
-        return f64::NAN;
+        return None;
     }
     let rank = (q * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
 /// `clients` readers, each walking the collection in pages of `page` (from the start again when
@@ -343,12 +346,18 @@ pub async fn concurrent(
 ) -> ConcurrentResult {
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
     let objects = Arc::new(AtomicU64::new(0));
+    let cut = Arc::new(AtomicU64::new(0));
     let error: Arc<Mutex<Option<String>>> = Arc::default();
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
         let (client, t) = (client.clone(), t.clone());
-        let (latencies, objects, error) = (latencies.clone(), objects.clone(), error.clone());
+        let (latencies, objects, error, cut) = (
+            latencies.clone(),
+            objects.clone(),
+            error.clone(),
+            cut.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut next: Option<String> = None;
             let mut mine = Vec::with_capacity(requests as usize);
@@ -369,6 +378,9 @@ pub async fn concurrent(
                         break;
                     }
                     Err(_) => {
+                        // Still waiting at the deadline: at least this long.
+                        mine.push(sent.elapsed().as_secs_f64() * 1000.0);
+                        cut.fetch_add(1, Ordering::Relaxed);
                         if let Ok(mut slot) = error.lock() {
                             slot.get_or_insert_with(|| "deadline reached".to_owned());
                         }
@@ -387,7 +399,8 @@ pub async fn concurrent(
     let seconds = start.elapsed().as_secs_f64();
     let mut all = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     all.sort_by(f64::total_cmp);
-    let done = all.len() as u64;
+    let cut = cut.load(Ordering::Relaxed);
+    let done = all.len() as u64 - cut;
     let error = error.lock().ok().and_then(|mut e| e.take());
     ConcurrentResult {
         clients,
@@ -396,10 +409,11 @@ pub async fn concurrent(
         objects: objects.load(Ordering::Relaxed),
         seconds,
         requests_per_s: done as f64 / seconds,
+        cut,
         p50_ms: quantile(&all, 0.50),
         p90_ms: quantile(&all, 0.90),
         p99_ms: quantile(&all, 0.99),
-        max_ms: all.last().copied().unwrap_or(f64::NAN),
+        max_ms: all.last().copied(),
         completed: error.is_none() && done == clients as u64 * requests,
         error,
     }
@@ -481,11 +495,11 @@ mod tests {
     #[test]
     fn quantiles_take_the_nearest_rank() {
         let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(quantile(&v, 0.5), 50.0);
-        assert_eq!(quantile(&v, 0.99), 99.0);
-        assert_eq!(quantile(&v, 1.0), 100.0);
-        assert_eq!(quantile(&[7.0], 0.99), 7.0);
-        assert!(quantile(&[], 0.5).is_nan());
+        assert_eq!(quantile(&v, 0.5), Some(50.0));
+        assert_eq!(quantile(&v, 0.99), Some(99.0));
+        assert_eq!(quantile(&v, 1.0), Some(100.0));
+        assert_eq!(quantile(&[7.0], 0.99), Some(7.0));
+        assert_eq!(quantile(&[], 0.5), None);
     }
 
     #[test]

@@ -220,8 +220,8 @@ async fn run(a: &RunArgs) -> anyhow::Result<RunResult> {
         .await;
         server_cpu.concurrent_s = cpu;
         eprintln!(
-            "{}: {} clients, {} requests: p50 {:.1} ms, p99 {:.1} ms (completed {})",
-            a.server, c.clients, c.requests, c.p50_ms, c.p99_ms, c.completed
+            "{}: {} clients, {} requests ({} cut at the deadline): p50 {:?} ms, p99 {:?} ms (completed {})",
+            a.server, c.clients, c.requests, c.cut, c.p50_ms, c.p99_ms, c.completed
         );
         Some(c)
     };

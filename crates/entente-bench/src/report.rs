@@ -17,11 +17,10 @@ fn rate(v: f64, completed: bool) -> String {
     }
 }
 
-fn ms(v: f64) -> String {
-    if v.is_nan() {
-        "–".to_owned()
-    } else {
-        format!("{v:.1}")
+fn ms(v: Option<f64>) -> String {
+    match v {
+        Some(v) => format!("{v:.1}"),
+        None => "–".to_owned(),
     }
 }
 
@@ -51,16 +50,29 @@ pub fn markdown(results: &[RunResult], reference: &str) -> String {
             r.server,
             r.objects,
             rate(r.ingest.objects_per_s, r.ingest.completed),
-            read.map(|x| rate(x.objects_per_s, x.completed))
-                .unwrap_or_else(|| "–".into()),
-            read.map(|x| format!("{:.3}", x.first_page_s))
-                .unwrap_or_else(|| "–".into()),
+            read.map(|x| if x.pages == 0 {
+                format!("no page within {:.0} s", x.seconds)
+            } else {
+                rate(x.objects_per_s, x.completed)
+            })
+            .unwrap_or_else(|| "–".into()),
+            read.map(|x| if x.pages == 0 {
+                format!("> {:.0}", x.seconds)
+            } else {
+                format!("{:.3}", x.first_page_s)
+            })
+            .unwrap_or_else(|| "–".into()),
             conc.map(|c| {
                 let s = format!("{} / {}", ms(c.p50_ms), ms(c.p99_ms));
                 if c.completed {
                     s
+                } else if c.requests + c.cut == 0 {
+                    format!("no request answered within {:.0} s", c.seconds)
                 } else {
-                    format!("{s} ({} requests, incomplete)", c.requests)
+                    format!(
+                        "≥ {s} ({} requests done, {} cut at the deadline)",
+                        c.requests, c.cut
+                    )
                 }
             })
             .unwrap_or_else(|| "–".into()),
@@ -119,13 +131,23 @@ pub fn markdown(results: &[RunResult], reference: &str) -> String {
         let _ = writeln!(out, "|---:|---|---:|---:|---:|");
         for (r, b) in pairs {
             let read = match (&r.read, &b.read) {
-                (Some(x), Some(y)) => format!("{:.0}×", x.objects_per_s / y.objects_per_s),
+                (Some(_), Some(y)) if y.pages == 0 => {
+                    format!("∞ ({} served no page)", b.server)
+                }
+                (Some(x), Some(y)) => {
+                    let bound = if y.completed { "" } else { "≥ " };
+                    format!("{bound}{:.0}×", x.objects_per_s / y.objects_per_s)
+                }
                 _ => "–".into(),
             };
             let p99 = match (&r.concurrent, &b.concurrent) {
-                (Some(x), Some(y)) if x.p99_ms > 0.0 && !y.p99_ms.is_nan() => {
-                    format!("{:.0}×", y.p99_ms / x.p99_ms)
-                }
+                (Some(x), Some(y)) => match (x.p99_ms, y.p99_ms) {
+                    (Some(ours), Some(theirs)) if ours > 0.0 => {
+                        let bound = if y.completed { "" } else { "≥ " };
+                        format!("{bound}{:.0}×", theirs / ours)
+                    }
+                    _ => "–".into(),
+                },
                 _ => "–".into(),
             };
             let _ = writeln!(
