@@ -26,6 +26,14 @@ impl LabelCache {
         self.labels.read().ok()?.get(id).cloned()
     }
 
+    /// Whether `id` is a cached marking that carries a label (without cloning the label).
+    fn has_label(&self, id: &str) -> bool {
+        self.labels
+            .read()
+            .ok()
+            .is_some_and(|m| matches!(m.get(id), Some(Some(_))))
+    }
+
     fn insert(&self, id: String, label: Option<Label>) {
         if let Ok(mut m) = self.labels.write() {
             m.insert(id, label);
@@ -47,6 +55,23 @@ pub fn marking_refs(object: &Value) -> Vec<String> {
         );
     }
     ids
+}
+
+/// The marking-definition ids an object refers to, borrowed.
+fn marking_ref_strs(object: &Value) -> impl Iterator<Item = &str> {
+    let object_refs = object
+        .get("object_marking_refs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str);
+    let granular = object
+        .get("granular_markings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get("marking_ref").and_then(Value::as_str));
+    object_refs.chain(granular)
 }
 
 /// The label a marking definition carries, or `None` for other markings (TLP, statements).
@@ -105,9 +130,9 @@ impl Access {
     ) -> Result<(), NodeError> {
         let mut wanted = HashSet::new();
         for o in objects {
-            for id in marking_refs(o) {
-                if self.cache.get(&id).is_none() {
-                    wanted.insert(id);
+            for id in marking_ref_strs(o) {
+                if !self.knows_marking(id) {
+                    wanted.insert(id.to_owned());
                 }
             }
         }
@@ -130,7 +155,11 @@ impl Access {
 
     /// Whether a marking is known (stored and cached).
     pub fn knows_marking(&self, id: &str) -> bool {
-        self.cache.get(id).is_some()
+        self.cache
+            .labels
+            .read()
+            .ok()
+            .is_some_and(|m| m.contains_key(id))
     }
 
     fn lookup(&self, id: &str) -> Option<Label> {
@@ -177,9 +206,7 @@ impl Access {
                 Some(_) => None,
             };
         }
-        let labelled = marking_refs(object)
-            .iter()
-            .any(|id| self.lookup(id).is_some());
+        let labelled = marking_ref_strs(object).any(|id| self.cache.has_label(id));
         if !labelled {
             // An unlabelled object carries the node's default label, or nobody sees it.
             return match &self.default_label {

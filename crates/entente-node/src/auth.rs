@@ -1,4 +1,12 @@
 //! Who is asking: HTTP Basic (argon2id password hashes) or bearer tokens (stored as SHA-256).
+//!
+//! Argon2 is slow on purpose (tens of milliseconds), so a verified `Authorization` header is
+//! remembered for a short time ([`CredentialCache`]): a client that sends the same credentials on
+//! every request pays for one verification per [`CREDENTIAL_TTL`], not one per request.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -44,12 +52,101 @@ fn unauthorized() -> NodeError {
     )
 }
 
-/// The user named by the request's `Authorization` header; every failure looks the same.
-pub async fn authenticate(store: &dyn Store, headers: &HeaderMap) -> Result<User, NodeError> {
+/// How long a verified header is trusted without checking it again: a removed user, a changed
+/// password or clearance takes effect within this time.
+pub const CREDENTIAL_TTL: Duration = Duration::from_secs(30);
+/// The most headers remembered at once.
+const CREDENTIAL_CAPACITY: usize = 4096;
+
+/// Verified `Authorization` headers and their users, for [`CREDENTIAL_TTL`].
+///
+/// Keys are SHA-256 of a per-process random secret and the header, so the cache holds no
+/// password or token, nor anything that can be checked against one outside this process. Only
+/// successes are kept: a wrong password costs a full verification every time.
+pub struct CredentialCache {
+    secret: [u8; 32],
+    ttl: Duration,
+    entries: Mutex<HashMap<[u8; 32], (User, Instant)>>,
+}
+
+impl Default for CredentialCache {
+    fn default() -> CredentialCache {
+        CredentialCache::new(CREDENTIAL_TTL)
+    }
+}
+
+impl CredentialCache {
+    pub fn new(ttl: Duration) -> CredentialCache {
+        use rand::RngCore;
+        let mut secret = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        CredentialCache {
+            secret,
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn key(&self, header: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.secret);
+        h.update(header.as_bytes());
+        h.finalize().into()
+    }
+
+    fn get(&self, key: &[u8; 32], now: Instant) -> Option<User> {
+        let entries = self.entries.lock().ok()?;
+        match entries.get(key) {
+            Some((user, until)) if *until > now => Some(user.clone()),
+            _ => None,
+        }
+    }
+
+    fn insert(&self, key: [u8; 32], user: User, now: Instant) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= CREDENTIAL_CAPACITY {
+            entries.retain(|_, (_, until)| *until > now);
+            if entries.len() >= CREDENTIAL_CAPACITY {
+                // Full of live entries: start again rather than grow without bound.
+                entries.clear();
+            }
+        }
+        entries.insert(key, (user, now + self.ttl));
+    }
+
+    /// Forgets every verified header (e.g. after users changed).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
+/// The user named by the request's `Authorization` header, from `cache` when the same header was
+/// verified less than its TTL ago; every failure looks the same.
+pub async fn authenticate(
+    store: &dyn Store,
+    cache: &CredentialCache,
+    headers: &HeaderMap,
+) -> Result<User, NodeError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(unauthorized)?;
+    let key = cache.key(value);
+    let now = Instant::now();
+    if let Some(user) = cache.get(&key, now) {
+        return Ok(user);
+    }
+    let user = verify(store, value).await?;
+    cache.insert(key, user.clone(), now);
+    Ok(user)
+}
+
+/// Checks an `Authorization` header against the store.
+async fn verify(store: &dyn Store, value: &str) -> Result<User, NodeError> {
     if let Some(token) = value.strip_prefix("Bearer ") {
         return store
             .user_by_token(&token_hash(token.trim()))
@@ -80,5 +177,95 @@ pub async fn authenticate(store: &dyn Store, headers: &HeaderMap) -> Result<User
     match user {
         Some(u) if ok => Ok(u),
         _ => Err(unauthorized()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use axum::http::HeaderValue;
+    use entente_store::sqlite::SqliteStore;
+
+    fn user(name: &str, password: &str) -> User {
+        User {
+            name: name.into(),
+            nation: "FRA".parse().unwrap(),
+            clearance_policy: "NATO".into(),
+            clearance_level: "SECRET".into(),
+            clearance_caveats: Vec::new(),
+            password_hash: Some(hash_password(password).unwrap()),
+            rights: Vec::new(),
+        }
+    }
+
+    fn basic(name: &str, password: &str) -> HeaderMap {
+        let text = base64::engine::general_purpose::STANDARD.encode(format!("{name}:{password}"));
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {text}")).unwrap(),
+        );
+        h
+    }
+
+    #[tokio::test]
+    async fn a_verified_header_is_remembered_until_its_ttl_and_never_a_wrong_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("node.db")).unwrap();
+        store.put_user(&user("ana", "first")).await.unwrap();
+        let cache = CredentialCache::new(Duration::from_secs(3600));
+        let ok = authenticate(&store, &cache, &basic("ana", "first")).await;
+        assert_eq!(ok.unwrap().name, "ana");
+        // A wrong password is verified (and refused) even while the right one is cached.
+        assert!(authenticate(&store, &cache, &basic("ana", "second"))
+            .await
+            .is_err());
+        // The password changes: the cached header still opens until the TTL (or a clear).
+        store.put_user(&user("ana", "second")).await.unwrap();
+        assert!(authenticate(&store, &cache, &basic("ana", "first"))
+            .await
+            .is_ok());
+        cache.clear();
+        assert!(authenticate(&store, &cache, &basic("ana", "first"))
+            .await
+            .is_err());
+        assert!(authenticate(&store, &cache, &basic("ana", "second"))
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_expired_entry_is_verified_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("node.db")).unwrap();
+        store.put_user(&user("ben", "first")).await.unwrap();
+        let cache = CredentialCache::new(Duration::ZERO);
+        assert!(authenticate(&store, &cache, &basic("ben", "first"))
+            .await
+            .is_ok());
+        store.put_user(&user("ben", "second")).await.unwrap();
+        assert!(authenticate(&store, &cache, &basic("ben", "first"))
+            .await
+            .is_err());
+    }
+
+    #[test]
+    fn the_cache_stays_bounded() {
+        let cache = CredentialCache::new(Duration::from_secs(3600));
+        let now = Instant::now();
+        let u = User {
+            password_hash: None,
+            ..user("c", "x")
+        };
+        for i in 0..(CREDENTIAL_CAPACITY + 10) {
+            cache.insert(cache.key(&format!("Bearer {i}")), u.clone(), now);
+        }
+        let n = cache.entries.lock().unwrap().len();
+        assert!(n <= CREDENTIAL_CAPACITY, "{n} entries");
+        assert!(cache.get(&cache.key("Bearer 0"), now).is_none());
+        let last = format!("Bearer {}", CREDENTIAL_CAPACITY + 9);
+        assert!(cache.get(&cache.key(&last), now).is_some());
     }
 }

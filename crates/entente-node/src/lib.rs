@@ -42,6 +42,8 @@ pub struct Node {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) access: access::Access,
     pub(crate) metrics: metrics::Metrics,
+    /// Verified credentials, so that argon2 runs once per client and TTL, not per request.
+    pub(crate) credentials: auth::CredentialCache,
 }
 
 /// Opens the store a config names (creating its tables).
@@ -97,6 +99,7 @@ impl Node {
             store,
             access,
             metrics: metrics::Metrics::default(),
+            credentials: auth::CredentialCache::default(),
         }))
     }
 

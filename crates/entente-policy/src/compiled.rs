@@ -91,6 +91,39 @@ pub struct ReleasePolicy {
     pub(crate) nations: Vec<NationCode>,
     pub(crate) covers: Vec<Cover>,
     pub(crate) national_rules: Option<Box<dyn NationalRules>>,
+    /// Marking definitions already built, by label (see [`MarkingMemo`]).
+    pub(crate) marking_memo: MarkingMemo,
+}
+
+/// The most marking definitions remembered; past it the memo starts again (labels are few in
+/// practice: a node serves the same handful on most objects).
+const MARKING_MEMO_CAPACITY: usize = 4096;
+
+/// Marking definitions by label. Building one costs a canonical serialisation and a hash; it is a
+/// pure function of the label and the policies, so it is done once per label, not per object.
+#[derive(Default)]
+pub(crate) struct MarkingMemo(std::sync::RwLock<HashMap<Label, std::sync::Arc<serde_json::Value>>>);
+
+impl MarkingMemo {
+    pub(crate) fn get_or_build(
+        &self,
+        policies: &PolicySet,
+        label: &Label,
+    ) -> Result<std::sync::Arc<serde_json::Value>, entente_labels::LabelError> {
+        if let Some(m) = self.0.read().ok().and_then(|m| m.get(label).cloned()) {
+            return Ok(m);
+        }
+        let built = std::sync::Arc::new(entente_labels::stix::to_marking_definition(
+            policies, label,
+        )?);
+        if let Ok(mut memo) = self.0.write() {
+            if memo.len() >= MARKING_MEMO_CAPACITY {
+                memo.clear();
+            }
+            memo.insert(label.clone(), built.clone());
+        }
+        Ok(built)
+    }
 }
 
 impl ReleasePolicy {
@@ -213,6 +246,7 @@ impl ReleasePolicy {
             nations: registry.nations().map(|n| n.code).collect(),
             covers,
             national_rules: None,
+            marking_memo: MarkingMemo::default(),
         }
     }
 
@@ -455,5 +489,42 @@ impl ReleasePolicy {
             }
         }
         sides
+    }
+}
+
+#[cfg(test)]
+mod memo_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::Path;
+
+    use entente_labels::{parse_marking, stix, PolicySet};
+    use entente_registry::Registry;
+
+    use super::*;
+
+    #[test]
+    fn a_memoised_marking_definition_is_the_one_built_from_its_label() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+        let registry = Registry::load(&root.join("registry")).unwrap();
+        let policies = PolicySet::load(&root.join("policies")).unwrap();
+        let policy = ReleasePolicy::new(&registry, policies);
+        let memo = MarkingMemo::default();
+        for text in [
+            "NATO SECRET//REL TO FRA, GBR",
+            "NATO CONFIDENTIAL",
+            "NATO SECRET//REL TO FRA, GBR",
+        ] {
+            let label = parse_marking(policy.policies(), text).unwrap();
+            let built = stix::to_marking_definition(policy.policies(), &label).unwrap();
+            let first = memo.get_or_build(policy.policies(), &label).unwrap();
+            let again = memo.get_or_build(policy.policies(), &label).unwrap();
+            assert_eq!(*first, built, "{text}");
+            assert!(
+                std::sync::Arc::ptr_eq(&first, &again),
+                "{text}: built twice"
+            );
+        }
+        assert_eq!(memo.0.read().unwrap().len(), 2);
     }
 }

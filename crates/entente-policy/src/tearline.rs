@@ -7,7 +7,7 @@
 //! not its selector, not a count.
 
 use entente_labels::portion::{object_labels, Selector, Step};
-use entente_labels::{stix, Label};
+use entente_labels::Label;
 use entente_types::{Date, NationCode};
 use serde_json::Value;
 
@@ -32,8 +32,9 @@ pub struct Release {
     pub verdict: ReleaseVerdict,
     /// The tear-lined copy, when released.
     pub object: Option<Value>,
-    /// The marking definitions the copy refers to (its banner and remaining portion labels).
-    pub markings: Vec<Value>,
+    /// The marking definitions the copy refers to (its banner and remaining portion labels),
+    /// shared with the policy's memo of marking definitions.
+    pub markings: Vec<std::sync::Arc<Value>>,
     /// The banner label of the copy.
     pub banner: Option<Label>,
     /// The decision on the object's own label.
@@ -82,33 +83,12 @@ pub struct PreparedObject<'a> {
     granular: Vec<Option<GranularEntry>>,
     /// Non-label object markings (e.g. TLP), kept as they are.
     other_object_markings: Vec<Value>,
-    /// The marking definition of each label and of each banner met so far: built once per object,
-    /// not once per recipient (each costs a canonical serialisation and a hash).
-    markings: std::sync::Mutex<Vec<(Label, Value)>>,
 }
 
 impl PreparedObject<'_> {
     /// The object's own label.
     pub fn object_label(&self) -> &Label {
         &self.labels[0]
-    }
-
-    /// The marking definition of `label`, from the cache or built and cached.
-    fn marking(
-        &self,
-        policies: &entente_labels::PolicySet,
-        label: &Label,
-    ) -> Result<Value, PolicyError> {
-        let mut cache = self
-            .markings
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((_, m)) = cache.iter().find(|(l, _)| l == label) {
-            return Ok(m.clone());
-        }
-        let m = stix::to_marking_definition(policies, label)?;
-        cache.push((label.clone(), m.clone()));
-        Ok(m)
     }
 }
 
@@ -210,7 +190,6 @@ impl ReleasePolicy {
             labels,
             granular,
             other_object_markings,
-            markings: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -346,7 +325,7 @@ impl ReleasePolicy {
             }
         }
         let policies = self.policies();
-        let banner_marking = prepared.marking(policies, &banner)?;
+        let banner_marking = self.marking_memo.get_or_build(policies, &banner)?;
         if let Some(Value::Array(refs)) = copy.get_mut("object_marking_refs") {
             *refs = std::iter::once(banner_marking["id"].clone())
                 .chain(prepared.other_object_markings.iter().cloned())
@@ -354,7 +333,9 @@ impl ReleasePolicy {
         }
         let mut markings = vec![banner_marking];
         for &i in &remaining {
-            let md = prepared.marking(policies, &prepared.labels[i])?;
+            let md = self
+                .marking_memo
+                .get_or_build(policies, &prepared.labels[i])?;
             if !markings.iter().any(|m| m["id"] == md["id"]) {
                 markings.push(md);
             }

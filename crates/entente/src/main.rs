@@ -12,6 +12,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// The node allocates and frees many small JSON values per object served; mimalloc does this at a
+// fraction of glibc malloc's cost under two busy threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Entente: federated defence cooperation between allied nations.
 #[derive(Debug, Parser)]
 #[command(name = "entente", version, about, propagate_version = true)]

@@ -236,7 +236,7 @@ fn release_bundle(
             any_released = true;
             for m in release.markings {
                 if !released.iter().any(|r: &Value| r["id"] == m["id"]) {
-                    released.push(m);
+                    released.push(std::sync::Arc::unwrap_or_clone(m));
                 }
             }
             released.push(copy);
