@@ -184,7 +184,7 @@ impl ReleasePolicy {
                     None => {
                         let mut label = labels[0].clone();
                         for &i in &covering {
-                            label = label.dominate(&labels[i])?;
+                            label = self.dominate(&label, &labels[i])?;
                         }
                         let i = index_of(label, &mut labels);
                         memo.insert(covering, i);
@@ -327,7 +327,7 @@ impl ReleasePolicy {
                     continue;
                 }
                 if !remaining.contains(own) {
-                    banner = banner.dominate(&prepared.labels[*own])?;
+                    banner = self.dominate(&banner, &prepared.labels[*own])?;
                     remaining.push(*own);
                 }
                 let mut entry = entry.clone();
