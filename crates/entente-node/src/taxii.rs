@@ -198,7 +198,7 @@ async fn discovery(State(node): Shared, headers: HeaderMap) -> Result<Response, 
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(|h| format!("http://{h}{API_ROOT}"))
+        .map(|h| format!("{}://{h}{API_ROOT}", node.scheme()))
         .unwrap_or_else(|| API_ROOT.to_owned());
     let body = Discovery {
         title: node.config.title.clone(),
@@ -430,17 +430,33 @@ async fn visible(
         node.access
             .load_markings(node.store.as_ref(), parsed.iter().map(|(_, v)| v))
             .await?;
+        let mut derived = Vec::new();
         for (o, v) in parsed {
             after = o.seq;
             match node.access.release(user, &o, &v, day) {
-                Some(copy) => out.push((o, copy)),
+                Some(r) => {
+                    derived.extend(r.markings);
+                    out.push((o, r.object));
+                }
                 None => withheld += 1,
             }
             if out.len() > f.limit {
                 break;
             }
         }
-        if out.len() > f.limit || !page.more {
+        // Banners new to the collection are stored first; on the last page, read on to serve
+        // them with it.
+        let published = node
+            .access
+            .publish(
+                node.store.as_ref(),
+                cid,
+                derived,
+                node.config.nation,
+                now_us(),
+            )
+            .await?;
+        if out.len() > f.limit || (!page.more && published == 0) {
             break;
         }
     }

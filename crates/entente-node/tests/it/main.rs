@@ -5,6 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod corpus;
+mod faults;
 mod interop;
+mod leaks;
 mod sandbox;
 mod taxii;
+mod tls;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use entente_node::{auth, Node, NodeConfig, MEDIA_TYPE_TAXII};
+use entente_node::{auth, pki, Node, NodeConfig, MEDIA_TYPE_TAXII};
 use entente_store::{CollectionRight, User};
 use entente_types::NationCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -34,9 +34,48 @@ impl Sandbox {
         let dir = tempfile::tempdir().unwrap();
         let mut config = NodeConfig::for_test(nation("FRA"), dir.path());
         adjust(&mut config);
+        Sandbox::start_config(config, dir, reqwest::Client::new()).await
+    }
+
+    /// A FRA node over TLS with a development PKI under its folder (`tls/ca.pem` is the root),
+    /// and a client that trusts only that CA.
+    pub async fn start_tls(adjust: impl FnOnce(&mut NodeConfig)) -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let files = pki::write_dev_pki(&dir.path().join("tls"), "test CA").unwrap();
+        let mut config = NodeConfig::for_test(nation("FRA"), dir.path());
+        config.tls = Some(entente_node::TlsFiles {
+            cert: files.server_cert,
+            key: files.server_key,
+            client_ca: None,
+        });
+        adjust(&mut config);
+        let ca = std::fs::read(&files.ca_cert).unwrap();
+        let client = reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .build()
+            .unwrap();
+        Sandbox::start_config(config, dir, client).await
+    }
+
+    /// The folder of the node (its database, and `tls/` for TLS nodes).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    async fn start_config(
+        config: NodeConfig,
+        dir: tempfile::TempDir,
+        client: reqwest::Client,
+    ) -> Sandbox {
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let node = Node::open(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let base = format!("{scheme}://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = node.clone();
         let task = tokio::spawn(async move {
@@ -49,7 +88,7 @@ impl Sandbox {
         Sandbox {
             base,
             node,
-            client: reqwest::Client::new(),
+            client,
             stop: Some(stop),
             task: Some(task),
             _dir: dir,
