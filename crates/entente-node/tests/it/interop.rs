@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::sandbox::{Sandbox, PASSWORD};
 
 /// The Python of the test virtualenv: required under `CI=true`, skipped visibly elsewhere.
-fn venv_python(test: &str) -> Option<PathBuf> {
+pub fn venv_python(test: &str) -> Option<PathBuf> {
     let Some(validator) = std::env::var_os("ENTENTE_STIX_VALIDATOR") else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -38,6 +38,17 @@ async fn taxii2_client_walks_the_node_over_tls() {
     let s = Sandbox::start_tls(|_| {}).await;
     let ca = s.dir().join("tls/ca.pem");
     walk(python, s, Some(ca)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taxii2_client_walks_a_postgres_node() {
+    let Some(python) = venv_python("taxii2_client_walks_a_postgres_node") else {
+        return;
+    };
+    let Some(s) = Sandbox::start_postgres(|_| {}).await else {
+        return;
+    };
+    walk(python, s, None).await;
 }
 
 /// The OASIS client's walk of a node, checked against what was posted.

@@ -11,3 +11,4 @@ mod leaks;
 mod sandbox;
 mod taxii;
 mod tls;
+mod validator;

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use entente_node::{auth, pki, Node, NodeConfig, MEDIA_TYPE_TAXII};
+use entente_node::{auth, pki, Node, NodeConfig, Storage, MEDIA_TYPE_TAXII};
+use entente_store::postgres::PostgresStore;
 use entente_store::{CollectionRight, User};
 use entente_types::NationCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -16,6 +17,8 @@ pub struct Sandbox {
     pub client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// The PostgreSQL (url, schema) to drop at `stop`.
+    schema: Option<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
@@ -58,6 +61,41 @@ impl Sandbox {
         Sandbox::start_config(config, dir, client).await
     }
 
+    /// A FRA node whose objects live in PostgreSQL (`ENTENTE_TEST_DATABASE_URL`, default
+    /// `postgres://postgres@127.0.0.1:5432/test`), in a fresh schema dropped at `stop`. `None`
+    /// (with a message) when the server is unreachable, except under `CI=true`, where it fails.
+    pub async fn start_postgres(adjust: impl FnOnce(&mut NodeConfig)) -> Option<Sandbox> {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let url = std::env::var("ENTENTE_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let schema = format!(
+            "entente_node_test_{}_{nanos}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        if let Err(e) = PostgresStore::connect(&url, &schema).await {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI needs PostgreSQL at {url}: {e}"
+            );
+            eprintln!("SKIPPED a PostgreSQL node test: {url} unreachable: {e}");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = NodeConfig::for_test(nation("FRA"), dir.path());
+        config.storage = Storage::Postgres {
+            url: url.clone(),
+            schema: schema.clone(),
+        };
+        adjust(&mut config);
+        let mut s = Sandbox::start_config(config, dir, reqwest::Client::new()).await;
+        s.schema = Some((url, schema));
+        Some(s)
+    }
+
     /// The folder of the node (its database, and `tls/` for TLS nodes).
     pub fn dir(&self) -> &std::path::Path {
         self._dir.path()
@@ -91,6 +129,7 @@ impl Sandbox {
             client,
             stop: Some(stop),
             task: Some(task),
+            schema: None,
             _dir: dir,
         }
     }
@@ -150,6 +189,12 @@ impl Sandbox {
         }
         if let Some(t) = self.task.take() {
             t.await.unwrap();
+        }
+        if let Some((url, schema)) = self.schema.take() {
+            drop(self.node);
+            if let Err(e) = PostgresStore::drop_schema(&url, &schema).await {
+                eprintln!("cannot drop test schema {schema}: {e}");
+            }
         }
     }
 }
