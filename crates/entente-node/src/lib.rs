@@ -9,7 +9,7 @@
 //! - `GET /api/collections/`, `GET /api/collections/{id}/`;
 //! - `GET|POST /api/collections/{id}/objects/`, `GET|DELETE …/objects/{object-id}/`,
 //!   `GET …/objects/{object-id}/versions/`, `GET …/manifest/`;
-//! - `GET /health`, `GET /metrics`.
+//! - `GET /health`, `GET /metrics`, `GET /openapi.json` (the OpenAPI document of these).
 //!
 //! TLS (rustls) when the config has `[tls]`; [`pki`] makes a development CA and certificates.
 //!
@@ -20,6 +20,7 @@ pub mod auth;
 mod config;
 pub mod error;
 mod metrics;
+pub mod openapi;
 pub mod pki;
 mod taxii;
 mod tls;

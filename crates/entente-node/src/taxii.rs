@@ -64,6 +64,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/api/collections/{cid}/manifest/", get(manifest))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(crate::openapi::serve))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(node.clone(), observe))
         .with_state(node)

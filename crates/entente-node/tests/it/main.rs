@@ -8,6 +8,7 @@ mod corpus;
 mod faults;
 mod interop;
 mod leaks;
+mod openapi;
 mod sandbox;
 mod taxii;
 mod tls;

@@ -202,6 +202,15 @@ fn bad_configs_are_refused() {
     );
     let run = entente(&["node"]);
     assert_eq!(run.code, 2);
+    // A start-up failure on the configuration's files is bad input too, naming the file.
+    std::fs::write(
+        &path,
+        "version = 1\nnation = \"FRA\"\nlisten = \"127.0.0.1:0\"\ndata_dir = \".\"\n[tls]\ncert = \"missing.pem\"\nkey = \"missing.key\"\n",
+    )
+    .unwrap();
+    let run = entente(&["node", "--config", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("missing.pem"), "{}", run.stderr);
 }
 
 /// kill -9 during a large ingest: every object acknowledged in a 202 status is there after a
