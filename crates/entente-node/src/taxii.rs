@@ -436,7 +436,12 @@ async fn visible(
             after = o.seq;
             match node.access.release(user, &o, &v, day) {
                 Some(r) => {
-                    derived.extend(r.markings);
+                    // A page shares few labels: keep one copy of each marking.
+                    for m in r.markings {
+                        if !derived.iter().any(|d: &Value| d.get("id") == m.get("id")) {
+                            derived.push(m);
+                        }
+                    }
                     out.push((o, r.object));
                 }
                 None => withheld += 1,
