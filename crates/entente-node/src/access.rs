@@ -3,12 +3,12 @@
 //! object) and then through the user's clearance ceiling.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use entente_labels::portion::object_labels;
 use entente_labels::{parse_marking, stix, Label};
 use entente_policy::{ReleasePolicy, ReleaseVerdict};
-use entente_store::{Store, StoredObject, User};
+use entente_store::{AddRequest, NewObject, Store, StoredObject, User};
 use entente_types::{Date, NationCode};
 use serde_json::Value;
 
@@ -92,6 +92,14 @@ pub struct Access {
     pub cache: LabelCache,
     /// The label of objects that arrive without one, when the node has one.
     pub default_label: Option<Label>,
+    /// Marking-definition ids known to be stored, by collection.
+    published: RwLock<HashMap<String, HashSet<String>>>,
+}
+
+/// A released copy and the label marking definitions it refers to.
+pub struct Released {
+    pub object: Value,
+    pub markings: Vec<Arc<Value>>,
 }
 
 /// The outcome of the ingest checks on one object's labels.
@@ -119,6 +127,7 @@ impl Access {
             policy,
             cache: LabelCache::default(),
             default_label,
+            published: RwLock::default(),
         })
     }
 
@@ -191,18 +200,22 @@ impl Access {
         stored: &StoredObject,
         object: &Value,
         day: Date,
-    ) -> Option<Value> {
+    ) -> Option<Released> {
         let originator = stored.originator;
+        let whole = || {
+            Some(Released {
+                object: object.clone(),
+                markings: Vec::new(),
+            })
+        };
         if stored.kind == "extension-definition" {
             // A schema, not information: every reader of the collection may see it.
-            return Some(object.clone());
+            return whole();
         }
         if stored.kind == "marking-definition" {
             return match label_of_marking(&self.policy, object) {
-                None => Some(object.clone()),
-                Some(Ok(label)) if self.permitted(user, &label, originator, day) => {
-                    Some(object.clone())
-                }
+                None => whole(),
+                Some(Ok(label)) if self.permitted(user, &label, originator, day) => whole(),
                 Some(_) => None,
             };
         }
@@ -210,7 +223,7 @@ impl Access {
         if !labelled {
             // An unlabelled object carries the node's default label, or nobody sees it.
             return match &self.default_label {
-                Some(label) if self.permitted(user, label, originator, day) => Some(object.clone()),
+                Some(label) if self.permitted(user, label, originator, day) => whole(),
                 _ => None,
             };
         }
@@ -227,7 +240,89 @@ impl Access {
         if !self.cleared(user, banner) {
             return None;
         }
-        release.object
+        Some(Released {
+            object: release.object?,
+            markings: release.markings,
+        })
+    }
+
+    /// Stores in collection `cid` the label marking definitions among `markings` that it does not
+    /// hold yet (the banners of tear-lined copies, derived from their labels), so that every
+    /// marking reference a client receives resolves in the collection. Returns how many were
+    /// stored. Re-storing one is harmless (a re-post changes nothing), so concurrent readers
+    /// need no coordination.
+    pub async fn publish(
+        &self,
+        store: &dyn Store,
+        cid: &str,
+        markings: Vec<Arc<Value>>,
+        originator: NationCode,
+        now_us: i64,
+    ) -> Result<usize, NodeError> {
+        let known = |id: &str| {
+            self.published
+                .read()
+                .is_ok_and(|p| p.get(cid).is_some_and(|ids| ids.contains(id)))
+        };
+        let mut new: Vec<(String, Value)> = Vec::new();
+        for md in markings {
+            let Some(id) = md.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            if known(id) || new.iter().any(|(k, _)| k == id) {
+                continue;
+            }
+            let id = id.to_owned();
+            if store.versions(cid, &id).await?.is_empty() {
+                new.push((id, Value::clone(&md)));
+            } else if let Ok(mut p) = self.published.write() {
+                p.entry(cid.to_owned()).or_default().insert(id);
+            }
+        }
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let mut objects = Vec::with_capacity(new.len());
+        for (_, md) in &new {
+            let header = entente_stix::validate_object(md).map_err(|e| {
+                NodeError::new(
+                    crate::error::NodeErrorKind::Internal,
+                    format!("derived marking definition: {e}"),
+                )
+            })?;
+            let (version, version_key) = match header.version() {
+                Some(t) => (t.as_str().to_owned(), t.key()),
+                None => (String::new(), String::new()),
+            };
+            objects.push(NewObject {
+                id: header.id,
+                kind: header.kind,
+                spec_version: header.spec_version,
+                version,
+                version_key,
+                originator,
+                json: md.to_string(),
+            });
+        }
+        let n = objects.len();
+        store
+            .add_objects(AddRequest {
+                status_id: uuid::Uuid::new_v4().to_string(),
+                // No user has an empty name: nobody can read this status.
+                owner: String::new(),
+                collection: cid.to_owned(),
+                now_us,
+                objects,
+                failures: Vec::new(),
+            })
+            .await?;
+        if let Ok(mut p) = self.published.write() {
+            p.entry(cid.to_owned())
+                .or_default()
+                .extend(new.into_iter().map(|(id, _)| id));
+        }
+        tracing::debug!(collection = %cid, count = n, "derived marking definitions stored");
+        Ok(n)
     }
 
     /// The ingest checks on an object's labels, for a poster of `user`: markings that exist, labels

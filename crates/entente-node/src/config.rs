@@ -38,6 +38,29 @@ struct RawConfig {
     default_label: Option<String>,
     #[serde(default)]
     collections: Vec<RawCollection>,
+    /// TLS: without it the node speaks plain HTTP (loopback development only).
+    #[serde(default)]
+    tls: Option<RawTls>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    /// The certificate chain (PEM), relative to the config file.
+    cert: PathBuf,
+    /// The private key (PEM).
+    key: PathBuf,
+    /// When set, clients must present a certificate issued by this CA (mutual TLS).
+    #[serde(default)]
+    client_ca: Option<PathBuf>,
+}
+
+/// The TLS files of a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +98,7 @@ pub struct NodeConfig {
     pub max_content_length: u64,
     pub default_label: Option<String>,
     pub collections: Vec<CollectionConfig>,
+    pub tls: Option<TlsFiles>,
 }
 
 /// The default listening address: loopback only.
@@ -151,6 +175,11 @@ impl NodeConfig {
             max_content_length: raw.max_content_length.unwrap_or(DEFAULT_MAX_CONTENT_LENGTH),
             default_label: raw.default_label,
             collections,
+            tls: raw.tls.map(|t| TlsFiles {
+                cert: base.join(t.cert),
+                key: base.join(t.key),
+                client_ca: t.client_ca.map(|c| base.join(c)),
+            }),
         })
     }
 
@@ -171,14 +200,27 @@ impl NodeConfig {
                 title: "Intelligence".into(),
                 description: None,
             }],
+            tls: None,
         }
     }
 }
 
-/// The text of a new `node.toml` (written by `entente node init`).
-pub fn initial_config(nation: NationCode, data_dir: &Path) -> String {
-    format!(
-        "# Entente national node\nversion = {CONFIG_VERSION}\nnation = \"{nation}\"\nlisten = \"{DEFAULT_LISTEN}\"\ndata_dir = {:?}\n\n[[collections]]\nid = \"intel\"\ntitle = \"Intelligence\"\ndescription = \"Objects published by {nation} analysts\"\n",
+/// The text of a new `node.toml` (written by `entente node init`); with `tls`, the paths of the
+/// server certificate chain and key (relative to the config file).
+pub fn initial_config(nation: NationCode, data_dir: &Path, tls: Option<(&Path, &Path)>) -> String {
+    let mut text = format!(
+        "# Entente national node\nversion = {CONFIG_VERSION}\nnation = \"{nation}\"\nlisten = \"{DEFAULT_LISTEN}\"\ndata_dir = {:?}\n",
         data_dir.display().to_string()
-    )
+    );
+    if let Some((cert, key)) = tls {
+        text.push_str(&format!(
+            "\n[tls]\ncert = {:?}\nkey = {:?}\n",
+            cert.display().to_string(),
+            key.display().to_string()
+        ));
+    }
+    text.push_str(&format!(
+        "\n[[collections]]\nid = \"intel\"\ntitle = \"Intelligence\"\ndescription = \"Objects published by {nation} analysts\"\n"
+    ));
+    text
 }

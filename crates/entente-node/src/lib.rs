@@ -9,7 +9,9 @@
 //! - `GET /api/collections/`, `GET /api/collections/{id}/`;
 //! - `GET|POST /api/collections/{id}/objects/`, `GET|DELETE …/objects/{object-id}/`,
 //!   `GET …/objects/{object-id}/versions/`, `GET …/manifest/`;
-//! - `GET /health`, `GET /metrics`.
+//! - `GET /health`, `GET /metrics`, `GET /openapi.json` (the OpenAPI document of these).
+//!
+//! TLS (rustls) when the config has `[tls]`; [`pki`] makes a development CA and certificates.
 //!
 //! Only this crate knows HTTP. Errors become statuses in one function, [`error::status_of`].
 
@@ -18,7 +20,10 @@ pub mod auth;
 mod config;
 pub mod error;
 mod metrics;
+pub mod openapi;
+pub mod pki;
 mod taxii;
+mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -31,7 +36,7 @@ use entente_store::sqlite::SqliteStore;
 use entente_store::{CollectionInfo, Store};
 
 pub use crate::config::{
-    initial_config, shipped_data, CollectionConfig, NodeConfig, Storage, CONFIG_VERSION,
+    initial_config, shipped_data, CollectionConfig, NodeConfig, Storage, TlsFiles, CONFIG_VERSION,
 };
 pub use crate::error::{NodeError, NodeErrorKind};
 pub use entente_stix::{MEDIA_TYPE_STIX, MEDIA_TYPE_TAXII};
@@ -106,6 +111,15 @@ impl Node {
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
+
+    /// The URL scheme clients reach the node with.
+    pub(crate) fn scheme(&self) -> &'static str {
+        if self.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
 }
 
 /// The HTTP application of a node.
@@ -126,7 +140,8 @@ pub async fn serve(
     })
 }
 
-/// Serves an opened node (tests keep a handle on the node to inspect its store).
+/// Serves an opened node (tests keep a handle on the node to inspect its store): over TLS when
+/// the config names a certificate, else plain HTTP.
 pub async fn serve_node(
     node: Arc<Node>,
     listener: tokio::net::TcpListener,
@@ -135,9 +150,25 @@ pub async fn serve_node(
     let addr = listener
         .local_addr()
         .map_err(|e| NodeError::config(format!("listener: {e}")))?;
-    tracing::info!(nation = %node.config.nation, %addr, "node listening");
-    axum::serve(listener, app(node))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| NodeError::new(NodeErrorKind::Internal, format!("server: {e}")))
+    let server_error =
+        |e: std::io::Error| NodeError::new(NodeErrorKind::Internal, format!("server: {e}"));
+    match node.config.tls.clone() {
+        Some(files) => {
+            let config = pki::server_config(&files.cert, &files.key, files.client_ca.as_deref())
+                .map_err(|e| NodeError::config(format!("tls: {e}")))?;
+            let listener = tls::TlsListener::new(listener, config).map_err(server_error)?;
+            tracing::info!(nation = %node.config.nation, %addr, "node listening (TLS)");
+            axum::serve(listener, app(node))
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(server_error)
+        }
+        None => {
+            tracing::info!(nation = %node.config.nation, %addr, "node listening");
+            axum::serve(listener, app(node))
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(server_error)
+        }
+    }
 }

@@ -64,6 +64,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/api/collections/{cid}/manifest/", get(manifest))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(crate::openapi::serve))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(node.clone(), observe))
         .with_state(node)
@@ -198,7 +199,7 @@ async fn discovery(State(node): Shared, headers: HeaderMap) -> Result<Response, 
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(|h| format!("http://{h}{API_ROOT}"))
+        .map(|h| format!("{}://{h}{API_ROOT}", node.scheme()))
         .unwrap_or_else(|| API_ROOT.to_owned());
     let body = Discovery {
         title: node.config.title.clone(),
@@ -435,7 +436,7 @@ async fn visible(
     let mut info = PageInfo::default();
     let mut after = f.next;
     let mut withheld = 0u64;
-    'pages: loop {
+    loop {
         let query = ObjectQuery {
             after_seq: after,
             added_after_us: f.added_after_us,
@@ -470,23 +471,44 @@ async fn visible(
             let copy = v.and_then(|v| node.access.release(user, &o, &v, day));
             (o, copy)
         });
+        let mut derived: Vec<Arc<Value>> = Vec::new();
+        let mut full = false;
         for (o, copy) in released {
             after = o.seq;
-            let Some(copy) = copy else {
+            let Some(released) = copy else {
                 withheld += 1;
                 continue;
             };
             if info.count == f.limit {
                 // One more released object: the page is full and more remain.
                 info.more = true;
-                break 'pages;
+                full = true;
+                break;
+            }
+            // A page shares few labels: keep one copy of each marking.
+            for m in released.markings {
+                if !derived.iter().any(|d| d.get("id") == m.get("id")) {
+                    derived.push(m);
+                }
             }
             info.count += 1;
             info.first.get_or_insert((o.seq, o.added_us));
             info.last = Some((o.seq, o.added_us));
-            emit(&o, copy);
+            emit(&o, released.object);
         }
-        if !page.more {
+        // Banners new to the collection are stored before the next page is read; on the last
+        // page, read on to serve them with it.
+        let published = node
+            .access
+            .publish(
+                node.store.as_ref(),
+                cid,
+                derived,
+                node.config.nation,
+                now_us(),
+            )
+            .await?;
+        if full || (!page.more && published == 0) {
             break;
         }
     }

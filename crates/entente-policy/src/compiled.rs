@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use entente_labels::{DefaultRelease, Label, PolicySet};
+use entente_labels::{DefaultRelease, Label, LabelError, PolicySet, ReleaseToken};
 use entente_registry::{ClauseKind, Interval, Party, Registry, Role};
 use entente_types::{Date, NationCode};
 
@@ -284,6 +284,35 @@ impl ReleasePolicy {
             }
         }
         Ok(())
+    }
+
+    /// The dominant label of `a` and `b` (`Label::dominate`), keeping the default release of a
+    /// label that names no "Releasable To": dominated with one that names a set, it would
+    /// otherwise lose its policy's default (NATO members, or nobody beyond the originator) and
+    /// widen the release of what it marks.
+    pub fn dominate(&self, a: &Label, b: &Label) -> Result<Label, LabelError> {
+        if a.releasable_to().is_empty() == b.releasable_to().is_empty() {
+            return a.dominate(b);
+        }
+        self.with_default_release(a)?
+            .dominate(&self.with_default_release(b)?)
+    }
+
+    /// `label` with its policy's default release written as a "Releasable To" set when it names
+    /// none: the organisation, or the empty set (nobody beyond the originator).
+    fn with_default_release(&self, label: &Label) -> Result<Label, LabelError> {
+        if !label.releasable_to().is_empty() {
+            return Ok(label.clone());
+        }
+        let tokens = match self
+            .policies
+            .get(label.policy())
+            .map(|p| &p.default_release)
+        {
+            Some(DefaultRelease::MembersOf(org)) => vec![ReleaseToken::parse(org)?],
+            _ => Vec::new(),
+        };
+        label.clone().with_releasable_to(tokens)
     }
 
     /// Whether `label` is within a clearance: the same policy, a level at most the cleared one,

@@ -164,7 +164,7 @@ impl ReleasePolicy {
                     None => {
                         let mut label = labels[0].clone();
                         for &i in &covering {
-                            label = label.dominate(&labels[i])?;
+                            label = self.dominate(&label, &labels[i])?;
                         }
                         let i = index_of(label, &mut labels);
                         memo.insert(covering, i);
@@ -286,6 +286,26 @@ impl ReleasePolicy {
                 return Ok(refused(object_decision, portions, Some((*key).to_owned())));
             }
         }
+        // A list whose every element was cut goes too: STIX allows no empty lists, and a
+        // selector left on it would name nothing.
+        let mut emptied: Vec<Selector> = Vec::new();
+        for cut in &cuts {
+            if let Some((Step::Index(_), parent)) = cut.steps().split_last() {
+                if get(&copy, parent)
+                    .and_then(Value::as_array)
+                    .is_some_and(Vec::is_empty)
+                {
+                    let text = selector_text(parent);
+                    if let Ok(selector) = Selector::parse(&text, object) {
+                        if !emptied.iter().any(|e| e.steps() == selector.steps()) {
+                            remove(&mut copy, parent);
+                            emptied.push(selector);
+                        }
+                    }
+                }
+            }
+        }
+        let cuts: Vec<&Selector> = cuts.iter().copied().chain(emptied.iter()).collect();
 
         // Rewrite what remains of the granular markings, and compute the banner over it.
         let mut banner = prepared.labels[0].clone();
@@ -306,7 +326,7 @@ impl ReleasePolicy {
                     continue;
                 }
                 if !remaining.contains(own) {
-                    banner = banner.dominate(&prepared.labels[*own])?;
+                    banner = self.dominate(&banner, &prepared.labels[*own])?;
                     remaining.push(*own);
                 }
                 let mut entry = entry.clone();
@@ -354,6 +374,26 @@ impl ReleasePolicy {
             required_denied: None,
         })
     }
+}
+
+/// The value at `steps`, if present.
+fn get<'v>(value: &'v Value, steps: &[Step]) -> Option<&'v Value> {
+    steps.iter().try_fold(value, |here, step| match step {
+        Step::Key(k) => here.get(k.as_str()),
+        Step::Index(i) => here.get(*i),
+    })
+}
+
+/// The selector text of `steps` (`external_references.[0]`).
+fn selector_text(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Key(k) => k.clone(),
+            Step::Index(i) => format!("[{i}]"),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Removes the property or list element at `steps`.

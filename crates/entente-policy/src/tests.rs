@@ -265,6 +265,70 @@ fn a_denied_required_property_refuses_the_object() {
     assert!(r.object.is_none());
 }
 
+#[test]
+fn a_list_emptied_by_cuts_is_removed_with_its_marking() {
+    let mut b = Bundle::new();
+    let base = b.mark("NATO SECRET//REL TO FRA, JPN");
+    let fra_only = b.mark("NATO SECRET//REL TO FRA");
+    let object = json!({
+        "type": "attack-pattern", "spec_version": "2.1", "id": "attack-pattern--1b2c3d4e-0000-4000-8000-000000000009",
+        "created": "2024-08-01T00:00:00.000Z", "modified": "2024-08-01T00:00:00.000Z",
+        "name": "Spoofing", "aliases": ["ONE", "TWO"],
+        "object_marking_refs": [base],
+        "granular_markings": [
+            {"marking_ref": fra_only, "selectors": ["aliases.[0]", "aliases.[1]"]},
+            {"marking_ref": base, "selectors": ["aliases"]}
+        ]
+    });
+    let copy = b.release(&object, "JPN").object.unwrap();
+    // No empty list (STIX forbids them) and no selector naming what is gone.
+    assert!(copy.get("aliases").is_none(), "{copy}");
+    assert!(copy.get("granular_markings").is_none(), "{copy}");
+}
+
+#[test]
+fn a_portion_without_releasable_to_keeps_its_policy_default() {
+    let mut b = Bundle::new();
+    // The object is REL TO FRA, JPN; one portion is marked NATO SECRET alone, which NATO's
+    // default releases to NATO members only: JPN, outside NATO, must not receive it.
+    let base = b.mark("NATO SECRET//REL TO FRA, JPN");
+    let nato_default = b.mark("NATO SECRET");
+    let object = json!({
+        "type": "attack-pattern", "spec_version": "2.1", "id": "attack-pattern--1b2c3d4e-0000-4000-8000-000000000009",
+        "created": "2024-08-01T00:00:00.000Z", "modified": "2024-08-01T00:00:00.000Z",
+        "name": "Spoofing", "description": "ALLIES-ONLY detail",
+        "object_marking_refs": [base],
+        "granular_markings": [{"marking_ref": nato_default, "selectors": ["description"]}]
+    });
+    let r = b.release(&object, "JPN");
+    assert_eq!(r.verdict, ReleaseVerdict::Partial);
+    assert!(!r.object.unwrap().to_string().contains("ALLIES-ONLY"));
+    // FRA's national default (originator only) inside a wider object keeps it national too.
+    let base = b.mark("FR SECRET//REL TO FRA, GBR");
+    let national = b.mark("FR SECRET");
+    let mut object = object.clone();
+    object["object_marking_refs"] = json!([base]);
+    object["granular_markings"][0]["marking_ref"] = json!(national);
+    let r = b.release(&object, "GBR");
+    assert!(r
+        .object
+        .is_none_or(|o| !o.to_string().contains("ALLIES-ONLY")));
+    // The banner of FRA's own copy keeps both restrictions.
+    let r = b.release(&object, "FRA");
+    let banner = r.banner.unwrap();
+    assert!(
+        policy()
+            .decide(
+                &banner,
+                n("FRA"),
+                n("GBR"),
+                parse_date("2024-09-01").unwrap()
+            )
+            .verdict
+            == crate::Verdict::Deny
+    );
+}
+
 // --- The leak property ---------------------------------------------------------------------------
 
 const NATIONS: [&str; 8] = ["FRA", "GBR", "USA", "DEU", "JPN", "SWE", "ITA", "CAN"];

@@ -89,6 +89,27 @@ fn exit_code_of(err: &anyhow::Error) -> u8 {
                 _ => 1,
             };
         }
+        // A node that cannot start on its configuration (TLS files, store, registry, policies).
+        if let Some(e) = cause.downcast_ref::<entente_node::NodeError>() {
+            return match e.code() {
+                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
+                ErrorCode::Forbidden => 3,
+                _ => 1,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<entente_store::StoreError>() {
+            return match e.code() {
+                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
+                ErrorCode::Forbidden => 3,
+                _ => 1,
+            };
+        }
+        if cause
+            .downcast_ref::<entente_node::pki::PkiError>()
+            .is_some()
+        {
+            return 2;
+        }
         if cause.downcast_ref::<entente_types::DateError>().is_some()
             || cause
                 .downcast_ref::<entente_types::NationCodeError>()

@@ -27,17 +27,30 @@ fn corpus() -> Option<Value> {
     }
 }
 
+/// The corpus carries no confidentiality labels: the node gives it its default label.
+fn corpus_config(c: &mut entente_node::NodeConfig) {
+    c.max_content_length = 16 << 20;
+    c.default_label = Some("NATO UNCLASSIFIED".into());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attack_for_ics_round_trips() {
     let Some(bundle) = corpus() else { return };
+    round_trip(bundle, Sandbox::start_with(corpus_config).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_for_ics_round_trips_on_postgres() {
+    let Some(bundle) = corpus() else { return };
+    let Some(s) = Sandbox::start_postgres(corpus_config).await else {
+        return;
+    };
+    round_trip(bundle, s).await;
+}
+
+async fn round_trip(bundle: Value, s: Sandbox) {
     let objects = bundle["objects"].as_array().unwrap().clone();
     assert_eq!(objects.len(), 1826);
-    // The corpus carries no confidentiality labels: the node gives it its default label.
-    let s = Sandbox::start_with(|c| {
-        c.max_content_length = 16 << 20;
-        c.default_label = Some("NATO UNCLASSIFIED".into());
-    })
-    .await;
     s.user("fra", "FRA", "NATO SECRET", "rw").await;
     s.user("deu", "DEU", "NATO SECRET", "r").await;
     s.user("jpn", "JPN", "NATO SECRET", "r").await;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::sandbox::{Sandbox, PASSWORD};
 
 /// The Python of the test virtualenv: required under `CI=true`, skipped visibly elsewhere.
-fn venv_python(test: &str) -> Option<PathBuf> {
+pub fn venv_python(test: &str) -> Option<PathBuf> {
     let Some(validator) = std::env::var_os("ENTENTE_STIX_VALIDATOR") else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -27,7 +27,32 @@ async fn taxii2_client_walks_the_node() {
     let Some(python) = venv_python("taxii2_client_walks_the_node") else {
         return;
     };
-    let s = Sandbox::start().await;
+    walk(python, Sandbox::start().await, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taxii2_client_walks_the_node_over_tls() {
+    let Some(python) = venv_python("taxii2_client_walks_the_node_over_tls") else {
+        return;
+    };
+    let s = Sandbox::start_tls(|_| {}).await;
+    let ca = s.dir().join("tls/ca.pem");
+    walk(python, s, Some(ca)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taxii2_client_walks_a_postgres_node() {
+    let Some(python) = venv_python("taxii2_client_walks_a_postgres_node") else {
+        return;
+    };
+    let Some(s) = Sandbox::start_postgres(|_| {}).await else {
+        return;
+    };
+    walk(python, s, None).await;
+}
+
+/// The OASIS client's walk of a node, checked against what was posted.
+async fn walk(python: PathBuf, s: Sandbox, ca: Option<PathBuf>) {
     s.user("fra", "FRA", "NATO SECRET", "rw").await;
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let script = here.join("tests/it/taxii2_walk.py");
@@ -41,6 +66,7 @@ async fn taxii2_client_walks_the_node() {
             .args([&base, "fra", PASSWORD])
             .arg(&bundle)
             .arg(report)
+            .args(ca)
             .output()
     })
     .await

@@ -5,6 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod corpus;
+mod faults;
 mod interop;
+mod leaks;
+mod openapi;
 mod sandbox;
 mod taxii;
+mod tls;
+mod validator;

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use entente_node::{auth, Node, NodeConfig, MEDIA_TYPE_TAXII};
+use entente_node::{auth, pki, Node, NodeConfig, Storage, MEDIA_TYPE_TAXII};
+use entente_store::postgres::PostgresStore;
 use entente_store::{CollectionRight, User};
 use entente_types::NationCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -16,6 +17,8 @@ pub struct Sandbox {
     pub client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// The PostgreSQL (url, schema) to drop at `stop`.
+    schema: Option<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
@@ -34,9 +37,83 @@ impl Sandbox {
         let dir = tempfile::tempdir().unwrap();
         let mut config = NodeConfig::for_test(nation("FRA"), dir.path());
         adjust(&mut config);
+        Sandbox::start_config(config, dir, reqwest::Client::new()).await
+    }
+
+    /// A FRA node over TLS with a development PKI under its folder (`tls/ca.pem` is the root),
+    /// and a client that trusts only that CA.
+    pub async fn start_tls(adjust: impl FnOnce(&mut NodeConfig)) -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let files = pki::write_dev_pki(&dir.path().join("tls"), "test CA").unwrap();
+        let mut config = NodeConfig::for_test(nation("FRA"), dir.path());
+        config.tls = Some(entente_node::TlsFiles {
+            cert: files.server_cert,
+            key: files.server_key,
+            client_ca: None,
+        });
+        adjust(&mut config);
+        let ca = std::fs::read(&files.ca_cert).unwrap();
+        let client = reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .build()
+            .unwrap();
+        Sandbox::start_config(config, dir, client).await
+    }
+
+    /// A FRA node whose objects live in PostgreSQL (`ENTENTE_TEST_DATABASE_URL`, default
+    /// `postgres://postgres@127.0.0.1:5432/test`), in a fresh schema dropped at `stop`. `None`
+    /// (with a message) when the server is unreachable, except under `CI=true`, where it fails.
+    pub async fn start_postgres(adjust: impl FnOnce(&mut NodeConfig)) -> Option<Sandbox> {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let url = std::env::var("ENTENTE_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let schema = format!(
+            "entente_node_test_{}_{nanos}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        if let Err(e) = PostgresStore::connect(&url, &schema).await {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI needs PostgreSQL at {url}: {e}"
+            );
+            eprintln!("SKIPPED a PostgreSQL node test: {url} unreachable: {e}");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = NodeConfig::for_test(nation("FRA"), dir.path());
+        config.storage = Storage::Postgres {
+            url: url.clone(),
+            schema: schema.clone(),
+        };
+        adjust(&mut config);
+        let mut s = Sandbox::start_config(config, dir, reqwest::Client::new()).await;
+        s.schema = Some((url, schema));
+        Some(s)
+    }
+
+    /// The folder of the node (its database, and `tls/` for TLS nodes).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    async fn start_config(
+        config: NodeConfig,
+        dir: tempfile::TempDir,
+        client: reqwest::Client,
+    ) -> Sandbox {
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let node = Node::open(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let base = format!("{scheme}://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = node.clone();
         let task = tokio::spawn(async move {
@@ -49,9 +126,10 @@ impl Sandbox {
         Sandbox {
             base,
             node,
-            client: reqwest::Client::new(),
+            client,
             stop: Some(stop),
             task: Some(task),
+            schema: None,
             _dir: dir,
         }
     }
@@ -111,6 +189,12 @@ impl Sandbox {
         }
         if let Some(t) = self.task.take() {
             t.await.unwrap();
+        }
+        if let Some((url, schema)) = self.schema.take() {
+            drop(self.node);
+            if let Err(e) = PostgresStore::drop_schema(&url, &schema).await {
+                eprintln!("cannot drop test schema {schema}: {e}");
+            }
         }
     }
 }

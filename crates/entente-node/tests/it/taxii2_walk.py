@@ -1,13 +1,22 @@
 """Walks a node with the OASIS taxii2-client: discovery, API root, collections, paged objects and
-manifest, one object, its versions, and a POST with status polling. Prints a JSON summary."""
+manifest, one object, its versions, and a POST with status polling. Prints a JSON summary.
+
+Arguments: BASE USER PASSWORD BUNDLE REPORT_ID [CA]; with CA (a PEM file) the node is reached over
+https and its certificate verified against that CA only."""
 
 import json
+import os
 import sys
 
 from taxii2client.v21 import Server, as_pages
 
 base, user, password, bundle_path, report_id = sys.argv[1:6]
-server = Server(base + "/taxii2/", user=user, password=password)
+verify = sys.argv[6] if len(sys.argv) > 6 else True
+if verify is not True:
+    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's CA file.
+    os.environ["REQUESTS_CA_BUNDLE"] = verify
+    os.environ.pop("CURL_CA_BUNDLE", None)
+server = Server(base + "/taxii2/", user=user, password=password, verify=verify)
 root = server.default or server.api_roots[0]
 assert root.versions == ["application/taxii+json;version=2.1"], root.versions
 collection = next(c for c in root.collections if c.id == "intel")

@@ -21,7 +21,8 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Writes DIR/node.toml for a new node of NATION and creates its database and collections.
+    /// Writes DIR/node.toml for a new node of NATION, a development PKI under DIR/tls/ (CA and a
+    /// loopback server certificate), and creates its database and collections.
     Init {
         /// The node's nation (ISO 3166-1 alpha-3).
         #[arg(long)]
@@ -78,8 +79,14 @@ fn init(nation: &str, data: &Path, force: bool) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    // The database path is written relative to the config file, so the folder can move.
-    std::fs::write(&path, initial_config(nation, Path::new(".")))
+    // A development PKI: a CA of the node and a server certificate for loopback signed by it.
+    let pki = entente_node::pki::write_dev_pki(
+        &data.join("tls"),
+        &format!("Entente {nation} development CA"),
+    )?;
+    // Paths are written relative to the config file, so the folder can move.
+    let tls = (Path::new("tls/server.pem"), Path::new("tls/server.key"));
+    std::fs::write(&path, initial_config(nation, Path::new("."), Some(tls)))
         .with_context(|| format!("cannot write {}", path.display()))?;
     let config = load_config(&path)?;
     runtime()?.block_on(async {
@@ -87,8 +94,9 @@ fn init(nation: &str, data: &Path, force: bool) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     output::print(format!(
-        "wrote {}\nnext: entente user add --config {} --name NAME --nation {nation} --clearance \"NATO SECRET\" --password-stdin --write intel\nthen: entente node --config {}",
+        "wrote {}\nTLS: clients trust {} (the node's development CA)\nnext: entente user add --config {} --name NAME --nation {nation} --clearance \"NATO SECRET\" --password-stdin --write intel\nthen: entente node --config {}",
         path.display(),
+        pki.ca_cert.display(),
         path.display(),
         path.display()
     ))?;
