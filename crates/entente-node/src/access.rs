@@ -133,6 +133,10 @@ impl Access {
         self.cache.get(id).is_some()
     }
 
+    pub fn label(&self, id: &str) -> Option<Label> {
+        self.lookup(id)
+    }
+
     fn lookup(&self, id: &str) -> Option<Label> {
         self.cache.get(id).flatten()
     }

@@ -38,6 +38,9 @@ struct RawConfig {
     default_label: Option<String>,
     #[serde(default)]
     collections: Vec<RawCollection>,
+    /// Node-to-node federation; read and validated by `entente-federation`.
+    #[serde(default)]
+    federation: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +78,10 @@ pub struct NodeConfig {
     pub max_content_length: u64,
     pub default_label: Option<String>,
     pub collections: Vec<CollectionConfig>,
+    /// The `[federation]` table, as written (validated by `entente-federation`).
+    pub federation: Option<toml::Table>,
+    /// The folder of the config file: relative paths in `[federation]` start there.
+    pub base_dir: PathBuf,
 }
 
 /// The default listening address: loopback only.
@@ -151,6 +158,8 @@ impl NodeConfig {
             max_content_length: raw.max_content_length.unwrap_or(DEFAULT_MAX_CONTENT_LENGTH),
             default_label: raw.default_label,
             collections,
+            federation: raw.federation,
+            base_dir: base.to_owned(),
         })
     }
 
@@ -171,6 +180,8 @@ impl NodeConfig {
                 title: "Intelligence".into(),
                 description: None,
             }],
+            federation: None,
+            base_dir: dir.to_owned(),
         }
     }
 }

@@ -68,6 +68,13 @@ fn exit_code_of(err: &anyhow::Error) -> u8 {
                 _ => 1,
             };
         }
+        if let Some(e) = cause.downcast_ref::<entente_federation::FederationError>() {
+            return match e.code() {
+                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
+                ErrorCode::Forbidden => 3,
+                _ => 1,
+            };
+        }
         if cause.downcast_ref::<entente_types::DateError>().is_some()
             || cause
                 .downcast_ref::<entente_types::NationCodeError>()

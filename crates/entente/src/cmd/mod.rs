@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 pub mod burden;
 pub mod demo;
+pub mod federation;
 pub mod label;
 pub mod node;
 pub mod picture;
@@ -30,6 +31,8 @@ pub enum Command {
     Node(node::Args),
     /// The users of a node: nation, clearance, collection rights, passwords and tokens.
     User(user::Args),
+    /// Federation between nodes: public identity, partners (export, import, list), rescan.
+    Federation(federation::Args),
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -42,6 +45,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Picture(args) => picture::run(args),
         Command::Node(args) => node::run(args),
         Command::User(args) => user::run(args),
+        Command::Federation(args) => federation::run(args),
     }
 }
 
