@@ -6,6 +6,7 @@
 
 mod burden;
 mod demo;
+mod federation;
 mod label;
 mod node;
 mod picture;
