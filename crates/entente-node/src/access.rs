@@ -171,6 +171,10 @@ impl Access {
             .is_some_and(|m| m.contains_key(id))
     }
 
+    pub fn label(&self, id: &str) -> Option<Label> {
+        self.lookup(id)
+    }
+
     fn lookup(&self, id: &str) -> Option<Label> {
         self.cache.get(id).flatten()
     }

@@ -41,6 +41,9 @@ struct RawConfig {
     /// TLS: without it the node speaks plain HTTP (loopback development only).
     #[serde(default)]
     tls: Option<RawTls>,
+    /// Node-to-node federation; read and validated by `entente-federation`.
+    #[serde(default)]
+    federation: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +102,10 @@ pub struct NodeConfig {
     pub default_label: Option<String>,
     pub collections: Vec<CollectionConfig>,
     pub tls: Option<TlsFiles>,
+    /// The `[federation]` table, as written (validated by `entente-federation`).
+    pub federation: Option<toml::Table>,
+    /// The folder of the config file: relative paths in `[federation]` start there.
+    pub base_dir: PathBuf,
 }
 
 /// The default listening address: loopback only.
@@ -180,6 +187,8 @@ impl NodeConfig {
                 key: base.join(t.key),
                 client_ca: t.client_ca.map(|c| base.join(c)),
             }),
+            federation: raw.federation,
+            base_dir: base.to_owned(),
         })
     }
 
@@ -201,6 +210,8 @@ impl NodeConfig {
                 description: None,
             }],
             tls: None,
+            federation: None,
+            base_dir: dir.to_owned(),
         }
     }
 }

@@ -37,6 +37,7 @@ use entente_store::{CollectionInfo, Store};
 
 pub use crate::config::{
     initial_config, shipped_data, CollectionConfig, NodeConfig, Storage, TlsFiles, CONFIG_VERSION,
+    DEFAULT_LISTEN,
 };
 pub use crate::error::{NodeError, NodeErrorKind};
 pub use entente_stix::{MEDIA_TYPE_STIX, MEDIA_TYPE_TAXII};
@@ -49,6 +50,9 @@ pub struct Node {
     pub(crate) metrics: metrics::Metrics,
     /// Verified credentials, so that argon2 runs once per client and TTL, not per request.
     pub(crate) credentials: auth::CredentialCache,
+    /// Bumped after every write to the objects (post, delete, federation), so followers of the
+    /// change stream wake at once instead of polling.
+    pub(crate) changes: tokio::sync::watch::Sender<u64>,
 }
 
 /// Opens the store a config names (creating its tables).
@@ -105,6 +109,7 @@ impl Node {
             access,
             metrics: metrics::Metrics::default(),
             credentials: auth::CredentialCache::default(),
+            changes: tokio::sync::watch::Sender::new(0),
         }))
     }
 
@@ -119,6 +124,45 @@ impl Node {
         } else {
             "http"
         }
+    }
+
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// The release policy every read goes through (federation releases with the same one).
+    pub fn release_policy(&self) -> &ReleasePolicy {
+        &self.access.policy
+    }
+
+    /// Loads into the label cache the stored markings that `objects` refer to.
+    pub async fn load_markings(&self, objects: &[&serde_json::Value]) -> Result<(), NodeError> {
+        self.access
+            .load_markings(self.store.as_ref(), objects.iter().copied())
+            .await
+    }
+
+    /// The label of a stored marking definition loaded by [`Node::load_markings`].
+    pub fn cached_label(&self, id: &str) -> Option<entente_labels::Label> {
+        self.access.label(id)
+    }
+
+    /// The label a marking definition carries, validated; `None` for markings that carry none.
+    pub fn label_of_marking(
+        &self,
+        marking: &serde_json::Value,
+    ) -> Option<Result<entente_labels::Label, String>> {
+        access::label_of_marking(&self.access.policy, marking)
+    }
+
+    /// A receiver that sees every later write to the objects.
+    pub fn watch_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Signals a write to the objects made outside the TAXII routes.
+    pub fn notify_changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 
@@ -147,6 +191,16 @@ pub async fn serve_node(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), NodeError> {
+    serve_node_with(node, axum::Router::new(), listener, shutdown).await
+}
+
+/// Serves an opened node with extra routes (the audit routes of federation) beside TAXII.
+pub async fn serve_node_with(
+    node: Arc<Node>,
+    extra: axum::Router,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), NodeError> {
     let addr = listener
         .local_addr()
         .map_err(|e| NodeError::config(format!("listener: {e}")))?;
@@ -158,14 +212,14 @@ pub async fn serve_node(
                 .map_err(|e| NodeError::config(format!("tls: {e}")))?;
             let listener = tls::TlsListener::new(listener, config).map_err(server_error)?;
             tracing::info!(nation = %node.config.nation, %addr, "node listening (TLS)");
-            axum::serve(listener, app(node))
+            axum::serve(listener, app(node).merge(extra))
                 .with_graceful_shutdown(shutdown)
                 .await
                 .map_err(server_error)
         }
         None => {
             tracing::info!(nation = %node.config.nation, %addr, "node listening");
-            axum::serve(listener, app(node))
+            axum::serve(listener, app(node).merge(extra))
                 .with_graceful_shutdown(shutdown)
                 .await
                 .map_err(server_error)

@@ -749,6 +749,7 @@ async fn delete_object(
         return Err(error(NodeErrorKind::NotFound, format!("no object {oid:?}")));
     }
     let deleted = node.store.delete_versions(&cid, &oid, &keys).await?;
+    node.notify_changed();
     tracing::info!(object_id = %oid, collection = %cid, deleted, user = %user.name, "object deleted");
     let mut response = StatusCode::OK.into_response();
     response.headers_mut().insert(
@@ -952,6 +953,7 @@ async fn post_objects(
             failures,
         })
         .await?;
+    node.notify_changed();
     Metrics::add(&node.metrics.objects_added, added);
     Metrics::add(&node.metrics.objects_refused, refused);
     tracing::info!(collection = %cid, user = %user.name, added, refused, status_id = %status.id, "objects posted");

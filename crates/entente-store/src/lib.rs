@@ -26,8 +26,9 @@ pub mod sqlite;
 
 pub use crate::error::{StoreError, StoreErrorKind};
 pub use crate::model::{
-    format_added, AddRequest, CollectionInfo, CollectionRight, NewObject, ObjectQuery, Page,
-    StatusDetail, StatusRecord, StoredObject, User, VersionFilter,
+    format_added, AddRequest, BindingRecord, Change, CollectionInfo, CollectionRight, Cursor,
+    NewObject, ObjectQuery, Page, ReceivedObject, StatusDetail, StatusRecord, StoredObject, User,
+    VersionFilter,
 };
 
 /// The storage of a node. Every method is one transaction.
@@ -60,6 +61,40 @@ pub trait Store: Send + Sync + 'static {
     /// Records a bearer token (its hash) for a user.
     async fn add_token(&self, user: &str, token_hash: &str) -> Result<(), StoreError>;
     async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+
+    // Federation. Deletes take the next `seq`, so the change stream carries them as tombstones.
+
+    /// Every version, live or deleted (tombstones), with `seq > after_seq`, in `seq` order
+    /// across collections; at most `limit`.
+    async fn changes(&self, after_seq: i64, limit: usize) -> Result<Vec<Change>, StoreError>;
+    /// Stores versions received from a partner in one transaction. A version already present,
+    /// live or recalled, is left as it is (a replay changes nothing); returns, per object, whether
+    /// it was stored now.
+    async fn add_received(
+        &self,
+        collection: &str,
+        now_us: i64,
+        objects: Vec<ReceivedObject>,
+    ) -> Result<Vec<bool>, StoreError>;
+    /// Withdraws a received version on its origin's recall (a tombstone, keeping the recall);
+    /// returns whether a live version was withdrawn.
+    async fn recall_received(
+        &self,
+        collection: &str,
+        id: &str,
+        version_key: &str,
+        recall: &str,
+    ) -> Result<bool, StoreError>;
+    /// The provenance of a received version.
+    async fn binding(
+        &self,
+        collection: &str,
+        id: &str,
+        version_key: &str,
+    ) -> Result<Option<BindingRecord>, StoreError>;
+    /// A named cursor in the change stream.
+    async fn cursor(&self, name: &str) -> Result<Option<Cursor>, StoreError>;
+    async fn set_cursor(&self, name: &str, cursor: &Cursor) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]

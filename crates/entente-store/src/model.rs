@@ -192,3 +192,39 @@ impl User {
         self.rights.iter().find(|r| r.collection == collection)
     }
 }
+
+/// One entry of the change stream: a stored version, or the tombstone of a deleted one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub collection: String,
+    pub deleted: bool,
+    pub object: StoredObject,
+}
+
+/// A version received from a partner node, with the origin's binding (none for the marking
+/// definitions that travel with it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedObject {
+    pub object: NewObject,
+    pub sender: NationCode,
+    /// The origin's binding, as JSON.
+    pub binding: Option<String>,
+}
+
+/// What a node keeps of a received version's provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingRecord {
+    pub origin: NationCode,
+    pub sender: NationCode,
+    pub binding: String,
+    /// The origin's recall, when the version was withdrawn.
+    pub recall: Option<String>,
+}
+
+/// A durable position in the change stream, with the fingerprint of the rules it was reached
+/// under (a new fingerprint means the stream must be walked again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub seq: i64,
+    pub fingerprint: String,
+}

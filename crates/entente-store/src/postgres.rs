@@ -200,6 +200,40 @@ async fn add(tx: &Transaction<'_>, req: &AddRequest) -> Result<StatusRecord, Sto
     Ok(status)
 }
 
+async fn lock_clock(tx: &Transaction<'_>) -> Result<(i64, i64), StoreError> {
+    let clock = tx
+        .query_one(&format!("{} FOR UPDATE", sql::SELECT_CLOCK), &[])
+        .await?;
+    Ok((clock.try_get(0)?, clock.try_get(1)?))
+}
+
+async fn save_clock(tx: &Transaction<'_>, (seq, added): (i64, i64)) -> Result<(), StoreError> {
+    tx.execute(&to_postgres(sql::UPDATE_CLOCK), &[&seq, &added])
+        .await?;
+    Ok(())
+}
+
+/// Soft-deletes one live version with the next `seq` (a tombstone in the change stream).
+async fn tombstone(
+    tx: &Transaction<'_>,
+    collection: &str,
+    id: &str,
+    key: &str,
+    clock: &mut (i64, i64),
+) -> Result<bool, StoreError> {
+    let (seq, added) = (clock.0 + 1, clock.1 + 1);
+    let n = tx
+        .execute(
+            &to_postgres(sql::DELETE_VERSION),
+            &[&collection, &id, &key, &seq, &added],
+        )
+        .await?;
+    if n > 0 {
+        *clock = (seq, added);
+    }
+    Ok(n > 0)
+}
+
 #[async_trait::async_trait]
 impl Store for PostgresStore {
     async fn put_collection(&self, c: &CollectionInfo) -> Result<(), StoreError> {
@@ -274,12 +308,12 @@ impl Store for PostgresStore {
     ) -> Result<u64, StoreError> {
         let mut client = self.client().lock().await;
         let tx = client.transaction().await?;
+        let mut clock = lock_clock(&tx).await?;
         let mut n = 0;
         for k in version_keys {
-            n += tx
-                .execute(&to_postgres(sql::DELETE_VERSION), &[&collection, &id, k])
-                .await?;
+            n += u64::from(tombstone(&tx, collection, id, k, &mut clock).await?);
         }
+        save_clock(&tx, clock).await?;
         tx.commit().await?;
         Ok(n)
     }
@@ -357,5 +391,149 @@ impl Store for PostgresStore {
             .query_opt(&to_postgres(sql::SELECT_USER_BY_TOKEN), &[&token_hash])
             .await?;
         row.as_ref().map(user).transpose()
+    }
+
+    async fn changes(&self, after_seq: i64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let client = self.client().lock().await;
+        let rows = client
+            .query(&to_postgres(sql::SELECT_CHANGES), &[&after_seq, &limit])
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Change {
+                    collection: r.try_get(9)?,
+                    deleted: r.try_get::<_, i64>(10)? != 0,
+                    object: object(r)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_received(
+        &self,
+        collection: &str,
+        now_us: i64,
+        objects: Vec<ReceivedObject>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut client = self.client().lock().await;
+        let tx = client.transaction().await?;
+        let (mut seq, mut added) = lock_clock(&tx).await?;
+        let insert = tx.prepare(&to_postgres(sql::INSERT_RECEIVED)).await?;
+        let mut flags = Vec::with_capacity(objects.len());
+        for r in &objects {
+            let o = &r.object;
+            let (next_seq, next_added) = (seq + 1, (added + 1).max(now_us));
+            let n = tx
+                .execute(
+                    &insert,
+                    &[
+                        &collection,
+                        &o.id,
+                        &o.version_key,
+                        &next_seq,
+                        &next_added,
+                        &o.kind,
+                        &o.spec_version,
+                        &o.version,
+                        &o.originator.as_str(),
+                        &o.json,
+                    ],
+                )
+                .await?;
+            if n > 0 {
+                (seq, added) = (next_seq, next_added);
+                if let Some(binding) = &r.binding {
+                    tx.execute(
+                        &to_postgres(sql::INSERT_BINDING),
+                        &[
+                            &collection,
+                            &o.id,
+                            &o.version_key,
+                            &o.originator.as_str(),
+                            &r.sender.as_str(),
+                            binding,
+                        ],
+                    )
+                    .await?;
+                }
+            }
+            flags.push(n > 0);
+        }
+        save_clock(&tx, (seq, added)).await?;
+        tx.commit().await?;
+        Ok(flags)
+    }
+
+    async fn recall_received(
+        &self,
+        collection: &str,
+        id: &str,
+        version_key: &str,
+        recall: &str,
+    ) -> Result<bool, StoreError> {
+        let mut client = self.client().lock().await;
+        let tx = client.transaction().await?;
+        let mut clock = lock_clock(&tx).await?;
+        let done = tombstone(&tx, collection, id, version_key, &mut clock).await?;
+        if done {
+            tx.execute(
+                &to_postgres(sql::SET_RECALL),
+                &[&collection, &id, &version_key, &recall],
+            )
+            .await?;
+        }
+        save_clock(&tx, clock).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn binding(
+        &self,
+        collection: &str,
+        id: &str,
+        version_key: &str,
+    ) -> Result<Option<BindingRecord>, StoreError> {
+        let client = self.client().lock().await;
+        let row = client
+            .query_opt(
+                &to_postgres(sql::SELECT_BINDING),
+                &[&collection, &id, &version_key],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(BindingRecord {
+                origin: crate::sqlite::nation(r.try_get(0)?)?,
+                sender: crate::sqlite::nation(r.try_get(1)?)?,
+                binding: r.try_get(2)?,
+                recall: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn cursor(&self, name: &str) -> Result<Option<Cursor>, StoreError> {
+        let client = self.client().lock().await;
+        let row = client
+            .query_opt(&to_postgres(sql::SELECT_CURSOR), &[&name])
+            .await?;
+        row.map(|r| {
+            Ok(Cursor {
+                seq: r.try_get(0)?,
+                fingerprint: r.try_get(1)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_cursor(&self, name: &str, cursor: &Cursor) -> Result<(), StoreError> {
+        let client = self.client().lock().await;
+        client
+            .execute(
+                &to_postgres(sql::UPSERT_CURSOR),
+                &[&name, &cursor.seq, &cursor.fingerprint],
+            )
+            .await?;
+        Ok(())
     }
 }

@@ -54,6 +54,23 @@ pub const SCHEMA: &[&str] = &[
         token_hash TEXT PRIMARY KEY,
         name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE
     )",
+    // Federation: the origin's binding of each received version (and its recall), and the
+    // per-partner dispatch cursors.
+    "CREATE TABLE IF NOT EXISTS federation_bindings (
+        collection TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version_key TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        binding TEXT NOT NULL,
+        recall TEXT,
+        PRIMARY KEY (collection, id, version_key)
+    )",
+    "CREATE TABLE IF NOT EXISTS federation_cursors (
+        name TEXT PRIMARY KEY,
+        seq BIGINT NOT NULL,
+        fingerprint TEXT NOT NULL
+    )",
 ];
 
 pub const OBJECT_COLUMNS: &str =
@@ -84,8 +101,31 @@ pub const SELECT_MARKING: &str =
     "SELECT seq, added_us, id, kind, spec_version, version, version_key, originator, json
     FROM objects WHERE kind = 'marking-definition' AND id = ?1 AND deleted = 0
     ORDER BY version_key DESC, seq DESC LIMIT 1";
+/// A delete takes the next `seq`: the deleted row becomes a tombstone in the change stream that
+/// federation follows (TAXII reads never see deleted rows, so their order is unchanged).
 pub const DELETE_VERSION: &str =
-    "UPDATE objects SET deleted = 1 WHERE collection = ?1 AND id = ?2 AND version_key = ?3 AND deleted = 0";
+    "UPDATE objects SET deleted = 1, seq = ?4, added_us = ?5 WHERE collection = ?1 AND id = ?2 AND version_key = ?3 AND deleted = 0";
+/// Every version, live or deleted, after a `seq`, across collections (the federation stream).
+pub const SELECT_CHANGES: &str =
+    "SELECT seq, added_us, id, kind, spec_version, version, version_key, originator, json, collection, deleted
+    FROM objects WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+/// A received version: stored unless any row of it exists, so a recalled version is never revived
+/// by a replay.
+pub const INSERT_RECEIVED: &str = "INSERT INTO objects
+    (collection, id, version_key, seq, added_us, kind, spec_version, version, originator, deleted, json)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10)
+    ON CONFLICT (collection, id, version_key) DO NOTHING";
+pub const INSERT_BINDING: &str = "INSERT INTO federation_bindings
+    (collection, id, version_key, origin, sender, binding) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    ON CONFLICT (collection, id, version_key) DO NOTHING";
+pub const SET_RECALL: &str = "UPDATE federation_bindings SET recall = ?4
+    WHERE collection = ?1 AND id = ?2 AND version_key = ?3";
+pub const SELECT_BINDING: &str = "SELECT origin, sender, binding, recall FROM federation_bindings
+    WHERE collection = ?1 AND id = ?2 AND version_key = ?3";
+pub const SELECT_CURSOR: &str = "SELECT seq, fingerprint FROM federation_cursors WHERE name = ?1";
+pub const UPSERT_CURSOR: &str =
+    "INSERT INTO federation_cursors (name, seq, fingerprint) VALUES (?1, ?2, ?3)
+    ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, fingerprint = excluded.fingerprint";
 pub const UPSERT_USER: &str = "INSERT INTO users (name, nation, clearance_policy, clearance_level, clearance_caveats, password_hash, rights)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
     ON CONFLICT (name) DO UPDATE SET nation = excluded.nation, clearance_policy = excluded.clearance_policy,

@@ -30,6 +30,9 @@ enum Write {
     PutCollection(CollectionInfo, Reply<()>),
     PutUser(User, Reply<()>),
     AddToken(String, String, Reply<()>),
+    Received(String, i64, Vec<ReceivedObject>, Reply<Vec<bool>>),
+    Recall(String, String, String, String, Reply<bool>),
+    SetCursor(String, Cursor, Reply<()>),
 }
 
 /// The SQLite store. Cloning shares the writer and the read pool.
@@ -177,6 +180,8 @@ enum Pending {
     Add(Reply<StatusRecord>, Result<StatusRecord, StoreError>),
     Count(Reply<u64>, Result<u64, StoreError>),
     Unit(Reply<()>, Result<(), StoreError>),
+    Flags(Reply<Vec<bool>>, Result<Vec<bool>, StoreError>),
+    Flag(Reply<bool>, Result<bool, StoreError>),
 }
 
 fn commit_batch(conn: &mut Connection, batch: Vec<Write>) -> Result<(), StoreError> {
@@ -197,8 +202,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Write>) -> Result<(), StoreErr
                     let r = (|| {
                         let mut n = 0;
                         for k in &keys {
-                            n +=
-                                sp.execute(sql::DELETE_VERSION, params![collection, id, k])? as u64;
+                            n += tombstone(&sp, &collection, &id, k, &mut seq, &mut added)? as u64;
                         }
                         Ok(n)
                     })();
@@ -233,11 +237,34 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Write>) -> Result<(), StoreErr
                     })();
                     Pending::Unit(reply, r)
                 }
+                Write::Received(collection, now, objects, reply) => {
+                    let r = add_received(&sp, &collection, now, &objects, &mut seq, &mut added);
+                    Pending::Flags(reply, r)
+                }
+                Write::Recall(collection, id, key, recall, reply) => {
+                    let r = (|| {
+                        let done = tombstone(&sp, &collection, &id, &key, &mut seq, &mut added)?;
+                        if done {
+                            sp.execute(sql::SET_RECALL, params![collection, id, key, recall])?;
+                        }
+                        Ok(done)
+                    })();
+                    Pending::Flag(reply, r)
+                }
+                Write::SetCursor(name, c, reply) => {
+                    let r = sp
+                        .execute(sql::UPSERT_CURSOR, params![name, c.seq, c.fingerprint])
+                        .map(|_| ())
+                        .map_err(StoreError::from);
+                    Pending::Unit(reply, r)
+                }
             };
             let failed = match &result {
                 Pending::Add(_, r) => r.is_err(),
                 Pending::Count(_, r) => r.is_err(),
                 Pending::Unit(_, r) => r.is_err(),
+                Pending::Flags(_, r) => r.is_err(),
+                Pending::Flag(_, r) => r.is_err(),
             };
             if failed {
                 // Undo this request only; the clock goes back with it.
@@ -269,6 +296,12 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Write>) -> Result<(), StoreErr
                 let _ = reply.send(if failure.is_some() { Err(err()) } else { r });
             }
             Pending::Unit(reply, r) => {
+                let _ = reply.send(if failure.is_some() { Err(err()) } else { r });
+            }
+            Pending::Flags(reply, r) => {
+                let _ = reply.send(if failure.is_some() { Err(err()) } else { r });
+            }
+            Pending::Flag(reply, r) => {
                 let _ = reply.send(if failure.is_some() { Err(err()) } else { r });
             }
         }
@@ -343,6 +376,72 @@ fn version_or_added(
         |r| r.get(0),
     )?;
     Ok(format_added(us))
+}
+
+/// Soft-deletes one live version, giving it the next `seq` (a tombstone in the change stream).
+fn tombstone(
+    tx: &Connection,
+    collection: &str,
+    id: &str,
+    key: &str,
+    seq: &mut i64,
+    added: &mut i64,
+) -> Result<bool, StoreError> {
+    let n = tx.execute(
+        sql::DELETE_VERSION,
+        params![collection, id, key, *seq + 1, *added + 1],
+    )?;
+    if n > 0 {
+        *seq += 1;
+        *added += 1;
+    }
+    Ok(n > 0)
+}
+
+fn add_received(
+    tx: &Connection,
+    collection: &str,
+    now_us: i64,
+    objects: &[ReceivedObject],
+    seq: &mut i64,
+    added: &mut i64,
+) -> Result<Vec<bool>, StoreError> {
+    let mut insert = tx.prepare_cached(sql::INSERT_RECEIVED)?;
+    let mut flags = Vec::with_capacity(objects.len());
+    for r in objects {
+        let o = &r.object;
+        let (next_seq, next_added) = (*seq + 1, (*added + 1).max(now_us));
+        let n = insert.execute(params![
+            collection,
+            o.id,
+            o.version_key,
+            next_seq,
+            next_added,
+            o.kind,
+            o.spec_version,
+            o.version,
+            o.originator.as_str(),
+            o.json
+        ])?;
+        if n > 0 {
+            (*seq, *added) = (next_seq, next_added);
+            if let Some(binding) = &r.binding {
+                tx.execute(
+                    sql::INSERT_BINDING,
+                    params![
+                        collection,
+                        o.id,
+                        o.version_key,
+                        o.originator.as_str(),
+                        r.sender.as_str(),
+                        binding
+                    ],
+                )?;
+            }
+        }
+        flags.push(n > 0);
+    }
+    Ok(flags)
 }
 
 fn put_user(tx: &Connection, u: &User) -> Result<(), StoreError> {
@@ -588,5 +687,107 @@ impl Store for SqliteStore {
                 .transpose()
         })
         .await
+    }
+
+    async fn changes(&self, after_seq: i64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::SELECT_CHANGES)?;
+            let rows = st.query_map(params![after_seq, limit], |r| {
+                Ok((object_row(r)?, r.get::<_, String>(9)?, r.get::<_, i64>(10)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (raw, collection, deleted) = row?;
+                out.push(Change {
+                    collection,
+                    deleted: deleted != 0,
+                    object: stored_object(raw)?,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn add_received(
+        &self,
+        collection: &str,
+        now_us: i64,
+        objects: Vec<ReceivedObject>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let c = collection.to_owned();
+        self.write(|reply| Write::Received(c, now_us, objects, reply))
+            .await
+    }
+
+    async fn recall_received(
+        &self,
+        collection: &str,
+        id: &str,
+        version_key: &str,
+        recall: &str,
+    ) -> Result<bool, StoreError> {
+        let args = (
+            collection.to_owned(),
+            id.to_owned(),
+            version_key.to_owned(),
+            recall.to_owned(),
+        );
+        self.write(|reply| Write::Recall(args.0, args.1, args.2, args.3, reply))
+            .await
+    }
+
+    async fn binding(
+        &self,
+        collection: &str,
+        id: &str,
+        version_key: &str,
+    ) -> Result<Option<BindingRecord>, StoreError> {
+        let args = (collection.to_owned(), id.to_owned(), version_key.to_owned());
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::SELECT_BINDING)?;
+            let row = st
+                .query_row(params![args.0, args.1, args.2], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                })
+                .optional()?;
+            row.map(|(origin, sender, binding, recall)| {
+                Ok(BindingRecord {
+                    origin: nation(&origin)?,
+                    sender: nation(&sender)?,
+                    binding,
+                    recall,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn cursor(&self, name: &str) -> Result<Option<Cursor>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::SELECT_CURSOR)?;
+            Ok(st
+                .query_row([&name], |r| {
+                    Ok(Cursor {
+                        seq: r.get(0)?,
+                        fingerprint: r.get(1)?,
+                    })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn set_cursor(&self, name: &str, cursor: &Cursor) -> Result<(), StoreError> {
+        let (n, c) = (name.to_owned(), cursor.clone());
+        self.write(|reply| Write::SetCursor(n, c, reply)).await
     }
 }

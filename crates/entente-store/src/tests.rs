@@ -104,6 +104,9 @@ suite!(
     collections_and_markings,
     concurrent_writers_page_without_gaps,
     statuses_round_trip,
+    change_stream_carries_tombstones_in_order,
+    received_versions_are_idempotent_and_recalls_stick,
+    cursors_round_trip,
 );
 
 const FRA: NationCode = match NationCode::from_bytes(*b"FRA") {
@@ -480,4 +483,124 @@ async fn statuses_round_trip(store: &Arc<dyn Store>) {
     assert_eq!(got.failures, req.failures);
     assert_eq!(got.owner, "alice");
     assert!(store.status("nope").await.unwrap().is_none());
+}
+
+async fn change_stream_carries_tombstones_in_order(store: &Arc<dyn Store>) {
+    let a = obj(1, "indicator", "2020-01-01T00:00:00.000Z");
+    let b = obj(2, "indicator", "2020-01-01T00:00:00.000Z");
+    store
+        .add_objects(request(1, vec![a.clone(), b.clone()], T0))
+        .await
+        .unwrap();
+    let before = store.changes(0, 100).await.unwrap();
+    assert_eq!(before.len(), 2);
+    assert!(before.iter().all(|c| !c.deleted && c.collection == "c1"));
+    let last = before[1].object.seq;
+    store
+        .delete_versions("c1", &a.id, std::slice::from_ref(&a.version_key))
+        .await
+        .unwrap();
+    // The delete is a new entry after everything before it; the live version keeps its place.
+    let after = store.changes(last, 100).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert!(after[0].deleted);
+    assert_eq!(after[0].object.id, a.id);
+    assert!(after[0].object.seq > last);
+    let all_changes = store.changes(0, 100).await.unwrap();
+    let ids: Vec<(&str, bool)> = all_changes
+        .iter()
+        .map(|c| (c.object.id.as_str(), c.deleted))
+        .collect();
+    assert_eq!(ids, [(b.id.as_str(), false), (a.id.as_str(), true)]);
+    assert_eq!(store.changes(0, 1).await.unwrap().len(), 1);
+    // A later post still gets a later seq and date than the tombstone.
+    let c = obj(3, "indicator", "2020-01-01T00:00:00.000Z");
+    store.add_objects(request(2, vec![c], T0)).await.unwrap();
+    let tail = store.changes(after[0].object.seq, 100).await.unwrap();
+    assert_eq!(tail.len(), 1);
+    assert!(tail[0].object.added_us > after[0].object.added_us);
+}
+
+async fn received_versions_are_idempotent_and_recalls_stick(store: &Arc<dyn Store>) {
+    let usa: NationCode = "USA".parse().unwrap();
+    let a = obj(1, "indicator", "2020-01-01T00:00:00.000Z");
+    let m = obj(9, "marking-definition", "2020-01-01T00:00:00.000Z");
+    let received = vec![
+        ReceivedObject {
+            object: m.clone(),
+            sender: usa,
+            binding: None,
+        },
+        ReceivedObject {
+            object: a.clone(),
+            sender: usa,
+            binding: Some("{\"sig\":1}".into()),
+        },
+    ];
+    let flags = store
+        .add_received("c1", T0, received.clone())
+        .await
+        .unwrap();
+    assert_eq!(flags, [true, true]);
+    assert_eq!(
+        store
+            .add_received("c1", T0, received.clone())
+            .await
+            .unwrap(),
+        [false, false],
+        "a replay stores nothing"
+    );
+    assert_eq!(store.changes(0, 100).await.unwrap().len(), 2);
+    let b = store
+        .binding("c1", &a.id, &a.version_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((b.origin, b.sender), (FRA, usa));
+    assert_eq!(b.binding, "{\"sig\":1}");
+    assert_eq!(b.recall, None);
+    assert!(store
+        .binding("c1", &m.id, &m.version_key)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .recall_received("c1", &a.id, &a.version_key, "recall")
+        .await
+        .unwrap());
+    assert!(!store
+        .recall_received("c1", &a.id, &a.version_key, "recall")
+        .await
+        .unwrap());
+    let b = store
+        .binding("c1", &a.id, &a.version_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.recall.as_deref(), Some("recall"));
+    // A replay after the recall does not bring the version back.
+    assert_eq!(
+        store.add_received("c1", T0, received).await.unwrap(),
+        [false, false]
+    );
+    assert!(store.versions("c1", &a.id).await.unwrap().is_empty());
+    let changes = store.changes(0, 100).await.unwrap();
+    assert_eq!(changes.len(), 2);
+    assert!(changes[1].deleted && changes[1].object.id == a.id);
+}
+
+async fn cursors_round_trip(store: &Arc<dyn Store>) {
+    assert_eq!(store.cursor("partner/USA").await.unwrap(), None);
+    let c = Cursor {
+        seq: 42,
+        fingerprint: "abc".into(),
+    };
+    store.set_cursor("partner/USA", &c).await.unwrap();
+    assert_eq!(store.cursor("partner/USA").await.unwrap(), Some(c));
+    let d = Cursor {
+        seq: 7,
+        fingerprint: "def".into(),
+    };
+    store.set_cursor("partner/USA", &d).await.unwrap();
+    assert_eq!(store.cursor("partner/USA").await.unwrap(), Some(d));
 }

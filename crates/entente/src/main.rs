@@ -97,6 +97,13 @@ fn exit_code_of(err: &anyhow::Error) -> u8 {
                 _ => 1,
             };
         }
+        if let Some(e) = cause.downcast_ref::<entente_federation::FederationError>() {
+            return match e.code() {
+                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
+                ErrorCode::Forbidden => 3,
+                _ => 1,
+            };
+        }
         if let Some(e) = cause.downcast_ref::<entente_store::StoreError>() {
             return match e.code() {
                 ErrorCode::InvalidInput | ErrorCode::NotFound => 2,

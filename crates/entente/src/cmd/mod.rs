@@ -7,6 +7,7 @@ pub mod audit;
 pub mod burden;
 pub mod demo;
 pub mod exercise;
+pub mod federation;
 pub mod label;
 pub mod node;
 pub mod picture;
@@ -36,6 +37,8 @@ pub enum Command {
     User(user::Args),
     /// The verifiable audit log: keys, checkpoints, inclusion and consistency proofs.
     Audit(audit::Args),
+    /// Federation between nodes: public identity, partners (export, import, list), rescan.
+    Federation(federation::Args),
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -50,6 +53,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Node(args) => node::run(args),
         Command::User(args) => user::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Federation(args) => federation::run(args),
     }
 }
 

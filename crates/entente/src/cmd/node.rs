@@ -33,6 +33,12 @@ enum Command {
         /// Replace an existing node.toml.
         #[arg(long)]
         force: bool,
+        /// The TAXII listening address.
+        #[arg(long, value_name = "ADDR", default_value = entente_node::DEFAULT_LISTEN)]
+        listen: String,
+        /// The federation (mutually authenticated TLS) listening address.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8500")]
+        federation_listen: String,
     },
 }
 
@@ -43,9 +49,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 nation,
                 data,
                 force,
+                listen,
+                federation_listen,
             }),
             _,
-        ) => init(&nation, &data, force),
+        ) => init(&nation, &data, force, &listen, &federation_listen),
         (None, Some(config)) => serve(&config),
         (None, None) => Err(UsageError(
             "give --config FILE to run a node, or `entente node init --nation NATION --data DIR`"
@@ -68,7 +76,13 @@ pub fn load_config(path: &Path) -> anyhow::Result<NodeConfig> {
     NodeConfig::load(path).map_err(|e| UsageError(e.to_string()).into())
 }
 
-fn init(nation: &str, data: &Path, force: bool) -> anyhow::Result<ExitCode> {
+fn init(
+    nation: &str,
+    data: &Path,
+    force: bool,
+    listen: &str,
+    federation_listen: &str,
+) -> anyhow::Result<ExitCode> {
     let nation: NationCode = nation.parse().context("--nation")?;
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let path = data.join("node.toml");
@@ -79,6 +93,8 @@ fn init(nation: &str, data: &Path, force: bool) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
+    let _: std::net::SocketAddr = listen.parse().context("--listen")?;
+    let _: std::net::SocketAddr = federation_listen.parse().context("--federation-listen")?;
     // A development PKI: a CA of the node and a server certificate for loopback signed by it.
     let pki = entente_node::pki::write_dev_pki(
         &data.join("tls"),
@@ -86,8 +102,12 @@ fn init(nation: &str, data: &Path, force: bool) -> anyhow::Result<ExitCode> {
     )?;
     // Paths are written relative to the config file, so the folder can move.
     let tls = (Path::new("tls/server.pem"), Path::new("tls/server.key"));
-    std::fs::write(&path, initial_config(nation, Path::new("."), Some(tls)))
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let text = initial_config(nation, Path::new("."), Some(tls)).replace(
+        &format!("listen = \"{}\"", entente_node::DEFAULT_LISTEN),
+        &format!("listen = \"{listen}\""),
+    ) + &entente_federation::initial_table(federation_listen);
+    write_federation_keys(nation, data, force)?;
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     let config = load_config(&path)?;
     runtime()?.block_on(async {
         entente_node::Node::open(config).await?;
@@ -103,6 +123,41 @@ fn init(nation: &str, data: &Path, force: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The node's keys (`node.keys`) and development PKI (`tls/`): kept when present, so that
+/// re-running init never changes a node's identity unless `--force` is given.
+fn write_federation_keys(nation: NationCode, data: &Path, force: bool) -> anyhow::Result<()> {
+    let keys = data.join("node.keys");
+    if keys.exists() && force {
+        std::fs::remove_file(&keys)
+            .with_context(|| format!("cannot replace {}", keys.display()))?;
+    }
+    if !keys.exists() {
+        entente_seal::NodeIdentity::generate(nation).save(&keys)?;
+    }
+    let tls = data.join("tls");
+    if !tls.join("node.crt").exists() || force {
+        std::fs::create_dir_all(&tls)
+            .with_context(|| format!("cannot create {}", tls.display()))?;
+        let pki = entente_federation::generate_dev_pki(nation)?;
+        for (name, text) in [
+            ("ca.crt", &pki.ca_pem),
+            ("node.crt", &pki.cert_pem),
+            ("node.key", &pki.key_pem),
+        ] {
+            let p = tls.join(name);
+            std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let p = tls.join("node.key");
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot protect {}", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
 fn serve(path: &Path) -> anyhow::Result<ExitCode> {
     let config = load_config(path)?;
     install_logs();
@@ -110,7 +165,31 @@ fn serve(path: &Path) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        entente_node::serve(config, listener, shutdown_signal()).await?;
+        let node = entente_node::Node::open(config).await?;
+        let federation = entente_federation::Federation::open(node.clone())?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let Some(federation) = federation else {
+            entente_node::serve_node(node, listener, shutdown_signal()).await?;
+            return anyhow::Ok(());
+        };
+        let fed_listener = tokio::net::TcpListener::bind(federation.config().listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", federation.config().listen))?;
+        let extra = entente_federation::audit_routes(federation.audit().clone());
+        let mut http_stopped = stopped.clone();
+        let http = tokio::spawn(entente_node::serve_node_with(
+            node,
+            extra,
+            listener,
+            async move {
+                let _ = http_stopped.wait_for(|s| *s).await;
+            },
+        ));
+        let fed = tokio::spawn(federation.run(fed_listener, stopped));
+        shutdown_signal().await;
+        let _ = stop.send(true);
+        http.await.context("node server")??;
+        fed.await.context("federation")??;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

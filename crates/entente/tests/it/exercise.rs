@@ -456,11 +456,20 @@ fn national_tracks_reach_the_national_node() {
     let config_s = config.to_str().unwrap();
     // Unlabelled objects (the exercise's tracks) carry the node's default label.
     let text = std::fs::read_to_string(&config).unwrap();
-    let text = text.replace("127.0.0.1:8400", "127.0.0.1:0").replacen(
-        "\nnation = ",
-        "\ndefault_label = \"NATO UNCLASSIFIED\"\nnation = ",
-        1,
-    );
+    // The exercise's node client speaks plain HTTP: this node serves loopback without TLS.
+    let text = text
+        .replace("127.0.0.1:8400", "127.0.0.1:0")
+        .replace("127.0.0.1:8500", "127.0.0.1:0")
+        .replace(
+            "\n[tls]\ncert = \"tls/server.pem\"\nkey = \"tls/server.key\"\n",
+            "\n",
+        )
+        .replacen(
+            "\nnation = ",
+            "\ndefault_label = \"NATO UNCLASSIFIED\"\nnation = ",
+            1,
+        );
+    assert!(!text.contains("[tls]"), "{text}");
     std::fs::write(&config, text).unwrap();
     let mut add = Command::new(env!("CARGO_BIN_EXE_entente"))
         .args([
@@ -503,6 +512,9 @@ fn national_tracks_reach_the_national_node() {
     let mut lines = BufReader::new(server.0.stderr.take().unwrap()).lines();
     let addr = loop {
         let line = lines.next().expect("the node logs its address").unwrap();
+        if !line.contains("node listening") {
+            continue;
+        }
         if let Some(rest) = line.split("addr=").nth(1) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }

@@ -8,6 +8,7 @@ mod audit;
 mod burden;
 mod demo;
 mod exercise;
+mod federation;
 mod label;
 mod node;
 mod picture;

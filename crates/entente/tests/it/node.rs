@@ -71,6 +71,10 @@ pub fn start_node(config: &str) -> (std::process::Child, String) {
     let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
     let addr = loop {
         let line = lines.next().expect("the node logs its address").unwrap();
+        // The federation endpoint logs its own address: take the TAXII listener's.
+        if !line.contains("node listening") {
+            continue;
+        }
         if let Some(rest) = line.split("addr=").nth(1) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
@@ -151,7 +155,12 @@ fn init_user_and_serve() {
     // Serve on a free port (TLS with the development PKI) and read the address from the log.
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(text.contains("[tls]"), "{text}");
-    std::fs::write(&config, text.replace("127.0.0.1:8400", "127.0.0.1:0")).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("127.0.0.1:8400", "127.0.0.1:0")
+            .replace("127.0.0.1:8500", "127.0.0.1:0"),
+    )
+    .unwrap();
     let ca = data.join("tls/ca.pem");
     let (mut server, addr) = start_node(&config);
     let (status, body) = http_get(&addr, &ca, "/health", "");

@@ -1,0 +1,300 @@
+//! The audit log's place in federation: local publish and recall events, the audit routes, and
+//! the periodic check that each partner shows one consistent history.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use entente_audit::{
+    check_consistent, parse_vkey, AuditEvent, AuditLog, Checkpoint, ConsistencyProof, EventKind,
+    NoteVerifier,
+};
+use entente_store::Cursor;
+use tokio::sync::watch;
+
+use crate::client::PartnerClient;
+use crate::config::PartnerConfig;
+use crate::{now_text, Federation, FederationError};
+
+/// The most entries one `GET /audit/entries` returns.
+const MAX_ENTRIES: u64 = 1000;
+const LOCAL_CURSOR: &str = "federation/audit/local";
+
+fn bad(message: String) -> Response {
+    (StatusCode::BAD_REQUEST, message).into_response()
+}
+
+fn number(params: &HashMap<String, String>, name: &str) -> Result<u64, String> {
+    params
+        .get(name)
+        .ok_or_else(|| format!("missing query parameter {name}"))?
+        .parse()
+        .map_err(|_| format!("query parameter {name} must be a non-negative integer"))
+}
+
+fn failed(e: entente_audit::AuditError) -> Response {
+    let status = match e.code() {
+        entente_types::ErrorCode::InvalidInput | entente_types::ErrorCode::NotFound => {
+            StatusCode::BAD_REQUEST
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    (status, e.to_string()).into_response()
+}
+
+fn json(text: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+/// `GET /audit/checkpoint` (the signed note, text/plain), `GET
+/// /audit/proof/inclusion?index=&size=`, `GET /audit/proof/consistency?first=&second=`, `GET
+/// /audit/entries?start=&end=` (at most 1000).
+pub fn audit_routes(log: Arc<AuditLog>) -> Router {
+    Router::new()
+        .route("/audit/checkpoint", get(checkpoint))
+        .route("/audit/proof/inclusion", get(inclusion))
+        .route("/audit/proof/consistency", get(consistency))
+        .route("/audit/entries", get(entries))
+        .with_state(log)
+}
+
+type Params = Query<HashMap<String, String>>;
+
+async fn checkpoint(State(log): State<Arc<AuditLog>>) -> Response {
+    match log.checkpoint() {
+        Ok(c) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            c.note,
+        )
+            .into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+async fn inclusion(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
+    let (index, size) = match (number(&p, "index"), number(&p, "size")) {
+        (Ok(i), Ok(s)) => (i, s),
+        (Err(r), _) | (_, Err(r)) => return bad(r),
+    };
+    match log.prove_inclusion(index, size) {
+        Ok(proof) => json(proof.to_json()),
+        Err(e) => failed(e),
+    }
+}
+
+async fn consistency(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
+    let (first, second) = match (number(&p, "first"), number(&p, "second")) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(r), _) | (_, Err(r)) => return bad(r),
+    };
+    match log.prove_consistency(first, second) {
+        Ok(proof) => json(proof.to_json()),
+        Err(e) => failed(e),
+    }
+}
+
+async fn entries(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
+    let (start, end) = match (number(&p, "start"), number(&p, "end")) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(r), _) | (_, Err(r)) => return bad(r),
+    };
+    if end < start || end - start > MAX_ENTRIES {
+        return bad(format!(
+            "need start <= end and at most {MAX_ENTRIES} entries"
+        ));
+    }
+    match log.entries(start..end) {
+        Ok(list) => match serde_json::to_string(&list) {
+            Ok(text) => json(text),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        },
+        Err(e) => failed(e),
+    }
+}
+
+/// Records the node's own publishes and deletes (recalls at the origin) from the change stream,
+/// behind its own cursor: an event is appended before the cursor passes it.
+pub async fn record_local(
+    fed: Arc<Federation>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), FederationError> {
+    let store = fed.node.store().clone();
+    let me = fed.nation();
+    let mut cursor = store.cursor(LOCAL_CURSOR).await?.map_or(0, |c| c.seq);
+    let mut changes = fed.node.watch_changes();
+    loop {
+        changes.borrow_and_update();
+        let page = store.changes(cursor, 1000).await?;
+        let Some(last) = page.last().map(|c| c.object.seq) else {
+            tokio::select! {
+                _ = crate::stopped(&mut shutdown) => return Ok(()),
+                _ = changes.changed() => {}
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            }
+            continue;
+        };
+        let mut events = Vec::new();
+        for c in &page {
+            let o = &c.object;
+            if o.originator != me
+                || matches!(
+                    o.kind.as_str(),
+                    "marking-definition" | "extension-definition"
+                )
+            {
+                continue;
+            }
+            let digest = match serde_json::from_str::<serde_json::Value>(&o.json) {
+                Ok(v) => entente_seal::sha256_hex(&v)?,
+                Err(_) => String::new(),
+            };
+            events.push(AuditEvent {
+                kind: if c.deleted {
+                    EventKind::Recall
+                } else {
+                    EventKind::Publish
+                },
+                at: now_text(),
+                origin: me.to_string(),
+                node: me.to_string(),
+                partner: None,
+                object_id: o.id.clone(),
+                version: o.taxii_version(),
+                digest,
+                detail: Some(format!("collection {}", c.collection)),
+            });
+        }
+        if !events.is_empty() {
+            fed.audit.append_batch(&events)?;
+        }
+        cursor = last;
+        store
+            .set_cursor(
+                LOCAL_CURSOR,
+                &Cursor {
+                    seq: cursor,
+                    fingerprint: String::new(),
+                },
+            )
+            .await?;
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+    }
+}
+
+/// The last checkpoint of a partner's log that this node verified, kept on disk.
+fn kept_path(fed: &Federation, partner: &PartnerConfig) -> std::path::PathBuf {
+    crate::audit_dir(&fed.config)
+        .join("partners")
+        .join(format!("{}.checkpoint", partner.nation))
+}
+
+/// Fetches a partner's checkpoint now and then, verifies its signature, and proves it consistent
+/// with the last one kept. A split view is logged as an error and the old checkpoint is kept.
+pub async fn watch_partner(
+    fed: Arc<Federation>,
+    partner: PartnerConfig,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), FederationError> {
+    let Some(vkey) = partner.audit_key.as_deref() else {
+        return Ok(());
+    };
+    let (_, key) = parse_vkey(vkey).map_err(|e| {
+        FederationError::config(format!("partner {} audit_key: {e}", partner.nation))
+    })?;
+    let verifier = NoteVerifier::new(partner.nation.as_str(), key);
+    let tls = fed.tls.client(partner.nation).ok_or_else(|| {
+        FederationError::config(format!("no TLS client for partner {}", partner.nation))
+    })?;
+    let mut client = PartnerClient::new(&partner, tls)?;
+    let path = kept_path(&fed, &partner);
+    let mut kept: Option<Checkpoint> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|note| verifier.verify(&note).ok());
+    loop {
+        match check_once(&mut client, &verifier, kept.as_ref()).await {
+            Ok(newer) => {
+                if kept.as_ref().is_none_or(|k| newer.size >= k.size) {
+                    if let Some(dir) = path.parent() {
+                        let _ = std::fs::create_dir_all(dir);
+                    }
+                    if let Err(e) = std::fs::write(&path, &newer.note) {
+                        tracing::warn!(path = %path.display(), error = %e, "cannot keep the partner checkpoint");
+                    }
+                    tracing::debug!(partner = %partner.nation, size = newer.size, "partner audit log consistent");
+                    kept = Some(newer);
+                }
+            }
+            Err(CheckError::SplitView(message)) => {
+                tracing::error!(partner = %partner.nation, %message, "SPLIT VIEW: partner audit log shows an inconsistent history");
+            }
+            Err(CheckError::Unreachable(message)) => {
+                tracing::debug!(partner = %partner.nation, %message, "partner checkpoint not fetched");
+            }
+        }
+        tokio::select! {
+            _ = crate::stopped(&mut shutdown) => return Ok(()),
+            _ = tokio::time::sleep(fed.config.checkpoint_interval) => {}
+        }
+    }
+}
+
+enum CheckError {
+    SplitView(String),
+    Unreachable(String),
+}
+
+async fn check_once(
+    client: &mut PartnerClient,
+    verifier: &NoteVerifier,
+    kept: Option<&Checkpoint>,
+) -> Result<Checkpoint, CheckError> {
+    let (status, body) = client
+        .request(hyper::Method::GET, "/audit/checkpoint", Vec::new())
+        .await
+        .map_err(|e| CheckError::Unreachable(e.to_string()))?;
+    if !status.is_success() {
+        return Err(CheckError::Unreachable(format!("checkpoint: {status}")));
+    }
+    let note = String::from_utf8_lossy(&body).into_owned();
+    let newer = verifier
+        .verify(&note)
+        .map_err(|e| CheckError::SplitView(format!("checkpoint signature: {e}")))?;
+    let Some(older) = kept else {
+        return Ok(newer);
+    };
+    let (a, b) = if older.size <= newer.size {
+        (older, &newer)
+    } else {
+        (&newer, older)
+    };
+    let (status, body) = client
+        .request(
+            hyper::Method::GET,
+            &format!(
+                "/audit/proof/consistency?first={}&second={}",
+                a.size, b.size
+            ),
+            Vec::new(),
+        )
+        .await
+        .map_err(|e| CheckError::Unreachable(e.to_string()))?;
+    if !status.is_success() {
+        return Err(CheckError::SplitView(format!(
+            "no consistency proof from {} to {}: {status} {}",
+            a.size,
+            b.size,
+            String::from_utf8_lossy(&body)
+        )));
+    }
+    let proof = ConsistencyProof::from_json(&body)
+        .map_err(|e| CheckError::SplitView(format!("consistency proof: {e}")))?;
+    check_consistent(a, b, &proof.hashes).map_err(|e| CheckError::SplitView(e.to_string()))?;
+    Ok(newer)
+}

@@ -1,0 +1,36 @@
+//! Errors of federation: configuration, transport, peers.
+
+use entente_types::ErrorCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FederationError {
+    /// A `[federation]` setting, key or certificate that cannot be used.
+    #[error("federation config: {0}")]
+    Config(String),
+    /// A partner could not be reached or answered badly (retried).
+    #[error("partner {partner}: {message}")]
+    Transport { partner: String, message: String },
+    /// The node's store failed.
+    #[error("store: {0}")]
+    Store(#[from] entente_store::StoreError),
+    #[error("node: {0}")]
+    Node(#[from] entente_node::NodeError),
+    #[error("seal: {0}")]
+    Seal(#[from] entente_seal::SealError),
+    #[error("audit: {0}")]
+    Audit(#[from] entente_audit::AuditError),
+}
+
+impl FederationError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            FederationError::Config(_) => ErrorCode::InvalidInput,
+            FederationError::Seal(e) => e.code(),
+            _ => ErrorCode::Internal,
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> FederationError {
+        FederationError::Config(message.into())
+    }
+}

@@ -1,0 +1,233 @@
+//! Federation between national nodes: each node replicates to each partner exactly what the
+//! release policy lets that partner receive, bound to its labels, sealed to the partner's key,
+//! over mutually authenticated TLS, and records every step in its audit log.
+//!
+//! - [`config`]: the `[federation]` table of `node.toml` (partners: nation, URL, TLS CA, public
+//!   identity, audit key).
+//! - [`tls`]: rustls server and clients, partner recognition from the client certificate, and the
+//!   development PKI.
+//! - `dispatch`: one task per partner walks the node's change stream from a durable cursor,
+//!   decides each version with `ReleasePolicy::release_object` (the only release path), binds and
+//!   seals the tear-lined copy, and delivers batches with jittered exponential backoff; the cursor
+//!   moves only on the partner's acknowledgement, which makes delivery resumable, ordered per
+//!   origin and restart-safe. Deletes travel as signed recalls.
+//! - `receive`: the inbox checks the TLS peer, opens each envelope, verifies the origin's binding,
+//!   validates the STIX object, checks that this nation is entitled to it, and stores it
+//!   idempotently as received from its origin.
+//! - `audit`: publish, release, deny, receive and recall events in the node's Merkle log; the
+//!   audit routes; the periodic check of partners' checkpoints for split views.
+
+mod audit;
+pub mod client;
+pub mod config;
+mod dispatch;
+mod error;
+mod receive;
+mod server;
+pub mod tls;
+pub mod wire;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use entente_audit::AuditLog;
+use entente_node::Node;
+use entente_seal::{NodeIdentity, Signers};
+use entente_types::NationCode;
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+
+pub use crate::audit::audit_routes;
+pub use crate::config::{initial_table, partner_block, FederationConfig, PartnerConfig};
+pub use crate::error::FederationError;
+pub use crate::tls::{generate_dev_pki, DevPki};
+
+/// A node's federation: its keys, partners, TLS and audit log.
+pub struct Federation {
+    pub(crate) node: Arc<Node>,
+    pub(crate) config: FederationConfig,
+    pub(crate) identity: NodeIdentity,
+    pub(crate) signers: Signers,
+    pub(crate) tls: tls::Tls,
+    pub(crate) audit: Arc<AuditLog>,
+    /// A digest of the registry and policies in force: when it changes, every partner's stream is
+    /// walked again so that what became releasable is sent.
+    pub(crate) fingerprint: String,
+    /// Bumped by [`Federation::rescan`]: running dispatchers start again from the beginning.
+    pub(crate) rescans: watch::Sender<u64>,
+}
+
+/// The audit log folder of a node whose keys are at `keys`.
+pub fn audit_dir(config: &FederationConfig) -> PathBuf {
+    config
+        .keys
+        .parent()
+        .map(|p| p.join("audit"))
+        .unwrap_or_else(|| PathBuf::from("audit"))
+}
+
+/// A digest of every file under the policy data folder (registry and policies), in path order.
+fn policy_fingerprint(dir: &std::path::Path) -> String {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    files.sort();
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(
+            f.strip_prefix(dir)
+                .unwrap_or(&f)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        h.update([0]);
+        h.update(std::fs::read(&f).unwrap_or_default());
+        h.update([0]);
+    }
+    entente_seal::canonical::hex(&h.finalize())
+}
+
+impl Federation {
+    /// The federation of a node, or `None` when its config has no `[federation]` table.
+    pub fn open(node: Arc<Node>) -> Result<Option<Arc<Federation>>, FederationError> {
+        let Some(table) = node.config().federation.clone() else {
+            return Ok(None);
+        };
+        let config = FederationConfig::from_table(&table, &node.config().base_dir)?;
+        let identity = NodeIdentity::load(&config.keys)?;
+        if identity.nation() != node.config().nation {
+            return Err(FederationError::config(format!(
+                "{}: keys of {}, but the node is {}",
+                config.keys.display(),
+                identity.nation(),
+                node.config().nation
+            )));
+        }
+        let mut signers = Signers::new();
+        signers.insert(identity.nation(), identity.public().signing);
+        for p in &config.partners {
+            signers.insert(p.nation, p.identity.signing);
+        }
+        let tls = tls::Tls::load(&config)?;
+        let audit = Arc::new(AuditLog::open(
+            &audit_dir(&config),
+            identity.nation().as_str(),
+            identity.signing_key().clone(),
+        )?);
+        let fingerprint = policy_fingerprint(&node.config().policy_data);
+        Ok(Some(Arc::new(Federation {
+            node,
+            config,
+            identity,
+            signers,
+            tls,
+            audit,
+            fingerprint,
+            rescans: watch::Sender::new(0),
+        })))
+    }
+
+    pub fn nation(&self) -> NationCode {
+        self.identity.nation()
+    }
+
+    pub fn config(&self) -> &FederationConfig {
+        &self.config
+    }
+
+    pub fn audit(&self) -> &Arc<AuditLog> {
+        &self.audit
+    }
+
+    pub fn identity(&self) -> &NodeIdentity {
+        &self.identity
+    }
+
+    pub fn tls(&self) -> &tls::Tls {
+        &self.tls
+    }
+
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+
+    /// Runs the federation endpoint on `listener`, one dispatcher per partner, the audit
+    /// recorder and the partners' checkpoint checks, until `shutdown` turns true.
+    pub async fn run(
+        self: Arc<Self>,
+        listener: tokio::net::TcpListener,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), FederationError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(server::serve(self.clone(), listener, shutdown.clone()));
+        tasks.spawn(audit::record_local(self.clone(), shutdown.clone()));
+        for p in self.config.partners.clone() {
+            tasks.spawn(dispatch::run(self.clone(), p.clone(), shutdown.clone()));
+            if p.audit_key.is_some() {
+                tasks.spawn(audit::watch_partner(self.clone(), p, shutdown.clone()));
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "federation task failed");
+                    return Err(e);
+                }
+                Err(e) => {
+                    return Err(FederationError::config(format!("federation task: {e}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes every partner's dispatcher walk the whole stream again (after a registry change,
+    /// or on request): what has become releasable is sent, what was sent is acknowledged as a
+    /// duplicate.
+    pub async fn rescan(&self) -> Result<(), FederationError> {
+        for p in &self.config.partners {
+            self.node
+                .store()
+                .set_cursor(
+                    &dispatch::cursor_name(p.nation),
+                    &entente_store::Cursor {
+                        seq: 0,
+                        fingerprint: self.fingerprint.clone(),
+                    },
+                )
+                .await?;
+        }
+        self.rescans.send_modify(|n| *n = n.wrapping_add(1));
+        self.node.notify_changed();
+        Ok(())
+    }
+}
+
+/// "Now" for events: RFC 3339 UTC with milliseconds.
+pub(crate) fn now_text() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+pub(crate) fn today() -> entente_types::Date {
+    chrono::Utc::now().date_naive()
+}
+
+/// Completes when `shutdown` turns true (or its sender is gone).
+pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is dropped here, so callers stay `Send`.
+    let _ = shutdown.wait_for(|s| *s).await.map(|_| ());
+}

@@ -1,0 +1,412 @@
+//! The inbox: what a partner sends is opened, verified, checked against this nation's
+//! entitlement and stored as received from its origin. Every refusal is logged and recorded in
+//! the audit log; nothing is acknowledged before it is durable.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use entente_audit::{AuditEvent, EventKind};
+use entente_labels::Label;
+use entente_policy::ReleaseVerdict;
+use entente_seal::{canonical_json, open, Payload, Sealed};
+use entente_store::{NewObject, ReceivedObject};
+use entente_types::NationCode;
+use hyper::body::Bytes;
+use serde_json::Value;
+
+use crate::server::Peer;
+use crate::wire::{Ack, Batch, ItemResult, Outcome};
+use crate::{now_text, today, Federation};
+
+fn refuse(status: StatusCode, message: String) -> Response {
+    (status, message).into_response()
+}
+
+/// An object ready to store, and where its result goes.
+struct Pending {
+    result: usize,
+    event: AuditEvent,
+}
+
+/// A collection's versions to store, and per bound object its index among them.
+type Group = (String, Vec<ReceivedObject>, Vec<(usize, Pending)>);
+
+#[derive(Default)]
+struct ToStore {
+    by_collection: Vec<Group>,
+}
+
+impl ToStore {
+    fn push(&mut self, collection: &str, objects: Vec<ReceivedObject>, pending: Pending) {
+        let i = match self
+            .by_collection
+            .iter()
+            .position(|(c, _, _)| c == collection)
+        {
+            Some(i) => i,
+            None => {
+                self.by_collection
+                    .push((collection.to_owned(), Vec::new(), Vec::new()));
+                self.by_collection.len() - 1
+            }
+        };
+        let entry = &mut self.by_collection[i];
+        entry.1.extend(objects);
+        // The bound object is the last of its group.
+        entry.2.push((entry.1.len() - 1, pending));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_collection.is_empty()
+    }
+}
+
+pub async fn inbox(
+    State(fed): State<Arc<Federation>>,
+    Extension(Peer(peer)): Extension<Peer>,
+    body: Bytes,
+) -> Response {
+    let batch: Batch = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(partner = %peer, error = %e, bytes = body.len(), "federation batch refused: not a batch");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!("not a federation batch: {e}"),
+            );
+        }
+    };
+    if batch.sender != peer {
+        tracing::warn!(partner = %peer, claimed = %batch.sender, "federation batch refused: sender is not the TLS peer");
+        return refuse(
+            StatusCode::FORBIDDEN,
+            format!(
+                "batch claims sender {}, but the connection is {peer}'s",
+                batch.sender
+            ),
+        );
+    }
+    match receive(&fed, peer, batch.envelopes).await {
+        Ok(results) => Json(Ack {
+            receiver: fed.nation(),
+            results,
+        })
+        .into_response(),
+        Err(e) => {
+            // Nothing acknowledged: the sender retries the whole batch (stores are idempotent).
+            tracing::error!(partner = %peer, error = %e, "federation batch not stored");
+            refuse(StatusCode::SERVICE_UNAVAILABLE, format!("not stored: {e}"))
+        }
+    }
+}
+
+fn event(
+    kind: EventKind,
+    fed: &Federation,
+    origin: &str,
+    sender: NationCode,
+    (object_id, version): (&str, &str),
+    digest: String,
+    detail: Option<String>,
+) -> AuditEvent {
+    AuditEvent {
+        kind,
+        at: now_text(),
+        origin: origin.to_owned(),
+        node: fed.nation().to_string(),
+        partner: Some(sender.to_string()),
+        object_id: object_id.to_owned(),
+        version: version.to_owned(),
+        digest,
+        detail,
+    }
+}
+
+async fn receive(
+    fed: &Arc<Federation>,
+    peer: NationCode,
+    envelopes: Vec<Sealed>,
+) -> Result<Vec<ItemResult>, crate::FederationError> {
+    let mut results: Vec<ItemResult> = Vec::with_capacity(envelopes.len());
+    let mut events = Vec::new();
+    let mut to_store = ToStore::default();
+    for sealed in envelopes {
+        let index = results.len();
+        // What was received, for the audit log when nothing else identifies it.
+        let received_digest = entente_seal::sha256_hex(&sealed)?;
+        results.push(ItemResult {
+            object_id: sealed.object_id.clone(),
+            version: sealed.version.clone(),
+            outcome: Outcome::Rejected,
+            reason: None,
+        });
+        let reject = |results: &mut Vec<ItemResult>,
+                      events: &mut Vec<AuditEvent>,
+                      origin: &str,
+                      digest: String,
+                      reason: String| {
+            tracing::warn!(partner = %peer, object_id = %sealed.object_id, version = %sealed.version, %reason, "federation envelope rejected");
+            events.push(event(
+                EventKind::Deny,
+                fed,
+                origin,
+                peer,
+                (&sealed.object_id, &sealed.version),
+                digest,
+                Some(format!("rejected from {peer}: {reason}")),
+            ));
+            results[index].reason = Some(reason);
+        };
+        if sealed.sender != peer {
+            let reason = format!(
+                "envelope names sender {}, but the connection is {peer}'s",
+                sealed.sender
+            );
+            reject(
+                &mut results,
+                &mut events,
+                peer.as_str(),
+                received_digest,
+                reason,
+            );
+            continue;
+        }
+        let payload = match open(&fed.identity, &fed.signers, &sealed) {
+            Ok(p) => p,
+            Err(e) => {
+                // The origin is unknown until the envelope opens: the sender stands for it.
+                reject(
+                    &mut results,
+                    &mut events,
+                    peer.as_str(),
+                    received_digest,
+                    e.to_string(),
+                );
+                continue;
+            }
+        };
+        let binding = payload.binding().clone();
+        let origin = binding.origin;
+        match payload {
+            Payload::Recall { binding } => {
+                // Apply what is pending first: a recall follows the version it withdraws.
+                flush(fed, &mut to_store, &mut results, &mut events).await?;
+                let key = match entente_stix::Timestamp::parse(&binding.version) {
+                    Ok(t) => t.key(),
+                    Err(_) => String::new(),
+                };
+                let recall = serde_json::to_string(&binding)
+                    .map_err(|e| crate::FederationError::config(e.to_string()))?;
+                let done = fed
+                    .node
+                    .store()
+                    .recall_received(&sealed.collection, &binding.object_id, &key, &recall)
+                    .await?;
+                results[index].outcome = Outcome::Recalled;
+                if done {
+                    events.push(event(
+                        EventKind::Recall,
+                        fed,
+                        origin.as_str(),
+                        peer,
+                        (&binding.object_id, &binding.version),
+                        binding.digest.clone(),
+                        Some(format!("recalled by {origin}")),
+                    ));
+                    fed.node.notify_changed();
+                } else {
+                    results[index].reason = Some("no live version held".into());
+                }
+            }
+            Payload::Object {
+                object,
+                markings,
+                binding,
+            } => {
+                if origin == fed.nation() {
+                    // Our own object coming back through a third node: we hold the original.
+                    results[index].outcome = Outcome::Duplicate;
+                    continue;
+                }
+                match check(fed, origin, &object, &markings, &sealed.collection).await {
+                    Ok(objects) => {
+                        let binding_json = serde_json::to_string(&binding)
+                            .map_err(|e| crate::FederationError::config(e.to_string()))?;
+                        let n = objects.len();
+                        let received = objects
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, o)| ReceivedObject {
+                                object: o,
+                                sender: peer,
+                                binding: (i + 1 == n).then(|| binding_json.clone()),
+                            })
+                            .collect();
+                        let ev = event(
+                            EventKind::Receive,
+                            fed,
+                            origin.as_str(),
+                            peer,
+                            (&binding.object_id, &binding.version),
+                            binding.digest.clone(),
+                            None,
+                        );
+                        to_store.push(
+                            &sealed.collection,
+                            received,
+                            Pending {
+                                result: index,
+                                event: ev,
+                            },
+                        );
+                    }
+                    Err(reason) => {
+                        reject(
+                            &mut results,
+                            &mut events,
+                            origin.as_str(),
+                            binding.digest.clone(),
+                            reason,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    flush(fed, &mut to_store, &mut results, &mut events).await?;
+    if !events.is_empty() {
+        fed.audit.append_batch(&events)?;
+    }
+    Ok(results)
+}
+
+/// Stores what is pending, one transaction per collection, and fills in the results.
+async fn flush(
+    fed: &Arc<Federation>,
+    to_store: &mut ToStore,
+    results: &mut [ItemResult],
+    events: &mut Vec<AuditEvent>,
+) -> Result<(), crate::FederationError> {
+    if to_store.is_empty() {
+        return Ok(());
+    }
+    let now_us = chrono::Utc::now().timestamp_micros();
+    for (collection, objects, pending) in std::mem::take(&mut to_store.by_collection) {
+        let flags = fed
+            .node
+            .store()
+            .add_received(&collection, now_us, objects)
+            .await?;
+        for (at, p) in pending {
+            if flags.get(at).copied().unwrap_or(false) {
+                results[p.result].outcome = Outcome::Stored;
+                events.push(p.event);
+            } else {
+                results[p.result].outcome = Outcome::Duplicate;
+            }
+        }
+    }
+    fed.node.notify_changed();
+    Ok(())
+}
+
+/// The checks on a bound object: valid STIX, a known collection, valid labels, and a release
+/// to this nation that the policy permits whole. Returns the versions to store: the marking
+/// definitions, then the object.
+async fn check(
+    fed: &Federation,
+    origin: NationCode,
+    object: &Value,
+    markings: &[Value],
+    collection: &str,
+) -> Result<Vec<NewObject>, String> {
+    let me = fed.nation();
+    if !fed
+        .node
+        .config()
+        .collections
+        .iter()
+        .any(|c| c.id == collection)
+    {
+        return Err(format!("collection {collection:?} does not exist on {me}"));
+    }
+    let mut labels: HashMap<String, Label> = HashMap::new();
+    let mut out = Vec::with_capacity(markings.len() + 1);
+    for m in markings {
+        let header = entente_stix::validate_object(m).map_err(|e| {
+            format!(
+                "marking definition: {}",
+                e.problems()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?;
+        match fed.node.label_of_marking(m) {
+            Some(Ok(label)) => {
+                labels.insert(header.id.clone(), label);
+            }
+            Some(Err(e)) => return Err(format!("label {}: {e}", header.id)),
+            None => {}
+        }
+        out.push(new_object(header, origin, m)?);
+    }
+    let header = entente_stix::validate_object(object).map_err(|e| {
+        format!(
+            "invalid STIX: {}",
+            e.problems()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    let lookup = |id: &str| labels.get(id).cloned();
+    let release = fed
+        .node
+        .release_policy()
+        .release_object(object, &lookup, origin, me, today())
+        .map_err(|e| format!("labels: {e}"))?;
+    if release.verdict != ReleaseVerdict::Permit {
+        let why = if release.verdict == ReleaseVerdict::Deny {
+            release.object_decision.to_string()
+        } else {
+            release
+                .portions
+                .iter()
+                .find(|(_, d)| !d.is_permit())
+                .map(|(s, d)| format!("portion {s}: {d}"))
+                .unwrap_or_else(|| "a portion is not releasable".into())
+        };
+        return Err(format!("outside the entitlement of {me}: {why}"));
+    }
+    out.push(new_object(header, origin, object)?);
+    Ok(out)
+}
+
+fn new_object(
+    header: entente_stix::ObjectHeader,
+    origin: NationCode,
+    object: &Value,
+) -> Result<NewObject, String> {
+    let (version, version_key) = match header.version() {
+        Some(t) => (t.as_str().to_owned(), t.key()),
+        None => (String::new(), String::new()),
+    };
+    // Stored in canonical form: the bytes the origin's binding covers.
+    let json = canonical_json(object).map_err(|e| e.to_string())?;
+    Ok(NewObject {
+        id: header.id,
+        kind: header.kind,
+        spec_version: header.spec_version,
+        version,
+        version_key,
+        originator: origin,
+        json: String::from_utf8(json).map_err(|e| e.to_string())?,
+    })
+}

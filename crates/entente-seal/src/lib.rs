@@ -1,0 +1,29 @@
+//! Node identities, label binding and sealing of released objects.
+//!
+//! - [`canonical`]: RFC 8785 (JCS) canonical JSON and SHA-256 digests over it.
+//! - [`identity`]: a node's Ed25519 signing key and X25519 HPKE key, their key file, and the
+//!   one-line public identity text partners exchange.
+//! - [`binding`]: after the STANAG 4778 idea, the originating node signs a digest over the
+//!   canonical object, the marking definitions it refers to (object and portion labels, sorted by
+//!   id), its origin nation, id and version. Any change of content or label, a binding moved onto
+//!   another object, or a signer that is not the origin's known key is rejected.
+//! - [`envelope`]: a bound object (or a recall) sealed to one recipient with HPKE (RFC 9180 base
+//!   mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305), the associated data
+//!   naming sender, recipient, collection, object id and version.
+//!
+//! No IO beyond the key files; no clock.
+
+pub mod binding;
+pub mod canonical;
+pub mod envelope;
+mod error;
+pub mod identity;
+
+pub use crate::binding::{bind, bind_recall, Binding, BindingKind, Signers};
+pub use crate::canonical::{canonical_json, sha256_hex};
+pub use crate::envelope::{open, seal, Payload, Sealed};
+pub use crate::error::SealError;
+pub use crate::identity::{NodeIdentity, PublicIdentity};
+
+#[cfg(test)]
+mod tests;
