@@ -18,6 +18,7 @@ pub mod auth;
 mod config;
 pub mod error;
 mod metrics;
+mod pages;
 mod taxii;
 
 use std::future::Future;
@@ -44,6 +45,14 @@ pub struct Node {
     pub(crate) metrics: metrics::Metrics,
     /// Verified credentials, so that argon2 runs once per client and TTL, not per request.
     pub(crate) credentials: auth::CredentialCache,
+    /// Ids of collections seen in the store. A store never removes a collection, so one seen once
+    /// exists for good and the per-request existence check needs no query; an id not seen is
+    /// always looked up (it may have been added since, by this or another node process).
+    pub(crate) known_collections: std::sync::RwLock<std::collections::HashSet<String>>,
+    /// Released pages shared between readers of the same nation and clearance; only over SQLite,
+    /// whose database this process alone writes (several node processes share a PostgreSQL
+    /// database, and a write by another would not reach this cache).
+    pub(crate) pages: Option<pages::PageCache>,
 }
 
 /// Opens the store a config names (creating its tables).
@@ -95,11 +104,13 @@ impl Node {
                 .await?;
         }
         Ok(Arc::new(Node {
-            config,
             store,
             access,
             metrics: metrics::Metrics::default(),
             credentials: auth::CredentialCache::default(),
+            known_collections: std::sync::RwLock::default(),
+            pages: matches!(config.storage, Storage::Sqlite { .. }).then(pages::PageCache::default),
+            config,
         }))
     }
 
