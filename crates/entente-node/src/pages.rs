@@ -34,6 +34,9 @@ struct Entries {
 pub struct PageCache {
     generation: AtomicU64,
     entries: Mutex<Entries>,
+    /// Pages being released, so that readers asking at once for the same page wait for the
+    /// first one's release instead of each releasing it.
+    building: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl PageCache {
@@ -49,6 +52,20 @@ impl PageCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut e) = self.entries.lock() {
             *e = Entries::default();
+        }
+    }
+
+    /// The lock of the release of page `key`: hold it while releasing the page, then call
+    /// [`PageCache::built`].
+    pub fn building(&self, key: &str) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        let mut b = self.building.lock().ok()?;
+        Some(b.entry(key.to_owned()).or_default().clone())
+    }
+
+    /// The page `key` is in the cache (or could not be built): later readers need not wait.
+    pub fn built(&self, key: &str) {
+        if let Ok(mut b) = self.building.lock() {
+            b.remove(key);
         }
     }
 
@@ -96,6 +113,17 @@ mod tests {
         cache.invalidate();
         assert_ne!(cache.generation(), before);
         assert!(cache.get(&format!("{before}/a")).is_none());
+    }
+
+    #[test]
+    fn readers_of_one_page_share_one_release_lock_until_it_is_built() {
+        let cache = PageCache::default();
+        let a = cache.building("k").unwrap();
+        let b = cache.building("k").unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &cache.building("other").unwrap()));
+        cache.built("k");
+        assert!(!Arc::ptr_eq(&a, &cache.building("k").unwrap()));
     }
 
     #[test]

@@ -658,10 +658,24 @@ async fn get_objects(
         user.clearance_level,
         user.clearance_caveats,
     );
-    if let Some(page) = pages.get(&key) {
+    let cached = |page: Arc<CachedPage>| {
         Metrics::add(&node.metrics.objects_withheld, page.withheld);
         Metrics::add(&node.metrics.objects_served, page.served);
-        return Ok(taxii_bytes(page.body.clone(), &page.headers));
+        taxii_bytes(page.body.clone(), &page.headers)
+    };
+    if let Some(page) = pages.get(&key) {
+        return Ok(cached(page));
+    }
+    // One reader releases the page; the others asking at the same time wait and share it.
+    let lock = pages.building(&key);
+    let _guard = match &lock {
+        Some(l) => Some(l.lock().await),
+        None => None,
+    };
+    // However this request ends (answered, failed or dropped), later readers need not wait.
+    let _built = Built(pages, &key);
+    if let Some(page) = pages.get(&key) {
+        return Ok(cached(page));
     }
     let mut envelope = EnvelopeWriter::new();
     let info = visible_on(&node, &user, &cid, &f, day, |_, copy| envelope.push(&copy)).await?;
@@ -672,8 +686,17 @@ async fn get_objects(
         withheld: info.withheld,
     };
     let response = taxii_bytes(page.body.clone(), &page.headers);
-    pages.insert(key, Arc::new(page));
+    pages.insert(key.clone(), Arc::new(page));
     Ok(response)
+}
+
+/// Marks page `.1` as no longer being released when dropped.
+struct Built<'a>(&'a crate::pages::PageCache, &'a str);
+
+impl Drop for Built<'_> {
+    fn drop(&mut self) {
+        self.0.built(self.1);
+    }
 }
 
 async fn get_object(
