@@ -350,7 +350,11 @@ impl Access {
             Some(l) => l.clone(),
             None => self.lookup(id),
         };
-        let labelled = refs.iter().any(|id| lookup(id).is_some());
+        // Presence only: no label is cloned to answer it.
+        let labelled = refs.iter().any(|id| match envelope.get(id) {
+            Some(l) => l.is_some(),
+            None => self.cache.has_label(id),
+        });
         if !labelled {
             return match &self.default_label {
                 Some(l) if self.cleared(user, l) => IngestLabel::Ok,

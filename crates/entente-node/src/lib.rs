@@ -21,6 +21,7 @@ mod config;
 pub mod error;
 mod metrics;
 pub mod openapi;
+mod pages;
 pub mod pki;
 mod taxii;
 mod tls;
@@ -53,6 +54,14 @@ pub struct Node {
     /// Bumped after every write to the objects (post, delete, federation), so followers of the
     /// change stream wake at once instead of polling.
     pub(crate) changes: tokio::sync::watch::Sender<u64>,
+    /// Ids of collections seen in the store. A store never removes a collection, so one seen once
+    /// exists for good and the per-request existence check needs no query; an id not seen is
+    /// always looked up (it may have been added since, by this or another node process).
+    pub(crate) known_collections: std::sync::RwLock<std::collections::HashSet<String>>,
+    /// Released pages shared between readers of the same nation and clearance; only over SQLite,
+    /// whose database this process alone writes (several node processes share a PostgreSQL
+    /// database, and a write by another would not reach this cache).
+    pub(crate) pages: Option<pages::PageCache>,
 }
 
 /// Opens the store a config names (creating its tables).
@@ -104,12 +113,14 @@ impl Node {
                 .await?;
         }
         Ok(Arc::new(Node {
-            config,
             store,
             access,
             metrics: metrics::Metrics::default(),
             credentials: auth::CredentialCache::default(),
             changes: tokio::sync::watch::Sender::new(0),
+            known_collections: std::sync::RwLock::default(),
+            pages: matches!(config.storage, Storage::Sqlite { .. }).then(pages::PageCache::default),
+            config,
         }))
     }
 
@@ -162,6 +173,10 @@ impl Node {
 
     /// Signals a write to the objects made outside the TAXII routes.
     pub fn notify_changed(&self) {
+        // Shared released pages are stale after any write, whichever path made it.
+        if let Some(pages) = &self.pages {
+            pages.invalidate();
+        }
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 }

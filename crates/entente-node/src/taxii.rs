@@ -31,6 +31,7 @@ use crate::access::{label_of_marking, IngestLabel};
 use crate::auth::authenticate;
 use crate::error::{NodeError, NodeErrorKind};
 use crate::metrics::Metrics;
+use crate::pages::CachedPage;
 use crate::{Node, MEDIA_TYPE_STIX, MEDIA_TYPE_TAXII};
 
 type Shared = State<Arc<Node>>;
@@ -162,6 +163,23 @@ async fn caller(node: &Node, headers: &HeaderMap) -> Result<User, NodeError> {
     Ok(user)
 }
 
+/// Whether collection `cid` exists: from the ids already seen, else from the store.
+async fn collection_exists(node: &Node, cid: &str) -> Result<bool, NodeError> {
+    if node
+        .known_collections
+        .read()
+        .is_ok_and(|known| known.contains(cid))
+    {
+        return Ok(true);
+    }
+    let all = node.store.collections().await?;
+    let exists = all.iter().any(|c| c.id == cid);
+    if let Ok(mut known) = node.known_collections.write() {
+        known.extend(all.into_iter().map(|c| c.id));
+    }
+    Ok(exists)
+}
+
 /// The user's rights on a collection that exists; a collection the user has no right on does
 /// not exist for them (404).
 async fn right(
@@ -176,7 +194,7 @@ async fn right(
         .filter(|r| r.read || r.write)
         .cloned()
         .ok_or_else(not_found)?;
-    if !node.store.collections().await?.iter().any(|c| c.id == cid) {
+    if !collection_exists(node, cid).await? {
         return Err(not_found());
     }
     if write && !right.write {
@@ -311,6 +329,7 @@ async fn collection(
 }
 
 /// The TAXII filters of a request.
+#[derive(Debug)]
 struct Filters {
     added_after_us: Option<i64>,
     limit: usize,
@@ -403,6 +422,8 @@ struct PageInfo {
     /// `(seq, added_us)` of the first and of the last object served.
     first: Option<(i64, i64)>,
     last: Option<(i64, i64)>,
+    /// Versions skipped because the user may not see them.
+    withheld: u64,
 }
 
 impl PageInfo {
@@ -430,9 +451,20 @@ async fn visible(
     user: &User,
     cid: &str,
     f: &Filters,
+    emit: impl FnMut(&StoredObject, Value) + Send,
+) -> Result<PageInfo, NodeError> {
+    visible_on(node, user, cid, f, today(), emit).await
+}
+
+/// [`visible`] on a given day.
+async fn visible_on(
+    node: &Node,
+    user: &User,
+    cid: &str,
+    f: &Filters,
+    day: Date,
     mut emit: impl FnMut(&StoredObject, Value) + Send,
 ) -> Result<PageInfo, NodeError> {
-    let day = today();
     let mut info = PageInfo::default();
     let mut after = f.next;
     let mut withheld = 0u64;
@@ -508,10 +540,15 @@ async fn visible(
                 now_us(),
             )
             .await?;
+        if published > 0 {
+            // A write like any other: shared pages built before it lack these definitions.
+            node.notify_changed();
+        }
         if full || (!page.more && published == 0) {
             break;
         }
     }
+    info.withheld = withheld;
     Metrics::add(&node.metrics.objects_withheld, withheld);
     Metrics::add(&node.metrics.objects_served, info.count as u64);
     Ok(info)
@@ -524,7 +561,9 @@ const PARALLEL_BATCH: usize = 256;
 /// `f` applied to every item, in order, with the items split over the machine's cores when the
 /// batch is large (a page of 1,000 objects to parse and release is CPU work of milliseconds).
 fn on_all_cores<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U> {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    // Asked once: the standard library reads the cgroup files on every call.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
     if cores < 2 || items.len() < PARALLEL_BATCH {
         return items.into_iter().map(f).collect();
     }
@@ -629,9 +668,61 @@ async fn get_objects(
     let user = caller(&node, &headers).await?;
     right(&node, &user, &cid, false).await?;
     let f = parse_filters(&params, VersionFilter::last())?;
+    let Some(pages) = &node.pages else {
+        let mut envelope = EnvelopeWriter::new();
+        let info = visible(&node, &user, &cid, &f, |_, copy| envelope.push(&copy)).await?;
+        return Ok(taxii_bytes(envelope.finish(&info)?, &info.date_headers()));
+    };
+    // Every input of the release of this page, so that equal keys mean equal bytes (see
+    // `pages`); the generation is read before the store is.
+    let day = today();
+    let key = format!(
+        "{}\0{cid}\0{}\0{}\0{}\0{:?}\0{day}\0{f:?}",
+        pages.generation(),
+        user.nation,
+        user.clearance_policy,
+        user.clearance_level,
+        user.clearance_caveats,
+    );
+    let cached = |page: Arc<CachedPage>| {
+        Metrics::add(&node.metrics.objects_withheld, page.withheld);
+        Metrics::add(&node.metrics.objects_served, page.served);
+        taxii_bytes(page.body.clone(), &page.headers)
+    };
+    if let Some(page) = pages.get(&key) {
+        return Ok(cached(page));
+    }
+    // One reader releases the page; the others asking at the same time wait and share it.
+    let lock = pages.building(&key);
+    let _guard = match &lock {
+        Some(l) => Some(l.lock().await),
+        None => None,
+    };
+    // However this request ends (answered, failed or dropped), later readers need not wait.
+    let _built = Built(pages, &key);
+    if let Some(page) = pages.get(&key) {
+        return Ok(cached(page));
+    }
     let mut envelope = EnvelopeWriter::new();
-    let info = visible(&node, &user, &cid, &f, |_, copy| envelope.push(&copy)).await?;
-    Ok(taxii_bytes(envelope.finish(&info)?, &info.date_headers()))
+    let info = visible_on(&node, &user, &cid, &f, day, |_, copy| envelope.push(&copy)).await?;
+    let page = CachedPage {
+        body: envelope.finish(&info)?,
+        headers: info.date_headers(),
+        served: info.count as u64,
+        withheld: info.withheld,
+    };
+    let response = taxii_bytes(page.body.clone(), &page.headers);
+    pages.insert(key.clone(), Arc::new(page));
+    Ok(response)
+}
+
+/// Marks page `.1` as no longer being released when dropped.
+struct Built<'a>(&'a crate::pages::PageCache, &'a str);
+
+impl Drop for Built<'_> {
+    fn drop(&mut self) {
+        self.0.built(self.1);
+    }
 }
 
 async fn get_object(
@@ -748,8 +839,10 @@ async fn delete_object(
     if keys.is_empty() {
         return Err(error(NodeErrorKind::NotFound, format!("no object {oid:?}")));
     }
-    let deleted = node.store.delete_versions(&cid, &oid, &keys).await?;
+    let deleted = node.store.delete_versions(&cid, &oid, &keys).await;
+    // Wakes the federation dispatchers and drops the shared released pages.
     node.notify_changed();
+    let deleted = deleted?;
     tracing::info!(object_id = %oid, collection = %cid, deleted, user = %user.name, "object deleted");
     let mut response = StatusCode::OK.into_response();
     response.headers_mut().insert(
@@ -952,8 +1045,10 @@ async fn post_objects(
             objects: new_objects,
             failures,
         })
-        .await?;
+        .await;
+    // Wakes the federation dispatchers and drops the shared released pages.
     node.notify_changed();
+    let status = status?;
     Metrics::add(&node.metrics.objects_added, added);
     Metrics::add(&node.metrics.objects_refused, refused);
     tracing::info!(collection = %cid, user = %user.name, added, refused, status_id = %status.id, "objects posted");
@@ -1003,6 +1098,7 @@ mod tests {
             more,
             first: Some((1, 10)),
             last,
+            withheld: 0,
         };
         // Empty: `{}`.
         let empty = EnvelopeWriter::new().finish(&PageInfo::default()).unwrap();

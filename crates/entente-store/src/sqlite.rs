@@ -45,6 +45,10 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Option<mpsc::Sender<Write>>>,
     readers: Mutex<Vec<Connection>>,
+    /// One permit per read connection: a read waits for a pooled connection rather than opening
+    /// (and then closing) one of its own, which would parse the schema, prepare its statements
+    /// and warm a page cache again for every request under many concurrent readers.
+    read_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Drop for Inner {
@@ -59,6 +63,9 @@ impl Drop for Inner {
 /// Page cache of the writer, in KiB (SQLite's negative form): the indexes of a large collection
 /// stay in memory, so an insert does not read its B-tree pages back from disk.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// Read connections, and so reads in flight: more than a few per core only queue inside SQLite
+/// and the kernel, and each costs a page cache.
+const READERS: usize = 8;
 /// Page cache of each pooled reader, in KiB.
 const READER_CACHE_KIB: i64 = 16 * 1024;
 /// Bytes of the database each reader maps into memory: pages are read without a system call
@@ -102,6 +109,7 @@ impl SqliteStore {
                 path: path.to_owned(),
                 writer: Mutex::new(Some(sender)),
                 readers: Mutex::new(Vec::new()),
+                read_permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
             }),
         })
     }
@@ -129,6 +137,13 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        let permit = self
+            .inner
+            .read_permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreErrorKind::Closed)?;
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let pooled = inner.readers.lock().ok().and_then(|mut p| p.pop());
@@ -147,10 +162,11 @@ impl SqliteStore {
             };
             let result = f(&conn);
             if let Ok(mut p) = inner.readers.lock() {
-                if p.len() < 8 {
-                    p.push(conn);
-                }
+                p.push(conn);
             }
+            // Released here, with the connection back in the pool, even when the caller has
+            // stopped waiting: the pool never holds more than `READERS` connections.
+            drop(permit);
             result
         })
         .await

@@ -428,3 +428,49 @@ async fn bearer_tokens_health_and_metrics() {
     );
     s.stop().await;
 }
+
+/// Pages are shared between readers of the same nation and clearance: a page served again is the
+/// same release, it never crosses to another nation or clearance, and a write is seen at once.
+#[tokio::test]
+async fn shared_pages_follow_writes_and_stay_within_nation_and_clearance() {
+    let s = populated().await;
+    s.user("fra-2", "FRA", "NATO SECRET", "r").await;
+    for _ in 0..2 {
+        // In an order where each reader follows one of another nation or clearance.
+        let fra = s.get("fra", OBJECTS).await;
+        assert!(fra.text.contains("without transponders"));
+        let jpn = s.get("jpn", OBJECTS).await;
+        assert!(report_in(&jpn.json()).is_some());
+        assert!(!jpn.text.contains("without transponders"));
+        let deu = s.get("deu", OBJECTS).await;
+        assert!(!deu.text.contains(REPORT));
+        let low = s.get("fra-low", OBJECTS).await;
+        assert!(!low.text.contains(REPORT));
+        // Another reader of the same nation and clearance gets the same bytes.
+        let fra2 = s.get("fra-2", OBJECTS).await;
+        assert_eq!(fra2.text, fra.text);
+    }
+    // A new version is served at once to readers whose page was shared before.
+    let mut v2 = report_bundle()["objects"][4].clone();
+    v2["modified"] = json!("2024-08-02T09:00:00.000Z");
+    let a = s.post("fra", OBJECTS, &json!({"objects": [v2]})).await;
+    assert_eq!(a.json()["success_count"], 1);
+    for user in ["fra", "fra-2", "jpn"] {
+        let page = s.get(user, OBJECTS).await.json();
+        let r = report_in(&page).expect("the report is still visible");
+        assert_eq!(r["modified"], "2024-08-02T09:00:00.000Z", "{user}");
+    }
+    // A delete is seen at once too.
+    let r = s
+        .client
+        .delete(s.url(&format!("{OBJECTS}{REPORT}/?match[version]=all")))
+        .basic_auth("fra", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for user in ["fra", "fra-2", "jpn"] {
+        assert!(!s.get(user, OBJECTS).await.text.contains(REPORT), "{user}");
+    }
+    s.stop().await;
+}

@@ -1,0 +1,144 @@
+//! Released pages shared between readers who would be served the same bytes.
+//!
+//! A page of objects depends only on the stored objects, the query, the day and the reader's
+//! nation and clearance: the release path (`Access::release`) reads nothing else of the user.
+//! Readers of one nation and clearance paging through a collection therefore get identical
+//! bytes, and the first reader's page is kept for the others. The key holds every one of those
+//! inputs; the stored objects enter through a generation number that every write to the store
+//! moves on, so a page released before a write is never served after it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Bytes of released pages kept at most; past it the cache starts again empty (pages are
+/// rebuilt on demand, so forgetting them costs time, never correctness).
+const MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// A released page as served: its envelope, its headers and the counts for the metrics.
+pub struct CachedPage {
+    pub body: Vec<u8>,
+    pub headers: Vec<(&'static str, String)>,
+    pub served: u64,
+    pub withheld: u64,
+}
+
+#[derive(Default)]
+struct Entries {
+    pages: HashMap<String, Arc<CachedPage>>,
+    bytes: usize,
+}
+
+/// The shared pages of one node process.
+#[derive(Default)]
+pub struct PageCache {
+    generation: AtomicU64,
+    entries: Mutex<Entries>,
+    /// Pages being released, so that readers asking at once for the same page wait for the
+    /// first one's release instead of each releasing it.
+    building: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl PageCache {
+    /// The generation a read starts under: read it before asking the store, so that a page built
+    /// from data older than a write is filed under a generation no later read asks for.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Called after every write to the store (whether or not it succeeded): every page kept
+    /// so far may be out of date.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut e) = self.entries.lock() {
+            *e = Entries::default();
+        }
+    }
+
+    /// The lock of the release of page `key`: hold it while releasing the page, then call
+    /// [`PageCache::built`].
+    pub fn building(&self, key: &str) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        let mut b = self.building.lock().ok()?;
+        Some(b.entry(key.to_owned()).or_default().clone())
+    }
+
+    /// The page `key` is in the cache (or could not be built): later readers need not wait.
+    pub fn built(&self, key: &str) {
+        if let Ok(mut b) = self.building.lock() {
+            b.remove(key);
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
+        self.entries.lock().ok()?.pages.get(key).cloned()
+    }
+
+    pub fn insert(&self, key: String, page: Arc<CachedPage>) {
+        let size = key.len() + page.body.len();
+        if size > MAX_BYTES {
+            return;
+        }
+        if let Ok(mut e) = self.entries.lock() {
+            if e.bytes + size > MAX_BYTES {
+                *e = Entries::default();
+            }
+            let key_len = key.len();
+            e.bytes += size;
+            if let Some(old) = e.pages.insert(key, page) {
+                e.bytes -= key_len + old.body.len();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(body: &[u8]) -> Arc<CachedPage> {
+        Arc::new(CachedPage {
+            body: body.to_vec(),
+            headers: Vec::new(),
+            served: 1,
+            withheld: 0,
+        })
+    }
+
+    #[test]
+    fn a_write_forgets_every_page_and_moves_the_generation_on() {
+        let cache = PageCache::default();
+        let before = cache.generation();
+        cache.insert(format!("{before}/a"), page(b"{}"));
+        assert!(cache.get(&format!("{before}/a")).is_some());
+        cache.invalidate();
+        assert_ne!(cache.generation(), before);
+        assert!(cache.get(&format!("{before}/a")).is_none());
+    }
+
+    #[test]
+    fn readers_of_one_page_share_one_release_lock_until_it_is_built() {
+        let cache = PageCache::default();
+        let a = cache.building("k").unwrap();
+        let b = cache.building("k").unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &cache.building("other").unwrap()));
+        cache.built("k");
+        assert!(!Arc::ptr_eq(&a, &cache.building("k").unwrap()));
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_bound() {
+        let cache = PageCache::default();
+        let big = vec![b' '; MAX_BYTES / 3];
+        for i in 0..10 {
+            cache.insert(format!("k{i}"), page(&big));
+            let bytes = cache.entries.lock().map(|e| e.bytes).unwrap_or(usize::MAX);
+            assert!(bytes <= MAX_BYTES, "{bytes} bytes kept after {i} inserts");
+        }
+        assert!(cache.get("k9").is_some());
+        assert!(cache.get("k0").is_none());
+        // A page larger than the whole bound is not kept at all.
+        cache.insert("huge".into(), page(&vec![b' '; MAX_BYTES + 1]));
+        assert!(cache.get("huge").is_none());
+    }
+}
