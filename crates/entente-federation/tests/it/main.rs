@@ -5,3 +5,4 @@ mod harness;
 mod federation;
 mod faults;
 mod property;
+mod oracle;

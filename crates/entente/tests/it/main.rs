@@ -6,6 +6,7 @@
 
 mod burden;
 mod demo;
+mod federation_faults;
 mod label;
 mod node;
 mod picture;
