@@ -29,12 +29,12 @@ fn bad(message: String) -> Response {
     (StatusCode::BAD_REQUEST, message).into_response()
 }
 
-fn number(params: &HashMap<String, String>, name: &str) -> Result<u64, Response> {
+fn number(params: &HashMap<String, String>, name: &str) -> Result<u64, String> {
     params
         .get(name)
-        .ok_or_else(|| bad(format!("missing query parameter {name}")))?
+        .ok_or_else(|| format!("missing query parameter {name}"))?
         .parse()
-        .map_err(|_| bad(format!("query parameter {name} must be a non-negative integer")))
+        .map_err(|_| format!("query parameter {name} must be a non-negative integer"))
 }
 
 fn failed(e: entente_audit::AuditError) -> Response {
@@ -67,7 +67,11 @@ type Params = Query<HashMap<String, String>>;
 
 async fn checkpoint(State(log): State<Arc<AuditLog>>) -> Response {
     match log.checkpoint() {
-        Ok(c) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], c.note).into_response(),
+        Ok(c) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            c.note,
+        )
+            .into_response(),
         Err(e) => failed(e),
     }
 }
@@ -75,7 +79,7 @@ async fn checkpoint(State(log): State<Arc<AuditLog>>) -> Response {
 async fn inclusion(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
     let (index, size) = match (number(&p, "index"), number(&p, "size")) {
         (Ok(i), Ok(s)) => (i, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return bad(r),
     };
     match log.prove_inclusion(index, size) {
         Ok(proof) => json(proof.to_json()),
@@ -86,7 +90,7 @@ async fn inclusion(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Respon
 async fn consistency(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
     let (first, second) = match (number(&p, "first"), number(&p, "second")) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return bad(r),
     };
     match log.prove_consistency(first, second) {
         Ok(proof) => json(proof.to_json()),
@@ -97,7 +101,7 @@ async fn consistency(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Resp
 async fn entries(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
     let (start, end) = match (number(&p, "start"), number(&p, "end")) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return bad(r),
     };
     if end < start || end - start > MAX_ENTRIES {
         return bad(format!(
@@ -138,7 +142,10 @@ pub async fn record_local(
         for c in &page {
             let o = &c.object;
             if o.originator != me
-                || matches!(o.kind.as_str(), "marking-definition" | "extension-definition")
+                || matches!(
+                    o.kind.as_str(),
+                    "marking-definition" | "extension-definition"
+                )
             {
                 continue;
             }
@@ -270,7 +277,10 @@ async fn check_once(
     let (status, body) = client
         .request(
             hyper::Method::GET,
-            &format!("/audit/proof/consistency?first={}&second={}", a.size, b.size),
+            &format!(
+                "/audit/proof/consistency?first={}&second={}",
+                a.size, b.size
+            ),
             Vec::new(),
         )
         .await

@@ -27,7 +27,10 @@ pub struct PartnerClient {
 }
 
 impl PartnerClient {
-    pub fn new(partner: &PartnerConfig, tls: Arc<ClientConfig>) -> Result<PartnerClient, FederationError> {
+    pub fn new(
+        partner: &PartnerConfig,
+        tls: Arc<ClientConfig>,
+    ) -> Result<PartnerClient, FederationError> {
         Ok(PartnerClient {
             partner: partner.nation.to_string(),
             addr: format!("{}:{}", partner.host, partner.port),
@@ -87,10 +90,13 @@ impl PartnerClient {
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| self.fail(e.to_string()))?;
-        let sender = self.conn.as_mut().ok_or_else(|| FederationError::Transport {
-            partner: String::new(),
-            message: "no connection".into(),
-        })?;
+        let sender = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| FederationError::Transport {
+                partner: String::new(),
+                message: "no connection".into(),
+            })?;
         let response = sender.send_request(request).await;
         let response = response.map_err(|e| self.fail(format!("request {path}: {e}")))?;
         let status = response.status();

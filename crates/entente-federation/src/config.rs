@@ -111,7 +111,10 @@ pub fn parse_url(url: &str) -> Result<(String, u16), String> {
 
 impl FederationConfig {
     /// Validates a `[federation]` table; `base` is the config file's folder.
-    pub fn from_table(table: &toml::Table, base: &Path) -> Result<FederationConfig, FederationError> {
+    pub fn from_table(
+        table: &toml::Table,
+        base: &Path,
+    ) -> Result<FederationConfig, FederationError> {
         let raw: RawFederation = table
             .clone()
             .try_into()
@@ -128,7 +131,9 @@ impl FederationConfig {
                 .parse()
                 .map_err(|e| FederationError::config(format!("{at} nation: {e}")))?;
             if partners.iter().any(|q| q.nation == nation) {
-                return Err(FederationError::config(format!("{at}: {nation} listed twice")));
+                return Err(FederationError::config(format!(
+                    "{at}: {nation} listed twice"
+                )));
             }
             let (host, port) =
                 parse_url(&p.url).map_err(|e| FederationError::config(format!("{at}: {e}")))?;

@@ -87,10 +87,17 @@ pub async fn run(
     let mut client = PartnerClient::new(&partner, tls)?;
     let mut changes = fed.node.watch_changes();
     let mut backoff = Backoff::new(fed.config.retry_max);
+    let mut rescans = fed.rescans.subscribe();
+    rescans.borrow_and_update();
     tracing::info!(partner = %partner.nation, url = %partner.url, cursor, "dispatcher started");
     loop {
         if *shutdown.borrow() {
             return Ok(());
+        }
+        if rescans.has_changed().unwrap_or(false) {
+            rescans.borrow_and_update();
+            tracing::info!(partner = %partner.nation, "rescan: walking the whole stream again");
+            cursor = 0;
         }
         changes.borrow_and_update();
         let page = match store.changes(cursor, fed.config.batch).await {
@@ -252,7 +259,11 @@ fn permit_detail(release: &Release) -> String {
         _ => d.to_string(),
     };
     if release.verdict == ReleaseVerdict::Partial {
-        let cut = release.portions.iter().filter(|(_, d)| !d.is_permit()).count();
+        let cut = release
+            .portions
+            .iter()
+            .filter(|(_, d)| !d.is_permit())
+            .count();
         s.push_str(&format!("; tear-lined ({cut} portions withheld)"));
     }
     s

@@ -53,6 +53,8 @@ pub struct Federation {
     /// A digest of the registry and policies in force: when it changes, every partner's stream is
     /// walked again so that what became releasable is sent.
     pub(crate) fingerprint: String,
+    /// Bumped by [`Federation::rescan`]: running dispatchers start again from the beginning.
+    pub(crate) rescans: watch::Sender<u64>,
 }
 
 /// The audit log folder of a node whose keys are at `keys`.
@@ -83,7 +85,12 @@ fn policy_fingerprint(dir: &std::path::Path) -> String {
     files.sort();
     let mut h = Sha256::new();
     for f in files {
-        h.update(f.strip_prefix(dir).unwrap_or(&f).to_string_lossy().as_bytes());
+        h.update(
+            f.strip_prefix(dir)
+                .unwrap_or(&f)
+                .to_string_lossy()
+                .as_bytes(),
+        );
         h.update([0]);
         h.update(std::fs::read(&f).unwrap_or_default());
         h.update([0]);
@@ -127,6 +134,7 @@ impl Federation {
             tls,
             audit,
             fingerprint,
+            rescans: watch::Sender::new(0),
         })))
     }
 
@@ -201,6 +209,7 @@ impl Federation {
                 )
                 .await?;
         }
+        self.rescans.send_modify(|n| *n = n.wrapping_add(1));
         self.node.notify_changed();
         Ok(())
     }

@@ -32,14 +32,21 @@ struct Pending {
     event: AuditEvent,
 }
 
+/// A collection's versions to store, and per bound object its index among them.
+type Group = (String, Vec<ReceivedObject>, Vec<(usize, Pending)>);
+
 #[derive(Default)]
 struct ToStore {
-    by_collection: Vec<(String, Vec<ReceivedObject>, Vec<(usize, Pending)>)>,
+    by_collection: Vec<Group>,
 }
 
 impl ToStore {
     fn push(&mut self, collection: &str, objects: Vec<ReceivedObject>, pending: Pending) {
-        let i = match self.by_collection.iter().position(|(c, _, _)| c == collection) {
+        let i = match self
+            .by_collection
+            .iter()
+            .position(|(c, _, _)| c == collection)
+        {
             Some(i) => i,
             None => {
                 self.by_collection
@@ -67,14 +74,20 @@ pub async fn inbox(
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(partner = %peer, error = %e, bytes = body.len(), "federation batch refused: not a batch");
-            return refuse(StatusCode::BAD_REQUEST, format!("not a federation batch: {e}"));
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!("not a federation batch: {e}"),
+            );
         }
     };
     if batch.sender != peer {
         tracing::warn!(partner = %peer, claimed = %batch.sender, "federation batch refused: sender is not the TLS peer");
         return refuse(
             StatusCode::FORBIDDEN,
-            format!("batch claims sender {}, but the connection is {peer}'s", batch.sender),
+            format!(
+                "batch claims sender {}, but the connection is {peer}'s",
+                batch.sender
+            ),
         );
     }
     match receive(&fed, peer, batch.envelopes).await {
@@ -96,8 +109,7 @@ fn event(
     fed: &Federation,
     origin: &str,
     sender: NationCode,
-    object_id: &str,
-    version: &str,
+    (object_id, version): (&str, &str),
     digest: String,
     detail: Option<String>,
 ) -> AuditEvent {
@@ -124,21 +136,26 @@ async fn receive(
     let mut to_store = ToStore::default();
     for sealed in envelopes {
         let index = results.len();
+        // What was received, for the audit log when nothing else identifies it.
+        let received_digest = entente_seal::sha256_hex(&sealed)?;
         results.push(ItemResult {
             object_id: sealed.object_id.clone(),
             version: sealed.version.clone(),
             outcome: Outcome::Rejected,
             reason: None,
         });
-        let reject = |results: &mut Vec<ItemResult>, events: &mut Vec<AuditEvent>, origin: &str, digest: String, reason: String| {
+        let reject = |results: &mut Vec<ItemResult>,
+                      events: &mut Vec<AuditEvent>,
+                      origin: &str,
+                      digest: String,
+                      reason: String| {
             tracing::warn!(partner = %peer, object_id = %sealed.object_id, version = %sealed.version, %reason, "federation envelope rejected");
             events.push(event(
                 EventKind::Deny,
                 fed,
                 origin,
                 peer,
-                &sealed.object_id,
-                &sealed.version,
+                (&sealed.object_id, &sealed.version),
                 digest,
                 Some(format!("rejected from {peer}: {reason}")),
             ));
@@ -149,13 +166,26 @@ async fn receive(
                 "envelope names sender {}, but the connection is {peer}'s",
                 sealed.sender
             );
-            reject(&mut results, &mut events, "", String::new(), reason);
+            reject(
+                &mut results,
+                &mut events,
+                peer.as_str(),
+                received_digest,
+                reason,
+            );
             continue;
         }
         let payload = match open(&fed.identity, &fed.signers, &sealed) {
             Ok(p) => p,
             Err(e) => {
-                reject(&mut results, &mut events, "", String::new(), e.to_string());
+                // The origin is unknown until the envelope opens: the sender stands for it.
+                reject(
+                    &mut results,
+                    &mut events,
+                    peer.as_str(),
+                    received_digest,
+                    e.to_string(),
+                );
                 continue;
             }
         };
@@ -183,8 +213,7 @@ async fn receive(
                         fed,
                         origin.as_str(),
                         peer,
-                        &binding.object_id,
-                        &binding.version,
+                        (&binding.object_id, &binding.version),
                         binding.digest.clone(),
                         Some(format!("recalled by {origin}")),
                     ));
@@ -222,8 +251,7 @@ async fn receive(
                             fed,
                             origin.as_str(),
                             peer,
-                            &binding.object_id,
-                            &binding.version,
+                            (&binding.object_id, &binding.version),
                             binding.digest.clone(),
                             None,
                         );

@@ -52,6 +52,7 @@ pub async fn serve(
         };
         let _ = tcp.set_nodelay(true);
         let (acceptor, app, fed) = (acceptor.clone(), app.clone(), fed.clone());
+        let mut conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
@@ -75,11 +76,17 @@ pub async fn serve(
                 return;
             };
             let service = TowerToHyperService::new(app.layer(axum::Extension(Peer(peer))));
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), service)
-                .await
-            {
-                tracing::debug!(%remote, partner = %peer, error = %e, "federation connection ended");
+            drop(fed);
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tls), service);
+            // Kept-alive connections end with the node, so its state (store, audit log) is freed.
+            tokio::select! {
+                ended = connection => {
+                    if let Err(e) = ended {
+                        tracing::debug!(%remote, partner = %peer, error = %e, "federation connection ended");
+                    }
+                }
+                _ = crate::stopped(&mut conn_shutdown) => {}
             }
         });
     }

@@ -43,7 +43,10 @@ pub fn generate_dev_pki(nation: NationCode) -> Result<DevPki, FederationError> {
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("Entente development CA {nation}"));
+    dn.push(
+        DnType::CommonName,
+        format!("Entente development CA {nation}"),
+    );
     dn.push(DnType::CountryName, nation.to_string());
     ca.distinguished_name = dn;
     let ca_key = KeyPair::generate().map_err(fail)?;
@@ -101,17 +104,15 @@ pub struct Tls {
 impl Tls {
     pub fn load(config: &FederationConfig) -> Result<Tls, FederationError> {
         let read = |p: &std::path::Path| {
-            std::fs::read(p)
-                .map_err(|e| FederationError::config(format!("{}: {e}", p.display())))
+            std::fs::read(p).map_err(|e| FederationError::config(format!("{}: {e}", p.display())))
         };
         let chain = certs_from_pem(
             &config.tls_cert.display().to_string(),
             &read(&config.tls_cert)?,
         )?;
         let key_pem = read(&config.tls_key)?;
-        let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
-            FederationError::config(format!("{}: {e}", config.tls_key.display()))
-        })?;
+        let key = PrivateKeyDer::from_pem_slice(&key_pem)
+            .map_err(|e| FederationError::config(format!("{}: {e}", config.tls_key.display())))?;
         let mut all = RootCertStore::empty();
         let mut partners = Vec::new();
         for p in &config.partners {
@@ -196,7 +197,6 @@ impl Tls {
 
 /// The server name to check a partner's certificate against.
 pub fn server_name(partner: &PartnerConfig) -> Result<ServerName<'static>, FederationError> {
-    ServerName::try_from(partner.host.clone()).map_err(|e| {
-        FederationError::config(format!("partner {} url host: {e}", partner.nation))
-    })
+    ServerName::try_from(partner.host.clone())
+        .map_err(|e| FederationError::config(format!("partner {} url host: {e}", partner.nation)))
 }

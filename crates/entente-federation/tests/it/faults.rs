@@ -15,7 +15,10 @@ async fn post(client: &mut PartnerClient, body: Vec<u8>) -> (u16, String) {
         .request(hyper::Method::POST, INBOX, body)
         .await
         .unwrap();
-    (status.as_u16(), String::from_utf8_lossy(&bytes).into_owned())
+    (
+        status.as_u16(),
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,25 +52,26 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
     let fra_usa = mesh.marking("NATO SECRET//REL TO FRA, USA");
     let good = indicator(50, "2025-05-01T00:00:00.000Z", &wide, &[]);
     let fra_id = fra.fed.identity();
-    let sealed_to_jpn = |object: &serde_json::Value, markings: Vec<serde_json::Value>, signer: &NodeIdentity| {
-        let binding = bind(signer, object, &markings).unwrap();
-        seal(
-            nation("USA"),
-            &jpn.fed.identity().public(),
-            "intel",
-            &Payload::Object {
-                object: object.clone(),
-                markings,
-                binding,
-            },
-        )
-        .unwrap()
-    };
+    let sealed_to_jpn =
+        |object: &serde_json::Value, markings: Vec<serde_json::Value>, signer: &NodeIdentity| {
+            let binding = bind(signer, object, &markings).unwrap();
+            seal(
+                nation("USA"),
+                &jpn.fed.identity().public(),
+                "intel",
+                &Payload::Object {
+                    object: object.clone(),
+                    markings,
+                    binding,
+                },
+            )
+            .unwrap()
+        };
     // 1: a FRA object re-released by USA, genuine: stored.
     let genuine = sealed_to_jpn(&good, vec![wide.clone()], fra_id);
     // 2: the same, its content changed after FRA bound it.
     let mut tampered = {
-        let binding = bind(fra_id, &good, &[wide.clone()]).unwrap();
+        let binding = bind(fra_id, &good, std::slice::from_ref(&wide)).unwrap();
         let mut changed = good.clone();
         changed["name"] = "changed in transit".into();
         seal(
@@ -90,7 +94,11 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
     let secret = indicator(52, "2025-05-01T00:00:00.000Z", &fra_usa, &[]);
     let outside = sealed_to_jpn(&secret, vec![fra_usa.clone()], fra_id);
     // 5: an envelope whose header names another sender than the connection.
-    let mut wrong_sender = sealed_to_jpn(&indicator(53, "2025-05-01T00:00:00.000Z", &wide, &[]), vec![wide.clone()], fra_id);
+    let mut wrong_sender = sealed_to_jpn(
+        &indicator(53, "2025-05-01T00:00:00.000Z", &wide, &[]),
+        vec![wide.clone()],
+        fra_id,
+    );
     wrong_sender.sender = nation("FRA");
     // 6: sealed to USA, not JPN.
     let not_for_jpn = seal(
@@ -98,7 +106,7 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
         &usa.fed.identity().public(),
         "intel",
         &Payload::Object {
-            binding: bind(fra_id, &good, &[wide.clone()]).unwrap(),
+            binding: bind(fra_id, &good, std::slice::from_ref(&wide)).unwrap(),
             object: good.clone(),
             markings: vec![wide.clone()],
         },
@@ -108,7 +116,14 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
     let size_before = jpn.fed.audit().size();
     let batch = Batch {
         sender: nation("USA"),
-        envelopes: vec![genuine.clone(), tampered, forged, outside, wrong_sender, not_for_jpn],
+        envelopes: vec![
+            genuine.clone(),
+            tampered,
+            forged,
+            outside,
+            wrong_sender,
+            not_for_jpn,
+        ],
     };
     let (status, text) = post(&mut client, serde_json::to_vec(&batch).unwrap()).await;
     assert_eq!(status, 200, "{text}");
@@ -130,17 +145,45 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
         .iter()
         .map(|r| r.reason.as_deref().unwrap())
         .collect();
-    assert!(reasons[0].contains("differ from what FRA signed"), "{}", reasons[0]);
-    assert!(reasons[1].contains("signature of FRA does not verify"), "{}", reasons[1]);
-    assert!(reasons[2].contains("outside the entitlement of JPN"), "{}", reasons[2]);
+    assert!(
+        reasons[0].contains("differ from what FRA signed"),
+        "{}",
+        reasons[0]
+    );
+    assert!(
+        reasons[1].contains("signature of FRA does not verify"),
+        "{}",
+        reasons[1]
+    );
+    assert!(
+        reasons[2].contains("outside the entitlement of JPN"),
+        "{}",
+        reasons[2]
+    );
     assert!(reasons[3].contains("names sender FRA"), "{}", reasons[3]);
-    assert!(reasons[4].contains("sealed for USA, not for JPN"), "{}", reasons[4]);
+    assert!(
+        reasons[4].contains("sealed for USA, not for JPN"),
+        "{}",
+        reasons[4]
+    );
     // Each refusal is in JPN's audit log; the stored object too.
     let log = jpn.fed.audit();
     let events = log.entries(size_before..log.size()).unwrap();
-    assert_eq!(events.iter().filter(|e| e.kind == EventKind::Deny).count(), 5);
-    assert_eq!(events.iter().filter(|e| e.kind == EventKind::Receive).count(), 1);
-    assert!(!jpn.held().await.iter().any(|h| h.0 == secret["id"]), "no leak");
+    assert_eq!(
+        events.iter().filter(|e| e.kind == EventKind::Deny).count(),
+        5
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind == EventKind::Receive)
+            .count(),
+        1
+    );
+    assert!(
+        !jpn.held().await.iter().any(|h| h.0 == secret["id"]),
+        "no leak"
+    );
 
     // A replay of the genuine envelope: acknowledged, nothing stored twice.
     let replay = Batch {
@@ -152,14 +195,23 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
     let ack: Ack = serde_json::from_str(&text).unwrap();
     assert_eq!(ack.results[0].outcome, Outcome::Duplicate);
     assert_eq!(
-        jpn.node.store().versions("intel", good["id"].as_str().unwrap()).await.unwrap().len(),
+        jpn.node
+            .store()
+            .versions("intel", good["id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .len(),
         1
     );
 
     // A client certificate from a CA no partner uses is refused during the handshake.
     let stranger_dir = tempfile::tempdir().unwrap();
     let pki = entente_federation::generate_dev_pki(nation("USA")).unwrap();
-    for (name, text) in [("ca.crt", &pki.ca_pem), ("node.crt", &pki.cert_pem), ("node.key", &pki.key_pem)] {
+    for (name, text) in [
+        ("ca.crt", &pki.ca_pem),
+        ("node.crt", &pki.cert_pem),
+        ("node.key", &pki.key_pem),
+    ] {
         std::fs::write(stranger_dir.path().join(name), text).unwrap();
     }
     let jpn_ca = std::fs::read_to_string(jpn.dir.join("tls/ca.crt")).unwrap();
@@ -170,15 +222,20 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
         jpn_ca
     ))
     .unwrap();
-    let stranger = entente_federation::FederationConfig::from_table(&table, stranger_dir.path()).unwrap();
+    let stranger =
+        entente_federation::FederationConfig::from_table(&table, stranger_dir.path()).unwrap();
     let tls = entente_federation::tls::Tls::load(&stranger).unwrap();
-    let mut client = PartnerClient::new(&stranger.partners[0], tls.client(nation("JPN")).unwrap()).unwrap();
+    let mut client =
+        PartnerClient::new(&stranger.partners[0], tls.client(nation("JPN")).unwrap()).unwrap();
     let refused = tokio::time::timeout(
         Duration::from_secs(10),
         client.request(hyper::Method::POST, INBOX, b"{}".to_vec()),
     )
     .await
     .unwrap();
-    assert!(refused.is_err(), "a stranger's certificate must not get an answer");
+    assert!(
+        refused.is_err(),
+        "a stranger's certificate must not get an answer"
+    );
     mesh.stop_all().await;
 }

@@ -23,10 +23,22 @@ async fn releases_reach_exactly_the_entitled_nations_with_tear_lines() {
     let nato = mesh.marking("NATO SECRET");
     // 1: FRA/USA only. 2: wide, with a description only FRA/USA may read. 3: NATO SECRET.
     let one = indicator(1, "2025-02-01T00:00:00.000Z", &fra_usa, &[]);
-    let two = indicator(2, "2025-02-01T00:00:00.000Z", &wide, &[("description", &fra_usa)]);
+    let two = indicator(
+        2,
+        "2025-02-01T00:00:00.000Z",
+        &wide,
+        &[("description", &fra_usa)],
+    );
     let three = indicator(3, "2025-02-01T00:00:00.000Z", &nato, &[]);
     mesh.get("FRA")
-        .publish(&[fra_usa.clone(), wide.clone(), nato.clone(), one.clone(), two.clone(), three.clone()])
+        .publish(&[
+            fra_usa.clone(),
+            wide.clone(),
+            nato.clone(),
+            one.clone(),
+            two.clone(),
+            three.clone(),
+        ])
         .await;
     settled(&mesh, WAIT).await;
 
@@ -34,7 +46,11 @@ async fn releases_reach_exactly_the_entitled_nations_with_tear_lines() {
     let jpn = mesh.get("JPN").held().await;
     assert_eq!(
         ids(&usa),
-        [one["id"].as_str().unwrap(), two["id"].as_str().unwrap(), three["id"].as_str().unwrap()]
+        [
+            one["id"].as_str().unwrap(),
+            two["id"].as_str().unwrap(),
+            three["id"].as_str().unwrap()
+        ]
     );
     // JPN is no NATO member: it gets the wide report only, without the FRA/USA description.
     assert_eq!(ids(&jpn), [two["id"].as_str().unwrap()]);
@@ -50,7 +66,13 @@ async fn releases_reach_exactly_the_entitled_nations_with_tear_lines() {
         .get("USA")
         .node
         .store()
-        .binding("intel", two["id"].as_str().unwrap(), &entente_stix::Timestamp::parse("2025-02-01T00:00:00.000Z").unwrap().key())
+        .binding(
+            "intel",
+            two["id"].as_str().unwrap(),
+            &entente_stix::Timestamp::parse("2025-02-01T00:00:00.000Z")
+                .unwrap()
+                .key(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -71,13 +93,23 @@ async fn releases_reach_exactly_the_entitled_nations_with_tear_lines() {
     for m in mesh.members.values() {
         let log = m.fed.audit();
         let cp = log.checkpoint().unwrap();
-        let verifier = NoteVerifier::new(m.nation.as_str(), m.fed.identity().signing_key().verifying_key());
+        let verifier = NoteVerifier::new(
+            m.nation.as_str(),
+            m.fed.identity().signing_key().verifying_key(),
+        );
         let checked = verifier.verify(&cp.note).unwrap();
         assert_eq!(checked.size, log.size());
         for i in 0..cp.size {
             let leaf = log.entry(i).unwrap().leaf_bytes();
             let proof = log.inclusion_proof(i, cp.size).unwrap();
-            verify_inclusion(&entente_audit::leaf_hash(&leaf), i, cp.size, &proof, &cp.root).unwrap();
+            verify_inclusion(
+                &entente_audit::leaf_hash(&leaf),
+                i,
+                cp.size,
+                &proof,
+                &cp.root,
+            )
+            .unwrap();
         }
     }
     let fra_log = mesh.get("FRA").fed.audit();
@@ -88,7 +120,13 @@ async fn releases_reach_exactly_the_entitled_nations_with_tear_lines() {
             .filter(|e| e.kind == k && e.partner.as_deref() == Some(partner))
             .count()
     };
-    assert_eq!(events.iter().filter(|e| e.kind == EventKind::Publish).count(), 3);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind == EventKind::Publish)
+            .count(),
+        3
+    );
     assert_eq!(count(EventKind::Release, "USA"), 3);
     assert_eq!(count(EventKind::Release, "JPN"), 1);
     assert_eq!(count(EventKind::Deny, "JPN"), 2);
@@ -96,7 +134,10 @@ async fn releases_reach_exactly_the_entitled_nations_with_tear_lines() {
         .iter()
         .find(|e| e.kind == EventKind::Release && e.partner.as_deref() == Some("JPN"))
         .unwrap();
-    assert!(tear.detail.as_deref().unwrap().contains("tear-lined"), "{tear:?}");
+    assert!(
+        tear.detail.as_deref().unwrap().contains("tear-lined"),
+        "{tear:?}"
+    );
     let jpn_log = mesh.get("JPN").fed.audit();
     let jpn_events = jpn_log.entries(0..jpn_log.size()).unwrap();
     assert!(jpn_events
@@ -111,7 +152,9 @@ async fn recalls_propagate_and_replays_do_not_revive() {
     let label = mesh.marking("NATO SECRET//REL TO FRA, GBR, USA");
     let a = indicator(10, "2025-03-01T00:00:00.000Z", &label, &[]);
     let b = indicator(11, "2025-03-01T00:00:00.000Z", &label, &[]);
-    mesh.get("FRA").publish(&[label.clone(), a.clone(), b.clone()]).await;
+    mesh.get("FRA")
+        .publish(&[label.clone(), a.clone(), b.clone()])
+        .await;
     settled(&mesh, WAIT).await;
     for n in ["USA", "GBR"] {
         assert_eq!(mesh.get(n).held().await.len(), 2, "{n}");
@@ -142,7 +185,7 @@ async fn recalls_propagate_and_replays_do_not_revive() {
 async fn a_restarted_receiver_resumes_without_loss_or_duplicate() {
     let mut mesh = Mesh::full(&["FRA", "USA"]).await;
     let label = mesh.marking("NATO SECRET//REL TO FRA, USA");
-    mesh.get("FRA").publish(&[label.clone()]).await;
+    mesh.get("FRA").publish(std::slice::from_ref(&label)).await;
     let usa = mesh.get("USA");
     let (dir, text, addr) = (usa.dir.clone(), usa.config_text.clone(), usa.fed_addr);
     mesh.stop("USA").await;

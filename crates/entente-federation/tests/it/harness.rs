@@ -66,7 +66,10 @@ impl Mesh {
 
     /// Nodes where `a` lists `b` as partner for each `(a, b)` in `links` (links should be
     /// symmetric for delivery to work both ways).
-    pub async fn with_links(nations: &[NationCode], links: &BTreeSet<(NationCode, NationCode)>) -> Mesh {
+    pub async fn with_links(
+        nations: &[NationCode],
+        links: &BTreeSet<(NationCode, NationCode)>,
+    ) -> Mesh {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
@@ -304,7 +307,6 @@ impl Member {
             })
             .collect()
     }
-
 }
 
 fn uuid_like() -> String {

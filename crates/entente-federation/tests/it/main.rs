@@ -1,8 +1,11 @@
 //! Federations of real nodes on loopback (in one process, real TLS and stores): what each nation
 //! ends up holding, recall, restart, and every kind of bad input at the inbox.
 
-mod harness;
-mod federation;
+// Test code: a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod faults;
-mod property;
+mod federation;
+mod harness;
 mod oracle;
+mod property;

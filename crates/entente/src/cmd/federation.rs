@@ -38,8 +38,9 @@ enum Command {
     },
     /// Lists the configured partners.
     Partners,
-    /// Makes the running or next start of the node send every stored version again to every
-    /// partner (what became releasable goes out; what was sent is acknowledged as duplicate).
+    /// Makes the node, at its next start, send every stored version again to every partner
+    /// (what became releasable goes out; what was sent is acknowledged as duplicate). Run it
+    /// while the node is stopped.
     Rescan,
 }
 
@@ -49,10 +50,7 @@ fn config_path(args: &Args) -> anyhow::Result<&Path> {
         .ok_or_else(|| UsageError("give --config FILE (the node's node.toml)".into()).into())
 }
 
-fn federation_of(
-    node: &entente_node::NodeConfig,
-    path: &Path,
-) -> anyhow::Result<FederationConfig> {
+fn federation_of(node: &entente_node::NodeConfig, path: &Path) -> anyhow::Result<FederationConfig> {
     let table = node.federation.as_ref().ok_or_else(|| {
         UsageError(format!(
             "{} has no [federation] table (entente node init writes one)",
@@ -102,10 +100,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let check = entente_node::NodeConfig::parse(&updated, base)
                 .map_err(|e| UsageError(format!("{}: {e}", file.display())))?;
             let fed = federation_of(&check, &path)?;
-            let added = fed.partners.last().map(|p| p.nation.to_string()).unwrap_or_default();
+            let added = fed
+                .partners
+                .last()
+                .map(|p| p.nation.to_string())
+                .unwrap_or_default();
             let own = node.nation.to_string();
             if added == own {
-                return Err(UsageError(format!("{} is this node's own block", file.display())).into());
+                return Err(
+                    UsageError(format!("{} is this node's own block", file.display())).into(),
+                );
             }
             std::fs::write(&path, updated)
                 .with_context(|| format!("cannot write {}", path.display()))?;

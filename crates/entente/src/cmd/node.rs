@@ -95,12 +95,10 @@ fn init(
     let _: std::net::SocketAddr = listen.parse().context("--listen")?;
     let _: std::net::SocketAddr = federation_listen.parse().context("--federation-listen")?;
     // The database path is written relative to the config file, so the folder can move.
-    let text = initial_config(nation, Path::new("."))
-        .replace(
-            &format!("listen = \"{}\"", entente_node::DEFAULT_LISTEN),
-            &format!("listen = \"{listen}\""),
-        )
-        + &entente_federation::initial_table(federation_listen);
+    let text = initial_config(nation, Path::new(".")).replace(
+        &format!("listen = \"{}\"", entente_node::DEFAULT_LISTEN),
+        &format!("listen = \"{listen}\""),
+    ) + &entente_federation::initial_table(federation_listen);
     write_federation_keys(nation, data, force)?;
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     let config = load_config(&path)?;
@@ -122,14 +120,16 @@ fn init(
 fn write_federation_keys(nation: NationCode, data: &Path, force: bool) -> anyhow::Result<()> {
     let keys = data.join("node.keys");
     if keys.exists() && force {
-        std::fs::remove_file(&keys).with_context(|| format!("cannot replace {}", keys.display()))?;
+        std::fs::remove_file(&keys)
+            .with_context(|| format!("cannot replace {}", keys.display()))?;
     }
     if !keys.exists() {
         entente_seal::NodeIdentity::generate(nation).save(&keys)?;
     }
     let tls = data.join("tls");
     if !tls.join("node.crt").exists() || force {
-        std::fs::create_dir_all(&tls).with_context(|| format!("cannot create {}", tls.display()))?;
+        std::fs::create_dir_all(&tls)
+            .with_context(|| format!("cannot create {}", tls.display()))?;
         let pki = entente_federation::generate_dev_pki(nation)?;
         for (name, text) in [
             ("ca.crt", &pki.ca_pem),

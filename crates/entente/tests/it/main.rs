@@ -6,6 +6,7 @@
 
 mod burden;
 mod demo;
+mod federation;
 mod federation_faults;
 mod label;
 mod node;

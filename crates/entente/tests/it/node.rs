@@ -97,7 +97,12 @@ fn init_user_and_serve() {
 
     // Serve on a free port and read the address from the log.
     let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(&config, text.replace("127.0.0.1:8400", "127.0.0.1:0")).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("127.0.0.1:8400", "127.0.0.1:0")
+            .replace("127.0.0.1:8500", "127.0.0.1:0"),
+    )
+    .unwrap();
     let mut server = Command::new(env!("CARGO_BIN_EXE_entente"))
         .args(["node", "--config", &config])
         .env("RUST_LOG", "info")
@@ -108,6 +113,9 @@ fn init_user_and_serve() {
     let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
     let addr = loop {
         let line = lines.next().expect("the node logs its address").unwrap();
+        if !line.contains("node listening") {
+            continue;
+        }
         if let Some(rest) = line.split("addr=").nth(1) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
