@@ -61,7 +61,14 @@ async fn latency(n: u32) {
         let mut last = Duration::ZERO;
         for (m, w) in &mut watches {
             loop {
-                if !m.node.store().versions("intel", &id).await.unwrap().is_empty() {
+                if !m
+                    .node
+                    .store()
+                    .versions("intel", &id)
+                    .await
+                    .unwrap()
+                    .is_empty()
+                {
                     break;
                 }
                 tokio::time::timeout(Duration::from_secs(10), w.changed())
@@ -76,7 +83,10 @@ async fn latency(n: u32) {
         all.push(last);
     }
     report("publish at FRA -> readable at one partner", each);
-    report("publish at FRA -> readable at all three entitled partners", all);
+    report(
+        "publish at FRA -> readable at all three entitled partners",
+        all,
+    );
     mesh.stop_all().await;
 }
 
@@ -100,7 +110,10 @@ async fn catchup(n: u32) {
         fra.publish(&objects).await;
         i += k;
     }
-    println!("stored {n} objects at FRA in {:.2} s (not part of the figure)", t.elapsed().as_secs_f64());
+    println!(
+        "stored {n} objects at FRA in {:.2} s (not part of the figure)",
+        t.elapsed().as_secs_f64()
+    );
     let store = fra.node.store().clone();
     let head = store
         .changes(0, usize::MAX)
@@ -119,7 +132,10 @@ async fn catchup(n: u32) {
         if c >= head {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(1800), "catch-up stalled at {c}/{head}");
+        assert!(
+            start.elapsed() < Duration::from_secs(1800),
+            "catch-up stalled at {c}/{head}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let took = start.elapsed();
@@ -144,10 +160,13 @@ async fn catchup(n: u32) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let what = args.first().map(String::as_str).unwrap_or("latency");
-    let n: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(match what {
-        "catchup" => 100_000,
-        _ => 500,
-    });
+    let n: u32 = args
+        .get(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(match what {
+            "catchup" => 100_000,
+            _ => 500,
+        });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

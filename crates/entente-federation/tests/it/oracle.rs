@@ -127,11 +127,13 @@ fn oracle(
         }
     }
     // A holder releases onward only the copy it holds, and only when the partner may
-    // receive all of it (it cannot cut a copy the origin bound).
+    // receive all of it (it cannot cut a copy the origin bound); the partner verifies the
+    // origin's signature, so it accepts only what comes from an origin it has keys for (one
+    // of its own partners).
     loop {
         let mut grew = false;
         for (a, b) in links {
-            if *a == origin || *b == origin {
+            if *a == origin || *b == origin || !links.contains(&(*b, origin)) {
                 continue;
             }
             let Some(may) = permitted(policy, object, portions, origin, *b) else {
@@ -148,6 +150,20 @@ fn oracle(
             return copies;
         }
     }
+}
+
+/// The deny events every node recorded for `id`, to explain a failure.
+fn denies(mesh: &Mesh, id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in mesh.members.values() {
+        let log = m.fed.audit();
+        for e in log.entries(0..log.size()).unwrap() {
+            if e.object_id == id && e.kind == entente_audit::EventKind::Deny {
+                out.push(format!("{} -> {:?}: {:?}", e.node, e.partner, e.detail));
+            }
+        }
+    }
+    out
 }
 
 fn cases() -> u32 {
@@ -230,7 +246,8 @@ fn each_nation_holds_exactly_the_portions_the_oracle_allows() {
                         match held.get(id) {
                             None => assert!(
                                 copies.is_empty(),
-                                "{n} lacks {id} (may hold {copies:?}); links {links:?}; {specs:?}"
+                                "{n} lacks {id} (may hold {copies:?}); links {links:?}; {specs:?}; denied {:?}",
+                                denies(&mesh, id)
                             ),
                             Some(got) => assert!(
                                 copies.contains(got),

@@ -171,8 +171,7 @@ impl NodeProc {
             .unwrap();
         self.child = Some(child);
         wait_for(&format!("{} answers /health", self.nation), || {
-            try_http(&self.http, "GET", "/health", "", None)
-                .is_some_and(|(s, _)| s == 200)
+            try_http(&self.http, "GET", "/health", "", None).is_some_and(|(s, _)| s == 200)
         });
     }
 
@@ -276,7 +275,9 @@ fn try_http(
     body: Option<&str>,
 ) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/taxii+json;version=2.1\r\nConnection: close\r\n"
     );
@@ -298,7 +299,31 @@ fn try_http(
     stream.read_to_string(&mut text).ok()?;
     let (head, body) = text.split_once("\r\n\r\n")?;
     let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_owned()))
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    Some((
+        status,
+        if chunked {
+            dechunk(body)?
+        } else {
+            body.to_owned()
+        },
+    ))
+}
+
+/// Decodes a chunked HTTP/1.1 body.
+fn dechunk(mut body: &str) -> Option<String> {
+    let mut out = String::new();
+    loop {
+        let (size, rest) = body.split_once("\r\n")?;
+        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
+        if size == 0 {
+            return Some(out);
+        }
+        out.push_str(rest.get(..size)?);
+        body = rest.get(size + 2..)?;
+    }
 }
 
 fn http(addr: &str, method: &str, path: &str, token: &str, body: Option<&str>) -> (u16, String) {
@@ -370,7 +395,9 @@ fn assert_received_once(to: &NodeProc, ids: &BTreeSet<String>) {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for e in to.audit_events() {
         if e["kind"] == "receive" {
-            *counts.entry(e["object_id"].as_str().unwrap().to_owned()).or_default() += 1;
+            *counts
+                .entry(e["object_id"].as_str().unwrap().to_owned())
+                .or_default() += 1;
         }
     }
     let wrong: Vec<_> = ids
@@ -379,7 +406,11 @@ fn assert_received_once(to: &NodeProc, ids: &BTreeSet<String>) {
         .take(5)
         .map(|id| (id, counts.get(id).copied().unwrap_or(0)))
         .collect();
-    assert!(wrong.is_empty(), "{}: receive events per object {wrong:?}", to.nation);
+    assert!(
+        wrong.is_empty(),
+        "{}: receive events per object {wrong:?}",
+        to.nation
+    );
 }
 
 /// Two nodes, FRA and USA, paired both ways (USA may reach FRA through `proxy`).
@@ -417,7 +448,9 @@ fn receiver_killed_mid_stream_loses_and_duplicates_nothing() {
     std::thread::sleep(Duration::from_millis(300));
     usa.start();
     let usa_before = usa.assert_consistent(&usa_before);
-    wait_for("USA holds the whole stream", || usa.indicators().len() >= want.len());
+    wait_for("USA holds the whole stream", || {
+        usa.indicators().len() >= want.len()
+    });
     std::thread::sleep(Duration::from_millis(500));
     assert_holds_exactly(&usa, &want);
     assert_received_once(&usa, &want);
@@ -446,7 +479,9 @@ fn sender_killed_mid_stream_resumes_from_its_cursor() {
     assert!(partial < N, "the stream was complete before the kill");
     fra.start();
     let fra_before = fra.assert_consistent(&fra_before);
-    wait_for("USA holds the whole stream", || usa.indicators().len() >= want.len());
+    wait_for("USA holds the whole stream", || {
+        usa.indicators().len() >= want.len()
+    });
     std::thread::sleep(Duration::from_millis(500));
     assert_holds_exactly(&usa, &want);
     assert_received_once(&usa, &want);
@@ -494,7 +529,8 @@ impl CuttingProxy {
                 ] {
                     let (up3, epoch3) = (up2.clone(), epoch2.clone());
                     std::thread::spawn(move || {
-                        from.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+                        from.set_read_timeout(Some(Duration::from_millis(50)))
+                            .unwrap();
                         let mut buf = [0u8; 16 * 1024];
                         loop {
                             if !up3.load(Ordering::SeqCst) || epoch3.load(Ordering::SeqCst) != born
@@ -563,10 +599,15 @@ fn a_link_that_drops_and_heals_delivers_everything_once() {
         proxy.cut();
         want.extend(publish(&fra, &shared, base + 600..base + 800));
         std::thread::sleep(Duration::from_millis(400));
-        assert!(usa.indicators().len() < want.len(), "nothing crossed a cut link");
+        assert!(
+            usa.indicators().len() < want.len(),
+            "nothing crossed a cut link"
+        );
         proxy.heal();
     }
-    wait_for("USA holds everything", || usa.indicators().len() >= want.len());
+    wait_for("USA holds everything", || {
+        usa.indicators().len() >= want.len()
+    });
     std::thread::sleep(Duration::from_millis(500));
     assert_holds_exactly(&usa, &want);
     assert_received_once(&usa, &want);
@@ -588,7 +629,8 @@ fn strangers_at_the_federation_port_are_refused_and_logged() {
     // Garbage instead of a TLS handshake.
     let mut s = TcpStream::connect(&fed).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"POST /federation/inbox HTTP/1.1\r\nHost: x\r\n\r\n{not json").unwrap();
+    s.write_all(b"POST /federation/inbox HTTP/1.1\r\nHost: x\r\n\r\n{not json")
+        .unwrap();
     let mut answer = Vec::new();
     let _ = s.read_to_end(&mut answer);
     assert!(!String::from_utf8_lossy(&answer).contains("HTTP/1.1 200"));
@@ -621,16 +663,36 @@ fn strangers_at_the_federation_port_are_refused_and_logged() {
     let http_addr = std::fs::read_to_string(&impostor_cfg)
         .unwrap()
         .lines()
-        .find_map(|l| l.strip_prefix("listen = \"").map(|a| a.trim_end_matches('"').to_owned()))
+        .find_map(|l| {
+            l.strip_prefix("listen = \"")
+                .map(|a| a.trim_end_matches('"').to_owned())
+        })
         .unwrap();
     impostor.http = http_addr;
     impostor.import(&fra.export(None));
     let add = entente(&[
-        "user", "add", "--config", &impostor_cfg, "--name", "analyst", "--nation", "USA",
-        "--clearance", "NATO SECRET", "--write", "intel",
+        "user",
+        "add",
+        "--config",
+        &impostor_cfg,
+        "--name",
+        "analyst",
+        "--nation",
+        "USA",
+        "--clearance",
+        "NATO SECRET",
+        "--write",
+        "intel",
     ]);
     assert_eq!(add.code, 0, "{}", add.stderr);
-    let token = entente(&["user", "token", "--config", &impostor_cfg, "--name", "analyst"]);
+    let token = entente(&[
+        "user",
+        "token",
+        "--config",
+        &impostor_cfg,
+        "--name",
+        "analyst",
+    ]);
     impostor.token = token.stdout.trim().to_owned();
     impostor.start();
     let shared = marking("NATO SECRET//REL TO FRA, USA");
@@ -639,7 +701,10 @@ fn strangers_at_the_federation_port_are_refused_and_logged() {
         fra.log().contains("federation TLS handshake refused")
     });
     std::thread::sleep(Duration::from_millis(300));
-    assert!(fra.indicators().is_empty(), "nothing from the impostor is stored");
+    assert!(
+        fra.indicators().is_empty(),
+        "nothing from the impostor is stored"
+    );
     assert!(impostor.log().contains("delivery failed; will retry"));
     fra.assert_consistent(&before);
 }
