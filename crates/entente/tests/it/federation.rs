@@ -74,7 +74,15 @@ fn init(root: &Path, nation: &str, fed_port: u16) -> NodeDir {
 
 fn user(config: &str, name: &str, nation: &str, write: bool) -> String {
     let mut args = vec![
-        "user", "add", "--config", config, "--name", name, "--nation", nation, "--clearance",
+        "user",
+        "add",
+        "--config",
+        config,
+        "--name",
+        name,
+        "--nation",
+        nation,
+        "--clearance",
         "NATO SECRET",
     ];
     if write {
@@ -128,7 +136,10 @@ fn objects(addr: &str, token: &str) -> Vec<Value> {
 fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
     while !check() {
-        assert!(start.elapsed() < Duration::from_secs(60), "not reached: {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "not reached: {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -144,13 +155,27 @@ fn paired_processes_replicate_and_survive_a_killed_receiver() {
         assert_eq!(block.code, 0, "{}", block.stderr);
         let file = root.path().join("block.toml");
         std::fs::write(&file, &block.stdout).unwrap();
-        let run = entente(&["federation", "import", "--config", &to.config, file.to_str().unwrap()]);
+        let run = entente(&[
+            "federation",
+            "import",
+            "--config",
+            &to.config,
+            file.to_str().unwrap(),
+        ]);
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
     let partners = entente(&["federation", "partners", "--config", &fra.config]);
-    assert!(partners.stdout.starts_with("USA  https://127.0.0.1:"), "{}", partners.stdout);
+    assert!(
+        partners.stdout.starts_with("USA  https://127.0.0.1:"),
+        "{}",
+        partners.stdout
+    );
     let identity = entente(&["federation", "identity", "--config", &usa.config]);
-    assert!(identity.stdout.starts_with("entente-node USA ed25519:"), "{}", identity.stdout);
+    assert!(
+        identity.stdout.starts_with("entente-node USA ed25519:"),
+        "{}",
+        identity.stdout
+    );
 
     let analyst = user(&fra.config, "analyst", "FRA", true);
     let reader = user(&usa.config, "reader", "USA", false);
@@ -171,7 +196,9 @@ fn paired_processes_replicate_and_survive_a_killed_receiver() {
     assert_eq!(status, 202, "{body}");
     let report_id = "report--6c1b1f4e-2f0a-4c35-9f3e-1c2d3e4f5a6b";
     wait_for("the report at USA", || {
-        objects(&usa_addr, &reader).iter().any(|o| o["id"] == report_id)
+        objects(&usa_addr, &reader)
+            .iter()
+            .any(|o| o["id"] == report_id)
     });
     let at_usa = objects(&usa_addr, &reader);
     let report = at_usa.iter().find(|o| o["id"] == report_id).unwrap();
@@ -234,7 +261,11 @@ fn paired_processes_replicate_and_survive_a_killed_receiver() {
     // The audit log is served and signed by FRA's key.
     let (status, note) = {
         let mut stream = TcpStream::connect(&fra_addr).unwrap();
-        write!(stream, "GET /audit/checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "GET /audit/checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut text = String::new();
         stream.read_to_string(&mut text).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
