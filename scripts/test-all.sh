@@ -19,6 +19,12 @@ if ! command -v tshark >/dev/null && command -v apt-get >/dev/null; then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq && apt-get install -y -qq --no-install-recommends tshark >/dev/null
 fi
+# The federation clock-skew test runs nodes under libfaketime (an offset on the wall clock).
+export ENTENTE_FAKETIME_LIB="${ENTENTE_FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}"
+if [ ! -f "$ENTENTE_FAKETIME_LIB" ] && command -v apt-get >/dev/null; then
+  echo "== installing libfaketime"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libfaketime >/dev/null
+fi
 
 # Independent clients the interop tests drive, in a virtualenv kept outside the clone.
 venv="${ENTENTE_VENV:-$HOME/.cache/entente-venv}"

@@ -90,7 +90,14 @@ pub async fn inbox(
             ),
         );
     }
-    match receive(&fed, peer, batch.envelopes).await {
+    // Run to completion in its own task: when the sender's connection drops, hyper drops this
+    // handler, and a receive cancelled between the store's commit and the audit append would
+    // leave a stored object that the retry (a duplicate) never records as received.
+    let worker = fed.clone();
+    let done = tokio::spawn(async move { receive(&worker, peer, batch.envelopes).await }).await;
+    let done =
+        done.unwrap_or_else(|e| Err(crate::FederationError::config(format!("receive task: {e}"))));
+    match done {
         Ok(results) => Json(Ack {
             receiver: fed.nation(),
             results,

@@ -7,4 +7,5 @@
 mod faults;
 mod federation;
 mod harness;
+mod oracle;
 mod property;

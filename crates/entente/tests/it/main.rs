@@ -9,6 +9,7 @@ mod burden;
 mod demo;
 mod exercise;
 mod federation;
+mod federation_faults;
 mod label;
 mod node;
 mod picture;
