@@ -19,9 +19,10 @@ use crate::error::{Diagnostic, Error};
 /// by the cosine of the latitude, and polar air policing is not this model's business.
 pub const MAX_LAT: f64 = 85.0;
 
-/// Stands in for a nation code already reported as wrong: a scenario with diagnostics is never
-/// returned, so it never escapes.
-const UNSET: NationCode = match NationCode::from_bytes(*b"XXX") {
+/// Stands in for a nation code already reported as wrong, so that checking goes on and reports
+/// every other problem; a scenario with diagnostics is never returned, so it never escapes. `ZZZ`
+/// is in ISO 3166-1's user-assigned range and names no nation.
+const REPORTED_INVALID: NationCode = match NationCode::from_bytes(*b"ZZZ") {
     Some(code) => code,
     None => unreachable!(),
 };
@@ -997,7 +998,7 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
         bases.push(Base {
             id: b.id.get_ref().clone(),
             name: b.name.clone(),
-            nation: nation.unwrap_or(UNSET),
+            nation: nation.unwrap_or(REPORTED_INVALID),
             position: Geodetic {
                 lat: cx.range(&b.lat, &format!("{f}.lat"), -MAX_LAT, MAX_LAT),
                 lon: cx.range(&b.lon, &format!("{f}.lon"), -180.0, 180.0),
@@ -1077,7 +1078,7 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
         cite(cx, &r.source, format!("{f}.source"));
         radars.push(Radar {
             id: r.id.get_ref().clone(),
-            nation: nation.unwrap_or(UNSET),
+            nation: nation.unwrap_or(REPORTED_INVALID),
             position: Geodetic {
                 lat: cx.range(&r.lat, &format!("{f}.lat"), -MAX_LAT, MAX_LAT),
                 lon: cx.range(&r.lon, &format!("{f}.lon"), -180.0, 180.0),
@@ -1103,7 +1104,7 @@ fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
         let flight = Flight {
             id: r.id.get_ref().clone(),
             callsign: r.callsign.get_ref().clone(),
-            nation: nation.unwrap_or(UNSET),
+            nation: nation.unwrap_or(REPORTED_INVALID),
             base: cx.lookup(&r.base, &format!("{f}.base"), "base", &base_refs),
             kind: cx.lookup(
                 &r.aircraft,
