@@ -6,7 +6,7 @@
 //! keys = "node.keys"                 # Ed25519 + X25519 secrets (entente node init writes it)
 //! tls_cert = "tls/node.crt"          # this node's certificate chain (PEM)
 //! tls_key = "tls/node.key"           # its private key (PEM)
-//! tls_ca = "tls/ca.crt"              # the CA partners trust for this node (exported to them)
+//! tls_ca = "tls/ca.pem"              # the CA partners trust for this node (exported to them)
 //!
 //! [[federation.partner]]
 //! nation = "USA"
@@ -194,7 +194,7 @@ impl FederationConfig {
 /// The `[federation]` table `entente node init` writes.
 pub fn initial_table(listen: &str) -> String {
     format!(
-        "\n[federation]\nlisten = \"{listen}\"\nkeys = \"node.keys\"\ntls_cert = \"tls/node.crt\"\ntls_key = \"tls/node.key\"\ntls_ca = \"tls/ca.crt\"\n"
+        "\n[federation]\nlisten = \"{listen}\"\nkeys = \"node.keys\"\ntls_cert = \"tls/node.crt\"\ntls_key = \"tls/node.key\"\ntls_ca = \"tls/ca.pem\"\n"
     )
 }
 

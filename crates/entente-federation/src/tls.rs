@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use entente_node::pki::DevCa;
 use entente_types::NationCode;
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
@@ -31,45 +32,27 @@ pub struct DevPki {
     pub key_pem: String,
 }
 
-/// Generates a development PKI for `nation`: a CA, and a certificate for `localhost`,
-/// `127.0.0.1` and `<nation>.node.entente`, usable as TLS server and client.
+/// Generates a development PKI for `nation` with a new CA (see [`peer_certificate`]).
 pub fn generate_dev_pki(nation: NationCode) -> Result<DevPki, FederationError> {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-        IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    };
-    let fail = |e: rcgen::Error| FederationError::config(format!("development PKI: {e}"));
-    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(fail)?;
-    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let mut dn = DistinguishedName::new();
-    dn.push(
-        DnType::CommonName,
-        format!("Entente development CA {nation}"),
-    );
-    dn.push(DnType::CountryName, nation.to_string());
-    ca.distinguished_name = dn;
-    let ca_key = KeyPair::generate().map_err(fail)?;
-    let ca_cert = ca.self_signed(&ca_key).map_err(fail)?;
-    let issuer = Issuer::new(ca, ca_key);
+    let ca = DevCa::generate(&format!("Entente {nation} development CA"))
+        .map_err(|e| FederationError::config(format!("development PKI: {e}")))?;
+    peer_certificate(&ca, nation)
+}
 
+/// A node certificate issued by `ca` for `localhost`, `127.0.0.1` and `<nation>.node.entente`,
+/// usable as TLS server and client between nodes.
+pub fn peer_certificate(ca: &DevCa, nation: NationCode) -> Result<DevPki, FederationError> {
     let name = format!("{}.node.entente", nation.as_str().to_ascii_lowercase());
-    let mut leaf =
-        CertificateParams::new(vec![name, "localhost".into(), "127.0.0.1".into()]).map_err(fail)?;
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("Entente node {nation}"));
-    leaf.distinguished_name = dn;
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    leaf.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ServerAuth,
-        ExtendedKeyUsagePurpose::ClientAuth,
-    ];
-    let leaf_key = KeyPair::generate().map_err(fail)?;
-    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).map_err(fail)?;
+    let issued = ca
+        .issue_peer(
+            &format!("Entente node {nation}"),
+            &[&name, "localhost", "127.0.0.1"],
+        )
+        .map_err(|e| FederationError::config(format!("development PKI: {e}")))?;
     Ok(DevPki {
-        ca_pem: ca_cert.pem(),
-        cert_pem: leaf_cert.pem(),
-        key_pem: leaf_key.serialize_pem(),
+        ca_pem: ca.cert_pem().to_owned(),
+        cert_pem: issued.cert_pem,
+        key_pem: issued.key_pem,
     })
 }
 

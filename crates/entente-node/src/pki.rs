@@ -127,13 +127,13 @@ impl DevCa {
         &self,
         common_name: &str,
         names: &[&str],
-        usage: ExtendedKeyUsagePurpose,
+        usages: &[ExtendedKeyUsagePurpose],
     ) -> Result<Issued, PkiError> {
         let key = KeyPair::generate().map_err(|e| fail("key", e))?;
         let mut p = params(common_name, names)?;
         p.is_ca = IsCa::ExplicitNoCa;
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        p.extended_key_usages = vec![usage];
+        p.extended_key_usages = usages.to_vec();
         let cert = p
             .signed_by(&key, &self.issuer)
             .map_err(|e| fail(format!("certificate for {common_name:?}"), e))?;
@@ -149,13 +149,26 @@ impl DevCa {
         let cn = names
             .first()
             .ok_or_else(|| PkiError("a server certificate needs at least one name".into()))?;
-        self.issue(cn, names, ExtendedKeyUsagePurpose::ServerAuth)
+        self.issue(cn, names, &[ExtendedKeyUsagePurpose::ServerAuth])
     }
 
     /// A client certificate whose common name is `common_name` (e.g. a peer node's nation, "GBR"),
     /// for mutual TLS.
     pub fn issue_client(&self, common_name: &str) -> Result<Issued, PkiError> {
-        self.issue(common_name, &[], ExtendedKeyUsagePurpose::ClientAuth)
+        self.issue(common_name, &[], &[ExtendedKeyUsagePurpose::ClientAuth])
+    }
+
+    /// A certificate a node uses on both ends of mutual TLS between nodes: as server for
+    /// `names` and as client named `common_name`.
+    pub fn issue_peer(&self, common_name: &str, names: &[&str]) -> Result<Issued, PkiError> {
+        self.issue(
+            common_name,
+            names,
+            &[
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ],
+        )
     }
 }
 

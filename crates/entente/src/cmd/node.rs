@@ -95,11 +95,8 @@ fn init(
     }
     let _: std::net::SocketAddr = listen.parse().context("--listen")?;
     let _: std::net::SocketAddr = federation_listen.parse().context("--federation-listen")?;
-    // A development PKI: a CA of the node and a server certificate for loopback signed by it.
-    let pki = entente_node::pki::write_dev_pki(
-        &data.join("tls"),
-        &format!("Entente {nation} development CA"),
-    )?;
+    let tls_dir = data.join("tls");
+    let ca_cert = write_dev_pki(nation, &tls_dir, force)?;
     // Paths are written relative to the config file, so the folder can move.
     let tls = (Path::new("tls/server.pem"), Path::new("tls/server.key"));
     let text = initial_config(nation, Path::new("."), Some(tls)).replace(
@@ -116,15 +113,51 @@ fn init(
     output::print(format!(
         "wrote {}\nTLS: clients trust {} (the node's development CA)\nnext: entente user add --config {} --name NAME --nation {nation} --clearance \"NATO SECRET\" --password-stdin --write intel\nthen: entente node --config {}",
         path.display(),
-        pki.ca_cert.display(),
+        ca_cert.display(),
         path.display(),
         path.display()
     ))?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The node's keys (`node.keys`) and development PKI (`tls/`): kept when present, so that
-/// re-running init never changes a node's identity unless `--force` is given.
+/// The node's development PKI under `tls/`: one CA (`ca.pem`, `ca.key`) that issued the TAXII
+/// server certificate (`server.pem`) and the certificate the node presents to its partners on
+/// both ends of mutual TLS (`node.crt`). Kept when present, so that re-running init never changes
+/// a node's identity unless `force` is given. Returns the CA certificate's path.
+fn write_dev_pki(nation: NationCode, tls: &Path, force: bool) -> anyhow::Result<PathBuf> {
+    let ca_cert = tls.join("ca.pem");
+    let complete = [
+        "ca.pem",
+        "ca.key",
+        "server.pem",
+        "server.key",
+        "node.crt",
+        "node.key",
+    ]
+    .iter()
+    .all(|f| tls.join(f).exists());
+    if complete && !force {
+        return Ok(ca_cert);
+    }
+    let files = entente_node::pki::write_dev_pki(tls, &format!("Entente {nation} development CA"))?;
+    let ca = entente_node::pki::DevCa::load(&files.ca_cert, &files.ca_key)?;
+    let peer = entente_federation::tls::peer_certificate(&ca, nation)?;
+    let cert = tls.join("node.crt");
+    std::fs::write(&cert, &peer.cert_pem)
+        .with_context(|| format!("cannot write {}", cert.display()))?;
+    let key = tls.join("node.key");
+    std::fs::write(&key, &peer.key_pem)
+        .with_context(|| format!("cannot write {}", key.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot protect {}", key.display()))?;
+    }
+    Ok(files.ca_cert)
+}
+
+/// The node's keys (`node.keys`): kept when present, unless `force` is given.
 fn write_federation_keys(nation: NationCode, data: &Path, force: bool) -> anyhow::Result<()> {
     let keys = data.join("node.keys");
     if keys.exists() && force {
@@ -133,27 +166,6 @@ fn write_federation_keys(nation: NationCode, data: &Path, force: bool) -> anyhow
     }
     if !keys.exists() {
         entente_seal::NodeIdentity::generate(nation).save(&keys)?;
-    }
-    let tls = data.join("tls");
-    if !tls.join("node.crt").exists() || force {
-        std::fs::create_dir_all(&tls)
-            .with_context(|| format!("cannot create {}", tls.display()))?;
-        let pki = entente_federation::generate_dev_pki(nation)?;
-        for (name, text) in [
-            ("ca.crt", &pki.ca_pem),
-            ("node.crt", &pki.cert_pem),
-            ("node.key", &pki.key_pem),
-        ] {
-            let p = tls.join(name);
-            std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let p = tls.join("node.key");
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
-                .with_context(|| format!("cannot protect {}", p.display()))?;
-        }
     }
     Ok(())
 }
