@@ -294,3 +294,106 @@ impl AuditClient {
         Ok(proof)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use ed25519_dalek::SigningKey;
+    use entente_audit::{AuditError, AuditLog, EventKind};
+
+    use super::*;
+
+    fn event(i: u64, digest: u64) -> AuditEvent {
+        AuditEvent {
+            kind: EventKind::Release,
+            at: format!("2026-11-27T03:00:{:02}.000Z", i % 60),
+            origin: "FRA".into(),
+            node: "FRA".into(),
+            partner: Some("DEU".into()),
+            object_id: format!("indicator--{i:08x}-17d4-4cbf-938f-98ee46b3cd3f"),
+            version: "2026-11-27T03:00:00.000Z".into(),
+            digest: format!("{digest:064x}"),
+            detail: None,
+        }
+    }
+
+    /// Serves a log's audit routes over plain HTTP on loopback; returns its base URL.
+    async fn serve(log: Arc<AuditLog>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, crate::audit_routes(log)).await;
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn fetches_and_verifies_checkpoints_proofs_and_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let log = Arc::new(AuditLog::open(dir.path(), "FRA", key.clone()).unwrap());
+        let events: Vec<AuditEvent> = (0..5).map(|i| event(i, i)).collect();
+        log.append_batch(&events[..2]).unwrap();
+        let mut client = AuditClient::new(&serve(log.clone()).await, None).unwrap();
+        let verifier = NoteVerifier::new("FRA", key.verifying_key());
+        let older = client.checkpoint(&verifier).await.unwrap();
+        assert_eq!(older.size, 2);
+        log.append_batch(&events[2..]).unwrap();
+        let newer = client.checkpoint(&verifier).await.unwrap();
+        assert_eq!(newer.size, 5);
+        assert_eq!(client.entries(0, 5).await.unwrap(), events);
+        for (i, e) in events.iter().enumerate() {
+            let proof = client
+                .verify_inclusion(&newer, i as u64, Some(e))
+                .await
+                .unwrap();
+            assert_eq!(proof.index, i as u64);
+        }
+        // The proof must be about the entry the caller expects.
+        let wrong = client.verify_inclusion(&newer, 0, Some(&events[1])).await;
+        assert!(matches!(wrong, Err(FederationError::Audit(_))), "{wrong:?}");
+        client.verify_consistency(&older, &newer).await.unwrap();
+        // Another key does not verify the checkpoint.
+        let other = NoteVerifier::new("FRA", SigningKey::from_bytes(&[8; 32]).verifying_key());
+        assert!(matches!(
+            client.checkpoint(&other).await,
+            Err(FederationError::Audit(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_node_showing_another_history_is_a_split_view() {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let verifier = NoteVerifier::new("FRA", key.verifying_key());
+        // Two logs signed with the same key that agree on the first entry only.
+        let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let a = Arc::new(AuditLog::open(a_dir.path(), "FRA", key.clone()).unwrap());
+        let b = Arc::new(AuditLog::open(b_dir.path(), "FRA", key.clone()).unwrap());
+        a.append_batch(&[event(0, 0), event(1, 1)]).unwrap();
+        b.append_batch(&[event(0, 0), event(1, 99), event(2, 2)])
+            .unwrap();
+        let mut shown_first = AuditClient::new(&serve(a).await, None).unwrap();
+        let mut shown_later = AuditClient::new(&serve(b).await, None).unwrap();
+        let seen = shown_first.checkpoint(&verifier).await.unwrap();
+        let now = shown_later.checkpoint(&verifier).await.unwrap();
+        match shown_later.verify_consistency(&seen, &now).await {
+            Err(FederationError::Audit(AuditError::SplitView { .. })) => {}
+            other => panic!("expected a split view, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn urls_are_checked_before_any_connection() {
+        assert!(AuditClient::new("ftp://127.0.0.1:1", None).is_err());
+        assert!(AuditClient::new("http://127.0.0.1:port", None).is_err());
+        let e = AuditClient::new("https://127.0.0.1:8401", None)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("--ca"), "{e}");
+        let c = AuditClient::new("http://127.0.0.1:8401/node/", None).unwrap();
+        assert_eq!(c.url(), "http://127.0.0.1:8401/node");
+    }
+}
