@@ -147,3 +147,79 @@ impl Dataset {
         Ok(Dataset { objects, labels })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn setup() -> (PolicySet, Vec<NationCode>) {
+        let policies = PolicySet::load(&crate::cmd::data_dir(None, "policies")).unwrap();
+        let nations = ["FRA", "USA", "GBR", "DEU", "JPN"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        (policies, nations)
+    }
+
+    #[test]
+    fn the_shipped_dataset_loads_with_every_label_written_in() {
+        let (policies, nations) = setup();
+        let path = crate::cmd::data_dir(None, "demo").join("exercise-objects.json");
+        let data = Dataset::load(&path, &policies, &nations).unwrap();
+        assert!((20..=40).contains(&data.objects.len()));
+        for n in &nations {
+            assert!(
+                data.objects.iter().any(|o| o.origin == *n),
+                "{n} publishes nothing"
+            );
+        }
+        for o in &data.objects {
+            let refs = o.object["object_marking_refs"].as_array().unwrap();
+            assert_eq!(refs.len(), 1);
+            assert!(data.labels.contains_key(refs[0].as_str().unwrap()));
+            assert!(o.markings.iter().any(|m| m["id"] == refs[0]));
+            let text = serde_json::to_string(&o.object).unwrap();
+            assert!(
+                text.contains("EXERCISE"),
+                "{} is not marked as exercise material",
+                o.id
+            );
+        }
+        assert!(data.objects.iter().any(|o| !o.portions.is_empty()));
+    }
+
+    #[test]
+    fn a_bad_entry_is_named_by_file_index_and_field() {
+        let (policies, nations) = setup();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("objects.json");
+        let object = json!({"type": "indicator", "spec_version": "2.1",
+            "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "created": "2025-10-01T00:00:00.000Z", "modified": "2025-10-01T00:00:00.000Z",
+            "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+            "valid_from": "2025-10-01T00:00:00Z"});
+        for (entry, expected) in [
+            (
+                json!({"origin": "FRA", "marking": "NATO SECRT//REL TO FRA", "object": object}),
+                "objects[0].marking",
+            ),
+            (
+                json!({"origin": "ITA", "marking": "NATO SECRET", "object": object}),
+                "objects[0].origin",
+            ),
+            (
+                json!({"origin": "FRA", "marking": "NATO SECRET",
+                       "portions": {"name": "NATO SECRT"}, "object": object}),
+                "objects[0].portions.name",
+            ),
+        ] {
+            std::fs::write(&path, json!({"objects": [entry]}).to_string()).unwrap();
+            let e = Dataset::load(&path, &policies, &nations).err().unwrap();
+            let message = format!("{e:#}");
+            assert!(message.contains(expected), "{message}");
+            assert!(message.contains("objects.json"), "{message}");
+        }
+    }
+}
