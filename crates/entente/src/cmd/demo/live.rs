@@ -774,7 +774,19 @@ fn print_outcomes(nations: &[NationCode], expected: &[Expected<'_>]) -> anyhow::
         "\nWhat each nation received, from whom and why (decided by the release policy):",
     )?;
     for &n in nations {
-        let mine: Vec<&Expected<'_>> = expected.iter().filter(|e| e.recipient == n).collect();
+        let mut mine: Vec<&Expected<'_>> = expected.iter().filter(|e| e.recipient == n).collect();
+        // Received first, then tear-lined, then denied; by origin within each.
+        let rank = |v: ReleaseVerdict| match v {
+            ReleaseVerdict::Permit => 0,
+            ReleaseVerdict::Partial => 1,
+            ReleaseVerdict::Deny => 2,
+        };
+        mine.sort_by_key(|e| {
+            (
+                rank(e.verdict),
+                NATIONS.iter().position(|x| *x == e.object.origin.as_str()),
+            )
+        });
         let got = mine
             .iter()
             .filter(|e| e.verdict != ReleaseVerdict::Deny)
