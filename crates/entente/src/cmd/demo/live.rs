@@ -993,6 +993,10 @@ async fn verify_audits(
                 .dir
                 .join("audit/partners")
                 .join(format!("{}.checkpoint", node.nation));
+            // Partners fetch checkpoints every 500 ms: wait for a first one, bounded.
+            while !kept.exists() && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             let Ok(note) = std::fs::read_to_string(&kept) else {
                 result.problems.push(format!(
                     "{} has not fetched a checkpoint yet",
