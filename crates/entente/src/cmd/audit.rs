@@ -50,7 +50,8 @@ enum Command {
             long,
             value_name = "DIR",
             required_unless_present = "url",
-            requires = "key"
+            requires = "key",
+            conflicts_with = "url"
         )]
         log: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
@@ -60,7 +61,12 @@ enum Command {
     },
     /// Prints an inclusion proof (`--index`) or a consistency proof (`--consistency`) as JSON.
     Prove {
-        #[arg(long, value_name = "DIR", required_unless_present = "url")]
+        #[arg(
+            long,
+            value_name = "DIR",
+            required_unless_present = "url",
+            conflicts_with = "url"
+        )]
         log: Option<PathBuf>,
         #[command(flatten)]
         remote: Remote,
@@ -78,7 +84,12 @@ enum Command {
     /// older checkpoint. Exit code 4 when a signature or proof fails.
     Verify {
         /// The signed checkpoint (with `--url`: the one the node serves now).
-        #[arg(long, value_name = "FILE", required_unless_present = "url")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "url",
+            conflicts_with = "url"
+        )]
         checkpoint: Option<PathBuf>,
         #[command(flatten)]
         remote: Remote,
@@ -89,7 +100,7 @@ enum Command {
         #[arg(long, value_name = "VKEY")]
         vkey: String,
         /// A proof document (`entente audit prove`).
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "url")]
         proof: Option<PathBuf>,
         /// The entry (event JSON) the inclusion proof is about; default: the one in the proof.
         #[arg(
