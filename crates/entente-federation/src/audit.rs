@@ -224,7 +224,11 @@ pub async fn watch_partner(
                     if let Some(dir) = path.parent() {
                         let _ = std::fs::create_dir_all(dir);
                     }
-                    if let Err(e) = std::fs::write(&path, &newer.note) {
+                    // Written aside then renamed, so a reader (or a crash) never sees half a note.
+                    let aside = path.with_extension("checkpoint.tmp");
+                    if let Err(e) = std::fs::write(&aside, &newer.note)
+                        .and_then(|()| std::fs::rename(&aside, &path))
+                    {
                         tracing::warn!(path = %path.display(), error = %e, "cannot keep the partner checkpoint");
                     }
                     tracing::debug!(partner = %partner.nation, size = newer.size, "partner audit log consistent");

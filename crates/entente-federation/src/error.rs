@@ -11,6 +11,9 @@ pub enum FederationError {
     #[error("partner {partner}: {message}")]
     Transport { partner: String, message: String },
     /// The node's store failed.
+    /// A node's audit routes could not be reached or answered badly.
+    #[error("{url}: {message}")]
+    Remote { url: String, message: String },
     #[error("store: {0}")]
     Store(#[from] entente_store::StoreError),
     #[error("node: {0}")]

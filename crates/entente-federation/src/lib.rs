@@ -16,8 +16,11 @@
 //!   idempotently as received from its origin.
 //! - `audit`: publish, release, deny, receive and recall events in the node's Merkle log; the
 //!   audit routes; the periodic check of partners' checkpoints for split views.
+//! - [`audit_client`]: the HTTP client of a node's audit routes that verifies what it fetches
+//!   (`entente audit … --url`, `entente demo`).
 
 mod audit;
+pub mod audit_client;
 pub mod client;
 pub mod config;
 mod dispatch;
@@ -38,6 +41,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 pub use crate::audit::audit_routes;
+pub use crate::audit_client::AuditClient;
 pub use crate::config::{initial_table, partner_block, FederationConfig, PartnerConfig};
 pub use crate::error::FederationError;
 pub use crate::tls::{generate_dev_pki, DevPki};

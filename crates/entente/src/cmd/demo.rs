@@ -1,6 +1,12 @@
-//! `entente demo`: the main job of the README. It walks through the shipped registry and shows the
-//! questions coalition staff ask: who belongs to which alliance on which day, who must come to
-//! whose aid, and which agreements let two nations exchange classified information.
+//! `entente demo`: the main job of the README. Part 1 walks through the shipped registry and shows
+//! the questions coalition staff ask: who belongs to which alliance on which day, who must come to
+//! whose aid, and which agreements let two nations exchange classified information. Part 2
+//! (`live`) starts a federation of five national nodes on loopback, publishes the shipped
+//! exercise objects (`dataset`) and shows what each nation received and why, then verifies every
+//! audit log and serves until Ctrl-C or `--duration`.
+
+mod dataset;
+mod live;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,16 +28,48 @@ pub struct Args {
     /// Writes what the demonstration showed as JSON to this file.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
-    /// The "today" of the demonstration, YYYY-MM-DD (default: today).
+    /// The "today" of the registry walk-through, YYYY-MM-DD (default: today). The live nodes
+    /// always decide on today's date.
     #[arg(long)]
     at: Option<String>,
+    /// Only the registry walk-through: start no nodes.
+    #[arg(long)]
+    registry_only: bool,
+    /// Stop by itself this many seconds after the federation is up and verified (default: serve
+    /// until Ctrl-C).
+    #[arg(long, value_name = "SECS")]
+    duration: Option<u64>,
+    /// Where to create the nodes' folders (an empty or new folder; default: a temporary folder
+    /// removed at the end).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Serve TAXII over plain HTTP instead of TLS (the federation stays mutual TLS).
+    #[arg(long)]
+    plain_http: bool,
+    /// The exercise objects to publish (default: the shipped data/demo/exercise-objects.json).
+    #[arg(long, value_name = "FILE")]
+    dataset: Option<PathBuf>,
+    /// The longest wait, in seconds, for the federation to converge and audit events to appear.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    timeout: u64,
+    /// Written once the nodes serve and every check passed (for scripts and tests).
+    #[arg(long, value_name = "FILE")]
+    ready_file: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let today = parse_day(args.at.as_deref())?;
-    let (dir, policies_dir) = match args.data {
-        Some(root) => (root.join("registry"), root.join("policies")),
-        None => (data_dir(None, "registry"), data_dir(None, "policies")),
+    let (dir, policies_dir, demo_dir) = match &args.data {
+        Some(root) => (
+            root.join("registry"),
+            root.join("policies"),
+            root.join("demo"),
+        ),
+        None => (
+            data_dir(None, "registry"),
+            data_dir(None, "policies"),
+            data_dir(None, "demo"),
+        ),
     };
     let started = std::time::Instant::now();
     let registry = Registry::load(&dir)?;
@@ -249,18 +287,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "\nTry: entente registry obligations EST --json | entente registry graph --format dot",
     )?;
 
-    if let Some(path) = args.manifest {
-        let manifest = json!({
-            "today": today.to_string(),
-            "registry": dir.display().to_string(),
-            "membership_counts": counts,
-            "obligations": obligations,
-            "security_cover": covers,
-            "release_decisions": decisions,
-        });
-        let text = serde_json::to_string_pretty(&manifest)?;
-        std::fs::write(&path, text + "\n")
-            .map_err(|e| anyhow::anyhow!("cannot write manifest {}: {e}", path.display()))?;
+    let mut part1 = serde_json::Map::new();
+    part1.insert("today".into(), json!(today.to_string()));
+    part1.insert("registry".into(), json!(dir.display().to_string()));
+    part1.insert("membership_counts".into(), json!(counts));
+    part1.insert("obligations".into(), json!(obligations));
+    part1.insert("security_cover".into(), json!(covers));
+    part1.insert("release_decisions".into(), json!(decisions));
+    if args.registry_only {
+        if let Some(path) = &args.manifest {
+            let text = serde_json::to_string_pretty(&part1)?;
+            std::fs::write(path, text + "\n")
+                .map_err(|e| anyhow::anyhow!("cannot write manifest {}: {e}", path.display()))?;
+        }
+        return Ok(ExitCode::SUCCESS);
     }
-    Ok(ExitCode::SUCCESS)
+    let policy_data = dir
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let options = live::Options {
+        root: args.data_dir,
+        plain_http: args.plain_http,
+        duration: args.duration.map(std::time::Duration::from_secs),
+        ready_file: args.ready_file,
+        timeout: std::time::Duration::from_secs(args.timeout),
+        dataset: args
+            .dataset
+            .unwrap_or_else(|| demo_dir.join("exercise-objects.json")),
+        policy_data,
+        today: parse_day(None)?,
+    };
+    live::run(&options, &release, part1, args.manifest.as_deref())
 }

@@ -1,0 +1,399 @@
+//! A client of a node's audit routes (`/audit/…`, on its TAXII port or federation port): signed
+//! checkpoints, inclusion and consistency proofs and entries, fetched over HTTP or over HTTPS
+//! trusting one CA file, and verified here. `entente audit … --url` and `entente demo` both use it,
+//! so a partner, an operator and the demonstration check a log the same way.
+
+use std::path::Path;
+use std::time::Duration;
+
+use entente_audit::{
+    check_consistent, AuditEvent, Checkpoint, ConsistencyProof, InclusionProof, NoteVerifier,
+};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use tokio_rustls::TlsConnector;
+
+use crate::FederationError;
+
+/// How long one connection attempt or request may take.
+pub const AUDIT_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// The most entries the server returns per `GET /audit/entries`.
+const ENTRIES_PAGE: u64 = 1000;
+
+/// One node's audit routes, reached at a base URL (`https://127.0.0.1:8401`), keeping its
+/// connection between requests.
+pub struct AuditClient {
+    url: String,
+    addr: String,
+    authority: String,
+    prefix: String,
+    tls: Option<(TlsConnector, ServerName<'static>)>,
+    conn: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl AuditClient {
+    /// A client of the node at `url` (`http://HOST:PORT` or `https://HOST:PORT`, optionally with
+    /// a path prefix). HTTPS trusts only the CA certificates in `ca`.
+    pub fn new(url: &str, ca: Option<&Path>) -> Result<AuditClient, FederationError> {
+        let bad = |message: String| FederationError::Remote {
+            url: url.to_owned(),
+            message,
+        };
+        let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err(bad("the URL must start with http:// or https://".into()));
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+            None => (rest, ""),
+        };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                p.parse::<u16>()
+                    .map_err(|_| bad(format!("port {p:?} is not a number")))?,
+            ),
+            None => (authority, if https { 443 } else { 80 }),
+        };
+        if host.is_empty() {
+            return Err(bad("no host".into()));
+        }
+        let tls = if https {
+            let ca =
+                ca.ok_or_else(|| bad("https needs the node's CA certificate (--ca FILE)".into()))?;
+            let config = entente_node::pki::client_config(ca, None)
+                .map_err(|e| bad(format!("CA {}: {e}", ca.display())))?;
+            let name = ServerName::try_from(host.to_owned())
+                .map_err(|e| bad(format!("host {host:?}: {e}")))?;
+            Some((TlsConnector::from(config), name))
+        } else {
+            None
+        };
+        Ok(AuditClient {
+            url: url.trim_end_matches('/').to_owned(),
+            addr: format!("{host}:{port}"),
+            authority: authority.to_owned(),
+            prefix: path.to_owned(),
+            tls,
+            conn: None,
+        })
+    }
+
+    /// The base URL this client reaches.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn fail(&self, message: impl Into<String>) -> FederationError {
+        FederationError::Remote {
+            url: self.url.clone(),
+            message: message.into(),
+        }
+    }
+
+    async fn open(&self) -> Result<SendRequest<Full<Bytes>>, FederationError> {
+        let tcp = tokio::net::TcpStream::connect(&self.addr)
+            .await
+            .map_err(|e| self.fail(format!("connect {}: {e}", self.addr)))?;
+        let _ = tcp.set_nodelay(true);
+        let url = self.url.clone();
+        let on_close =
+            move |e: hyper::Error| tracing::debug!(%url, error = %e, "audit connection closed");
+        match &self.tls {
+            Some((connector, name)) => {
+                let stream = connector
+                    .connect(name.clone(), tcp)
+                    .await
+                    .map_err(|e| self.fail(format!("TLS with {}: {e}", self.addr)))?;
+                let (sender, connection) =
+                    hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                        .await
+                        .map_err(|e| self.fail(format!("HTTP with {}: {e}", self.addr)))?;
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        on_close(e);
+                    }
+                });
+                Ok(sender)
+            }
+            None => {
+                let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+                    .await
+                    .map_err(|e| self.fail(format!("HTTP with {}: {e}", self.addr)))?;
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        on_close(e);
+                    }
+                });
+                Ok(sender)
+            }
+        }
+    }
+
+    async fn exchange(
+        &mut self,
+        path: &str,
+    ) -> Result<(hyper::StatusCode, Bytes), FederationError> {
+        let reusable = match self.conn.as_mut() {
+            Some(c) => c.ready().await.is_ok(),
+            None => false,
+        };
+        if !reusable {
+            self.conn = Some(self.open().await?);
+        }
+        let request = hyper::Request::builder()
+            .method(hyper::Method::GET)
+            .uri(format!("{}{path}", self.prefix))
+            .header(hyper::header::HOST, &self.authority)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| self.fail(e.to_string()))?;
+        let Some(sender) = self.conn.as_mut() else {
+            return Err(self.fail("no connection"));
+        };
+        let response = sender.send_request(request).await;
+        let response = response.map_err(|e| self.fail(format!("GET {path}: {e}")))?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| self.fail(format!("GET {path}: {e}")))?
+            .to_bytes();
+        Ok((status, bytes))
+    }
+
+    /// `GET path`: the body of a 2xx answer; any other answer is an error quoting the body.
+    pub async fn get(&mut self, path: &str) -> Result<Bytes, FederationError> {
+        let answer = tokio::time::timeout(AUDIT_REQUEST_TIMEOUT, self.exchange(path)).await;
+        let (status, body) = match answer {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                self.conn = None;
+                return Err(e);
+            }
+            Err(_) => {
+                self.conn = None;
+                return Err(self.fail(format!(
+                    "GET {path}: no answer in {AUDIT_REQUEST_TIMEOUT:?}"
+                )));
+            }
+        };
+        if !status.is_success() {
+            return Err(self.fail(format!(
+                "GET {path}: {status} {}",
+                String::from_utf8_lossy(&body).trim()
+            )));
+        }
+        Ok(body)
+    }
+
+    /// The node's current signed checkpoint, as served (a C2SP signed note).
+    pub async fn checkpoint_note(&mut self) -> Result<String, FederationError> {
+        let body = self.get("/audit/checkpoint").await?;
+        String::from_utf8(body.to_vec()).map_err(|_| self.fail("checkpoint: not UTF-8"))
+    }
+
+    /// The node's current checkpoint, its signature verified with `verifier`.
+    pub async fn checkpoint(
+        &mut self,
+        verifier: &NoteVerifier,
+    ) -> Result<Checkpoint, FederationError> {
+        let note = self.checkpoint_note().await?;
+        Ok(verifier.verify(&note)?)
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` entries (it carries the entry).
+    pub async fn inclusion(
+        &mut self,
+        index: u64,
+        size: u64,
+    ) -> Result<InclusionProof, FederationError> {
+        let body = self
+            .get(&format!("/audit/proof/inclusion?index={index}&size={size}"))
+            .await?;
+        Ok(InclusionProof::from_json(&body)?)
+    }
+
+    /// The consistency proof from the tree of `first` entries to the tree of `second`.
+    pub async fn consistency(
+        &mut self,
+        first: u64,
+        second: u64,
+    ) -> Result<ConsistencyProof, FederationError> {
+        let body = self
+            .get(&format!(
+                "/audit/proof/consistency?first={first}&second={second}"
+            ))
+            .await?;
+        Ok(ConsistencyProof::from_json(&body)?)
+    }
+
+    /// Entries `start..end`, fetched a page at a time.
+    pub async fn entries(
+        &mut self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<AuditEvent>, FederationError> {
+        let mut out = Vec::new();
+        let mut at = start;
+        while at < end {
+            let to = end.min(at + ENTRIES_PAGE);
+            let body = self
+                .get(&format!("/audit/entries?start={at}&end={to}"))
+                .await?;
+            let page: Vec<AuditEvent> = serde_json::from_slice(&body)
+                .map_err(|e| self.fail(format!("entries {at}..{to}: {e}")))?;
+            if page.len() as u64 != to - at {
+                return Err(self.fail(format!(
+                    "entries {at}..{to}: {} entries returned",
+                    page.len()
+                )));
+            }
+            out.extend(page);
+            at = to;
+        }
+        Ok(out)
+    }
+
+    /// Fetches the inclusion proof of entry `index` in `checkpoint`'s tree and verifies it
+    /// against the checkpoint's root; with `expected`, the proof must be about that entry.
+    pub async fn verify_inclusion(
+        &mut self,
+        checkpoint: &Checkpoint,
+        index: u64,
+        expected: Option<&AuditEvent>,
+    ) -> Result<InclusionProof, FederationError> {
+        let mut proof = self.inclusion(index, checkpoint.size).await?;
+        if let Some(event) = expected {
+            proof.leaf = Some(event.clone());
+        }
+        proof.verify_against(checkpoint)?;
+        Ok(proof)
+    }
+
+    /// Fetches the consistency proof between two checkpoints of this log and verifies it: a
+    /// failure is a split view (`AuditError` naming both sizes and roots).
+    pub async fn verify_consistency(
+        &mut self,
+        older: &Checkpoint,
+        newer: &Checkpoint,
+    ) -> Result<ConsistencyProof, FederationError> {
+        let (a, b) = if older.size <= newer.size {
+            (older, newer)
+        } else {
+            (newer, older)
+        };
+        let proof = self.consistency(a.size, b.size).await?;
+        check_consistent(a, b, &proof.hashes)?;
+        Ok(proof)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use ed25519_dalek::SigningKey;
+    use entente_audit::{AuditError, AuditLog, EventKind};
+
+    use super::*;
+
+    fn event(i: u64, digest: u64) -> AuditEvent {
+        AuditEvent {
+            kind: EventKind::Release,
+            at: format!("2026-11-27T03:00:{:02}.000Z", i % 60),
+            origin: "FRA".into(),
+            node: "FRA".into(),
+            partner: Some("DEU".into()),
+            object_id: format!("indicator--{i:08x}-17d4-4cbf-938f-98ee46b3cd3f"),
+            version: "2026-11-27T03:00:00.000Z".into(),
+            digest: format!("{digest:064x}"),
+            detail: None,
+        }
+    }
+
+    /// Serves a log's audit routes over plain HTTP on loopback; returns its base URL.
+    async fn serve(log: Arc<AuditLog>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, crate::audit_routes(log)).await;
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn fetches_and_verifies_checkpoints_proofs_and_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let log = Arc::new(AuditLog::open(dir.path(), "FRA", key.clone()).unwrap());
+        let events: Vec<AuditEvent> = (0..5).map(|i| event(i, i)).collect();
+        log.append_batch(&events[..2]).unwrap();
+        let mut client = AuditClient::new(&serve(log.clone()).await, None).unwrap();
+        let verifier = NoteVerifier::new("FRA", key.verifying_key());
+        let older = client.checkpoint(&verifier).await.unwrap();
+        assert_eq!(older.size, 2);
+        log.append_batch(&events[2..]).unwrap();
+        let newer = client.checkpoint(&verifier).await.unwrap();
+        assert_eq!(newer.size, 5);
+        assert_eq!(client.entries(0, 5).await.unwrap(), events);
+        for (i, e) in events.iter().enumerate() {
+            let proof = client
+                .verify_inclusion(&newer, i as u64, Some(e))
+                .await
+                .unwrap();
+            assert_eq!(proof.index, i as u64);
+        }
+        // The proof must be about the entry the caller expects.
+        let wrong = client.verify_inclusion(&newer, 0, Some(&events[1])).await;
+        assert!(matches!(wrong, Err(FederationError::Audit(_))), "{wrong:?}");
+        client.verify_consistency(&older, &newer).await.unwrap();
+        // Another key does not verify the checkpoint.
+        let other = NoteVerifier::new("FRA", SigningKey::from_bytes(&[8; 32]).verifying_key());
+        assert!(matches!(
+            client.checkpoint(&other).await,
+            Err(FederationError::Audit(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_node_showing_another_history_is_a_split_view() {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let verifier = NoteVerifier::new("FRA", key.verifying_key());
+        // Two logs signed with the same key that agree on the first entry only.
+        let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let a = Arc::new(AuditLog::open(a_dir.path(), "FRA", key.clone()).unwrap());
+        let b = Arc::new(AuditLog::open(b_dir.path(), "FRA", key.clone()).unwrap());
+        a.append_batch(&[event(0, 0), event(1, 1)]).unwrap();
+        b.append_batch(&[event(0, 0), event(1, 99), event(2, 2)])
+            .unwrap();
+        let mut shown_first = AuditClient::new(&serve(a).await, None).unwrap();
+        let mut shown_later = AuditClient::new(&serve(b).await, None).unwrap();
+        let seen = shown_first.checkpoint(&verifier).await.unwrap();
+        let now = shown_later.checkpoint(&verifier).await.unwrap();
+        match shown_later.verify_consistency(&seen, &now).await {
+            Err(FederationError::Audit(AuditError::SplitView { .. })) => {}
+            other => panic!("expected a split view, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn urls_are_checked_before_any_connection() {
+        assert!(AuditClient::new("ftp://127.0.0.1:1", None).is_err());
+        assert!(AuditClient::new("http://127.0.0.1:port", None).is_err());
+        let e = AuditClient::new("https://127.0.0.1:8401", None)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("--ca"), "{e}");
+        let c = AuditClient::new("http://127.0.0.1:8401/node/", None).unwrap();
+        assert_eq!(c.url(), "http://127.0.0.1:8401/node");
+    }
+}
