@@ -53,6 +53,10 @@ enum Command {
         /// Bearer token file of the node user that publishes for a nation: NATION=FILE.
         #[arg(long = "token-file", value_name = "NATION=FILE")]
         token_files: Vec<String>,
+        /// The CA certificate (PEM) a nation's node is served under, for a node on https:
+        /// NATION=FILE (e.g. FRA=fra/tls/ca.pem, written by `entente node init`).
+        #[arg(long = "ca", value_name = "NATION=FILE")]
+        cas: Vec<String>,
         /// Collection the national tracks are posted to.
         #[arg(long, default_value = "intel", value_name = "ID")]
         collection: String,
@@ -101,6 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             dis_bundle,
             nodes,
             token_files,
+            cas,
             collection,
             standalone: _,
             out,
@@ -125,7 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     UsageError(format!("--speed {speed} must be a positive number")).into(),
                 );
             }
-            let nodes = node_publishers(&nodes, &token_files, &collection, &s)?;
+            let nodes = node_publishers(&nodes, &token_files, &cas, &collection, &s)?;
             let out = out.unwrap_or_else(|| PathBuf::from("runs").join(&s.name));
             let dis = dis.map(|addr| (addr, dis_bundle));
             run_scenario(&s, realtime, speed, dis, nodes, &out, !no_capture, json)
@@ -204,11 +209,16 @@ fn pairs(items: &[String], what: &str) -> anyhow::Result<BTreeMap<NationCode, St
 fn node_publishers(
     nodes: &[String],
     token_files: &[String],
+    cas: &[String],
     collection: &str,
     s: &Scenario,
 ) -> anyhow::Result<Vec<NodePublisher>> {
     let urls = pairs(nodes, "--node")?;
     let tokens = pairs(token_files, "--token-file")?;
+    let cas = pairs(cas, "--ca")?;
+    if let Some(nation) = cas.keys().find(|n| !urls.contains_key(n)) {
+        return Err(UsageError(format!("--ca {nation}: no --node {nation}=URL is given")).into());
+    }
     let mut out = Vec::new();
     for (nation, url) in urls {
         if s.nation(nation).is_none() {
@@ -225,9 +235,20 @@ fn node_publishers(
             .with_context(|| format!("cannot read the token file of {nation}: {file}"))?
             .trim()
             .to_owned();
-        let client = reqwest::blocking::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()?;
+        let mut client =
+            reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(10));
+        if let Some(file) = cas.get(&nation) {
+            // The node's CA is the only root: the national node is reached over TLS or not at all.
+            let pem = std::fs::read(file)
+                .with_context(|| format!("cannot read the CA file of {nation}: {file}"))?;
+            let ca = reqwest::Certificate::from_pem(&pem)
+                .with_context(|| format!("--ca {nation}={file}: not a PEM certificate"))?;
+            client = client
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(ca)
+                .https_only(true);
+        }
+        let client = client.build()?;
         out.push(NodePublisher {
             nation,
             url: format!(

@@ -4,8 +4,8 @@
 //! elsewhere the test says SKIPPED and returns.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, UdpSocket};
+use std::io::Write;
+use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -428,23 +428,6 @@ while i < len(data):
     }
 }
 
-/// A raw HTTP/1.1 GET with a bearer token; returns the status line and the body.
-fn http_get(addr: &str, path: &str, token: &str) -> (String, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: application/taxii+json;version=2.1\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (
-        head.lines().next().unwrap_or("").to_owned(),
-        body.to_owned(),
-    )
-}
-
 #[test]
 fn national_tracks_reach_the_national_node() {
     let dir = tempfile::tempdir().unwrap();
@@ -456,20 +439,17 @@ fn national_tracks_reach_the_national_node() {
     let config_s = config.to_str().unwrap();
     // Unlabelled objects (the exercise's tracks) carry the node's default label.
     let text = std::fs::read_to_string(&config).unwrap();
-    // The exercise's node client speaks plain HTTP: this node serves loopback without TLS.
+    // The node serves TAXII over TLS under the development CA `node init` wrote.
     let text = text
         .replace("127.0.0.1:8400", "127.0.0.1:0")
         .replace("127.0.0.1:8500", "127.0.0.1:0")
-        .replace(
-            "\n[tls]\ncert = \"tls/server.pem\"\nkey = \"tls/server.key\"\n",
-            "\n",
-        )
         .replacen(
             "\nnation = ",
             "\ndefault_label = \"NATO UNCLASSIFIED\"\nnation = ",
             1,
         );
-    assert!(!text.contains("[tls]"), "{text}");
+    assert!(text.contains("[tls]"), "{text}");
+    let ca = data.join("tls/ca.pem");
     std::fs::write(&config, text).unwrap();
     let mut add = Command::new(env!("CARGO_BIN_EXE_entente"))
         .args([
@@ -500,42 +480,43 @@ fn national_tracks_reach_the_national_node() {
     let token_file = dir.path().join("ltu.token");
     std::fs::write(&token_file, &token).unwrap();
 
-    let mut server = Node(
-        Command::new(env!("CARGO_BIN_EXE_entente"))
-            .args(["node", "--config", config_s])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut lines = BufReader::new(server.0.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("the node logs its address").unwrap();
-        if !line.contains("node listening") {
-            continue;
-        }
-        if let Some(rest) = line.split("addr=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    let node = format!("LTU=http://{addr}");
+    let (server, addr) = crate::node::start_node(config_s);
+    let _server = Node(server);
+    // Plain HTTP to a TLS node, or TLS without the node's CA, is refused before anything is sent.
     let tokens = format!("LTU={}", token_file.display());
-    let run = entente(&[
-        "exercise",
-        "run",
-        SHIPPED,
-        "--duration",
-        "00:01:00",
-        "--node",
-        &node,
-        "--token-file",
-        &tokens,
-        "--out",
-        dir.path().join("run").to_str().unwrap(),
-        "--no-capture",
-        "--json",
-    ]);
+    let out = dir.path().join("run");
+    let run_against = |node: &str, ca: Option<&str>| {
+        let mut args = vec![
+            "exercise",
+            "run",
+            SHIPPED,
+            "--duration",
+            "00:01:00",
+            "--node",
+            node,
+            "--token-file",
+            &tokens,
+            "--out",
+            out.to_str().unwrap(),
+            "--no-capture",
+            "--json",
+        ];
+        if let Some(ca) = ca {
+            args.extend(["--ca", ca]);
+        }
+        entente(&args)
+    };
+    let https_node = format!("LTU=https://{addr}");
+    let ca_arg = format!("LTU={}", ca.display());
+    let refused = run_against(&format!("LTU=http://{addr}"), Some(&ca_arg));
+    assert_ne!(refused.code, 0, "plain HTTP with a CA: {}", refused.stdout);
+    let untrusted = run_against(&https_node, None);
+    assert_ne!(
+        untrusted.code, 0,
+        "TLS without the node's CA: {}",
+        untrusted.stdout
+    );
+    let run = run_against(&https_node, Some(&ca_arg));
     assert_eq!(run.code, 0, "{}", run.stderr);
     let published = &run.json()["published"][0];
     assert_eq!(published["nation"], "LTU");
@@ -549,7 +530,7 @@ fn national_tracks_reach_the_national_node() {
             Some(n) => format!("/api/collections/intel/objects/?next={n}"),
             None => "/api/collections/intel/objects/".to_owned(),
         };
-        let (status, body) = http_get(&addr, &path, &token);
+        let (status, body) = crate::node::https(&addr, &ca, "GET", &path, &token, None).unwrap();
         assert!(status.contains("200"), "{status} {body}");
         let envelope: serde_json::Value = serde_json::from_str(&body).unwrap();
         for o in envelope["objects"].as_array().unwrap() {
