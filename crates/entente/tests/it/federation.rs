@@ -2,22 +2,13 @@
 //! a labelled report reaches the partner tear-lined, and a receiver killed with SIGKILL while
 //! objects flow gets every one of them after its restart, once.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::util::{entente, repo_root};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::util::{entente, free_port, repo_root, wait_for};
 
 /// Where a node's TAXII listener answers, and the CA its development certificate chains to.
 struct Endpoint {
@@ -41,12 +32,7 @@ fn http(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    // Bodies may come chunked; the JSON is what lies between the first `{` and the last `}`.
-    let json = match (body.find('{'), body.rfind('}')) {
-        (Some(a), Some(b)) if b >= a => body[a..=b].to_owned(),
-        _ => body.to_owned(),
-    };
-    (status, json)
+    (status, body)
 }
 
 struct NodeDir {
@@ -98,26 +84,9 @@ fn user(config: &str, name: &str, nation: &str, write: bool) -> String {
     token.stdout.trim().to_owned()
 }
 
-/// Starts a node and returns it with its TAXII address (read from its log).
+/// Starts a node and returns it with its TAXII address and the CA its certificate chains to.
 fn serve(config: &str) -> (Child, Endpoint) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entente"))
-        .args(["node", "--config", config])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("the node logs its address").unwrap();
-        if line.contains("node listening") {
-            if let Some(rest) = line.split("addr=").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-    };
-    // Keep draining the log so the node never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines.by_ref() {});
+    let (child, addr) = crate::node::start_node(config);
     let ca = Path::new(config).with_file_name("tls").join("ca.pem");
     (child, Endpoint { addr, ca })
 }
@@ -133,17 +102,6 @@ fn objects(node: &Endpoint, token: &str) -> Vec<Value> {
     assert_eq!(status, 200, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap_or(json!({}));
     v["objects"].as_array().cloned().unwrap_or_default()
-}
-
-fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "not reached: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

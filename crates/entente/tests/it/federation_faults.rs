@@ -12,24 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use entente_audit::{check_consistent, Checkpoint, ConsistencyProof, NoteVerifier};
 use serde_json::{json, Value};
 
-use crate::util::entente;
+use crate::util::{dechunk, entente, free_port, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_entente");
-/// The longest any single wait in these tests may take.
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// One national node: its folder, ports, an analyst's token and, while running, its process.
 struct NodeProc {
@@ -325,20 +315,6 @@ fn try_http(
     ))
 }
 
-/// Decodes a chunked HTTP/1.1 body.
-fn dechunk(mut body: &str) -> Option<String> {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n")?;
-        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.push_str(rest.get(..size)?);
-        body = rest.get(size + 2..)?;
-    }
-}
-
 fn http(addr: &str, method: &str, path: &str, token: &str, body: Option<&str>) -> (u16, String) {
     try_http(addr, method, path, token, body)
         .unwrap_or_else(|| panic!("{method} {addr}{path}: no answer"))
@@ -350,14 +326,6 @@ fn without_taxii_tls(text: &str) -> String {
     let tls = "\n[tls]\ncert = \"tls/server.pem\"\nkey = \"tls/server.key\"\n";
     assert!(text.contains(tls), "{text}");
     text.replacen(tls, "\n", 1)
-}
-
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < LIMIT, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// A marking definition from the CLI (`entente label parse --json`).

@@ -49,10 +49,16 @@ pub fn https(
     }
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    Ok((
-        head.lines().next().unwrap_or("").to_owned(),
-        body.to_owned(),
-    ))
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = match chunked {
+        true => crate::util::dechunk(body).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "a cut chunked body")
+        })?,
+        false => body.to_owned(),
+    };
+    Ok((head.lines().next().unwrap_or("").to_owned(), body))
 }
 
 fn http_get(addr: &str, ca: &Path, path: &str, token: &str) -> (String, String) {
