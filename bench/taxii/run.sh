@@ -12,7 +12,10 @@
 #
 # Environment: SIZES (default "1000 10000 100000"), MEDALLION_SIZES (default "1000 10000"; empty
 # skips medallion), RSS_OBJECTS (default 1000000; 0 skips), MEDALLION_TIMEOUT (seconds per phase,
-# default 240), CONNECTIONS (concurrent POSTs, default 4).
+# default 240), CONNECTIONS (concurrent POSTs, default 4), READERS ("mixed", the default: the 64
+# concurrent readers log in as 32 users of 4 nations and 8 clearances, two readers each, every
+# reader starting at its own offset, so that no released page is shared; "one": all 64 readers
+# are the bench user from the start, the earlier workload).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -22,6 +25,7 @@ MEDALLION_SIZES="${MEDALLION_SIZES-1000 10000}"
 RSS_OBJECTS="${RSS_OBJECTS-1000000}"
 MEDALLION_TIMEOUT="${MEDALLION_TIMEOUT:-240}"
 CONNECTIONS="${CONNECTIONS:-4}"
+READERS="${READERS:-mixed}"
 PORT="${PORT:-18400}"
 MEDALLION_PORT="${MEDALLION_PORT:-18500}"
 results="$root/bench/results"
@@ -40,6 +44,25 @@ entente="$CARGO_TARGET_DIR/release/entente"
 load="$CARGO_TARGET_DIR/release/taxii-load"
 export TAXII_LOAD_PASSWORD="bench-password-$$"
 
+# The identities of the mixed concurrent readers: name, nation, clearance. Every nation is in the
+# corpus's "Releasable To" set and every clearance covers its labels, so each reader is served
+# objects (a reader who may see nothing would scan the whole collection per page).
+reader_identities=()
+for nation in FRA GBR USA JPN; do
+  for level in "NATO SECRET" "COSMIC TOP SECRET"; do
+    for caveats in "" "//ATOMAL" "//CRYPTO" "//ATOMAL, CRYPTO"; do
+      name="reader-$nation-$(echo "$level$caveats" | tr -c 'A-Za-z0-9\n' '-' | tr -s '-' | tr 'A-Z' 'a-z')"
+      reader_identities+=("$name|$nation|$level$caveats")
+    done
+  done
+done
+reader_args=()
+if [ "$READERS" = mixed ]; then
+  names=""
+  for entry in "${reader_identities[@]}"; do names="$names${names:+,}${entry%%|*}"; done
+  reader_args=(--reader-users "$names" --stagger)
+fi
+
 wait_up() { # URL: up when it answers anything over HTTP
   for _ in $(seq 1 200); do
     if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" != 000 ]; then return 0; fi
@@ -57,9 +80,20 @@ stop_server() {
 start_entente() { # DIR
   local dir="$1"
   "$entente" node init --nation FRA --data "$dir" >/dev/null
-  sed -i "s/^listen = .*/listen = \"127.0.0.1:$PORT\"/" "$dir/node.toml"
+  # TAXII over plain HTTP on loopback (the client measures the node, not TLS), the federation
+  # listener (unused here) on the next port.
+  sed -i -e "0,/^listen = .*/s//listen = \"127.0.0.1:$PORT\"/" \
+    -e "/^\[federation\]/,/^\[/s/^listen = .*/listen = \"127.0.0.1:$((PORT + 1))\"/" \
+    -e '/^\[tls\]/,/^$/d' "$dir/node.toml"
   printf '%s\n' "$TAXII_LOAD_PASSWORD" | "$entente" user add --config "$dir/node.toml" \
     --name bench --nation FRA --clearance "NATO SECRET" --password-stdin --write intel >/dev/null
+  if [ "$READERS" = mixed ]; then
+    for entry in "${reader_identities[@]}"; do
+      IFS='|' read -r name nation clearance <<<"$entry"
+      printf '%s\n' "$TAXII_LOAD_PASSWORD" | "$entente" user add --config "$dir/node.toml" \
+        --name "$name" --nation "$nation" --clearance "$clearance" --password-stdin --read intel >/dev/null
+    done
+  fi
   RUST_LOG=warn "$entente" node --config "$dir/node.toml" 2>"$dir/node.log" &
   server_pid=$!
   wait_up "http://127.0.0.1:$PORT/health"
@@ -72,7 +106,7 @@ run_entente() { # OBJECTS EXTRA-ARGS...
   echo "== entente node, $n objects"
   "$load" run --server entente --base "http://127.0.0.1:$PORT" --api-root /api/ --collection intel \
     --user bench --objects "$n" --connections "$CONNECTIONS" --pid "$server_pid" \
-    --out "$results/taxii-entente-$n.json" "$@" >/dev/null
+    --out "$results/taxii-entente-$n.json" "${reader_args[@]}" "$@" >/dev/null
   stop_server
   du -sh "$dir" | sed 's/^/   database: /'
   rm -rf "$dir"
@@ -90,6 +124,11 @@ setup_medallion() {
 run_medallion() { # OBJECTS
   local n="$1" dir="$work/medallion-$1" collection="365fed99-08fa-4dcd-a1b3-fb247eb41d01"
   mkdir -p "$dir"
+  # The same users as the node's (medallion has no clearances: they only log in).
+  local medallion_users="\"bench\": \"$TAXII_LOAD_PASSWORD\""
+  if [ "$READERS" = mixed ]; then
+    for entry in "${reader_identities[@]}"; do medallion_users="$medallion_users, \"${entry%%|*}\": \"$TAXII_LOAD_PASSWORD\""; done
+  fi
   # One API root, one collection, one user: the same shape as the entente node's.
   cat >"$dir/data.json" <<JSON
 {
@@ -108,7 +147,7 @@ run_medallion() { # OBJECTS
 JSON
   cat >"$dir/config.json" <<JSON
 {"backend": {"module": "medallion.backends.memory_backend", "module_class": "MemoryBackend", "filename": "$dir/data.json"},
- "users": {"bench": "$TAXII_LOAD_PASSWORD"},
+ "users": {$medallion_users},
  "taxii": {"max_page_size": 1000}}
 JSON
   "$medallion_venv/bin/medallion" --host 127.0.0.1 --port "$MEDALLION_PORT" "$dir/config.json" 2>"$dir/medallion.log" &
@@ -117,7 +156,7 @@ JSON
   echo "== medallion 3.0.0 (memory backend), $n objects (each phase bounded to ${MEDALLION_TIMEOUT}s)"
   "$load" run --server medallion --base "http://127.0.0.1:$MEDALLION_PORT" --api-root /api/ \
     --collection "$collection" --user bench --objects "$n" --connections "$CONNECTIONS" --pid "$server_pid" \
-    --phase-timeout "$MEDALLION_TIMEOUT" --out "$results/taxii-medallion-$n.json" >/dev/null
+    --phase-timeout "$MEDALLION_TIMEOUT" --out "$results/taxii-medallion-$n.json" "${reader_args[@]}" >/dev/null
   stop_server
 }
 

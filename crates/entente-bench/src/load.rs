@@ -73,6 +73,12 @@ pub struct ReadResult {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConcurrentResult {
     pub clients: usize,
+    /// Distinct users the readers log in as (in turn).
+    #[serde(default)]
+    pub identities: usize,
+    /// Whether each reader started at its own offset (see [`concurrent`]).
+    #[serde(default)]
+    pub staggered: bool,
     pub page: usize,
     pub requests: u64,
     pub objects: u64,
@@ -334,6 +340,16 @@ pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
+/// How the concurrent readers log in and where they start.
+pub struct Readers<'a> {
+    /// Reader `i` logs in as `users[i % users.len()]` (all with the target's password); empty:
+    /// the target's user.
+    pub users: &'a [String],
+    /// Reader `i` first reads, unmeasured, a page of `i % page + 1` objects and walks on from
+    /// there, so that no two readers ask for the same page and no shared page can serve one.
+    pub stagger: bool,
+}
+
 /// `clients` readers, each walking the collection in pages of `page` (from the start again when
 /// it ends) for `requests` requests; the latency of every request is kept.
 pub async fn concurrent(
@@ -342,6 +358,7 @@ pub async fn concurrent(
     clients: usize,
     requests: u64,
     page: usize,
+    readers: &Readers<'_>,
     deadline: Instant,
 ) -> ConcurrentResult {
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
@@ -350,8 +367,12 @@ pub async fn concurrent(
     let error: Arc<Mutex<Option<String>>> = Arc::default();
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (client, t) = (client.clone(), t.clone());
+    for i in 0..clients {
+        let (client, mut t) = (client.clone(), t.clone());
+        if !readers.users.is_empty() {
+            t.user = readers.users[i % readers.users.len()].clone();
+        }
+        let offset = readers.stagger.then_some(i % page.max(1) + 1);
         let (latencies, objects, error, cut) = (
             latencies.clone(),
             objects.clone(),
@@ -360,6 +381,17 @@ pub async fn concurrent(
         );
         tasks.push(tokio::spawn(async move {
             let mut next: Option<String> = None;
+            if let Some(offset) = offset {
+                match get_page(&client, &t, offset, None).await {
+                    Ok(p) => next = if p.more { p.next } else { None },
+                    Err(e) => {
+                        if let Ok(mut slot) = error.lock() {
+                            slot.get_or_insert_with(|| format!("{e:#}"));
+                        }
+                        return;
+                    }
+                }
+            }
             let mut mine = Vec::with_capacity(requests as usize);
             for _ in 0..requests {
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -404,6 +436,8 @@ pub async fn concurrent(
     let error = error.lock().ok().and_then(|mut e| e.take());
     ConcurrentResult {
         clients,
+        identities: readers.users.len().max(1),
+        staggered: readers.stagger,
         page,
         requests: done,
         objects: objects.load(Ordering::Relaxed),

@@ -63,7 +63,14 @@ pub fn markdown(results: &[RunResult], reference: &str) -> String {
             })
             .unwrap_or_else(|| "–".into()),
             conc.map(|c| {
-                let s = format!("{} / {}", ms(c.p50_ms), ms(c.p99_ms));
+                let mut s = format!("{} / {}", ms(c.p50_ms), ms(c.p99_ms));
+                if c.identities > 1 || c.staggered {
+                    s.push_str(&format!(
+                        " ({} identities{})",
+                        c.identities,
+                        if c.staggered { ", staggered" } else { "" }
+                    ));
+                }
                 if c.completed {
                     s
                 } else if c.requests + c.cut == 0 {

@@ -2,7 +2,9 @@
 //! recipient is the user's nation, the originator the nation of the node that published the
 //! object) and then through the user's clearance ceiling.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use entente_labels::portion::object_labels;
@@ -10,6 +12,7 @@ use entente_labels::{parse_marking, stix, Label};
 use entente_policy::{ReleasePolicy, ReleaseVerdict};
 use entente_store::{AddRequest, NewObject, Store, StoredObject, User};
 use entente_types::{Date, NationCode};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::error::NodeError;
@@ -58,7 +61,7 @@ pub fn marking_refs(object: &Value) -> Vec<String> {
 }
 
 /// The marking-definition ids an object refers to, borrowed.
-fn marking_ref_strs(object: &Value) -> impl Iterator<Item = &str> {
+pub fn marking_ref_strs(object: &Value) -> impl Iterator<Item = &str> {
     let object_refs = object
         .get("object_marking_refs")
         .and_then(Value::as_array)
@@ -84,6 +87,148 @@ pub fn label_of_marking(policy: &ReleasePolicy, marking: &Value) -> Option<Resul
             .map_err(|e| e.to_string())
             .and_then(|l| policy.validate(&l).map(|()| l)),
     )
+}
+
+/// What the release of a stored object needs to read of it when it has no granular marking: its
+/// object markings, read in place from the stored text (no JSON value is built).
+///
+/// `None` (read the whole object instead) for an object with `granular_markings` (portions to
+/// decide), with a top-level empty list (the release refuses a required one), with a key twice,
+/// or whose `object_marking_refs` is not a list of strings: the full release path handles each of
+/// these exactly as before.
+pub fn object_markings_only(json: &str) -> Option<Vec<Cow<'_, str>>> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let view = (&mut de).deserialize_map(TopLevelVisitor).ok()?;
+    de.end().ok()?;
+    (!view.read_whole).then_some(view.refs)
+}
+
+/// The top level of an object as [`object_markings_only`] reads it.
+struct TopLevel<'a> {
+    refs: Vec<Cow<'a, str>>,
+    /// Something the full release path must see.
+    read_whole: bool,
+}
+
+struct TopLevelVisitor;
+
+impl<'de> Visitor<'de> for TopLevelVisitor {
+    type Value = TopLevel<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a STIX object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<TopLevel<'de>, M::Error> {
+        let mut view = TopLevel {
+            refs: Vec::new(),
+            read_whole: false,
+        };
+        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        while let Some(InPlace(key)) = map.next_key::<InPlace<'de>>()? {
+            if keys.contains(&key) {
+                view.read_whole = true;
+            }
+            match key.as_ref() {
+                "object_marking_refs" => {
+                    view.refs = map
+                        .next_value::<Vec<InPlace<'de>>>()?
+                        .into_iter()
+                        .map(|s| s.0)
+                        .collect();
+                }
+                "granular_markings" => {
+                    view.read_whole = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => {
+                    if map.next_value::<EmptyList>()?.0 {
+                        view.read_whole = true;
+                    }
+                }
+            }
+            keys.push(key);
+        }
+        Ok(view)
+    }
+}
+
+/// A string borrowed from the stored text when it has no escape, else unescaped into a copy.
+struct InPlace<'a>(Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for InPlace<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<InPlace<'de>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = InPlace<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<InPlace<'de>, E> {
+                Ok(InPlace(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<InPlace<'de>, E> {
+                Ok(InPlace(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Whether a value is an empty list (anything else is skipped unread).
+struct EmptyList(bool);
+
+impl<'de> de::Deserialize<'de> for EmptyList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<EmptyList, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = EmptyList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EmptyList, A::Error> {
+                let mut empty = true;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    empty = false;
+                }
+                Ok(EmptyList(empty))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<EmptyList, A::Error> {
+                IgnoredAny.visit_map(map).map(|_| EmptyList(false))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<EmptyList, E> {
+                Ok(EmptyList(false))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<EmptyList, E> {
+                Ok(EmptyList(false))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<EmptyList, E> {
+                Ok(EmptyList(false))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<EmptyList, E> {
+                Ok(EmptyList(false))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<EmptyList, E> {
+                Ok(EmptyList(false))
+            }
+            fn visit_unit<E>(self) -> Result<EmptyList, E> {
+                Ok(EmptyList(false))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// How every object with a given list of object markings and no granular marking is released to
+/// one reader on one day (from `ReleasePolicy::release_by_object_markings` and the clearance).
+#[derive(Clone)]
+pub enum ByMarkings {
+    /// Released as stored, byte for byte; the label marking definitions the copy refers to.
+    Unchanged(Arc<[Arc<Value>]>),
+    /// Not released.
+    Withheld,
+    /// Released with its markings rewritten: each object goes through [`Access::release`].
+    Rewritten,
 }
 
 /// The release policy of a node and its label cache.
@@ -137,12 +282,20 @@ impl Access {
         store: &dyn Store,
         objects: impl Iterator<Item = &'a Value>,
     ) -> Result<(), NodeError> {
+        self.load_marking_ids(store, objects.flat_map(marking_ref_strs))
+            .await
+    }
+
+    /// Loads into the cache the markings among `ids` that are stored.
+    pub async fn load_marking_ids<'a>(
+        &self,
+        store: &dyn Store,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Result<(), NodeError> {
         let mut wanted = HashSet::new();
-        for o in objects {
-            for id in marking_ref_strs(o) {
-                if !self.knows_marking(id) {
-                    wanted.insert(id.to_owned());
-                }
+        for id in ids {
+            if !self.knows_marking(id) {
+                wanted.insert(id.to_owned());
             }
         }
         for id in wanted {
@@ -248,6 +401,49 @@ impl Access {
             object: release.object?,
             markings: release.markings,
         })
+    }
+
+    /// How objects of kinds other than marking and extension definitions, with no granular
+    /// marking and the object markings `refs`, are released to `user` on `day`: the same
+    /// decisions as [`Access::release`] takes for each of them (the property test
+    /// `fast_and_full_release_agree` holds the two equal), taken once for them all.
+    pub fn release_by_markings(
+        &self,
+        user: &User,
+        originator: NationCode,
+        refs: &[Cow<'_, str>],
+        day: Date,
+    ) -> ByMarkings {
+        if !refs.iter().any(|id| self.cache.has_label(id)) {
+            // An unlabelled object carries the node's default label, or nobody sees it.
+            return match &self.default_label {
+                Some(label) if self.permitted(user, label, originator, day) => {
+                    ByMarkings::Unchanged(Arc::new([]))
+                }
+                _ => ByMarkings::Withheld,
+            };
+        }
+        let refs: Vec<&str> = refs.iter().map(AsRef::as_ref).collect();
+        let lookup = |id: &str| self.lookup(id);
+        let Ok((release, unchanged)) =
+            self.policy
+                .release_by_object_markings(&refs, &lookup, originator, user.nation, day)
+        else {
+            return ByMarkings::Withheld;
+        };
+        if release.verdict == ReleaseVerdict::Deny {
+            return ByMarkings::Withheld;
+        }
+        // The banner is the dominant label of what remains: the clearance must cover it.
+        match &release.banner {
+            Some(banner) if self.cleared(user, banner) => {}
+            _ => return ByMarkings::Withheld,
+        }
+        if unchanged {
+            ByMarkings::Unchanged(release.markings.into())
+        } else {
+            ByMarkings::Rewritten
+        }
     }
 
     /// Stores in collection `cid` the label marking definitions among `markings` that it does not
@@ -381,6 +577,186 @@ impl Access {
                 IngestLabel::Refused("the object's label is above the poster's clearance".into())
             }
             Err(e) => IngestLabel::Refused(format!("label: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    use entente_labels::PolicySet;
+    use entente_registry::Registry;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    fn policy() -> ReleasePolicy {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+        let registry = Registry::load(&root.join("registry")).unwrap();
+        let policies = PolicySet::load(&root.join("policies")).unwrap();
+        ReleasePolicy::new(&registry, policies)
+    }
+
+    /// Two nodes' access: one without a default label, one with.
+    fn access(with_default: bool) -> &'static Access {
+        static PLAIN: OnceLock<Access> = OnceLock::new();
+        static DEFAULTED: OnceLock<Access> = OnceLock::new();
+        let (cell, default) = if with_default {
+            (&DEFAULTED, Some("NATO RESTRICTED"))
+        } else {
+            (&PLAIN, None)
+        };
+        cell.get_or_init(|| Access::new(policy(), default).unwrap())
+    }
+
+    const SETS: [&str; 6] = [
+        "FRA, GBR, USA, JPN",
+        "FRA, GBR",
+        "NATO",
+        "FRA, DEU",
+        "EU",
+        "NONE",
+    ];
+    const LEVELS: [&str; 4] = [
+        "NATO RESTRICTED",
+        "NATO CONFIDENTIAL",
+        "NATO SECRET",
+        "COSMIC TOP SECRET",
+    ];
+    const CAVEATS: [&str; 3] = ["", "//ATOMAL", "//ATOMAL, CRYPTO"];
+    const NATIONS: [&str; 6] = ["FRA", "GBR", "USA", "DEU", "JPN", "SWE"];
+    const TLP_GREEN: &str = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
+
+    /// The id of a marking carrying `marking` in `access`'s cache: derived from the label, or
+    /// another id for the same label.
+    fn mark(access: &Access, marking: &str, derived: bool, n: usize) -> String {
+        let label = parse_marking(access.policy.policies(), marking).unwrap();
+        let id = if derived {
+            stix::marking_definition_id(access.policy.policies(), &label).unwrap()
+        } else {
+            format!("marking-definition--00000000-0000-4000-8000-{n:012}")
+        };
+        // Non-derived ids always name the same label, so tests sharing the cache agree.
+        if derived || access.lookup(&id).is_none() {
+            access.cache.insert(id.clone(), Some(label));
+        }
+        id
+    }
+
+    fn stored(kind: &str, object: &Value) -> StoredObject {
+        StoredObject {
+            seq: 1,
+            added_us: 1,
+            id: object["id"].as_str().unwrap_or_default().to_owned(),
+            kind: kind.to_owned(),
+            spec_version: "2.1".into(),
+            version: String::new(),
+            version_key: String::new(),
+            originator: "FRA".parse().unwrap(),
+            json: serde_json::to_string(object).unwrap(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// The fast path (one decision per list of object markings, the stored text served as
+        /// is) serves exactly what the full release path serves: the same objects, byte for
+        /// byte, and the same marking definitions to publish.
+        #[test]
+        fn fast_and_full_release_agree(
+            labels in prop::collection::vec((0usize..SETS.len(), 0usize..LEVELS.len(), 0usize..CAVEATS.len(), any::<bool>()), 0..3),
+            tlp_at in prop::option::of(0usize..3),
+            portion in prop::option::of((0usize..SETS.len(), 0usize..LEVELS.len())),
+            empty_refs in any::<bool>(),
+            with_default in any::<bool>(),
+            reader in (0usize..NATIONS.len(), 0usize..LEVELS.len(), 0usize..CAVEATS.len()),
+            day in 0u64..6000,
+        ) {
+            let access = access(with_default);
+            let mut refs: Vec<String> = labels
+                .iter()
+                .enumerate()
+                .map(|(i, (set, level, caveats, derived))| {
+                    let marking = format!("{}{}//REL TO {}", LEVELS[*level], CAVEATS[*caveats], SETS[*set]);
+                    mark(access, &marking, *derived, i + 100 * (set * 100 + level * 10 + caveats))
+                })
+                .collect();
+            if let Some(at) = tlp_at {
+                refs.insert(at.min(refs.len()), TLP_GREEN.to_owned());
+            }
+            let mut object = json!({
+                "type": "report", "spec_version": "2.1",
+                "id": "report--6c1b1f4e-2f0a-4c35-9f3e-1c2d3e4f5a6b",
+                "created": "2024-08-01T00:00:00.000Z", "modified": "2024-08-01T00:00:00.000Z",
+                "name": "Air activity", "published": "2024-08-01T00:00:00.000Z",
+                "description": "Two tracks",
+                "object_refs": if empty_refs { json!([]) } else { json!(["indicator--1b2c3d4e-0000-4000-8000-000000000001"]) },
+                "object_marking_refs": refs,
+            });
+            if let Some((set, level)) = portion {
+                let id = mark(access, &format!("{}//REL TO {}", LEVELS[level], SETS[set]), true, 0);
+                object["granular_markings"] = json!([{"marking_ref": id, "selectors": ["description"]}]);
+            }
+            let (nation, level, caveats) = reader;
+            let clearance = parse_marking(access.policy.policies(), &format!("{}{}", LEVELS[level], CAVEATS[caveats])).unwrap();
+            let user = User {
+                name: "reader".into(),
+                nation: NATIONS[nation].parse().unwrap(),
+                clearance_policy: clearance.policy().to_owned(),
+                clearance_level: clearance.classification().to_owned(),
+                clearance_caveats: clearance.caveats().iter().cloned().collect(),
+                password_hash: None,
+                rights: Vec::new(),
+            };
+            let day = entente_types::parse_date("2010-01-01").unwrap() + chrono::Days::new(day);
+            let stored = stored("report", &object);
+            let full = access.release(&user, &stored, &object, day);
+            let Some(refs) = object_markings_only(&stored.json) else {
+                // Portions, or an empty list: only the full path serves it.
+                prop_assert!(portion.is_some() || empty_refs);
+                return Ok(());
+            };
+            prop_assert!(portion.is_none() && !empty_refs);
+            match access.release_by_markings(&user, stored.originator, &refs, day) {
+                ByMarkings::Unchanged(markings) => {
+                    let full = full.expect("the full path withholds what the fast path serves");
+                    prop_assert_eq!(serde_json::to_string(&full.object).unwrap(), stored.json);
+                    let ids = |m: &[Arc<Value>]| m.iter().map(|m| m["id"].clone()).collect::<Vec<_>>();
+                    prop_assert_eq!(ids(&markings), ids(&full.markings));
+                }
+                ByMarkings::Withheld => prop_assert!(full.is_none(), "the fast path withholds a released object"),
+                ByMarkings::Rewritten => {
+                    let full = full.expect("rewritten, yet withheld by the full path");
+                    prop_assert_ne!(serde_json::to_string(&full.object).unwrap(), stored.json);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_objects_without_portions_or_empty_lists_are_read_in_place() {
+        let refs = object_markings_only(
+            r#"{"type":"indicator","object_marking_refs":["a","b\u0041"],"x":{"y":[]}}"#,
+        );
+        assert_eq!(refs, Some(vec![Cow::from("a"), Cow::from("bA")]));
+        assert_eq!(
+            object_markings_only(r#"{"type":"indicator"}"#),
+            Some(Vec::new())
+        );
+        for json in [
+            r#"{"object_marking_refs":["a"],"granular_markings":[]}"#,
+            r#"{"object_marking_refs":["a"],"object_refs":[]}"#,
+            r#"{"object_marking_refs":["a"],"object_marking_refs":["b"]}"#,
+            r#"{"object_marking_refs":null}"#,
+            r#"{"object_marking_refs":[1]}"#,
+            r#"["not an object"]"#,
+            r#"{"object_marking_refs":["a"]} trailing"#,
+        ] {
+            assert_eq!(object_markings_only(json), None, "{json}");
         }
     }
 }

@@ -145,6 +145,9 @@ pub async fn authenticate(
     Ok(user)
 }
 
+/// Password verifications running at once, at most.
+const VERIFICATIONS_AT_ONCE: usize = 4;
+
 /// Checks an `Authorization` header against the store.
 async fn verify(store: &dyn Store, value: &str) -> Result<User, NodeError> {
     if let Some(token) = value.strip_prefix("Bearer ") {
@@ -162,6 +165,12 @@ async fn verify(store: &dyn Store, value: &str) -> Result<User, NodeError> {
     let user = store.user(name).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let password = password.to_owned();
+    // Each verification holds argon2's memory cost (19 MiB by default): many clients logging in
+    // at once would otherwise hold it many times over (1 GB for 64 first requests). The work is
+    // CPU-bound, so waiting for a permit costs no throughput.
+    static VERIFYING: tokio::sync::Semaphore =
+        tokio::sync::Semaphore::const_new(VERIFICATIONS_AT_ONCE);
+    let _permit = VERIFYING.acquire().await.map_err(|_| unauthorized())?;
     // Argon2 is deliberately slow: verify off the async threads.
     let ok = tokio::task::spawn_blocking(move || {
         hash.as_deref()

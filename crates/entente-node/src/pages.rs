@@ -17,7 +17,8 @@ const MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// A released page as served: its envelope, its headers and the counts for the metrics.
 pub struct CachedPage {
-    pub body: Vec<u8>,
+    /// Shared with every answer that serves it (no copy per reader).
+    pub body: axum::body::Bytes,
     pub headers: Vec<(&'static str, String)>,
     pub served: u64,
     pub withheld: u64,
@@ -97,7 +98,7 @@ mod tests {
 
     fn page(body: &[u8]) -> Arc<CachedPage> {
         Arc::new(CachedPage {
-            body: body.to_vec(),
+            body: axum::body::Bytes::copy_from_slice(body),
             headers: Vec::new(),
             served: 1,
             withheld: 0,

@@ -2,6 +2,7 @@
 //! [`Access`](crate::access::Access) and serialize what it returned; they never pick a status
 //! code themselves (errors go through `error::status_of`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -27,7 +28,9 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::access::{label_of_marking, IngestLabel};
+use crate::access::{
+    label_of_marking, marking_ref_strs, object_markings_only, ByMarkings, IngestLabel,
+};
 use crate::auth::authenticate;
 use crate::error::{NodeError, NodeErrorKind};
 use crate::metrics::Metrics;
@@ -443,6 +446,55 @@ impl PageInfo {
     }
 }
 
+/// A released object as it is served: its stored text when released unchanged, else the copy
+/// the release path returned.
+enum Served<'a> {
+    Stored(&'a str),
+    Released(Value),
+}
+
+/// A stored object read as far as its release needs.
+enum Parsed<'a> {
+    /// No granular marking: released on its object markings alone.
+    ByMarkings(Vec<Cow<'a, str>>),
+    Whole(Value),
+    Unreadable,
+}
+
+impl<'a> Parsed<'a> {
+    fn read(o: &'a StoredObject) -> Parsed<'a> {
+        if !matches!(
+            o.kind.as_str(),
+            "marking-definition" | "extension-definition"
+        ) {
+            if let Some(refs) = object_markings_only(&o.json) {
+                return Parsed::ByMarkings(refs);
+            }
+        }
+        match serde_json::from_str(&o.json) {
+            Ok(v) => Parsed::Whole(v),
+            Err(e) => {
+                tracing::error!(object_id = %o.id, error = %e, "stored object is not JSON");
+                Parsed::Unreadable
+            }
+        }
+    }
+
+    fn marking_ids(&self) -> Box<dyn Iterator<Item = &str> + Send + '_> {
+        match self {
+            Parsed::ByMarkings(refs) => Box::new(refs.iter().map(AsRef::as_ref)),
+            Parsed::Whole(v) => Box::new(marking_ref_strs(v)),
+            Parsed::Unreadable => Box::new(std::iter::empty()),
+        }
+    }
+}
+
+/// The release of one stored object to the reader of a page.
+enum Outcome<'a> {
+    Served(Served<'a>, Arc<[Arc<Value>]>),
+    Withheld,
+}
+
 /// The next page of objects `user` may see: each released copy goes to `emit` as soon as it is
 /// decided, in `seq` order, so a page is never held as a list of values. Versions the user may
 /// not see are skipped as if absent: they shape neither the page, nor `more`, nor `next`.
@@ -451,7 +503,7 @@ async fn visible(
     user: &User,
     cid: &str,
     f: &Filters,
-    emit: impl FnMut(&StoredObject, Value) + Send,
+    emit: impl FnMut(&StoredObject, Served<'_>) + Send,
 ) -> Result<PageInfo, NodeError> {
     visible_on(node, user, cid, f, today(), emit).await
 }
@@ -463,7 +515,7 @@ async fn visible_on(
     cid: &str,
     f: &Filters,
     day: Date,
-    mut emit: impl FnMut(&StoredObject, Value) + Send,
+    mut emit: impl FnMut(&StoredObject, Served<'_>) + Send,
 ) -> Result<PageInfo, NodeError> {
     let mut info = PageInfo::default();
     let mut after = f.next;
@@ -479,35 +531,57 @@ async fn visible_on(
             limit: (f.limit + 1).max(100),
         };
         let page = node.store.objects(cid, &query).await?;
-        let parsed: Vec<(StoredObject, Option<Value>)> = on_all_cores(page.objects, |o| {
-            let v = serde_json::from_str(&o.json);
-            (o, v)
-        })
-        .into_iter()
-        .filter_map(|(o, v)| match v {
-            Ok(v) => Some((o, Some(v))),
-            Err(e) => {
-                tracing::error!(object_id = %o.id, error = %e, "stored object is not JSON");
-                None
-            }
-        })
-        .collect();
+        let stored: Vec<&StoredObject> = page.objects.iter().collect();
+        let parsed: Vec<(&StoredObject, Parsed<'_>)> =
+            on_all_cores(stored, |o| (o, Parsed::read(o)));
         node.access
-            .load_markings(
+            .load_marking_ids(
                 node.store.as_ref(),
-                parsed.iter().filter_map(|(_, v)| v.as_ref()),
+                parsed.iter().flat_map(|(_, p)| p.marking_ids()),
             )
             .await?;
-        // Every object still goes through `Access::release`; only the work is spread.
-        let released = on_all_cores(parsed, |(o, v)| {
-            let copy = v.and_then(|v| node.access.release(user, &o, &v, day));
-            (o, copy)
-        });
+        // Every object goes through `Access`: objects without portions on the decision for
+        // their list of object markings, taken once per list and reader (the memo lives for
+        // one batch: decisions depend on the day and on the labels cached, both fixed here);
+        // the others through the full release path. Only the work is spread.
+        let released = on_all_cores_with(
+            parsed,
+            HashMap::<Vec<Cow<'_, str>>, ByMarkings>::new,
+            |memo, (o, p)| {
+                let outcome = match p {
+                    Parsed::ByMarkings(refs) => {
+                        let decision = match memo.get(refs.as_slice()) {
+                            Some(d) => d.clone(),
+                            None => {
+                                let d =
+                                    node.access
+                                        .release_by_markings(user, o.originator, &refs, day);
+                                memo.insert(refs.clone(), d.clone());
+                                d
+                            }
+                        };
+                        match decision {
+                            ByMarkings::Unchanged(markings) => {
+                                Outcome::Served(Served::Stored(&o.json), markings)
+                            }
+                            ByMarkings::Withheld => Outcome::Withheld,
+                            ByMarkings::Rewritten => match serde_json::from_str(&o.json) {
+                                Ok(v) => full_release(node, user, o, &v, day),
+                                Err(_) => Outcome::Withheld,
+                            },
+                        }
+                    }
+                    Parsed::Whole(v) => full_release(node, user, o, &v, day),
+                    Parsed::Unreadable => Outcome::Withheld,
+                };
+                (o, outcome)
+            },
+        );
         let mut derived: Vec<Arc<Value>> = Vec::new();
         let mut full = false;
-        for (o, copy) in released {
+        for (o, outcome) in released {
             after = o.seq;
-            let Some(released) = copy else {
+            let Outcome::Served(copy, markings) = outcome else {
                 withheld += 1;
                 continue;
             };
@@ -518,15 +592,18 @@ async fn visible_on(
                 break;
             }
             // A page shares few labels: keep one copy of each marking.
-            for m in released.markings {
-                if !derived.iter().any(|d| d.get("id") == m.get("id")) {
-                    derived.push(m);
+            for m in markings.iter() {
+                if !derived
+                    .iter()
+                    .any(|d| Arc::ptr_eq(d, m) || d.get("id") == m.get("id"))
+                {
+                    derived.push(m.clone());
                 }
             }
             info.count += 1;
             info.first.get_or_insert((o.seq, o.added_us));
             info.last = Some((o.seq, o.added_us));
-            emit(&o, released.object);
+            emit(o, copy);
         }
         // Banners new to the collection are stored before the next page is read; on the last
         // page, read on to serve them with it.
@@ -554,6 +631,20 @@ async fn visible_on(
     Ok(info)
 }
 
+/// The full release path of one object ([`Access::release`]).
+fn full_release<'a>(
+    node: &Node,
+    user: &User,
+    o: &StoredObject,
+    v: &Value,
+    day: Date,
+) -> Outcome<'a> {
+    match node.access.release(user, o, v, day) {
+        Some(r) => Outcome::Served(Served::Released(r.object), r.markings.into()),
+        None => Outcome::Withheld,
+    }
+}
+
 /// Below this many items a batch is handled on the calling thread: starting a thread costs more
 /// than the work it would take over.
 const PARALLEL_BATCH: usize = 256;
@@ -561,11 +652,22 @@ const PARALLEL_BATCH: usize = 256;
 /// `f` applied to every item, in order, with the items split over the machine's cores when the
 /// batch is large (a page of 1,000 objects to parse and release is CPU work of milliseconds).
 fn on_all_cores<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U> {
+    on_all_cores_with(items, || (), |_, item| f(item))
+}
+
+/// [`on_all_cores`] where each share of the work keeps a state of its own (made by `init`), such
+/// as a memo of decisions.
+fn on_all_cores_with<T: Send, U: Send, S>(
+    items: Vec<T>,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, T) -> U + Sync,
+) -> Vec<U> {
     // Asked once: the standard library reads the cgroup files on every call.
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
     if cores < 2 || items.len() < PARALLEL_BATCH {
-        return items.into_iter().map(f).collect();
+        let mut state = init();
+        return items.into_iter().map(|item| f(&mut state, item)).collect();
     }
     let per = items.len().div_ceil(cores);
     let mut chunks: Vec<Vec<T>> = Vec::with_capacity(cores);
@@ -577,14 +679,21 @@ fn on_all_cores<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> V
         }
         chunks.push(chunk);
     }
-    let f = &f;
+    let (f, init) = (&f, &init);
+    let run = move |chunk: Vec<T>| {
+        let mut state = init();
+        chunk
+            .into_iter()
+            .map(|item| f(&mut state, item))
+            .collect::<Vec<U>>()
+    };
     std::thread::scope(|scope| {
         let mut chunks = chunks.into_iter();
         let mine = chunks.next().unwrap_or_default();
         let others: Vec<_> = chunks
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<U>>()))
+            .map(|chunk| scope.spawn(move || run(chunk)))
             .collect();
-        let mut out: Vec<U> = mine.into_iter().map(f).collect();
+        let mut out: Vec<U> = run(mine);
         for handle in others {
             match handle.join() {
                 Ok(part) => out.extend(part),
@@ -611,11 +720,26 @@ impl EnvelopeWriter {
     }
 
     fn push(&mut self, object: &Value) {
-        if self.body.len() > br#"{"objects":["#.len() {
-            self.body.push(b',');
-        }
+        self.separate();
         if let Err(e) = serde_json::to_writer(&mut self.body, object) {
             self.failed.get_or_insert(e);
+        }
+    }
+
+    /// An object as served: stored text (valid JSON, checked when it was read) is copied as is.
+    fn push_served(&mut self, object: &Served<'_>) {
+        match object {
+            Served::Stored(json) => {
+                self.separate();
+                self.body.extend_from_slice(json.as_bytes());
+            }
+            Served::Released(v) => self.push(v),
+        }
+    }
+
+    fn separate(&mut self) {
+        if self.body.len() > br#"{"objects":["#.len() {
+            self.body.push(b',');
         }
     }
 
@@ -641,8 +765,8 @@ impl EnvelopeWriter {
 }
 
 /// A TAXII answer whose body is already serialized.
-fn taxii_bytes(body: Vec<u8>, headers: &[(&str, String)]) -> Response {
-    let mut response = (StatusCode::OK, body).into_response();
+fn taxii_bytes(body: impl Into<Bytes>, headers: &[(&str, String)]) -> Response {
+    let mut response = (StatusCode::OK, body.into()).into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -670,7 +794,10 @@ async fn get_objects(
     let f = parse_filters(&params, VersionFilter::last())?;
     let Some(pages) = &node.pages else {
         let mut envelope = EnvelopeWriter::new();
-        let info = visible(&node, &user, &cid, &f, |_, copy| envelope.push(&copy)).await?;
+        let info = visible(&node, &user, &cid, &f, |_, copy| {
+            envelope.push_served(&copy)
+        })
+        .await?;
         return Ok(taxii_bytes(envelope.finish(&info)?, &info.date_headers()));
     };
     // Every input of the release of this page, so that equal keys mean equal bytes (see
@@ -704,9 +831,12 @@ async fn get_objects(
         return Ok(cached(page));
     }
     let mut envelope = EnvelopeWriter::new();
-    let info = visible_on(&node, &user, &cid, &f, day, |_, copy| envelope.push(&copy)).await?;
+    let info = visible_on(&node, &user, &cid, &f, day, |_, copy| {
+        envelope.push_served(&copy)
+    })
+    .await?;
     let page = CachedPage {
-        body: envelope.finish(&info)?,
+        body: Bytes::from(envelope.finish(&info)?),
         headers: info.date_headers(),
         served: info.count as u64,
         withheld: info.withheld,
@@ -736,7 +866,10 @@ async fn get_object(
     let mut f = parse_filters(&params, VersionFilter::last())?;
     f.ids = vec![oid.clone()];
     let mut envelope = EnvelopeWriter::new();
-    let info = visible(&node, &user, &cid, &f, |_, copy| envelope.push(&copy)).await?;
+    let info = visible(&node, &user, &cid, &f, |_, copy| {
+        envelope.push_served(&copy)
+    })
+    .await?;
     if info.count == 0 && f.next == 0 {
         // Absent and not releasable look the same.
         return Err(error(NodeErrorKind::NotFound, format!("no object {oid:?}")));

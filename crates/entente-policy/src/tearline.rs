@@ -207,6 +207,29 @@ impl ReleasePolicy {
         self.release_prepared(&prepared, originator, recipient, day)
     }
 
+    /// The release of every object that carries no `granular_markings` and whose object markings
+    /// are `refs` (in that order), and whose required properties hold no empty list (STIX allows
+    /// none: `entente-stix` refuses them on ingest). Such an object has no portion to decide or
+    /// cut, so its release depends on `refs` alone: it is computed by [`ReleasePolicy::release_object`]
+    /// on a stand-in that holds only `refs`, and holds for each of them. The flag says whether
+    /// the copy keeps the markings exactly as they are (the object label's marking is its banner's,
+    /// first, and nothing else is rewritten): then a permitted object is released byte for byte
+    /// as stored.
+    pub fn release_by_object_markings(
+        &self,
+        refs: &[&str],
+        lookup: &dyn Fn(&str) -> Option<Label>,
+        originator: NationCode,
+        recipient: NationCode,
+        day: Date,
+    ) -> Result<(Release, bool), PolicyError> {
+        let stand_in = serde_json::json!({ "object_marking_refs": refs });
+        let release = self.release_object(&stand_in, lookup, originator, recipient, day)?;
+        let unchanged =
+            release.verdict == ReleaseVerdict::Permit && release.object.as_ref() == Some(&stand_in);
+        Ok((release, unchanged))
+    }
+
     /// The copy of a prepared object that `recipient` may receive from `originator` on `day`.
     pub fn release_prepared(
         &self,

@@ -400,3 +400,67 @@ proptest! {
         }
     }
 }
+
+/// A marking that carries no confidentiality label (TLP:GREEN).
+const TLP_GREEN: &str = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The release computed once per set of object markings is the release of every object that
+    /// carries them and no granular marking: same verdict, banner and markings, and "unchanged"
+    /// only when the copy is the object itself.
+    #[test]
+    fn release_by_object_markings_is_the_release_of_each_such_object(
+        labels in prop::collection::vec((0usize..SETS.len(), 0usize..5, any::<bool>()), 0..3),
+        tlp_at in prop::option::of(0usize..3),
+        to in 0usize..NATIONS.len(),
+        day in 0u64..6000,
+        kind in prop::sample::select(vec!["indicator", "report", "note", "x-custom"]),
+    ) {
+        let mut b = Bundle::new();
+        let mut refs: Vec<String> = Vec::new();
+        for (set, level, via_other_id) in &labels {
+            let level = ["NATO UNCLASSIFIED", "NATO RESTRICTED", "NATO CONFIDENTIAL", "NATO SECRET", "COSMIC TOP SECRET"][*level];
+            let marking = format!("{level}//REL TO {}", SETS[*set]);
+            let id = b.mark(&marking);
+            if *via_other_id {
+                // The same label under an id that is not derived from it.
+                let other = format!("marking-definition--00000000-0000-4000-8000-{:012}", refs.len());
+                b.labels.insert(other.clone(), label(&marking));
+                refs.push(other);
+            } else {
+                refs.push(id);
+            }
+        }
+        if let Some(at) = tlp_at {
+            refs.insert(at.min(refs.len()), TLP_GREEN.to_owned());
+        }
+        let object = json!({
+            "type": kind, "spec_version": "2.1", "id": format!("{kind}--6c1b1f4e-2f0a-4c35-9f3e-1c2d3e4f5a6b"),
+            "created": "2024-08-01T00:00:00.000Z", "modified": "2024-08-01T00:00:00.000Z",
+            "name": "n", "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+            "valid_from": "2024-08-01T00:00:00Z", "published": "2024-08-01T00:00:00.000Z",
+            "content": "c", "object_refs": ["indicator--1b2c3d4e-0000-4000-8000-000000000001"],
+            "object_marking_refs": refs,
+        });
+        let day = parse_date("2010-01-01").unwrap() + chrono::Days::new(day);
+        let lookup = |id: &str| b.labels.get(id).cloned();
+        let ref_strs: Vec<&str> = refs.iter().map(String::as_str).collect();
+        let whole = policy().release_object(&object, &lookup, n("FRA"), n(NATIONS[to]), day);
+        let by_refs = policy().release_by_object_markings(&ref_strs, &lookup, n("FRA"), n(NATIONS[to]), day);
+        match (whole, by_refs) {
+            (Err(_), Err(_)) => {}
+            (Ok(whole), Ok((by_refs, unchanged))) => {
+                prop_assert_eq!(whole.verdict, by_refs.verdict);
+                prop_assert_eq!(&whole.banner, &by_refs.banner);
+                prop_assert_eq!(&whole.markings, &by_refs.markings);
+                let copy_refs = whole.object.as_ref().map(|o| o["object_marking_refs"].clone());
+                let by_refs_refs = by_refs.object.as_ref().map(|o| o["object_marking_refs"].clone());
+                prop_assert_eq!(copy_refs, by_refs_refs);
+                prop_assert_eq!(unchanged, whole.object.as_ref() == Some(&object));
+            }
+            (whole, by_refs) => prop_assert!(false, "{whole:?} against {by_refs:?}"),
+        }
+    }
+}

@@ -76,6 +76,11 @@ impl PostgresStore {
             for statement in sql::SCHEMA {
                 tx.batch_execute(statement).await?;
             }
+            tx.batch_execute("ALTER TABLE objects ADD COLUMN IF NOT EXISTS latest BIGINT")
+                .await?;
+            for statement in sql::LATEST_MIGRATION {
+                tx.batch_execute(statement).await?;
+            }
             tx.commit().await?;
         }
         tracing::info!(schema, "postgres store connected");
@@ -136,6 +141,7 @@ async fn add(tx: &Transaction<'_>, req: &AddRequest) -> Result<StatusRecord, Sto
         .await?;
     let (mut seq, mut added): (i64, i64) = (clock.try_get(0)?, clock.try_get(1)?);
     let insert = tx.prepare(&to_postgres(sql::INSERT_OBJECT)).await?;
+    let refresh = tx.prepare(&to_postgres(sql::REFRESH_LATEST)).await?;
     let added_of = tx
         .prepare(
             "SELECT added_us FROM objects WHERE collection = $1 AND id = $2 AND version_key = $3",
@@ -145,22 +151,26 @@ async fn add(tx: &Transaction<'_>, req: &AddRequest) -> Result<StatusRecord, Sto
     for o in &req.objects {
         seq += 1;
         added = (added + 1).max(req.now_us);
-        tx.execute(
-            &insert,
-            &[
-                &req.collection,
-                &o.id,
-                &o.version_key,
-                &seq,
-                &added,
-                &o.kind,
-                &o.spec_version,
-                &o.version,
-                &o.originator.as_str(),
-                &o.json,
-            ],
-        )
-        .await?;
+        let changed = tx
+            .execute(
+                &insert,
+                &[
+                    &req.collection,
+                    &o.id,
+                    &o.version_key,
+                    &seq,
+                    &added,
+                    &o.kind,
+                    &o.spec_version,
+                    &o.version,
+                    &o.originator.as_str(),
+                    &o.json,
+                ],
+            )
+            .await?;
+        if changed > 0 {
+            tx.execute(&refresh, &[&req.collection, &o.id]).await?;
+        }
         let version = if o.version.is_empty() {
             let row = tx
                 .query_one(&added_of, &[&req.collection, &o.id, &o.version_key])
@@ -230,6 +240,8 @@ async fn tombstone(
         .await?;
     if n > 0 {
         *clock = (seq, added);
+        tx.execute(&to_postgres(sql::REFRESH_LATEST), &[&collection, &id])
+            .await?;
     }
     Ok(n > 0)
 }
@@ -420,6 +432,7 @@ impl Store for PostgresStore {
         let tx = client.transaction().await?;
         let (mut seq, mut added) = lock_clock(&tx).await?;
         let insert = tx.prepare(&to_postgres(sql::INSERT_RECEIVED)).await?;
+        let refresh = tx.prepare(&to_postgres(sql::REFRESH_LATEST)).await?;
         let mut flags = Vec::with_capacity(objects.len());
         for r in &objects {
             let o = &r.object;
@@ -443,6 +456,7 @@ impl Store for PostgresStore {
                 .await?;
             if n > 0 {
                 (seq, added) = (next_seq, next_added);
+                tx.execute(&refresh, &[&collection, &o.id]).await?;
                 if let Some(binding) = &r.binding {
                     tx.execute(
                         &to_postgres(sql::INSERT_BINDING),

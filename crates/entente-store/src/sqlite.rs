@@ -96,6 +96,17 @@ impl SqliteStore {
             for statement in sql::SCHEMA {
                 tx.execute(statement, [])?;
             }
+            let has_latest: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('objects') WHERE name = 'latest'",
+                [],
+                |r| r.get(0),
+            )?;
+            if has_latest == 0 {
+                tx.execute("ALTER TABLE objects ADD COLUMN latest BIGINT", [])?;
+            }
+            for statement in sql::LATEST_MIGRATION {
+                tx.execute(statement, [])?;
+            }
             tx.commit()?;
         }
         let (sender, receiver) = mpsc::channel();
@@ -336,7 +347,7 @@ fn add(
     for o in &req.objects {
         *seq += 1;
         *added = (*added + 1).max(req.now_us);
-        insert.execute(params![
+        let changed = insert.execute(params![
             req.collection,
             o.id,
             o.version_key,
@@ -348,6 +359,9 @@ fn add(
             o.originator.as_str(),
             o.json
         ])?;
+        if changed > 0 {
+            refresh_latest(tx, &req.collection, &o.id)?;
+        }
         successes.push(StatusDetail {
             id: o.id.clone(),
             version: version_or_added(tx, req, o)?,
@@ -410,8 +424,16 @@ fn tombstone(
     if n > 0 {
         *seq += 1;
         *added += 1;
+        refresh_latest(tx, collection, id)?;
     }
     Ok(n > 0)
+}
+
+/// Keeps `latest` right on the versions of one object after a write to them.
+fn refresh_latest(tx: &Connection, collection: &str, id: &str) -> Result<(), StoreError> {
+    tx.prepare_cached(sql::REFRESH_LATEST)?
+        .execute(params![collection, id])?;
+    Ok(())
 }
 
 fn add_received(
@@ -441,6 +463,7 @@ fn add_received(
         ])?;
         if n > 0 {
             (*seq, *added) = (next_seq, next_added);
+            refresh_latest(tx, collection, &o.id)?;
             if let Some(binding) = &r.binding {
                 tx.execute(
                     sql::INSERT_BINDING,

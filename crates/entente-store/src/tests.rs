@@ -604,3 +604,57 @@ async fn cursors_round_trip(store: &Arc<dyn Store>) {
     store.set_cursor("partner/USA", &d).await.unwrap();
     assert_eq!(store.cursor("partner/USA").await.unwrap(), Some(d));
 }
+
+/// A database written before `objects.latest` existed is given the column, filled in, on open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_without_the_latest_flag_gets_it_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.db");
+    let (v1, v2, other) = (
+        obj(1, "indicator", "2020-01-01T00:00:00Z"),
+        obj(1, "indicator", "2021-01-01T00:00:00Z"),
+        obj(2, "indicator", "2020-01-01T00:00:00Z"),
+    );
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        // The objects table as the previous schema created it.
+        conn.execute_batch(
+            "CREATE TABLE objects (
+                collection TEXT NOT NULL, id TEXT NOT NULL, version_key TEXT NOT NULL,
+                seq BIGINT NOT NULL UNIQUE, added_us BIGINT NOT NULL, kind TEXT NOT NULL,
+                spec_version TEXT NOT NULL, version TEXT NOT NULL, originator TEXT NOT NULL,
+                deleted BIGINT NOT NULL DEFAULT 0, json TEXT NOT NULL,
+                PRIMARY KEY (collection, id, version_key))",
+        )
+        .unwrap();
+        for (seq, (o, deleted)) in [(&v2, 0), (&v1, 0), (&other, 1)].into_iter().enumerate() {
+            conn.execute(
+                "INSERT INTO objects VALUES ('c1', ?1, ?2, ?3, ?3, ?4, ?5, ?6, 'FRA', ?7, ?8)",
+                rusqlite::params![
+                    o.id,
+                    o.version_key,
+                    seq as i64 + 1,
+                    o.kind,
+                    o.spec_version,
+                    o.version,
+                    deleted,
+                    o.json
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let page = store.objects("c1", &all()).await.unwrap();
+    let versions: Vec<_> = page.objects.iter().map(|o| o.version.as_str()).collect();
+    // The newest live version of each object; the deleted one is not there.
+    assert_eq!(versions, [v2.version.as_str()]);
+    // Writes after the migration keep the flag.
+    store
+        .delete_versions("c1", &v1.id, std::slice::from_ref(&v2.version_key))
+        .await
+        .unwrap();
+    let page = store.objects("c1", &all()).await.unwrap();
+    assert_eq!(page.objects.len(), 1);
+    assert_eq!(page.objects[0].version, v1.version);
+}
