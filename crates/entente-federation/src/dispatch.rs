@@ -551,7 +551,8 @@ async fn prepare(
     let store = fed.node.store();
     // Parse every version once, on every core.
     let worker = fed.clone();
-    let (page, parsed) = tokio::task::spawn_blocking(move || {
+    let n = page.len();
+    let (page, parsed) = crate::cpu_bound(n, move || {
         let parsed = on_all_cores(page.iter().collect(), |c: &Change| {
             let skip = matches!(
                 c.object.kind.as_str(),
@@ -571,20 +572,18 @@ async fn prepare(
         drop(worker);
         (page, parsed)
     })
-    .await
-    .map_err(|e| FederationError::config(format!("prepare task: {e}")))?;
+    .await?;
     let values: Vec<&Value> = parsed.iter().flatten().collect();
     fed.node.load_markings(&values).await?;
     // Decide, bind and write the plaintexts on every core.
     let worker = fed.clone();
-    let (page, steps) = tokio::task::spawn_blocking(move || {
+    let (page, steps) = crate::cpu_bound(n, move || {
         let steps = on_all_cores(page.iter().zip(parsed).collect(), |(c, value)| {
             decide(&worker, to, day, c, value)
         });
         (page, steps)
     })
-    .await
-    .map_err(|e| FederationError::config(format!("prepare task: {e}")))?;
+    .await?;
     let mut out = Prepared {
         batch: None,
         sent: Vec::new(),

@@ -269,3 +269,18 @@ pub(crate) fn on_all_cores<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U +
         out
     })
 }
+
+/// Runs the CPU-bound work of a page or batch of `items`: on the blocking pool when large, so
+/// the async workers stay free, and inline when small (a live write is one object, and a
+/// hand-off to another thread would cost it more latency than the work itself).
+pub(crate) async fn cpu_bound<R: Send + 'static>(
+    items: usize,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, FederationError> {
+    if items < 16 {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| FederationError::config(format!("worker task: {e}")))
+}

@@ -222,7 +222,8 @@ async fn receive(
     let mut events = Vec::new();
     let worker = fed.clone();
     let started = std::time::Instant::now();
-    let (batch, checked) = tokio::task::spawn_blocking(move || {
+    let n = batch.envelopes.len();
+    let (batch, checked) = crate::cpu_bound(n, move || {
         let checked: Vec<Checked> = match BatchOpener::new(&worker.identity, &batch) {
             Ok(opener) => {
                 on_all_cores(batch.envelopes.iter().enumerate().collect(), |(i, item)| {
@@ -242,8 +243,7 @@ async fn receive(
         };
         (batch, checked)
     })
-    .await
-    .map_err(|e| crate::FederationError::config(format!("receive task: {e}")))?;
+    .await?;
     let opened_ms = started.elapsed().as_millis() as u64;
     let mut to_store = ToStore::default();
     for (index, (item, checked)) in batch.envelopes.iter().zip(checked).enumerate() {
