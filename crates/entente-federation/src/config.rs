@@ -38,6 +38,8 @@ struct RawFederation {
     #[serde(default)]
     batch: Option<usize>,
     #[serde(default)]
+    catchup_batch: Option<usize>,
+    #[serde(default)]
     retry_max_ms: Option<u64>,
     #[serde(default)]
     checkpoint_interval_ms: Option<u64>,
@@ -82,8 +84,12 @@ pub struct FederationConfig {
     pub tls_cert: PathBuf,
     pub tls_key: PathBuf,
     pub tls_ca: PathBuf,
-    /// Objects per delivery.
+    /// Objects per delivery while the partner is up to date (a live write is usually one).
     pub batch: usize,
+    /// Objects per delivery while the partner is behind (the last page read was full): fewer,
+    /// larger requests, each with one key encapsulation, one store commit and one audit append
+    /// at either end.
+    pub catchup_batch: usize,
     /// The longest wait between retries.
     pub retry_max: Duration,
     /// How often partners' audit checkpoints are fetched and checked.
@@ -178,6 +184,10 @@ impl FederationConfig {
             tls_key: base.join(raw.tls_key),
             tls_ca: base.join(raw.tls_ca),
             batch: raw.batch.unwrap_or(500).clamp(1, 10_000),
+            catchup_batch: raw
+                .catchup_batch
+                .unwrap_or(2_000)
+                .clamp(raw.batch.unwrap_or(500).clamp(1, 10_000), 10_000),
             retry_max: Duration::from_millis(raw.retry_max_ms.unwrap_or(30_000).max(10)),
             checkpoint_interval: Duration::from_millis(
                 raw.checkpoint_interval_ms.unwrap_or(10_000).max(50),

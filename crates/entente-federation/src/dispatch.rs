@@ -9,7 +9,11 @@ use std::time::Duration;
 
 use entente_audit::{AuditEvent, EventKind};
 use entente_policy::{Release, ReleaseVerdict};
-use entente_seal::{bind, bind_recall, canonical_json, seal, sha256_hex, Binding, Payload, Sealed};
+use entente_seal::batch::{object_plaintext, recall_plaintext};
+use entente_seal::{
+    bind_canonical, bind_recall, canonical_value, sha256_hex_value, BatchSealer, Binding,
+    SealedBatch,
+};
 use entente_store::{Change, Cursor};
 use entente_types::NationCode;
 use rand::Rng;
@@ -18,8 +22,8 @@ use tokio::sync::watch;
 
 use crate::client::PartnerClient;
 use crate::config::PartnerConfig;
-use crate::wire::{Ack, Batch, Outcome, INBOX};
-use crate::{now_text, today, Federation, FederationError};
+use crate::wire::{Ack, Outcome, INBOX};
+use crate::{now_text, on_all_cores, today, Federation, FederationError};
 
 /// The name of a partner's cursor in the store.
 pub fn cursor_name(partner: NationCode) -> String {
@@ -59,11 +63,166 @@ impl Backoff {
 
 /// What one pass over a page of the stream produced for a partner.
 struct Prepared {
-    envelopes: Vec<Sealed>,
+    /// The sealed batch, when anything is to be sent.
+    batch: Option<SealedBatch>,
     /// Release events, recorded once the partner acknowledges (one per envelope, recalls too).
     sent: Vec<AuditEvent>,
     /// Deny events, recorded whatever happens to the delivery.
     denied: Vec<AuditEvent>,
+    /// The last stream position the page covers: the cursor once this is acknowledged.
+    last: i64,
+}
+
+/// A delivery that ended: the partner acknowledged it (`None` when nothing was sent), or
+/// shutdown came first (`Err`).
+struct Delivered {
+    prepared: Prepared,
+    ack: Option<Ack>,
+}
+
+/// Delivers a prepared batch until the partner acknowledges it, retrying with backoff; gives
+/// the client back with the outcome. `None`: shutdown came first.
+async fn deliver_until_acked(
+    mut client: PartnerClient,
+    partner: PartnerConfig,
+    retry_max: Duration,
+    mut prepared: Prepared,
+    mut shutdown: watch::Receiver<bool>,
+) -> (PartnerClient, Option<Delivered>) {
+    let Some(batch) = prepared.batch.take() else {
+        return (
+            client,
+            Some(Delivered {
+                prepared,
+                ack: None,
+            }),
+        );
+    };
+    let n = batch.envelopes.len();
+    let body = match serde_json::to_vec(&batch) {
+        Ok(b) => b,
+        Err(e) => {
+            // Serialising our own types does not fail; if it did, nothing may be skipped.
+            tracing::error!(partner = %partner.nation, error = %e, "cannot serialise a batch");
+            let _ = crate::stopped(&mut shutdown).await;
+            return (client, None);
+        }
+    };
+    let mut backoff = Backoff::new(retry_max);
+    let started = std::time::Instant::now();
+    loop {
+        match deliver(&mut client, &partner, &body, n).await {
+            Ok(ack) => {
+                tracing::debug!(partner = %partner.nation, envelopes = n, bytes = body.len(), ms = started.elapsed().as_millis() as u64, "batch delivered");
+                return (
+                    client,
+                    Some(Delivered {
+                        prepared,
+                        ack: Some(ack),
+                    }),
+                );
+            }
+            Err(e) => {
+                let wait = backoff.step();
+                tracing::warn!(partner = %partner.nation, error = %e, retry_in_ms = wait.as_millis() as u64, objects = n, "delivery failed; will retry");
+                if sleep_or_stop(&mut shutdown, wait).await {
+                    return (client, None);
+                }
+            }
+        }
+    }
+}
+
+/// Records what an acknowledged delivery did and moves the cursor past it.
+async fn acknowledged(
+    fed: &Arc<Federation>,
+    partner: NationCode,
+    name: &str,
+    delivered: Delivered,
+) -> Result<i64, FederationError> {
+    let Delivered { prepared, ack } = delivered;
+    let mut events = Vec::with_capacity(prepared.sent.len() + prepared.denied.len());
+    if let Some(ack) = &ack {
+        let mut stored = 0usize;
+        for r in &ack.results {
+            match r.outcome {
+                Outcome::Rejected => tracing::warn!(
+                    partner = %partner,
+                    object_id = %r.object_id,
+                    version = %r.version,
+                    reason = r.reason.as_deref().unwrap_or(""),
+                    "partner rejected an object"
+                ),
+                Outcome::Stored => stored += 1,
+                _ => {}
+            }
+        }
+        tracing::debug!(partner = %partner, sent = ack.results.len(), stored, "batch acknowledged");
+        events.extend(
+            prepared
+                .sent
+                .into_iter()
+                .zip(&ack.results)
+                .filter(|(_, r)| r.outcome != Outcome::Rejected)
+                .map(|(e, _)| e),
+        );
+    }
+    events.extend(prepared.denied);
+    let started = std::time::Instant::now();
+    if !events.is_empty() {
+        append_audit(fed, events).await?;
+    }
+    fed.node
+        .store()
+        .set_cursor(
+            name,
+            &Cursor {
+                seq: prepared.last,
+                fingerprint: fed.fingerprint.clone(),
+            },
+        )
+        .await?;
+    tracing::debug!(partner = %partner, ms = started.elapsed().as_millis() as u64, "audit recorded and cursor moved");
+    Ok(prepared.last)
+}
+
+/// Appends audit events off the async workers (the append waits for an fsync).
+pub(crate) async fn append_audit(
+    fed: &Arc<Federation>,
+    events: Vec<AuditEvent>,
+) -> Result<(), FederationError> {
+    let audit = fed.audit.clone();
+    tokio::task::spawn_blocking(move || audit.append_batch(&events))
+        .await
+        .map_err(|e| FederationError::config(format!("audit task: {e}")))??;
+    Ok(())
+}
+
+type InFlight = tokio::task::JoinHandle<(PartnerClient, Option<Delivered>)>;
+
+/// Waits for the delivery in flight, if any, and records it. `Ok(false)`: shutdown came first.
+async fn settle(
+    fed: &Arc<Federation>,
+    partner: NationCode,
+    name: &str,
+    in_flight: &mut Option<InFlight>,
+    client: &mut Option<PartnerClient>,
+    cursor: &mut i64,
+) -> Result<bool, FederationError> {
+    let Some(task) = in_flight.take() else {
+        return Ok(true);
+    };
+    let (back, delivered) = task
+        .await
+        .map_err(|e| FederationError::config(format!("delivery task: {e}")))?;
+    *client = Some(back);
+    match delivered {
+        Some(d) => {
+            *cursor = acknowledged(fed, partner, name, d).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 pub async fn run(
@@ -84,11 +243,17 @@ pub async fn run(
     let tls = fed.tls.client(partner.nation).ok_or_else(|| {
         FederationError::config(format!("no TLS client for partner {}", partner.nation))
     })?;
-    let mut client = PartnerClient::new(&partner, tls)?;
+    let mut client = Some(PartnerClient::new(&partner, tls)?);
     let mut changes = fed.node.watch_changes();
     let mut backoff = Backoff::new(fed.config.retry_max);
     let mut rescans = fed.rescans.subscribe();
     rescans.borrow_and_update();
+    // Batch n+1 is read and prepared while batch n is in flight; batches are sent one at a
+    // time, in stream order, and the cursor moves only when one is acknowledged.
+    let mut in_flight: Option<InFlight> = None;
+    let mut prepared_to = cursor;
+    // A dispatcher starts behind (after a restart or a partition) until a page comes back short.
+    let mut behind = true;
     tracing::info!(partner = %partner.nation, url = %partner.url, cursor, "dispatcher started");
     loop {
         if *shutdown.borrow() {
@@ -96,11 +261,29 @@ pub async fn run(
         }
         if rescans.has_changed().unwrap_or(false) {
             rescans.borrow_and_update();
+            if !settle(
+                &fed,
+                partner.nation,
+                &name,
+                &mut in_flight,
+                &mut client,
+                &mut cursor,
+            )
+            .await?
+            {
+                return Ok(());
+            }
             tracing::info!(partner = %partner.nation, "rescan: walking the whole stream again");
             cursor = 0;
+            prepared_to = 0;
         }
         changes.borrow_and_update();
-        let page = match store.changes(cursor, fed.config.batch).await {
+        let limit = if behind {
+            fed.config.catchup_batch
+        } else {
+            fed.config.batch
+        };
+        let page = match store.changes(prepared_to, limit).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(partner = %partner.nation, error = %e, "cannot read the change stream");
@@ -110,7 +293,23 @@ pub async fn run(
                 continue;
             }
         };
+        behind = page.len() >= limit;
         let Some(last) = page.last().map(|c| c.object.seq) else {
+            if in_flight.is_some() {
+                if !settle(
+                    &fed,
+                    partner.nation,
+                    &name,
+                    &mut in_flight,
+                    &mut client,
+                    &mut cursor,
+                )
+                .await?
+                {
+                    return Ok(());
+                }
+                continue;
+            }
             tokio::select! {
                 _ = crate::stopped(&mut shutdown) => return Ok(()),
                 _ = changes.changed() => {}
@@ -118,8 +317,13 @@ pub async fn run(
             }
             continue;
         };
-        let prepared = match prepare(&fed, &partner, &page).await {
-            Ok(p) => p,
+        let started = std::time::Instant::now();
+        let n = page.len();
+        let prepared = match prepare(&fed, &partner, page, last).await {
+            Ok(p) => {
+                tracing::debug!(partner = %partner.nation, changes = n, envelopes = p.sent.len(), ms = started.elapsed().as_millis() as u64, "batch prepared");
+                p
+            }
             Err(e) => {
                 tracing::error!(partner = %partner.nation, error = %e, "cannot prepare a batch");
                 if sleep_or_stop(&mut shutdown, backoff.step()).await {
@@ -128,65 +332,30 @@ pub async fn run(
                 continue;
             }
         };
-        if !prepared.envelopes.is_empty() {
-            let n = prepared.envelopes.len();
-            let body = serde_json::to_vec(&Batch {
-                sender: fed.nation(),
-                envelopes: prepared.envelopes,
-            })
-            .map_err(|e| FederationError::config(format!("batch: {e}")))?;
-            let ack = loop {
-                match deliver(&mut client, &partner, &body, n).await {
-                    Ok(ack) => break ack,
-                    Err(e) => {
-                        let wait = backoff.step();
-                        tracing::warn!(partner = %partner.nation, error = %e, retry_in_ms = wait.as_millis() as u64, objects = n, "delivery failed; will retry");
-                        if sleep_or_stop(&mut shutdown, wait).await {
-                            return Ok(());
-                        }
-                    }
-                }
-            };
-            backoff.reset();
-            let mut stored = 0usize;
-            for r in &ack.results {
-                match r.outcome {
-                    Outcome::Rejected => tracing::warn!(
-                        partner = %partner.nation,
-                        object_id = %r.object_id,
-                        version = %r.version,
-                        reason = r.reason.as_deref().unwrap_or(""),
-                        "partner rejected an object"
-                    ),
-                    Outcome::Stored => stored += 1,
-                    _ => {}
-                }
-            }
-            tracing::debug!(partner = %partner.nation, sent = n, stored, "batch acknowledged");
-            let events: Vec<AuditEvent> = prepared
-                .sent
-                .into_iter()
-                .zip(&ack.results)
-                .filter(|(_, r)| r.outcome != Outcome::Rejected)
-                .map(|(e, _)| e)
-                .chain(prepared.denied)
-                .collect();
-            if !events.is_empty() {
-                fed.audit.append_batch(&events)?;
-            }
-        } else if !prepared.denied.is_empty() {
-            fed.audit.append_batch(&prepared.denied)?;
+        backoff.reset();
+        if !settle(
+            &fed,
+            partner.nation,
+            &name,
+            &mut in_flight,
+            &mut client,
+            &mut cursor,
+        )
+        .await?
+        {
+            return Ok(());
         }
-        cursor = last;
-        store
-            .set_cursor(
-                &name,
-                &Cursor {
-                    seq: cursor,
-                    fingerprint: fed.fingerprint.clone(),
-                },
-            )
-            .await?;
+        let Some(c) = client.take() else {
+            return Err(FederationError::config("delivery client lost"));
+        };
+        prepared_to = last;
+        in_flight = Some(tokio::spawn(deliver_until_acked(
+            c,
+            partner.clone(),
+            fed.config.retry_max,
+            prepared,
+            shutdown.clone(),
+        )));
     }
 }
 
@@ -276,29 +445,122 @@ fn deny_detail(release: &Release) -> String {
     }
 }
 
-async fn prepare(
+/// What the CPU-bound pass decided for one change of the page.
+enum Step {
+    /// Not for this partner (labels, extension definitions, its own objects, unreadable JSON).
+    Skip,
+    Deny {
+        digest: String,
+        detail: String,
+    },
+    /// Bound by this node and ready to seal.
+    Send {
+        binding: Binding,
+        plaintext: Vec<u8>,
+        kind: EventKind,
+        detail: String,
+    },
+    /// A recall or re-release of another origin's version: needs the store, done in order.
+    Later {
+        value: Value,
+        release: Box<Release>,
+    },
+}
+
+/// The decision, binding and plaintext of one change: a pure function of the stored version,
+/// the policy and the day, run on every core.
+fn decide(
     fed: &Federation,
-    partner: &PartnerConfig,
-    page: &[Change],
-) -> Result<Prepared, FederationError> {
+    to: NationCode,
+    day: entente_types::Date,
+    c: &Change,
+    value: Option<Value>,
+) -> Result<Step, FederationError> {
+    let Some(value) = value else {
+        return Ok(Step::Skip);
+    };
     let me = fed.nation();
+    let origin = c.object.originator;
+    let lookup = |id: &str| fed.node.cached_label(id);
+    let release = fed
+        .node
+        .release_policy()
+        .release_object(&value, &lookup, origin, to, day);
+    if c.deleted {
+        // A recall goes to the partners that may hold the version, signed by the origin.
+        let release = match release {
+            Ok(r) if r.verdict != ReleaseVerdict::Deny => r,
+            _ => return Ok(Step::Skip),
+        };
+        if origin != me {
+            return Ok(Step::Later {
+                value,
+                release: Box::new(release),
+            });
+        }
+        let binding = bind_recall(&fed.identity, &c.object.id, &c.object.version)?;
+        return Ok(Step::Send {
+            plaintext: recall_plaintext(&binding),
+            binding,
+            kind: EventKind::Recall,
+            detail: format!("recall sent to {to}"),
+        });
+    }
+    let release = match release {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(Step::Deny {
+                digest: sha256_hex_value(&value),
+                detail: format!("labels: {e}"),
+            })
+        }
+    };
+    let copy = match (&release.verdict, &release.object) {
+        (ReleaseVerdict::Deny, _) | (_, None) => {
+            return Ok(Step::Deny {
+                digest: sha256_hex_value(&value),
+                detail: deny_detail(&release),
+            })
+        }
+        (_, Some(copy)) => copy,
+    };
+    if origin != me {
+        return Ok(Step::Later {
+            value,
+            release: Box::new(release),
+        });
+    }
+    let markings: Vec<Value> = release.markings.iter().map(|m| Value::clone(m)).collect();
+    let (binding, canonical) = bind_canonical(&fed.identity, copy, &markings)?;
+    Ok(Step::Send {
+        plaintext: object_plaintext(&binding, &markings, &canonical),
+        binding,
+        kind: EventKind::Release,
+        detail: permit_detail(&release),
+    })
+}
+
+async fn prepare(
+    fed: &Arc<Federation>,
+    partner: &PartnerConfig,
+    page: Vec<Change>,
+    last: i64,
+) -> Result<Prepared, FederationError> {
     let to = partner.nation;
     let day = today();
     let store = fed.node.store();
-    let mut out = Prepared {
-        envelopes: Vec::new(),
-        sent: Vec::new(),
-        denied: Vec::new(),
-    };
-    let mut parsed: Vec<Option<Value>> = Vec::with_capacity(page.len());
-    for c in page {
-        let skip = matches!(
-            c.object.kind.as_str(),
-            "marking-definition" | "extension-definition"
-        ) || c.object.originator == to;
-        parsed.push(if skip {
-            None
-        } else {
+    // Parse every version once, on every core.
+    let worker = fed.clone();
+    let n = page.len();
+    let (page, parsed) = crate::cpu_bound(n, move || {
+        let parsed = on_all_cores(page.iter().collect(), |c: &Change| {
+            let skip = matches!(
+                c.object.kind.as_str(),
+                "marking-definition" | "extension-definition"
+            ) || c.object.originator == to;
+            if skip {
+                return None;
+            }
             match serde_json::from_str::<Value>(&c.object.json) {
                 Ok(v) => Some(v),
                 Err(e) => {
@@ -307,119 +569,130 @@ async fn prepare(
                 }
             }
         });
-    }
+        drop(worker);
+        (page, parsed)
+    })
+    .await?;
     let values: Vec<&Value> = parsed.iter().flatten().collect();
     fed.node.load_markings(&values).await?;
-    let lookup = |id: &str| fed.node.cached_label(id);
-    let policy = fed.node.release_policy();
-    for (c, value) in page.iter().zip(&parsed) {
-        let Some(value) = value else { continue };
+    // Decide, bind and write the plaintexts on every core.
+    let worker = fed.clone();
+    let (page, steps) = crate::cpu_bound(n, move || {
+        let steps = on_all_cores(page.iter().zip(parsed).collect(), |(c, value)| {
+            decide(&worker, to, day, c, value)
+        });
+        (page, steps)
+    })
+    .await?;
+    let mut out = Prepared {
+        batch: None,
+        sent: Vec::new(),
+        denied: Vec::new(),
+        last,
+    };
+    // In stream order: what needs the store, then the envelopes' positions.
+    let mut to_seal: Vec<(String, Binding, Vec<u8>)> = Vec::new();
+    for (c, step) in page.iter().zip(steps) {
         let origin = c.object.originator;
-        let release = policy.release_object(value, &lookup, origin, to, day);
-        if c.deleted {
-            // A recall goes to the partners that may hold the version, signed by the origin.
-            if !matches!(&release, Ok(r) if r.verdict != ReleaseVerdict::Deny) {
-                continue;
+        match step? {
+            Step::Skip => {}
+            Step::Deny { digest, detail } => {
+                out.denied.push(event(
+                    fed,
+                    EventKind::Deny,
+                    origin,
+                    to,
+                    c,
+                    digest,
+                    Some(detail),
+                ));
             }
-            let binding = if origin == me {
-                bind_recall(&fed.identity, &c.object.id, &c.object.version)?
-            } else {
+            Step::Send {
+                binding,
+                plaintext,
+                kind,
+                detail,
+            } => {
+                out.sent.push(event(
+                    fed,
+                    kind,
+                    origin,
+                    to,
+                    c,
+                    binding.digest.clone(),
+                    Some(detail),
+                ));
+                to_seal.push((c.collection.clone(), binding, plaintext));
+            }
+            Step::Later { value, release } if c.deleted => {
                 let held = store
                     .binding(&c.collection, &c.object.id, &c.object.version_key)
                     .await?;
-                match held
+                let Some(binding) = held
                     .and_then(|b| b.recall)
                     .and_then(|r| serde_json::from_str::<Binding>(&r).ok())
-                {
-                    Some(b) => b,
-                    None => continue,
-                }
-            };
-            let digest = binding.digest.clone();
-            out.envelopes.push(seal(
-                me,
-                &partner.identity,
-                &c.collection,
-                &Payload::Recall { binding },
-            )?);
-            out.sent.push(event(
-                fed,
-                EventKind::Recall,
-                origin,
-                to,
-                c,
-                digest,
-                Some(format!("recall sent to {to}")),
-            ));
-            continue;
-        }
-        let release = match release {
-            Ok(r) => r,
-            Err(e) => {
-                out.denied.push(event(
-                    fed,
-                    EventKind::Deny,
-                    origin,
-                    to,
-                    c,
-                    sha256_hex(value)?,
-                    Some(format!("labels: {e}")),
-                ));
-                continue;
-            }
-        };
-        let copy = match (&release.verdict, &release.object) {
-            (ReleaseVerdict::Deny, _) | (_, None) => {
-                out.denied.push(event(
-                    fed,
-                    EventKind::Deny,
-                    origin,
-                    to,
-                    c,
-                    sha256_hex(value)?,
-                    Some(deny_detail(&release)),
-                ));
-                continue;
-            }
-            (_, Some(copy)) => copy,
-        };
-        let payload = if origin == me {
-            let markings: Vec<Value> = release.markings.iter().map(|m| Value::clone(m)).collect();
-            let binding = bind(&fed.identity, copy, &markings)?;
-            Payload::Object {
-                object: copy.clone(),
-                markings,
-                binding,
-            }
-        } else {
-            match re_release(fed, c, value, copy, &release).await? {
-                Ok(p) => p,
-                Err(reason) => {
-                    out.denied.push(event(
-                        fed,
-                        EventKind::Deny,
-                        origin,
-                        to,
-                        c,
-                        sha256_hex(value)?,
-                        Some(reason),
-                    ));
+                else {
                     continue;
+                };
+                drop((value, release));
+                out.sent.push(event(
+                    fed,
+                    EventKind::Recall,
+                    origin,
+                    to,
+                    c,
+                    binding.digest.clone(),
+                    Some(format!("recall sent to {to}")),
+                ));
+                to_seal.push((
+                    c.collection.clone(),
+                    binding.clone(),
+                    recall_plaintext(&binding),
+                ));
+            }
+            Step::Later { value, release } => {
+                let Some(copy) = release.object.as_ref() else {
+                    continue;
+                };
+                match re_release(fed, c, &value, copy, &release).await? {
+                    Ok((binding, plaintext)) => {
+                        out.sent.push(event(
+                            fed,
+                            EventKind::Release,
+                            origin,
+                            to,
+                            c,
+                            binding.digest.clone(),
+                            Some(permit_detail(&release)),
+                        ));
+                        to_seal.push((c.collection.clone(), binding, plaintext));
+                    }
+                    Err(reason) => {
+                        out.denied.push(event(
+                            fed,
+                            EventKind::Deny,
+                            origin,
+                            to,
+                            c,
+                            sha256_hex_value(&value),
+                            Some(reason),
+                        ));
+                    }
                 }
             }
-        };
-        let digest = payload.binding().digest.clone();
-        out.envelopes
-            .push(seal(me, &partner.identity, &c.collection, &payload)?);
-        out.sent.push(event(
-            fed,
-            EventKind::Release,
-            origin,
-            to,
-            c,
-            digest,
-            Some(permit_detail(&release)),
-        ));
+        }
+    }
+    if !to_seal.is_empty() {
+        // One key encapsulation for the batch; each envelope its own AEAD at its position.
+        let sealer = BatchSealer::new(fed.nation(), &partner.identity)?;
+        let envelopes = to_seal
+            .iter()
+            .enumerate()
+            .map(|(i, (collection, binding, plaintext))| {
+                sealer.seal(i as u64, collection, binding, plaintext)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        out.batch = Some(sealer.finish(envelopes));
     }
     Ok(out)
 }
@@ -433,7 +706,7 @@ async fn re_release(
     value: &Value,
     copy: &Value,
     release: &Release,
-) -> Result<Result<Payload, String>, FederationError> {
+) -> Result<Result<(Binding, Vec<u8>), String>, FederationError> {
     let store = fed.node.store();
     let Some(held) = store
         .binding(&c.collection, &c.object.id, &c.object.version_key)
@@ -445,8 +718,8 @@ async fn re_release(
         Ok(b) => b,
         Err(e) => return Ok(Err(format!("stored binding unreadable: {e}"))),
     };
-    if release.verdict != ReleaseVerdict::Permit || canonical_json(copy)? != canonical_json(value)?
-    {
+    let canonical = canonical_value(value);
+    if release.verdict != ReleaseVerdict::Permit || canonical_value(copy) != canonical {
         return Ok(Err(format!(
             "re-release would alter the copy {} bound",
             c.object.originator
@@ -462,9 +735,8 @@ async fn re_release(
             }
         }
     }
-    Ok(Ok(Payload::Object {
-        object: value.clone(),
-        markings,
-        binding,
-    }))
+    Ok(Ok((
+        binding.clone(),
+        object_plaintext(&binding, &markings, &canonical),
+    )))
 }

@@ -12,7 +12,7 @@ use axum::{Extension, Json};
 use entente_audit::{AuditEvent, EventKind};
 use entente_labels::Label;
 use entente_policy::ReleaseVerdict;
-use entente_seal::{canonical_json, open, Payload, Sealed};
+use entente_seal::{canonical_value, BatchOpener, Binding, Payload, SealedItem};
 use entente_store::{NewObject, ReceivedObject};
 use entente_types::NationCode;
 use hyper::body::Bytes;
@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::server::Peer;
 use crate::wire::{Ack, Batch, ItemResult, Outcome};
-use crate::{now_text, today, Federation};
+use crate::{now_text, on_all_cores, today, Federation};
 
 fn refuse(status: StatusCode, message: String) -> Response {
     (status, message).into_response()
@@ -76,10 +76,11 @@ pub async fn inbox(
             tracing::warn!(partner = %peer, error = %e, bytes = body.len(), "federation batch refused: not a batch");
             return refuse(
                 StatusCode::BAD_REQUEST,
-                format!("not a federation batch: {e}"),
+                format!("not a federation batch (format 2): {e}"),
             );
         }
     };
+    drop(body);
     if batch.sender != peer {
         tracing::warn!(partner = %peer, claimed = %batch.sender, "federation batch refused: sender is not the TLS peer");
         return refuse(
@@ -94,7 +95,7 @@ pub async fn inbox(
     // handler, and a receive cancelled between the store's commit and the audit append would
     // leave a stored object that the retry (a duplicate) never records as received.
     let worker = fed.clone();
-    let done = tokio::spawn(async move { receive(&worker, peer, batch.envelopes).await }).await;
+    let done = tokio::spawn(async move { receive(&worker, peer, batch).await }).await;
     let done =
         done.unwrap_or_else(|e| Err(crate::FederationError::config(format!("receive task: {e}"))));
     match done {
@@ -133,75 +134,142 @@ fn event(
     }
 }
 
+/// What the CPU-bound pass made of one envelope.
+enum Checked {
+    /// Refused for good: the origin it claims (or the sender), what identifies it, why.
+    Rejected {
+        origin: String,
+        digest: String,
+        reason: String,
+    },
+    Recall(Binding),
+    /// Our own object coming back through a third node: we hold the original.
+    Own,
+    Store {
+        objects: Vec<NewObject>,
+        binding: Binding,
+    },
+}
+
+/// Opens one envelope, verifies the origin's binding, validates it and decides this nation's
+/// entitlement: a pure function of the envelope, keys and policy, run on every core.
+fn open_and_check(
+    fed: &Federation,
+    opener: &BatchOpener,
+    peer: NationCode,
+    index: usize,
+    item: &SealedItem,
+) -> Checked {
+    let opened = match opener.open(&fed.signers, index as u64, item) {
+        Ok(o) => o,
+        // The origin is unknown until the envelope opens: the sender stands for it.
+        Err(e) => {
+            return Checked::Rejected {
+                origin: peer.to_string(),
+                digest: item_digest(item),
+                reason: e.to_string(),
+            }
+        }
+    };
+    match opened.payload {
+        Payload::Recall { binding } => Checked::Recall(binding),
+        Payload::Object { binding, .. } if binding.origin == fed.nation() => Checked::Own,
+        Payload::Object {
+            object,
+            markings,
+            binding,
+        } => {
+            let canonical = opened.canonical_object.unwrap_or_default();
+            match check(
+                fed,
+                binding.origin,
+                &object,
+                &canonical,
+                &markings,
+                &item.collection,
+            ) {
+                Ok(objects) => Checked::Store { objects, binding },
+                Err(reason) => Checked::Rejected {
+                    origin: binding.origin.to_string(),
+                    digest: binding.digest,
+                    reason,
+                },
+            }
+        }
+    }
+}
+
+/// What identifies an envelope that did not open: the digest of its canonical JSON.
+fn item_digest(item: &SealedItem) -> String {
+    entente_seal::sha256_hex(item).unwrap_or_default()
+}
+
 async fn receive(
     fed: &Arc<Federation>,
     peer: NationCode,
-    envelopes: Vec<Sealed>,
+    batch: Batch,
 ) -> Result<Vec<ItemResult>, crate::FederationError> {
-    let mut results: Vec<ItemResult> = Vec::with_capacity(envelopes.len());
-    let mut events = Vec::new();
-    let mut to_store = ToStore::default();
-    for sealed in envelopes {
-        let index = results.len();
-        // What was received, for the audit log when nothing else identifies it.
-        let received_digest = entente_seal::sha256_hex(&sealed)?;
-        results.push(ItemResult {
-            object_id: sealed.object_id.clone(),
-            version: sealed.version.clone(),
+    let mut results: Vec<ItemResult> = batch
+        .envelopes
+        .iter()
+        .map(|item| ItemResult {
+            object_id: item.object_id.clone(),
+            version: item.version.clone(),
             outcome: Outcome::Rejected,
             reason: None,
-        });
-        let reject = |results: &mut Vec<ItemResult>,
-                      events: &mut Vec<AuditEvent>,
-                      origin: &str,
-                      digest: String,
-                      reason: String| {
-            tracing::warn!(partner = %peer, object_id = %sealed.object_id, version = %sealed.version, %reason, "federation envelope rejected");
-            events.push(event(
-                EventKind::Deny,
-                fed,
-                origin,
-                peer,
-                (&sealed.object_id, &sealed.version),
-                digest,
-                Some(format!("rejected from {peer}: {reason}")),
-            ));
-            results[index].reason = Some(reason);
-        };
-        if sealed.sender != peer {
-            let reason = format!(
-                "envelope names sender {}, but the connection is {peer}'s",
-                sealed.sender
-            );
-            reject(
-                &mut results,
-                &mut events,
-                peer.as_str(),
-                received_digest,
-                reason,
-            );
-            continue;
-        }
-        let payload = match open(&fed.identity, &fed.signers, &sealed) {
-            Ok(p) => p,
-            Err(e) => {
-                // The origin is unknown until the envelope opens: the sender stands for it.
-                reject(
-                    &mut results,
-                    &mut events,
-                    peer.as_str(),
-                    received_digest,
-                    e.to_string(),
-                );
-                continue;
+        })
+        .collect();
+    let mut events = Vec::new();
+    let worker = fed.clone();
+    let started = std::time::Instant::now();
+    let n = batch.envelopes.len();
+    let (batch, checked) = crate::cpu_bound(n, move || {
+        let checked: Vec<Checked> = match BatchOpener::new(&worker.identity, &batch) {
+            Ok(opener) => {
+                on_all_cores(batch.envelopes.iter().enumerate().collect(), |(i, item)| {
+                    open_and_check(&worker, &opener, peer, i, item)
+                })
             }
+            // Nothing in a batch for another recipient, or of another format, opens.
+            Err(e) => batch
+                .envelopes
+                .iter()
+                .map(|item| Checked::Rejected {
+                    origin: peer.to_string(),
+                    digest: item_digest(item),
+                    reason: e.to_string(),
+                })
+                .collect(),
         };
-        let binding = payload.binding().clone();
-        let origin = binding.origin;
-        match payload {
-            Payload::Recall { binding } => {
+        (batch, checked)
+    })
+    .await?;
+    let opened_ms = started.elapsed().as_millis() as u64;
+    let mut to_store = ToStore::default();
+    for (index, (item, checked)) in batch.envelopes.iter().zip(checked).enumerate() {
+        match checked {
+            Checked::Rejected {
+                origin,
+                digest,
+                reason,
+            } => {
+                tracing::warn!(partner = %peer, object_id = %item.object_id, version = %item.version, %reason, "federation envelope rejected");
+                events.push(event(
+                    EventKind::Deny,
+                    fed,
+                    &origin,
+                    peer,
+                    (&item.object_id, &item.version),
+                    digest,
+                    Some(format!("rejected from {peer}: {reason}")),
+                ));
+                results[index].reason = Some(reason);
+            }
+            Checked::Own => results[index].outcome = Outcome::Duplicate,
+            Checked::Recall(binding) => {
                 // Apply what is pending first: a recall follows the version it withdraws.
                 flush(fed, &mut to_store, &mut results, &mut events).await?;
+                let origin = binding.origin;
                 let key = match entente_stix::Timestamp::parse(&binding.version) {
                     Ok(t) => t.key(),
                     Err(_) => String::new(),
@@ -211,7 +279,7 @@ async fn receive(
                 let done = fed
                     .node
                     .store()
-                    .recall_received(&sealed.collection, &binding.object_id, &key, &recall)
+                    .recall_received(&item.collection, &binding.object_id, &key, &recall)
                     .await?;
                 results[index].outcome = Outcome::Recalled;
                 if done {
@@ -229,65 +297,45 @@ async fn receive(
                     results[index].reason = Some("no live version held".into());
                 }
             }
-            Payload::Object {
-                object,
-                markings,
-                binding,
-            } => {
-                if origin == fed.nation() {
-                    // Our own object coming back through a third node: we hold the original.
-                    results[index].outcome = Outcome::Duplicate;
-                    continue;
-                }
-                match check(fed, origin, &object, &markings, &sealed.collection).await {
-                    Ok(objects) => {
-                        let binding_json = serde_json::to_string(&binding)
-                            .map_err(|e| crate::FederationError::config(e.to_string()))?;
-                        let n = objects.len();
-                        let received = objects
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, o)| ReceivedObject {
-                                object: o,
-                                sender: peer,
-                                binding: (i + 1 == n).then(|| binding_json.clone()),
-                            })
-                            .collect();
-                        let ev = event(
-                            EventKind::Receive,
-                            fed,
-                            origin.as_str(),
-                            peer,
-                            (&binding.object_id, &binding.version),
-                            binding.digest.clone(),
-                            None,
-                        );
-                        to_store.push(
-                            &sealed.collection,
-                            received,
-                            Pending {
-                                result: index,
-                                event: ev,
-                            },
-                        );
-                    }
-                    Err(reason) => {
-                        reject(
-                            &mut results,
-                            &mut events,
-                            origin.as_str(),
-                            binding.digest.clone(),
-                            reason,
-                        );
-                    }
-                }
+            Checked::Store { objects, binding } => {
+                let binding_json = serde_json::to_string(&binding)
+                    .map_err(|e| crate::FederationError::config(e.to_string()))?;
+                let n = objects.len();
+                let received = objects
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, o)| ReceivedObject {
+                        object: o,
+                        sender: peer,
+                        binding: (i + 1 == n).then(|| binding_json.clone()),
+                    })
+                    .collect();
+                let ev = event(
+                    EventKind::Receive,
+                    fed,
+                    binding.origin.as_str(),
+                    peer,
+                    (&binding.object_id, &binding.version),
+                    binding.digest.clone(),
+                    None,
+                );
+                to_store.push(
+                    &item.collection,
+                    received,
+                    Pending {
+                        result: index,
+                        event: ev,
+                    },
+                );
             }
         }
     }
     flush(fed, &mut to_store, &mut results, &mut events).await?;
+    let stored_ms = started.elapsed().as_millis() as u64;
     if !events.is_empty() {
-        fed.audit.append_batch(&events)?;
+        crate::dispatch::append_audit(fed, events).await?;
     }
+    tracing::debug!(partner = %peer, envelopes = results.len(), opened_ms, stored_ms, ms = started.elapsed().as_millis() as u64, "batch received");
     Ok(results)
 }
 
@@ -324,10 +372,11 @@ async fn flush(
 /// The checks on a bound object: valid STIX, a known collection, valid labels, and a release
 /// to this nation that the policy permits whole. Returns the versions to store: the marking
 /// definitions, then the object.
-async fn check(
+fn check(
     fed: &Federation,
     origin: NationCode,
     object: &Value,
+    canonical_object: &[u8],
     markings: &[Value],
     collection: &str,
 ) -> Result<Vec<NewObject>, String> {
@@ -361,7 +410,7 @@ async fn check(
             Some(Err(e)) => return Err(format!("label {}: {e}", header.id)),
             None => {}
         }
-        out.push(new_object(header, origin, m)?);
+        out.push(new_object(header, origin, canonical_value(m))?);
     }
     let header = entente_stix::validate_object(object).map_err(|e| {
         format!(
@@ -392,21 +441,21 @@ async fn check(
         };
         return Err(format!("outside the entitlement of {me}: {why}"));
     }
-    out.push(new_object(header, origin, object)?);
+    out.push(new_object(header, origin, canonical_object.to_vec())?);
     Ok(out)
 }
 
+/// A version to store: `canonical` is the object's canonical JSON, the bytes the origin's binding
+/// covers.
 fn new_object(
     header: entente_stix::ObjectHeader,
     origin: NationCode,
-    object: &Value,
+    canonical: Vec<u8>,
 ) -> Result<NewObject, String> {
     let (version, version_key) = match header.version() {
         Some(t) => (t.as_str().to_owned(), t.key()),
         None => (String::new(), String::new()),
     };
-    // Stored in canonical form: the bytes the origin's binding covers.
-    let json = canonical_json(object).map_err(|e| e.to_string())?;
     Ok(NewObject {
         id: header.id,
         kind: header.kind,
@@ -414,6 +463,6 @@ fn new_object(
         version,
         version_key,
         originator: origin,
-        json: String::from_utf8(json).map_err(|e| e.to_string())?,
+        json: String::from_utf8(canonical).map_err(|e| e.to_string())?,
     })
 }

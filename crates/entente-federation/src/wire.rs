@@ -1,21 +1,16 @@
-//! What partners exchange: a batch of sealed envelopes, and the receiver's acknowledgement.
+//! What partners exchange: a sealed batch (`entente_seal::SealedBatch`, format 2: one key
+//! encapsulation per batch, one AEAD per envelope), and the receiver's acknowledgement.
 
-use entente_seal::Sealed;
 use entente_types::NationCode;
 use serde::{Deserialize, Serialize};
 
-/// The inbox path on a partner's federation endpoint.
-pub const INBOX: &str = "/federation/v1/inbox";
+/// The inbox path on a partner's federation endpoint. Version 2 takes sealed batches of format 2;
+/// a sender of format 1 batches (one key encapsulation per envelope) finds no inbox (404).
+pub const INBOX: &str = "/federation/v2/inbox";
 /// The largest batch body accepted.
 pub const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
 
-/// Envelopes from one sender, in the sender's stream order.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Batch {
-    pub sender: NationCode,
-    pub envelopes: Vec<Sealed>,
-}
+pub use entente_seal::{SealedBatch as Batch, SealedItem};
 
 /// What became of one envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

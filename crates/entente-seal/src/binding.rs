@@ -16,7 +16,9 @@ use entente_types::NationCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::canonical::{canonical_json, hex, sha256};
+use crate::canonical::{
+    canonical_json, canonical_value, hex, sha256, write_canonical, write_string,
+};
 use crate::{NodeIdentity, SealError};
 
 const OBJECT_DOMAIN: &str = "entente.binding/v1";
@@ -131,22 +133,59 @@ fn labels_in_order<'a>(
     Ok(by_id.into_values().collect())
 }
 
-fn object_digest(
+/// The digest of an object whose canonical bytes are already known. The bound content is written
+/// member by member in canonical order (`binding`, `labels`, `object`, `object_id`, `origin`,
+/// `version`), which gives the canonical JSON of the whole without copying the object into it.
+fn object_digest_of(
     origin: NationCode,
     object: &Value,
+    canonical_object: &[u8],
     markings: &[Value],
 ) -> Result<(String, String, [u8; 32]), SealError> {
     let (object_id, version) = object_version(object)?;
     let labels = labels_in_order(&object_id, object, markings)?;
-    let bytes = canonical_json(&json!({
+    let mut bytes = Vec::with_capacity(canonical_object.len() + 1024 * (labels.len() + 1));
+    bytes.extend_from_slice(b"{\"binding\":");
+    write_string(OBJECT_DOMAIN, &mut bytes);
+    bytes.extend_from_slice(b",\"labels\":[");
+    for (i, label) in labels.iter().enumerate() {
+        if i > 0 {
+            bytes.push(b',');
+        }
+        write_canonical(label, &mut bytes);
+    }
+    bytes.extend_from_slice(b"],\"object\":");
+    bytes.extend_from_slice(canonical_object);
+    bytes.extend_from_slice(b",\"object_id\":");
+    write_string(&object_id, &mut bytes);
+    bytes.extend_from_slice(b",\"origin\":");
+    write_string(origin.as_str(), &mut bytes);
+    bytes.extend_from_slice(b",\"version\":");
+    write_string(&version, &mut bytes);
+    bytes.push(b'}');
+    Ok((object_id, version, sha256(&bytes)))
+}
+
+/// The digest as first written: the canonical JSON of the bound content built as one value.
+/// Kept as the reference the streamed digest is tested against.
+#[cfg(test)]
+pub(crate) fn object_digest_reference(
+    origin: NationCode,
+    object: &Value,
+    markings: &[Value],
+) -> Result<[u8; 32], SealError> {
+    let (object_id, version) = object_version(object)?;
+    let labels = labels_in_order(&object_id, object, markings)?;
+    let bytes = serde_jcs::to_vec(&json!({
         "binding": OBJECT_DOMAIN,
         "origin": origin.as_str(),
         "object_id": object_id,
         "version": version,
         "object": object,
         "labels": labels,
-    }))?;
-    Ok((object_id, version, sha256(&bytes)))
+    }))
+    .map_err(|e| SealError::json("canonical JSON", e))?;
+    Ok(sha256(&bytes))
 }
 
 fn recall_digest(
@@ -181,19 +220,30 @@ pub fn bind(
     object: &Value,
     markings: &[Value],
 ) -> Result<Binding, SealError> {
+    Ok(bind_canonical(identity, object, markings)?.0)
+}
+
+/// [`bind`], also returning the object's canonical bytes (what a sealed payload carries).
+pub fn bind_canonical(
+    identity: &NodeIdentity,
+    object: &Value,
+    markings: &[Value],
+) -> Result<(Binding, Vec<u8>), SealError> {
     let origin = identity.nation();
-    let (object_id, version, digest) = object_digest(origin, object, markings)?;
+    let canonical = canonical_value(object);
+    let (object_id, version, digest) = object_digest_of(origin, object, &canonical, markings)?;
     let signature = identity
         .signing_key()
         .sign(&signed_message(BindingKind::Object, &digest));
-    Ok(Binding {
+    let binding = Binding {
         kind: BindingKind::Object,
         origin,
         object_id,
         version,
         digest: hex(&digest),
         signature: B64.encode(signature.to_bytes()),
-    })
+    };
+    Ok((binding, canonical))
 }
 
 /// The origin's recall of an object version.
@@ -249,6 +299,18 @@ impl Binding {
         object: &Value,
         markings: &[Value],
     ) -> Result<(), SealError> {
+        self.verify_object_canonical(signers, object, &canonical_value(object), markings)
+    }
+
+    /// [`Binding::verify_object`] when the object's canonical bytes are already at hand (the
+    /// receiver stores exactly those bytes).
+    pub fn verify_object_canonical(
+        &self,
+        signers: &Signers,
+        object: &Value,
+        canonical_object: &[u8],
+        markings: &[Value],
+    ) -> Result<(), SealError> {
         let (object_id, version) = object_version(object)?;
         if self.kind != BindingKind::Object
             || object_id != self.object_id
@@ -261,7 +323,7 @@ impl Binding {
                 version,
             });
         }
-        let (_, _, digest) = object_digest(self.origin, object, markings)?;
+        let (_, _, digest) = object_digest_of(self.origin, object, canonical_object, markings)?;
         if hex(&digest) != self.digest {
             return Err(SealError::Tampered {
                 object_id,

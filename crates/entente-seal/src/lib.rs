@@ -9,21 +9,28 @@
 //!   another object, or a signer that is not the origin's known key is rejected.
 //! - [`envelope`]: a bound object (or a recall) sealed to one recipient with HPKE (RFC 9180 base
 //!   mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305), the associated data
-//!   naming sender, recipient, collection, object id and version.
+//!   naming sender, recipient, collection, object id and version (format 1, one envelope).
+//! - [`batch`]: format 2, what federation sends: many envelopes to one recipient under one HPKE
+//!   key encapsulation, each envelope its own AEAD with its position as nonce, so each still
+//!   opens and is verified individually.
 //!
 //! No IO beyond the key files; no clock.
 
+pub mod batch;
 pub mod binding;
 pub mod canonical;
 pub mod envelope;
 mod error;
 pub mod identity;
 
-pub use crate::binding::{bind, bind_recall, Binding, BindingKind, Signers};
-pub use crate::canonical::{canonical_json, sha256_hex};
+pub use crate::batch::{BatchOpener, BatchSealer, Opened, SealedBatch, SealedItem};
+pub use crate::binding::{bind, bind_canonical, bind_recall, Binding, BindingKind, Signers};
+pub use crate::canonical::{canonical_json, canonical_value, sha256_hex, sha256_hex_value};
 pub use crate::envelope::{open, seal, Payload, Sealed};
 pub use crate::error::SealError;
 pub use crate::identity::{NodeIdentity, PublicIdentity};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_batch;

@@ -6,7 +6,8 @@ use std::time::Duration;
 use entente_audit::EventKind;
 use entente_federation::client::PartnerClient;
 use entente_federation::wire::{Ack, Batch, Outcome, INBOX};
-use entente_seal::{bind, seal, NodeIdentity, Payload};
+use entente_seal::batch::payload_plaintext;
+use entente_seal::{bind, BatchSealer, NodeIdentity, Payload, PublicIdentity};
 
 use crate::harness::*;
 
@@ -19,6 +20,25 @@ async fn post(client: &mut PartnerClient, body: Vec<u8>) -> (u16, String) {
         status.as_u16(),
         String::from_utf8_lossy(&bytes).into_owned(),
     )
+}
+
+/// A batch of `payloads` sealed by `sender` to `recipient`, in order.
+fn seal_batch(
+    sender: entente_types::NationCode,
+    recipient: &PublicIdentity,
+    payloads: &[&Payload],
+) -> Batch {
+    let sealer = BatchSealer::new(sender, recipient).unwrap();
+    let envelopes = payloads
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            sealer
+                .seal(i as u64, "intel", p.binding(), &payload_plaintext(p))
+                .unwrap()
+        })
+        .collect();
+    sealer.finish(envelopes)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,11 +59,9 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
     let (status, text) = post(&mut client, b"{not json".to_vec()).await;
     assert_eq!(status, 400, "{text}");
     // A batch claiming to come from FRA over USA's connection.
-    let claim = serde_json::to_vec(&Batch {
-        sender: nation("FRA"),
-        envelopes: vec![],
-    })
-    .unwrap();
+    let mut claim = seal_batch(nation("FRA"), &jpn.fed.identity().public(), &[]);
+    claim.sender = nation("FRA");
+    let claim = serde_json::to_vec(&claim).unwrap();
     let (status, text) = post(&mut client, claim).await;
     assert_eq!(status, 403, "{text}");
     assert!(text.contains("connection is USA's"), "{text}");
@@ -52,80 +70,42 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
     let fra_usa = mesh.marking("NATO SECRET//REL TO FRA, USA");
     let good = indicator(50, "2025-05-01T00:00:00.000Z", &wide, &[]);
     let fra_id = fra.fed.identity();
-    let sealed_to_jpn =
+    let object_payload =
         |object: &serde_json::Value, markings: Vec<serde_json::Value>, signer: &NodeIdentity| {
-            let binding = bind(signer, object, &markings).unwrap();
-            seal(
-                nation("USA"),
-                &jpn.fed.identity().public(),
-                "intel",
-                &Payload::Object {
-                    object: object.clone(),
-                    markings,
-                    binding,
-                },
-            )
-            .unwrap()
+            Payload::Object {
+                binding: bind(signer, object, &markings).unwrap(),
+                object: object.clone(),
+                markings,
+            }
         };
     // 1: a FRA object re-released by USA, genuine: stored.
-    let genuine = sealed_to_jpn(&good, vec![wide.clone()], fra_id);
+    let genuine = object_payload(&good, vec![wide.clone()], fra_id);
     // 2: the same, its content changed after FRA bound it.
-    let mut tampered = {
+    let tampered = {
         let binding = bind(fra_id, &good, std::slice::from_ref(&wide)).unwrap();
         let mut changed = good.clone();
         changed["name"] = "changed in transit".into();
-        seal(
-            nation("USA"),
-            &jpn.fed.identity().public(),
-            "intel",
-            &Payload::Object {
-                object: changed,
-                markings: vec![wide.clone()],
-                binding,
-            },
-        )
-        .unwrap()
+        Payload::Object {
+            object: changed,
+            markings: vec![wide.clone()],
+            binding,
+        }
     };
     // 3: signed by a key that claims to be FRA's.
     let impostor = NodeIdentity::generate(nation("FRA"));
     let other = indicator(51, "2025-05-01T00:00:00.000Z", &wide, &[]);
-    let forged = sealed_to_jpn(&other, vec![wide.clone()], &impostor);
+    let forged = object_payload(&other, vec![wide.clone()], &impostor);
     // 4: genuine FRA object, but REL TO FRA, USA: outside JPN's entitlement.
     let secret = indicator(52, "2025-05-01T00:00:00.000Z", &fra_usa, &[]);
-    let outside = sealed_to_jpn(&secret, vec![fra_usa.clone()], fra_id);
-    // 5: an envelope whose header names another sender than the connection.
-    let mut wrong_sender = sealed_to_jpn(
-        &indicator(53, "2025-05-01T00:00:00.000Z", &wide, &[]),
-        vec![wide.clone()],
-        fra_id,
-    );
-    wrong_sender.sender = nation("FRA");
-    // 6: sealed to USA, not JPN.
-    let not_for_jpn = seal(
-        nation("USA"),
-        &usa.fed.identity().public(),
-        "intel",
-        &Payload::Object {
-            binding: bind(fra_id, &good, std::slice::from_ref(&wide)).unwrap(),
-            object: good.clone(),
-            markings: vec![wide.clone()],
-        },
-    )
-    .unwrap();
-    tampered.collection = "intel".into();
+    let outside = object_payload(&secret, vec![fra_usa.clone()], fra_id);
     let size_before = jpn.fed.audit().size();
-    let batch = Batch {
-        sender: nation("USA"),
-        envelopes: vec![
-            genuine.clone(),
-            tampered,
-            forged,
-            outside,
-            wrong_sender,
-            not_for_jpn,
-        ],
-    };
-    let (status, text) = post(&mut client, serde_json::to_vec(&batch).unwrap()).await;
+    let batch = seal_batch(
+        nation("USA"),
+        &jpn.fed.identity().public(),
+        &[&genuine, &tampered, &forged, &outside],
+    );
+    let body = serde_json::to_vec(&batch).unwrap();
+    let (status, text) = post(&mut client, body.clone()).await;
     assert_eq!(status, 200, "{text}");
     let ack: Ack = serde_json::from_str(&text).unwrap();
     let outcomes: Vec<Outcome> = ack.results.iter().map(|r| r.outcome).collect();
@@ -136,8 +116,6 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
             Outcome::Rejected,
             Outcome::Rejected,
             Outcome::Rejected,
-            Outcome::Rejected,
-            Outcome::Rejected
         ],
         "{text}"
     );
@@ -160,18 +138,34 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
         "{}",
         reasons[2]
     );
-    assert!(reasons[3].contains("names sender FRA"), "{}", reasons[3]);
-    assert!(
-        reasons[4].contains("sealed for USA, not for JPN"),
-        "{}",
-        reasons[4]
-    );
-    // Each refusal is in JPN's audit log; the stored object too.
+    // 5: a batch sealed to USA, posted to JPN: nothing in it opens.
+    let not_for_jpn = seal_batch(nation("USA"), &usa.fed.identity().public(), &[&genuine]);
+    let (status, text) = post(&mut client, serde_json::to_vec(&not_for_jpn).unwrap()).await;
+    assert_eq!(status, 200, "{text}");
+    let ack: Ack = serde_json::from_str(&text).unwrap();
+    assert_eq!(ack.results[0].outcome, Outcome::Rejected);
+    let reason = ack.results[0].reason.as_deref().unwrap();
+    assert!(reason.contains("sealed for USA, not for JPN"), "{reason}");
+    // 6: the first batch with two envelopes swapped: neither opens at the other's position.
+    let mut swapped = batch.clone();
+    swapped.envelopes.swap(0, 1);
+    let (status, text) = post(&mut client, serde_json::to_vec(&swapped).unwrap()).await;
+    assert_eq!(status, 200, "{text}");
+    let ack: Ack = serde_json::from_str(&text).unwrap();
+    for r in &ack.results[..2] {
+        assert_eq!(r.outcome, Outcome::Rejected, "{text}");
+        assert!(
+            r.reason.as_deref().unwrap().contains("does not decrypt"),
+            "{text}"
+        );
+    }
+    // Each refusal is in JPN's audit log (3 + 1 + 4: in the swapped batch the other two are
+    // refused again for what they carry); the stored object too.
     let log = jpn.fed.audit();
     let events = log.entries(size_before..log.size()).unwrap();
     assert_eq!(
         events.iter().filter(|e| e.kind == EventKind::Deny).count(),
-        5
+        8
     );
     assert_eq!(
         events
@@ -185,12 +179,8 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
         "no leak"
     );
 
-    // A replay of the genuine envelope: acknowledged, nothing stored twice.
-    let replay = Batch {
-        sender: nation("USA"),
-        envelopes: vec![genuine],
-    };
-    let (status, text) = post(&mut client, serde_json::to_vec(&replay).unwrap()).await;
+    // A replay of the first batch, byte for byte: acknowledged, nothing stored twice.
+    let (status, text) = post(&mut client, body).await;
     assert_eq!(status, 200);
     let ack: Ack = serde_json::from_str(&text).unwrap();
     assert_eq!(ack.results[0].outcome, Outcome::Duplicate);

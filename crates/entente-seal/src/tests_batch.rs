@@ -1,0 +1,370 @@
+//! Canonical JSON written directly against `serde_jcs`, the streamed binding digest against the
+//! one built as a value, and sealed batches (format 2): round trip, tampering, wrong recipient,
+//! reordering, moving between batches and replay.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use crate::batch::{object_plaintext, payload_plaintext, recall_plaintext};
+use crate::binding::object_digest_reference;
+use crate::canonical::{canonical_value, hex};
+use crate::*;
+
+fn nation(code: &str) -> entente_types::NationCode {
+    code.parse().unwrap()
+}
+
+fn marking(id: &str, text: &str) -> Value {
+    json!({
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": id,
+        "created": "2025-01-01T00:00:00.000Z",
+        "name": text,
+    })
+}
+
+fn indicator(n: u32) -> (Value, Vec<Value>) {
+    let label = format!("marking-definition--11111111-1111-4111-8111-{n:012}");
+    let object = json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": format!("indicator--33333333-3333-4333-8333-{n:012}"),
+        "created": "2025-03-01T10:00:00.000Z",
+        "modified": "2025-03-02T10:00:00.000Z",
+        "name": format!("beacon {n}"),
+        "pattern": "[ipv4-addr:value = '198.51.100.7']",
+        "pattern_type": "stix",
+        "valid_from": "2025-03-01T10:00:00Z",
+        "object_marking_refs": [label],
+    });
+    (object, vec![marking(&label, "NATO SECRET")])
+}
+
+fn signers_of(ids: &[&NodeIdentity]) -> Signers {
+    let mut s = Signers::new();
+    for id in ids {
+        s.insert(id.nation(), id.public().signing);
+    }
+    s
+}
+
+/// A batch from FRA to `to` of `n` objects bound by FRA, then one recall.
+fn batch_to(fra: &NodeIdentity, to: &NodeIdentity, n: u32) -> (SealedBatch, Vec<Payload>) {
+    let sealer = BatchSealer::new(fra.nation(), &to.public()).unwrap();
+    let mut items = Vec::new();
+    let mut payloads = Vec::new();
+    for i in 0..n {
+        let (object, markings) = indicator(i);
+        let (binding, canonical) = bind_canonical(fra, &object, &markings).unwrap();
+        let plaintext = object_plaintext(&binding, &markings, &canonical);
+        items.push(
+            sealer
+                .seal(u64::from(i), "intel", &binding, &plaintext)
+                .unwrap(),
+        );
+        payloads.push(Payload::Object {
+            object,
+            markings,
+            binding,
+        });
+    }
+    let (object, _) = indicator(0);
+    let recall = bind_recall(
+        fra,
+        object["id"].as_str().unwrap(),
+        "2025-03-02T10:00:00.000Z",
+    )
+    .unwrap();
+    items.push(
+        sealer
+            .seal(u64::from(n), "intel", &recall, &recall_plaintext(&recall))
+            .unwrap(),
+    );
+    payloads.push(Payload::Recall { binding: recall });
+    (sealer.finish(items), payloads)
+}
+
+fn open_all(
+    me: &NodeIdentity,
+    signers: &Signers,
+    batch: &SealedBatch,
+) -> Vec<Result<Payload, String>> {
+    let opener = BatchOpener::new(me, batch).unwrap();
+    batch
+        .envelopes
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            opener
+                .open(signers, i as u64, item)
+                .map(|o| o.payload)
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_batch_round_trips_to_its_recipient_with_canonical_objects() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let usa = NodeIdentity::generate(nation("USA"));
+    let signers = signers_of(&[&fra]);
+    let (batch, payloads) = batch_to(&fra, &usa, 3);
+    let wire = serde_json::to_vec(&batch).unwrap();
+    assert!(!String::from_utf8_lossy(&wire).contains("beacon"));
+    let parsed: SealedBatch = serde_json::from_slice(&wire).unwrap();
+    let opener = BatchOpener::new(&usa, &parsed).unwrap();
+    for (i, item) in parsed.envelopes.iter().enumerate() {
+        let opened = opener.open(&signers, i as u64, item).unwrap();
+        assert_eq!(opened.payload, payloads[i]);
+        match &opened.payload {
+            Payload::Object { object, .. } => {
+                assert_eq!(opened.canonical_object.unwrap(), canonical_value(object));
+            }
+            Payload::Recall { .. } => assert!(opened.canonical_object.is_none()),
+        }
+    }
+}
+
+#[test]
+fn a_batch_for_another_recipient_does_not_open() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let usa = NodeIdentity::generate(nation("USA"));
+    let jpn = NodeIdentity::generate(nation("JPN"));
+    let (batch, _) = batch_to(&fra, &usa, 2);
+    let err = BatchOpener::new(&jpn, &batch).err().unwrap();
+    assert!(
+        err.to_string().contains("sealed for USA, not for JPN"),
+        "{err}"
+    );
+    // Readdressed to JPN: JPN derives another key, and nothing opens.
+    let mut readdressed = batch.clone();
+    readdressed.recipient = jpn.nation();
+    let results = open_all(&jpn, &signers_of(&[&fra]), &readdressed);
+    assert!(
+        results
+            .iter()
+            .all(|r| r.as_ref().is_err_and(|e| e.contains("does not decrypt"))),
+        "{results:?}"
+    );
+}
+
+/// A change made to an envelope in transit.
+type Change = Box<dyn Fn(&mut SealedItem)>;
+
+#[test]
+fn a_tampered_envelope_fails_alone() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let usa = NodeIdentity::generate(nation("USA"));
+    let signers = signers_of(&[&fra]);
+    let (batch, _) = batch_to(&fra, &usa, 4);
+    let cases: Vec<Change> = vec![
+        Box::new(|i| i.collection = "other".into()),
+        Box::new(|i| i.version = "2030-01-01T00:00:00.000Z".into()),
+        Box::new(|i| i.object_id = "indicator--55555555-5555-4555-8555-555555555555".into()),
+        Box::new(|i| {
+            let mut ct =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &i.ct).unwrap();
+            ct[3] ^= 1;
+            i.ct = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ct);
+        }),
+    ];
+    for change in cases {
+        let mut tampered = batch.clone();
+        change(&mut tampered.envelopes[1]);
+        let results = open_all(&usa, &signers, &tampered);
+        assert!(
+            results[1]
+                .as_ref()
+                .is_err_and(|e| e.contains("does not decrypt")),
+            "{:?}",
+            results[1]
+        );
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r.is_ok(), i != 1, "envelope {i}: {r:?}");
+        }
+    }
+    // A changed sender changes every envelope's associated data.
+    let mut resent = batch.clone();
+    resent.sender = nation("GBR");
+    assert!(open_all(&usa, &signers, &resent).iter().all(Result::is_err));
+}
+
+#[test]
+fn reordered_or_moved_envelopes_do_not_open() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let usa = NodeIdentity::generate(nation("USA"));
+    let signers = signers_of(&[&fra]);
+    let (batch, _) = batch_to(&fra, &usa, 3);
+    let mut swapped = batch.clone();
+    swapped.envelopes.swap(0, 2);
+    let results = open_all(&usa, &signers, &swapped);
+    assert!(results[0].is_err() && results[2].is_err(), "{results:?}");
+    assert!(results[1].is_ok());
+    // An envelope of one batch placed, at the same position, into another batch to the same
+    // recipient: the other batch's key does not open it.
+    let (mut other, _) = batch_to(&fra, &usa, 3);
+    other.envelopes[0] = batch.envelopes[0].clone();
+    let results = open_all(&usa, &signers, &other);
+    assert!(
+        results[0]
+            .as_ref()
+            .is_err_and(|e| e.contains("does not decrypt")),
+        "{results:?}"
+    );
+    // A dropped envelope shifts the rest: none of them opens at its new position.
+    let mut dropped = batch.clone();
+    dropped.envelopes.remove(0);
+    assert!(open_all(&usa, &signers, &dropped)
+        .iter()
+        .all(Result::is_err));
+}
+
+#[test]
+fn a_replayed_batch_opens_to_the_same_payloads() {
+    // Replays are harmless by design: the receiver stores idempotently. What matters here is
+    // that a replay carries exactly what the origin bound, nothing else.
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let usa = NodeIdentity::generate(nation("USA"));
+    let signers = signers_of(&[&fra]);
+    let (batch, payloads) = batch_to(&fra, &usa, 2);
+    let first: Vec<_> = open_all(&usa, &signers, &batch)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let again: Vec<_> = open_all(&usa, &signers, &batch)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(first, payloads);
+    assert_eq!(again, payloads);
+}
+
+#[test]
+fn a_bad_binding_inside_a_good_envelope_is_refused() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let usa = NodeIdentity::generate(nation("USA"));
+    let impostor = NodeIdentity::generate(nation("FRA"));
+    let signers = signers_of(&[&fra]);
+    let sealer = BatchSealer::new(nation("GBR"), &usa.public()).unwrap();
+    let (object, markings) = indicator(7);
+    let binding = bind(&fra, &object, &markings).unwrap();
+    let mut changed = object.clone();
+    changed["name"] = "changed after binding".into();
+    let tampered = payload_plaintext(&Payload::Object {
+        object: changed,
+        markings: markings.clone(),
+        binding: binding.clone(),
+    });
+    let forged_binding = bind(&impostor, &object, &markings).unwrap();
+    let forged = payload_plaintext(&Payload::Object {
+        object: object.clone(),
+        markings: markings.clone(),
+        binding: forged_binding.clone(),
+    });
+    // An object binding presented as a recall, and a recall carrying an object.
+    let recall = bind_recall(&fra, &binding.object_id, &binding.version).unwrap();
+    let mut recall_with_object = recall_plaintext(&recall);
+    recall_with_object.pop();
+    recall_with_object.extend_from_slice(b",\"object\":{}}");
+    let items = vec![
+        sealer.seal(0, "intel", &binding, &tampered).unwrap(),
+        sealer.seal(1, "intel", &forged_binding, &forged).unwrap(),
+        sealer
+            .seal(2, "intel", &recall, &recall_with_object)
+            .unwrap(),
+    ];
+    let batch = sealer.finish(items);
+    let results = open_all(&usa, &signers, &batch);
+    assert!(
+        results[0]
+            .as_ref()
+            .is_err_and(|e| e.contains("differ from what FRA signed")),
+        "{:?}",
+        results[0]
+    );
+    assert!(
+        results[1]
+            .as_ref()
+            .is_err_and(|e| e.contains("signature of FRA does not verify")),
+        "{:?}",
+        results[1]
+    );
+    assert!(
+        results[2]
+            .as_ref()
+            .is_err_and(|e| e.contains("recall carries no object")),
+        "{:?}",
+        results[2]
+    );
+}
+
+#[test]
+fn batch_parser_refuses_other_formats() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let usa = NodeIdentity::generate(nation("USA"));
+    let (batch, _) = batch_to(&fra, &usa, 1);
+    let mut v1 = batch.clone();
+    v1.v = 1;
+    let err = BatchOpener::new(&usa, &v1).err().unwrap();
+    assert!(
+        err.to_string().contains("unsupported batch format 1"),
+        "{err}"
+    );
+    let mut text = serde_json::to_value(&batch).unwrap();
+    text["extra"] = json!(1);
+    assert!(serde_json::from_value::<SealedBatch>(text).is_err());
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+        "[\\x00-\\x20\"\\\\a\u{7f}\u{2028}\u{e000}\u{ffff}\u{10000}]{0,6}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::vec(
+                (
+                    prop_oneof![
+                        any::<String>(),
+                        "[a-z\u{e000}\u{ffff}\u{10000}\u{1f600}\u{7f}\r]{0,4}",
+                    ],
+                    inner
+                ),
+                0..6
+            )
+            .prop_map(|members| Value::Object(members.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn canonical_value_writes_what_serde_jcs_writes(value in json_value()) {
+        prop_assert_eq!(
+            String::from_utf8(canonical_value(&value)).unwrap(),
+            String::from_utf8(serde_jcs::to_vec(&value).unwrap()).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_streamed_binding_digest_is_the_reference_digest(name in any::<String>(), extra in json_value()) {
+        let fra = NodeIdentity::from_secrets(nation("FRA"), &[1; 32], &[2; 32]).unwrap();
+        let (mut object, markings) = indicator(1);
+        object["name"] = Value::from(name);
+        object["x_extra"] = extra;
+        let binding = bind(&fra, &object, &markings).unwrap();
+        let reference = object_digest_reference(fra.nation(), &object, &markings).unwrap();
+        prop_assert_eq!(binding.digest, hex(&reference));
+    }
+}
