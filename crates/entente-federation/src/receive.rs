@@ -308,6 +308,7 @@ async fn receive(
                         object: o,
                         sender: peer,
                         binding: (i + 1 == n).then(|| binding_json.clone()),
+                        supersedes: false,
                     })
                     .collect();
                 let ev = event(
@@ -351,13 +352,17 @@ async fn flush(
     }
     let now_us = chrono::Utc::now().timestamp_micros();
     for (collection, objects, pending) in std::mem::take(&mut to_store.by_collection) {
+        let bound: Vec<ReceivedObject> =
+            pending.iter().map(|(at, _)| objects[*at].clone()).collect();
         let flags = fed
             .node
             .store()
             .add_received(&collection, now_us, objects)
             .await?;
-        for (at, p) in pending {
-            if flags.get(at).copied().unwrap_or(false) {
+        for ((at, p), copy) in pending.into_iter().zip(bound) {
+            if flags.get(at).copied().unwrap_or(false)
+                || supersede_if_fuller(fed, &collection, now_us, copy).await?
+            {
                 results[p.result].outcome = Outcome::Stored;
                 events.push(p.event);
             } else {
@@ -367,6 +372,44 @@ async fn flush(
     }
     fed.node.notify_changed();
     Ok(())
+}
+
+/// A version already held may have come first as a relay's copy, tear-lined for the relay,
+/// while the origin's own copy for this nation holds more. Both are bound by the origin and
+/// released to this nation, so the one with more properties is kept: it replaces the held copy
+/// when its top-level properties strictly include the held ones. Returns whether it did.
+async fn supersede_if_fuller(
+    fed: &Arc<Federation>,
+    collection: &str,
+    now_us: i64,
+    mut copy: ReceivedObject,
+) -> Result<bool, crate::FederationError> {
+    if copy.binding.is_none() {
+        return Ok(false);
+    }
+    let store = fed.node.store();
+    let held = store.versions(collection, &copy.object.id).await?;
+    let Some(held) = held
+        .iter()
+        .find(|v| v.version_key == copy.object.version_key)
+    else {
+        return Ok(false);
+    };
+    let keys = |json: &str| -> Option<std::collections::BTreeSet<String>> {
+        match serde_json::from_str::<serde_json::Value>(json).ok()? {
+            serde_json::Value::Object(map) => Some(map.into_iter().map(|(k, _)| k).collect()),
+            _ => None,
+        }
+    };
+    let (Some(new_keys), Some(held_keys)) = (keys(&copy.object.json), keys(&held.json)) else {
+        return Ok(false);
+    };
+    if new_keys.len() <= held_keys.len() || !held_keys.is_subset(&new_keys) {
+        return Ok(false);
+    }
+    copy.supersedes = true;
+    let flags = store.add_received(collection, now_us, vec![copy]).await?;
+    Ok(flags.first().copied().unwrap_or(false))
 }
 
 /// The checks on a bound object: valid STIX, a known collection, valid labels, and a release

@@ -209,6 +209,10 @@ pub struct ReceivedObject {
     pub sender: NationCode,
     /// The origin's binding, as JSON.
     pub binding: Option<String>,
+    /// The caller found this copy fuller than the live one held for the same version (a relay's
+    /// tear-lined copy arrived before the origin's own): it replaces that copy and its binding
+    /// in place, under a new `seq`. A recalled version is never replaced.
+    pub supersedes: bool,
 }
 
 /// What a node keeps of a received version's provenance.

@@ -437,7 +437,7 @@ impl Store for PostgresStore {
         for r in &objects {
             let o = &r.object;
             let (next_seq, next_added) = (seq + 1, (added + 1).max(now_us));
-            let n = tx
+            let mut n = tx
                 .execute(
                     &insert,
                     &[
@@ -454,6 +454,37 @@ impl Store for PostgresStore {
                     ],
                 )
                 .await?;
+            if let (0, true, Some(binding)) = (n, r.supersedes, &r.binding) {
+                n = tx
+                    .execute(
+                        &to_postgres(sql::SUPERSEDE_RECEIVED),
+                        &[
+                            &collection,
+                            &o.id,
+                            &o.version_key,
+                            &next_seq,
+                            &next_added,
+                            &o.json,
+                        ],
+                    )
+                    .await?;
+                if n > 0 {
+                    (seq, added) = (next_seq, next_added);
+                    tx.execute(
+                        &to_postgres(sql::SUPERSEDE_BINDING),
+                        &[
+                            &collection,
+                            &o.id,
+                            &o.version_key,
+                            &r.sender.as_str(),
+                            binding,
+                        ],
+                    )
+                    .await?;
+                }
+                flags.push(n > 0);
+                continue;
+            }
             if n > 0 {
                 (seq, added) = (next_seq, next_added);
                 tx.execute(&refresh, &[&collection, &o.id]).await?;

@@ -141,6 +141,12 @@ pub const INSERT_RECEIVED: &str = "INSERT INTO objects
 pub const INSERT_BINDING: &str = "INSERT INTO federation_bindings
     (collection, id, version_key, origin, sender, binding) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
     ON CONFLICT (collection, id, version_key) DO NOTHING";
+pub const SUPERSEDE_RECEIVED: &str = "UPDATE objects SET seq = ?4, added_us = ?5, json = ?6
+    WHERE collection = ?1 AND id = ?2 AND version_key = ?3 AND deleted = 0
+      AND EXISTS (SELECT 1 FROM federation_bindings b WHERE b.collection = ?1 AND b.id = ?2
+                  AND b.version_key = ?3 AND b.recall IS NULL)";
+pub const SUPERSEDE_BINDING: &str = "UPDATE federation_bindings SET sender = ?4, binding = ?5
+    WHERE collection = ?1 AND id = ?2 AND version_key = ?3 AND recall IS NULL";
 pub const SET_RECALL: &str = "UPDATE federation_bindings SET recall = ?4
     WHERE collection = ?1 AND id = ?2 AND version_key = ?3";
 pub const SELECT_BINDING: &str = "SELECT origin, sender, binding, recall FROM federation_bindings

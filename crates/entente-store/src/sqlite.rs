@@ -449,7 +449,7 @@ fn add_received(
     for r in objects {
         let o = &r.object;
         let (next_seq, next_added) = (*seq + 1, (*added + 1).max(now_us));
-        let n = insert.execute(params![
+        let mut n = insert.execute(params![
             collection,
             o.id,
             o.version_key,
@@ -461,6 +461,30 @@ fn add_received(
             o.originator.as_str(),
             o.json
         ])?;
+        if n == 0 && r.supersedes {
+            if let Some(binding) = &r.binding {
+                n = tx.execute(
+                    sql::SUPERSEDE_RECEIVED,
+                    params![
+                        collection,
+                        o.id,
+                        o.version_key,
+                        next_seq,
+                        next_added,
+                        o.json
+                    ],
+                )?;
+                if n > 0 {
+                    (*seq, *added) = (next_seq, next_added);
+                    tx.execute(
+                        sql::SUPERSEDE_BINDING,
+                        params![collection, o.id, o.version_key, r.sender.as_str(), binding],
+                    )?;
+                }
+                flags.push(n > 0);
+                continue;
+            }
+        }
         if n > 0 {
             (*seq, *added) = (next_seq, next_added);
             refresh_latest(tx, collection, &o.id)?;

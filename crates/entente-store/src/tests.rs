@@ -530,11 +530,13 @@ async fn received_versions_are_idempotent_and_recalls_stick(store: &Arc<dyn Stor
             object: m.clone(),
             sender: usa,
             binding: None,
+            supersedes: false,
         },
         ReceivedObject {
             object: a.clone(),
             sender: usa,
             binding: Some("{\"sig\":1}".into()),
+            supersedes: false,
         },
     ];
     let flags = store
@@ -559,6 +561,41 @@ async fn received_versions_are_idempotent_and_recalls_stick(store: &Arc<dyn Stor
     assert_eq!((b.origin, b.sender), (FRA, usa));
     assert_eq!(b.binding, "{\"sig\":1}");
     assert_eq!(b.recall, None);
+    // A fuller copy of the same version, from the origin itself, replaces the held one in place
+    // and re-enters the change stream; the version count stays one.
+    let mut fuller = a.clone();
+    fuller.json = fuller.json.replacen('}', r#", "description": "more"}"#, 1);
+    let superseding = ReceivedObject {
+        object: fuller.clone(),
+        sender: FRA,
+        binding: Some("{\"sig\":2}".into()),
+        supersedes: true,
+    };
+    assert_eq!(
+        store
+            .add_received("c1", T0, vec![superseding.clone()])
+            .await
+            .unwrap(),
+        [true]
+    );
+    let held = store.versions("c1", &a.id).await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].json, fuller.json);
+    let changes = store.changes(0, 100).await.unwrap();
+    assert_eq!(changes.len(), 2);
+    assert_eq!(
+        changes[1].object.json, fuller.json,
+        "the copy moved to the stream's end"
+    );
+    let b = store
+        .binding("c1", &a.id, &a.version_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (b.origin, b.sender, b.binding.as_str()),
+        (FRA, FRA, "{\"sig\":2}")
+    );
     assert!(store
         .binding("c1", &m.id, &m.version_key)
         .await
@@ -578,10 +615,17 @@ async fn received_versions_are_idempotent_and_recalls_stick(store: &Arc<dyn Stor
         .unwrap()
         .unwrap();
     assert_eq!(b.recall.as_deref(), Some("recall"));
-    // A replay after the recall does not bring the version back.
+    // A replay after the recall does not bring the version back, nor does a fuller copy.
     assert_eq!(
         store.add_received("c1", T0, received).await.unwrap(),
         [false, false]
+    );
+    assert_eq!(
+        store
+            .add_received("c1", T0, vec![superseding])
+            .await
+            .unwrap(),
+        [false]
     );
     assert!(store.versions("c1", &a.id).await.unwrap().is_empty());
     let changes = store.changes(0, 100).await.unwrap();
