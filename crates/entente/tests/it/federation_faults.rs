@@ -434,7 +434,10 @@ fn receiver_killed_mid_stream_loses_and_duplicates_nothing() {
     usa.kill9();
     // More is published while USA is down.
     want.extend(publish(&fra, &shared, N + 50..N + 100));
-    std::thread::sleep(Duration::from_millis(300));
+    // USA stays down until FRA has met the dead link at least once.
+    wait_for("FRA fails to deliver to the killed USA", || {
+        fra.log().contains("delivery failed; will retry")
+    });
     usa.start();
     let usa_before = usa.assert_consistent(&usa_before);
     wait_for("USA holds the whole stream", || {
