@@ -9,13 +9,11 @@ use std::time::Duration;
 use entente_audit::{
     check_consistent, AuditEvent, Checkpoint, ConsistencyProof, InclusionProof, NoteVerifier,
 };
-use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
+use crate::client::HttpConnection;
 use crate::FederationError;
 
 /// How long one connection attempt or request may take.
@@ -27,11 +25,8 @@ const ENTRIES_PAGE: u64 = 1000;
 /// connection between requests.
 pub struct AuditClient {
     url: String,
-    addr: String,
-    authority: String,
     prefix: String,
-    tls: Option<(TlsConnector, ServerName<'static>)>,
-    conn: Option<SendRequest<Full<Bytes>>>,
+    http: HttpConnection,
 }
 
 impl AuditClient {
@@ -77,11 +72,8 @@ impl AuditClient {
         };
         Ok(AuditClient {
             url: url.trim_end_matches('/').to_owned(),
-            addr: format!("{host}:{port}"),
-            authority: authority.to_owned(),
             prefix: path.to_owned(),
-            tls,
-            conn: None,
+            http: HttpConnection::new(format!("{host}:{port}"), authority.to_owned(), tls),
         })
     }
 
@@ -97,93 +89,14 @@ impl AuditClient {
         }
     }
 
-    async fn open(&self) -> Result<SendRequest<Full<Bytes>>, FederationError> {
-        let tcp = tokio::net::TcpStream::connect(&self.addr)
-            .await
-            .map_err(|e| self.fail(format!("connect {}: {e}", self.addr)))?;
-        let _ = tcp.set_nodelay(true);
-        let url = self.url.clone();
-        let on_close =
-            move |e: hyper::Error| tracing::debug!(%url, error = %e, "audit connection closed");
-        match &self.tls {
-            Some((connector, name)) => {
-                let stream = connector
-                    .connect(name.clone(), tcp)
-                    .await
-                    .map_err(|e| self.fail(format!("TLS with {}: {e}", self.addr)))?;
-                let (sender, connection) =
-                    hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                        .await
-                        .map_err(|e| self.fail(format!("HTTP with {}: {e}", self.addr)))?;
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        on_close(e);
-                    }
-                });
-                Ok(sender)
-            }
-            None => {
-                let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-                    .await
-                    .map_err(|e| self.fail(format!("HTTP with {}: {e}", self.addr)))?;
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        on_close(e);
-                    }
-                });
-                Ok(sender)
-            }
-        }
-    }
-
-    async fn exchange(
-        &mut self,
-        path: &str,
-    ) -> Result<(hyper::StatusCode, Bytes), FederationError> {
-        let reusable = match self.conn.as_mut() {
-            Some(c) => c.ready().await.is_ok(),
-            None => false,
-        };
-        if !reusable {
-            self.conn = Some(self.open().await?);
-        }
-        let request = hyper::Request::builder()
-            .method(hyper::Method::GET)
-            .uri(format!("{}{path}", self.prefix))
-            .header(hyper::header::HOST, &self.authority)
-            .body(Full::new(Bytes::new()))
-            .map_err(|e| self.fail(e.to_string()))?;
-        let Some(sender) = self.conn.as_mut() else {
-            return Err(self.fail("no connection"));
-        };
-        let response = sender.send_request(request).await;
-        let response = response.map_err(|e| self.fail(format!("GET {path}: {e}")))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| self.fail(format!("GET {path}: {e}")))?
-            .to_bytes();
-        Ok((status, bytes))
-    }
-
     /// `GET path`: the body of a 2xx answer; any other answer is an error quoting the body.
     pub async fn get(&mut self, path: &str) -> Result<Bytes, FederationError> {
-        let answer = tokio::time::timeout(AUDIT_REQUEST_TIMEOUT, self.exchange(path)).await;
-        let (status, body) = match answer {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => {
-                self.conn = None;
-                return Err(e);
-            }
-            Err(_) => {
-                self.conn = None;
-                return Err(self.fail(format!(
-                    "GET {path}: no answer in {AUDIT_REQUEST_TIMEOUT:?}"
-                )));
-            }
-        };
+        let uri = format!("{}{path}", self.prefix);
+        let (status, body) = self
+            .http
+            .request(hyper::Method::GET, &uri, Vec::new(), AUDIT_REQUEST_TIMEOUT)
+            .await
+            .map_err(|e| self.fail(e))?;
         if !status.is_success() {
             return Err(self.fail(format!(
                 "GET {path}: {status} {}",

@@ -1,4 +1,5 @@
-//! An HTTP/1.1 client over mutually authenticated TLS to one partner, keeping its connection.
+//! HTTP/1.1 clients that keep their connection: [`HttpConnection`] (plain or TLS, to one
+//! address) and, on top of it, [`PartnerClient`] (mutually authenticated TLS to one partner).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,57 +18,59 @@ use crate::FederationError;
 /// How long one connection attempt or request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
-pub struct PartnerClient {
-    partner: String,
+/// One HTTP/1.1 connection to `addr`, over TLS when a connector is given, opened on first use
+/// and opened again after a failure. Errors are plain messages; callers name the peer.
+pub(crate) struct HttpConnection {
     addr: String,
     authority: String,
-    name: ServerName<'static>,
-    connector: TlsConnector,
+    tls: Option<(TlsConnector, ServerName<'static>)>,
     conn: Option<SendRequest<Full<Bytes>>>,
 }
 
-impl PartnerClient {
-    pub fn new(
-        partner: &PartnerConfig,
-        tls: Arc<ClientConfig>,
-    ) -> Result<PartnerClient, FederationError> {
-        Ok(PartnerClient {
-            partner: partner.nation.to_string(),
-            addr: format!("{}:{}", partner.host, partner.port),
-            authority: format!("{}:{}", partner.host, partner.port),
-            name: crate::tls::server_name(partner)?,
-            connector: TlsConnector::from(tls),
+impl HttpConnection {
+    pub(crate) fn new(
+        addr: String,
+        authority: String,
+        tls: Option<(TlsConnector, ServerName<'static>)>,
+    ) -> HttpConnection {
+        HttpConnection {
+            addr,
+            authority,
+            tls,
             conn: None,
-        })
-    }
-
-    fn fail(&self, message: impl Into<String>) -> FederationError {
-        FederationError::Transport {
-            partner: self.partner.clone(),
-            message: message.into(),
         }
     }
 
-    async fn open(&self) -> Result<SendRequest<Full<Bytes>>, FederationError> {
+    async fn open(&self) -> Result<SendRequest<Full<Bytes>>, String> {
         let tcp = tokio::net::TcpStream::connect(&self.addr)
             .await
-            .map_err(|e| self.fail(format!("connect {}: {e}", self.addr)))?;
+            .map_err(|e| format!("connect {}: {e}", self.addr))?;
         let _ = tcp.set_nodelay(true);
-        let tls = self
-            .connector
-            .connect(self.name.clone(), tcp)
-            .await
-            .map_err(|e| self.fail(format!("TLS with {}: {e}", self.addr)))?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-            .await
-            .map_err(|e| self.fail(format!("HTTP with {}: {e}", self.addr)))?;
-        let partner = self.partner.clone();
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(%partner, error = %e, "federation connection closed");
+        let addr = self.addr.clone();
+        let on_close =
+            move |e: hyper::Error| tracing::debug!(%addr, error = %e, "connection closed");
+        let http = |e: hyper::Error| format!("HTTP with {}: {e}", self.addr);
+        match &self.tls {
+            Some((connector, name)) => {
+                let stream = connector
+                    .connect(name.clone(), tcp)
+                    .await
+                    .map_err(|e| format!("TLS with {}: {e}", self.addr))?;
+                let (sender, connection) =
+                    hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                        .await
+                        .map_err(http)?;
+                tokio::spawn(async move { connection.await.map_err(on_close) });
+                Ok(sender)
             }
-        });
-        Ok(sender)
+            None => {
+                let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+                    .await
+                    .map_err(http)?;
+                tokio::spawn(async move { connection.await.map_err(on_close) });
+                Ok(sender)
+            }
+        }
     }
 
     async fn exchange(
@@ -75,7 +78,7 @@ impl PartnerClient {
         method: hyper::Method,
         path: &str,
         body: Vec<u8>,
-    ) -> Result<(hyper::StatusCode, Bytes), FederationError> {
+    ) -> Result<(hyper::StatusCode, Bytes), String> {
         let reusable = match self.conn.as_mut() {
             Some(c) => c.ready().await.is_ok(),
             None => false,
@@ -83,30 +86,72 @@ impl PartnerClient {
         if !reusable {
             self.conn = Some(self.open().await?);
         }
-        let request = hyper::Request::builder()
-            .method(method)
+        let mut request = hyper::Request::builder()
+            .method(method.clone())
             .uri(path)
-            .header(hyper::header::HOST, &self.authority)
-            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .header(hyper::header::HOST, &self.authority);
+        if !body.is_empty() {
+            request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+        }
+        let request = request
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| self.fail(e.to_string()))?;
-        let sender = self
-            .conn
-            .as_mut()
-            .ok_or_else(|| FederationError::Transport {
-                partner: String::new(),
-                message: "no connection".into(),
-            })?;
-        let response = sender.send_request(request).await;
-        let response = response.map_err(|e| self.fail(format!("request {path}: {e}")))?;
+            .map_err(|e| e.to_string())?;
+        let Some(sender) = self.conn.as_mut() else {
+            return Err("no connection".into());
+        };
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("{method} {path}: {e}"))?;
         let status = response.status();
         let bytes = response
             .into_body()
             .collect()
             .await
-            .map_err(|e| self.fail(format!("response {path}: {e}")))?
+            .map_err(|e| format!("{method} {path}: {e}"))?
             .to_bytes();
         Ok((status, bytes))
+    }
+
+    /// Sends a request and returns the status and body; after a failure or `timeout` the
+    /// connection is dropped and the next request opens a new one.
+    pub(crate) async fn request(
+        &mut self,
+        method: hyper::Method,
+        path: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<(hyper::StatusCode, Bytes), String> {
+        match tokio::time::timeout(timeout, self.exchange(method, path, body)).await {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => {
+                self.conn = None;
+                Err(e)
+            }
+            Err(_) => {
+                self.conn = None;
+                Err(format!("{path}: no answer in {timeout:?}"))
+            }
+        }
+    }
+}
+
+pub struct PartnerClient {
+    partner: String,
+    http: HttpConnection,
+}
+
+impl PartnerClient {
+    pub fn new(
+        partner: &PartnerConfig,
+        tls: Arc<ClientConfig>,
+    ) -> Result<PartnerClient, FederationError> {
+        let addr = format!("{}:{}", partner.host, partner.port);
+        let name = crate::tls::server_name(partner)?;
+        Ok(PartnerClient {
+            partner: partner.nation.to_string(),
+            http: HttpConnection::new(addr.clone(), addr, Some((TlsConnector::from(tls), name))),
+        })
     }
 
     /// Sends a request and returns the status and body.
@@ -116,17 +161,12 @@ impl PartnerClient {
         path: &str,
         body: Vec<u8>,
     ) -> Result<(hyper::StatusCode, Bytes), FederationError> {
-        let result = tokio::time::timeout(REQUEST_TIMEOUT, self.exchange(method, path, body)).await;
-        match result {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(e)) => {
-                self.conn = None;
-                Err(e)
-            }
-            Err(_) => {
-                self.conn = None;
-                Err(self.fail(format!("{path}: no answer in {REQUEST_TIMEOUT:?}")))
-            }
-        }
+        self.http
+            .request(method, path, body, REQUEST_TIMEOUT)
+            .await
+            .map_err(|message| FederationError::Transport {
+                partner: self.partner.clone(),
+                message,
+            })
     }
 }
