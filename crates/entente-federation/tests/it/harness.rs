@@ -181,7 +181,21 @@ impl Mesh {
 async fn start(n: NationCode, dir: &Path, text: String, listener: std::net::TcpListener) -> Member {
     let config = NodeConfig::parse(&text, dir).unwrap();
     let node = Node::open(config).await.unwrap();
-    let fed = Federation::open(node.clone()).unwrap().unwrap();
+    // A member restarted in this process may find its audit log still locked for a moment by
+    // the stopped instance's last receive, which runs to completion (a killed process would
+    // have released the lock with its file descriptors).
+    let started = std::time::Instant::now();
+    let fed = loop {
+        match Federation::open(node.clone()) {
+            Err(e)
+                if format!("{e:?}").contains("Locked")
+                    && started.elapsed() < Duration::from_secs(30) =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            other => break other.unwrap().unwrap(),
+        }
+    };
     let listener = tokio::net::TcpListener::from_std(listener).unwrap();
     let fed_addr = listener.local_addr().unwrap();
     let (stop, stopped) = watch::channel(false);
