@@ -96,9 +96,14 @@ fn permitted(
         return None;
     }
     let mut out: BTreeSet<&'static str> = PORTIONS.iter().copied().collect();
+    // A portion travels when both its own label and the object's label dominated by it permit
+    // the release: a portion label naming no "Releasable To" keeps its policy's default release
+    // and does not inherit the object's wider one.
     for (name, label) in portions {
         let effective = object.dominate(label).ok()?;
-        if !policy.decide(&effective, origin, to, day).is_permit() {
+        if !policy.decide(&effective, origin, to, day).is_permit()
+            || !policy.decide(label, origin, to, day).is_permit()
+        {
             out.remove(name);
         }
     }
