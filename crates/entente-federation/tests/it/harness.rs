@@ -187,10 +187,9 @@ async fn start(n: NationCode, dir: &Path, text: String, listener: std::net::TcpL
     let started = std::time::Instant::now();
     let fed = loop {
         match Federation::open(node.clone()) {
-            Err(e)
-                if format!("{e:?}").contains("Locked")
-                    && started.elapsed() < Duration::from_secs(30) =>
-            {
+            Err(entente_federation::FederationError::Audit(
+                entente_audit::AuditError::Locked { .. },
+            )) if started.elapsed() < Duration::from_secs(30) => {
                 tokio::time::sleep(Duration::from_millis(50)).await
             }
             other => break other.unwrap().unwrap(),
