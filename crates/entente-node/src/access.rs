@@ -12,7 +12,8 @@ use entente_labels::{parse_marking, stix, Label};
 use entente_policy::{ReleasePolicy, ReleaseVerdict};
 use entente_store::{AddRequest, NewObject, Store, StoredObject, User};
 use entente_types::{Date, NationCode};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::NodeError;
@@ -89,25 +90,134 @@ pub fn label_of_marking(policy: &ReleasePolicy, marking: &Value) -> Option<Resul
     )
 }
 
-/// What the release of a stored object needs to read of it when it has no granular marking: its
-/// object markings, read in place from the stored text (no JSON value is built).
+/// What the release of a stored object depends on, read in place from its stored text: its
+/// object markings and its granular markings. Objects with equal keys (and the same originator)
+/// are released alike to a reader on a day, so the decision is taken once for them all
+/// ([`Access::release_by_markings`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReleaseKey<'a> {
+    /// `object_marking_refs`, in order.
+    pub refs: Vec<Cow<'a, str>>,
+    /// `granular_markings`, in order: each one's marking and selectors.
+    pub portions: Vec<Portion<'a>>,
+}
+
+/// One granular marking of a [`ReleaseKey`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Portion<'a> {
+    pub marking_ref: Cow<'a, str>,
+    pub selectors: Vec<Cow<'a, str>>,
+}
+
+impl ReleaseKey<'_> {
+    /// Every marking id the key refers to.
+    pub fn marking_ids(&self) -> impl Iterator<Item = &str> {
+        self.refs
+            .iter()
+            .map(AsRef::as_ref)
+            .chain(self.portions.iter().map(|p| p.marking_ref.as_ref()))
+    }
+}
+
+/// The [`ReleaseKey`] of a stored object, read without building a JSON value.
 ///
-/// `None` (read the whole object instead) for an object with `granular_markings` (portions to
-/// decide), with a top-level empty list (the release refuses a required one), with a key twice,
-/// or whose `object_marking_refs` is not a list of strings: the full release path handles each of
-/// these exactly as before.
-pub fn object_markings_only(json: &str) -> Option<Vec<Cow<'_, str>>> {
+/// `None` (read the whole object instead) for an object with a top-level empty list (the
+/// release refuses a required one), with a key twice, whose `object_marking_refs` is not a list
+/// of strings, whose granular markings are anything but non-empty lists of entries holding
+/// exactly a `marking_ref` and `selectors` (strings), or with a selector that names no property
+/// of the object: the full release path handles each of these exactly as before.
+pub fn release_key(json: &str) -> Option<ReleaseKey<'_>> {
     let mut de = serde_json::Deserializer::from_str(json);
     let view = (&mut de).deserialize_map(TopLevelVisitor).ok()?;
     de.end().ok()?;
-    (!view.read_whole).then_some(view.refs)
+    if view.read_whole {
+        return None;
+    }
+    let resolved = view
+        .key
+        .portions
+        .iter()
+        .all(|p| p.selectors.iter().all(|s| resolves(&view.properties, s)));
+    resolved.then_some(view.key)
 }
 
-/// The top level of an object as [`object_markings_only`] reads it.
+/// Whether `selector` names a property of the object whose other top-level properties are
+/// `properties`: the resolution of `entente_labels::portion::Selector`, on the stored text.
+fn resolves(properties: &[(Cow<'_, str>, &RawValue)], selector: &str) -> bool {
+    let mut parts = selector.split('.');
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let Some(mut here) = properties.iter().find(|(k, _)| k == first).map(|(_, v)| *v) else {
+        return false;
+    };
+    for part in parts {
+        let next = match part
+            .strip_prefix('[')
+            .and_then(|p| p.strip_suffix(']'))
+            .and_then(|i| i.parse::<usize>().ok())
+        {
+            Some(index) => serde_json::from_str::<Vec<&RawValue>>(here.get())
+                .ok()
+                .and_then(|list| list.get(index).copied()),
+            None => member(here, part),
+        };
+        match next {
+            Some(v) => here = v,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The value of property `name` of the JSON object `raw` (the last one, as a parsed value keeps).
+fn member<'a>(raw: &'a RawValue, name: &str) -> Option<&'a RawValue> {
+    struct Find<'n>(&'n str);
+    impl<'de> de::DeserializeSeed<'de> for Find<'_> {
+        type Value = Option<&'de RawValue>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Find<'_> {
+        type Value = Option<&'de RawValue>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            let mut found = None;
+            while let Some(InPlace(key)) = map.next_key::<InPlace<'de>>()? {
+                let value = map.next_value::<&'de RawValue>()?;
+                if key == self.0 {
+                    found = Some(value);
+                }
+            }
+            Ok(found)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    de::DeserializeSeed::deserialize(Find(name), &mut de)
+        .ok()
+        .flatten()
+}
+
+/// The top level of an object as [`release_key`] reads it.
 struct TopLevel<'a> {
-    refs: Vec<Cow<'a, str>>,
+    key: ReleaseKey<'a>,
+    /// Every other property, unparsed, for resolving selectors.
+    properties: Vec<(Cow<'a, str>, &'a RawValue)>,
     /// Something the full release path must see.
     read_whole: bool,
+}
+
+/// A granular marking as stored, when it holds exactly a marking and selectors.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredPortion<'a> {
+    #[serde(borrow)]
+    marking_ref: InPlace<'a>,
+    #[serde(borrow)]
+    selectors: Vec<InPlace<'a>>,
 }
 
 struct TopLevelVisitor;
@@ -121,106 +231,79 @@ impl<'de> Visitor<'de> for TopLevelVisitor {
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<TopLevel<'de>, M::Error> {
         let mut view = TopLevel {
-            refs: Vec::new(),
+            key: ReleaseKey {
+                refs: Vec::new(),
+                portions: Vec::new(),
+            },
+            properties: Vec::with_capacity(16),
             read_whole: false,
         };
-        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        let (mut seen_refs, mut seen_portions) = (false, false);
         while let Some(InPlace(key)) = map.next_key::<InPlace<'de>>()? {
-            if keys.contains(&key) {
-                view.read_whole = true;
-            }
             match key.as_ref() {
                 "object_marking_refs" => {
-                    view.refs = map
+                    view.read_whole |= std::mem::replace(&mut seen_refs, true);
+                    view.key.refs = map
                         .next_value::<Vec<InPlace<'de>>>()?
                         .into_iter()
                         .map(|s| s.0)
                         .collect();
                 }
                 "granular_markings" => {
-                    view.read_whole = true;
-                    map.next_value::<IgnoredAny>()?;
+                    view.read_whole |= std::mem::replace(&mut seen_portions, true);
+                    view.key.portions = map
+                        .next_value::<Vec<StoredPortion<'de>>>()?
+                        .into_iter()
+                        .map(|p| Portion {
+                            marking_ref: p.marking_ref.0,
+                            selectors: p.selectors.into_iter().map(|s| s.0).collect(),
+                        })
+                        .collect();
+                    view.read_whole |= view.key.portions.is_empty();
                 }
                 _ => {
-                    if map.next_value::<EmptyList>()?.0 {
-                        view.read_whole = true;
-                    }
+                    let value = map.next_value::<&'de RawValue>()?;
+                    view.read_whole |= is_empty_list(value.get())
+                        || view.properties.iter().any(|(k, _)| *k == key);
+                    view.properties.push((key, value));
                 }
             }
-            keys.push(key);
         }
         Ok(view)
     }
 }
 
+/// Whether a JSON value's text is an empty list.
+fn is_empty_list(text: &str) -> bool {
+    text.strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .is_some_and(|inside| inside.trim_matches([' ', '\t', '\n', '\r']).is_empty())
+}
+
 /// A string borrowed from the stored text when it has no escape, else unescaped into a copy.
 struct InPlace<'a>(Cow<'a, str>);
 
-impl<'de> de::Deserialize<'de> for InPlace<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<InPlace<'de>, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = InPlace<'de>;
+impl<'de: 'a, 'a> de::Deserialize<'de> for InPlace<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<InPlace<'a>, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = InPlace<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<InPlace<'de>, E> {
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<InPlace<'a>, E> {
                 Ok(InPlace(Cow::Borrowed(s)))
             }
-            fn visit_str<E>(self, s: &str) -> Result<InPlace<'de>, E> {
+            fn visit_str<E>(self, s: &str) -> Result<InPlace<'a>, E> {
                 Ok(InPlace(Cow::Owned(s.to_owned())))
             }
         }
-        d.deserialize_str(V)
+        d.deserialize_str(V(std::marker::PhantomData))
     }
 }
 
-/// Whether a value is an empty list (anything else is skipped unread).
-struct EmptyList(bool);
-
-impl<'de> de::Deserialize<'de> for EmptyList {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<EmptyList, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = EmptyList;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EmptyList, A::Error> {
-                let mut empty = true;
-                while seq.next_element::<IgnoredAny>()?.is_some() {
-                    empty = false;
-                }
-                Ok(EmptyList(empty))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<EmptyList, A::Error> {
-                IgnoredAny.visit_map(map).map(|_| EmptyList(false))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<EmptyList, E> {
-                Ok(EmptyList(false))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<EmptyList, E> {
-                Ok(EmptyList(false))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<EmptyList, E> {
-                Ok(EmptyList(false))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<EmptyList, E> {
-                Ok(EmptyList(false))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<EmptyList, E> {
-                Ok(EmptyList(false))
-            }
-            fn visit_unit<E>(self) -> Result<EmptyList, E> {
-                Ok(EmptyList(false))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// How every object with a given list of object markings and no granular marking is released to
-/// one reader on one day (from `ReleasePolicy::release_by_object_markings` and the clearance).
+/// How every object with a given [`ReleaseKey`] is released to one reader on one day (from
+/// `ReleasePolicy::release_by_markings` and the clearance).
 #[derive(Clone)]
 pub enum ByMarkings {
     /// Released as stored, byte for byte; the label marking definitions the copy refers to.
@@ -403,18 +486,19 @@ impl Access {
         })
     }
 
-    /// How objects of kinds other than marking and extension definitions, with no granular
-    /// marking and the object markings `refs`, are released to `user` on `day`: the same
-    /// decisions as [`Access::release`] takes for each of them (the property test
-    /// `fast_and_full_release_agree` holds the two equal), taken once for them all.
+    /// How objects of kinds other than marking and extension definitions whose [`ReleaseKey`] is
+    /// `key` are released to `user` on `day`: the same decisions as [`Access::release`] takes for
+    /// each of them (the property test `fast_and_full_release_agree` holds the two equal), taken
+    /// once for them all. Objects whose release depends on more than their markings (portions
+    /// cut) are left to [`Access::release`], one by one.
     pub fn release_by_markings(
         &self,
         user: &User,
         originator: NationCode,
-        refs: &[Cow<'_, str>],
+        key: &ReleaseKey<'_>,
         day: Date,
     ) -> ByMarkings {
-        if !refs.iter().any(|id| self.cache.has_label(id)) {
+        if !key.marking_ids().any(|id| self.cache.has_label(id)) {
             // An unlabelled object carries the node's default label, or nobody sees it.
             return match &self.default_label {
                 Some(label) if self.permitted(user, label, originator, day) => {
@@ -423,18 +507,39 @@ impl Access {
                 _ => ByMarkings::Withheld,
             };
         }
-        let refs: Vec<&str> = refs.iter().map(AsRef::as_ref).collect();
+        let refs: Vec<&str> = key.refs.iter().map(AsRef::as_ref).collect();
+        let selectors: Vec<Vec<&str>> = key
+            .portions
+            .iter()
+            .map(|p| p.selectors.iter().map(AsRef::as_ref).collect())
+            .collect();
+        let portions: Vec<(&str, &[&str])> = key
+            .portions
+            .iter()
+            .zip(&selectors)
+            .map(|(p, s)| (p.marking_ref.as_ref(), s.as_slice()))
+            .collect();
         let lookup = |id: &str| self.lookup(id);
-        let Ok((release, unchanged)) =
-            self.policy
-                .release_by_object_markings(&refs, &lookup, originator, user.nation, day)
-        else {
+        let Ok((release, unchanged)) = self.policy.release_by_markings(
+            &refs,
+            &portions,
+            &lookup,
+            originator,
+            user.nation,
+            day,
+        ) else {
             return ByMarkings::Withheld;
         };
-        if release.verdict == ReleaseVerdict::Deny {
-            return ByMarkings::Withheld;
+        match release.verdict {
+            ReleaseVerdict::Deny if !release.object_decision.is_permit() || portions.is_empty() => {
+                return ByMarkings::Withheld;
+            }
+            // Which portions go, and so the banner, may depend on what they hold.
+            ReleaseVerdict::Deny | ReleaseVerdict::Partial => return ByMarkings::Rewritten,
+            ReleaseVerdict::Permit => {}
         }
-        // The banner is the dominant label of what remains: the clearance must cover it.
+        // The banner is the dominant label of the object and its portions: the clearance must
+        // cover it.
         match &release.banner {
             Some(banner) if self.cleared(user, banner) => {}
             _ => return ByMarkings::Withheld,
@@ -660,19 +765,35 @@ mod tests {
         }
     }
 
+    /// Selectors of the portions of the property test; the `kill_chain_phases` ones name nothing.
+    const SELECTORS: [&str; 7] = [
+        "description",
+        "object_refs.[1]",
+        "external_references.[0].description",
+        "external_references.[1]",
+        "name",
+        "kill_chain_phases",
+        "kill_chain_phases.[0]",
+    ];
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]
 
-        /// The fast path (one decision per list of object markings, the stored text served as
-        /// is) serves exactly what the full release path serves: the same objects, byte for
-        /// byte, and the same marking definitions to publish.
+        /// The fast path (one decision per originator and set of markings, the stored text
+        /// served as is) serves exactly what the full release path serves: the same objects,
+        /// byte for byte, and the same marking definitions to publish; and what it leaves to
+        /// the full path is what the full path rewrites (or, with portions, may refuse).
         #[test]
         fn fast_and_full_release_agree(
             labels in prop::collection::vec((0usize..SETS.len(), 0usize..LEVELS.len(), 0usize..CAVEATS.len(), any::<bool>()), 0..3),
             tlp_at in prop::option::of(0usize..3),
-            portion in prop::option::of((0usize..SETS.len(), 0usize..LEVELS.len())),
+            portions in prop::collection::vec(
+                ((0usize..SETS.len(), 0usize..LEVELS.len()), prop::collection::vec(0usize..SELECTORS.len(), 1..3)),
+                0..3,
+            ),
             empty_refs in any::<bool>(),
             with_default in any::<bool>(),
+            originator in 0usize..NATIONS.len(),
             reader in (0usize..NATIONS.len(), 0usize..LEVELS.len(), 0usize..CAVEATS.len()),
             day in 0u64..6000,
         ) {
@@ -694,12 +815,20 @@ mod tests {
                 "created": "2024-08-01T00:00:00.000Z", "modified": "2024-08-01T00:00:00.000Z",
                 "name": "Air activity", "published": "2024-08-01T00:00:00.000Z",
                 "description": "Two tracks",
-                "object_refs": if empty_refs { json!([]) } else { json!(["indicator--1b2c3d4e-0000-4000-8000-000000000001"]) },
+                "object_refs": if empty_refs { json!([]) } else { json!(["indicator--1b2c3d4e-0000-4000-8000-000000000001", "indicator--1b2c3d4e-0000-4000-8000-000000000002"]) },
+                "external_references": [{"source_name": "open-source", "description": "x"}, {"source_name": "liaison"}],
                 "object_marking_refs": refs,
             });
-            if let Some((set, level)) = portion {
-                let id = mark(access, &format!("{}//REL TO {}", LEVELS[level], SETS[set]), true, 0);
-                object["granular_markings"] = json!([{"marking_ref": id, "selectors": ["description"]}]);
+            if !portions.is_empty() {
+                let entries: Vec<Value> = portions
+                    .iter()
+                    .map(|((set, level), selectors)| {
+                        let id = mark(access, &format!("{}//REL TO {}", LEVELS[*level], SETS[*set]), true, 0);
+                        let selectors: Vec<&str> = selectors.iter().map(|i| SELECTORS[*i]).collect();
+                        json!({"marking_ref": id, "selectors": selectors})
+                    })
+                    .collect();
+                object["granular_markings"] = Value::Array(entries);
             }
             let (nation, level, caveats) = reader;
             let clearance = parse_marking(access.policy.policies(), &format!("{}{}", LEVELS[level], CAVEATS[caveats])).unwrap();
@@ -713,15 +842,17 @@ mod tests {
                 rights: Vec::new(),
             };
             let day = entente_types::parse_date("2010-01-01").unwrap() + chrono::Days::new(day);
-            let stored = stored("report", &object);
+            let mut stored = stored("report", &object);
+            stored.originator = NATIONS[originator].parse().unwrap();
             let full = access.release(&user, &stored, &object, day);
-            let Some(refs) = object_markings_only(&stored.json) else {
-                // Portions, or an empty list: only the full path serves it.
-                prop_assert!(portion.is_some() || empty_refs);
+            let Some(key) = release_key(&stored.json) else {
+                // An empty list, or a selector naming nothing: only the full path serves it.
+                let unresolved = portions.iter().flat_map(|(_, s)| s).any(|i| SELECTORS[*i].starts_with("kill_chain"));
+                prop_assert!(empty_refs || unresolved);
                 return Ok(());
             };
-            prop_assert!(portion.is_none() && !empty_refs);
-            match access.release_by_markings(&user, stored.originator, &refs, day) {
+            prop_assert!(!empty_refs);
+            match access.release_by_markings(&user, stored.originator, &key, day) {
                 ByMarkings::Unchanged(markings) => {
                     let full = full.expect("the full path withholds what the fast path serves");
                     prop_assert_eq!(serde_json::to_string(&full.object).unwrap(), stored.json);
@@ -730,33 +861,70 @@ mod tests {
                 }
                 ByMarkings::Withheld => prop_assert!(full.is_none(), "the fast path withholds a released object"),
                 ByMarkings::Rewritten => {
-                    let full = full.expect("rewritten, yet withheld by the full path");
-                    prop_assert_ne!(serde_json::to_string(&full.object).unwrap(), stored.json);
+                    if portions.is_empty() {
+                        let full = full.expect("rewritten, yet withheld by the full path");
+                        prop_assert_ne!(serde_json::to_string(&full.object).unwrap(), stored.json);
+                    } else if let Some(full) = full {
+                        prop_assert_ne!(serde_json::to_string(&full.object).unwrap(), stored.json);
+                    }
                 }
             }
         }
     }
 
     #[test]
-    fn only_objects_without_portions_or_empty_lists_are_read_in_place() {
-        let refs = object_markings_only(
+    fn release_keys_are_read_in_place_and_only_where_the_markings_decide() {
+        let key = release_key(
             r#"{"type":"indicator","object_marking_refs":["a","b\u0041"],"x":{"y":[]}}"#,
-        );
-        assert_eq!(refs, Some(vec![Cow::from("a"), Cow::from("bA")]));
+        )
+        .unwrap();
+        assert_eq!(key.refs, vec![Cow::from("a"), Cow::from("bA")]);
+        assert!(key.portions.is_empty());
         assert_eq!(
-            object_markings_only(r#"{"type":"indicator"}"#),
-            Some(Vec::new())
+            release_key(r#"{"type":"indicator"}"#),
+            Some(ReleaseKey {
+                refs: Vec::new(),
+                portions: Vec::new()
+            })
+        );
+        let key = release_key(
+            r#"{"type":"report","d":"x","l":[{"a":1},{"b":[0,{"c":null}]}],"object_marking_refs":["a"],
+                "granular_markings":[{"marking_ref":"p","selectors":["d","l.[1].b.[1].c","l.[0]"]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            key.portions,
+            vec![Portion {
+                marking_ref: "p".into(),
+                selectors: vec!["d".into(), "l.[1].b.[1].c".into(), "l.[0]".into()],
+            }]
+        );
+        assert_eq!(
+            key.marking_ids().collect::<Vec<_>>(),
+            vec!["a", "p"],
+            "object markings, then portions"
         );
         for json in [
             r#"{"object_marking_refs":["a"],"granular_markings":[]}"#,
             r#"{"object_marking_refs":["a"],"object_refs":[]}"#,
+            r#"{"object_marking_refs":["a"],"object_refs":[ ]}"#,
             r#"{"object_marking_refs":["a"],"object_marking_refs":["b"]}"#,
+            r#"{"object_marking_refs":["a"],"name":"x","name":"y"}"#,
             r#"{"object_marking_refs":null}"#,
             r#"{"object_marking_refs":[1]}"#,
             r#"["not an object"]"#,
             r#"{"object_marking_refs":["a"]} trailing"#,
+            // Portions the full path must read: a language marking, another property, a
+            // selector naming nothing, an index past the end, a name inside a list.
+            r#"{"d":"x","granular_markings":[{"lang":"fr","selectors":["d"]}]}"#,
+            r#"{"d":"x","granular_markings":[{"marking_ref":"p","selectors":["d"],"x":1}]}"#,
+            r#"{"d":"x","granular_markings":[{"marking_ref":"p","selectors":["e"]}]}"#,
+            r#"{"l":[1],"granular_markings":[{"marking_ref":"p","selectors":["l.[1]"]}]}"#,
+            r#"{"l":[1],"granular_markings":[{"marking_ref":"p","selectors":["l.a"]}]}"#,
+            r#"{"d":"x","granular_markings":[{"marking_ref":"p","selectors":["d.[0]"]}]}"#,
+            r#"{"d":"x","granular_markings":[{"marking_ref":"p","selectors":"d"}]}"#,
         ] {
-            assert_eq!(object_markings_only(json), None, "{json}");
+            assert_eq!(release_key(json), None, "{json}");
         }
     }
 }

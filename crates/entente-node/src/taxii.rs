@@ -2,7 +2,6 @@
 //! [`Access`](crate::access::Access) and serialize what it returned; they never pick a status
 //! code themselves (errors go through `error::status_of`).
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -23,13 +22,13 @@ use entente_store::{
     format_added, AddRequest, CollectionRight, NewObject, ObjectQuery, StatusDetail, StatusRecord,
     StoredObject, User, VersionFilter,
 };
-use entente_types::Date;
+use entente_types::{Date, NationCode};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
 use crate::access::{
-    label_of_marking, marking_ref_strs, object_markings_only, ByMarkings, IngestLabel,
+    label_of_marking, marking_ref_strs, release_key, ByMarkings, IngestLabel, ReleaseKey,
 };
 use crate::auth::authenticate;
 use crate::error::{NodeError, NodeErrorKind};
@@ -455,8 +454,8 @@ enum Served<'a> {
 
 /// A stored object read as far as its release needs.
 enum Parsed<'a> {
-    /// No granular marking: released on its object markings alone.
-    ByMarkings(Vec<Cow<'a, str>>),
+    /// Released on its markings alone (unless portions are cut).
+    ByMarkings(ReleaseKey<'a>),
     Whole(Value),
     Unreadable,
 }
@@ -467,8 +466,8 @@ impl<'a> Parsed<'a> {
             o.kind.as_str(),
             "marking-definition" | "extension-definition"
         ) {
-            if let Some(refs) = object_markings_only(&o.json) {
-                return Parsed::ByMarkings(refs);
+            if let Some(key) = release_key(&o.json) {
+                return Parsed::ByMarkings(key);
             }
         }
         match serde_json::from_str(&o.json) {
@@ -482,7 +481,7 @@ impl<'a> Parsed<'a> {
 
     fn marking_ids(&self) -> Box<dyn Iterator<Item = &str> + Send + '_> {
         match self {
-            Parsed::ByMarkings(refs) => Box::new(refs.iter().map(AsRef::as_ref)),
+            Parsed::ByMarkings(key) => Box::new(key.marking_ids()),
             Parsed::Whole(v) => Box::new(marking_ref_strs(v)),
             Parsed::Unreadable => Box::new(std::iter::empty()),
         }
@@ -544,39 +543,29 @@ async fn visible_on(
         // their list of object markings, taken once per list and reader (the memo lives for
         // one batch: decisions depend on the day and on the labels cached, both fixed here);
         // the others through the full release path. Only the work is spread.
-        let released = on_all_cores_with(
-            parsed,
-            HashMap::<Vec<Cow<'_, str>>, ByMarkings>::new,
-            |memo, (o, p)| {
-                let outcome = match p {
-                    Parsed::ByMarkings(refs) => {
-                        let decision = match memo.get(refs.as_slice()) {
-                            Some(d) => d.clone(),
-                            None => {
-                                let d =
-                                    node.access
-                                        .release_by_markings(user, o.originator, &refs, day);
-                                memo.insert(refs.clone(), d.clone());
-                                d
-                            }
-                        };
-                        match decision {
-                            ByMarkings::Unchanged(markings) => {
-                                Outcome::Served(Served::Stored(&o.json), markings)
-                            }
-                            ByMarkings::Withheld => Outcome::Withheld,
-                            ByMarkings::Rewritten => match serde_json::from_str(&o.json) {
-                                Ok(v) => full_release(node, user, o, &v, day),
-                                Err(_) => Outcome::Withheld,
-                            },
+        let released = on_all_cores_with(parsed, Decisions::default, |memo, (o, p)| {
+            let outcome = match p {
+                Parsed::ByMarkings(key) => {
+                    let decision = memo.get(o.originator, key, |key| {
+                        node.access
+                            .release_by_markings(user, o.originator, key, day)
+                    });
+                    match decision {
+                        ByMarkings::Unchanged(markings) => {
+                            Outcome::Served(Served::Stored(&o.json), markings)
                         }
+                        ByMarkings::Withheld => Outcome::Withheld,
+                        ByMarkings::Rewritten => match serde_json::from_str(&o.json) {
+                            Ok(v) => full_release(node, user, o, &v, day),
+                            Err(_) => Outcome::Withheld,
+                        },
                     }
-                    Parsed::Whole(v) => full_release(node, user, o, &v, day),
-                    Parsed::Unreadable => Outcome::Withheld,
-                };
-                (o, outcome)
-            },
-        );
+                }
+                Parsed::Whole(v) => full_release(node, user, o, &v, day),
+                Parsed::Unreadable => Outcome::Withheld,
+            };
+            (o, outcome)
+        });
         let mut derived: Vec<Arc<Value>> = Vec::new();
         let mut full = false;
         for (o, outcome) in released {
@@ -629,6 +618,41 @@ async fn visible_on(
     Metrics::add(&node.metrics.objects_withheld, withheld);
     Metrics::add(&node.metrics.objects_served, info.count as u64);
     Ok(info)
+}
+
+/// Release decisions by originator and [`ReleaseKey`], taken for one reader on one day (both
+/// fixed for a batch, as are the labels cached) and kept for the batch. Neighbouring objects
+/// mostly share their markings: the last decision is tried before the map.
+#[derive(Default)]
+struct Decisions<'a> {
+    last: Option<(NationCode, ReleaseKey<'a>, ByMarkings)>,
+    map: HashMap<NationCode, HashMap<ReleaseKey<'a>, ByMarkings>>,
+}
+
+impl<'a> Decisions<'a> {
+    fn get(
+        &mut self,
+        originator: NationCode,
+        key: ReleaseKey<'a>,
+        decide: impl FnOnce(&ReleaseKey<'a>) -> ByMarkings,
+    ) -> ByMarkings {
+        if let Some((o, k, d)) = &self.last {
+            if *o == originator && *k == key {
+                return d.clone();
+            }
+        }
+        let by_key = self.map.entry(originator).or_default();
+        let decision = match by_key.get(&key) {
+            Some(d) => d.clone(),
+            None => {
+                let d = decide(&key);
+                by_key.insert(key.clone(), d.clone());
+                d
+            }
+        };
+        self.last = Some((originator, key, decision.clone()));
+        decision
+    }
 }
 
 /// The full release path of one object ([`Access::release`]).

@@ -223,7 +223,47 @@ impl ReleasePolicy {
         recipient: NationCode,
         day: Date,
     ) -> Result<(Release, bool), PolicyError> {
-        let stand_in = serde_json::json!({ "object_marking_refs": refs });
+        self.release_by_markings(refs, &[], lookup, originator, recipient, day)
+    }
+
+    /// [`ReleasePolicy::release_by_object_markings`] for objects that also carry granular
+    /// markings: `portions` are their `(marking_ref, selectors)`, in order, each entry holding
+    /// nothing else. The release is computed on a stand-in that holds the markings and, at every
+    /// selector, a null; it is the release of every object that carries exactly these markings
+    /// and in which every selector names a property, as far as these outcomes go:
+    /// - `Deny` with a denied object decision, or an error: such an object is refused too;
+    /// - `Permit` (nothing cut): its banner and markings are the object's, and the flag says
+    ///   whether the copy is the object itself (portions permitted, markings unchanged).
+    ///
+    /// A `Partial` release, or a `Deny` for a required property, depends on what the cut
+    /// properties hold (a list may be emptied): only [`ReleasePolicy::release_object`] on the
+    /// object itself decides those.
+    pub fn release_by_markings(
+        &self,
+        refs: &[&str],
+        portions: &[(&str, &[&str])],
+        lookup: &dyn Fn(&str) -> Option<Label>,
+        originator: NationCode,
+        recipient: NationCode,
+        day: Date,
+    ) -> Result<(Release, bool), PolicyError> {
+        let mut stand_in = serde_json::Map::new();
+        stand_in.insert("object_marking_refs".into(), serde_json::json!(refs));
+        if !portions.is_empty() {
+            let entries: Vec<Value> = portions
+                .iter()
+                .map(|(marking, selectors)| {
+                    serde_json::json!({ "marking_ref": marking, "selectors": selectors })
+                })
+                .collect();
+            stand_in.insert("granular_markings".into(), Value::Array(entries));
+            for (_, selectors) in portions {
+                for selector in selectors.iter() {
+                    place_null(&mut stand_in, selector);
+                }
+            }
+        }
+        let stand_in = Value::Object(stand_in);
         let release = self.release_object(&stand_in, lookup, originator, recipient, day)?;
         let unchanged =
             release.verdict == ReleaseVerdict::Permit && release.object.as_ref() == Some(&stand_in);
@@ -468,4 +508,48 @@ fn reindex(steps: &[Step], cuts: &[&Selector]) -> String {
         }
     }
     out.join(".")
+}
+
+/// Makes `selector` name a property of `object`: the containers on its way are created (objects
+/// for names, lists long enough for indexes) and a missing end is a null. A selector that cannot
+/// be placed (its way crosses a value of another shape), or that would write into the markings
+/// themselves, is left out: the release of the stand-in then refuses it, as the object's own
+/// release refuses such a selector.
+const MAX_STAND_IN_INDEX: usize = 1 << 20;
+
+fn place_null(object: &mut serde_json::Map<String, Value>, selector: &str) {
+    let mut parts = selector.split('.');
+    let Some(first) = parts.next() else {
+        return;
+    };
+    if matches!(first, "object_marking_refs" | "granular_markings") {
+        return;
+    }
+    let mut here = object.entry(first.to_owned()).or_insert(Value::Null);
+    for part in parts {
+        let index = part
+            .strip_prefix('[')
+            .and_then(|p| p.strip_suffix(']'))
+            .and_then(|i| i.parse::<usize>().ok());
+        if here.is_null() {
+            // A selector that ended here (or this one, so far): the way becomes a container.
+            *here = match index {
+                Some(_) => Value::Array(Vec::new()),
+                None => Value::Object(serde_json::Map::new()),
+            };
+        }
+        here = match (index, here) {
+            // A real object that this selector resolves in holds that many elements; a stand-in
+            // never needs more than the largest envelope could hold.
+            (Some(n), Value::Array(_)) if n > MAX_STAND_IN_INDEX => return,
+            (Some(n), Value::Array(list)) => {
+                if list.len() <= n {
+                    list.resize(n + 1, Value::Null);
+                }
+                &mut list[n]
+            }
+            (None, Value::Object(map)) => map.entry(part.to_owned()).or_insert(Value::Null),
+            _ => return,
+        };
+    }
 }

@@ -331,6 +331,16 @@ fn a_portion_without_releasable_to_keeps_its_policy_default() {
 
 // --- The leak property ---------------------------------------------------------------------------
 
+/// Selectors of the portion test; every one resolves in its object.
+const SELECTORS: [&str; 7] = [
+    "description",
+    "name",
+    "object_refs.[1]",
+    "object_refs",
+    "external_references.[0]",
+    "external_references.[0].description",
+    "external_references.[1].source_name",
+];
 const NATIONS: [&str; 8] = ["FRA", "GBR", "USA", "DEU", "JPN", "SWE", "ITA", "CAN"];
 const SETS: [&str; 7] = [
     "FRA, GBR, USA",
@@ -461,6 +471,76 @@ proptest! {
                 prop_assert_eq!(unchanged, whole.object.as_ref() == Some(&object));
             }
             (whole, by_refs) => prop_assert!(false, "{whole:?} against {by_refs:?}"),
+        }
+    }
+    /// With granular markings: the release computed once per set of markings (on a stand-in that
+    /// holds a null at every selector) is the release of every object that carries them and in
+    /// which every selector resolves, for the outcomes it claims: refused on the object decision
+    /// (or an error) exactly when the object is, and, when nothing is cut, the same banner and
+    /// markings, "unchanged" exactly when the copy is the object itself.
+    #[test]
+    fn release_by_markings_with_portions_is_the_release_of_each_such_object(
+        object_label in (0usize..SETS.len(), 0usize..5),
+        portions in prop::collection::vec(
+            ((0usize..SETS.len(), 0usize..5), prop::collection::vec(0usize..SELECTORS.len(), 1..3)),
+            1..4,
+        ),
+        to in 0usize..NATIONS.len(),
+        day in 0u64..6000,
+        kind in prop::sample::select(vec!["indicator", "report", "note", "x-custom"]),
+        via_other_id in any::<bool>(),
+    ) {
+        const LEVELS: [&str; 5] = ["NATO UNCLASSIFIED", "NATO RESTRICTED", "NATO CONFIDENTIAL", "NATO SECRET", "COSMIC TOP SECRET"];
+        let mut b = Bundle::new();
+        let object_marking = format!("{}//REL TO {}", LEVELS[object_label.1], SETS[object_label.0]);
+        let object_ref = if via_other_id {
+            let other = "marking-definition--00000000-0000-4000-8000-000000000001".to_owned();
+            b.labels.insert(other.clone(), label(&object_marking));
+            other
+        } else {
+            b.mark(&object_marking)
+        };
+        let entries: Vec<(String, Vec<&str>)> = portions
+            .iter()
+            .map(|((set, level), selectors)| {
+                let id = b.mark(&format!("{}//REL TO {}", LEVELS[*level], SETS[*set]));
+                (id, selectors.iter().map(|i| SELECTORS[*i]).collect())
+            })
+            .collect();
+        let object = json!({
+            "type": kind, "spec_version": "2.1", "id": format!("{kind}--6c1b1f4e-2f0a-4c35-9f3e-1c2d3e4f5a6b"),
+            "created": "2024-08-01T00:00:00.000Z", "modified": "2024-08-01T00:00:00.000Z",
+            "name": "n", "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+            "valid_from": "2024-08-01T00:00:00Z", "published": "2024-08-01T00:00:00.000Z",
+            "content": "c", "description": "d",
+            "object_refs": ["indicator--1b2c3d4e-0000-4000-8000-000000000001", "indicator--1b2c3d4e-0000-4000-8000-000000000002"],
+            "external_references": [{"source_name": "a", "description": "x"}, {"source_name": "b"}],
+            "object_marking_refs": [object_ref],
+            "granular_markings": entries.iter().map(|(id, selectors)| json!({"marking_ref": id, "selectors": selectors})).collect::<Vec<_>>(),
+        });
+        let day = parse_date("2010-01-01").unwrap() + chrono::Days::new(day);
+        let lookup = |id: &str| b.labels.get(id).cloned();
+        let refs = [object_ref.as_str()];
+        let portions: Vec<(&str, &[&str])> = entries.iter().map(|(id, s)| (id.as_str(), s.as_slice())).collect();
+        let whole = policy().release_object(&object, &lookup, n("FRA"), n(NATIONS[to]), day);
+        let by_markings = policy().release_by_markings(&refs, &portions, &lookup, n("FRA"), n(NATIONS[to]), day);
+        match (whole, by_markings) {
+            (Err(_), Err(_)) => {}
+            (Ok(whole), Ok((stand_in, unchanged))) => {
+                if !stand_in.object_decision.is_permit() {
+                    prop_assert_eq!(whole.verdict, ReleaseVerdict::Deny);
+                }
+                if stand_in.verdict == ReleaseVerdict::Permit {
+                    prop_assert_eq!(whole.verdict, ReleaseVerdict::Permit);
+                    prop_assert_eq!(&whole.banner, &stand_in.banner);
+                    prop_assert_eq!(&whole.markings, &stand_in.markings);
+                    prop_assert_eq!(unchanged, whole.object.as_ref() == Some(&object));
+                } else {
+                    prop_assert!(!unchanged);
+                    prop_assert_ne!(whole.verdict, ReleaseVerdict::Permit);
+                }
+            }
+            (whole, by_markings) => prop_assert!(false, "{whole:?} against {by_markings:?}"),
         }
     }
 }
