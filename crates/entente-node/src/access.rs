@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::ops::Range;
 use std::sync::{Arc, RwLock};
 
 use entente_labels::portion::object_labels;
@@ -126,19 +127,67 @@ impl ReleaseKey<'_> {
 /// of strings, whose granular markings are anything but non-empty lists of entries holding
 /// exactly a `marking_ref` and `selectors` (strings), or with a selector that names no property
 /// of the object: the full release path handles each of these exactly as before.
-pub fn release_key(json: &str) -> Option<ReleaseKey<'_>> {
+pub fn release_key(json: &str) -> Option<(ReleaseKey<'_>, Spans)> {
     let mut de = serde_json::Deserializer::from_str(json);
     let view = (&mut de).deserialize_map(TopLevelVisitor).ok()?;
     de.end().ok()?;
     if view.read_whole {
         return None;
     }
+    let span = |raw: Option<&RawValue>| {
+        raw.map(|raw| {
+            let start = raw.get().as_ptr() as usize - json.as_ptr() as usize;
+            start..start + raw.get().len()
+        })
+    };
+    let spans = Spans {
+        refs: span(view.refs_text),
+        portions: span(view.portions_text),
+    };
     let resolved = view
         .key
         .portions
         .iter()
         .all(|p| p.selectors.iter().all(|s| resolves(&view.properties, s)));
-    resolved.then_some(view.key)
+    resolved.then_some((view.key, spans))
+}
+
+/// Where the values of `object_marking_refs` and `granular_markings` are in a stored text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Spans {
+    pub refs: Option<Range<usize>>,
+    pub portions: Option<Range<usize>>,
+}
+
+/// Writes to `out` the stored text `json` with its markings replaced by those of a relabelled
+/// copy ([`ByMarkings::Relabelled`]): the text the full release path would serialize, as only
+/// these two values differ. `false` (nothing written) when a value to replace is not there.
+pub fn write_relabelled(
+    out: &mut Vec<u8>,
+    json: &str,
+    spans: &Spans,
+    refs: &str,
+    portions: Option<&str>,
+) -> bool {
+    let Some(refs_at) = spans.refs.clone() else {
+        return false;
+    };
+    let mut pieces = vec![(refs_at, refs)];
+    if let Some(portions) = portions {
+        let Some(at) = spans.portions.clone() else {
+            return false;
+        };
+        pieces.push((at, portions));
+    }
+    pieces.sort_by_key(|(at, _)| at.start);
+    let mut from = 0;
+    for (at, text) in pieces {
+        out.extend_from_slice(&json.as_bytes()[from..at.start]);
+        out.extend_from_slice(text.as_bytes());
+        from = at.end;
+    }
+    out.extend_from_slice(&json.as_bytes()[from..]);
+    true
 }
 
 /// Whether `selector` names a property of the object whose other top-level properties are
@@ -204,6 +253,8 @@ fn member<'a>(raw: &'a RawValue, name: &str) -> Option<&'a RawValue> {
 /// The top level of an object as [`release_key`] reads it.
 struct TopLevel<'a> {
     key: ReleaseKey<'a>,
+    refs_text: Option<&'a RawValue>,
+    portions_text: Option<&'a RawValue>,
     /// Every other property, unparsed, for resolving selectors.
     properties: Vec<(Cow<'a, str>, &'a RawValue)>,
     /// Something the full release path must see.
@@ -235,6 +286,8 @@ impl<'de> Visitor<'de> for TopLevelVisitor {
                 refs: Vec::new(),
                 portions: Vec::new(),
             },
+            refs_text: None,
+            portions_text: None,
             properties: Vec::with_capacity(16),
             read_whole: false,
         };
@@ -243,16 +296,20 @@ impl<'de> Visitor<'de> for TopLevelVisitor {
             match key.as_ref() {
                 "object_marking_refs" => {
                     view.read_whole |= std::mem::replace(&mut seen_refs, true);
-                    view.key.refs = map
-                        .next_value::<Vec<InPlace<'de>>>()?
+                    let text = map.next_value::<&'de RawValue>()?;
+                    view.key.refs = serde_json::from_str::<Vec<InPlace<'de>>>(text.get())
+                        .map_err(de::Error::custom)?
                         .into_iter()
                         .map(|s| s.0)
                         .collect();
+                    view.refs_text = Some(text);
                 }
                 "granular_markings" => {
                     view.read_whole |= std::mem::replace(&mut seen_portions, true);
-                    view.key.portions = map
-                        .next_value::<Vec<StoredPortion<'de>>>()?
+                    let text = map.next_value::<&'de RawValue>()?;
+                    view.portions_text = Some(text);
+                    view.key.portions = serde_json::from_str::<Vec<StoredPortion<'de>>>(text.get())
+                        .map_err(de::Error::custom)?
                         .into_iter()
                         .map(|p| Portion {
                             marking_ref: p.marking_ref.0,
@@ -308,6 +365,14 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for InPlace<'a> {
 pub enum ByMarkings {
     /// Released as stored, byte for byte; the label marking definitions the copy refers to.
     Unchanged(Arc<[Arc<Value>]>),
+    /// Released whole under other markings: the copy is the stored text with the values of
+    /// `object_marking_refs` and (with portions) `granular_markings` replaced by these
+    /// ([`write_relabelled`]); the label marking definitions the copy refers to.
+    Relabelled {
+        refs: Arc<str>,
+        portions: Option<Arc<str>>,
+        markings: Arc<[Arc<Value>]>,
+    },
     /// Not released.
     Withheld,
     /// Released with its markings rewritten: each object goes through [`Access::release`].
@@ -545,9 +610,32 @@ impl Access {
             _ => return ByMarkings::Withheld,
         }
         if unchanged {
-            ByMarkings::Unchanged(release.markings.into())
+            return ByMarkings::Unchanged(release.markings.into());
+        }
+        // Nothing cut: only the markings of the copy differ from the object's.
+        let text = |name: &str| {
+            release
+                .object
+                .as_ref()
+                .and_then(|copy| copy.get(name))
+                .and_then(|v| serde_json::to_string(v).ok())
+                .map(Arc::<str>::from)
+        };
+        let Some(refs) = text("object_marking_refs") else {
+            return ByMarkings::Rewritten;
+        };
+        let portions = if key.portions.is_empty() {
+            None
         } else {
-            ByMarkings::Rewritten
+            match text("granular_markings") {
+                Some(p) => Some(p),
+                None => return ByMarkings::Rewritten,
+            }
+        };
+        ByMarkings::Relabelled {
+            refs,
+            portions,
+            markings: release.markings.into(),
         }
     }
 
@@ -785,16 +873,27 @@ mod tests {
         /// the full path is what the full path rewrites (or, with portions, may refuse).
         #[test]
         fn fast_and_full_release_agree(
-            labels in prop::collection::vec((0usize..SETS.len(), 0usize..LEVELS.len(), 0usize..CAVEATS.len(), any::<bool>()), 0..3),
+            // Mostly one label (as a valid object has), and mostly readers who may see much, so
+            // that every outcome is met often.
+            labels in prop_oneof![
+                3 => prop::collection::vec((0usize..SETS.len(), 0usize..LEVELS.len(), 0usize..CAVEATS.len(), any::<bool>()), 1..2),
+                1 => prop::collection::vec((0usize..SETS.len(), 0usize..LEVELS.len(), 0usize..CAVEATS.len(), any::<bool>()), 0..3),
+            ],
             tlp_at in prop::option::of(0usize..3),
             portions in prop::collection::vec(
                 ((0usize..SETS.len(), 0usize..LEVELS.len()), prop::collection::vec(0usize..SELECTORS.len(), 1..3)),
                 0..3,
             ),
+            // The first portion under the object's own label: nothing to rewrite.
+            portion_as_object in any::<bool>(),
             empty_refs in any::<bool>(),
             with_default in any::<bool>(),
             originator in 0usize..NATIONS.len(),
-            reader in (0usize..NATIONS.len(), 0usize..LEVELS.len(), 0usize..CAVEATS.len()),
+            reader in (
+                prop_oneof![2 => Just(0usize), 1 => 0usize..NATIONS.len()],
+                prop_oneof![2 => Just(LEVELS.len() - 1), 1 => 0usize..LEVELS.len()],
+                prop_oneof![2 => Just(CAVEATS.len() - 1), 1 => 0usize..CAVEATS.len()],
+            ),
             day in 0u64..6000,
         ) {
             let access = access(with_default);
@@ -822,8 +921,15 @@ mod tests {
             if !portions.is_empty() {
                 let entries: Vec<Value> = portions
                     .iter()
-                    .map(|((set, level), selectors)| {
-                        let id = mark(access, &format!("{}//REL TO {}", LEVELS[*level], SETS[*set]), true, 0);
+                    .enumerate()
+                    .map(|(i, ((set, level), selectors))| {
+                        let id = match labels.first() {
+                            Some((set, level, caveats, _)) if i == 0 && portion_as_object => {
+                                let marking = format!("{}{}//REL TO {}", LEVELS[*level], CAVEATS[*caveats], SETS[*set]);
+                                mark(access, &marking, true, 0)
+                            }
+                            _ => mark(access, &format!("{}//REL TO {}", LEVELS[*level], SETS[*set]), true, 0),
+                        };
                         let selectors: Vec<&str> = selectors.iter().map(|i| SELECTORS[*i]).collect();
                         json!({"marking_ref": id, "selectors": selectors})
                     })
@@ -845,7 +951,7 @@ mod tests {
             let mut stored = stored("report", &object);
             stored.originator = NATIONS[originator].parse().unwrap();
             let full = access.release(&user, &stored, &object, day);
-            let Some(key) = release_key(&stored.json) else {
+            let Some((key, spans)) = release_key(&stored.json) else {
                 // An empty list, or a selector naming nothing: only the full path serves it.
                 let unresolved = portions.iter().flat_map(|(_, s)| s).any(|i| SELECTORS[*i].starts_with("kill_chain"));
                 prop_assert!(empty_refs || unresolved);
@@ -856,6 +962,14 @@ mod tests {
                 ByMarkings::Unchanged(markings) => {
                     let full = full.expect("the full path withholds what the fast path serves");
                     prop_assert_eq!(serde_json::to_string(&full.object).unwrap(), stored.json);
+                    let ids = |m: &[Arc<Value>]| m.iter().map(|m| m["id"].clone()).collect::<Vec<_>>();
+                    prop_assert_eq!(ids(&markings), ids(&full.markings));
+                }
+                ByMarkings::Relabelled { refs, portions, markings } => {
+                    let full = full.expect("the full path withholds what the fast path relabels");
+                    let mut spliced = Vec::new();
+                    prop_assert!(write_relabelled(&mut spliced, &stored.json, &spans, &refs, portions.as_deref()));
+                    prop_assert_eq!(serde_json::to_string(&full.object).unwrap(), String::from_utf8(spliced).unwrap());
                     let ids = |m: &[Arc<Value>]| m.iter().map(|m| m["id"].clone()).collect::<Vec<_>>();
                     prop_assert_eq!(ids(&markings), ids(&full.markings));
                 }
@@ -874,20 +988,29 @@ mod tests {
 
     #[test]
     fn release_keys_are_read_in_place_and_only_where_the_markings_decide() {
-        let key = release_key(
-            r#"{"type":"indicator","object_marking_refs":["a","b\u0041"],"x":{"y":[]}}"#,
-        )
-        .unwrap();
+        let json = r#"{"type":"indicator","object_marking_refs":["a","b\u0041"],"x":{"y":[]}}"#;
+        let (key, spans) = release_key(json).unwrap();
+        assert_eq!(&json[spans.refs.clone().unwrap()], r#"["a","b\u0041"]"#);
+        assert_eq!(spans.portions, None);
+        let mut out = Vec::new();
+        assert!(write_relabelled(&mut out, json, &spans, r#"["c"]"#, None));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"type":"indicator","object_marking_refs":["c"],"x":{"y":[]}}"#
+        );
         assert_eq!(key.refs, vec![Cow::from("a"), Cow::from("bA")]);
         assert!(key.portions.is_empty());
         assert_eq!(
             release_key(r#"{"type":"indicator"}"#),
-            Some(ReleaseKey {
-                refs: Vec::new(),
-                portions: Vec::new()
-            })
+            Some((
+                ReleaseKey {
+                    refs: Vec::new(),
+                    portions: Vec::new()
+                },
+                Spans::default()
+            ))
         );
-        let key = release_key(
+        let (key, _) = release_key(
             r#"{"type":"report","d":"x","l":[{"a":1},{"b":[0,{"c":null}]}],"object_marking_refs":["a"],
                 "granular_markings":[{"marking_ref":"p","selectors":["d","l.[1].b.[1].c","l.[0]"]}]}"#,
         )

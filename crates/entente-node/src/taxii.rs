@@ -28,7 +28,8 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use crate::access::{
-    label_of_marking, marking_ref_strs, release_key, ByMarkings, IngestLabel, ReleaseKey,
+    label_of_marking, marking_ref_strs, release_key, write_relabelled, ByMarkings, IngestLabel,
+    ReleaseKey, Spans,
 };
 use crate::auth::authenticate;
 use crate::error::{NodeError, NodeErrorKind};
@@ -449,13 +450,20 @@ impl PageInfo {
 /// the release path returned.
 enum Served<'a> {
     Stored(&'a str),
+    /// The stored text under the markings of a relabelled copy ([`write_relabelled`]).
+    Relabelled {
+        json: &'a str,
+        spans: Spans,
+        refs: Arc<str>,
+        portions: Option<Arc<str>>,
+    },
     Released(Value),
 }
 
 /// A stored object read as far as its release needs.
 enum Parsed<'a> {
     /// Released on its markings alone (unless portions are cut).
-    ByMarkings(ReleaseKey<'a>),
+    ByMarkings(ReleaseKey<'a>, Spans),
     Whole(Value),
     Unreadable,
 }
@@ -466,8 +474,8 @@ impl<'a> Parsed<'a> {
             o.kind.as_str(),
             "marking-definition" | "extension-definition"
         ) {
-            if let Some(key) = release_key(&o.json) {
-                return Parsed::ByMarkings(key);
+            if let Some((key, spans)) = release_key(&o.json) {
+                return Parsed::ByMarkings(key, spans);
             }
         }
         match serde_json::from_str(&o.json) {
@@ -481,7 +489,7 @@ impl<'a> Parsed<'a> {
 
     fn marking_ids(&self) -> Box<dyn Iterator<Item = &str> + Send + '_> {
         match self {
-            Parsed::ByMarkings(key) => Box::new(key.marking_ids()),
+            Parsed::ByMarkings(key, _) => Box::new(key.marking_ids()),
             Parsed::Whole(v) => Box::new(marking_ref_strs(v)),
             Parsed::Unreadable => Box::new(std::iter::empty()),
         }
@@ -545,7 +553,7 @@ async fn visible_on(
         // the others through the full release path. Only the work is spread.
         let released = on_all_cores_with(parsed, Decisions::default, |memo, (o, p)| {
             let outcome = match p {
-                Parsed::ByMarkings(key) => {
+                Parsed::ByMarkings(key, spans) => {
                     let decision = memo.get(o.originator, key, |key| {
                         node.access
                             .release_by_markings(user, o.originator, key, day)
@@ -554,11 +562,30 @@ async fn visible_on(
                         ByMarkings::Unchanged(markings) => {
                             Outcome::Served(Served::Stored(&o.json), markings)
                         }
+                        ByMarkings::Relabelled {
+                            refs,
+                            portions,
+                            markings,
+                        } if spans.refs.is_some()
+                            && (portions.is_none() || spans.portions.is_some()) =>
+                        {
+                            Outcome::Served(
+                                Served::Relabelled {
+                                    json: &o.json,
+                                    spans,
+                                    refs,
+                                    portions,
+                                },
+                                markings,
+                            )
+                        }
                         ByMarkings::Withheld => Outcome::Withheld,
-                        ByMarkings::Rewritten => match serde_json::from_str(&o.json) {
-                            Ok(v) => full_release(node, user, o, &v, day),
-                            Err(_) => Outcome::Withheld,
-                        },
+                        ByMarkings::Relabelled { .. } | ByMarkings::Rewritten => {
+                            match serde_json::from_str(&o.json) {
+                                Ok(v) => full_release(node, user, o, &v, day),
+                                Err(_) => Outcome::Withheld,
+                            }
+                        }
                     }
                 }
                 Parsed::Whole(v) => full_release(node, user, o, &v, day),
@@ -756,6 +783,22 @@ impl EnvelopeWriter {
             Served::Stored(json) => {
                 self.separate();
                 self.body.extend_from_slice(json.as_bytes());
+            }
+            Served::Relabelled {
+                json,
+                spans,
+                refs,
+                portions,
+            } => {
+                self.separate();
+                let at = self.body.len();
+                if !write_relabelled(&mut self.body, json, spans, refs, portions.as_deref()) {
+                    // The spans were read from this text: a missing one is a bug, not input.
+                    self.body.truncate(at);
+                    self.failed.get_or_insert(serde::ser::Error::custom(
+                        "a relabelled object lost its markings",
+                    ));
+                }
             }
             Served::Released(v) => self.push(v),
         }
