@@ -527,17 +527,41 @@ async fn visible_on(
     let mut info = PageInfo::default();
     let mut after = f.next;
     let mut withheld = 0u64;
+    // Rows are read in chunks, the next one while this one is released (the store's read and the
+    // release each take about half of a page's work). A chunk is asked for as soon as it is sure
+    // to be needed: when even releasing every row so far would leave the page short.
+    let query = |after_seq: i64, rows: usize| ObjectQuery {
+        after_seq,
+        added_after_us: f.added_after_us,
+        ids: f.ids.clone(),
+        kinds: f.kinds.clone(),
+        spec_versions: f.spec_versions.clone(),
+        versions: f.versions.clone(),
+        limit: rows.clamp(MIN_CHUNK, MAX_CHUNK),
+    };
+    let read = |q: ObjectQuery| {
+        let (store, cid) = (node.store.clone(), cid.to_owned());
+        tokio::spawn(async move { store.objects(&cid, &q).await })
+    };
+    // Banners published during this read, and how many had been when each read was asked for:
+    // a read asked for before the last publication may miss its banners.
+    let mut publications = 0u64;
+    let mut pending = Some((read(query(after, f.limit + 1)), publications));
     loop {
-        let query = ObjectQuery {
-            after_seq: after,
-            added_after_us: f.added_after_us,
-            ids: f.ids.clone(),
-            kinds: f.kinds.clone(),
-            spec_versions: f.spec_versions.clone(),
-            versions: f.versions.clone(),
-            limit: (f.limit + 1).max(100),
+        let (handle, asked_at) = match pending.take() {
+            Some(p) => p,
+            None => (read(query(after, f.limit + 1 - info.count)), publications),
         };
-        let page = node.store.objects(cid, &query).await?;
+        let page = handle
+            .await
+            .map_err(|e| error(NodeErrorKind::Internal, format!("store read failed: {e}")))??;
+        if page.more {
+            // Rows this chunk can fill at most; the next chunk is needed if they fall short.
+            let short = (f.limit + 1).saturating_sub(info.count + page.objects.len());
+            if let (true, Some(last)) = (short > 0, page.objects.last()) {
+                pending = Some((read(query(last.seq, short)), publications));
+            }
+        }
         let stored: Vec<&StoredObject> = page.objects.iter().collect();
         let parsed: Vec<(&StoredObject, Parsed<'_>)> =
             on_all_cores(stored, |o| (o, Parsed::read(o)));
@@ -636,10 +660,15 @@ async fn visible_on(
         if published > 0 {
             // A write like any other: shared pages built before it lack these definitions.
             node.notify_changed();
+            publications += 1;
         }
-        if full || (!page.more && published == 0) {
+        if full || (!page.more && asked_at == publications) {
             break;
         }
+    }
+    if let Some((handle, _)) = pending {
+        // Read ahead for rows the page turned out not to need.
+        handle.abort();
     }
     info.withheld = withheld;
     Metrics::add(&node.metrics.objects_withheld, withheld);
@@ -696,64 +725,43 @@ fn full_release<'a>(
     }
 }
 
+/// Rows of the store read at once by [`visible`]: fewer than `MIN_CHUNK` is not worth a read
+/// when many rows are withheld; `MAX_CHUNK` lets the release of one chunk overlap the read of
+/// the next.
+const MIN_CHUNK: usize = 100;
+const MAX_CHUNK: usize = 256;
+
 /// Below this many items a batch is handled on the calling thread: starting a thread costs more
 /// than the work it would take over.
-const PARALLEL_BATCH: usize = 256;
+const PARALLEL_BATCH: usize = 64;
 
 /// `f` applied to every item, in order, with the items split over the machine's cores when the
 /// batch is large (a page of 1,000 objects to parse and release is CPU work of milliseconds).
-fn on_all_cores<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U> {
+fn on_all_cores<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
     on_all_cores_with(items, || (), |_, item| f(item))
 }
 
 /// [`on_all_cores`] where each share of the work keeps a state of its own (made by `init`), such
-/// as a memo of decisions.
+/// as a memo of decisions. The work runs on rayon's pool: its threads live as long as the
+/// process, and so do their allocator caches (a thread started per batch faults in fresh memory
+/// for every page it releases).
 fn on_all_cores_with<T: Send, U: Send, S>(
     items: Vec<T>,
-    init: impl Fn() -> S + Sync,
-    f: impl Fn(&mut S, T) -> U + Sync,
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, T) -> U + Sync + Send,
 ) -> Vec<U> {
-    // Asked once: the standard library reads the cgroup files on every call.
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
-    if cores < 2 || items.len() < PARALLEL_BATCH {
+    use rayon::prelude::*;
+    if items.len() < PARALLEL_BATCH || rayon::current_num_threads() < 2 {
         let mut state = init();
         return items.into_iter().map(|item| f(&mut state, item)).collect();
     }
-    let per = items.len().div_ceil(cores);
-    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(cores);
-    let mut rest = items.into_iter();
-    loop {
-        let chunk: Vec<T> = rest.by_ref().take(per).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        chunks.push(chunk);
-    }
-    let (f, init) = (&f, &init);
-    let run = move |chunk: Vec<T>| {
-        let mut state = init();
-        chunk
-            .into_iter()
-            .map(|item| f(&mut state, item))
-            .collect::<Vec<U>>()
-    };
-    std::thread::scope(|scope| {
-        let mut chunks = chunks.into_iter();
-        let mine = chunks.next().unwrap_or_default();
-        let others: Vec<_> = chunks
-            .map(|chunk| scope.spawn(move || run(chunk)))
-            .collect();
-        let mut out: Vec<U> = run(mine);
-        for handle in others {
-            match handle.join() {
-                Ok(part) => out.extend(part),
-                // A panic in a worker is a panic of this request, as it would be inline.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        out
-    })
+    // One share per thread: each builds one state (one memo) for its share.
+    let per = items.len().div_ceil(rayon::current_num_threads());
+    items
+        .into_par_iter()
+        .with_min_len(per)
+        .map_init(init, f)
+        .collect()
 }
 
 /// A TAXII envelope written as its objects are released: `{"objects":[…],"more":…,"next":…}`
