@@ -1126,6 +1126,58 @@ fn failure(object: &Value, message: String) -> StatusDetail {
     }
 }
 
+/// An object of a posted envelope after validation: the parsed object, its header and its text
+/// for storage, or the failure to report.
+enum Validated {
+    Valid(Value, entente_stix::ObjectHeader, String),
+    Invalid(StatusDetail),
+}
+
+/// The object markings of an object whose labels come from them alone (no granular markings):
+/// the list of `object_marking_refs` (empty when absent); `None` for any other object.
+fn object_marking_list(o: &Value) -> Option<Vec<String>> {
+    let obj = o.as_object()?;
+    if obj.contains_key("granular_markings") {
+        return None;
+    }
+    match obj.get("object_marking_refs") {
+        None => Some(Vec::new()),
+        Some(Value::Array(refs)) => refs.iter().map(|r| r.as_str().map(str::to_owned)).collect(),
+        Some(_) => None,
+    }
+}
+
+/// The objects of a TAXII envelope, each as its text in the body (an envelope is a JSON object
+/// with an "objects" list; the last of repeated keys counts, as with any JSON object here).
+fn envelope_objects(bytes: &[u8]) -> Result<Vec<&serde_json::value::RawValue>, NodeError> {
+    use serde_json::error::Category;
+    use serde_json::value::RawValue;
+    let not_envelope = || {
+        error(
+            NodeErrorKind::Unprocessable,
+            "expected a TAXII envelope: an object with an \"objects\" list",
+        )
+    };
+    let malformed = |e: serde_json::Error| {
+        bad(format!(
+            "malformed JSON at line {} column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+    };
+    // Checked as JSON first, so that a syntax error is reported as such wherever it is.
+    let top: HashMap<String, &RawValue> = match serde_json::from_slice(bytes) {
+        Ok(top) => top,
+        Err(e) if e.classify() == Category::Data => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(malformed)?;
+            return Err(not_envelope());
+        }
+        Err(e) => return Err(malformed(e)),
+    };
+    let objects: &RawValue = top.get("objects").copied().ok_or_else(not_envelope)?;
+    serde_json::from_str(objects.get()).map_err(|_| not_envelope())
+}
+
 async fn post_objects(
     State(node): Shared,
     headers: HeaderMap,
@@ -1145,29 +1197,20 @@ async fn post_objects(
         ));
     }
     let bytes = read_body(&headers, body, node.config.max_content_length).await?;
-    let envelope: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        bad(format!(
-            "malformed JSON at line {} column {}: {e}",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let objects = envelope
-        .get("objects")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            error(
-                NodeErrorKind::Unprocessable,
-                "expected a TAXII envelope: an object with an \"objects\" list",
-            )
-        })?;
+    let raw_objects = envelope_objects(&bytes)?;
 
-    // Marking definitions of this envelope first, so that objects may refer to them.
-    let mut envelope_labels: HashMap<String, Option<Label>> = HashMap::new();
-    let mut checked = Vec::with_capacity(objects.len());
-    for o in objects {
-        let header = match validate_object(o) {
-            Ok(h) => h,
+    // Each object parsed, validated and serialized for storage on every core: a large envelope
+    // is milliseconds of CPU work, and the store's writer waits for it.
+    let validated = on_all_cores(raw_objects, |raw| -> Result<Validated, NodeError> {
+        let o: Value = serde_json::from_str(raw.get())
+            .map_err(|e| bad(format!("malformed JSON in an object of the envelope: {e}")))?;
+        Ok(match validate_object(&o) {
+            Ok(header) => {
+                // The stored text, as it has always been: the object's compact serialization.
+                let json = serde_json::to_string(&o)
+                    .map_err(|e| error(NodeErrorKind::Internal, e.to_string()))?;
+                Validated::Valid(o, header, json)
+            }
             Err(e) => {
                 let message = e
                     .problems()
@@ -1175,20 +1218,34 @@ async fn post_objects(
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join("; ");
-                checked.push(Err(failure(o, message)));
+                Validated::Invalid(failure(&o, message))
+            }
+        })
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+
+    // Marking definitions of this envelope first, so that objects may refer to them.
+    let mut envelope_labels: HashMap<String, Option<Label>> = HashMap::new();
+    let mut checked = Vec::with_capacity(validated.len());
+    for item in validated {
+        let (o, header, json) = match item {
+            Validated::Valid(o, header, json) => (o, header, json),
+            Validated::Invalid(f) => {
+                checked.push(Err(f));
                 continue;
             }
         };
         if header.kind == "marking-definition" {
-            match label_of_marking(&node.access.policy, o) {
+            match label_of_marking(&node.access.policy, &o) {
                 Some(Err(e)) => {
-                    checked.push(Err(failure(o, format!("label: {e}"))));
+                    checked.push(Err(failure(&o, format!("label: {e}"))));
                     continue;
                 }
                 Some(Ok(label)) => {
                     if !node.access.cleared(&user, &label) {
                         checked.push(Err(failure(
-                            o,
+                            &o,
                             "the label is above the poster's clearance".into(),
                         )));
                         continue;
@@ -1200,47 +1257,72 @@ async fn post_objects(
                 }
             }
         }
-        checked.push(Ok((o, header)));
+        checked.push(Ok((o, header, json)));
     }
     node.access
-        .load_markings(node.store.as_ref(), objects.iter())
+        .load_markings(
+            node.store.as_ref(),
+            checked
+                .iter()
+                .filter_map(|c| c.as_ref().ok().map(|(o, _, _)| o)),
+        )
         .await?;
-    let mut new_objects = Vec::new();
+    // The label checks, on every core too (the objects are dropped there as well).
+    let nation = node.config.nation;
+    let (access, envelope_labels) = (&node.access, &envelope_labels);
+    // Objects labelled by their object markings alone get the same outcome for the same list:
+    // each share of the work keeps the outcomes it has decided (for this request only, as the
+    // labels known here stay fixed during it).
+    let decided = on_all_cores_with(
+        checked,
+        HashMap::<Vec<String>, Option<String>>::new,
+        |memo, item| -> Result<NewObject, StatusDetail> {
+            let (o, header, json) = item?;
+            if !matches!(
+                header.kind.as_str(),
+                "marking-definition" | "extension-definition"
+            ) {
+                let check = || match access.check_ingest(&user, &o, envelope_labels) {
+                    IngestLabel::Ok => None,
+                    IngestLabel::Refused(message) => Some(message),
+                };
+                let refused = match object_marking_list(&o) {
+                    Some(refs) => match memo.get(&refs) {
+                        Some(outcome) => outcome.clone(),
+                        None => {
+                            let outcome = check();
+                            memo.insert(refs, outcome.clone());
+                            outcome
+                        }
+                    },
+                    None => check(),
+                };
+                if let Some(message) = refused {
+                    return Err(failure(&o, message));
+                }
+            }
+            let (version, version_key) = match header.version() {
+                Some(t) => (t.as_str().to_owned(), t.key()),
+                None => (String::new(), String::new()),
+            };
+            Ok(NewObject {
+                id: header.id,
+                kind: header.kind,
+                spec_version: header.spec_version,
+                version,
+                version_key,
+                originator: nation,
+                json,
+            })
+        },
+    );
+    let mut new_objects = Vec::with_capacity(decided.len());
     let mut failures = Vec::new();
-    for item in checked {
-        let (o, header) = match item {
-            Ok(x) => x,
-            Err(f) => {
-                failures.push(f);
-                continue;
-            }
-        };
-        if !matches!(
-            header.kind.as_str(),
-            "marking-definition" | "extension-definition"
-        ) {
-            if let IngestLabel::Refused(message) =
-                node.access.check_ingest(&user, o, &envelope_labels)
-            {
-                failures.push(failure(o, message));
-                continue;
-            }
+    for d in decided {
+        match d {
+            Ok(n) => new_objects.push(n),
+            Err(f) => failures.push(f),
         }
-        let json =
-            serde_json::to_string(o).map_err(|e| error(NodeErrorKind::Internal, e.to_string()))?;
-        let (version, version_key) = match header.version() {
-            Some(t) => (t.as_str().to_owned(), t.key()),
-            None => (String::new(), String::new()),
-        };
-        new_objects.push(NewObject {
-            id: header.id,
-            kind: header.kind,
-            spec_version: header.spec_version,
-            version,
-            version_key,
-            originator: node.config.nation,
-            json,
-        });
     }
     let (added, refused) = (new_objects.len() as u64, failures.len() as u64);
     let status = node

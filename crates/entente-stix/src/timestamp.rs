@@ -5,6 +5,9 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+/// The layout of [`Timestamp::key`].
+const KEY_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.9fZ";
+
 /// A parsed STIX timestamp that remembers the text it came from.
 ///
 /// Ordering and equality are on the instant, so `…:00Z` and `…:00.000Z` are the same version;
@@ -92,7 +95,35 @@ impl Timestamp {
 
     /// Fixed-width text (nanoseconds) whose byte order is the order of instants.
     pub fn key(&self) -> String {
-        self.instant.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+        use chrono::{Datelike, Timelike};
+        let t = &self.instant;
+        let (year, nanos) = (t.year(), t.nanosecond());
+        // Written by hand for every instant a STIX timestamp can hold (one is written per stored
+        // version); chrono's formatter for the rest, such as a leap second.
+        let (Ok(year), true) = (u32::try_from(year), nanos < 1_000_000_000) else {
+            return self.instant.format(KEY_FORMAT).to_string();
+        };
+        if year > 9999 {
+            return self.instant.format(KEY_FORMAT).to_string();
+        }
+        let mut key = String::with_capacity(30);
+        let mut digits = |n: u32, width: u32, then: Option<char>| {
+            for p in (0..width).rev() {
+                let d = (n / 10u32.pow(p)) % 10;
+                key.push(char::from(b'0' + d as u8));
+            }
+            if let Some(c) = then {
+                key.push(c);
+            }
+        };
+        digits(year, 4, Some('-'));
+        digits(t.month(), 2, Some('-'));
+        digits(t.day(), 2, Some('T'));
+        digits(t.hour(), 2, Some(':'));
+        digits(t.minute(), 2, Some(':'));
+        digits(t.second(), 2, Some('.'));
+        digits(nanos, 9, Some('Z'));
+        key
     }
 }
 
@@ -129,5 +160,29 @@ impl Ord for Timestamp {
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_chronos_fixed_width_layout() {
+        for text in [
+            "2020-01-01T00:00:00Z",
+            "1970-01-01T00:00:00.000Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "2016-12-31T23:59:60.5Z",
+            "2024-02-29T12:34:56.000001Z",
+            "2021-07-09T08:07:06.1Z",
+        ] {
+            let Ok(t) = Timestamp::parse(text) else {
+                continue;
+            };
+            assert_eq!(t.key(), t.instant.format(KEY_FORMAT).to_string(), "{text}");
+            assert_eq!(t.key().len(), 30, "{text}");
+        }
     }
 }

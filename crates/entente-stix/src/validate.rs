@@ -197,10 +197,10 @@ pub fn validate_object(value: &Value) -> Result<ObjectHeader, StixError> {
     let mut modified = None;
     for key in TIMESTAMP_PROPERTIES {
         let Some(v) = obj.get(*key) else { continue };
-        let path = format!("$.{key}");
+        let path = || format!("$.{key}");
         match v.as_str().map(Timestamp::parse) {
-            None => problems.push(Problem::new(path, "must be a timestamp string")),
-            Some(Err(e)) => problems.push(Problem::new(path, e.to_string())),
+            None => problems.push(Problem::new(path(), "must be a timestamp string")),
+            Some(Err(e)) => problems.push(Problem::new(path(), e.to_string())),
             Some(Ok(t)) => match *key {
                 "created" => created = Some(t),
                 "modified" => modified = Some(t),
@@ -264,7 +264,8 @@ pub fn validate_object(value: &Value) -> Result<ObjectHeader, StixError> {
 /// e.g. `"x_mitre_data_source_ref": ""`.
 fn check_references(obj: &Map<String, Value>, path: &str, problems: &mut Vec<Problem>) {
     for (key, value) in obj {
-        let here = format!("{path}.{key}");
+        // The path of a property, written only for a problem or a nested value.
+        let here = || format!("{path}.{key}");
         if key.starts_with("x_") {
             continue;
         }
@@ -272,39 +273,47 @@ fn check_references(obj: &Map<String, Value>, path: &str, problems: &mut Vec<Pro
             match value.as_str() {
                 Some(s) => {
                     if let Err(reason) = split_identifier(s) {
-                        problems.push(Problem::new(here, format!("{s:?}: {reason}")));
+                        problems.push(Problem::new(here(), format!("{s:?}: {reason}")));
                     }
                 }
                 None => problems.push(Problem::new(
-                    here,
+                    here(),
                     "a reference must be an identifier string",
                 )),
             }
         } else if key.ends_with("_refs") {
             match value.as_array() {
-                Some(list) if list.is_empty() => {
-                    problems.push(Problem::new(here, "a list of references must not be empty"))
-                }
+                Some(list) if list.is_empty() => problems.push(Problem::new(
+                    here(),
+                    "a list of references must not be empty",
+                )),
                 Some(list) => {
                     for (i, item) in list.iter().enumerate() {
-                        let at = format!("{here}[{i}]");
+                        let at = || format!("{}[{i}]", here());
                         match item.as_str() {
                             Some(s) => {
                                 if let Err(reason) = split_identifier(s) {
-                                    problems.push(Problem::new(at, format!("{s:?}: {reason}")));
+                                    problems.push(Problem::new(at(), format!("{s:?}: {reason}")));
                                 }
                             }
-                            None => problems
-                                .push(Problem::new(at, "a reference must be an identifier string")),
+                            None => problems.push(Problem::new(
+                                at(),
+                                "a reference must be an identifier string",
+                            )),
                         }
                     }
                 }
-                None => problems.push(Problem::new(here, "must be a list of identifiers")),
+                None => problems.push(Problem::new(here(), "must be a list of identifiers")),
             }
-        } else {
-            descend(value, &here, problems);
+        } else if nested(value) {
+            descend(value, &here(), problems);
         }
     }
+}
+
+/// Whether a value holds properties to check (scalars hold none).
+fn nested(value: &Value) -> bool {
+    matches!(value, Value::Object(_) | Value::Array(_))
 }
 
 fn descend(value: &Value, path: &str, problems: &mut Vec<Problem>) {
@@ -312,7 +321,9 @@ fn descend(value: &Value, path: &str, problems: &mut Vec<Problem>) {
         Value::Object(o) => check_references(o, path, problems),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                descend(item, &format!("{path}[{i}]"), problems);
+                if nested(item) {
+                    descend(item, &format!("{path}[{i}]"), problems);
+                }
             }
         }
         _ => {}

@@ -141,7 +141,8 @@ async fn add(tx: &Transaction<'_>, req: &AddRequest) -> Result<StatusRecord, Sto
         .await?;
     let (mut seq, mut added): (i64, i64) = (clock.try_get(0)?, clock.try_get(1)?);
     let insert = tx.prepare(&to_postgres(sql::INSERT_OBJECT)).await?;
-    let refresh = tx.prepare(&to_postgres(sql::REFRESH_LATEST)).await?;
+    let latest_key = tx.prepare(&to_postgres(sql::SELECT_LATEST_KEY)).await?;
+    let clear_latest = tx.prepare(&to_postgres(sql::CLEAR_LATEST)).await?;
     let added_of = tx
         .prepare(
             "SELECT added_us FROM objects WHERE collection = $1 AND id = $2 AND version_key = $3",
@@ -151,6 +152,16 @@ async fn add(tx: &Transaction<'_>, req: &AddRequest) -> Result<StatusRecord, Sto
     for o in &req.objects {
         seq += 1;
         added = (added + 1).max(req.now_us);
+        // The newest live version before this one: the new version is the latest unless a newer
+        // one is live (an equal key is this very version, already live, left untouched).
+        let previous: Option<String> = tx
+            .query_opt(&latest_key, &[&req.collection, &o.id])
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
+        let newest = previous
+            .as_deref()
+            .is_none_or(|k| k < o.version_key.as_str());
         let changed = tx
             .execute(
                 &insert,
@@ -165,19 +176,25 @@ async fn add(tx: &Transaction<'_>, req: &AddRequest) -> Result<StatusRecord, Sto
                     &o.version,
                     &o.originator.as_str(),
                     &o.json,
+                    &i64::from(newest),
                 ],
             )
             .await?;
-        if changed > 0 {
-            tx.execute(&refresh, &[&req.collection, &o.id]).await?;
+        if changed > 0 && newest {
+            if let Some(older) = &previous {
+                tx.execute(&clear_latest, &[&req.collection, &o.id, older])
+                    .await?;
+            }
         }
-        let version = if o.version.is_empty() {
+        let version = if !o.version.is_empty() {
+            o.version.clone()
+        } else if changed > 0 {
+            format_added(added)
+        } else {
             let row = tx
                 .query_one(&added_of, &[&req.collection, &o.id, &o.version_key])
                 .await?;
             format_added(row.try_get(0)?)
-        } else {
-            o.version.clone()
         };
         successes.push(StatusDetail {
             id: o.id.clone(),

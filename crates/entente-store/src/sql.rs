@@ -100,12 +100,23 @@ pub const OBJECT_COLUMNS: &str =
     "seq, added_us, id, kind, spec_version, version, version_key, originator, json";
 
 /// Inserts a version, or revives it when it was deleted; an existing live version is untouched.
+/// `?11` is its `latest` flag, decided by the caller from [`SELECT_LATEST_KEY`] read just before
+/// (the version becomes the latest unless a newer live one exists); when it takes the flag from
+/// an older version, the caller clears that one with [`CLEAR_LATEST`].
 pub const INSERT_OBJECT: &str = "INSERT INTO objects
     (collection, id, version_key, seq, added_us, kind, spec_version, version, originator, deleted, json, latest)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, 0)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11)
     ON CONFLICT (collection, id, version_key) DO UPDATE
-    SET seq = excluded.seq, added_us = excluded.added_us, deleted = 0, json = excluded.json
+    SET seq = excluded.seq, added_us = excluded.added_us, deleted = 0, json = excluded.json,
+        latest = excluded.latest
     WHERE objects.deleted <> 0";
+/// The newest live version key of one object (`?1` collection, `?2` id), if any: a walk down the
+/// primary key index from its end, stopping at the first live row.
+pub const SELECT_LATEST_KEY: &str = "SELECT version_key FROM objects
+    WHERE collection = ?1 AND id = ?2 AND deleted = 0 ORDER BY version_key DESC LIMIT 1";
+/// Takes the `latest` flag from one version (`?3`) that a newer live version has just replaced.
+pub const CLEAR_LATEST: &str =
+    "UPDATE objects SET latest = 0 WHERE collection = ?1 AND id = ?2 AND version_key = ?3";
 pub const SELECT_CLOCK: &str = "SELECT seq, added_us FROM clock WHERE one = 1";
 pub const UPDATE_CLOCK: &str = "UPDATE clock SET seq = ?1, added_us = ?2 WHERE one = 1";
 pub const INSERT_STATUS: &str =

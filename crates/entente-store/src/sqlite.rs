@@ -343,10 +343,19 @@ fn add(
     added: &mut i64,
 ) -> Result<StatusRecord, StoreError> {
     let mut insert = tx.prepare_cached(sql::INSERT_OBJECT)?;
+    let mut latest_key = tx.prepare_cached(sql::SELECT_LATEST_KEY)?;
     let mut successes = Vec::with_capacity(req.objects.len());
     for o in &req.objects {
         *seq += 1;
         *added = (*added + 1).max(req.now_us);
+        // The newest live version before this one: the new version is the latest unless a newer
+        // one is live (an equal key is this very version, already live, left untouched).
+        let previous: Option<String> = latest_key
+            .query_row(params![req.collection, o.id], |r| r.get(0))
+            .optional()?;
+        let newest = previous
+            .as_deref()
+            .is_none_or(|k| k < o.version_key.as_str());
         let changed = insert.execute(params![
             req.collection,
             o.id,
@@ -357,14 +366,29 @@ fn add(
             o.spec_version,
             o.version,
             o.originator.as_str(),
-            o.json
+            o.json,
+            i64::from(newest)
         ])?;
-        if changed > 0 {
-            refresh_latest(tx, &req.collection, &o.id)?;
+        if changed > 0 && newest {
+            if let Some(older) = &previous {
+                tx.prepare_cached(sql::CLEAR_LATEST)?.execute(params![
+                    req.collection,
+                    o.id,
+                    older
+                ])?;
+            }
         }
+        let version = if !o.version.is_empty() {
+            o.version.clone()
+        } else if changed > 0 {
+            // Just written: its `date_added` is this request's.
+            format_added(*added)
+        } else {
+            stored_added(tx, req, o)?
+        };
         successes.push(StatusDetail {
             id: o.id.clone(),
-            version: version_or_added(tx, req, o)?,
+            version,
             message: None,
         });
     }
@@ -390,21 +414,14 @@ fn add(
     Ok(status)
 }
 
-/// The TAXII version of a stored object: as written, or the `date_added` of the stored row (which
-/// may be older than this request when the same version was already there).
-fn version_or_added(
-    tx: &Connection,
-    req: &AddRequest,
-    o: &NewObject,
-) -> Result<String, StoreError> {
-    if !o.version.is_empty() {
-        return Ok(o.version.clone());
-    }
-    let us: i64 = tx.query_row(
-        "SELECT added_us FROM objects WHERE collection = ?1 AND id = ?2 AND version_key = ?3",
-        params![req.collection, o.id, o.version_key],
-        |r| r.get(0),
-    )?;
+/// The TAXII version of an object without one that was already stored: the `date_added` of the
+/// stored row (older than this request).
+fn stored_added(tx: &Connection, req: &AddRequest, o: &NewObject) -> Result<String, StoreError> {
+    let us: i64 = tx
+        .prepare_cached(
+            "SELECT added_us FROM objects WHERE collection = ?1 AND id = ?2 AND version_key = ?3",
+        )?
+        .query_row(params![req.collection, o.id, o.version_key], |r| r.get(0))?;
     Ok(format_added(us))
 }
 

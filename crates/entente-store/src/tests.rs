@@ -99,6 +99,7 @@ suite!(
     versions_filter,
     pages_follow_seq_and_filters,
     deletes_are_soft_and_reposts_revive,
+    latest_follows_every_write,
     date_added_strictly_increases_when_the_clock_goes_back,
     users_and_tokens,
     collections_and_markings,
@@ -335,6 +336,97 @@ async fn deletes_are_soft_and_reposts_revive(store: &Arc<dyn Store>) {
     let page = store.objects("c1", &all()).await.unwrap();
     assert_eq!(page.objects[0].version, v2.version);
     assert_eq!(page.objects[0].added_us, T0 + 100);
+}
+
+/// The latest version of each object, after writes in every order: older versions after newer
+/// ones, several versions in one request, deletes of the latest and of older versions, revivals.
+async fn latest_follows_every_write(store: &Arc<dyn Store>) {
+    let v = |n: u32, year: u32| obj(n, "indicator", &format!("{year}-01-01T00:00:00Z"));
+    let last = || async {
+        let mut got: Vec<(String, String)> = store
+            .objects("c1", &all())
+            .await
+            .unwrap()
+            .objects
+            .into_iter()
+            .map(|o| (o.id, o.version))
+            .collect();
+        got.sort();
+        got
+    };
+    let expect = |pairs: &[(u32, u32)]| {
+        let mut e: Vec<(String, String)> = pairs
+            .iter()
+            .map(|&(n, y)| (v(n, y).id, v(n, y).version))
+            .collect();
+        e.sort();
+        e
+    };
+    store
+        .add_objects(request(1, vec![v(1, 2021), v(1, 2020), v(2, 2020)], T0))
+        .await
+        .unwrap();
+    assert_eq!(last().await, expect(&[(1, 2021), (2, 2020)]));
+    // A newer version, a repost of the latest and an older one in the same request.
+    store
+        .add_objects(request(
+            2,
+            vec![v(2, 2022), v(1, 2022), v(1, 2022), v(1, 2019), v(2, 2020)],
+            T0 + 10,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(last().await, expect(&[(1, 2022), (2, 2022)]));
+    // Deleting an older version leaves the latest; deleting the latest hands the flag down.
+    store
+        .delete_versions("c1", &v(1, 0).id, &[v(1, 2020).version_key])
+        .await
+        .unwrap();
+    assert_eq!(last().await, expect(&[(1, 2022), (2, 2022)]));
+    store
+        .delete_versions("c1", &v(1, 0).id, &[v(1, 2022).version_key])
+        .await
+        .unwrap();
+    assert_eq!(last().await, expect(&[(1, 2021), (2, 2022)]));
+    // Reviving an older version keeps the latest; reviving the newest takes the flag back.
+    store
+        .add_objects(request(3, vec![v(1, 2020)], T0 + 20))
+        .await
+        .unwrap();
+    assert_eq!(last().await, expect(&[(1, 2021), (2, 2022)]));
+    store
+        .add_objects(request(4, vec![v(1, 2022)], T0 + 30))
+        .await
+        .unwrap();
+    assert_eq!(last().await, expect(&[(1, 2022), (2, 2022)]));
+    // Every version gone, then one back.
+    let keys: Vec<String> = [2019, 2020, 2021, 2022]
+        .iter()
+        .map(|&y| v(1, y).version_key)
+        .collect();
+    store
+        .delete_versions("c1", &v(1, 0).id, &keys)
+        .await
+        .unwrap();
+    assert_eq!(last().await, expect(&[(2, 2022)]));
+    store
+        .add_objects(request(5, vec![v(1, 2019)], T0 + 40))
+        .await
+        .unwrap();
+    assert_eq!(last().await, expect(&[(1, 2019), (2, 2022)]));
+    let live = store
+        .objects(
+            "c1",
+            &ObjectQuery {
+                versions: VersionFilter::all(),
+                ..all()
+            },
+        )
+        .await
+        .unwrap()
+        .objects
+        .len();
+    assert_eq!(live, 3, "1@2019, 2@2020 and 2@2022");
 }
 
 async fn date_added_strictly_increases_when_the_clock_goes_back(store: &Arc<dyn Store>) {
