@@ -331,6 +331,26 @@ pub async fn paged_read(
     }
 }
 
+/// Waits until the server `pid` is idle (under a tenth of a core over a quarter of a second),
+/// at most `limit`. Without a pid there is nothing to watch.
+pub async fn settle(pid: Option<u32>, limit: Duration) {
+    const WINDOW: Duration = Duration::from_millis(250);
+    let Some(pid) = pid else {
+        return;
+    };
+    let deadline = Instant::now() + limit;
+    let mut before = cpu_seconds(pid);
+    while Instant::now() < deadline {
+        tokio::time::sleep(WINDOW).await;
+        let now = cpu_seconds(pid);
+        match (before, now) {
+            (Some(b), Some(n)) if n - b < 0.1 * WINDOW.as_secs_f64() => return,
+            (_, None) => return,
+            _ => before = now,
+        }
+    }
+}
+
 /// The `q`-quantile (0..=1) of sorted values, nearest rank.
 pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {

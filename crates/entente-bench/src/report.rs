@@ -96,20 +96,28 @@ pub fn markdown(results: &[RunResult], reference: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "| server | objects | ingest | paged read | concurrent readers |"
+        "| server | objects | ingest | after the ingest (audit log; s waited) | paged read | concurrent readers |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
     for r in results {
         let per = |cpu: Option<f64>, n: u64| match cpu {
             Some(s) if n > 0 => format!("{:.1}", s * 1e6 / n as f64),
             _ => "–".to_owned(),
         };
+        let settle = match r.server_cpu.settle_wait_s {
+            Some(wait) => format!(
+                "{} ({wait:.1} s)",
+                per(r.server_cpu.settle_s, r.ingest.objects)
+            ),
+            None => "–".to_owned(),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             r.server,
             r.objects,
             per(r.server_cpu.ingest_s, r.ingest.objects),
+            settle,
             per(
                 r.server_cpu.read_s,
                 r.read.as_ref().map_or(0, |x| x.objects)

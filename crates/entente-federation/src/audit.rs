@@ -139,6 +139,8 @@ pub async fn record_local(
             continue;
         };
         let mut events = Vec::new();
+        // One instant for the page: the events are recorded together.
+        let at = now_text();
         for c in &page {
             let o = &c.object;
             if o.originator != me
@@ -159,7 +161,7 @@ pub async fn record_local(
                 } else {
                     EventKind::Publish
                 },
-                at: now_text(),
+                at: at.clone(),
                 origin: me.to_string(),
                 node: me.to_string(),
                 partner: None,
