@@ -495,17 +495,6 @@ fn new_object(
     origin: NationCode,
     canonical: Vec<u8>,
 ) -> Result<NewObject, String> {
-    let (version, version_key) = match header.version() {
-        Some(t) => (t.as_str().to_owned(), t.key()),
-        None => (String::new(), String::new()),
-    };
-    Ok(NewObject {
-        id: header.id,
-        kind: header.kind,
-        spec_version: header.spec_version,
-        version,
-        version_key,
-        originator: origin,
-        json: String::from_utf8(canonical).map_err(|e| e.to_string())?,
-    })
+    let json = String::from_utf8(canonical).map_err(|e| e.to_string())?;
+    Ok(entente_node::new_object(header, origin, json))
 }

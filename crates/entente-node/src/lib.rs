@@ -181,6 +181,28 @@ impl Node {
     }
 }
 
+/// The version to store of a validated object: its header's id, type, versions, the nation that
+/// published it, and its stored text. Both ways objects arrive (TAXII POST, federation) build it here.
+pub fn new_object(
+    header: entente_stix::ObjectHeader,
+    originator: entente_types::NationCode,
+    json: String,
+) -> entente_store::NewObject {
+    let (version, version_key) = match header.version() {
+        Some(t) => (t.as_str().to_owned(), t.key()),
+        None => (String::new(), String::new()),
+    };
+    entente_store::NewObject {
+        id: header.id,
+        kind: header.kind,
+        spec_version: header.spec_version,
+        version,
+        version_key,
+        originator,
+        json,
+    }
+}
+
 /// The HTTP application of a node.
 pub fn app(node: Arc<Node>) -> axum::Router {
     taxii::router(node)

@@ -1301,19 +1301,7 @@ async fn post_objects(
                     return Err(failure(&o, message));
                 }
             }
-            let (version, version_key) = match header.version() {
-                Some(t) => (t.as_str().to_owned(), t.key()),
-                None => (String::new(), String::new()),
-            };
-            Ok(NewObject {
-                id: header.id,
-                kind: header.kind,
-                spec_version: header.spec_version,
-                version,
-                version_key,
-                originator: nation,
-                json,
-            })
+            Ok(crate::new_object(header, nation, json))
         },
     );
     let mut new_objects = Vec::with_capacity(decided.len());
