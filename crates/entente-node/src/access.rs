@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 use entente_labels::portion::object_labels;
 use entente_labels::{parse_marking, stix, Label};
 use entente_policy::{ReleasePolicy, ReleaseVerdict};
-use entente_store::{AddRequest, NewObject, Store, StoredObject, User};
+use entente_store::{AddRequest, Store, StoredObject, User};
 use entente_types::{Date, NationCode};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -683,19 +683,7 @@ impl Access {
                     format!("derived marking definition: {e}"),
                 )
             })?;
-            let (version, version_key) = match header.version() {
-                Some(t) => (t.as_str().to_owned(), t.key()),
-                None => (String::new(), String::new()),
-            };
-            objects.push(NewObject {
-                id: header.id,
-                kind: header.kind,
-                spec_version: header.spec_version,
-                version,
-                version_key,
-                originator,
-                json: md.to_string(),
-            });
+            objects.push(crate::new_object(header, originator, md.to_string()));
         }
         let n = objects.len();
         store

@@ -182,7 +182,8 @@ impl Node {
 }
 
 /// The version to store of a validated object: its header's id, type, versions, the nation that
-/// published it, and its stored text. Both ways objects arrive (TAXII POST, federation) build it here.
+/// published it, and its stored text. Every way objects are stored (TAXII POST, derived banners,
+/// federation) builds it here.
 pub fn new_object(
     header: entente_stix::ObjectHeader,
     originator: entente_types::NationCode,

@@ -731,8 +731,8 @@ fn full_release<'a>(
 const MIN_CHUNK: usize = 100;
 const MAX_CHUNK: usize = 256;
 
-/// Below this many items a batch is handled on the calling thread: starting a thread costs more
-/// than the work it would take over.
+/// Below this many items a batch is handled on the calling thread: handing it to the pool and
+/// waiting for it costs more than the work it would take over.
 const PARALLEL_BATCH: usize = 64;
 
 /// `f` applied to every item, in order, with the items split over the machine's cores when the

@@ -207,37 +207,20 @@ impl ReleasePolicy {
         self.release_prepared(&prepared, originator, recipient, day)
     }
 
-    /// The release of every object that carries no `granular_markings` and whose object markings
-    /// are `refs` (in that order), and whose required properties hold no empty list (STIX allows
-    /// none: `entente-stix` refuses them on ingest). Such an object has no portion to decide or
-    /// cut, so its release depends on `refs` alone: it is computed by [`ReleasePolicy::release_object`]
-    /// on a stand-in that holds only `refs`, and holds for each of them. The flag says whether
-    /// the copy keeps the markings exactly as they are (the object label's marking is its banner's,
-    /// first, and nothing else is rewritten): then a permitted object is released byte for byte
-    /// as stored.
-    pub fn release_by_object_markings(
-        &self,
-        refs: &[&str],
-        lookup: &dyn Fn(&str) -> Option<Label>,
-        originator: NationCode,
-        recipient: NationCode,
-        day: Date,
-    ) -> Result<(Release, bool), PolicyError> {
-        self.release_by_markings(refs, &[], lookup, originator, recipient, day)
-    }
-
-    /// [`ReleasePolicy::release_by_object_markings`] for objects that also carry granular
-    /// markings: `portions` are their `(marking_ref, selectors)`, in order, each entry holding
-    /// nothing else. The release is computed on a stand-in that holds the markings and, at every
-    /// selector, a null; it is the release of every object that carries exactly these markings
-    /// and in which every selector names a property, as far as these outcomes go:
+    /// The release of every object that carries the object markings `refs` and the granular
+    /// markings `portions` (their `(marking_ref, selectors)`, in order, each entry holding nothing
+    /// else), in which every selector names a property, and whose required properties hold no
+    /// empty list (STIX allows none: `entente-stix` refuses them on ingest). It is computed by
+    /// [`ReleasePolicy::release_object`] on a stand-in that holds the markings and, at every
+    /// selector, a null, and holds for each such object as far as these outcomes go:
     /// - `Deny` with a denied object decision, or an error: such an object is refused too;
     /// - `Permit` (nothing cut): its banner and markings are the object's, and the flag says
-    ///   whether the copy is the object itself (portions permitted, markings unchanged).
+    ///   whether the copy is the object itself (portions permitted, markings unchanged); the
+    ///   copy differs from the object at most in `object_marking_refs` and `granular_markings`.
     ///
-    /// A `Partial` release, or a `Deny` for a required property, depends on what the cut
-    /// properties hold (a list may be emptied): only [`ReleasePolicy::release_object`] on the
-    /// object itself decides those.
+    /// Without portions these are the only outcomes. With portions, a `Partial` release, or a
+    /// `Deny` for a required property, depends on what the cut properties hold (a list may be
+    /// emptied): only [`ReleasePolicy::release_object`] on the object itself decides those.
     pub fn release_by_markings(
         &self,
         refs: &[&str],

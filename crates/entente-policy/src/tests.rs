@@ -421,7 +421,7 @@ proptest! {
     /// carries them and no granular marking: same verdict, banner and markings, and "unchanged"
     /// only when the copy is the object itself.
     #[test]
-    fn release_by_object_markings_is_the_release_of_each_such_object(
+    fn release_by_markings_without_portions_is_the_release_of_each_such_object(
         labels in prop::collection::vec((0usize..SETS.len(), 0usize..5, any::<bool>()), 0..3),
         tlp_at in prop::option::of(0usize..3),
         to in 0usize..NATIONS.len(),
@@ -458,7 +458,7 @@ proptest! {
         let lookup = |id: &str| b.labels.get(id).cloned();
         let ref_strs: Vec<&str> = refs.iter().map(String::as_str).collect();
         let whole = policy().release_object(&object, &lookup, n("FRA"), n(NATIONS[to]), day);
-        let by_refs = policy().release_by_object_markings(&ref_strs, &lookup, n("FRA"), n(NATIONS[to]), day);
+        let by_refs = policy().release_by_markings(&ref_strs, &[], &lookup, n("FRA"), n(NATIONS[to]), day);
         match (whole, by_refs) {
             (Err(_), Err(_)) => {}
             (Ok(whole), Ok((by_refs, unchanged))) => {
