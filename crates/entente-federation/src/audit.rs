@@ -151,10 +151,9 @@ pub async fn record_local(
             {
                 continue;
             }
-            let digest = match serde_json::from_str::<serde_json::Value>(&o.json) {
-                Ok(v) => entente_seal::sha256_hex(&v)?,
-                Err(_) => String::new(),
-            };
+            // The digest of the canonical form, read from the stored text (an unreadable one,
+            // which ingest never stores, gets none).
+            let digest = entente_seal::sha256_hex_text(&o.json).unwrap_or_default();
             events.push(AuditEvent {
                 kind: if c.deleted {
                     EventKind::Recall

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use entente_labels::portion::object_labels;
@@ -19,14 +20,22 @@ use serde_json::Value;
 
 use crate::error::NodeError;
 
+mod scan;
+
 /// Labels of marking definitions, by id. Only markings that exist are cached: one that is missing
 /// now may be posted later.
 #[derive(Default)]
 pub struct LabelCache {
     labels: RwLock<HashMap<String, Option<Label>>>,
+    /// Inserts so far: a decision taken on the labels cached is good while this is unchanged.
+    generation: AtomicU64,
 }
 
 impl LabelCache {
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     fn get(&self, id: &str) -> Option<Option<Label>> {
         self.labels.read().ok()?.get(id).cloned()
     }
@@ -42,6 +51,7 @@ impl LabelCache {
     fn insert(&self, id: String, label: Option<Label>) {
         if let Ok(mut m) = self.labels.write() {
             m.insert(id, label);
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
     }
 }
@@ -95,7 +105,7 @@ pub fn label_of_marking(policy: &ReleasePolicy, marking: &Value) -> Option<Resul
 /// object markings and its granular markings. Objects with equal keys (and the same originator)
 /// are released alike to a reader on a day, so the decision is taken once for them all
 /// ([`Access::release_by_markings`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ReleaseKey<'a> {
     /// `object_marking_refs`, in order.
     pub refs: Vec<Cow<'a, str>>,
@@ -111,6 +121,22 @@ pub struct Portion<'a> {
 }
 
 impl ReleaseKey<'_> {
+    /// The same key, owning its text.
+    pub fn to_owned_key(&self) -> ReleaseKey<'static> {
+        let own = |s: &Cow<'_, str>| Cow::Owned(s.as_ref().to_owned());
+        ReleaseKey {
+            refs: self.refs.iter().map(own).collect(),
+            portions: self
+                .portions
+                .iter()
+                .map(|p| Portion {
+                    marking_ref: own(&p.marking_ref),
+                    selectors: p.selectors.iter().map(own).collect(),
+                })
+                .collect(),
+        }
+    }
+
     /// Every marking id the key refers to.
     pub fn marking_ids(&self) -> impl Iterator<Item = &str> {
         self.refs
@@ -128,16 +154,44 @@ impl ReleaseKey<'_> {
 /// exactly a `marking_ref` and `selectors` (strings), or with a selector that names no property
 /// of the object: the full release path handles each of these exactly as before.
 pub fn release_key(json: &str) -> Option<(ReleaseKey<'_>, Spans)> {
+    let view = match scan::top_level(json) {
+        Some(members) => {
+            let mut view = TopLevel {
+                properties: Vec::with_capacity(members.len()),
+                ..TopLevel::default()
+            };
+            for (name, value) in members {
+                view.add(Cow::Borrowed(name), &json[value]).ok()?;
+            }
+            view
+        }
+        None => parsed_top_level(json)?,
+    };
+    key_of(json, view)
+}
+
+/// [`release_key`] with the top level read by the JSON parser alone: the reference the scanner
+/// is tested against.
+#[cfg(test)]
+fn parsed_release_key(json: &str) -> Option<(ReleaseKey<'_>, Spans)> {
+    key_of(json, parsed_top_level(json)?)
+}
+
+fn parsed_top_level(json: &str) -> Option<TopLevel<'_>> {
     let mut de = serde_json::Deserializer::from_str(json);
     let view = (&mut de).deserialize_map(TopLevelVisitor).ok()?;
     de.end().ok()?;
+    Some(view)
+}
+
+fn key_of<'a>(json: &'a str, view: TopLevel<'a>) -> Option<(ReleaseKey<'a>, Spans)> {
     if view.read_whole {
         return None;
     }
-    let span = |raw: Option<&RawValue>| {
-        raw.map(|raw| {
-            let start = raw.get().as_ptr() as usize - json.as_ptr() as usize;
-            start..start + raw.get().len()
+    let span = |text: Option<&str>| {
+        text.map(|text| {
+            let start = text.as_ptr() as usize - json.as_ptr() as usize;
+            start..start + text.len()
         })
     };
     let spans = Spans {
@@ -192,7 +246,7 @@ pub fn write_relabelled(
 
 /// Whether `selector` names a property of the object whose other top-level properties are
 /// `properties`: the resolution of `entente_labels::portion::Selector`, on the stored text.
-fn resolves(properties: &[(Cow<'_, str>, &RawValue)], selector: &str) -> bool {
+fn resolves(properties: &[(Cow<'_, str>, &str)], selector: &str) -> bool {
     let mut parts = selector.split('.');
     let Some(first) = parts.next() else {
         return false;
@@ -206,9 +260,9 @@ fn resolves(properties: &[(Cow<'_, str>, &RawValue)], selector: &str) -> bool {
             .and_then(|p| p.strip_suffix(']'))
             .and_then(|i| i.parse::<usize>().ok())
         {
-            Some(index) => serde_json::from_str::<Vec<&RawValue>>(here.get())
+            Some(index) => serde_json::from_str::<Vec<&RawValue>>(here)
                 .ok()
-                .and_then(|list| list.get(index).copied()),
+                .and_then(|list| list.get(index).map(|v| v.get())),
             None => member(here, part),
         };
         match next {
@@ -219,8 +273,8 @@ fn resolves(properties: &[(Cow<'_, str>, &RawValue)], selector: &str) -> bool {
     true
 }
 
-/// The value of property `name` of the JSON object `raw` (the last one, as a parsed value keeps).
-fn member<'a>(raw: &'a RawValue, name: &str) -> Option<&'a RawValue> {
+/// The value of property `name` of the JSON object `text` (the last one, as a parsed value keeps).
+fn member<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     struct Find<'n>(&'n str);
     impl<'de> de::DeserializeSeed<'de> for Find<'_> {
         type Value = Option<&'de RawValue>;
@@ -244,21 +298,59 @@ fn member<'a>(raw: &'a RawValue, name: &str) -> Option<&'a RawValue> {
             Ok(found)
         }
     }
-    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let mut de = serde_json::Deserializer::from_str(text);
     de::DeserializeSeed::deserialize(Find(name), &mut de)
         .ok()
         .flatten()
+        .map(RawValue::get)
 }
 
 /// The top level of an object as [`release_key`] reads it.
+#[derive(Default)]
 struct TopLevel<'a> {
     key: ReleaseKey<'a>,
-    refs_text: Option<&'a RawValue>,
-    portions_text: Option<&'a RawValue>,
+    refs_text: Option<&'a str>,
+    portions_text: Option<&'a str>,
     /// Every other property, unparsed, for resolving selectors.
-    properties: Vec<(Cow<'a, str>, &'a RawValue)>,
+    properties: Vec<(Cow<'a, str>, &'a str)>,
     /// Something the full release path must see.
     read_whole: bool,
+}
+
+impl<'a> TopLevel<'a> {
+    /// Takes in one member: `value` is its text, valid JSON (an error for markings that are
+    /// not as [`release_key`] reads them makes the whole object unreadable here).
+    fn add(&mut self, name: Cow<'a, str>, value: &'a str) -> Result<(), serde_json::Error> {
+        match name.as_ref() {
+            "object_marking_refs" => {
+                self.read_whole |= self.refs_text.replace(value).is_some();
+                self.key.refs = match scan::plain_strings(value) {
+                    Some(refs) => refs.into_iter().map(Cow::Borrowed).collect(),
+                    None => serde_json::from_str::<Vec<InPlace<'a>>>(value)?
+                        .into_iter()
+                        .map(|s| s.0)
+                        .collect(),
+                };
+            }
+            "granular_markings" => {
+                self.read_whole |= self.portions_text.replace(value).is_some();
+                self.key.portions = serde_json::from_str::<Vec<StoredPortion<'a>>>(value)?
+                    .into_iter()
+                    .map(|p| Portion {
+                        marking_ref: p.marking_ref.0,
+                        selectors: p.selectors.into_iter().map(|s| s.0).collect(),
+                    })
+                    .collect();
+                self.read_whole |= self.key.portions.is_empty();
+            }
+            _ => {
+                self.read_whole |=
+                    is_empty_list(value) || self.properties.iter().any(|(k, _)| *k == name);
+                self.properties.push((name, value));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A granular marking as stored, when it holds exactly a marking and selectors.
@@ -282,49 +374,12 @@ impl<'de> Visitor<'de> for TopLevelVisitor {
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<TopLevel<'de>, M::Error> {
         let mut view = TopLevel {
-            key: ReleaseKey {
-                refs: Vec::new(),
-                portions: Vec::new(),
-            },
-            refs_text: None,
-            portions_text: None,
             properties: Vec::with_capacity(16),
-            read_whole: false,
+            ..TopLevel::default()
         };
-        let (mut seen_refs, mut seen_portions) = (false, false);
         while let Some(InPlace(key)) = map.next_key::<InPlace<'de>>()? {
-            match key.as_ref() {
-                "object_marking_refs" => {
-                    view.read_whole |= std::mem::replace(&mut seen_refs, true);
-                    let text = map.next_value::<&'de RawValue>()?;
-                    view.key.refs = serde_json::from_str::<Vec<InPlace<'de>>>(text.get())
-                        .map_err(de::Error::custom)?
-                        .into_iter()
-                        .map(|s| s.0)
-                        .collect();
-                    view.refs_text = Some(text);
-                }
-                "granular_markings" => {
-                    view.read_whole |= std::mem::replace(&mut seen_portions, true);
-                    let text = map.next_value::<&'de RawValue>()?;
-                    view.portions_text = Some(text);
-                    view.key.portions = serde_json::from_str::<Vec<StoredPortion<'de>>>(text.get())
-                        .map_err(de::Error::custom)?
-                        .into_iter()
-                        .map(|p| Portion {
-                            marking_ref: p.marking_ref.0,
-                            selectors: p.selectors.into_iter().map(|s| s.0).collect(),
-                        })
-                        .collect();
-                    view.read_whole |= view.key.portions.is_empty();
-                }
-                _ => {
-                    let value = map.next_value::<&'de RawValue>()?;
-                    view.read_whole |= is_empty_list(value.get())
-                        || view.properties.iter().any(|(k, _)| *k == key);
-                    view.properties.push((key, value));
-                }
-            }
+            let value = map.next_value::<&'de RawValue>()?;
+            view.add(key, value.get()).map_err(de::Error::custom)?;
         }
         Ok(view)
     }
@@ -387,6 +442,63 @@ pub struct Access {
     pub default_label: Option<Label>,
     /// Marking-definition ids known to be stored, by collection.
     published: RwLock<HashMap<String, HashSet<String>>>,
+    /// Decisions on release keys, shared by every request.
+    decisions: SharedDecisions,
+}
+
+/// What a decision on a [`ReleaseKey`] depends on besides the labels cached: the reader's
+/// nation and clearance (not the reader: two readers alike share decisions), the originator and
+/// the day. The policy and the default label are fixed for the life of an [`Access`].
+#[derive(PartialEq, Eq, Hash)]
+struct DecisionKey {
+    nation: NationCode,
+    clearance_policy: String,
+    clearance_level: String,
+    clearance_caveats: Vec<String>,
+    originator: NationCode,
+    day: Date,
+    key: ReleaseKey<'static>,
+}
+
+/// Decisions on release keys, kept across requests: a stand-in release costs tens of
+/// microseconds, and a page of a hundred objects usually has two or three keys. Entries are
+/// taken on the labels cached at one [`LabelCache`] generation; a newer one empties the map.
+#[derive(Default)]
+struct SharedDecisions(RwLock<DecisionMap>);
+
+#[derive(Default)]
+struct DecisionMap {
+    generation: u64,
+    entries: HashMap<DecisionKey, ByMarkings, foldhash::fast::RandomState>,
+}
+
+/// Entries kept at most: keys are few (labels × readers' clearances × originators × days), so
+/// reaching this means unusual data; the map is then emptied rather than tracked for recency.
+const SHARED_DECISIONS: usize = 4096;
+
+impl SharedDecisions {
+    fn get(&self, generation: u64, key: &DecisionKey) -> Option<ByMarkings> {
+        let map = self.0.read().ok()?;
+        if map.generation != generation {
+            return None;
+        }
+        map.entries.get(key).cloned()
+    }
+
+    fn insert(&self, generation: u64, key: DecisionKey, decision: ByMarkings) {
+        let Ok(mut map) = self.0.write() else {
+            return;
+        };
+        if map.generation > generation {
+            // Taken on labels since replaced.
+            return;
+        }
+        if map.generation < generation || map.entries.len() >= SHARED_DECISIONS {
+            map.entries.clear();
+            map.generation = generation;
+        }
+        map.entries.insert(key, decision);
+    }
 }
 
 /// A released copy and the label marking definitions it refers to.
@@ -421,6 +533,7 @@ impl Access {
             cache: LabelCache::default(),
             default_label,
             published: RwLock::default(),
+            decisions: SharedDecisions::default(),
         })
     }
 
@@ -557,6 +670,32 @@ impl Access {
     /// once for them all. Objects whose release depends on more than their markings (portions
     /// cut) are left to [`Access::release`], one by one.
     pub fn release_by_markings(
+        &self,
+        user: &User,
+        originator: NationCode,
+        key: &ReleaseKey<'_>,
+        day: Date,
+    ) -> ByMarkings {
+        // Read before deciding: labels cached meanwhile make the decision stale, not wrong.
+        let generation = self.cache.generation();
+        let shared = DecisionKey {
+            nation: user.nation,
+            clearance_policy: user.clearance_policy.clone(),
+            clearance_level: user.clearance_level.clone(),
+            clearance_caveats: user.clearance_caveats.clone(),
+            originator,
+            day,
+            key: key.to_owned_key(),
+        };
+        if let Some(decision) = self.decisions.get(generation, &shared) {
+            return decision;
+        }
+        let decision = self.decide_by_markings(user, originator, key, day);
+        self.decisions.insert(generation, shared, decision.clone());
+        decision
+    }
+
+    fn decide_by_markings(
         &self,
         user: &User,
         originator: NationCode,
@@ -969,6 +1108,96 @@ mod tests {
                     } else if let Some(full) = full {
                         prop_assert_ne!(serde_json::to_string(&full.object).unwrap(), stored.json);
                     }
+                }
+            }
+        }
+    }
+
+    /// JSON values whose strings hold what a scanner could trip on: quotes, escapes, brackets.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "[a-z\\\"\\[\\]{}:, \n\u{e9}\u{1f600}]{0,8}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec(("[a-z\\\"]{0,3}", inner), 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A top-level member: mostly markings (well formed or not) and selectable properties.
+    fn member() -> impl Strategy<Value = (String, Value)> {
+        let portion = (
+            prop_oneof![Just(json!("marking-definition--1")), json_value()],
+            prop::collection::vec(prop::sample::select(SELECTORS.to_vec()), 0..3),
+        )
+            .prop_map(|(m, s)| json!({"marking_ref": m, "selectors": s}));
+        prop_oneof![
+            prop::collection::vec(
+                prop_oneof![
+                    Just(json!("marking-definition--1")),
+                    Just(json!("a\"b")),
+                    json_value()
+                ],
+                0..3
+            )
+            .prop_map(|refs| ("object_marking_refs".to_owned(), Value::Array(refs))),
+            prop::collection::vec(portion, 0..3)
+                .prop_map(|p| ("granular_markings".to_owned(), Value::Array(p))),
+            (
+                prop::sample::select(vec![
+                    "description",
+                    "object_refs",
+                    "external_references",
+                    "name",
+                    "x\"y",
+                    "t\u{e9}"
+                ]),
+                json_value()
+            )
+                .prop_map(|(n, v)| (n.to_owned(), v)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The scanner reads every valid object as the parser does; on a text cut or spliced
+        /// anywhere, it never reads what the parser reads otherwise.
+        #[test]
+        fn scanned_and_parsed_release_keys_agree(
+            members in prop::collection::vec(member(), 0..6),
+            pretty in any::<bool>(),
+            cut in any::<prop::sample::Index>(),
+            splice in prop::sample::select(vec!["", "\"", "\\", "]", "}", "{", "[", ",", ":", "x", " "]),
+        ) {
+            // Written by hand so that a name may come twice.
+            let mut json = String::from("{");
+            for (i, (name, value)) in members.iter().enumerate() {
+                if i > 0 {
+                    json.push_str(if pretty { ",\n  " } else { "," });
+                }
+                json.push_str(&serde_json::to_string(name).unwrap());
+                json.push_str(if pretty { ": " } else { ":" });
+                let value = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
+                json.push_str(&value.unwrap());
+            }
+            json.push('}');
+            prop_assert_eq!(release_key(&json), parsed_release_key(&json), "{}", json);
+            let at = cut.index(json.len() + 1);
+            if json.is_char_boundary(at) {
+                let spliced = format!("{}{}{}", &json[..at], splice, &json[at..]);
+                let parsed = parsed_release_key(&spliced);
+                if parsed.is_some() || serde_json::from_str::<Value>(&spliced).is_ok() {
+                    prop_assert_eq!(release_key(&spliced), parsed, "{}", spliced);
                 }
             }
         }

@@ -18,7 +18,7 @@ const MAX_BYTES: usize = 64 * 1024 * 1024;
 /// A released page as served: its envelope, its headers and the counts for the metrics.
 pub struct CachedPage {
     /// Shared with every answer that serves it (no copy per reader).
-    pub body: axum::body::Bytes,
+    pub body: crate::body::Pieces,
     pub headers: Vec<(&'static str, String)>,
     pub served: u64,
     pub withheld: u64,
@@ -98,7 +98,7 @@ mod tests {
 
     fn page(body: &[u8]) -> Arc<CachedPage> {
         Arc::new(CachedPage {
-            body: axum::body::Bytes::copy_from_slice(body),
+            body: crate::body::Pieces::from(body.to_vec()),
             headers: Vec::new(),
             served: 1,
             withheld: 0,

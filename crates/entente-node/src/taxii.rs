@@ -32,6 +32,7 @@ use crate::access::{
     ReleaseKey, Spans,
 };
 use crate::auth::authenticate;
+use crate::body::{PieceWriter, Pieces};
 use crate::error::{NodeError, NodeErrorKind};
 use crate::metrics::Metrics;
 use crate::pages::CachedPage;
@@ -524,6 +525,11 @@ async fn visible_on(
     day: Date,
     mut emit: impl FnMut(&StoredObject, Served<'_>) + Send,
 ) -> Result<PageInfo, NodeError> {
+    let _turn = node
+        .releases
+        .acquire()
+        .await
+        .map_err(|e| error(NodeErrorKind::Internal, format!("release queue: {e}")))?;
     let mut info = PageInfo::default();
     let mut after = f.next;
     let mut withheld = 0u64;
@@ -682,7 +688,7 @@ async fn visible_on(
 #[derive(Default)]
 struct Decisions<'a> {
     last: Option<(NationCode, ReleaseKey<'a>, ByMarkings)>,
-    map: HashMap<NationCode, HashMap<ReleaseKey<'a>, ByMarkings>>,
+    map: HashMap<(NationCode, ReleaseKey<'a>), ByMarkings, foldhash::fast::RandomState>,
 }
 
 impl<'a> Decisions<'a> {
@@ -697,15 +703,16 @@ impl<'a> Decisions<'a> {
                 return d.clone();
             }
         }
-        let by_key = self.map.entry(originator).or_default();
-        let decision = match by_key.get(&key) {
+        let entry = (originator, key);
+        let decision = match self.map.get(&entry) {
             Some(d) => d.clone(),
             None => {
-                let d = decide(&key);
-                by_key.insert(key.clone(), d.clone());
+                let d = decide(&entry.1);
+                self.map.insert(entry.clone(), d.clone());
                 d
             }
         };
+        let (originator, key) = entry;
         self.last = Some((originator, key, decision.clone()));
         decision
     }
@@ -765,24 +772,30 @@ fn on_all_cores_with<T: Send, U: Send, S>(
 }
 
 /// A TAXII envelope written as its objects are released: `{"objects":[…],"more":…,"next":…}`
-/// (`{}` when empty, as the `Envelope` type serializes it).
+/// (`{}` when empty, as the `Envelope` type serializes it), in pieces ([`crate::body`]).
 struct EnvelopeWriter {
-    body: Vec<u8>,
+    body: PieceWriter,
+    objects: usize,
     failed: Option<serde_json::Error>,
 }
 
 impl EnvelopeWriter {
     fn new() -> EnvelopeWriter {
-        let mut body = Vec::with_capacity(64 * 1024);
-        body.extend_from_slice(br#"{"objects":["#);
-        EnvelopeWriter { body, failed: None }
+        let mut body = PieceWriter::new();
+        body.buffer().extend_from_slice(br#"{"objects":["#);
+        EnvelopeWriter {
+            body,
+            objects: 0,
+            failed: None,
+        }
     }
 
     fn push(&mut self, object: &Value) {
         self.separate();
-        if let Err(e) = serde_json::to_writer(&mut self.body, object) {
+        if let Err(e) = serde_json::to_writer(self.body.buffer(), object) {
             self.failed.get_or_insert(e);
         }
+        self.body.written();
     }
 
     /// An object as served: stored text (valid JSON, checked when it was read) is copied as is.
@@ -790,7 +803,8 @@ impl EnvelopeWriter {
         match object {
             Served::Stored(json) => {
                 self.separate();
-                self.body.extend_from_slice(json.as_bytes());
+                self.body.buffer().extend_from_slice(json.as_bytes());
+                self.body.written();
             }
             Served::Relabelled {
                 json,
@@ -799,49 +813,53 @@ impl EnvelopeWriter {
                 portions,
             } => {
                 self.separate();
-                let at = self.body.len();
-                if !write_relabelled(&mut self.body, json, spans, refs, portions.as_deref()) {
+                let out = self.body.buffer();
+                let at = out.len();
+                if !write_relabelled(out, json, spans, refs, portions.as_deref()) {
                     // The spans were read from this text: a missing one is a bug, not input.
-                    self.body.truncate(at);
+                    out.truncate(at);
                     self.failed.get_or_insert(serde::ser::Error::custom(
                         "a relabelled object lost its markings",
                     ));
                 }
+                self.body.written();
             }
             Served::Released(v) => self.push(v),
         }
     }
 
     fn separate(&mut self) {
-        if self.body.len() > br#"{"objects":["#.len() {
-            self.body.push(b',');
+        if self.objects > 0 {
+            self.body.buffer().push(b',');
         }
+        self.objects += 1;
     }
 
-    fn finish(mut self, info: &PageInfo) -> Result<Vec<u8>, NodeError> {
+    fn finish(mut self, info: &PageInfo) -> Result<Pieces, NodeError> {
         if let Some(e) = self.failed {
             return Err(error(NodeErrorKind::Internal, e.to_string()));
         }
         if info.count == 0 {
-            return Ok(b"{}".to_vec());
+            return Ok(Pieces::from(b"{}".to_vec()));
         }
-        self.body.push(b']');
+        let out = self.body.buffer();
+        out.push(b']');
         if info.more {
-            self.body.extend_from_slice(br#","more":true"#);
+            out.extend_from_slice(br#","more":true"#);
         }
         if let Some(next) = info.next() {
-            self.body.extend_from_slice(br#","next":"#);
-            serde_json::to_writer(&mut self.body, &next)
+            out.extend_from_slice(br#","next":"#);
+            serde_json::to_writer(&mut *out, &next)
                 .map_err(|e| error(NodeErrorKind::Internal, e.to_string()))?;
         }
-        self.body.push(b'}');
-        Ok(self.body)
+        out.push(b'}');
+        Ok(self.body.finish())
     }
 }
 
 /// A TAXII answer whose body is already serialized.
-fn taxii_bytes(body: impl Into<Bytes>, headers: &[(&str, String)]) -> Response {
-    let mut response = (StatusCode::OK, body.into()).into_response();
+fn taxii_bytes(body: Pieces, headers: &[(&str, String)]) -> Response {
+    let mut response = (StatusCode::OK, body.into_body()).into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -911,7 +929,7 @@ async fn get_objects(
     })
     .await?;
     let page = CachedPage {
-        body: Bytes::from(envelope.finish(&info)?),
+        body: envelope.finish(&info)?,
         headers: info.date_headers(),
         served: info.count as u64,
         withheld: info.withheld,
@@ -1380,18 +1398,18 @@ mod tests {
         };
         // Empty: `{}`.
         let empty = EnvelopeWriter::new().finish(&PageInfo::default()).unwrap();
-        assert_eq!(empty, b"{}");
+        assert_eq!(empty.to_vec(), b"{}");
         // A last page: no `more`, no `next`.
         let mut w = EnvelopeWriter::new();
         objects.iter().for_each(|o| w.push(o));
-        let body = w.finish(&page(2, false, Some((2, 20)))).unwrap();
+        let body = w.finish(&page(2, false, Some((2, 20)))).unwrap().to_vec();
         let parsed: entente_stix::taxii::Envelope = serde_json::from_slice(&body).unwrap();
         assert_eq!(parsed.objects, objects.to_vec());
         assert!(!parsed.more && parsed.next.is_none());
         // More remain: `next` is the last `seq` served.
         let mut w = EnvelopeWriter::new();
         objects.iter().for_each(|o| w.push(o));
-        let body = w.finish(&page(2, true, Some((7, 70)))).unwrap();
+        let body = w.finish(&page(2, true, Some((7, 70)))).unwrap().to_vec();
         let parsed: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(parsed["more"], true);
         assert_eq!(parsed["next"], "7");

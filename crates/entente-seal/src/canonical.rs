@@ -124,6 +124,145 @@ pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
+/// The canonical bytes of a JSON text: the bytes [`canonical_value`] writes for the value
+/// `serde_json` parses from it (a member named twice keeps its last value), written from a tree
+/// that borrows the text's strings instead of building a `Value` (no map of owned names, no
+/// copy of a string without escapes).
+pub fn canonical_text(json: &str) -> Result<Vec<u8>, serde_json::Error> {
+    let tree: Text<'_> = serde_json::from_str(json)?;
+    let mut out = Vec::with_capacity(json.len());
+    tree.write(&mut out);
+    Ok(out)
+}
+
+/// Lowercase hex SHA-256 of a JSON text's canonical JSON ([`canonical_text`]).
+pub fn sha256_hex_text(json: &str) -> Result<String, SealError> {
+    let bytes = canonical_text(json).map_err(|e| SealError::json("canonical JSON", e))?;
+    Ok(hex(&sha256(&bytes)))
+}
+
+/// A JSON value as [`canonical_text`] reads it.
+enum Text<'a> {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(std::borrow::Cow<'a, str>),
+    Array(Vec<Text<'a>>),
+    Object(Vec<(std::borrow::Cow<'a, str>, Text<'a>)>),
+}
+
+impl Text<'_> {
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Text::Null => out.extend_from_slice(b"null"),
+            Text::Bool(true) => out.extend_from_slice(b"true"),
+            Text::Bool(false) => out.extend_from_slice(b"false"),
+            Text::Number(n) => write_number(n, out),
+            Text::String(s) => write_string(s, out),
+            Text::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    item.write(out);
+                }
+                out.push(b']');
+            }
+            Text::Object(members) => {
+                let mut sorted: Vec<&(std::borrow::Cow<'_, str>, Text<'_>)> =
+                    members.iter().collect();
+                // Stable: of the members with one name, the last is the one kept.
+                sorted.sort_by(|a, b| utf16_order(&a.0, &b.0));
+                out.push(b'{');
+                let mut first = true;
+                for (i, (name, value)) in sorted.iter().map(|m| (&m.0, &m.1)).enumerate() {
+                    if sorted.get(i + 1).is_some_and(|next| next.0 == *name) {
+                        continue;
+                    }
+                    if !first {
+                        out.push(b',');
+                    }
+                    first = false;
+                    write_string(name, out);
+                    out.push(b':');
+                    value.write(out);
+                }
+                out.push(b'}');
+            }
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text<'de>, D::Error> {
+        use serde::de::{MapAccess, SeqAccess, Visitor};
+        use std::borrow::Cow;
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Text<'de>, E> {
+                Ok(Text::Null)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Text<'de>, E> {
+                Ok(Text::Bool(b))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Text<'de>, E> {
+                Ok(Text::Number(n.into()))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Text<'de>, E> {
+                Ok(Text::Number(n.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Text<'de>, E> {
+                serde_json::Number::from_f64(n)
+                    .map(Text::Number)
+                    .ok_or_else(|| E::custom("a number that is not finite"))
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text::String(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text::String(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Text<'de>, E> {
+                Ok(Text::String(Cow::Owned(s)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Text<'de>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Text::Array(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text<'de>, A::Error> {
+                let mut members = Vec::new();
+                while let Some((name, value)) = map.next_entry::<Name<'de>, Text<'de>>()? {
+                    members.push((name.0, value));
+                }
+                Ok(Text::Object(members))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A member name, borrowed from the text when it has no escape.
+struct Name<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Name<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Name<'de>, D::Error> {
+        match <Text<'de> as serde::Deserialize<'de>>::deserialize(d)? {
+            Text::String(s) => Ok(Name(s)),
+            _ => Err(serde::de::Error::custom(
+                "a member name that is not a string",
+            )),
+        }
+    }
+}
+
 /// SHA-256 of bytes.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()

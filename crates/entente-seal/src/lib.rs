@@ -25,7 +25,9 @@ pub mod identity;
 
 pub use crate::batch::{BatchOpener, BatchSealer, Opened, SealedBatch, SealedItem};
 pub use crate::binding::{bind, bind_canonical, bind_recall, Binding, BindingKind, Signers};
-pub use crate::canonical::{canonical_json, canonical_value, sha256_hex, sha256_hex_value};
+pub use crate::canonical::{
+    canonical_json, canonical_text, canonical_value, sha256_hex, sha256_hex_text, sha256_hex_value,
+};
 pub use crate::envelope::{open, seal, Payload, Sealed};
 pub use crate::error::SealError;
 pub use crate::identity::{NodeIdentity, PublicIdentity};

@@ -316,6 +316,32 @@ fn batch_parser_refuses_other_formats() {
     assert!(serde_json::from_value::<SealedBatch>(text).is_err());
 }
 
+#[test]
+fn canonical_text_reads_as_serde_json_does() {
+    // A member named twice keeps its last value; escapes and numbers as a parsed value has them.
+    for text in [
+        r#"{"b":1,"a":[1.50,2e3,-0.0,18446744073709551616],"b":{"z":"\u00e9\n","y":null}}"#,
+        r#"  [ true , false , "\ud83d\ude00" , 1E400 ]"#,
+        r#"{"":{},"\u0000":[]}"#,
+    ] {
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(_) => {
+                assert!(crate::canonical_text(text).is_err(), "{text}");
+                continue;
+            }
+        };
+        assert_eq!(
+            crate::canonical_text(text).unwrap(),
+            canonical_value(&value),
+            "{text}"
+        );
+    }
+    for bad in ["", "{", r#"{"a":1,}"#, "[1] 2", r#"{1:2}"#] {
+        assert!(crate::canonical_text(bad).is_err(), "{bad}");
+    }
+}
+
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -354,6 +380,19 @@ proptest! {
         prop_assert_eq!(
             String::from_utf8(canonical_value(&value)).unwrap(),
             String::from_utf8(serde_jcs::to_vec(&value).unwrap()).unwrap()
+        );
+    }
+
+    #[test]
+    fn canonical_text_writes_what_canonical_value_writes(value in json_value(), pretty in any::<bool>()) {
+        let text = if pretty {
+            serde_json::to_string_pretty(&value).unwrap()
+        } else {
+            value.to_string()
+        };
+        prop_assert_eq!(
+            String::from_utf8(crate::canonical_text(&text).unwrap()).unwrap(),
+            String::from_utf8(canonical_value(&value)).unwrap()
         );
     }
 

@@ -75,7 +75,19 @@ const READER_MMAP_BYTES: i64 = 256 * 1024 * 1024;
 /// default is 1,000).
 const WAL_CHECKPOINT_PAGES: i64 = 8192;
 
+/// Plans stay as prepared, whatever is bound: otherwise SQLite prepares a statement again each
+/// time a parameter its plan looked at changes (the `LIMIT` of a page read, for one), which
+/// costs as much as a fifth of a chunk's read.
+fn stable_plans(conn: &Connection) -> Result<(), StoreError> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    Ok(())
+}
+
 fn configure(conn: &Connection) -> Result<(), StoreError> {
+    stable_plans(conn)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -166,6 +178,7 @@ impl SqliteStore {
                         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                     )?;
                     c.busy_timeout(std::time::Duration::from_secs(10))?;
+                    stable_plans(&c)?;
                     c.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
                     c.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
                     c

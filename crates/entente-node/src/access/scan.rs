@@ -1,0 +1,218 @@
+//! The top level of a stored object's text, found without parsing its values.
+//!
+//! [`super::release_key`] needs the names of an object's members and where their values are;
+//! a JSON parser reads every value to step over it. Stored texts are valid JSON (the node
+//! serialized each one), so stepping over a value only needs its strings and brackets: strings
+//! are skipped with `memchr`, brackets paired. Anything that is not plainly so (a member name
+//! with an escape, brackets that do not pair, a quote in a bare word, text after the object) is
+//! left to the parser: the scanner answers `None`. On a valid text it reads what the parser
+//! reads (the property test `scanned_and_parsed_release_keys_agree` holds the two equal); it
+//! does not check what stored texts never get wrong, the spelling of bare words and the
+//! characters inside strings.
+
+use std::ops::Range;
+
+/// Each top-level member of the JSON object `json`, in order: its name and the byte range of
+/// its value. `None` when the text is not read here (see the module's documentation).
+pub fn top_level(json: &str) -> Option<Vec<(&str, Range<usize>)>> {
+    let b = json.as_bytes();
+    let mut i = skip_space(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_space(b, i + 1);
+    let mut members = Vec::with_capacity(16);
+    if b.get(i) == Some(&b'}') {
+        return (skip_space(b, i + 1) == b.len()).then_some(members);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let name_end = string_end(b, i)?;
+        let name = json.get(i + 1..name_end - 1)?;
+        if name.contains('\\') {
+            return None;
+        }
+        i = skip_space(b, name_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = skip_space(b, i + 1);
+        let end = value_end(b, start)?;
+        members.push((name, start..end));
+        i = skip_space(b, end);
+        match b.get(i) {
+            Some(b',') => i = skip_space(b, i + 1),
+            Some(b'}') => return (skip_space(b, i + 1) == b.len()).then_some(members),
+            _ => return None,
+        }
+    }
+}
+
+/// The strings of a JSON list of strings without escapes (`["a", "b"]`); `None` for any other
+/// text, for the parser to read.
+pub fn plain_strings(json: &str) -> Option<Vec<&str>> {
+    let b = json.as_bytes();
+    let mut i = skip_space(b, 0);
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    i = skip_space(b, i + 1);
+    let mut strings = Vec::with_capacity(2);
+    if b.get(i) == Some(&b']') {
+        return (skip_space(b, i + 1) == b.len()).then_some(strings);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let end = string_end(b, i)?;
+        let text = json.get(i + 1..end - 1)?;
+        if text.contains('\\') || text.bytes().any(|c| c < 0x20) {
+            return None;
+        }
+        strings.push(text);
+        i = skip_space(b, end);
+        match b.get(i) {
+            Some(b',') => i = skip_space(b, i + 1),
+            Some(b']') => return (skip_space(b, i + 1) == b.len()).then_some(strings),
+            _ => return None,
+        }
+    }
+}
+
+fn skip_space(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// The end (past the closing quote) of the string that opens at `i`.
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        if b[k] == b'"' {
+            return Some(k + 1);
+        }
+        // An escape: the next byte is escaped, whatever it is (a `\uXXXX` has no quote).
+        j = k + 2;
+    }
+}
+
+/// The end of the value that starts at `i`.
+fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => string_end(b, i),
+        b'{' | b'[' => {
+            // Open brackets, innermost last; a list or object nested deeper than this is rare
+            // enough to leave to the parser.
+            let mut open: Vec<u8> = Vec::with_capacity(8);
+            let mut j = i;
+            loop {
+                match *b.get(j)? {
+                    b'"' => {
+                        j = string_end(b, j)?;
+                        continue;
+                    }
+                    c @ (b'{' | b'[') => {
+                        if open.len() == 64 {
+                            return None;
+                        }
+                        open.push(c);
+                    }
+                    c @ (b'}' | b']') => {
+                        let opener = if c == b'}' { b'{' } else { b'[' };
+                        if open.pop() != Some(opener) {
+                            return None;
+                        }
+                        if open.is_empty() {
+                            return Some(j + 1);
+                        }
+                    }
+                    c if is_word(c) || matches!(c, b',' | b':' | b' ' | b'\t' | b'\n' | b'\r') => {}
+                    _ => return None,
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            // A number, `true`, `false` or `null`.
+            let len = b.get(i..)?.iter().take_while(|c| is_word(**c)).count();
+            (len > 0).then_some(i + len)
+        }
+    }
+}
+
+/// Bytes of the bare words of JSON: numbers and literals.
+fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.')
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn names_and_values(json: &str) -> Option<Vec<(&str, &str)>> {
+        top_level(json).map(|m| m.into_iter().map(|(n, r)| (n, &json[r])).collect())
+    }
+
+    #[test]
+    fn members_and_their_values_are_found() {
+        let json =
+            r#" { "a" : 1 , "b":"x\"}]" ,"c":[{"d":[1,{"e":"]"}]},true],"f":{} , "g":null}  "#;
+        assert_eq!(
+            names_and_values(json).unwrap(),
+            [
+                ("a", "1"),
+                ("b", r#""x\"}]""#),
+                ("c", r#"[{"d":[1,{"e":"]"}]},true]"#),
+                ("f", "{}"),
+                ("g", "null")
+            ]
+        );
+        assert_eq!(names_and_values("{}").unwrap(), []);
+    }
+
+    #[test]
+    fn lists_of_plain_strings_are_read_and_others_left_to_the_parser() {
+        assert_eq!(plain_strings(r#" [ "a" , "b c" ] "#).unwrap(), ["a", "b c"]);
+        assert_eq!(plain_strings("[]").unwrap(), Vec::<&str>::new());
+        for json in [
+            r#"["a\u0041"]"#,
+            r#"["a",]"#,
+            r#"["a" "b"]"#,
+            "[1]",
+            r#"["a"] x"#,
+            "[\"\t\"]",
+            r#"{"a":1}"#,
+        ] {
+            assert_eq!(plain_strings(json), None, "{json}");
+        }
+    }
+
+    #[test]
+    fn what_is_not_plainly_an_object_is_left_to_the_parser() {
+        for json in [
+            "",
+            "[]",
+            r#"{"a":1"#,
+            r#"{"a":1,}"#,
+            r#"{"a":[1}"#,
+            r#"{"a":{"b":1]}"#,
+            r#"{"a\u0062":1}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":}"#,
+            r#"{"a":tr"ue}"#,
+            r#"{"a":"unterminated}"#,
+            r#"{"a" 1}"#,
+            "{\"a\":[1]\u{0}}",
+        ] {
+            assert_eq!(top_level(json), None, "{json}");
+        }
+    }
+}
