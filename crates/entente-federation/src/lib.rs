@@ -175,7 +175,10 @@ impl Federation {
     ) -> Result<(), FederationError> {
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(server::serve(self.clone(), listener, shutdown.clone()));
-        tasks.spawn(audit::record_local(self.clone(), shutdown.clone()));
+        tasks.spawn(in_background(
+            "entente-audit",
+            audit::record_local(self.clone(), shutdown.clone()),
+        ));
         for p in self.config.partners.clone() {
             tasks.spawn(dispatch::run(self.clone(), p.clone(), shutdown.clone()));
             if p.audit_key.is_some() {
@@ -287,4 +290,48 @@ pub(crate) async fn cpu_bound<R: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| FederationError::config(format!("worker task: {e}")))
+}
+
+/// Runs `task` on a thread of its own, at a lower scheduling priority than the node's threads,
+/// and answers with its result. For work that must be done but may wait: recording the node's
+/// own publishes in the audit log (a digest of every object) follows the change stream, and
+/// while the node ingests it should take the cores the ingest leaves, not half of them; it
+/// catches up as soon as they are idle. Its threads (those of its store reads too) inherit the
+/// priority.
+async fn in_background<F>(name: &str, task: F) -> Result<(), FederationError>
+where
+    F: std::future::Future<Output = Result<(), FederationError>> + Send + 'static,
+{
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            lower_priority();
+            let outcome = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(task),
+                Err(e) => Err(FederationError::config(format!(
+                    "cannot start a background runtime: {e}"
+                ))),
+            };
+            let _ = done.send(outcome);
+        })
+        .map_err(|e| FederationError::config(format!("cannot start thread {name}: {e}")))?;
+    result
+        .await
+        .map_err(|_| FederationError::config(format!("thread {name} ended without an answer")))?
+}
+
+/// Lowers the calling thread's priority (Linux: its nice value, which threads it starts
+/// inherit); elsewhere nothing.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // On Linux a nice value is per thread: no pid names the calling thread.
+        if rustix::process::setpriority_process(None, 10).is_err() {
+            tracing::debug!("could not lower the priority of a background thread");
+        }
+    }
 }

@@ -2,8 +2,9 @@
 //!
 //! A page of a thousand objects is most of a megabyte. Written into one buffer, it is an
 //! allocation the allocator takes fresh from the system for every page (and faults in page by
-//! page), then grows by copying. Written in pieces of [`PIECE`] bytes, it reuses memory the
-//! allocator keeps, and goes out as one frame per piece.
+//! page), then grows by copying. Written in pieces of [`PIECE`] bytes, it goes out as one frame
+//! per piece, and each piece's buffer goes back to a small pool once sent, for the next answer
+//! to write into memory already mapped.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -15,6 +16,48 @@ use http_body::{Body, Frame, SizeHint};
 
 /// Bytes a piece is filled to before the next one starts.
 pub const PIECE: usize = 64 * 1024;
+/// A piece's buffer: room for one more append past [`PIECE`] without growing (an object larger
+/// than this grows it, and its buffer is not kept).
+const BUFFER: usize = 2 * PIECE;
+/// Buffers kept for reuse at most (8 MiB).
+const POOLED: usize = 64;
+
+static POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+fn pooled_buffer() -> Vec<u8> {
+    POOL.lock()
+        .ok()
+        .and_then(|mut pool| pool.pop())
+        .unwrap_or_else(|| Vec::with_capacity(BUFFER))
+}
+
+/// A sent piece's buffer, back to the pool when the last reference to the piece goes.
+struct Pooled(Vec<u8>);
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if self.0.capacity() != BUFFER {
+            return;
+        }
+        let mut buffer = std::mem::take(&mut self.0);
+        buffer.clear();
+        if let Ok(mut pool) = POOL.lock() {
+            if pool.len() < POOLED {
+                pool.push(buffer);
+            }
+        }
+    }
+}
+
+fn piece(buffer: Vec<u8>) -> Bytes {
+    Bytes::from_owner(Pooled(buffer))
+}
 
 /// A body written in pieces: cheap to clone (the pieces are shared).
 #[derive(Clone, Default)]
@@ -58,7 +101,7 @@ impl PieceWriter {
     pub fn new() -> PieceWriter {
         PieceWriter {
             done: Vec::new(),
-            current: Vec::with_capacity(PIECE),
+            current: pooled_buffer(),
         }
     }
 
@@ -71,16 +114,24 @@ impl PieceWriter {
     /// never split inside what one append wrote).
     pub fn written(&mut self) {
         if self.current.len() >= PIECE {
-            let full = std::mem::replace(&mut self.current, Vec::with_capacity(PIECE));
-            self.done.push(Bytes::from(full));
+            let full = std::mem::replace(&mut self.current, pooled_buffer());
+            self.done.push(piece(full));
         }
     }
 
     pub fn finish(mut self) -> Pieces {
-        if !self.current.is_empty() {
-            self.done.push(Bytes::from(self.current));
+        let last = std::mem::take(&mut self.current);
+        if !last.is_empty() {
+            self.done.push(piece(last));
         }
-        Pieces(Arc::from(self.done))
+        Pieces(Arc::from(std::mem::take(&mut self.done)))
+    }
+}
+
+impl Drop for PieceWriter {
+    /// An answer abandoned half-written gives its buffer back too.
+    fn drop(&mut self) {
+        drop(Pooled(std::mem::take(&mut self.current)));
     }
 }
 
@@ -155,5 +206,9 @@ mod tests {
         assert_eq!(collected.as_ref(), expected.as_slice());
         let empty = PieceWriter::new().finish().into_body();
         assert!(empty.is_end_stream());
+        // Sent pieces' buffers are kept for the next answers, emptied.
+        drop(pieces);
+        let reused = pooled_buffer();
+        assert!(reused.is_empty() && reused.capacity() == BUFFER);
     }
 }

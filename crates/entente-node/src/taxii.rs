@@ -566,6 +566,9 @@ async fn visible_on(
             let short = (f.limit + 1).saturating_sub(info.count + page.objects.len());
             if let (true, Some(last)) = (short > 0, page.objects.last()) {
                 pending = Some((read(query(last.seq, short)), publications));
+                // Let the read start (a task spawned here waits in this worker's slot for the
+                // next task, which the release below would hold for its whole run).
+                tokio::task::yield_now().await;
             }
         }
         let stored: Vec<&StoredObject> = page.objects.iter().collect();
