@@ -63,10 +63,6 @@ pub struct Node {
     /// whose database this process alone writes (several node processes share a PostgreSQL
     /// database, and a write by another would not reach this cache).
     pub(crate) pages: Option<pages::PageCache>,
-    /// Releases of pages running at once: one per core, the others waiting in line (first come,
-    /// first served). Each release already spreads over every core; more at once only share
-    /// the cores among them, so that every reader waits as long as the slowest.
-    pub(crate) releases: tokio::sync::Semaphore,
 }
 
 /// Opens the store a config names (creating its tables).
@@ -125,9 +121,6 @@ impl Node {
             changes: tokio::sync::watch::Sender::new(0),
             known_collections: std::sync::RwLock::default(),
             pages: matches!(config.storage, Storage::Sqlite { .. }).then(pages::PageCache::default),
-            releases: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
-            ),
             config,
         }))
     }

@@ -525,11 +525,6 @@ async fn visible_on(
     day: Date,
     mut emit: impl FnMut(&StoredObject, Served<'_>) + Send,
 ) -> Result<PageInfo, NodeError> {
-    let _turn = node
-        .releases
-        .acquire()
-        .await
-        .map_err(|e| error(NodeErrorKind::Internal, format!("release queue: {e}")))?;
     let mut info = PageInfo::default();
     let mut after = f.next;
     let mut withheld = 0u64;
