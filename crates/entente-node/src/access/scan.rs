@@ -16,70 +16,70 @@ use std::ops::Range;
 /// its value. `None` when the text is not read here (see the module's documentation).
 pub fn top_level(json: &str) -> Option<Vec<(&str, Range<usize>)>> {
     let b = json.as_bytes();
-    let mut i = skip_space(b, 0);
-    if b.get(i) != Some(&b'{') {
-        return None;
-    }
-    i = skip_space(b, i + 1);
     let mut members = Vec::with_capacity(16);
-    if b.get(i) == Some(&b'}') {
-        return (skip_space(b, i + 1) == b.len()).then_some(members);
-    }
-    loop {
-        if b.get(i) != Some(&b'"') {
+    sequence(b, b'{', b'}', |i| {
+        let name = plain_string(json, *i)?;
+        let colon = skip_space(b, *i + name.len() + 2);
+        if b.get(colon) != Some(&b':') {
             return None;
         }
-        let name_end = string_end(b, i)?;
-        let name = json.get(i + 1..name_end - 1)?;
-        if name.contains('\\') {
-            return None;
-        }
-        i = skip_space(b, name_end);
-        if b.get(i) != Some(&b':') {
-            return None;
-        }
-        let start = skip_space(b, i + 1);
-        let end = value_end(b, start)?;
-        members.push((name, start..end));
-        i = skip_space(b, end);
-        match b.get(i) {
-            Some(b',') => i = skip_space(b, i + 1),
-            Some(b'}') => return (skip_space(b, i + 1) == b.len()).then_some(members),
-            _ => return None,
-        }
-    }
+        let start = skip_space(b, colon + 1);
+        *i = value_end(b, start)?;
+        members.push((name, start..*i));
+        Some(())
+    })?;
+    Some(members)
 }
 
 /// The strings of a JSON list of strings without escapes (`["a", "b"]`); `None` for any other
 /// text, for the parser to read.
 pub fn plain_strings(json: &str) -> Option<Vec<&str>> {
-    let b = json.as_bytes();
+    let mut strings = Vec::with_capacity(2);
+    sequence(json.as_bytes(), b'[', b']', |i| {
+        let text = plain_string(json, *i)?;
+        *i += text.len() + 2;
+        strings.push(text);
+        Some(())
+    })?;
+    Some(strings)
+}
+
+/// Walks the whole text `b` as one `open … close` sequence of comma-separated items, each read
+/// by `item` from the index it is given (moved past the item), with nothing after the sequence.
+fn sequence(
+    b: &[u8],
+    open: u8,
+    close: u8,
+    mut item: impl FnMut(&mut usize) -> Option<()>,
+) -> Option<()> {
     let mut i = skip_space(b, 0);
-    if b.get(i) != Some(&b'[') {
+    if b.get(i) != Some(&open) {
         return None;
     }
     i = skip_space(b, i + 1);
-    let mut strings = Vec::with_capacity(2);
-    if b.get(i) == Some(&b']') {
-        return (skip_space(b, i + 1) == b.len()).then_some(strings);
-    }
-    loop {
-        if b.get(i) != Some(&b'"') {
-            return None;
-        }
-        let end = string_end(b, i)?;
-        let text = json.get(i + 1..end - 1)?;
-        if text.contains('\\') || text.bytes().any(|c| c < 0x20) {
-            return None;
-        }
-        strings.push(text);
-        i = skip_space(b, end);
-        match b.get(i) {
-            Some(b',') => i = skip_space(b, i + 1),
-            Some(b']') => return (skip_space(b, i + 1) == b.len()).then_some(strings),
-            _ => return None,
+    if b.get(i) != Some(&close) {
+        loop {
+            item(&mut i)?;
+            i = skip_space(b, i);
+            match b.get(i) {
+                Some(b',') => i = skip_space(b, i + 1),
+                Some(c) if *c == close => break,
+                _ => return None,
+            }
         }
     }
+    (skip_space(b, i + 1) == b.len()).then_some(())
+}
+
+/// The content of the string that opens at `i`, when it has no escape and no control character
+/// (what the parser would refuse or unescape is left to it).
+fn plain_string(json: &str, i: usize) -> Option<&str> {
+    let b = json.as_bytes();
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let text = json.get(i + 1..string_end(b, i)? - 1)?;
+    (!text.bytes().any(|c| c == b'\\' || c < 0x20)).then_some(text)
 }
 
 fn skip_space(b: &[u8], mut i: usize) -> usize {
@@ -97,7 +97,7 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
         if b[k] == b'"' {
             return Some(k + 1);
         }
-        // An escape: the next byte is escaped, whatever it is (a `\uXXXX` has no quote).
+        // An escape: the next byte is escaped, whatever it is (no hex digit of `\u` is a quote).
         j = k + 2;
     }
 }
