@@ -297,12 +297,14 @@ pub(crate) async fn cpu_bound<R: Send + 'static>(
 /// own publishes in the audit log (a digest of every object) follows the change stream, and
 /// while the node ingests it should take the cores the ingest leaves, not half of them; it
 /// catches up as soon as they are idle. Its threads (those of its store reads too) inherit the
-/// priority.
+/// priority. Dropping the returned future stops the task, as dropping a spawned task's handle
+/// in a `JoinSet` would.
 async fn in_background<F>(name: &str, task: F) -> Result<(), FederationError>
 where
     F: std::future::Future<Output = Result<(), FederationError>> + Send + 'static,
 {
     let (done, result) = tokio::sync::oneshot::channel();
+    let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
     std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {
@@ -311,7 +313,12 @@ where
                 .enable_all()
                 .build()
             {
-                Ok(runtime) => runtime.block_on(task),
+                Ok(runtime) => runtime.block_on(async {
+                    tokio::select! {
+                        outcome = task => outcome,
+                        _ = cancelled => Ok(()),
+                    }
+                }),
                 Err(e) => Err(FederationError::config(format!(
                     "cannot start a background runtime: {e}"
                 ))),

@@ -135,17 +135,6 @@ impl Drop for PieceWriter {
     }
 }
 
-impl std::io::Write for PieceWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.current.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 struct PiecesBody {
     pieces: Pieces,
     next: usize,
