@@ -11,7 +11,7 @@
 use std::cmp::Ordering;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::SealError;
@@ -37,31 +37,49 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => write_number(n, out),
         Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(members) => write_object(members, out),
+        Value::Array(items) => write_array(items, out, write_canonical),
+        Value::Object(members) => write_object(
+            members.iter().map(|(name, value)| (name.as_str(), value)),
+            out,
+            write_canonical,
+        ),
     }
 }
 
-fn write_object(members: &Map<String, Value>, out: &mut Vec<u8>) {
-    let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-    sorted.sort_unstable_by(|a, b| utf16_order(a.0, b.0));
-    out.push(b'{');
-    for (i, (name, value)) in sorted.into_iter().enumerate() {
+fn write_array<T>(items: &[T], out: &mut Vec<u8>, write: fn(&T, &mut Vec<u8>)) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
+        write(item, out);
+    }
+    out.push(b']');
+}
+
+/// Members in the order of their names; of members with one name, the last one only (as a
+/// parsed value keeps it).
+fn write_object<'a, T: 'a>(
+    members: impl Iterator<Item = (&'a str, &'a T)>,
+    out: &mut Vec<u8>,
+    write: fn(&T, &mut Vec<u8>),
+) {
+    let mut sorted: Vec<(&str, &T)> = members.collect();
+    // Stable, so that the last of equal names stays last.
+    sorted.sort_by(|a, b| utf16_order(a.0, b.0));
+    out.push(b'{');
+    let mut first = true;
+    for (i, (name, value)) in sorted.iter().enumerate() {
+        if sorted.get(i + 1).is_some_and(|next| next.0 == *name) {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
         write_string(name, out);
         out.push(b':');
-        write_canonical(value, out);
+        write(value, out);
     }
     out.push(b'}');
 }
@@ -159,37 +177,12 @@ impl Text<'_> {
             Text::Bool(false) => out.extend_from_slice(b"false"),
             Text::Number(n) => write_number(n, out),
             Text::String(s) => write_string(s, out),
-            Text::Array(items) => {
-                out.push(b'[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    item.write(out);
-                }
-                out.push(b']');
-            }
-            Text::Object(members) => {
-                let mut sorted: Vec<&(std::borrow::Cow<'_, str>, Text<'_>)> =
-                    members.iter().collect();
-                // Stable: of the members with one name, the last is the one kept.
-                sorted.sort_by(|a, b| utf16_order(&a.0, &b.0));
-                out.push(b'{');
-                let mut first = true;
-                for (i, (name, value)) in sorted.iter().map(|m| (&m.0, &m.1)).enumerate() {
-                    if sorted.get(i + 1).is_some_and(|next| next.0 == *name) {
-                        continue;
-                    }
-                    if !first {
-                        out.push(b',');
-                    }
-                    first = false;
-                    write_string(name, out);
-                    out.push(b':');
-                    value.write(out);
-                }
-                out.push(b'}');
-            }
+            Text::Array(items) => write_array(items, out, Text::write),
+            Text::Object(members) => write_object(
+                members.iter().map(|(name, value)| (name.as_ref(), value)),
+                out,
+                Text::write,
+            ),
         }
     }
 }
