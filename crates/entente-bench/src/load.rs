@@ -372,6 +372,10 @@ pub struct Readers<'a> {
 
 /// `clients` readers, each walking the collection in pages of `page` (from the start again when
 /// it ends) for `requests` requests; the latency of every request is kept.
+///
+/// Every reader's first request is unmeasured (it logs in: a password hash is verified, tens of
+/// milliseconds of CPU by design), and the measured requests start when every reader has made
+/// it, so that the latencies are those of pages, not of logins running beside them.
 pub async fn concurrent(
     client: &reqwest::Client,
     t: &Target,
@@ -385,7 +389,8 @@ pub async fn concurrent(
     let objects = Arc::new(AtomicU64::new(0));
     let cut = Arc::new(AtomicU64::new(0));
     let error: Arc<Mutex<Option<String>>> = Arc::default();
-    let start = Instant::now();
+    let logged_in = Arc::new(tokio::sync::Barrier::new(clients));
+    let started: Arc<Mutex<Option<Instant>>> = Arc::default();
     let mut tasks = Vec::new();
     for i in 0..clients {
         let (client, mut t) = (client.clone(), t.clone());
@@ -393,24 +398,40 @@ pub async fn concurrent(
             t.user = readers.users[i % readers.users.len()].clone();
         }
         let offset = readers.stagger.then_some(i % page.max(1) + 1);
-        let (latencies, objects, error, cut) = (
+        let (latencies, objects, error, cut, logged_in, started) = (
             latencies.clone(),
             objects.clone(),
             error.clone(),
             cut.clone(),
+            logged_in.clone(),
+            started.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut next: Option<String> = None;
-            if let Some(offset) = offset {
-                match get_page(&client, &t, offset, None).await {
-                    Ok(p) => next = if p.more { p.next } else { None },
-                    Err(e) => {
-                        if let Ok(mut slot) = error.lock() {
-                            slot.get_or_insert_with(|| format!("{e:#}"));
-                        }
-                        return;
+            // Without a stagger, the first page is read twice: once to log in, then measured.
+            let first = get_page(&client, &t, offset.unwrap_or(page), None).await;
+            let failed = match first {
+                Ok(p) => {
+                    if offset.is_some() {
+                        next = if p.more { p.next } else { None };
                     }
+                    false
                 }
+                Err(e) => {
+                    if let Ok(mut slot) = error.lock() {
+                        slot.get_or_insert_with(|| format!("{e:#}"));
+                    }
+                    true
+                }
+            };
+            // A reader that failed still meets the others here, so that none waits forever.
+            if logged_in.wait().await.is_leader() {
+                if let Ok(mut s) = started.lock() {
+                    *s = Some(Instant::now());
+                }
+            }
+            if failed {
+                return;
             }
             let mut mine = Vec::with_capacity(requests as usize);
             for _ in 0..requests {
@@ -448,7 +469,8 @@ pub async fn concurrent(
     for task in tasks {
         let _ = task.await;
     }
-    let seconds = start.elapsed().as_secs_f64();
+    let start = started.lock().ok().and_then(|s| *s);
+    let seconds = start.map_or(0.0, |s| s.elapsed().as_secs_f64());
     let mut all = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     all.sort_by(f64::total_cmp);
     let cut = cut.load(Ordering::Relaxed);
@@ -462,7 +484,7 @@ pub async fn concurrent(
         requests: done,
         objects: objects.load(Ordering::Relaxed),
         seconds,
-        requests_per_s: done as f64 / seconds,
+        requests_per_s: if seconds > 0.0 { done as f64 / seconds } else { 0.0 },
         cut,
         p50_ms: quantile(&all, 0.50),
         p90_ms: quantile(&all, 0.90),
