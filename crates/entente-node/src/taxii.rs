@@ -458,7 +458,8 @@ enum Served<'a> {
         refs: Arc<str>,
         portions: Option<Arc<str>>,
     },
-    Released(Value),
+    /// A released copy, as JSON text.
+    Text(Arc<str>),
 }
 
 /// A stored object read as far as its release needs.
@@ -609,14 +610,11 @@ async fn visible_on(
                         }
                         ByMarkings::Withheld => Outcome::Withheld,
                         ByMarkings::Relabelled { .. } | ByMarkings::Rewritten => {
-                            match serde_json::from_str(&o.json) {
-                                Ok(v) => full_release(node, user, o, &v, day),
-                                Err(_) => Outcome::Withheld,
-                            }
+                            full_release(node, user, o, || serde_json::from_str(&o.json).ok(), day)
                         }
                     }
                 }
-                Parsed::Whole(v) => full_release(node, user, o, &v, day),
+                Parsed::Whole(v) => full_release(node, user, o, || Some(v), day),
                 Parsed::Unreadable => Outcome::Withheld,
             };
             (o, outcome)
@@ -716,16 +714,16 @@ impl<'a> Decisions<'a> {
     }
 }
 
-/// The full release path of one object ([`Access::release`]).
+/// The full release path of one object ([`Access::release_text`]); `object` parses it.
 fn full_release<'a>(
     node: &Node,
     user: &User,
     o: &StoredObject,
-    v: &Value,
+    object: impl FnOnce() -> Option<Value>,
     day: Date,
 ) -> Outcome<'a> {
-    match node.access.release(user, o, v, day) {
-        Some(r) => Outcome::Served(Served::Released(r.object), r.markings.into()),
+    match node.access.release_text(user, o, object, day) {
+        Some((text, markings)) => Outcome::Served(Served::Text(text), markings),
         None => Outcome::Withheld,
     }
 }
@@ -788,14 +786,6 @@ impl EnvelopeWriter {
         }
     }
 
-    fn push(&mut self, object: &Value) {
-        self.separate();
-        if let Err(e) = serde_json::to_writer(self.body.buffer(), object) {
-            self.failed.get_or_insert(e);
-        }
-        self.body.written();
-    }
-
     /// An object as served: stored text (valid JSON, checked when it was read) is copied as is.
     fn push_served(&mut self, object: &Served<'_>) {
         match object {
@@ -822,7 +812,11 @@ impl EnvelopeWriter {
                 }
                 self.body.written();
             }
-            Served::Released(v) => self.push(v),
+            Served::Text(text) => {
+                self.separate();
+                self.body.buffer().extend_from_slice(text.as_bytes());
+                self.body.written();
+            }
         }
     }
 
@@ -986,7 +980,11 @@ async fn visible_versions(
         .await?;
     Ok(parsed
         .into_iter()
-        .filter(|(o, v)| node.access.release(user, o, v, day).is_some())
+        .filter(|(o, v)| {
+            node.access
+                .release_text(user, o, || Some(v.clone()), day)
+                .is_some()
+        })
         .map(|(o, _)| o)
         .collect())
 }
@@ -1399,14 +1397,18 @@ mod tests {
         assert_eq!(empty.to_vec(), b"{}");
         // A last page: no `more`, no `next`.
         let mut w = EnvelopeWriter::new();
-        objects.iter().for_each(|o| w.push(o));
+        objects
+            .iter()
+            .for_each(|o| w.push_served(&Served::Text(o.to_string().into())));
         let body = w.finish(&page(2, false, Some((2, 20)))).unwrap().to_vec();
         let parsed: entente_stix::taxii::Envelope = serde_json::from_slice(&body).unwrap();
         assert_eq!(parsed.objects, objects.to_vec());
         assert!(!parsed.more && parsed.next.is_none());
         // More remain: `next` is the last `seq` served.
         let mut w = EnvelopeWriter::new();
-        objects.iter().for_each(|o| w.push(o));
+        objects
+            .iter()
+            .for_each(|o| w.push_served(&Served::Text(o.to_string().into())));
         let body = w.finish(&page(2, true, Some((7, 70)))).unwrap().to_vec();
         let parsed: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(parsed["more"], true);
