@@ -63,9 +63,11 @@ impl Drop for Inner {
 /// Page cache of the writer, in KiB (SQLite's negative form): the indexes of a large collection
 /// stay in memory, so an insert does not read its B-tree pages back from disk.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
-/// Read connections, and so reads in flight: more than a few per core only queue inside SQLite
-/// and the kernel, and each costs a page cache.
-const READERS: usize = 8;
+/// Read connections, and so reads in flight: two per core keep a paged reader's next chunk
+/// reading while one is released; more only share the cores among more threads (with 64
+/// concurrent readers, eight connections gave a p90 of 13.3–15.2 ms, two 11.0–15.2, four
+/// 11.5–14.9; BENCHMARKS.md), and each costs a page cache.
+const READERS: usize = 4;
 /// Page cache of each pooled reader, in KiB.
 const READER_CACHE_KIB: i64 = 16 * 1024;
 /// Bytes of the database each reader maps into memory: pages are read without a system call
