@@ -484,7 +484,11 @@ pub async fn concurrent(
         requests: done,
         objects: objects.load(Ordering::Relaxed),
         seconds,
-        requests_per_s: if seconds > 0.0 { done as f64 / seconds } else { 0.0 },
+        requests_per_s: if seconds > 0.0 {
+            done as f64 / seconds
+        } else {
+            0.0
+        },
         cut,
         p50_ms: quantile(&all, 0.50),
         p90_ms: quantile(&all, 0.90),

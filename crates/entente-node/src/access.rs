@@ -213,6 +213,68 @@ pub struct Spans {
     pub portions: Option<Range<usize>>,
 }
 
+/// The release key of a stored row and where its markings are in the row's text, owning both.
+#[derive(Debug)]
+pub struct RowKey {
+    pub key: ReleaseKey<'static>,
+    pub spans: Spans,
+}
+
+/// How a stored row is read for its release: on its markings (`Some`), or whole (`None`: marking
+/// and extension definitions, and the texts [`release_key`] leaves to the parser).
+pub fn row_key(o: &StoredObject) -> Option<Arc<RowKey>> {
+    if matches!(
+        o.kind.as_str(),
+        "marking-definition" | "extension-definition"
+    ) {
+        return None;
+    }
+    let (key, spans) = release_key(&o.json)?;
+    Some(Arc::new(RowKey {
+        key: key.to_owned_key(),
+        spans,
+    }))
+}
+
+/// [`row_key`] of stored rows by `seq`, shared by every request: readers paging through a
+/// collection read the same rows again and again, and reading a key from a text is most of the
+/// cost of releasing an object on its markings. A row's text and kind change only under a new
+/// `seq` (every write that changes a row gives it the next one), so a key kept under a `seq`
+/// never goes stale.
+#[derive(Default)]
+pub struct RowKeys(RwLock<HashMap<i64, Option<Arc<RowKey>>, foldhash::fast::RandomState>>);
+
+/// Rows whose keys are kept at most (a few hundred bytes each); past it the map starts again
+/// empty (a key is read again on demand, so forgetting one costs time, never correctness).
+const ROW_KEYS: usize = 1 << 17;
+
+impl RowKeys {
+    /// The keys kept for `seqs`, in order (`None` where none is kept).
+    pub fn kept(&self, seqs: impl Iterator<Item = i64>) -> Vec<Option<Option<Arc<RowKey>>>> {
+        let Ok(map) = self.0.read() else {
+            return seqs.map(|_| None).collect();
+        };
+        seqs.map(|seq| map.get(&seq).cloned()).collect()
+    }
+
+    /// Keeps the keys of rows just read.
+    pub fn keep(&self, rows: impl Iterator<Item = (i64, Option<Arc<RowKey>>)>) {
+        let mut rows = rows.peekable();
+        if rows.peek().is_none() {
+            return;
+        }
+        let Ok(mut map) = self.0.write() else {
+            return;
+        };
+        for (seq, key) in rows {
+            if map.len() >= ROW_KEYS {
+                map.clear();
+            }
+            map.insert(seq, key);
+        }
+    }
+}
+
 /// Writes to `out` the stored text `json` with its markings replaced by those of a relabelled
 /// copy ([`ByMarkings::Relabelled`]): the text the full release path would serialize, as only
 /// these two values differ. `false` (nothing written) when a value to replace is not there.
@@ -446,6 +508,8 @@ pub struct Access {
     decisions: SharedDecisions,
     /// Copies released through the full path, shared by every request.
     released: ReleasedCopies,
+    /// Release keys of stored rows, shared by every request.
+    pub row_keys: RowKeys,
 }
 
 /// What a decision on a [`ReleaseKey`] depends on besides the labels cached: the reader's
@@ -609,6 +673,7 @@ impl Access {
             published: RwLock::default(),
             decisions: SharedDecisions::default(),
             released: ReleasedCopies::default(),
+            row_keys: RowKeys::default(),
         })
     }
 
@@ -726,7 +791,11 @@ impl Access {
                 clearance_needed,
             })
         };
-        let permitted = |label: &Label| self.policy.decide(label, originator, nation, day).is_permit();
+        let permitted = |label: &Label| {
+            self.policy
+                .decide(label, originator, nation, day)
+                .is_permit()
+        };
         if stored.kind == "extension-definition" {
             // A schema, not information: every reader of the collection may see it.
             return whole(None);

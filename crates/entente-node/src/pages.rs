@@ -6,8 +6,14 @@
 //! bytes, and the first reader's page is kept for the others. The key holds every one of those
 //! inputs; the stored objects enter through a generation number that every write to the store
 //! moves on, so a page released before a write is never served after it.
+//!
+//! A page is kept only once it proves to be shared: when readers waited on its release, or when
+//! it is asked for a second time. A page read once (one reader walking a collection, readers
+//! who never meet on a page) would only take memory that the next pages must then be given
+//! afresh by the system.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -38,7 +44,13 @@ pub struct PageCache {
     /// Pages being released, so that readers asking at once for the same page wait for the
     /// first one's release instead of each releasing it.
     building: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Hashes of the keys of pages released and not kept (a collision only keeps a page that
+    /// was not yet shared).
+    asked: Mutex<HashSet<u64, foldhash::fast::FixedState>>,
 }
+
+/// Keys of pages not kept that are remembered at most; past it the set starts again empty.
+const ASKED: usize = 1 << 16;
 
 impl PageCache {
     /// The generation a read starts under: read it before asking the store, so that a page built
@@ -68,6 +80,29 @@ impl PageCache {
         if let Ok(mut b) = self.building.lock() {
             b.remove(key);
         }
+    }
+
+    /// Whether the page `key`, just released, is worth keeping: readers waited on its release
+    /// (`waited`), or it was released before. Otherwise it is remembered as asked for.
+    pub fn worth_keeping(&self, key: &str, waited: bool) -> bool {
+        let Ok(mut asked) = self.asked.lock() else {
+            return waited;
+        };
+        let hash = asked.hasher().hash_one(key);
+        if waited || asked.remove(&hash) {
+            return true;
+        }
+        if asked.len() >= ASKED {
+            asked.clear();
+        }
+        asked.insert(hash);
+        false
+    }
+
+    /// Whether readers other than the caller hold the release lock `lock` of a page (the map of
+    /// locks holds one reference, the caller another).
+    pub fn waited(lock: &Arc<tokio::sync::Mutex<()>>) -> bool {
+        Arc::strong_count(lock) > 2
     }
 
     pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
@@ -125,6 +160,23 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &cache.building("other").unwrap()));
         cache.built("k");
         assert!(!Arc::ptr_eq(&a, &cache.building("k").unwrap()));
+    }
+
+    #[test]
+    fn a_page_is_kept_once_it_is_asked_for_again_or_waited_for() {
+        let cache = PageCache::default();
+        assert!(!cache.worth_keeping("a", false));
+        assert!(!cache.worth_keeping("b", false));
+        assert!(cache.worth_keeping("a", false));
+        assert!(cache.worth_keeping("c", true));
+        // Kept once, forgotten as asked: evicted later, it must prove itself again.
+        assert!(!cache.worth_keeping("a", false));
+        let lock = cache.building("d").unwrap();
+        assert!(!PageCache::waited(&lock));
+        let waiter = cache.building("d").unwrap();
+        assert!(PageCache::waited(&lock));
+        drop(waiter);
+        assert!(!PageCache::waited(&lock));
     }
 
     #[test]

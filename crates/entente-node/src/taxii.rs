@@ -28,8 +28,8 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use crate::access::{
-    label_of_marking, marking_ref_strs, release_key, write_relabelled, ByMarkings, IngestLabel,
-    ReleaseKey, Spans,
+    label_of_marking, marking_ref_strs, row_key, write_relabelled, ByMarkings, IngestLabel,
+    ReleaseKey, RowKey, Spans,
 };
 use crate::auth::authenticate;
 use crate::body::{PieceWriter, Pieces};
@@ -82,8 +82,10 @@ async fn observe(State(node): Shared, request: Request, next: Next) -> Response 
         method = %request.method(),
         path = %request.uri().path()
     );
+    let started = std::time::Instant::now();
     let response = next.run(request).instrument(span.clone()).await;
     let m = &node.metrics;
+    m.answer_seconds.observe(started.elapsed().as_secs_f64());
     Metrics::add(&m.requests, 1);
     let status = response.status();
     if status.is_client_error() {
@@ -463,35 +465,42 @@ enum Served<'a> {
 }
 
 /// A stored object read as far as its release needs.
-enum Parsed<'a> {
+enum Parsed {
     /// Released on its markings alone (unless portions are cut).
-    ByMarkings(ReleaseKey<'a>, Spans),
+    ByMarkings(Arc<RowKey>),
     Whole(Value),
     Unreadable,
 }
 
-impl<'a> Parsed<'a> {
-    fn read(o: &'a StoredObject) -> Parsed<'a> {
-        if !matches!(
-            o.kind.as_str(),
-            "marking-definition" | "extension-definition"
-        ) {
-            if let Some((key, spans)) = release_key(&o.json) {
-                return Parsed::ByMarkings(key, spans);
+/// A row key read for a row whose key was not kept: to keep.
+type NewKey = Option<Option<Arc<RowKey>>>;
+
+impl Parsed {
+    /// Reads `o` on the key kept for it, or reads its key (returned as new).
+    fn read(o: &StoredObject, kept: Option<Option<Arc<RowKey>>>) -> (Parsed, NewKey) {
+        let (key, new) = match kept {
+            Some(key) => (key, None),
+            None => {
+                let key = row_key(o);
+                (key.clone(), Some(key))
             }
+        };
+        if let Some(key) = key {
+            return (Parsed::ByMarkings(key), new);
         }
-        match serde_json::from_str(&o.json) {
+        let parsed = match serde_json::from_str(&o.json) {
             Ok(v) => Parsed::Whole(v),
             Err(e) => {
                 tracing::error!(object_id = %o.id, error = %e, "stored object is not JSON");
                 Parsed::Unreadable
             }
-        }
+        };
+        (parsed, new)
     }
 
     fn marking_ids(&self) -> Box<dyn Iterator<Item = &str> + Send + '_> {
         match self {
-            Parsed::ByMarkings(key, _) => Box::new(key.marking_ids()),
+            Parsed::ByMarkings(row) => Box::new(row.key.marking_ids()),
             Parsed::Whole(v) => Box::new(marking_ref_strs(v)),
             Parsed::Unreadable => Box::new(std::iter::empty()),
         }
@@ -567,9 +576,18 @@ async fn visible_on(
                 tokio::task::yield_now().await;
             }
         }
-        let stored: Vec<&StoredObject> = page.objects.iter().collect();
-        let parsed: Vec<(&StoredObject, Parsed<'_>)> =
-            on_all_cores(stored, |o| (o, Parsed::read(o)));
+        let kept = node
+            .access
+            .row_keys
+            .kept(page.objects.iter().map(|o| o.seq));
+        let rows: Vec<_> = page.objects.iter().zip(kept).collect();
+        let read = on_all_cores(rows, |(o, kept)| (o, Parsed::read(o, kept)));
+        node.access.row_keys.keep(
+            read.iter()
+                .filter_map(|(o, (_, new))| new.as_ref().map(|key| (o.seq, key.clone()))),
+        );
+        let parsed: Vec<(&StoredObject, Parsed)> =
+            read.into_iter().map(|(o, (p, _))| (o, p)).collect();
         node.access
             .load_marking_ids(
                 node.store.as_ref(),
@@ -582,11 +600,12 @@ async fn visible_on(
         // the others through the full release path. Only the work is spread.
         let released = on_all_cores_with(parsed, Decisions::default, |memo, (o, p)| {
             let outcome = match p {
-                Parsed::ByMarkings(key, spans) => {
-                    let decision = memo.get(o.originator, key, |key| {
+                Parsed::ByMarkings(row) => {
+                    let decision = memo.get(o.originator, &row, |key| {
                         node.access
                             .release_by_markings(user, o.originator, key, day)
                     });
+                    let spans = &row.spans;
                     match decision {
                         ByMarkings::Unchanged(markings) => {
                             Outcome::Served(Served::Stored(&o.json), markings)
@@ -601,7 +620,7 @@ async fn visible_on(
                             Outcome::Served(
                                 Served::Relabelled {
                                     json: &o.json,
-                                    spans,
+                                    spans: spans.clone(),
                                     refs,
                                     portions,
                                 },
@@ -682,34 +701,52 @@ async fn visible_on(
 /// fixed for a batch, as are the labels cached) and kept for the batch. Neighbouring objects
 /// mostly share their markings: the last decision is tried before the map.
 #[derive(Default)]
-struct Decisions<'a> {
-    last: Option<(NationCode, ReleaseKey<'a>, ByMarkings)>,
-    map: HashMap<(NationCode, ReleaseKey<'a>), ByMarkings, foldhash::fast::RandomState>,
+struct Decisions {
+    last: Option<(NationCode, Arc<RowKey>, ByMarkings)>,
+    map: HashMap<(NationCode, SameKey), ByMarkings, foldhash::fast::RandomState>,
 }
 
-impl<'a> Decisions<'a> {
+/// A row key compared and hashed on its release key alone (rows with equal keys are released
+/// alike, wherever their markings are in their texts).
+#[derive(Clone)]
+struct SameKey(Arc<RowKey>);
+
+impl PartialEq for SameKey {
+    fn eq(&self, other: &SameKey) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.key == other.0.key
+    }
+}
+
+impl Eq for SameKey {}
+
+impl std::hash::Hash for SameKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.key.hash(state);
+    }
+}
+
+impl Decisions {
     fn get(
         &mut self,
         originator: NationCode,
-        key: ReleaseKey<'a>,
-        decide: impl FnOnce(&ReleaseKey<'a>) -> ByMarkings,
+        row: &Arc<RowKey>,
+        decide: impl FnOnce(&ReleaseKey<'static>) -> ByMarkings,
     ) -> ByMarkings {
         if let Some((o, k, d)) = &self.last {
-            if *o == originator && *k == key {
+            if *o == originator && (Arc::ptr_eq(k, row) || k.key == row.key) {
                 return d.clone();
             }
         }
-        let entry = (originator, key);
+        let entry = (originator, SameKey(row.clone()));
         let decision = match self.map.get(&entry) {
             Some(d) => d.clone(),
             None => {
-                let d = decide(&entry.1);
-                self.map.insert(entry.clone(), d.clone());
+                let d = decide(&row.key);
+                self.map.insert(entry, d.clone());
                 d
             }
         };
-        let (originator, key) = entry;
-        self.last = Some((originator, key, decision.clone()));
+        self.last = Some((originator, row.clone(), decision.clone()));
         decision
     }
 }
@@ -926,9 +963,13 @@ async fn get_objects(
         served: info.count as u64,
         withheld: info.withheld,
     };
-    let response = taxii_bytes(page.body.clone(), &page.headers);
-    pages.insert(key.clone(), Arc::new(page));
-    Ok(response)
+    let waited = lock.as_ref().is_some_and(crate::pages::PageCache::waited);
+    if pages.worth_keeping(&key, waited) {
+        let response = taxii_bytes(page.body.clone(), &page.headers);
+        pages.insert(key.clone(), Arc::new(page));
+        return Ok(response);
+    }
+    Ok(taxii_bytes(page.body, &page.headers))
 }
 
 /// Marks page `.1` as no longer being released when dropped.
