@@ -389,6 +389,7 @@ pub async fn concurrent(
     let objects = Arc::new(AtomicU64::new(0));
     let cut = Arc::new(AtomicU64::new(0));
     let error: Arc<Mutex<Option<String>>> = Arc::default();
+    let phase_start = Instant::now();
     let logged_in = Arc::new(tokio::sync::Barrier::new(clients));
     let started: Arc<Mutex<Option<Instant>>> = Arc::default();
     let mut tasks = Vec::new();
@@ -469,12 +470,17 @@ pub async fn concurrent(
     for task in tasks {
         let _ = task.await;
     }
-    let start = started.lock().ok().and_then(|s| *s);
-    let seconds = start.map_or(0.0, |s| s.elapsed().as_secs_f64());
     let mut all = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     all.sort_by(f64::total_cmp);
     let cut = cut.load(Ordering::Relaxed);
     let done = all.len() as u64 - cut;
+    // Measured from the end of the logins; when no request was measured (the logins failed or
+    // never ended), from the start of the phase, so that the time waited is reported.
+    let start = match started.lock().ok().and_then(|s| *s) {
+        Some(s) if !all.is_empty() => s,
+        _ => phase_start,
+    };
+    let seconds = start.elapsed().as_secs_f64();
     let error = error.lock().ok().and_then(|mut e| e.take());
     ConcurrentResult {
         clients,

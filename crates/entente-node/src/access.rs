@@ -574,10 +574,13 @@ struct NationRelease {
     clearance_needed: Option<Label>,
 }
 
+/// The label marking definitions a released copy refers to.
+pub type Markings = Arc<[Arc<Value>]>;
+
 /// A [`NationRelease`] as served: its JSON text.
 struct ReleasedText {
     text: Arc<str>,
-    markings: Arc<[Arc<Value>]>,
+    markings: Markings,
     clearance_needed: Option<Label>,
 }
 
@@ -843,7 +846,7 @@ impl Access {
         stored: &StoredObject,
         object: impl FnOnce() -> Option<Value>,
         day: Date,
-    ) -> Option<(Arc<str>, Arc<[Arc<Value>]>)> {
+    ) -> Option<(Arc<str>, Markings)> {
         let generation = self.cache.generation();
         let key = ReleasedKey {
             seq: stored.seq,
@@ -1266,6 +1269,50 @@ mod tests {
             .release_text(&jpn, &stored, || None, day)
             .expect("kept for JPN");
         assert!(!text.contains("For FRA and GBR only"), "{text}");
+    }
+
+    /// A row's key is read once and kept under its `seq`: definitions are read whole, other
+    /// objects on their markings, and the map stays within its bound.
+    #[test]
+    fn row_keys_are_kept_by_seq_within_their_bound() {
+        let access = Access::new(policy(), None).unwrap();
+        let label = mark(&access, "NATO SECRET//REL TO FRA, GBR", true, 0);
+        let indicator =
+            json!({"type": "indicator", "id": "indicator--1", "object_marking_refs": [label]});
+        let definition =
+            json!({"type": "marking-definition", "id": label, "object_marking_refs": [label]});
+        let mut rows = [
+            stored("indicator", &indicator),
+            stored("marking-definition", &definition),
+        ];
+        rows[1].seq = 2;
+        let read: Vec<_> = rows.iter().map(|o| (o.seq, row_key(o))).collect();
+        let key = read[0]
+            .1
+            .clone()
+            .expect("an indicator is read on its markings");
+        assert_eq!(key.key.refs, vec![Cow::Borrowed(label.as_str())]);
+        assert!(read[1].1.is_none(), "a definition is read whole");
+        assert!(access
+            .row_keys
+            .kept([1, 2, 3].into_iter())
+            .iter()
+            .all(Option::is_none));
+        access.row_keys.keep(read.into_iter());
+        let kept = access.row_keys.kept([1, 2, 3].into_iter());
+        assert!(matches!(&kept[0], Some(Some(k)) if Arc::ptr_eq(k, &key)));
+        assert!(matches!(kept[1], Some(None)));
+        assert!(kept[2].is_none());
+        access
+            .row_keys
+            .keep((10..10 + ROW_KEYS as i64).map(|seq| (seq, None)));
+        let len = access
+            .row_keys
+            .0
+            .read()
+            .map(|m| m.len())
+            .unwrap_or(usize::MAX);
+        assert!(len <= ROW_KEYS, "{len} keys kept");
     }
 
     /// Selectors of the portions of the property test; the `kill_chain_phases` ones name nothing.
