@@ -65,8 +65,8 @@ impl Drop for Inner {
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// Read connections, and so reads in flight: two per core keep a paged reader's next chunk
 /// reading while one is released; more only share the cores among more threads (with 64
-/// concurrent readers, eight connections gave a p90 of 13.3–15.2 ms, two 11.0–15.2, four
-/// 11.5–14.9; BENCHMARKS.md), and each costs a page cache.
+/// concurrent readers, eight connections gave a p90 of 13.3–15.2 ms, four 11.5–14.9, two
+/// 11.0–15.2 but once 21.7; BENCHMARKS.md, round 6), and each costs a page cache.
 const READERS: usize = 4;
 /// Page cache of each pooled reader, in KiB.
 const READER_CACHE_KIB: i64 = 16 * 1024;
