@@ -63,6 +63,10 @@ pub struct Node {
     /// whose database this process alone writes (several node processes share a PostgreSQL
     /// database, and a write by another would not reach this cache).
     pub(crate) pages: Option<pages::PageCache>,
+    /// Page reads being released: with more than one, the requests already keep the cores busy
+    /// and each releases its chunks on its own thread (spreading a chunk over the cores would
+    /// only add hand-offs between threads).
+    pub(crate) reads_in_flight: std::sync::atomic::AtomicUsize,
 }
 
 /// Opens the store a config names (creating its tables).
@@ -120,6 +124,7 @@ impl Node {
             credentials: auth::CredentialCache::default(),
             changes: tokio::sync::watch::Sender::new(0),
             known_collections: std::sync::RwLock::default(),
+            reads_in_flight: std::sync::atomic::AtomicUsize::new(0),
             pages: matches!(config.storage, Storage::Sqlite { .. }).then(pages::PageCache::default),
             config,
         }))

@@ -538,6 +538,7 @@ async fn visible_on(
     let mut info = PageInfo::default();
     let mut after = f.next;
     let mut withheld = 0u64;
+    let in_flight = InFlight::enter(&node.reads_in_flight);
     // Rows are read in chunks, the next one while this one is released (the store's read and the
     // release each take about half of a page's work). A chunk is asked for as soon as it is sure
     // to be needed: when even releasing every row so far would leave the page short.
@@ -581,7 +582,14 @@ async fn visible_on(
             .row_keys
             .kept(page.objects.iter().map(|o| o.seq));
         let rows: Vec<_> = page.objects.iter().zip(kept).collect();
-        let read = on_all_cores(rows, |(o, kept)| (o, Parsed::read(o, kept)));
+        // Asked once per chunk: a page read alone spreads its chunks over the cores.
+        let spread = in_flight.alone();
+        let read = on_cores(
+            spread,
+            rows,
+            || (),
+            |_, (o, kept)| (o, Parsed::read(o, kept)),
+        );
         node.access.row_keys.keep(
             read.iter()
                 .filter_map(|(o, (_, new))| new.as_ref().map(|key| (o.seq, key.clone()))),
@@ -598,7 +606,7 @@ async fn visible_on(
         // their list of object markings, taken once per list and reader (the memo lives for
         // one batch: decisions depend on the day and on the labels cached, both fixed here);
         // the others through the full release path. Only the work is spread.
-        let released = on_all_cores_with(parsed, Decisions::default, |memo, (o, p)| {
+        let released = on_cores(spread, parsed, Decisions::default, |memo, (o, p)| {
             let outcome = match p {
                 Parsed::ByMarkings(row) => {
                     let decision = memo.get(o.originator, &row, |key| {
@@ -779,6 +787,41 @@ const PARALLEL_BATCH: usize = 64;
 /// batch is large (a page of 1,000 objects to parse and release is CPU work of milliseconds).
 fn on_all_cores<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
     on_all_cores_with(items, || (), |_, item| f(item))
+}
+
+/// [`on_all_cores_with`] when `spread`, else on the calling thread.
+fn on_cores<T: Send, U: Send, S>(
+    spread: bool,
+    items: Vec<T>,
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, T) -> U + Sync + Send,
+) -> Vec<U> {
+    if spread {
+        return on_all_cores_with(items, init, f);
+    }
+    let mut state = init();
+    items.into_iter().map(|item| f(&mut state, item)).collect()
+}
+
+/// One page read counted in [`Node::reads_in_flight`] for as long as it lives.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a std::sync::atomic::AtomicUsize) -> InFlight<'a> {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight(count)
+    }
+
+    /// Whether no other page read is being released.
+    fn alone(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed) <= 1
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// [`on_all_cores`] where each share of the work keeps a state of its own (made by `init`), such
