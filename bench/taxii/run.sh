@@ -15,7 +15,9 @@
 # default 240), CONNECTIONS (concurrent POSTs, default 4), READERS ("mixed", the default: the 64
 # concurrent readers log in as 32 users of 4 nations and 8 clearances, two readers each, every
 # reader starting at its own offset, so that no released page is shared; "one": all 64 readers
-# are the bench user from the start, the earlier workload).
+# are the bench user from the start, the earlier workload), CLIENT_REQUESTS (measured requests per
+# concurrent reader, default 300: 19,200 latencies, so that one stall of the machine shared by every
+# request in flight at that moment does not make the p99 on its own, as it did with 50).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -26,6 +28,7 @@ RSS_OBJECTS="${RSS_OBJECTS-1000000}"
 MEDALLION_TIMEOUT="${MEDALLION_TIMEOUT:-240}"
 CONNECTIONS="${CONNECTIONS:-4}"
 READERS="${READERS:-mixed}"
+CLIENT_REQUESTS="${CLIENT_REQUESTS:-300}"
 PORT="${PORT:-18400}"
 MEDALLION_PORT="${MEDALLION_PORT:-18500}"
 results="$root/bench/results"
@@ -106,7 +109,7 @@ run_entente() { # OBJECTS EXTRA-ARGS...
   echo "== entente node, $n objects"
   "$load" run --server entente --base "http://127.0.0.1:$PORT" --api-root /api/ --collection intel \
     --user bench --objects "$n" --connections "$CONNECTIONS" --pid "$server_pid" \
-    --out "$results/taxii-entente-$n.json" "${reader_args[@]}" "$@" >/dev/null
+    --client-requests "$CLIENT_REQUESTS" --out "$results/taxii-entente-$n.json" "${reader_args[@]}" "$@" >/dev/null
   stop_server
   du -sh "$dir" | sed 's/^/   database: /'
   rm -rf "$dir"
@@ -156,7 +159,8 @@ JSON
   echo "== medallion 3.0.0 (memory backend), $n objects (each phase bounded to ${MEDALLION_TIMEOUT}s)"
   "$load" run --server medallion --base "http://127.0.0.1:$MEDALLION_PORT" --api-root /api/ \
     --collection "$collection" --user bench --objects "$n" --connections "$CONNECTIONS" --pid "$server_pid" \
-    --phase-timeout "$MEDALLION_TIMEOUT" --out "$results/taxii-medallion-$n.json" "${reader_args[@]}" >/dev/null
+    --phase-timeout "$MEDALLION_TIMEOUT" --client-requests "$CLIENT_REQUESTS" \
+    --out "$results/taxii-medallion-$n.json" "${reader_args[@]}" >/dev/null
   stop_server
 }
 
