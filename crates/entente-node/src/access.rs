@@ -505,9 +505,9 @@ pub struct Access {
     /// Marking-definition ids known to be stored, by collection.
     published: RwLock<HashMap<String, HashSet<String>>>,
     /// Decisions on release keys, shared by every request.
-    decisions: SharedDecisions,
+    decisions: OnLabels<DecisionKey, ByMarkings>,
     /// Copies released through the full path, shared by every request.
-    released: ReleasedCopies,
+    released: OnLabels<ReleasedKey, Option<Arc<ReleasedText>>>,
     /// Release keys of stored rows, shared by every request.
     pub row_keys: RowKeys,
 }
@@ -526,45 +526,67 @@ struct DecisionKey {
     key: ReleaseKey<'static>,
 }
 
-/// Decisions on release keys, kept across requests: a stand-in release costs tens of
-/// microseconds, and a page of a hundred objects usually has two or three keys. Entries are
-/// taken on the labels cached at one [`LabelCache`] generation; a newer one empties the map.
-#[derive(Default)]
-struct SharedDecisions(RwLock<DecisionMap>);
-
-#[derive(Default)]
-struct DecisionMap {
-    generation: u64,
-    entries: HashMap<DecisionKey, ByMarkings, foldhash::fast::RandomState>,
+/// Values computed on the labels cached, kept across requests: entries are taken on the labels
+/// cached at one [`LabelCache`] generation, and a newer one empties the map. Each entry weighs
+/// what `weigh` says; past `budget` the map starts again empty rather than tracking recency
+/// (forgetting an entry costs time, never correctness).
+struct OnLabels<K, V> {
+    map: RwLock<LabelScoped<K, V>>,
+    budget: usize,
+    weigh: fn(&V) -> usize,
 }
 
-/// Entries kept at most: keys are few (labels × readers' clearances × originators × days), so
-/// reaching this means unusual data; the map is then emptied rather than tracked for recency.
-const SHARED_DECISIONS: usize = 4096;
+struct LabelScoped<K, V> {
+    generation: u64,
+    entries: HashMap<K, V, foldhash::fast::RandomState>,
+    weight: usize,
+}
 
-impl SharedDecisions {
-    fn get(&self, generation: u64, key: &DecisionKey) -> Option<ByMarkings> {
-        let map = self.0.read().ok()?;
+impl<K: Eq + std::hash::Hash, V: Clone> OnLabels<K, V> {
+    fn new(budget: usize, weigh: fn(&V) -> usize) -> OnLabels<K, V> {
+        OnLabels {
+            map: RwLock::new(LabelScoped {
+                generation: 0,
+                entries: HashMap::default(),
+                weight: 0,
+            }),
+            budget,
+            weigh,
+        }
+    }
+
+    fn get(&self, generation: u64, key: &K) -> Option<V> {
+        let map = self.map.read().ok()?;
         if map.generation != generation {
             return None;
         }
         map.entries.get(key).cloned()
     }
 
-    fn insert(&self, generation: u64, key: DecisionKey, decision: ByMarkings) {
-        let Ok(mut map) = self.0.write() else {
+    fn insert(&self, generation: u64, key: K, value: V) {
+        let Ok(mut map) = self.map.write() else {
             return;
         };
         if map.generation > generation {
             // Taken on labels since replaced.
             return;
         }
-        if map.generation < generation || map.entries.len() >= SHARED_DECISIONS {
+        let weight = (self.weigh)(&value);
+        if map.generation < generation || map.weight + weight > self.budget {
             map.entries.clear();
+            map.weight = 0;
             map.generation = generation;
         }
-        map.entries.insert(key, decision);
+        map.weight += weight;
+        map.entries.insert(key, value);
     }
+}
+
+/// Decisions on release keys, shared by every request: a stand-in release costs tens of
+/// microseconds, and a page of a hundred objects usually has two or three keys. Keys are few
+/// (labels × readers' clearances × originators × days), so 4,096 of them means unusual data.
+fn shared_decisions() -> OnLabels<DecisionKey, ByMarkings> {
+    OnLabels::new(4096, |_| 1)
 }
 
 /// The copy readers of one nation may see, and the label their clearance must cover to see it.
@@ -584,7 +606,7 @@ struct ReleasedText {
     clearance_needed: Option<Label>,
 }
 
-/// What a copy in [`ReleasedCopies`] depends on besides the labels cached: the stored row (its
+/// What a copy in [`released_copies`] depends on besides the labels cached: the stored row (its
 /// `seq`), its originator, the readers' nation and the day.
 #[derive(PartialEq, Eq, Hash)]
 struct ReleasedKey {
@@ -597,48 +619,12 @@ struct ReleasedKey {
 /// Copies released through the full path, by row and nation, shared by every request: readers
 /// of one nation paging through a collection each need the same tear-lined copies, and the
 /// full path (parse, labels, cuts, serialization) costs tens of microseconds per object. `None`:
-/// not released to that nation. Taken on the labels cached at one generation, as
-/// [`SharedDecisions`].
-#[derive(Default)]
-struct ReleasedCopies(RwLock<ReleasedMap>);
-
-#[derive(Default)]
-struct ReleasedMap {
-    generation: u64,
-    entries: HashMap<ReleasedKey, Option<Arc<ReleasedText>>, foldhash::fast::RandomState>,
-    bytes: usize,
-}
-
-/// Bytes of copies kept at most; past it the map starts again empty (a copy is released again
-/// on demand, so forgetting one costs time, never correctness).
-const RELEASED_BYTES: usize = 32 * 1024 * 1024;
-
-impl ReleasedCopies {
-    fn get(&self, generation: u64, key: &ReleasedKey) -> Option<Option<Arc<ReleasedText>>> {
-        let map = self.0.read().ok()?;
-        if map.generation != generation {
-            return None;
-        }
-        map.entries.get(key).cloned()
-    }
-
-    fn insert(&self, generation: u64, key: ReleasedKey, copy: Option<Arc<ReleasedText>>) {
-        let Ok(mut map) = self.0.write() else {
-            return;
-        };
-        if map.generation > generation {
-            return;
-        }
-        // The key and the map's own share of an entry, and the text.
-        let size = 64 + copy.as_ref().map_or(0, |c| c.text.len());
-        if map.generation < generation || map.bytes + size > RELEASED_BYTES {
-            map.entries.clear();
-            map.bytes = 0;
-            map.generation = generation;
-        }
-        map.bytes += size;
-        map.entries.insert(key, copy);
-    }
+/// not released to that nation. 32 MiB of texts at most (an entry's own share counted as 64
+/// bytes).
+fn released_copies() -> OnLabels<ReleasedKey, Option<Arc<ReleasedText>>> {
+    OnLabels::new(32 * 1024 * 1024, |copy| {
+        64 + copy.as_ref().map_or(0, |c| c.text.len())
+    })
 }
 
 /// A released copy and the label marking definitions it refers to.
@@ -674,8 +660,8 @@ impl Access {
             cache: LabelCache::default(),
             default_label,
             published: RwLock::default(),
-            decisions: SharedDecisions::default(),
-            released: ReleasedCopies::default(),
+            decisions: shared_decisions(),
+            released: released_copies(),
             row_keys: RowKeys::default(),
         })
     }

@@ -789,20 +789,6 @@ fn on_all_cores<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync + Sen
     on_all_cores_with(items, || (), |_, item| f(item))
 }
 
-/// [`on_all_cores_with`] when `spread`, else on the calling thread.
-fn on_cores<T: Send, U: Send, S>(
-    spread: bool,
-    items: Vec<T>,
-    init: impl Fn() -> S + Sync + Send,
-    f: impl Fn(&mut S, T) -> U + Sync + Send,
-) -> Vec<U> {
-    if spread {
-        return on_all_cores_with(items, init, f);
-    }
-    let mut state = init();
-    items.into_iter().map(|item| f(&mut state, item)).collect()
-}
-
 /// One page read counted in [`Node::reads_in_flight`] for as long as it lives.
 struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
 
@@ -833,8 +819,18 @@ fn on_all_cores_with<T: Send, U: Send, S>(
     init: impl Fn() -> S + Sync + Send,
     f: impl Fn(&mut S, T) -> U + Sync + Send,
 ) -> Vec<U> {
+    on_cores(true, items, init, f)
+}
+
+/// [`on_all_cores_with`] when `spread`, else on the calling thread.
+fn on_cores<T: Send, U: Send, S>(
+    spread: bool,
+    items: Vec<T>,
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, T) -> U + Sync + Send,
+) -> Vec<U> {
     use rayon::prelude::*;
-    if items.len() < PARALLEL_BATCH || rayon::current_num_threads() < 2 {
+    if !spread || items.len() < PARALLEL_BATCH || rayon::current_num_threads() < 2 {
         let mut state = init();
         return items.into_iter().map(|item| f(&mut state, item)).collect();
     }
