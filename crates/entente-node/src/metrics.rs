@@ -112,3 +112,44 @@ impl Metrics {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answer_times_are_rendered_as_a_cumulative_histogram() {
+        let m = Metrics::default();
+        for seconds in [0.0001, 0.003, 0.003, 0.2, 7.0] {
+            m.answer_seconds.observe(seconds);
+        }
+        let text = m.render();
+        let line = |prefix: &str| {
+            text.lines()
+                .find(|l| l.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+                .to_owned()
+        };
+        assert_eq!(
+            line("entente_http_answer_seconds_bucket{le=\"0.0005\"}"),
+            "entente_http_answer_seconds_bucket{le=\"0.0005\"} 1"
+        );
+        assert_eq!(
+            line("entente_http_answer_seconds_bucket{le=\"0.005\"}"),
+            "entente_http_answer_seconds_bucket{le=\"0.005\"} 3"
+        );
+        assert_eq!(
+            line("entente_http_answer_seconds_bucket{le=\"5\"}"),
+            "entente_http_answer_seconds_bucket{le=\"5\"} 4"
+        );
+        assert_eq!(
+            line("entente_http_answer_seconds_bucket{le=\"+Inf\"}"),
+            "entente_http_answer_seconds_bucket{le=\"+Inf\"} 5"
+        );
+        assert_eq!(
+            line("entente_http_answer_seconds_count"),
+            "entente_http_answer_seconds_count 5"
+        );
+        assert!(text.contains("# TYPE entente_http_answer_seconds histogram"));
+    }
+}
