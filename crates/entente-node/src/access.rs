@@ -733,10 +733,21 @@ impl Access {
     }
 
     fn permitted(&self, user: &User, label: &Label, originator: NationCode, day: Date) -> bool {
+        self.released_to(label, originator, user.nation, day) && self.cleared(user, label)
+    }
+
+    /// Whether the policy releases what `label` marks to `nation` (whatever the reader's
+    /// clearance).
+    fn released_to(
+        &self,
+        label: &Label,
+        originator: NationCode,
+        nation: NationCode,
+        day: Date,
+    ) -> bool {
         self.policy
-            .decide(label, originator, user.nation, day)
+            .decide(label, originator, nation, day)
             .is_permit()
-            && self.cleared(user, label)
     }
 
     /// The copy of a stored object that `user` may see on `day`, or `None`, released afresh: what
@@ -780,11 +791,7 @@ impl Access {
                 clearance_needed,
             })
         };
-        let permitted = |label: &Label| {
-            self.policy
-                .decide(label, originator, nation, day)
-                .is_permit()
-        };
+        let permitted = |label: &Label| self.released_to(label, originator, nation, day);
         if stored.kind == "extension-definition" {
             // A schema, not information: every reader of the collection may see it.
             return whole(None);

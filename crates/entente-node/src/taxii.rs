@@ -472,30 +472,19 @@ enum Parsed {
     Unreadable,
 }
 
-/// A row key read for a row whose key was not kept: to keep.
-type NewKey = Option<Option<Arc<RowKey>>>;
-
 impl Parsed {
-    /// Reads `o` on the key kept for it, or reads its key (returned as new).
-    fn read(o: &StoredObject, kept: Option<Option<Arc<RowKey>>>) -> (Parsed, NewKey) {
-        let (key, new) = match kept {
-            Some(key) => (key, None),
-            None => {
-                let key = row_key(o);
-                (key.clone(), Some(key))
-            }
-        };
+    /// Reads `o` on its row key ([`row_key`]), or whole when it has none.
+    fn read(o: &StoredObject, key: Option<Arc<RowKey>>) -> Parsed {
         if let Some(key) = key {
-            return (Parsed::ByMarkings(key), new);
+            return Parsed::ByMarkings(key);
         }
-        let parsed = match serde_json::from_str(&o.json) {
+        match serde_json::from_str(&o.json) {
             Ok(v) => Parsed::Whole(v),
             Err(e) => {
                 tracing::error!(object_id = %o.id, error = %e, "stored object is not JSON");
                 Parsed::Unreadable
             }
-        };
-        (parsed, new)
+        }
     }
 
     fn marking_ids(&self) -> Box<dyn Iterator<Item = &str> + Send + '_> {
@@ -584,18 +573,25 @@ async fn visible_on(
         let rows: Vec<_> = page.objects.iter().zip(kept).collect();
         // Asked once per chunk: a page read alone spreads its chunks over the cores.
         let spread = in_flight.alone();
+        // Each row on its kept key, or on its key read now (returned to be kept).
         let read = on_cores(
             spread,
             rows,
             || (),
-            |_, (o, kept)| (o, Parsed::read(o, kept)),
+            |_, (o, kept)| match kept {
+                Some(key) => (o, Parsed::read(o, key), None),
+                None => {
+                    let key = row_key(o);
+                    (o, Parsed::read(o, key.clone()), Some(key))
+                }
+            },
         );
         node.access.row_keys.keep(
             read.iter()
-                .filter_map(|(o, (_, new))| new.as_ref().map(|key| (o.seq, key.clone()))),
+                .filter_map(|(o, _, new)| new.as_ref().map(|key| (o.seq, key.clone()))),
         );
         let parsed: Vec<(&StoredObject, Parsed)> =
-            read.into_iter().map(|(o, (p, _))| (o, p)).collect();
+            read.into_iter().map(|(o, p, _)| (o, p)).collect();
         node.access
             .load_marking_ids(
                 node.store.as_ref(),
@@ -719,9 +715,15 @@ struct Decisions {
 #[derive(Clone)]
 struct SameKey(Arc<RowKey>);
 
+impl SameKey {
+    fn same(a: &Arc<RowKey>, b: &Arc<RowKey>) -> bool {
+        Arc::ptr_eq(a, b) || a.key == b.key
+    }
+}
+
 impl PartialEq for SameKey {
     fn eq(&self, other: &SameKey) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || self.0.key == other.0.key
+        SameKey::same(&self.0, &other.0)
     }
 }
 
@@ -741,7 +743,7 @@ impl Decisions {
         decide: impl FnOnce(&ReleaseKey<'static>) -> ByMarkings,
     ) -> ByMarkings {
         if let Some((o, k, d)) = &self.last {
-            if *o == originator && (Arc::ptr_eq(k, row) || k.key == row.key) {
+            if *o == originator && SameKey::same(k, row) {
                 return d.clone();
             }
         }
