@@ -14,6 +14,7 @@ use entente_audit::{
     check_consistent, parse_vkey, AuditEvent, AuditLog, Checkpoint, ConsistencyProof, EventKind,
     NoteVerifier,
 };
+use entente_policy::KindRule;
 use entente_store::Cursor;
 use tokio::sync::watch;
 
@@ -143,12 +144,7 @@ pub async fn record_local(
         let at = now_text();
         for c in &page {
             let o = &c.object;
-            if o.originator != me
-                || matches!(
-                    o.kind.as_str(),
-                    "marking-definition" | "extension-definition"
-                )
-            {
+            if o.originator != me || !KindRule::of(&o.kind).is_federated() {
                 continue;
             }
             // The digest of the canonical form, read from the stored text (an unreadable one,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use entente_audit::{AuditEvent, EventKind};
-use entente_policy::{Release, ReleaseVerdict};
+use entente_policy::{KindRule, Release, ReleaseVerdict};
 use entente_seal::batch::{object_plaintext, recall_plaintext};
 use entente_seal::{
     bind_canonical, bind_recall, canonical_value, sha256_hex_value, BatchSealer, Binding,
@@ -420,31 +420,6 @@ fn event(
     }
 }
 
-/// Why a release was permitted, for the audit log: the agreement and article.
-fn permit_detail(release: &Release) -> String {
-    let d = &release.object_decision;
-    let mut s = match (d.agreement(), d.clause()) {
-        (Some(a), Some(c)) => format!("agreement {a} {c}"),
-        _ => d.to_string(),
-    };
-    if release.verdict == ReleaseVerdict::Partial {
-        let cut = release
-            .portions
-            .iter()
-            .filter(|(_, d)| !d.is_permit())
-            .count();
-        s.push_str(&format!("; tear-lined ({cut} portions withheld)"));
-    }
-    s
-}
-
-fn deny_detail(release: &Release) -> String {
-    match &release.required_denied {
-        Some(p) => format!("required property {p} not releasable"),
-        None => release.object_decision.to_string(),
-    }
-}
-
 /// What the CPU-bound pass decided for one change of the page.
 enum Step {
     /// Not for this partner (labels, extension definitions, its own objects, unreadable JSON).
@@ -485,7 +460,7 @@ fn decide(
     let release = fed
         .node
         .release_policy()
-        .release_object(&value, &lookup, origin, to, day);
+        .release_stored(&value, &lookup, origin, to, day);
     if c.deleted {
         // A recall goes to the partners that may hold the version, signed by the origin.
         let release = match release {
@@ -519,7 +494,7 @@ fn decide(
         (ReleaseVerdict::Deny, _) | (_, None) => {
             return Ok(Step::Deny {
                 digest: sha256_hex_value(&value),
-                detail: deny_detail(&release),
+                detail: release.explain(),
             })
         }
         (_, Some(copy)) => copy,
@@ -536,7 +511,7 @@ fn decide(
         plaintext: object_plaintext(&binding, &markings, &canonical),
         binding,
         kind: EventKind::Release,
-        detail: permit_detail(&release),
+        detail: release.explain(),
     })
 }
 
@@ -554,10 +529,8 @@ async fn prepare(
     let n = page.len();
     let (page, parsed) = crate::cpu_bound(n, move || {
         let parsed = on_all_cores(page.iter().collect(), |c: &Change| {
-            let skip = matches!(
-                c.object.kind.as_str(),
-                "marking-definition" | "extension-definition"
-            ) || c.object.originator == to;
+            let skip =
+                !KindRule::of(&c.object.kind).is_federated() || c.object.originator == to;
             if skip {
                 return None;
             }
@@ -663,7 +636,7 @@ async fn prepare(
                             to,
                             c,
                             binding.digest.clone(),
-                            Some(permit_detail(&release)),
+                            Some(release.explain()),
                         ));
                         to_seal.push((c.collection.clone(), binding, plaintext));
                     }

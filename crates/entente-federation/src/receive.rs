@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use entente_audit::{AuditEvent, EventKind};
 use entente_labels::Label;
-use entente_policy::ReleaseVerdict;
+use entente_policy::{KindRule, ReleaseVerdict};
 use entente_seal::{canonical_value, BatchOpener, Binding, Payload, SealedItem};
 use entente_store::{NewObject, ReceivedObject};
 use entente_types::NationCode;
@@ -465,24 +465,23 @@ fn check(
                 .join("; ")
         )
     })?;
+    if !KindRule::of(&header.kind).is_federated() {
+        return Err(format!(
+            "a {} travels only with the objects that refer to it",
+            header.kind
+        ));
+    }
     let lookup = |id: &str| labels.get(id).cloned();
     let release = fed
         .node
         .release_policy()
-        .release_object(object, &lookup, origin, me, today())
+        .release_stored(object, &lookup, origin, me, today())
         .map_err(|e| format!("labels: {e}"))?;
     if release.verdict != ReleaseVerdict::Permit {
-        let why = if release.verdict == ReleaseVerdict::Deny {
-            release.object_decision.to_string()
-        } else {
-            release
-                .portions
-                .iter()
-                .find(|(_, d)| !d.is_permit())
-                .map(|(s, d)| format!("portion {s}: {d}"))
-                .unwrap_or_else(|| "a portion is not releasable".into())
-        };
-        return Err(format!("outside the entitlement of {me}: {why}"));
+        return Err(format!(
+            "outside the entitlement of {me}: {}",
+            release.explain()
+        ));
     }
     out.push(new_object(header, origin, canonical_object.to_vec())?);
     Ok(out)

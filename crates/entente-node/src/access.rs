@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use entente_labels::portion::object_labels;
-use entente_labels::{parse_marking, stix, Label};
-use entente_policy::{ReleasePolicy, ReleaseVerdict};
+use entente_labels::{stix, Label};
+use entente_policy::{AtIngest, ReleasePolicy, ReleaseVerdict};
 use entente_store::{AddRequest, Store, StoredObject, User};
 use entente_types::{Date, NationCode};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -500,8 +500,6 @@ pub enum ByMarkings {
 pub struct Access {
     pub policy: ReleasePolicy,
     pub cache: LabelCache,
-    /// The label of objects that arrive without one, when the node has one.
-    pub default_label: Option<Label>,
     /// Marking-definition ids known to be stored, by collection.
     published: RwLock<HashMap<String, HashSet<String>>>,
     /// Decisions on release keys, shared by every request.
@@ -635,30 +633,27 @@ pub struct Released {
 }
 
 /// The outcome of the ingest checks on one object's labels.
+#[derive(Clone)]
 pub enum IngestLabel {
     /// Acceptable.
     Ok,
+    /// Acceptable once this marking definition (the node's default label) is added to its
+    /// `object_marking_refs`: it carries no confidentiality label of its own.
+    Default(Arc<Value>),
+    /// Held back until these marking definitions, which it refers to, are known.
+    Pending(Vec<String>),
     /// Refused, with the message for the status resource.
     Refused(String),
 }
 
 impl Access {
     pub fn new(policy: ReleasePolicy, default_label: Option<&str>) -> Result<Access, NodeError> {
-        let default_label = match default_label {
-            Some(text) => {
-                let label = parse_marking(policy.policies(), text)
-                    .map_err(|e| NodeError::config(format!("default_label: {e}")))?;
-                policy
-                    .validate(&label)
-                    .map_err(|e| NodeError::config(format!("default_label: {e}")))?;
-                Some(label)
-            }
-            None => None,
-        };
+        let policy = policy
+            .with_default_label(default_label)
+            .map_err(|e| NodeError::config(format!("default_label: {e}")))?;
         Ok(Access {
             policy,
             cache: LabelCache::default(),
-            default_label,
             published: RwLock::default(),
             decisions: shared_decisions(),
             released: released_copies(),
@@ -732,24 +727,6 @@ impl Access {
         self.policy.is_cleared(&clearance, label)
     }
 
-    fn permitted(&self, user: &User, label: &Label, originator: NationCode, day: Date) -> bool {
-        self.released_to(label, originator, user.nation, day) && self.cleared(user, label)
-    }
-
-    /// Whether the policy releases what `label` marks to `nation` (whatever the reader's
-    /// clearance).
-    fn released_to(
-        &self,
-        label: &Label,
-        originator: NationCode,
-        nation: NationCode,
-        day: Date,
-    ) -> bool {
-        self.policy
-            .decide(label, originator, nation, day)
-            .is_permit()
-    }
-
     /// The copy of a stored object that `user` may see on `day`, or `None`, released afresh: what
     /// [`Access::release_text`] serves (the tests hold other paths to it). The markings the
     /// object refers to must have been loaded first ([`Access::load_markings`]).
@@ -783,48 +760,19 @@ impl Access {
         nation: NationCode,
         day: Date,
     ) -> Option<NationRelease> {
-        let originator = stored.originator;
-        let whole = |clearance_needed| {
-            Some(NationRelease {
-                object: object.clone(),
-                markings: Vec::new(),
-                clearance_needed,
-            })
-        };
-        let permitted = |label: &Label| self.released_to(label, originator, nation, day);
-        if stored.kind == "extension-definition" {
-            // A schema, not information: every reader of the collection may see it.
-            return whole(None);
-        }
-        if stored.kind == "marking-definition" {
-            return match label_of_marking(&self.policy, object) {
-                None => whole(None),
-                Some(Ok(label)) if permitted(&label) => whole(Some(label)),
-                Some(_) => None,
-            };
-        }
-        let labelled = marking_ref_strs(object).any(|id| self.cache.has_label(id));
-        if !labelled {
-            // An unlabelled object carries the node's default label, or nobody sees it.
-            return match &self.default_label {
-                Some(label) if permitted(label) => whole(Some(label.clone())),
-                _ => None,
-            };
-        }
         let lookup = |id: &str| self.lookup(id);
         let release = self
             .policy
-            .release_object(object, &lookup, originator, nation, day)
+            .release_stored(object, &lookup, stored.originator, nation, day)
             .ok()?;
         if release.verdict == ReleaseVerdict::Deny {
             return None;
         }
         // The banner is the dominant label of what remains: the clearance must cover it.
-        let banner = release.banner?;
         Some(NationRelease {
             object: release.object?,
             markings: release.markings,
-            clearance_needed: Some(banner),
+            clearance_needed: release.banner,
         })
     }
 
@@ -910,13 +858,9 @@ impl Access {
         day: Date,
     ) -> ByMarkings {
         if !key.marking_ids().any(|id| self.cache.has_label(id)) {
-            // An unlabelled object carries the node's default label, or nobody sees it.
-            return match &self.default_label {
-                Some(label) if self.permitted(user, label, originator, day) => {
-                    ByMarkings::Unchanged(Arc::new([]))
-                }
-                _ => ByMarkings::Withheld,
-            };
+            // Unlabelled: nobody receives it (`ReleasePolicy::release_stored`; ingest writes the
+            // node's default label into objects posted without one).
+            return ByMarkings::Withheld;
         }
         let refs: Vec<&str> = key.refs.iter().map(AsRef::as_ref).collect();
         let selectors: Vec<Vec<&str>> = key
@@ -1041,6 +985,7 @@ impl Access {
                 now_us,
                 objects,
                 failures: Vec::new(),
+                ..Default::default()
             })
             .await?;
         if let Ok(mut p) = self.published.write() {
@@ -1062,32 +1007,33 @@ impl Access {
         envelope: &HashMap<String, Option<Label>>,
     ) -> IngestLabel {
         let refs = marking_refs(object);
-        for id in &refs {
-            if !envelope.contains_key(id) && !self.knows_marking(id) {
-                return IngestLabel::Refused(format!(
-                    "marking definition {id} is not known to this node (post it first or in the same envelope)"
-                ));
-            }
+        let mut unknown: Vec<String> = refs
+            .iter()
+            .filter(|id| !envelope.contains_key(*id) && !self.knows_marking(id))
+            .cloned()
+            .collect();
+        unknown.sort();
+        unknown.dedup();
+        if !unknown.is_empty() {
+            // Nothing of it can be decided yet: a granular marking not known would leave its
+            // portion under the object's label.
+            return IngestLabel::Pending(unknown);
         }
         let lookup = |id: &str| match envelope.get(id) {
             Some(l) => l.clone(),
             None => self.lookup(id),
         };
-        // Presence only: no label is cloned to answer it.
-        let labelled = refs.iter().any(|id| match envelope.get(id) {
-            Some(l) => l.is_some(),
-            None => self.cache.has_label(id),
-        });
-        if !labelled {
-            return match &self.default_label {
-                Some(l) if self.cleared(user, l) => IngestLabel::Ok,
-                Some(_) => IngestLabel::Refused(
-                    "the node's default label is above the poster's clearance".into(),
-                ),
-                None => IngestLabel::Refused(
-                    "the object has no confidentiality label (object_marking_refs)".into(),
-                ),
-            };
+        match self.policy.label_at_ingest(object, &lookup) {
+            Ok(AtIngest::Labelled) => {}
+            Ok(AtIngest::Default(marking)) => {
+                return match self.policy.default_label() {
+                    Some(l) if self.cleared(user, l) => IngestLabel::Default(marking),
+                    _ => IngestLabel::Refused(
+                        "the node's default label is above the poster's clearance".into(),
+                    ),
+                };
+            }
+            Err(e) => return IngestLabel::Refused(e.to_string()),
         }
         let labels = match object_labels(object, &lookup) {
             Ok(l) => l,
@@ -1113,7 +1059,7 @@ mod tests {
     use std::path::Path;
     use std::sync::OnceLock;
 
-    use entente_labels::PolicySet;
+    use entente_labels::{parse_marking, PolicySet};
     use entente_registry::Registry;
     use proptest::prelude::*;
     use serde_json::json;

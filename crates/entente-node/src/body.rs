@@ -70,7 +70,6 @@ impl Pieces {
     }
 
     /// The whole body in one buffer.
-    #[cfg(test)]
     pub fn to_vec(&self) -> Vec<u8> {
         self.0.iter().flat_map(|p| p.iter().copied()).collect()
     }

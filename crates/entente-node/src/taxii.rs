@@ -13,14 +13,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use entente_labels::Label;
+use entente_policy::KindRule;
 use entente_stix::taxii::{
     ApiRoot, Collection, Collections, Discovery, Manifest, ManifestRecord, Status, StatusState,
     Versions,
 };
 use entente_stix::{validate_object, Timestamp};
 use entente_store::{
-    format_added, AddRequest, CollectionRight, NewObject, ObjectQuery, StatusDetail, StatusRecord,
-    StoredObject, User, VersionFilter,
+    format_added, AddRequest, CollectionRight, NewObject, ObjectQuery, PendingObject, Settled,
+    StatusDetail, StatusRecord, StoredObject, User, VersionFilter,
 };
 use entente_types::{Date, NationCode};
 use serde::Serialize;
@@ -261,15 +262,19 @@ fn status_body(s: &StatusRecord) -> Status {
     };
     Status {
         id: s.id.clone(),
-        status: StatusState::Complete,
+        status: if s.pendings.is_empty() {
+            StatusState::Complete
+        } else {
+            StatusState::Pending
+        },
         request_timestamp: Some(format_added(s.request_us)),
-        total_count: (s.successes.len() + s.failures.len()) as u64,
+        total_count: (s.successes.len() + s.failures.len() + s.pendings.len()) as u64,
         success_count: s.successes.len() as u64,
         successes: details(&s.successes),
         failure_count: s.failures.len() as u64,
         failures: details(&s.failures),
-        pending_count: 0,
-        pendings: Vec::new(),
+        pending_count: s.pendings.len() as u64,
+        pendings: details(&s.pendings),
     }
 }
 
@@ -513,6 +518,37 @@ async fn visible(
     emit: impl FnMut(&StoredObject, Served<'_>) + Send,
 ) -> Result<PageInfo, NodeError> {
     visible_on(node, user, cid, f, today(), emit).await
+}
+
+impl Node {
+    /// The latest version of every object of collection `cid` that `user` may read on `day`,
+    /// released by the read path of TAXII's `GET …/objects/` (its shared decisions and copies
+    /// included), for readers other than HTTP clients.
+    pub async fn readable_objects(
+        &self,
+        user: &User,
+        cid: &str,
+        day: Date,
+    ) -> Result<Vec<Value>, NodeError> {
+        let mut f = parse_filters(&[], VersionFilter::last())?;
+        f.limit = MAX_LIMIT;
+        let mut objects = Vec::new();
+        loop {
+            let mut envelope = EnvelopeWriter::new();
+            let info = visible_on(self, user, cid, &f, day, |_, copy| {
+                envelope.push_served(&copy)
+            })
+            .await?;
+            let body = envelope.finish(&info)?.to_vec();
+            let page: entente_stix::taxii::Envelope = serde_json::from_slice(&body)
+                .map_err(|e| error(NodeErrorKind::Internal, e.to_string()))?;
+            objects.extend(page.objects);
+            match page.next.and_then(|n| n.parse::<i64>().ok()) {
+                Some(next) if page.more => f.next = next,
+                _ => return Ok(objects),
+            }
+        }
+    }
 }
 
 /// [`visible`] on a given day.
@@ -1371,43 +1407,52 @@ async fn post_objects(
     // labels known here stay fixed during it).
     let decided = on_all_cores_with(
         checked,
-        HashMap::<Vec<String>, Option<String>>::new,
-        |memo, item| -> Result<NewObject, StatusDetail> {
+        HashMap::<Vec<String>, IngestLabel>::new,
+        |memo, item| -> Result<Checked, StatusDetail> {
             let (o, header, json) = item?;
-            if !matches!(
-                header.kind.as_str(),
-                "marking-definition" | "extension-definition"
-            ) {
-                let check = || match access.check_ingest(&user, &o, envelope_labels) {
-                    IngestLabel::Ok => None,
-                    IngestLabel::Refused(message) => Some(message),
-                };
-                let refused = match object_marking_list(&o) {
-                    Some(refs) => match memo.get(&refs) {
-                        Some(outcome) => outcome.clone(),
-                        None => {
-                            let outcome = check();
-                            memo.insert(refs, outcome.clone());
-                            outcome
-                        }
-                    },
-                    None => check(),
-                };
-                if let Some(message) = refused {
-                    return Err(failure(&o, message));
-                }
+            if !KindRule::of(&header.kind).is_federated() {
+                return Ok(Checked::Store(
+                    crate::new_object(header, nation, json),
+                    None,
+                ));
             }
-            Ok(crate::new_object(header, nation, json))
+            let check = || access.check_ingest(&user, &o, envelope_labels);
+            let outcome = match object_marking_list(&o) {
+                Some(refs) => match memo.get(&refs) {
+                    Some(outcome) => outcome.clone(),
+                    None => {
+                        let outcome = check();
+                        memo.insert(refs, outcome.clone());
+                        outcome
+                    }
+                },
+                None => check(),
+            };
+            labelled(o, header, json, outcome, nation)
         },
     );
     let mut new_objects = Vec::with_capacity(decided.len());
     let mut failures = Vec::new();
+    let mut pending = Vec::new();
+    let mut default_marking = None;
     for d in decided {
         match d {
-            Ok(n) => new_objects.push(n),
+            Ok(Checked::Store(n, marking)) => {
+                default_marking = default_marking.or(marking);
+                new_objects.push(n);
+            }
+            Ok(Checked::Hold(p)) => pending.push(p),
             Err(f) => failures.push(f),
         }
     }
+    // The default label's marking definition is in the collection before any object that refers
+    // to it.
+    if let Some(marking) = default_marking {
+        node.access
+            .publish(node.store.as_ref(), &cid, vec![marking], nation, now_us())
+            .await?;
+    }
+    let new_markings = new_objects.iter().any(|o| o.kind == "marking-definition");
     let (added, refused) = (new_objects.len() as u64, failures.len() as u64);
     let status = node
         .store
@@ -1418,15 +1463,194 @@ async fn post_objects(
             now_us: now_us(),
             objects: new_objects,
             failures,
+            pending,
+            settles: Vec::new(),
         })
         .await;
     // Wakes the federation dispatchers and drops the shared released pages.
     node.notify_changed();
     let status = status?;
+    if new_markings {
+        settle_pending(&node, &cid).await?;
+    }
     Metrics::add(&node.metrics.objects_added, added);
     Metrics::add(&node.metrics.objects_refused, refused);
     tracing::info!(collection = %cid, user = %user.name, added, refused, status_id = %status.id, "objects posted");
     Ok(taxii(StatusCode::ACCEPTED, &status_body(&status), &[]))
+}
+
+/// What ingest does with one object that passed validation.
+enum Checked {
+    /// Stored now; with the default label's marking definition when it was written in.
+    Store(NewObject, Option<Arc<Value>>),
+    /// Held back until the marking definitions it refers to are known.
+    Hold(PendingObject),
+}
+
+/// The object to store (or hold back) after the label checks' `outcome`.
+fn labelled(
+    mut o: Value,
+    header: entente_stix::ObjectHeader,
+    mut json: String,
+    outcome: IngestLabel,
+    nation: NationCode,
+) -> Result<Checked, StatusDetail> {
+    let default = match outcome {
+        IngestLabel::Ok => None,
+        IngestLabel::Refused(message) => return Err(failure(&o, message)),
+        IngestLabel::Pending(waiting) => {
+            let n = crate::new_object(header, nation, json);
+            return Ok(Checked::Hold(PendingObject {
+                id: n.id,
+                version: n.version,
+                version_key: n.version_key,
+                waiting,
+                json: n.json,
+            }));
+        }
+        IngestLabel::Default(marking) => {
+            // The stored object carries the label it is served and federated under.
+            add_object_marking(&mut o, &marking).map_err(|message| failure(&o, message))?;
+            json = serde_json::to_string(&o).map_err(|e| failure(&o, e.to_string()))?;
+            Some(marking)
+        }
+    };
+    Ok(Checked::Store(
+        crate::new_object(header, nation, json),
+        default,
+    ))
+}
+
+/// Stores the objects of collection `cid` held back until marking definitions were known, now
+/// that they are: each goes through the label checks it would have met had its markings been
+/// known when it was posted (as its poster), and its outcome joins its request's status.
+async fn settle_pending(node: &Node, cid: &str) -> Result<(), NodeError> {
+    let rows = node.store.pending_objects(cid).await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let store = node.store.as_ref();
+    node.access
+        .load_marking_ids(
+            store,
+            rows.iter()
+                .flat_map(|r| r.object.waiting.iter().map(String::as_str)),
+        )
+        .await?;
+    let nation = node.config.nation;
+    let mut objects = Vec::new();
+    let mut settles = Vec::new();
+    let mut default_marking = None;
+    let mut posters: HashMap<String, Option<User>> = HashMap::new();
+    for row in rows {
+        if !row
+            .object
+            .waiting
+            .iter()
+            .all(|id| node.access.knows_marking(id))
+        {
+            continue;
+        }
+        let settled = |failure: Option<String>| Settled {
+            status_id: row.status_id.clone(),
+            id: row.object.id.clone(),
+            version: row.object.version.clone(),
+            version_key: row.object.version_key.clone(),
+            failure,
+        };
+        if !posters.contains_key(&row.owner) {
+            let user = node.store.user(&row.owner).await?;
+            posters.insert(row.owner.clone(), user);
+        }
+        let Some(Some(poster)) = posters.get(&row.owner) else {
+            settles.push(settled(Some(format!(
+                "its poster {} is no longer a user of this node",
+                row.owner
+            ))));
+            continue;
+        };
+        let parsed = serde_json::from_str::<Value>(&row.object.json)
+            .map_err(|e| e.to_string())
+            .and_then(|o| {
+                validate_object(&o)
+                    .map(|header| (o, header))
+                    .map_err(|e| e.to_string())
+            });
+        let (o, header) = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                settles.push(settled(Some(e)));
+                continue;
+            }
+        };
+        node.access
+            .load_markings(store, std::iter::once(&o))
+            .await?;
+        let outcome = node.access.check_ingest(poster, &o, &HashMap::new());
+        match labelled(o, header, row.object.json.clone(), outcome, nation) {
+            Ok(Checked::Store(n, marking)) => {
+                default_marking = default_marking.or(marking);
+                objects.push(n);
+                settles.push(settled(None));
+            }
+            // Still waiting: another of its markings is unknown.
+            Ok(Checked::Hold(_)) => {}
+            Err(f) => settles.push(settled(f.message)),
+        }
+    }
+    if settles.is_empty() {
+        return Ok(());
+    }
+    if let Some(marking) = default_marking {
+        node.access
+            .publish(store, cid, vec![marking], nation, now_us())
+            .await?;
+    }
+    let (added, refused) = (
+        objects.len(),
+        settles.iter().filter(|s| s.failure.is_some()).count(),
+    );
+    let result = store
+        .add_objects(AddRequest {
+            status_id: uuid::Uuid::new_v4().to_string(),
+            // No user has an empty name: nobody reads this status; the posters read theirs.
+            owner: String::new(),
+            collection: cid.to_owned(),
+            now_us: now_us(),
+            objects,
+            failures: Vec::new(),
+            pending: Vec::new(),
+            settles,
+        })
+        .await;
+    node.notify_changed();
+    result?;
+    Metrics::add(&node.metrics.objects_added, added as u64);
+    Metrics::add(&node.metrics.objects_refused, refused as u64);
+    tracing::info!(collection = %cid, added, refused, "held-back objects settled");
+    Ok(())
+}
+
+/// Adds `marking` (a marking definition) to the object markings of `object`.
+fn add_object_marking(object: &mut Value, marking: &Value) -> Result<(), String> {
+    let id = marking
+        .get("id")
+        .cloned()
+        .ok_or("the default label's marking definition has no id")?;
+    let map = object
+        .as_object_mut()
+        .ok_or("the object is not a JSON object")?;
+    match map
+        .entry("object_marking_refs")
+        .or_insert_with(|| Value::Array(Vec::new()))
+    {
+        Value::Array(refs) => {
+            // First, where a release writes an object's banner: the copy served is the stored one.
+            refs.insert(0, id);
+            Ok(())
+        }
+        _ => Err("object_marking_refs: expected a list".into()),
+    }
 }
 
 async fn health() -> Response {

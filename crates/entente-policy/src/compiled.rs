@@ -93,6 +93,8 @@ pub struct ReleasePolicy {
     pub(crate) national_rules: Option<Box<dyn NationalRules>>,
     /// Marking definitions already built, by label (see [`MarkingMemo`]).
     pub(crate) marking_memo: MarkingMemo,
+    /// The label an object posted without one is stored under (`stored.rs`).
+    pub(crate) default_label: Option<Label>,
 }
 
 /// The most marking definitions remembered; past it the memo starts again (labels are few in
@@ -247,6 +249,7 @@ impl ReleasePolicy {
             covers,
             national_rules: None,
             marking_memo: MarkingMemo::default(),
+            default_label: None,
         }
     }
 

@@ -48,6 +48,11 @@ pub enum Reason {
     NationalRule { nation: String, rule: String },
     /// The national rules could not be evaluated: denied rather than skipped.
     RuleError { nation: String, message: String },
+    /// The object describes other objects and holds no information of its own (an extension
+    /// definition, or a marking definition that carries no confidentiality label).
+    NotInformation { kind: String },
+    /// The object carries no confidentiality label: nobody receives it.
+    Unlabelled,
 }
 
 impl Reason {
@@ -158,6 +163,14 @@ impl fmt::Display for Decision {
             Reason::RuleError { nation, message } => write!(
                 f,
                 "national release rules of {nation} could not be evaluated ({message}): denied"
+            ),
+            Reason::NotInformation { kind } => write!(
+                f,
+                "a {kind} describes other objects and holds no information of its own: every reader of the collection may see it"
+            ),
+            Reason::Unlabelled => write!(
+                f,
+                "the object carries no confidentiality label, so it is released to nobody"
             ),
         }
     }

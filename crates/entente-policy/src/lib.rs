@@ -21,11 +21,13 @@
 mod cedar;
 mod compiled;
 mod decision;
+mod stored;
 mod tearline;
 
 pub use crate::cedar::{CedarError, CedarNationalRules, CedarPolicy, SCHEMA as CEDAR_SCHEMA};
 pub use crate::compiled::{Clearance, NationalRules, ReleasePolicy};
 pub use crate::decision::{Decision, Reason, Verdict};
+pub use crate::stored::{AtIngest, KindRule};
 pub use crate::tearline::{PreparedObject, Release, ReleaseVerdict};
 
 /// Errors of release processing: the input's labels are not acceptable.

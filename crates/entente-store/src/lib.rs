@@ -27,8 +27,8 @@ pub mod sqlite;
 pub use crate::error::{StoreError, StoreErrorKind};
 pub use crate::model::{
     format_added, AddRequest, BindingRecord, Change, CollectionInfo, CollectionRight, Cursor,
-    NewObject, ObjectQuery, Page, ReceivedObject, StatusDetail, StatusRecord, StoredObject, User,
-    VersionFilter,
+    NewObject, ObjectQuery, Page, PendingObject, PendingRow, ReceivedObject, Settled, StatusDetail,
+    StatusRecord, StoredObject, User, VersionFilter,
 };
 
 /// The storage of a node. Every method is one transaction.
@@ -55,6 +55,9 @@ pub trait Store: Send + Sync + 'static {
     async fn marking(&self, id: &str) -> Result<Option<StoredObject>, StoreError>;
     /// A status resource.
     async fn status(&self, id: &str) -> Result<Option<StatusRecord>, StoreError>;
+    /// The objects of a collection held back until their marking definitions are known, oldest
+    /// first.
+    async fn pending_objects(&self, collection: &str) -> Result<Vec<PendingRow>, StoreError>;
     /// Creates or replaces a user (by name).
     async fn put_user(&self, user: &User) -> Result<(), StoreError>;
     async fn user(&self, name: &str) -> Result<Option<User>, StoreError>;

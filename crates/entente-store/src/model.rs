@@ -123,7 +123,7 @@ pub struct Page {
 }
 
 /// A request to add objects: the valid objects to store and the failures found before storing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddRequest {
     /// The id of the status resource to create.
     pub status_id: String,
@@ -134,6 +134,77 @@ pub struct AddRequest {
     pub now_us: i64,
     pub objects: Vec<NewObject>,
     pub failures: Vec<StatusDetail>,
+    /// Objects accepted but held back until the marking definitions they refer to are known;
+    /// nobody reads them before ([`Store::pending_objects`]).
+    pub pending: Vec<PendingObject>,
+    /// Pending objects (of earlier requests) this request settles: each leaves the pending ones,
+    /// and its outcome joins the status of the request that posted it.
+    pub settles: Vec<Settled>,
+}
+
+/// An object accepted by a request but held back: one of the marking definitions it refers to
+/// is not known yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingObject {
+    pub id: String,
+    pub version: String,
+    pub version_key: String,
+    /// The marking definitions it waits for.
+    pub waiting: Vec<String>,
+    /// The object as posted.
+    pub json: String,
+}
+
+impl PendingObject {
+    /// Its entry in the `pendings` of a status: what it waits for.
+    pub fn status_detail(&self) -> StatusDetail {
+        PendingObject::detail(self.id.clone(), self.version.clone(), &self.waiting)
+    }
+
+    pub(crate) fn detail(id: String, version: String, waiting: &[String]) -> StatusDetail {
+        StatusDetail {
+            id,
+            version,
+            message: Some(format!(
+                "held back until marking definition {} is known to this node",
+                waiting.join(", ")
+            )),
+        }
+    }
+}
+
+impl StatusRecord {
+    /// Adds the outcome of a pending object settled since (`failure` is `None` when stored).
+    pub(crate) fn settle(&mut self, (id, version, failure): (String, String, Option<String>)) {
+        let detail = StatusDetail {
+            id,
+            version,
+            message: failure.clone(),
+        };
+        match failure {
+            None => self.successes.push(detail),
+            Some(_) => self.failures.push(detail),
+        }
+    }
+}
+
+/// A held-back object as stored, with the request that posted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRow {
+    pub collection: String,
+    pub status_id: String,
+    pub owner: String,
+    pub object: PendingObject,
+}
+
+/// The outcome of a pending object: stored (in the same request, `failure` is `None`) or refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    pub status_id: String,
+    pub id: String,
+    pub version: String,
+    pub version_key: String,
+    pub failure: Option<String>,
 }
 
 /// One object's outcome in a status.
@@ -145,7 +216,8 @@ pub struct StatusDetail {
     pub message: Option<String>,
 }
 
-/// A status resource as stored. Requests complete in their transaction, so nothing is pending.
+/// A status resource as stored: what its request stored and refused, what it holds back until
+/// their marking definitions are known (`pendings`), and how those held back were settled since.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusRecord {
     pub id: String,
@@ -154,6 +226,7 @@ pub struct StatusRecord {
     pub request_us: i64,
     pub successes: Vec<StatusDetail>,
     pub failures: Vec<StatusDetail>,
+    pub pendings: Vec<StatusDetail>,
 }
 
 /// A collection's description (rights are per user).

@@ -204,6 +204,45 @@ async fn add(tx: &Transaction<'_>, req: &AddRequest) -> Result<StatusRecord, Sto
     }
     tx.execute(&to_postgres(sql::UPDATE_CLOCK), &[&seq, &added])
         .await?;
+    for p in &req.pending {
+        tx.execute(
+            &to_postgres(sql::INSERT_PENDING),
+            &[
+                &req.collection,
+                &p.id,
+                &p.version_key,
+                &p.version,
+                &req.status_id,
+                &req.owner,
+                &to_json(&p.waiting)?,
+                &req.now_us,
+                &p.json,
+            ],
+        )
+        .await?;
+    }
+    for settled in &req.settles {
+        // Settled once: a concurrent settling of the same object finds it gone.
+        let held = tx
+            .execute(
+                &to_postgres(sql::DELETE_PENDING),
+                &[&req.collection, &settled.id, &settled.version_key],
+            )
+            .await?;
+        if held == 0 {
+            continue;
+        }
+        tx.execute(
+            &to_postgres(sql::INSERT_OUTCOME),
+            &[
+                &settled.status_id,
+                &settled.id,
+                &settled.version,
+                &settled.failure,
+            ],
+        )
+        .await?;
+    }
     let status = StatusRecord {
         id: req.status_id.clone(),
         owner: req.owner.clone(),
@@ -211,6 +250,11 @@ async fn add(tx: &Transaction<'_>, req: &AddRequest) -> Result<StatusRecord, Sto
         request_us: req.now_us,
         successes,
         failures: req.failures.clone(),
+        pendings: req
+            .pending
+            .iter()
+            .map(PendingObject::status_detail)
+            .collect(),
     };
     tx.execute(
         &to_postgres(sql::INSERT_STATUS),
@@ -360,17 +404,58 @@ impl Store for PostgresStore {
         let row = client
             .query_opt(&to_postgres(sql::SELECT_STATUS), &[&id])
             .await?;
-        row.map(|r| {
-            Ok(StatusRecord {
-                id: r.try_get(0)?,
-                owner: r.try_get(1)?,
-                collection: r.try_get(2)?,
-                request_us: r.try_get(3)?,
-                successes: from_json(r.try_get(4)?)?,
-                failures: from_json(r.try_get(5)?)?,
+        let Some(r) = row else {
+            return Ok(None);
+        };
+        let mut status = StatusRecord {
+            id: r.try_get(0)?,
+            owner: r.try_get(1)?,
+            collection: r.try_get(2)?,
+            request_us: r.try_get(3)?,
+            successes: from_json(r.try_get(4)?)?,
+            failures: from_json(r.try_get(5)?)?,
+            pendings: Vec::new(),
+        };
+        for r in client
+            .query(&to_postgres(sql::SELECT_STATUS_PENDING), &[&id])
+            .await?
+        {
+            status.pendings.push(PendingObject::detail(
+                r.try_get(0)?,
+                r.try_get(1)?,
+                &from_json::<Vec<String>>(r.try_get(2)?)?,
+            ));
+        }
+        for r in client
+            .query(&to_postgres(sql::SELECT_STATUS_OUTCOMES), &[&id])
+            .await?
+        {
+            status.settle((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+        }
+        Ok(Some(status))
+    }
+
+    async fn pending_objects(&self, collection: &str) -> Result<Vec<PendingRow>, StoreError> {
+        let client = self.client().lock().await;
+        let rows = client
+            .query(&to_postgres(sql::SELECT_PENDING), &[&collection])
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PendingRow {
+                    collection: r.try_get(0)?,
+                    status_id: r.try_get(1)?,
+                    owner: r.try_get(2)?,
+                    object: PendingObject {
+                        id: r.try_get(3)?,
+                        version: r.try_get(4)?,
+                        version_key: r.try_get(5)?,
+                        waiting: from_json(r.try_get(6)?)?,
+                        json: r.try_get(7)?,
+                    },
+                })
             })
-        })
-        .transpose()
+            .collect()
     }
 
     async fn put_user(&self, u: &User) -> Result<(), StoreError> {

@@ -67,6 +67,28 @@ pub const SCHEMA: &[&str] = &[
         recall TEXT,
         PRIMARY KEY (collection, id, version_key)
     )",
+    // Objects accepted but held back until the marking definitions they refer to are known, and
+    // the outcomes of those settled since, by the status of the request that posted them.
+    "CREATE TABLE IF NOT EXISTS pending_objects (
+        collection TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version_key TEXT NOT NULL,
+        version TEXT NOT NULL,
+        status_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        waiting TEXT NOT NULL,
+        request_us BIGINT NOT NULL,
+        json TEXT NOT NULL,
+        PRIMARY KEY (collection, id, version_key)
+    )",
+    "CREATE INDEX IF NOT EXISTS pending_by_status ON pending_objects (status_id)",
+    "CREATE TABLE IF NOT EXISTS status_outcomes (
+        status_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        failure TEXT
+    )",
+    "CREATE INDEX IF NOT EXISTS outcomes_by_status ON status_outcomes (status_id)",
     "CREATE TABLE IF NOT EXISTS federation_cursors (
         name TEXT PRIMARY KEY,
         seq BIGINT NOT NULL,
@@ -124,6 +146,22 @@ pub const INSERT_STATUS: &str =
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 pub const SELECT_STATUS: &str =
     "SELECT id, owner, collection, request_us, successes, failures FROM statuses WHERE id = ?1";
+/// A held-back object; one already held back (the same version posted again) stays as it was.
+pub const INSERT_PENDING: &str = "INSERT INTO pending_objects
+    (collection, id, version_key, version, status_id, owner, waiting, request_us, json)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    ON CONFLICT (collection, id, version_key) DO NOTHING";
+pub const DELETE_PENDING: &str =
+    "DELETE FROM pending_objects WHERE collection = ?1 AND id = ?2 AND version_key = ?3";
+pub const INSERT_OUTCOME: &str =
+    "INSERT INTO status_outcomes (status_id, id, version, failure) VALUES (?1, ?2, ?3, ?4)";
+pub const SELECT_PENDING: &str =
+    "SELECT collection, status_id, owner, id, version, version_key, waiting, json
+    FROM pending_objects WHERE collection = ?1 ORDER BY request_us, id, version_key";
+pub const SELECT_STATUS_PENDING: &str =
+    "SELECT id, version, waiting FROM pending_objects WHERE status_id = ?1 ORDER BY id, version_key";
+pub const SELECT_STATUS_OUTCOMES: &str =
+    "SELECT id, version, failure FROM status_outcomes WHERE status_id = ?1 ORDER BY id, version";
 pub const UPSERT_COLLECTION: &str =
     "INSERT INTO collections (id, title, description) VALUES (?1, ?2, ?3)
     ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description";

@@ -437,6 +437,36 @@ fn add(
             message: None,
         });
     }
+    for p in &req.pending {
+        tx.prepare_cached(sql::INSERT_PENDING)?.execute(params![
+            req.collection,
+            p.id,
+            p.version_key,
+            p.version,
+            req.status_id,
+            req.owner,
+            to_json(&p.waiting)?,
+            req.now_us,
+            p.json
+        ])?;
+    }
+    for settled in &req.settles {
+        // Settled once: a concurrent settling of the same object finds it gone.
+        let held = tx.prepare_cached(sql::DELETE_PENDING)?.execute(params![
+            req.collection,
+            settled.id,
+            settled.version_key
+        ])?;
+        if held == 0 {
+            continue;
+        }
+        tx.prepare_cached(sql::INSERT_OUTCOME)?.execute(params![
+            settled.status_id,
+            settled.id,
+            settled.version,
+            settled.failure
+        ])?;
+    }
     let status = StatusRecord {
         id: req.status_id.clone(),
         owner: req.owner.clone(),
@@ -444,6 +474,11 @@ fn add(
         request_us: req.now_us,
         successes,
         failures: req.failures.clone(),
+        pendings: req
+            .pending
+            .iter()
+            .map(PendingObject::status_detail)
+            .collect(),
     };
     tx.execute(
         sql::INSERT_STATUS,
@@ -765,17 +800,83 @@ impl Store for SqliteStore {
                     ))
                 })
                 .optional()?;
-            row.map(|(id, owner, collection, request_us, s, f)| {
-                Ok(StatusRecord {
+            let Some((id, owner, collection, request_us, s, f)) = row else {
+                return Ok(None);
+            };
+            let mut status = StatusRecord {
+                successes: from_json(&s)?,
+                failures: from_json(&f)?,
+                pendings: Vec::new(),
+                id,
+                owner,
+                collection,
+                request_us,
+            };
+            let mut st = conn.prepare_cached(sql::SELECT_STATUS_PENDING)?;
+            let rows = st.query_map([&status.id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (id, version, waiting) = row?;
+                status.pendings.push(PendingObject::detail(
                     id,
-                    owner,
+                    version,
+                    &from_json::<Vec<String>>(&waiting)?,
+                ));
+            }
+            let mut st = conn.prepare_cached(sql::SELECT_STATUS_OUTCOMES)?;
+            let rows = st.query_map([&status.id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })?;
+            for row in rows {
+                status.settle(row?);
+            }
+            Ok(Some(status))
+        })
+        .await
+    }
+
+    async fn pending_objects(&self, collection: &str) -> Result<Vec<PendingRow>, StoreError> {
+        let collection = collection.to_owned();
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::SELECT_PENDING)?;
+            let rows = st.query_map([&collection], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (collection, status_id, owner, id, version, version_key, waiting, json) = row?;
+                out.push(PendingRow {
                     collection,
-                    request_us,
-                    successes: from_json(&s)?,
-                    failures: from_json(&f)?,
-                })
-            })
-            .transpose()
+                    status_id,
+                    owner,
+                    object: PendingObject {
+                        id,
+                        version,
+                        version_key,
+                        waiting: from_json(&waiting)?,
+                        json,
+                    },
+                });
+            }
+            Ok(out)
         })
         .await
     }

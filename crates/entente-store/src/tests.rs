@@ -140,6 +140,7 @@ fn request(n: usize, objects: Vec<NewObject>, now_us: i64) -> AddRequest {
         now_us,
         objects,
         failures: Vec::new(),
+        ..Default::default()
     }
 }
 

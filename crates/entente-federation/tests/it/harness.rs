@@ -70,6 +70,27 @@ impl Mesh {
         nations: &[NationCode],
         links: &BTreeSet<(NationCode, NationCode)>,
     ) -> Mesh {
+        Mesh::with_links_and_settings(nations, links, "").await
+    }
+
+    /// [`Mesh::full`] with `settings` (top-level `node.toml` lines) added to every node's config.
+    pub async fn full_with_settings(codes: &[&str], settings: &str) -> Mesh {
+        let nations: Vec<NationCode> = codes.iter().map(|c| nation(c)).collect();
+        let mut links = BTreeSet::new();
+        for a in &nations {
+            for b in nations.iter().filter(|b| *b != a) {
+                links.insert((*a, *b));
+            }
+        }
+        Mesh::with_links_and_settings(&nations, &links, settings).await
+    }
+
+    /// [`Mesh::with_links`] with `settings` added to every node's config.
+    pub async fn with_links_and_settings(
+        nations: &[NationCode],
+        links: &BTreeSet<(NationCode, NationCode)>,
+        settings: &str,
+    ) -> Mesh {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
@@ -103,7 +124,7 @@ impl Mesh {
         for n in nations {
             let p = &prepared[n];
             let mut text = format!(
-                "version = 1\nnation = \"{n}\"\nlisten = \"127.0.0.1:0\"\ndata_dir = \".\"\npolicy_data = {:?}\n\n[[collections]]\nid = \"intel\"\ntitle = \"Intelligence\"\n\n[federation]\nlisten = \"{}\"\nkeys = \"node.keys\"\ntls_cert = \"tls/node.crt\"\ntls_key = \"tls/node.key\"\ntls_ca = \"tls/ca.crt\"\nretry_max_ms = 300\ncheckpoint_interval_ms = 200\n",
+                "version = 1\nnation = \"{n}\"\nlisten = \"127.0.0.1:0\"\ndata_dir = \".\"\npolicy_data = {:?}\n{settings}\n[[collections]]\nid = \"intel\"\ntitle = \"Intelligence\"\n\n[federation]\nlisten = \"{}\"\nkeys = \"node.keys\"\ntls_cert = \"tls/node.crt\"\ntls_key = \"tls/node.key\"\ntls_ca = \"tls/ca.crt\"\nretry_max_ms = 300\ncheckpoint_interval_ms = 200\n",
                 shipped_data().display().to_string(),
                 p.addr
             );
@@ -271,6 +292,7 @@ impl Member {
                 now_us: chrono::Utc::now().timestamp_micros(),
                 objects: new,
                 failures: Vec::new(),
+                ..Default::default()
             })
             .await
             .unwrap();

@@ -9,3 +9,4 @@ mod federation;
 mod harness;
 mod oracle;
 mod property;
+mod same_decision;

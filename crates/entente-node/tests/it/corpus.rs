@@ -48,6 +48,60 @@ async fn attack_for_ics_round_trips_on_postgres() {
     round_trip(bundle, s).await;
 }
 
+/// The id of the node's default label's marking definition, and `objects` as the node stores
+/// them: the corpus carries no confidentiality label, so ingest writes the default label into
+/// every object of information.
+fn as_stored(objects: &[Value]) -> (String, Vec<Value>) {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/policies");
+    let policies = entente_labels::PolicySet::load(&data).unwrap();
+    let label = entente_labels::parse_marking(&policies, "NATO UNCLASSIFIED").unwrap();
+    let default = entente_labels::stix::marking_definition_id(&policies, &label).unwrap();
+    let stored = objects
+        .iter()
+        .map(|o| {
+            let mut o = o.clone();
+            if !matches!(
+                o["type"].as_str(),
+                Some("marking-definition" | "extension-definition")
+            ) {
+                o["object_marking_refs"]
+                    .as_array_mut()
+                    .unwrap()
+                    .insert(0, json!(default));
+            }
+            o
+        })
+        .collect();
+    (default, stored)
+}
+
+/// `back` equals `expected`, object by object (a failure names the first that differs).
+fn same_objects(back: &[Value], expected: &[Value]) {
+    for (i, (b, e)) in back.iter().zip(expected).enumerate() {
+        assert_eq!(b, e, "object {i} differs");
+    }
+    assert_eq!(back.len(), expected.len());
+}
+
+/// Every object of the collection `user` may read, page by page.
+async fn read_all(s: &Sandbox, user: &str) -> Vec<Value> {
+    let mut back = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let mut path = format!("{OBJECTS}?limit=500");
+        if let Some(n) = &next {
+            path.push_str(&format!("&next={n}"));
+        }
+        let env = s.get(user, &path).await.json();
+        back.extend(env["objects"].as_array().cloned().unwrap_or_default());
+        match env["next"].as_str() {
+            Some(n) => next = Some(n.to_owned()),
+            None => break,
+        }
+    }
+    back
+}
+
 async fn round_trip(bundle: Value, s: Sandbox) {
     let objects = bundle["objects"].as_array().unwrap().clone();
     assert_eq!(objects.len(), 1826);
@@ -59,27 +113,65 @@ async fn round_trip(bundle: Value, s: Sandbox) {
     let status = a.json();
     assert_eq!(status["failure_count"], 0, "{}", status["failures"]);
     assert_eq!(status["success_count"], 1826);
-    // Read back page by page: every object, equal as JSON to what was posted.
-    let mut back = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let mut path = format!("{OBJECTS}?limit=500");
-        if let Some(n) = &next {
-            path.push_str(&format!("&next={n}"));
-        }
-        let env = s.get("fra", &path).await.json();
-        back.extend(env["objects"].as_array().cloned().unwrap_or_default());
-        match env["next"].as_str() {
-            Some(n) => next = Some(n.to_owned()),
-            None => break,
-        }
-    }
-    assert_eq!(back, objects);
+    // Read back page by page: every object, equal as JSON to what was posted with the default
+    // label written in, after the default label's marking definition.
+    let (default, stored) = as_stored(&objects);
+    let back = read_all(&s, "fra").await;
+    assert_eq!(back[0]["id"], json!(default));
+    same_objects(&back[1..], &stored);
     // NATO UNCLASSIFIED goes to a NATO ally, not beyond NATO's default release.
     let deu = s.get("deu", &format!("{OBJECTS}?limit=10000")).await.json();
-    assert_eq!(deu["objects"].as_array().map_or(0, Vec::len), 1826);
+    assert_eq!(deu["objects"].as_array().map_or(0, Vec::len), 1827);
     let jpn = s.get("jpn", &format!("{OBJECTS}?limit=10000")).await.json();
     let jpn_count = jpn["objects"].as_array().map_or(0, Vec::len);
     assert!(jpn_count < 1826, "JPN is not a NATO member: {jpn_count}");
+    s.stop().await;
+}
+
+/// The corpus posted as a TAXII client syncing it from another server would: in pages of 100
+/// in file order, where the marking definition every object refers to comes last. Objects are
+/// held back until it arrives, then read back whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_for_ics_posted_in_file_order_reads_back_whole() {
+    let Some(bundle) = corpus() else { return };
+    let s = Sandbox::start_with(corpus_config).await;
+    let objects = bundle["objects"].as_array().unwrap().clone();
+    s.user("fra", "FRA", "NATO SECRET", "rw").await;
+    s.user("deu", "DEU", "NATO SECRET", "r").await;
+    let mut statuses = Vec::new();
+    for page in objects.chunks(100) {
+        let a = s.post("fra", OBJECTS, &json!({"objects": page})).await;
+        assert_eq!(a.status, 202, "{}", a.text);
+        let st = a.json();
+        assert_eq!(st["failure_count"], 0, "{}", st["failures"]);
+        statuses.push(st);
+        if statuses.len() < 19 {
+            // Nothing of it may be read before its marking definition is known.
+            assert!(
+                read_all(&s, "fra").await.is_empty(),
+                "page {}",
+                statuses.len()
+            );
+        }
+    }
+    assert_eq!(statuses[0]["status"], "pending");
+    assert_eq!(statuses[0]["pending_count"], 100);
+    for st in &statuses {
+        let path = format!("/api/status/{}/", st["id"].as_str().unwrap());
+        let now = s.get("fra", &path).await.json();
+        assert_eq!(now["status"], "complete", "{now}");
+        assert_eq!(now["success_count"], st["total_count"], "{now}");
+        assert_eq!(now["pending_count"], 0);
+    }
+    let (default, stored) = as_stored(&objects);
+    let mut back = read_all(&s, "fra").await;
+    let mut expected = stored;
+    assert_eq!(back.iter().filter(|o| o["id"] == json!(default)).count(), 1);
+    back.retain(|o| o["id"] != json!(default));
+    let key = |o: &Value| o["id"].as_str().unwrap_or_default().to_owned();
+    back.sort_by_key(key);
+    expected.sort_by_key(key);
+    same_objects(&back, &expected);
+    assert_eq!(read_all(&s, "deu").await.len(), 1827);
     s.stop().await;
 }

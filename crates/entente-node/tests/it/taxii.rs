@@ -146,10 +146,12 @@ async fn bad_objects_fail_alone_in_the_status() {
         .await;
     assert_eq!(a.status, 202, "{}", a.text);
     let st = a.json();
-    assert_eq!(st["status"], "complete");
+    // The object whose marking definition is not known yet is held back, not refused.
+    assert_eq!(st["status"], "pending");
     assert_eq!(st["total_count"], 4);
     assert_eq!(st["success_count"], 1);
-    assert_eq!(st["failure_count"], 3);
+    assert_eq!(st["failure_count"], 2);
+    assert_eq!(st["pending_count"], 1);
     let messages: Vec<&str> = st["failures"]
         .as_array()
         .unwrap()
@@ -160,9 +162,12 @@ async fn bad_objects_fail_alone_in_the_status() {
         messages,
         [
             "$.modified: 2024-07-01T09:00:00.000Z is earlier than created 2024-08-01T09:00:00.000Z",
-            "the object has no confidentiality label (object_marking_refs)",
-            "marking definition marking-definition--00000000-0000-4000-8000-000000000000 is not known to this node (post it first or in the same envelope)",
+            "the object has no confidentiality label (object_marking_refs) and the node has no default label",
         ]
+    );
+    assert_eq!(
+        st["pendings"][0]["message"],
+        "held back until marking definition marking-definition--00000000-0000-4000-8000-000000000000 is known to this node"
     );
     // The status is the poster's: others get 404.
     let path = format!("/api/status/{}/", st["id"].as_str().unwrap());
@@ -174,6 +179,86 @@ async fn bad_objects_fail_alone_in_the_status() {
         .await
         .json();
     assert_eq!(a["objects"].as_array().unwrap().len(), 1);
+    s.stop().await;
+}
+
+/// The marking definition of a label of the shipped policies.
+fn label_marking(text: &str) -> Value {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/policies");
+    let policies = entente_labels::PolicySet::load(&data).unwrap();
+    let label = entente_labels::parse_marking(&policies, text).unwrap();
+    entente_labels::stix::to_marking_definition(&policies, &label).unwrap()
+}
+
+/// Objects may arrive before the marking definitions they refer to (a TAXII client syncing from
+/// another server gets that server's order): they are held back from every reader until the
+/// markings are known, then stored under the ordinary checks, and their status says so.
+#[tokio::test]
+async fn objects_wait_for_their_marking_definitions() {
+    let s = populated().await;
+    let bundle = report_bundle();
+    let label = bundle["objects"][1].clone();
+    let label_id = label["id"].as_str().unwrap().to_owned();
+    // A label marking not posted yet: NATO SECRET releasable to FRA and GBR only.
+    s.user("gbr", "GBR", "NATO SECRET", "r").await;
+    let secret = label_marking("NATO SECRET//REL TO FRA, GBR, DEU");
+    let secret_id = secret["id"].as_str().unwrap().to_owned();
+    let indicator = |n: u32, refs: Value| {
+        json!({
+            "type": "indicator", "spec_version": "2.1",
+            "id": format!("indicator--1b2c3d4e-0000-4000-8000-0000000001{n:02}"),
+            "created": "2024-08-01T09:00:00.000Z", "modified": "2024-08-01T09:00:00.000Z",
+            "name": format!("held back {n}"),
+            "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+            "valid_from": "2024-08-01T09:00:00Z", "object_marking_refs": refs
+        })
+    };
+    // One waits for the label; one has a known label and a granular marking not known yet,
+    // whose portion must not fall under the object's label in the meantime.
+    let mut portion = indicator(2, json!([label_id]));
+    portion["granular_markings"] = json!([{"marking_ref": secret_id, "selectors": ["name"]}]);
+    let a = s
+        .post(
+            "fra",
+            OBJECTS,
+            &json!({"objects": [indicator(1, json!([secret_id])), portion]}),
+        )
+        .await;
+    assert_eq!(a.status, 202, "{}", a.text);
+    let st = a.json();
+    assert_eq!(st["status"], "pending", "{st}");
+    assert_eq!(st["pending_count"], 2);
+    let status_path = format!("/api/status/{}/", st["id"].as_str().unwrap());
+    // Held back from everyone, the poster included: not in pages, by id, or the manifest.
+    for reader in ["fra", "gbr", "jpn", "deu"] {
+        let page = s.get(reader, &format!("{OBJECTS}?limit=1000")).await;
+        assert!(!page.text.contains("held back"), "{reader}: {}", page.text);
+        let manifest = s.get(reader, "/api/collections/intel/manifest/").await;
+        assert!(!manifest.text.contains("0000000001"), "{reader}");
+        for n in [1, 2] {
+            let by_id = format!("{OBJECTS}indicator--1b2c3d4e-0000-4000-8000-0000000001{n:02}/");
+            assert_eq!(s.get(reader, &by_id).await.status, 404, "{reader} {n}");
+        }
+    }
+    // The marking arrives: both are stored and released under the ordinary rules.
+    let a = s.post("fra", OBJECTS, &json!({"objects": [secret]})).await;
+    assert_eq!(a.status, 202, "{}", a.text);
+    let st = s.get("fra", &status_path).await.json();
+    assert_eq!(st["status"], "complete", "{st}");
+    assert_eq!(st["success_count"], 2, "{st}");
+    assert_eq!(st["pending_count"], 0);
+    let by_id = |n: u32| format!("{OBJECTS}indicator--1b2c3d4e-0000-4000-8000-0000000001{n:02}/");
+    assert_eq!(s.get("fra", &by_id(1)).await.status, 200);
+    assert_eq!(s.get("gbr", &by_id(1)).await.status, 200);
+    assert_eq!(s.get("deu", &by_id(1)).await.status, 200);
+    assert_eq!(s.get("jpn", &by_id(1)).await.status, 404);
+    // The portion is cut for JPN, which may see the object but not its name.
+    let jpn = s.get("jpn", &by_id(2)).await;
+    assert_eq!(jpn.status, 200, "{}", jpn.text);
+    assert!(!jpn.text.contains("held back 2"), "{}", jpn.text);
+    assert!(s.get("gbr", &by_id(2)).await.text.contains("held back 2"));
+    // DEU is outside the object's own label.
+    assert_eq!(s.get("deu", &by_id(2)).await.status, 404);
     s.stop().await;
 }
 

@@ -530,6 +530,8 @@ fn kind(d: &Decision) -> &'static str {
         Reason::NoAgreement { .. } => "no agreement",
         Reason::NationalRule { .. } => "national rule",
         Reason::RuleError { .. } => "rule error",
+        Reason::NotInformation { .. } => "not information",
+        Reason::Unlabelled => "unlabelled",
     }
 }
 

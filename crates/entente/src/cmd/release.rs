@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use entente_labels::{parse_marking, stix, Label, PolicySet};
-use entente_policy::{Decision, ReleasePolicy, ReleaseVerdict};
+use entente_policy::{Decision, KindRule, ReleasePolicy, ReleaseVerdict};
 use entente_registry::Registry;
 use entente_types::{Date, NationCode};
 use serde_json::{json, Value};
@@ -195,35 +195,24 @@ fn release_bundle(
     let mut any_released = false;
     let mut counted = 0usize;
     for (i, o) in objects.iter().enumerate() {
-        // Marking definitions and the label extension's definition are metadata: the copy gets
-        // fresh ones for what it keeps.
-        if o.get("type").and_then(Value::as_str) == Some("marking-definition")
-            || o.get("id").and_then(Value::as_str) == Some(stix::LABEL_EXTENSION_ID)
-        {
+        // Marking and extension definitions are metadata: the copy gets fresh ones for what it
+        // keeps.
+        let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
+        if !KindRule::of(kind).is_federated() {
             continue;
         }
         counted += 1;
         let id = o.get("id").and_then(Value::as_str).unwrap_or("(no id)");
         let release = policy
-            .release_object(o, &lookup, from, to, day)
+            .release_stored(o, &lookup, from, to, day)
             .map_err(|e| UsageError(format!("{}: objects[{i}] ({id}): {e}", file.display())))?;
         let verdict = match release.verdict {
             ReleaseVerdict::Permit => "permit",
             ReleaseVerdict::Partial => "partial",
             ReleaseVerdict::Deny => "deny",
         };
-        let cut: Vec<&str> = release
-            .portions
-            .iter()
-            .filter(|(_, d)| !d.is_permit())
-            .map(|(s, _)| s.as_str())
-            .collect();
-        let reason = match &release.required_denied {
-            Some(p) => format!(
-                "required property {p} is not releasable, so the object cannot be delivered"
-            ),
-            None => release.object_decision.to_string(),
-        };
+        let cut: Vec<&str> = release.cut_selectors().collect();
+        let reason = release.explain();
         reports.push(json!({
             "id": id,
             "verdict": verdict,
@@ -274,34 +263,18 @@ fn release_bundle(
         }))?;
     } else {
         for r in &reports {
-            let cut = r["cut"].as_array().map_or(0, Vec::len);
-            let mut line = format!(
+            eprintln!(
                 "{} {}: {}",
                 r["id"].as_str().unwrap_or_default(),
                 r["verdict"].as_str().unwrap_or_default(),
                 r["reason"].as_str().unwrap_or_default()
             );
-            if cut > 0 {
-                line.push_str(&format!("; cut: {}", join_strings(&r["cut"])));
-            }
-            eprintln!("{line}");
         }
         if any_released {
             output::print_json(&out_bundle)?;
         }
     }
     Ok(exit(any_released))
-}
-
-fn join_strings(v: &Value) -> String {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
 }
 
 /// A name-based UUID in version-4 form (as STIX asks of bundles), so that releasing the same

@@ -211,7 +211,8 @@ fn tear_lined_bundles_per_recipient() {
         run.stderr.contains(" partial: ")
             && run
                 .stderr
-                .contains("; cut: external_references.[1], object_refs.[1]"),
+                .contains("; tear-lined: external_references.[1] cut: ")
+            && run.stderr.contains("; object_refs.[1] cut: "),
         "{}",
         run.stderr
     );

@@ -330,21 +330,9 @@ fn expectations<'a>(
     for o in &dataset.objects {
         for &recipient in nations.iter().filter(|n| **n != o.origin) {
             let r = release
-                .release_object(&o.object, &lookup, o.origin, recipient, day)
+                .release_stored(&o.object, &lookup, o.origin, recipient, day)
                 .with_context(|| format!("release of {} to {recipient}", o.id))?;
-            let mut reason = r.object_decision.to_string();
-            if r.verdict == ReleaseVerdict::Partial {
-                let cut: Vec<String> = r
-                    .portions
-                    .iter()
-                    .filter(|(_, d)| !d.is_permit())
-                    .map(|(s, d)| format!("{s} cut: {d}"))
-                    .collect();
-                reason = format!("{reason}; {}", cut.join("; "));
-            }
-            if let Some(p) = &r.required_denied {
-                reason = format!("{reason}; required property {p} denied");
-            }
+            let reason = r.explain();
             out.push(Expected {
                 object: o,
                 recipient,
