@@ -14,13 +14,17 @@
 //! `entente-policy`'s question).
 
 mod error;
+mod spec;
 pub mod taxii;
 mod timestamp;
 mod validate;
 
 pub use crate::error::{Problem, StixError, StixErrorKind};
 pub use crate::timestamp::{Timestamp, TimestampError};
-pub use crate::validate::{is_identifier, is_sco_type, validate_object, ObjectHeader};
+pub use crate::spec::{
+    is_sco_type, required_properties, META_TYPES, SCO_TYPES, SDO_TYPES, SRO_TYPES,
+};
+pub use crate::validate::{is_identifier, validate_object, ObjectHeader};
 
 /// The media type of STIX 2.1 content.
 pub const MEDIA_TYPE_STIX: &str = "application/stix+json;version=2.1";
