@@ -20,10 +20,10 @@ mod timestamp;
 mod validate;
 
 pub use crate::error::{Problem, StixError, StixErrorKind};
-pub use crate::timestamp::{Timestamp, TimestampError};
 pub use crate::spec::{
     is_sco_type, required_properties, META_TYPES, SCO_TYPES, SDO_TYPES, SRO_TYPES,
 };
+pub use crate::timestamp::{Timestamp, TimestampError};
 pub use crate::validate::{is_identifier, validate_object, ObjectHeader};
 
 /// The media type of STIX 2.1 content.

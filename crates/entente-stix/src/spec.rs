@@ -55,7 +55,11 @@ pub const SCO_TYPES: &[&str] = &[
 ];
 
 /// The meta object types of STIX 2.1 (§7).
-pub const META_TYPES: &[&str] = &["extension-definition", "language-content", "marking-definition"];
+pub const META_TYPES: &[&str] = &[
+    "extension-definition",
+    "language-content",
+    "marking-definition",
+];
 
 /// Whether `kind` is a STIX 2.1 cyber-observable type.
 pub fn is_sco_type(kind: &str) -> bool {
@@ -92,8 +96,22 @@ pub fn required_properties(kind: &str) -> &'static [&'static str] {
             "pattern_type",
             "valid_from",
         ],
-        "malware" => &["type", "spec_version", "id", "created", "modified", "is_family"],
-        "malware-analysis" => &["type", "spec_version", "id", "created", "modified", "product"],
+        "malware" => &[
+            "type",
+            "spec_version",
+            "id",
+            "created",
+            "modified",
+            "is_family",
+        ],
+        "malware-analysis" => &[
+            "type",
+            "spec_version",
+            "id",
+            "created",
+            "modified",
+            "product",
+        ],
         "note" => &[
             "type",
             "spec_version",
@@ -158,7 +176,11 @@ pub fn required_properties(kind: &str) -> &'static [&'static str] {
         "email-message" => &["type", "id", "is_multipart"],
         "mutex" | "software" => &["type", "id", "name"],
         "network-traffic" => &["type", "id", "protocols"],
-        "artifact" | "file" | "process" | "user-account" | "windows-registry-key"
+        "artifact"
+        | "file"
+        | "process"
+        | "user-account"
+        | "windows-registry-key"
         | "x509-certificate" => &["type", "id"],
         "extension-definition" => &[
             "type",
@@ -334,7 +356,10 @@ pub(crate) fn check_conditions(kind: &str, obj: &Map<String, Value>, problems: &
             if has("latitude") != has("longitude") {
                 problem("$", "a location's latitude and longitude go together");
             } else if !has("region") && !has("country") && !has("latitude") {
-                problem("$", "a location needs region, country or latitude and longitude");
+                problem(
+                    "$",
+                    "a location needs region, country or latitude and longitude",
+                );
             }
             if has("precision") && !has("latitude") {
                 problem("$.precision", "a precision needs latitude and longitude");
@@ -379,9 +404,10 @@ pub(crate) fn check_conditions(kind: &str, obj: &Map<String, Value>, problems: &
             _ => {}
         },
         "email-message" => match obj.get("is_multipart") {
-            Some(Value::Bool(true)) if has("body") => {
-                problem("$.body", "a multipart email-message has body_multipart, not body")
-            }
+            Some(Value::Bool(true)) if has("body") => problem(
+                "$.body",
+                "a multipart email-message has body_multipart, not body",
+            ),
             Some(Value::Bool(false)) if has("body_multipart") => problem(
                 "$.body_multipart",
                 "an email-message that is not multipart has no body_multipart",
@@ -399,7 +425,10 @@ pub(crate) fn check_conditions(kind: &str, obj: &Map<String, Value>, problems: &
                 "defanged",
             ];
             if obj.keys().all(|k| common.contains(&k.as_str())) {
-                problem("$", &format!("a {kind} needs at least one of its own properties"));
+                problem(
+                    "$",
+                    &format!("a {kind} needs at least one of its own properties"),
+                );
             }
         }
         _ => {}

@@ -165,16 +165,16 @@ pub fn validate_object(value: &Value) -> Result<ObjectHeader, StixError> {
         match v.as_str().map(Timestamp::parse) {
             None => problems.push(Problem::new(path(), "must be a timestamp string")),
             Some(Err(e)) => problems.push(Problem::new(path(), e.to_string())),
-            // STIX 2.1 §3.2: created and modified are precise to the millisecond.
-            Some(Ok(t))
-                if matches!(*key, "created" | "modified") && fraction_digits(t.as_str()) < 3 =>
-            {
-                problems.push(Problem::new(
-                    path(),
-                    format!("{t} must give milliseconds (YYYY-MM-DDTHH:MM:SS.sssZ)"),
-                ));
+            Some(Ok(t)) => {
+                // STIX 2.1 §3.2: created and modified are precise to the millisecond.
+                if matches!(*key, "created" | "modified") && fraction_digits(t.as_str()) < 3 {
+                    problems.push(Problem::new(
+                        path(),
+                        format!("{t} must give milliseconds (YYYY-MM-DDTHH:MM:SS.sssZ)"),
+                    ));
+                }
+                stamps.push((key, t));
             }
-            Some(Ok(t)) => stamps.push((key, t)),
         }
     }
     let stamp = |key: &str| stamps.iter().find(|(k, _)| *k == key).map(|(_, t)| t);
@@ -191,7 +191,11 @@ pub fn validate_object(value: &Value) -> Result<ObjectHeader, StixError> {
     for (later, earlier, strictly) in spec::ordered_timestamps(table_kind) {
         if let (Some(l), Some(e)) = (stamp(later), stamp(earlier)) {
             if l < e || (*strictly && l == e) {
-                let relation = if *strictly { "later than" } else { "at or after" };
+                let relation = if *strictly {
+                    "later than"
+                } else {
+                    "at or after"
+                };
                 problems.push(Problem::new(
                     format!("$.{later}"),
                     format!("{l} must be {relation} {earlier} {e}"),
@@ -248,7 +252,8 @@ pub fn validate_object(value: &Value) -> Result<ObjectHeader, StixError> {
 
 /// The number of fractional digits of a parsed timestamp's seconds.
 fn fraction_digits(text: &str) -> usize {
-    text.split_once('.').map_or(0, |(_, f)| f.len().saturating_sub(1))
+    text.split_once('.')
+        .map_or(0, |(_, f)| f.len().saturating_sub(1))
 }
 
 /// `*_ref` must be an identifier and `*_refs` a non-empty list of identifiers, at any depth.

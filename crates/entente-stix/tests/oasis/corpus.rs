@@ -73,7 +73,11 @@ pub const SCO_TYPES: &[&str] = &[
     "windows-registry-key",
     "x509-certificate",
 ];
-pub const META_TYPES: &[&str] = &["language-content", "marking-definition", "extension-definition"];
+pub const META_TYPES: &[&str] = &[
+    "language-content",
+    "marking-definition",
+    "extension-definition",
+];
 
 /// Every type, in a fixed order.
 pub fn all_types() -> Vec<&'static str> {
@@ -342,9 +346,8 @@ pub fn base(kind: &'static str, rng: &mut Rng) -> Value {
 /// Timestamp properties whose order STIX fixes: (later, earlier, whether they may be equal).
 fn ordered_pairs(kind: &str) -> &'static [(&'static str, &'static str, bool)] {
     match kind {
-        "campaign" | "infrastructure" | "intrusion-set" | "malware" | "threat-actor" | "sighting" => {
-            &[("last_seen", "first_seen", true)]
-        }
+        "campaign" | "infrastructure" | "intrusion-set" | "malware" | "threat-actor"
+        | "sighting" => &[("last_seen", "first_seen", true)],
         "indicator" => &[("valid_until", "valid_from", false)],
         "observed-data" => &[("last_observed", "first_observed", true)],
         "relationship" => &[("stop_time", "start_time", false)],
@@ -378,7 +381,9 @@ fn with(object: &Value, changes: &[(&str, Option<Value>)]) -> Value {
 }
 
 fn map(object: &Value) -> &Map<String, Value> {
-    object.as_object().expect("a generated object is a JSON object")
+    object
+        .as_object()
+        .expect("a generated object is a JSON object")
 }
 
 /// Replaces the UUID's version digit (`version`) or variant digit.
@@ -404,7 +409,10 @@ pub fn mutations(kind: &'static str, object: &Value) -> Vec<(String, Value)> {
     // Each list emptied in turn.
     for (key, value) in props {
         if value.as_array().is_some_and(|l| !l.is_empty()) {
-            push(format!("empty {key}"), with(object, &[(key, Some(json!([])))]));
+            push(
+                format!("empty {key}"),
+                with(object, &[(key, Some(json!([])))]),
+            );
         }
     }
     // The type.
@@ -423,12 +431,31 @@ pub fn mutations(kind: &'static str, object: &Value) -> Vec<(String, Value)> {
     for (name, value) in [
         ("id of another type", json!(format!("{other}--{uuid}"))),
         ("id without separator", json!(format!("{kind}-{uuid}"))),
-        ("id uuid truncated", json!(format!("{kind}--{}", &uuid[..30]))),
-        ("id uuid not hex", json!(format!("{kind}--{}", uuid.replacen(|c: char| c.is_ascii_hexdigit() && !c.is_ascii_digit(), "g", 1)))),
+        (
+            "id uuid truncated",
+            json!(format!("{kind}--{}", &uuid[..30])),
+        ),
+        (
+            "id uuid not hex",
+            json!(format!(
+                "{kind}--{}",
+                uuid.replacen(
+                    |c: char| c.is_ascii_hexdigit() && !c.is_ascii_digit(),
+                    "g",
+                    1
+                )
+            )),
+        ),
         ("id uuid version 0", json!(uuid_digit(&id, 14, '0'))),
         ("id uuid version 7", json!(uuid_digit(&id, 14, '7'))),
-        ("id uuid variant not rfc4122", json!(uuid_digit(&id, 19, 'c'))),
-        ("id uuid uppercase", json!(format!("{kind}--{}", uuid.to_uppercase()))),
+        (
+            "id uuid variant not rfc4122",
+            json!(uuid_digit(&id, 19, 'c')),
+        ),
+        (
+            "id uuid uppercase",
+            json!(format!("{kind}--{}", uuid.to_uppercase())),
+        ),
         ("id number", json!(42)),
     ] {
         if name == "id uuid not hex" && !uuid.contains(|c: char| c.is_ascii_lowercase()) {
@@ -454,10 +481,22 @@ pub fn mutations(kind: &'static str, object: &Value) -> Vec<(String, Value)> {
         for (name, bad) in [
             ("without zone", json!(format!("{seconds}.000"))),
             ("with offset", json!(format!("{seconds}.000+00:00"))),
-            ("lowercase t", json!(format!("{}t{}.000Z", &seconds[..10], &seconds[11..]))),
-            ("february 30", json!(format!("2019-02-30T{}.000Z", &seconds[11..]))),
-            ("hour 24", json!(format!("{}T24:00:00.000Z", &seconds[..10]))),
-            ("space separator", json!(format!("{} {}.000Z", &seconds[..10], &seconds[11..]))),
+            (
+                "lowercase t",
+                json!(format!("{}t{}.000Z", &seconds[..10], &seconds[11..])),
+            ),
+            (
+                "february 30",
+                json!(format!("2019-02-30T{}.000Z", &seconds[11..])),
+            ),
+            (
+                "hour 24",
+                json!(format!("{}T24:00:00.000Z", &seconds[..10])),
+            ),
+            (
+                "space separator",
+                json!(format!("{} {}.000Z", &seconds[..10], &seconds[11..])),
+            ),
             ("number", json!(1_500_000_000)),
         ] {
             push(format!("{key} {name}"), with(object, &[(key, Some(bad))]));
@@ -474,7 +513,13 @@ pub fn mutations(kind: &'static str, object: &Value) -> Vec<(String, Value)> {
         let year: u32 = created[..4].parse().unwrap_or(2020);
         push(
             "modified before created".into(),
-            with(object, &[("modified", Some(json!(format!("{}{}", year - 1, &created[4..]))))]),
+            with(
+                object,
+                &[(
+                    "modified",
+                    Some(json!(format!("{}{}", year - 1, &created[4..]))),
+                )],
+            ),
         );
         push(
             "modified equal to created".into(),
@@ -487,10 +532,16 @@ pub fn mutations(kind: &'static str, object: &Value) -> Vec<(String, Value)> {
         };
         push(
             format!("{later} before {earlier}"),
-            with(object, &[(later, Some(e.clone())), (earlier, Some(l.clone()))]),
+            with(
+                object,
+                &[(later, Some(e.clone())), (earlier, Some(l.clone()))],
+            ),
         );
         push(
-            format!("{later} equal to {earlier}{}", if *may_equal { "" } else { " (strict)" }),
+            format!(
+                "{later} equal to {earlier}{}",
+                if *may_equal { "" } else { " (strict)" }
+            ),
             with(object, &[(later, Some(e.clone()))]),
         );
     }
@@ -498,7 +549,10 @@ pub fn mutations(kind: &'static str, object: &Value) -> Vec<(String, Value)> {
     for (key, value) in props {
         if key.ends_with("_ref") && key != "id" {
             for (name, bad) in [
-                ("malformed uuid", json!(format!("indicator--{}", &uuid[..20]))),
+                (
+                    "malformed uuid",
+                    json!(format!("indicator--{}", &uuid[..20])),
+                ),
                 ("not an identifier", json!("nothing")),
                 ("number", json!(3)),
             ] {
@@ -508,37 +562,73 @@ pub fn mutations(kind: &'static str, object: &Value) -> Vec<(String, Value)> {
             if let Some(list) = value.as_array() {
                 let mut bad = list.clone();
                 bad.push(json!("identity--nope"));
-                push(format!("{key} malformed item"), with(object, &[(key, Some(json!(bad)))]));
+                push(
+                    format!("{key} malformed item"),
+                    with(object, &[(key, Some(json!(bad)))]),
+                );
                 let mut bad = list.clone();
                 bad.push(json!(5));
-                push(format!("{key} number item"), with(object, &[(key, Some(json!(bad)))]));
+                push(
+                    format!("{key} number item"),
+                    with(object, &[(key, Some(json!(bad)))]),
+                );
             }
         }
     }
     if props.contains_key("created_by_ref") {
         push(
             "created_by_ref not an identity".into(),
-            with(object, &[("created_by_ref", Some(json!(format!("malware--{uuid}"))))]),
+            with(
+                object,
+                &[("created_by_ref", Some(json!(format!("malware--{uuid}"))))],
+            ),
         );
     }
     if props.contains_key("object_marking_refs") {
         push(
             "object_marking_refs not a marking".into(),
-            with(object, &[("object_marking_refs", Some(json!([format!("identity--{uuid}")])))]),
+            with(
+                object,
+                &[(
+                    "object_marking_refs",
+                    Some(json!([format!("identity--{uuid}")])),
+                )],
+            ),
         );
     }
     // Granular markings.
     if let Some(g) = props.get("granular_markings") {
         let selector = g[0]["selectors"][0].clone();
         for (name, marking) in [
-            ("selector names no property", json!({"marking_ref": MARKING, "selectors": ["no_such_property"]})),
-            ("selector past a list", json!({"marking_ref": MARKING, "selectors": ["object_marking_refs.[5]"]})),
-            ("selectors empty", json!({"marking_ref": MARKING, "selectors": []})),
-            ("selector number", json!({"marking_ref": MARKING, "selectors": [3]})),
+            (
+                "selector names no property",
+                json!({"marking_ref": MARKING, "selectors": ["no_such_property"]}),
+            ),
+            (
+                "selector past a list",
+                json!({"marking_ref": MARKING, "selectors": ["object_marking_refs.[5]"]}),
+            ),
+            (
+                "selectors empty",
+                json!({"marking_ref": MARKING, "selectors": []}),
+            ),
+            (
+                "selector number",
+                json!({"marking_ref": MARKING, "selectors": [3]}),
+            ),
             ("marking_ref missing", json!({"selectors": [selector]})),
-            ("marking_ref not a marking", json!({"marking_ref": format!("identity--{uuid}"), "selectors": [selector]})),
-            ("lang instead of marking_ref", json!({"lang": "en", "selectors": [selector]})),
-            ("selector on a list item", json!({"marking_ref": MARKING, "selectors": ["object_marking_refs.[0]"]})),
+            (
+                "marking_ref not a marking",
+                json!({"marking_ref": format!("identity--{uuid}"), "selectors": [selector]}),
+            ),
+            (
+                "lang instead of marking_ref",
+                json!({"lang": "en", "selectors": [selector]}),
+            ),
+            (
+                "selector on a list item",
+                json!({"marking_ref": MARKING, "selectors": ["object_marking_refs.[0]"]}),
+            ),
         ] {
             push(
                 format!("granular {name}"),
@@ -567,70 +657,233 @@ fn conditional(kind: &str, object: &Value, uuid: &str) -> Vec<(String, Changes)>
     let mut case = |name: &str, changes: Changes| out.push((name.to_owned(), changes));
     match kind {
         "location" => {
-            case("location without region, country or coordinates", vec![("region", None), ("country", None), ("latitude", None), ("longitude", None), ("precision", None)]);
-            case("location with region only", vec![("country", None), ("latitude", None), ("longitude", None), ("precision", None)]);
-            case("location with country only", vec![("region", None), ("latitude", None), ("longitude", None), ("precision", None)]);
-            case("location with coordinates only", vec![("region", None), ("country", None)]);
-            case("location latitude without longitude", vec![("longitude", None), ("precision", None)]);
-            case("location precision without coordinates", vec![("latitude", None), ("longitude", None)]);
+            case(
+                "location without region, country or coordinates",
+                vec![
+                    ("region", None),
+                    ("country", None),
+                    ("latitude", None),
+                    ("longitude", None),
+                    ("precision", None),
+                ],
+            );
+            case(
+                "location with region only",
+                vec![
+                    ("country", None),
+                    ("latitude", None),
+                    ("longitude", None),
+                    ("precision", None),
+                ],
+            );
+            case(
+                "location with country only",
+                vec![
+                    ("region", None),
+                    ("latitude", None),
+                    ("longitude", None),
+                    ("precision", None),
+                ],
+            );
+            case(
+                "location with coordinates only",
+                vec![("region", None), ("country", None)],
+            );
+            case(
+                "location latitude without longitude",
+                vec![("longitude", None), ("precision", None)],
+            );
+            case(
+                "location precision without coordinates",
+                vec![("latitude", None), ("longitude", None)],
+            );
         }
         "malware" => {
-            case("malware family without name", vec![("name", None), ("granular_markings", None)]);
-            case("malware instance without name", vec![("is_family", Some(json!(false))), ("name", None), ("granular_markings", None)]);
+            case(
+                "malware family without name",
+                vec![("name", None), ("granular_markings", None)],
+            );
+            case(
+                "malware instance without name",
+                vec![
+                    ("is_family", Some(json!(false))),
+                    ("name", None),
+                    ("granular_markings", None),
+                ],
+            );
         }
         "malware-analysis" => {
-            case("malware-analysis without result or analysis_sco_refs", vec![("result", None), ("analysis_sco_refs", None)]);
-            case("malware-analysis sample_ref not a sample", vec![("sample_ref", id("identity"))]);
+            case(
+                "malware-analysis without result or analysis_sco_refs",
+                vec![("result", None), ("analysis_sco_refs", None)],
+            );
+            case(
+                "malware-analysis sample_ref not a sample",
+                vec![("sample_ref", id("identity"))],
+            );
         }
         "observed-data" => {
-            case("observed-data with objects and object_refs", vec![("objects", Some(json!({"0": {"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "198.51.100.7"}})))]);
-            case("observed-data with objects only", vec![("objects", Some(json!({"0": {"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "198.51.100.7"}}))), ("object_refs", None)]);
-            case("observed-data object_refs to an SDO", vec![("object_refs", ids("indicator"))]);
+            case(
+                "observed-data with objects and object_refs",
+                vec![(
+                    "objects",
+                    Some(
+                        json!({"0": {"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "198.51.100.7"}}),
+                    ),
+                )],
+            );
+            case(
+                "observed-data with objects only",
+                vec![
+                    (
+                        "objects",
+                        Some(
+                            json!({"0": {"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "198.51.100.7"}}),
+                        ),
+                    ),
+                    ("object_refs", None),
+                ],
+            );
+            case(
+                "observed-data object_refs to an SDO",
+                vec![("object_refs", ids("indicator"))],
+            );
         }
         "network-traffic" => {
-            case("network-traffic without src_ref or dst_ref", vec![("src_ref", None), ("dst_ref", None)]);
-            case("network-traffic active with an end", vec![("is_active", Some(json!(true)))]);
+            case(
+                "network-traffic without src_ref or dst_ref",
+                vec![("src_ref", None), ("dst_ref", None)],
+            );
+            case(
+                "network-traffic active with an end",
+                vec![("is_active", Some(json!(true)))],
+            );
         }
-        "file" => case("file without hashes or name", vec![("hashes", None), ("name", None)]),
+        "file" => case(
+            "file without hashes or name",
+            vec![("hashes", None), ("name", None)],
+        ),
         "artifact" => {
-            case("artifact with payload_bin and url", vec![("url", Some(json!("https://example.com/a.zip")))]);
-            case("artifact with url only", vec![("url", Some(json!("https://example.com/a.zip"))), ("payload_bin", None)]);
-            case("artifact with url without hashes", vec![("url", Some(json!("https://example.com/a.zip"))), ("payload_bin", None), ("hashes", None)]);
-            case("artifact without payload_bin or url", vec![("payload_bin", None)]);
+            case(
+                "artifact with payload_bin and url",
+                vec![("url", Some(json!("https://example.com/a.zip")))],
+            );
+            case(
+                "artifact with url only",
+                vec![
+                    ("url", Some(json!("https://example.com/a.zip"))),
+                    ("payload_bin", None),
+                ],
+            );
+            case(
+                "artifact with url without hashes",
+                vec![
+                    ("url", Some(json!("https://example.com/a.zip"))),
+                    ("payload_bin", None),
+                    ("hashes", None),
+                ],
+            );
+            case(
+                "artifact without payload_bin or url",
+                vec![("payload_bin", None)],
+            );
         }
         "email-message" => {
-            case("email-message body_multipart when not multipart", vec![("body", None), ("body_multipart", Some(json!([{"body": "part"}])))]);
-            case("email-message body when multipart", vec![("is_multipart", Some(json!(true)))]);
-            case("email-message multipart with parts", vec![("is_multipart", Some(json!(true))), ("body", None), ("body_multipart", Some(json!([{"body": "part"}])))]);
+            case(
+                "email-message body_multipart when not multipart",
+                vec![
+                    ("body", None),
+                    ("body_multipart", Some(json!([{"body": "part"}]))),
+                ],
+            );
+            case(
+                "email-message body when multipart",
+                vec![("is_multipart", Some(json!(true)))],
+            );
+            case(
+                "email-message multipart with parts",
+                vec![
+                    ("is_multipart", Some(json!(true))),
+                    ("body", None),
+                    ("body_multipart", Some(json!([{"body": "part"}]))),
+                ],
+            );
         }
         "relationship" => {
-            for target in ["relationship", "sighting", "marking-definition", "language-content"] {
-                case(&format!("relationship source_ref to a {target}"), vec![("source_ref", id(target))]);
-                case(&format!("relationship target_ref to a {target}"), vec![("target_ref", id(target))]);
+            for target in [
+                "relationship",
+                "sighting",
+                "marking-definition",
+                "language-content",
+            ] {
+                case(
+                    &format!("relationship source_ref to a {target}"),
+                    vec![("source_ref", id(target))],
+                );
+                case(
+                    &format!("relationship target_ref to a {target}"),
+                    vec![("target_ref", id(target))],
+                );
             }
         }
         "sighting" => {
-            for target in ["relationship", "sighting", "marking-definition", "language-content"] {
-                case(&format!("sighting sighting_of_ref to a {target}"), vec![("sighting_of_ref", id(target))]);
+            for target in [
+                "relationship",
+                "sighting",
+                "marking-definition",
+                "language-content",
+            ] {
+                case(
+                    &format!("sighting sighting_of_ref to a {target}"),
+                    vec![("sighting_of_ref", id(target))],
+                );
             }
-            case("sighting where_sighted_refs not identity or location", vec![("where_sighted_refs", ids("malware"))]);
-            case("sighting where_sighted_refs to a location", vec![("where_sighted_refs", ids("location"))]);
-            case("sighting observed_data_refs not observed-data", vec![("observed_data_refs", ids("indicator"))]);
+            case(
+                "sighting where_sighted_refs not identity or location",
+                vec![("where_sighted_refs", ids("malware"))],
+            );
+            case(
+                "sighting where_sighted_refs to a location",
+                vec![("where_sighted_refs", ids("location"))],
+            );
+            case(
+                "sighting observed_data_refs not observed-data",
+                vec![("observed_data_refs", ids("indicator"))],
+            );
         }
         "marking-definition" => {
-            case("marking-definition with modified", vec![("modified", props.get("created").cloned())]);
+            case(
+                "marking-definition with modified",
+                vec![("modified", props.get("created").cloned())],
+            );
         }
         "language-content" => {
-            case("language-content object_modified whole seconds", vec![("object_modified", Some(json!("2020-01-01T00:00:00Z")))]);
+            case(
+                "language-content object_modified whole seconds",
+                vec![("object_modified", Some(json!("2020-01-01T00:00:00Z")))],
+            );
         }
         _ => {}
     }
     // The observables whose every property is optional need one of them.
     let at_least_one: &[&str] = match kind {
         "process" => &["pid", "command_line", "created_time", "image_ref"],
-        "user-account" => &["user_id", "account_login", "account_type", "display_name", "account_created"],
+        "user-account" => &[
+            "user_id",
+            "account_login",
+            "account_type",
+            "display_name",
+            "account_created",
+        ],
         "windows-registry-key" => &["key", "values", "modified_time"],
-        "x509-certificate" => &["is_self_signed", "serial_number", "issuer", "subject", "validity_not_before", "validity_not_after"],
+        "x509-certificate" => &[
+            "is_self_signed",
+            "serial_number",
+            "issuer",
+            "subject",
+            "validity_not_before",
+            "validity_not_after",
+        ],
         _ => &[],
     };
     if !at_least_one.is_empty() {
@@ -649,9 +902,17 @@ pub fn corpus(seed: u64, rounds: usize) -> Vec<Case> {
         for kind in all_types() {
             let object = base(kind, &mut rng);
             for (mutation, broken) in mutations(kind, &object) {
-                cases.push(Case { kind, mutation, object: broken });
+                cases.push(Case {
+                    kind,
+                    mutation,
+                    object: broken,
+                });
             }
-            cases.push(Case { kind, mutation: "valid".into(), object });
+            cases.push(Case {
+                kind,
+                mutation: "valid".into(),
+                object,
+            });
         }
     }
     cases
