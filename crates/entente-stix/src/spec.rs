@@ -342,15 +342,11 @@ pub(crate) fn check_conditions(kind: &str, obj: &Map<String, Value>, problems: &
     let has = |key: &str| obj.contains_key(key);
     let mut problem = |path: &str, message: &str| problems.push(Problem::new(path, message));
     match kind {
-        "malware" => {
-            if obj.get("is_family") == Some(&Value::Bool(true)) && !has("name") {
-                problem("$.name", "required property of a malware family is missing");
-            }
+        "malware" if obj.get("is_family") == Some(&Value::Bool(true)) && !has("name") => {
+            problem("$.name", "required property of a malware family is missing");
         }
-        "malware-analysis" => {
-            if !has("result") && !has("analysis_sco_refs") {
-                problem("$", "a malware-analysis needs result or analysis_sco_refs");
-            }
+        "malware-analysis" if !has("result") && !has("analysis_sco_refs") => {
+            problem("$", "a malware-analysis needs result or analysis_sco_refs");
         }
         "location" => {
             if has("latitude") != has("longitude") {
@@ -370,15 +366,13 @@ pub(crate) fn check_conditions(kind: &str, obj: &Map<String, Value>, problems: &
             (false, false) => problem("$", "observed-data needs object_refs (or objects)"),
             _ => {}
         },
-        "marking-definition" => {
-            if !has("extensions") {
-                for key in ["definition_type", "definition"] {
-                    if !has(key) {
-                        problem(
-                            &format!("$.{key}"),
-                            "required property of a marking-definition without extensions is missing",
-                        );
-                    }
+        "marking-definition" if !has("extensions") => {
+            for key in ["definition_type", "definition"] {
+                if !has(key) {
+                    problem(
+                        &format!("$.{key}"),
+                        "required property of a marking-definition without extensions is missing",
+                    );
                 }
             }
         }
@@ -390,10 +384,8 @@ pub(crate) fn check_conditions(kind: &str, obj: &Map<String, Value>, problems: &
                 problem("$.end", "active network-traffic has no end");
             }
         }
-        "file" => {
-            if !has("hashes") && !has("name") {
-                problem("$", "a file needs hashes or name");
-            }
+        "file" if !has("hashes") && !has("name") => {
+            problem("$", "a file needs hashes or name");
         }
         "artifact" => match (has("payload_bin"), has("url")) {
             (true, true) => problem("$", "an artifact has payload_bin or url, not both"),

@@ -394,8 +394,8 @@ fn uuid_digit(id: &str, position: usize, digit: char) -> String {
     format!("{prefix}--{}", chars.into_iter().collect::<String>())
 }
 
-/// Every object of `kind` with one rule broken, from the valid `object`; `other` is a valid
-/// object of another type (for objects of the wrong type).
+/// Every object of `kind` with one rule broken (or one optional property changed), each named,
+/// from the valid `object`.
 pub fn mutations(kind: &'static str, object: &Value) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = Vec::new();
     let mut push = |name: String, value: Value| out.push((name, value));
