@@ -289,3 +289,24 @@ fn rules_joining_properties_are_checked() {
         "#]],
     );
 }
+
+#[test]
+fn empty_lists_are_refused_except_in_extensions_with_their_own_schema() {
+    let mut marking = json!({
+        "type": "marking-definition", "spec_version": "2.1",
+        "id": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+        "created": "2017-01-20T00:00:00.000Z",
+        "extensions": {"extension-definition--3c6e4f0a-8a51-4d3a-9b7e-4d1f2a0c6b11": {
+            "extension_type": "property-extension", "categories": []
+        }}
+    });
+    assert!(validate_object(&marking).is_ok());
+    marking["labels"] = json!([]);
+    check(
+        marking,
+        expect![[r#"
+            id=marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da
+            $.labels: a list must not be empty
+        "#]],
+    );
+}

@@ -304,8 +304,9 @@ fn check_references(obj: &Map<String, Value>, path: &str, problems: &mut Vec<Pro
             }
         } else if value.as_array().is_some_and(Vec::is_empty) {
             // STIX allows no empty list (§3.3); a granular marking's selectors are checked with
-            // the marking.
-            if key != "selectors" {
+            // the marking, and the properties of an extension defined by an extension definition
+            // follow that definition's schema (the labels' own extension has empty lists).
+            if key != "selectors" && !path.contains(".extensions.extension-definition--") {
                 problems.push(Problem::new(here(), "a list must not be empty"));
             }
         } else if nested(value) {
