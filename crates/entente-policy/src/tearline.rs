@@ -45,27 +45,6 @@ pub struct Release {
     pub required_denied: Option<String>,
 }
 
-/// Properties a STIX 2.1 object of a given type cannot lose and stay valid.
-fn required_properties(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "attack-pattern" | "campaign" | "course-of-action" | "identity" | "incident"
-        | "infrastructure" | "intrusion-set" | "threat-actor" | "tool" | "vulnerability" => {
-            &["name"]
-        }
-        "grouping" => &["context", "object_refs"],
-        "indicator" => &["pattern", "pattern_type", "valid_from"],
-        "malware" => &["is_family"],
-        "malware-analysis" => &["product"],
-        "note" => &["content", "object_refs"],
-        "observed-data" => &["first_observed", "last_observed", "number_observed"],
-        "opinion" => &["opinion", "object_refs"],
-        "report" => &["name", "published", "object_refs"],
-        "relationship" => &["relationship_type", "source_ref", "target_ref"],
-        "sighting" => &["sighting_of_ref"],
-        _ => &[],
-    }
-}
-
 /// One granular marking: the index of its own label, and its selectors each with the index of
 /// its effective label.
 type GranularEntry = (usize, Vec<(Selector, usize)>);
@@ -311,7 +290,8 @@ impl ReleasePolicy {
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let required = required_properties(kind);
+        // Properties the object cannot lose and stay valid STIX.
+        let required = entente_stix::required_properties(kind);
         for cut in &cuts {
             if let [Step::Key(k)] = cut.steps() {
                 if required.contains(&k.as_str()) {

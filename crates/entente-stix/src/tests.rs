@@ -77,6 +77,7 @@ fn every_problem_is_reported_with_its_path() {
             id=malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f
             $.id: the identifier's type "malware" is not the object's type "indicator"
             $.spec_version: "2.0" is not supported: expected "2.1"
+            $.modified: 2016-04-05T20:03:48Z must give milliseconds (YYYY-MM-DDTHH:MM:SS.sssZ)
             $.valid_from: malformed timestamp "2016-01-01 00:00:00": expected YYYY-MM-DDTHH:MM:SS[.s]Z
             $.modified: 2016-04-05T20:03:48Z is earlier than created 2016-04-06T20:03:48.000Z
             $.pattern: required property of indicator is missing
@@ -181,4 +182,131 @@ fn taxii_shapes_omit_empty_properties() {
     };
     expect![[r#"{"id":"2d086da7-4bdc-4f91-900e-d77486753710","status":"complete","total_count":1,"success_count":1,"successes":[{"id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","version":"2016-04-06T20:03:48.000Z"}],"failure_count":0,"pending_count":0}"#]]
         .assert_eq(&serde_json::to_string(&status).unwrap());
+}
+
+#[test]
+fn an_incident_needs_a_name() {
+    let incident = json!({
+        "type": "incident", "spec_version": "2.1",
+        "id": "incident--7a1e4c2b-3d5f-4e6a-8b9c-0d1e2f3a4b5c",
+        "created": "2025-10-06T07:00:00.000Z", "modified": "2025-10-06T07:00:00.000Z",
+        "description": "A cable fault."
+    });
+    check(
+        incident,
+        expect![[r#"
+            id=incident--7a1e4c2b-3d5f-4e6a-8b9c-0d1e2f3a4b5c
+            $.name: required property of incident is missing
+        "#]],
+    );
+}
+
+#[test]
+fn the_required_properties_cover_every_type() {
+    use crate::{required_properties, META_TYPES, SCO_TYPES, SDO_TYPES, SRO_TYPES};
+    for kind in SDO_TYPES.iter().chain(SRO_TYPES).chain(META_TYPES) {
+        let required = required_properties(kind);
+        for common in ["type", "spec_version", "id", "created"] {
+            assert!(required.contains(&common), "{kind} {common}");
+        }
+        // Marking definitions never change, so they have no modified (§7.2.1).
+        assert_eq!(
+            required.contains(&"modified"),
+            *kind != "marking-definition",
+            "{kind}"
+        );
+    }
+    for kind in SCO_TYPES {
+        let required = required_properties(kind);
+        assert_eq!(&required[..2], ["type", "id"], "{kind}");
+        assert!(!required.contains(&"created"), "{kind}");
+    }
+    assert_eq!(
+        required_properties("incident"),
+        ["type", "spec_version", "id", "created", "modified", "name"]
+    );
+    assert_eq!(
+        required_properties("x-custom-thing"),
+        ["type", "spec_version", "id", "created", "modified"]
+    );
+}
+
+#[test]
+fn rules_joining_properties_are_checked() {
+    let sdo = |kind: &str, extra: Value| {
+        let mut o = json!({
+            "type": kind, "spec_version": "2.1",
+            "id": format!("{kind}--7a1e4c2b-3d5f-4e6a-8b9c-0d1e2f3a4b5c"),
+            "created": "2025-10-06T07:00:00.000Z", "modified": "2025-10-06T07:00:00.000Z",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            o[k] = v.clone();
+        }
+        o
+    };
+    check(
+        sdo("malware", json!({"is_family": true})),
+        expect![[r#"
+            id=malware--7a1e4c2b-3d5f-4e6a-8b9c-0d1e2f3a4b5c
+            $.name: required property of a malware family is missing
+        "#]],
+    );
+    check(
+        sdo("malware", json!({"is_family": false})),
+        expect!["ok malware malware--7a1e4c2b-3d5f-4e6a-8b9c-0d1e2f3a4b5c 2.1 version=2025-10-06T07:00:00.000Z"],
+    );
+    check(
+        sdo("location", json!({"latitude": 59.4, "precision": 10.0})),
+        expect![[r#"
+            id=location--7a1e4c2b-3d5f-4e6a-8b9c-0d1e2f3a4b5c
+            $: a location's latitude and longitude go together
+        "#]],
+    );
+    check(
+        sdo(
+            "relationship",
+            json!({
+                "relationship_type": "indicates",
+                "source_ref": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                "target_ref": "relationship--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                "start_time": "2025-10-06T07:00:00Z", "stop_time": "2025-10-06T07:00:00Z",
+                "granular_markings": [{"marking_ref": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "selectors": ["description"]}]
+            }),
+        ),
+        expect![[r#"
+            id=relationship--7a1e4c2b-3d5f-4e6a-8b9c-0d1e2f3a4b5c
+            $.stop_time: 2025-10-06T07:00:00Z must be later than start_time 2025-10-06T07:00:00Z
+            $.target_ref: a relationship's target_ref may not name a relationship
+            $.granular_markings[0].selectors[0]: "description" names nothing in the object
+        "#]],
+    );
+    check(
+        json!({"type": "process", "id": "process--8e2e2d2b-17d4-5cbf-938f-98ee46b3cd3f"}),
+        expect![[r#"
+            id=process--8e2e2d2b-17d4-5cbf-938f-98ee46b3cd3f
+            $: a process needs at least one of its own properties
+            $.id: a process without id-contributing properties has a UUIDv4 id
+        "#]],
+    );
+}
+
+#[test]
+fn empty_lists_are_refused_except_in_extensions_with_their_own_schema() {
+    let mut marking = json!({
+        "type": "marking-definition", "spec_version": "2.1",
+        "id": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+        "created": "2017-01-20T00:00:00.000Z",
+        "extensions": {"extension-definition--3c6e4f0a-8a51-4d3a-9b7e-4d1f2a0c6b11": {
+            "extension_type": "property-extension", "categories": []
+        }}
+    });
+    assert!(validate_object(&marking).is_ok());
+    marking["labels"] = json!([]);
+    check(
+        marking,
+        expect![[r#"
+            id=marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da
+            $.labels: a list must not be empty
+        "#]],
+    );
 }

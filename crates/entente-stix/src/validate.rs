@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Problem, StixError};
+use crate::spec::{self, is_sco_type, required_properties};
 use crate::timestamp::Timestamp;
 
 /// What the store needs to know about a valid object.
@@ -24,33 +25,6 @@ impl ObjectHeader {
     }
 }
 
-/// The cyber-observable types of STIX 2.1: no `created`/`modified`, optional `spec_version`.
-const SCO_TYPES: &[&str] = &[
-    "artifact",
-    "autonomous-system",
-    "directory",
-    "domain-name",
-    "email-addr",
-    "email-message",
-    "file",
-    "ipv4-addr",
-    "ipv6-addr",
-    "mac-addr",
-    "mutex",
-    "network-traffic",
-    "process",
-    "software",
-    "url",
-    "user-account",
-    "windows-registry-key",
-    "x509-certificate",
-];
-
-/// Whether `kind` is a STIX 2.1 cyber-observable type.
-pub fn is_sco_type(kind: &str) -> bool {
-    SCO_TYPES.contains(&kind)
-}
-
 /// Properties named by the specification whose values are timestamps.
 const TIMESTAMP_PROPERTIES: &[&str] = &[
     "created",
@@ -65,25 +39,6 @@ const TIMESTAMP_PROPERTIES: &[&str] = &[
     "start_time",
     "stop_time",
 ];
-
-/// Required properties beyond the common ones, for the types whose meaning depends on them.
-fn required_properties(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "attack-pattern" | "campaign" | "course-of-action" | "identity" | "infrastructure"
-        | "intrusion-set" | "threat-actor" | "tool" | "vulnerability" => &["name"],
-        "malware-analysis" => &["product"],
-        "grouping" => &["context", "object_refs"],
-        "indicator" => &["pattern", "pattern_type", "valid_from"],
-        "malware" => &["is_family"],
-        "note" => &["content", "object_refs"],
-        "observed-data" => &["first_observed", "last_observed", "number_observed"],
-        "opinion" => &["opinion", "object_refs"],
-        "report" => &["name", "published", "object_refs"],
-        "relationship" => &["relationship_type", "source_ref", "target_ref"],
-        "sighting" => &["sighting_of_ref"],
-        _ => &[],
-    }
-}
 
 /// A STIX type name: 3 to 250 characters of lowercase ASCII letters, digits and hyphens, starting
 /// and ending with a letter or digit, no doubled hyphen.
@@ -115,8 +70,14 @@ fn split_identifier(text: &str) -> Result<(&str, &str), &'static str> {
             .bytes()
             .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c) || c == b'-');
     match uuid::Uuid::try_parse(uuid) {
-        Ok(u) if ok && u.get_variant() == uuid::Variant::RFC4122 => Ok((kind, uuid)),
-        Ok(_) if ok => Err("the identifier's UUID is not of the RFC 4122 variant"),
+        Ok(u) if ok && u.get_variant() != uuid::Variant::RFC4122 => {
+            Err("the identifier's UUID is not of the RFC 4122 variant")
+        }
+        // RFC 4122 defines versions 1 to 5.
+        Ok(u) if ok && !(1..=5).contains(&u.get_version_num()) => {
+            Err("the identifier's UUID is not of an RFC 4122 version (1 to 5)")
+        }
+        Ok(_) if ok => Ok((kind, uuid)),
         _ => Err("the identifier's UUID is not in lowercase hyphenated form"),
     }
 }
@@ -193,30 +154,32 @@ pub fn validate_object(value: &Value) -> Result<ObjectHeader, StixError> {
     }
 
     // Timestamps: every known timestamp property, wherever it is required or present.
-    let mut created = None;
-    let mut modified = None;
-    for key in TIMESTAMP_PROPERTIES {
+    let table_kind = kind.as_deref().unwrap_or_default();
+    let mut stamps: Vec<(&str, Timestamp)> = Vec::new();
+    let keys = TIMESTAMP_PROPERTIES
+        .iter()
+        .chain(spec::timestamp_properties(table_kind));
+    for key in keys {
         let Some(v) = obj.get(*key) else { continue };
         let path = || format!("$.{key}");
         match v.as_str().map(Timestamp::parse) {
             None => problems.push(Problem::new(path(), "must be a timestamp string")),
             Some(Err(e)) => problems.push(Problem::new(path(), e.to_string())),
-            Some(Ok(t)) => match *key {
-                "created" => created = Some(t),
-                "modified" => modified = Some(t),
-                _ => {}
-            },
+            Some(Ok(t)) => {
+                // STIX 2.1 §3.2: created and modified are precise to the millisecond.
+                if matches!(*key, "created" | "modified") && fraction_digits(t.as_str()) < 3 {
+                    problems.push(Problem::new(
+                        path(),
+                        format!("{t} must give milliseconds (YYYY-MM-DDTHH:MM:SS.sssZ)"),
+                    ));
+                }
+                stamps.push((key, t));
+            }
         }
     }
-    if !sco {
-        if !obj.contains_key("created") {
-            problems.push(Problem::new("$.created", "required property is missing"));
-        }
-        let needs_modified = kind.as_deref() != Some("marking-definition");
-        if needs_modified && !obj.contains_key("modified") {
-            problems.push(Problem::new("$.modified", "required property is missing"));
-        }
-    }
+    let stamp = |key: &str| stamps.iter().find(|(k, _)| *k == key).map(|(_, t)| t);
+    let created = stamp("created").cloned();
+    let modified = stamp("modified").cloned();
     if let (Some(c), Some(m)) = (&created, &modified) {
         if m < c {
             problems.push(Problem::new(
@@ -225,14 +188,42 @@ pub fn validate_object(value: &Value) -> Result<ObjectHeader, StixError> {
             ));
         }
     }
-    if let Some(k) = &kind {
-        for key in required_properties(k) {
-            if !obj.contains_key(*key) {
+    for (later, earlier, strictly) in spec::ordered_timestamps(table_kind) {
+        if let (Some(l), Some(e)) = (stamp(later), stamp(earlier)) {
+            if l < e || (*strictly && l == e) {
+                let relation = if *strictly {
+                    "later than"
+                } else {
+                    "at or after"
+                };
                 problems.push(Problem::new(
-                    format!("$.{key}"),
-                    format!("required property of {k} is missing"),
+                    format!("$.{later}"),
+                    format!("{l} must be {relation} {earlier} {e}"),
                 ));
             }
+        }
+    }
+    for key in required_properties(table_kind) {
+        // The type, id and spec_version were checked above.
+        if matches!(*key, "type" | "id" | "spec_version") || obj.contains_key(*key) {
+            continue;
+        }
+        let message = match *key {
+            "created" | "modified" => "required property is missing".to_owned(),
+            _ => format!("required property of {table_kind} is missing"),
+        };
+        problems.push(Problem::new(format!("$.{key}"), message));
+    }
+    if kind.is_some() {
+        spec::check_conditions(table_kind, obj, &mut problems);
+        spec::check_reference_targets(table_kind, obj, &mut problems);
+    }
+    if let Some(Ok((_, uuid))) = id.as_deref().map(split_identifier) {
+        if spec::needs_random_id(table_kind, obj) && uuid.as_bytes()[14] != b'4' {
+            problems.push(Problem::new(
+                "$.id",
+                format!("a {table_kind} without id-contributing properties has a UUIDv4 id"),
+            ));
         }
     }
     check_references(obj, "$", &mut problems);
@@ -257,6 +248,12 @@ pub fn validate_object(value: &Value) -> Result<ObjectHeader, StixError> {
             vec![Problem::new("$", "required property is missing")],
         )),
     }
+}
+
+/// The number of fractional digits of a parsed timestamp's seconds.
+fn fraction_digits(text: &str) -> usize {
+    text.split_once('.')
+        .map_or(0, |(_, f)| f.len().saturating_sub(1))
 }
 
 /// `*_ref` must be an identifier and `*_refs` a non-empty list of identifiers, at any depth.
@@ -305,6 +302,13 @@ fn check_references(obj: &Map<String, Value>, path: &str, problems: &mut Vec<Pro
                 }
                 None => problems.push(Problem::new(here(), "must be a list of identifiers")),
             }
+        } else if value.as_array().is_some_and(Vec::is_empty) {
+            // STIX allows no empty list (§3.3); a granular marking's selectors are checked with
+            // the marking, and the properties of an extension defined by an extension definition
+            // follow that definition's schema (the labels' own extension has empty lists).
+            if key != "selectors" && !path.contains(".extensions.extension-definition--") {
+                problems.push(Problem::new(here(), "a list must not be empty"));
+            }
         } else if nested(value) {
             descend(value, &here(), problems);
         }
@@ -328,6 +332,31 @@ fn descend(value: &Value, path: &str, problems: &mut Vec<Problem>) {
         }
         _ => {}
     }
+}
+
+/// Whether a granular marking's selector (`name`, `aliases.[1]`, `kill_chain_phases.[0].phase_name`)
+/// names a property or list item present in the object (STIX 2.1 §7.2.3.1).
+fn selects_something(obj: &Map<String, Value>, selector: &str) -> bool {
+    let mut steps = selector.split('.');
+    let Some(mut here) = steps.next().and_then(|first| obj.get(first)) else {
+        return false;
+    };
+    for step in steps {
+        let index = step
+            .strip_prefix('[')
+            .and_then(|s| s.strip_suffix(']'))
+            .map(str::parse::<usize>);
+        let next = match (index, here) {
+            (Some(Ok(i)), Value::Array(list)) => list.get(i),
+            (None, Value::Object(map)) => map.get(step),
+            _ => None,
+        };
+        match next {
+            Some(v) => here = v,
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Marking references must name marking definitions, and `created_by_ref` an identity.
@@ -365,7 +394,16 @@ fn check_marking_refs(obj: &Map<String, Value>, problems: &mut Vec<Problem>) {
                 )),
             }
             match g.get("selectors").and_then(Value::as_array) {
-                Some(s) if !s.is_empty() && s.iter().all(Value::is_string) => {}
+                Some(s) if !s.is_empty() && s.iter().all(Value::is_string) => {
+                    for (j, selector) in s.iter().filter_map(Value::as_str).enumerate() {
+                        if !selects_something(obj, selector) {
+                            problems.push(Problem::new(
+                                format!("{at}.selectors[{j}]"),
+                                format!("{selector:?} names nothing in the object"),
+                            ));
+                        }
+                    }
+                }
                 _ => problems.push(Problem::new(
                     format!("{at}.selectors"),
                     "must be a non-empty list of selector strings",

@@ -262,6 +262,44 @@ async fn objects_wait_for_their_marking_definitions() {
     s.stop().await;
 }
 
+/// Every property STIX 2.1 requires of a type is required on ingest: an incident without its
+/// name is refused, and the failure names the property.
+#[tokio::test]
+async fn an_incident_without_a_name_is_refused_naming_the_property() {
+    let s = populated().await;
+    let label = report_bundle()["objects"][1]["id"].clone();
+    let named = json!({
+        "type": "incident", "spec_version": "2.1",
+        "id": "incident--1b2c3d4e-0000-4000-8000-000000000021",
+        "created": "2024-08-01T09:00:00.000Z", "modified": "2024-08-01T09:00:00.000Z",
+        "name": "Cable fault", "object_marking_refs": [label]
+    });
+    let mut nameless = named.clone();
+    nameless["id"] = json!("incident--1b2c3d4e-0000-4000-8000-000000000022");
+    nameless.as_object_mut().unwrap().remove("name");
+    let a = s
+        .post("fra", OBJECTS, &json!({"objects": [named, nameless]}))
+        .await;
+    assert_eq!(a.status, 202, "{}", a.text);
+    let st = a.json();
+    assert_eq!(st["success_count"], 1, "{st}");
+    assert_eq!(st["failure_count"], 1, "{st}");
+    assert_eq!(
+        st["failures"][0]["id"],
+        "incident--1b2c3d4e-0000-4000-8000-000000000022"
+    );
+    assert_eq!(
+        st["failures"][0]["message"],
+        "$.name: required property of incident is missing"
+    );
+    let stored = s
+        .get("fra", &format!("{OBJECTS}?match[type]=incident"))
+        .await
+        .json();
+    assert_eq!(stored["objects"].as_array().unwrap().len(), 1, "{stored}");
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn errors_have_their_status_and_a_taxii_body() {
     let s = populated().await;
