@@ -172,6 +172,7 @@ pub async fn record_local(
         }
         if !events.is_empty() {
             fed.audit.append_batch(&events)?;
+            crate::failpoint("after-local-append");
         }
         cursor = last;
         store

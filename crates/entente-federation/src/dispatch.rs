@@ -171,6 +171,7 @@ async fn acknowledged(
     let started = std::time::Instant::now();
     if !events.is_empty() {
         append_audit(fed, events).await?;
+        crate::failpoint("after-intent-append");
     }
     fed.node
         .store()

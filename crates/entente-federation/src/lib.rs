@@ -222,6 +222,32 @@ impl Federation {
     }
 }
 
+/// The environment variable that arms a failpoint (a test hook, see [`failpoint`]).
+pub const FAILPOINT_VAR: &str = "ENTENTE_FAILPOINT";
+
+/// A test hook: when the environment variable `ENTENTE_FAILPOINT` names this point, the process
+/// kills itself here with SIGKILL, as a crash or `kill -9` would at exactly this step. The
+/// fault tests of the binary start real nodes with it to cut the steps that must survive a crash
+/// (a store commit and the audit append after it, an append and what marks it recorded).
+///
+/// It is read in every build, not behind a cargo feature: the tests run the `entente` binary
+/// that `cargo test` builds, and a crate's own tests cannot turn on its features. Unset, it
+/// costs one comparison per batch. Points: `after-receive-commit`, `after-local-append`,
+/// `after-intent-append`.
+pub(crate) fn failpoint(name: &str) {
+    static ARMED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let armed = ARMED.get_or_init(|| std::env::var(FAILPOINT_VAR).ok());
+    if armed.as_deref() == Some(name) {
+        tracing::error!(failpoint = name, "failpoint reached: killing the process");
+        let _ = rustix::process::kill_process(
+            rustix::process::getpid(),
+            rustix::process::Signal::KILL,
+        );
+        // SIGKILL cannot be caught; should it fail to be sent, stop as abruptly anyway.
+        std::process::abort();
+    }
+}
+
 /// "Now" for events: RFC 3339 UTC with milliseconds.
 pub(crate) fn now_text() -> String {
     chrono::Utc::now()

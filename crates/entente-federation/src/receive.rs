@@ -333,6 +333,7 @@ async fn receive(
     }
     flush(fed, &mut to_store, &mut results, &mut events).await?;
     let stored_ms = started.elapsed().as_millis() as u64;
+    crate::failpoint("after-receive-commit");
     if !events.is_empty() {
         crate::dispatch::append_audit(fed, events).await?;
     }
