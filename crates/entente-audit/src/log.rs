@@ -840,7 +840,9 @@ fn read_positions(path: &Path) -> Result<Option<(u64, Positions)>, AuditError> {
     };
     let mut positions = Positions::new();
     for line in lines {
-        let Some((stream, seq)) = line.split_once(' ').and_then(|(s, n)| Some((s, n.parse().ok()?)))
+        let Some((stream, seq)) = line
+            .split_once(' ')
+            .and_then(|(s, n)| Some((s, n.parse().ok()?)))
         else {
             return Ok(None);
         };

@@ -860,7 +860,14 @@ fn source_positions_are_known_after_a_close_a_crash_and_without_their_file() {
 fn an_event_source_must_name_a_stream_and_a_position() {
     let dir = tempfile::tempdir().unwrap();
     let log = open(dir.path());
-    for bad in ["intent", "intent/", "/4", "intent/04", "INTENT/4", "intent/4x"] {
+    for bad in [
+        "intent",
+        "intent/",
+        "/4",
+        "intent/04",
+        "INTENT/4",
+        "intent/4x",
+    ] {
         match log.append(&from(bad, 0)) {
             Err(AuditError::InvalidEvent { field, .. }) => assert_eq!(field, "source", "{bad}"),
             other => panic!("{bad}: {other:?}"),
