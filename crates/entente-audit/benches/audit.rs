@@ -33,6 +33,7 @@ fn event(i: u64) -> AuditEvent {
         version: "2026-11-27T04:00:00.000Z".into(),
         digest: format!("{:064x}", i),
         detail: Some("FRA-DEU security of information agreement, art. 4".into()),
+        source: None,
     }
 }
 

@@ -59,6 +59,26 @@ pub struct AuditEvent {
     /// Reason for a deny or recall; agreement and article for a release.
     #[serde(default)]
     pub detail: Option<String>,
+    /// Where the event was taken from, when it has one such place: `change/<seq>` (a version or
+    /// tombstone of the node's change stream) or `intent/<seq>` (an audit intent the store
+    /// committed together with what it records). A log records each source at most once (see
+    /// `AuditLog::position`). Absent, the member is left out of the leaf, so entries written
+    /// before it existed keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// The stream and position of a source such as `intent/17`; `None` when it is not of that form
+/// (lowercase letters, a slash, a decimal number without leading zeros).
+pub fn parse_source(source: &str) -> Option<(&str, u64)> {
+    let (stream, seq) = source.split_once('/')?;
+    let plain_number = !seq.is_empty()
+        && seq.bytes().all(|b| b.is_ascii_digit())
+        && (seq == "0" || !seq.starts_with('0'));
+    if stream.is_empty() || !stream.bytes().all(|b| b.is_ascii_lowercase()) || !plain_number {
+        return None;
+    }
+    Some((stream, seq.parse().ok()?))
 }
 
 impl AuditEvent {
@@ -68,7 +88,7 @@ impl AuditEvent {
     /// UTF-16 order (all ASCII here, hence byte order) and strings escaped as RFC 8785 §3.2.2.2
     /// says, which is what `serde_json` writes (short escapes, `\u00xx` in lowercase for other
     /// control characters, everything else verbatim UTF-8). Absent options are `null`, so every
-    /// leaf has the same members.
+    /// leaf has the same members, except `source`, which is left out when absent.
     pub fn leaf_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(256);
         // Members in sorted order.
@@ -88,6 +108,10 @@ impl AuditEvent {
         push_string(&mut out, &self.origin);
         out.extend_from_slice(b",\"partner\":");
         push_option(&mut out, self.partner.as_deref());
+        if let Some(source) = &self.source {
+            out.extend_from_slice(b",\"source\":");
+            push_string(&mut out, source);
+        }
         out.extend_from_slice(b",\"version\":");
         push_string(&mut out, &self.version);
         out.push(b'}');
@@ -95,6 +119,11 @@ impl AuditEvent {
     }
 
     /// Reads an event from its canonical bytes (or any JSON of the same shape).
+    /// The stream and position of the event's source, when it has one.
+    pub fn source_position(&self) -> Option<(&str, u64)> {
+        self.source.as_deref().and_then(parse_source)
+    }
+
     pub fn from_json(bytes: &[u8]) -> Result<AuditEvent, AuditError> {
         serde_json::from_slice(bytes)
             .map_err(|e| AuditError::malformed("audit event JSON", e.to_string()))
@@ -111,6 +140,14 @@ impl AuditEvent {
         timestamp("at", &self.at)?;
         text("object_id", &self.object_id)?;
         text("version", &self.version)?;
+        if let Some(source) = &self.source {
+            if parse_source(source).is_none() {
+                return Err(invalid(
+                    "source",
+                    format!("{source:?} is not `<stream>/<position>` (e.g. `intent/17`)"),
+                ));
+            }
+        }
         if let Some(detail) = &self.detail {
             if detail.chars().any(|c| c.is_control() && c != '\n') {
                 return Err(invalid("detail", "contains a control character"));
@@ -196,6 +233,7 @@ mod tests {
             version: "2026-11-27T03:39:59.000Z".into(),
             digest: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into(),
             detail: Some("agreement fra-deu-2021 art. 4".into()),
+            source: None,
         }
     }
 
@@ -247,6 +285,10 @@ mod tests {
             (|e| e.version = "a\u{0}b".into(), "version"),
             (|e| e.digest = "E3B0".into(), "digest"),
             (|e| e.detail = Some("x\u{1b}[31m".into()), "detail"),
+            (|e| e.source = Some("intent".into()), "source"),
+            (|e| e.source = Some("intent/007".into()), "source"),
+            (|e| e.source = Some("Intent/7".into()), "source"),
+            (|e| e.source = Some("intent/-7".into()), "source"),
         ];
         for (mutate, field) in cases {
             let mut e = sample();
@@ -257,6 +299,44 @@ mod tests {
             }
         }
         sample().validate().unwrap();
+    }
+
+    #[test]
+    fn a_source_is_in_the_leaf_only_when_present() {
+        let without = sample();
+        let text = String::from_utf8(without.leaf_bytes()).unwrap();
+        assert!(!text.contains("source"), "{text}");
+        // An entry written before the member existed reads back to the same bytes.
+        assert_eq!(
+            AuditEvent::from_json(text.as_bytes()).unwrap().leaf_bytes(),
+            text.as_bytes()
+        );
+        let mut with = sample();
+        with.source = Some("intent/17".into());
+        with.validate().unwrap();
+        let text = String::from_utf8(with.leaf_bytes()).unwrap();
+        assert!(
+            text.contains(r#""partner":"DEU","source":"intent/17","version":"#),
+            "{text}"
+        );
+        let back = AuditEvent::from_json(text.as_bytes()).unwrap();
+        assert_eq!(back, with);
+        assert_eq!(back.source_position(), Some(("intent", 17)));
+        // serde writes the same members in the same order as `leaf_bytes`.
+        let value = serde_json::to_value(&with).unwrap();
+        assert_eq!(entente_canonical(&value), text);
+    }
+
+    /// Sorted members, no whitespace: RFC 8785 for an object of strings and nulls.
+    fn entente_canonical(value: &serde_json::Value) -> String {
+        let map = value.as_object().unwrap();
+        let mut keys: Vec<&String> = map.keys().collect();
+        keys.sort();
+        let members: Vec<String> = keys
+            .into_iter()
+            .map(|k| format!("{}:{}", serde_json::to_string(k).unwrap(), map[k]))
+            .collect();
+        format!("{{{}}}", members.join(","))
     }
 
     #[test]

@@ -25,7 +25,7 @@ mod proof;
 use base64::Engine as _;
 
 pub use error::AuditError;
-pub use event::{AuditEvent, EventKind, MAX_EVENT_BYTES};
+pub use event::{parse_source, AuditEvent, EventKind, MAX_EVENT_BYTES};
 pub use log::{AuditLog, MARK_INTERVAL};
 pub use merkle::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, Hash, MemoryTree, EMPTY_ROOT,

@@ -11,6 +11,9 @@
 //!   (post-order), so any node is one read at a computed position and appending only appends;
 //! - `synced`: a mark "the index files are durable up to size S", with the entry file length and
 //!   root at S, rewritten every [`MARK_INTERVAL`] leaves and when the log is closed;
+//! - `positions`: the highest source position of each stream among the first S entries (see
+//!   [`AuditLog::position`]), written just before each mark, so that an open reads only the
+//!   entries past the mark to know them;
 //! - `lock`: held (advisory lock) while a process has the log open.
 //!
 //! Appends write the three data files with positional writes, then share one `fdatasync` of
@@ -20,6 +23,7 @@
 //! a batch whose last record is not there) is cut off. An
 //! acknowledged record was fsynced, so it is never in that tail.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Write as _};
 use std::ops::Range;
@@ -43,6 +47,18 @@ const HEADER: usize = 12;
 /// Set in the length word of the last record of each batch: recovery keeps whole batches only.
 const BATCH_END: u32 = 1 << 31;
 const META_MAGIC: &str = "entente-audit-log 1";
+const POSITIONS_MAGIC: &str = "entente-audit-positions 1";
+
+/// The highest position recorded of each source stream (`intent` → 17 for `intent/17`).
+type Positions = BTreeMap<String, u64>;
+
+/// Raises `positions` to the source of `event`, if it has one.
+fn note_position(positions: &mut Positions, event: &AuditEvent) {
+    if let Some((stream, seq)) = event.source_position() {
+        let at = positions.entry(stream.to_owned()).or_insert(seq);
+        *at = (*at).max(seq);
+    }
+}
 
 /// Number of nodes stored for a tree of `n` leaves (every complete subtree).
 fn node_count(n: u64) -> u64 {
@@ -82,6 +98,8 @@ struct Writer {
     entries_len: u64,
     /// For each level, the left sibling waiting for its right one.
     frontier: [Option<Hash>; 64],
+    /// The positions of the `written` leaves.
+    positions: Positions,
 }
 
 struct Syncer {
@@ -105,6 +123,8 @@ pub struct AuditLog {
     syncer: Mutex<Syncer>,
     /// Leaves that are durable: what readers, proofs and checkpoints see.
     durable: AtomicU64,
+    /// The positions of the durable leaves.
+    durable_positions: Mutex<Positions>,
     poisoned: Mutex<Option<String>>,
 }
 
@@ -197,9 +217,11 @@ impl AuditLog {
                 written: 0,
                 entries_len: 0,
                 frontier: [None; 64],
+                positions: Positions::new(),
             }),
             syncer: Mutex::new(Syncer { mark: 0 }),
             durable: AtomicU64::new(0),
+            durable_positions: Mutex::new(Positions::new()),
             poisoned: Mutex::new(None),
         };
         log.recover()?;
@@ -226,6 +248,16 @@ impl AuditLog {
         Ok(self.append_batch(std::slice::from_ref(event))?.start)
     }
 
+    /// The highest position of `stream` among the sources of the durable entries (`Some(17)`
+    /// for `intent` when `intent/17` is the highest `intent/…` recorded), `None` when no entry
+    /// comes from it. A writer that appends the events of one stream in position order, one
+    /// batch at a time, asks it before appending what may already be there (after a crash
+    /// between its append and the step that marks the events recorded) and skips what is at or
+    /// below it: so each source is recorded once.
+    pub fn position(&self, stream: &str) -> Option<u64> {
+        lock(&self.durable_positions).get(stream).copied()
+    }
+
     /// Appends events in order with one fsync; returns their leaf indices once they are durable.
     /// Either every event is valid and appended, or none is.
     pub fn append_batch(&self, events: &[AuditEvent]) -> Result<Range<u64>, AuditError> {
@@ -233,7 +265,9 @@ impl AuditLog {
         let mut records = Vec::with_capacity(events.len() * 300);
         let mut sizes = Vec::with_capacity(events.len());
         let mut hashes = Vec::with_capacity(events.len());
+        let mut positions = Positions::new();
         for (i, event) in events.iter().enumerate() {
+            note_position(&mut positions, event);
             event.validate().map_err(|e| match e {
                 AuditError::InvalidEvent { field, message } => AuditError::InvalidEvent {
                     field,
@@ -299,6 +333,10 @@ impl AuditLog {
             }
             w.written += events.len() as u64;
             w.entries_len = at;
+            for (stream, seq) in positions {
+                let held = w.positions.entry(stream).or_insert(seq);
+                *held = (*held).max(seq);
+            }
             start..w.written
         };
         self.sync(range.end)?;
@@ -312,7 +350,10 @@ impl AuditLog {
             return Ok(());
         }
         self.check_poisoned()?;
-        let target = lock(&self.writer).written;
+        let (target, positions) = {
+            let w = lock(&self.writer);
+            (w.written, w.positions.clone())
+        };
         if let Err(e) = self.entries.sync_data() {
             // After a failed fsync the kernel may have dropped the dirty pages: nothing written
             // since the last good fsync can be trusted, so stop here.
@@ -320,10 +361,11 @@ impl AuditLog {
             self.poison(&e);
             return Err(e);
         }
+        *lock(&self.durable_positions) = positions.clone();
         self.durable.store(target, Ordering::Release);
         if target - s.mark >= MARK_INTERVAL {
             // The entries are durable whatever happens here; a failed mark only stops appends.
-            if let Err(e) = self.write_mark(target) {
+            if let Err(e) = self.write_mark(target, &positions) {
                 self.poison(&e);
             } else {
                 s.mark = target;
@@ -472,8 +514,11 @@ impl AuditLog {
         }
     }
 
-    /// Makes the index files durable up to `size` and records it in `synced`.
-    fn write_mark(&self, size: u64) -> Result<(), AuditError> {
+    /// Makes the index files durable up to `size` and records it in `synced`, with the
+    /// `positions` of those entries in `positions` (written first: a crash between the two leaves
+    /// a positions file of another size, which an open does not trust).
+    fn write_mark(&self, size: u64, positions: &Positions) -> Result<(), AuditError> {
+        write_atomically(&self.dir, "positions", &encode_positions(size, positions))?;
         self.offsets
             .sync_data()
             .map_err(|e| AuditError::io(self.dir.join("offsets.idx"), e))?;
@@ -498,6 +543,42 @@ impl AuditLog {
             root: merkle::root(self, size)?,
         };
         write_atomically(&self.dir, "synced", &mark.encode())
+    }
+
+    /// The positions of the entries in the first `len` bytes of `entries.log` (whole, checked
+    /// records: the part a mark covers), read from start to end.
+    fn scan_positions(&self, len: u64) -> Result<Positions, AuditError> {
+        let path = self.dir.join("entries.log");
+        let mut file = &self.entries;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0))
+            .map_err(|e| AuditError::io(&path, e))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file.take(len));
+        let mut positions = Positions::new();
+        let mut header = [0u8; HEADER];
+        let mut leaf = Vec::new();
+        let mut at = 0u64;
+        while at < len {
+            reader
+                .read_exact(&mut header)
+                .map_err(|e| AuditError::io(&path, e))?;
+            let word = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+            let n = (word & !BATCH_END) as usize;
+            if n > MAX_EVENT_BYTES {
+                return Err(self.corrupt(
+                    "entries.log",
+                    format!("record at byte {at} claims {n} bytes"),
+                ));
+            }
+            leaf.resize(n, 0);
+            reader
+                .read_exact(&mut leaf)
+                .map_err(|e| AuditError::io(&path, e))?;
+            let event = AuditEvent::from_json(&leaf)
+                .map_err(|e| self.corrupt("entries.log", format!("record at byte {at}: {e}")))?;
+            note_position(&mut positions, &event);
+            at += (HEADER + n) as u64;
+        }
+        Ok(positions)
     }
 
     /// Brings the files to a consistent state and sets the sizes (see the module documentation).
@@ -543,6 +624,18 @@ impl AuditLog {
                 rewrite_mark = true;
             }
         }
+        // The positions of the entries the mark covers: from `positions` when it was written with
+        // this mark, else read from the entries (a log written before the file existed).
+        let mut positions = Positions::new();
+        if start.size > 0 {
+            match read_positions(&self.dir.join("positions"))? {
+                Some((size, p)) if size == start.size => positions = p,
+                _ => {
+                    positions = self.scan_positions(start.entries_len)?;
+                    rewrite_mark = true;
+                }
+            }
+        }
         let mut frontier = [None; 64];
         for (level, slot) in frontier.iter_mut().enumerate() {
             let count = start.size >> level;
@@ -565,16 +658,23 @@ impl AuditLog {
         let mut pos = 0usize;
         let mut scan = 0usize;
         let mut batch: Vec<(u64, Hash)> = Vec::new();
+        let mut batch_positions = Positions::new();
         let mut size = start.size;
         while let Some((leaf, hash, len, last)) = parse_record(&tail[scan..]) {
             // Only canonical events are ever written; anything else is not ours.
             match AuditEvent::from_json(leaf) {
-                Ok(event) if event.leaf_bytes() == leaf => {}
+                Ok(event) if event.leaf_bytes() == leaf => {
+                    note_position(&mut batch_positions, &event);
+                }
                 _ => break,
             }
             batch.push((start.entries_len + scan as u64, hash));
             scan += len;
             if last {
+                for (stream, seq) in std::mem::take(&mut batch_positions) {
+                    let held = positions.entry(stream).or_insert(seq);
+                    *held = (*held).max(seq);
+                }
                 for (offset, hash) in batch.drain(..) {
                     offsets.extend_from_slice(&offset.to_le_bytes());
                     push_leaf(&mut frontier, &mut nodes, hash);
@@ -615,10 +715,12 @@ impl AuditLog {
             w.written = size;
             w.entries_len = good_len;
             w.frontier = frontier;
+            w.positions = positions.clone();
         }
+        *lock(&self.durable_positions) = positions.clone();
         self.durable.store(size, Ordering::Release);
         if size != start.size || rewrite_mark {
-            self.write_mark(size)?;
+            self.write_mark(size, &positions)?;
         }
         lock(&self.syncer).mark = size;
         Ok(())
@@ -630,8 +732,9 @@ impl Drop for AuditLog {
         // Recording the mark makes the next open skip the scan; if it fails, the next open scans.
         if lock(&self.poisoned).is_none() {
             let size = self.size();
+            let positions = lock(&self.durable_positions).clone();
             let mut s = lock(&self.syncer);
-            if s.mark != size && self.write_mark(size).is_ok() {
+            if s.mark != size && self.write_mark(size, &positions).is_ok() {
                 s.mark = size;
             }
         }
@@ -689,6 +792,63 @@ fn parse_record(bytes: &[u8]) -> Option<(&[u8], Hash, usize, bool)> {
     let leaf = bytes.get(HEADER..HEADER + len)?;
     let hash = leaf_hash(leaf);
     (hash[..8] == header[4..]).then_some((leaf, hash, HEADER + len, word & BATCH_END != 0))
+}
+
+/// The `positions` file: magic, `size S`, one `<stream> <position>` line per stream, and a check
+/// (the first 16 hex digits of the SHA-256 of the lines above it).
+fn encode_positions(size: u64, positions: &Positions) -> Vec<u8> {
+    let mut text = format!("{POSITIONS_MAGIC}\nsize {size}\n");
+    for (stream, seq) in positions {
+        text.push_str(&format!("{stream} {seq}\n"));
+    }
+    let check = Sha256::digest(text.as_bytes());
+    text.push_str(&format!("check {}\n", hex16(&check)));
+    text.into_bytes()
+}
+
+fn hex16(bytes: &[u8]) -> String {
+    bytes[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The size and positions a `positions` file records; `None` when it is missing or does not
+/// check out (the caller then reads the positions from the entries).
+fn read_positions(path: &Path) -> Result<Option<(u64, Positions)>, AuditError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // Not valid UTF-8: not a file of ours, read the entries instead.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Ok(None),
+        Err(e) => return Err(AuditError::io(path, e)),
+    };
+    let Some(body_end) = text.rfind("check ") else {
+        return Ok(None);
+    };
+    let (body, check) = text.split_at(body_end);
+    if check.trim_end() != format!("check {}", hex16(&Sha256::digest(body.as_bytes()))) {
+        return Ok(None);
+    }
+    let mut lines = body.lines();
+    if lines.next() != Some(POSITIONS_MAGIC) {
+        return Ok(None);
+    }
+    let Some(size) = lines
+        .next()
+        .and_then(|l| l.strip_prefix("size "))
+        .and_then(|n| n.parse().ok())
+    else {
+        return Ok(None);
+    };
+    let mut positions = Positions::new();
+    for line in lines {
+        let Some((stream, seq)) = line
+            .split_once(' ')
+            .and_then(|(s, n)| Some((s, n.parse().ok()?)))
+        else {
+            return Ok(None);
+        };
+        positions.insert(stream.to_owned(), seq);
+    }
+    Ok(Some((size, positions)))
 }
 
 fn open_rw(path: &Path) -> Result<File, AuditError> {

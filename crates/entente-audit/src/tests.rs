@@ -405,6 +405,7 @@ pub(crate) fn event(i: u64) -> AuditEvent {
         version: "2026-11-27T03:00:00.000Z".into(),
         digest: format!("{:064x}", i),
         detail: (kind == EventKind::Deny).then(|| format!("no agreement covers event {i}")),
+        source: None,
     }
 }
 
@@ -570,7 +571,14 @@ fn crash(log: AuditLog) {
 fn restart(log: AuditLog, dir: &std::path::Path) -> tempfile::TempDir {
     crash(log);
     let copy = tempfile::tempdir().unwrap();
-    for name in ["LOG", "entries.log", "offsets.idx", "nodes.idx", "synced"] {
+    for name in [
+        "LOG",
+        "entries.log",
+        "offsets.idx",
+        "nodes.idx",
+        "synced",
+        "positions",
+    ] {
         if dir.join(name).exists() {
             std::fs::copy(dir.join(name), copy.path().join(name)).unwrap();
         }
@@ -782,6 +790,90 @@ fn marks_are_written_every_interval() {
         MARK_INTERVAL
     );
     assert_eq!(&mark[16..48], &root[..]);
+}
+
+fn from(source: &str, i: u64) -> AuditEvent {
+    AuditEvent {
+        source: Some(source.to_owned()),
+        ..event(i)
+    }
+}
+
+#[test]
+fn source_positions_are_known_after_a_close_a_crash_and_without_their_file() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    assert_eq!(log.position("intent"), None);
+    log.append_batch(&[from("change/10", 0), event(1), from("intent/3", 2)])
+        .unwrap();
+    log.append_batch(&[from("intent/4", 3), from("change/12", 4)])
+        .unwrap();
+    log.append(&event(5)).unwrap();
+    assert_eq!(log.position("intent"), Some(4));
+    assert_eq!(log.position("change"), Some(12));
+    assert_eq!(log.position("other"), None);
+    // Closed: the positions file records them with the mark.
+    drop(log);
+    let log = open(dir.path());
+    assert_eq!(
+        (log.position("intent"), log.position("change")),
+        (Some(4), Some(12))
+    );
+    log.append_batch(&[from("intent/5", 6)]).unwrap();
+    // Crashed: the entries past the mark are read again, and a batch cut short does not count.
+    let dir = restart(log, dir.path());
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("entries.log"))
+        .unwrap();
+    let leaf = from("intent/9", 7).leaf_bytes();
+    f.write_all(&(leaf.len() as u32).to_le_bytes()).unwrap();
+    f.write_all(&leaf_hash(&leaf)[..8]).unwrap();
+    f.write_all(&leaf).unwrap();
+    drop(f);
+    let log = open(dir.path());
+    assert_eq!(log.size(), 7);
+    assert_eq!(
+        (log.position("intent"), log.position("change")),
+        (Some(5), Some(12))
+    );
+    drop(log);
+    // Without the file (a log written before it existed), or with one of another size, the
+    // positions are read from the entries.
+    std::fs::remove_file(dir.path().join("positions")).unwrap();
+    let log = open(dir.path());
+    assert_eq!(log.position("intent"), Some(5));
+    drop(log);
+    let text = std::fs::read_to_string(dir.path().join("positions")).unwrap();
+    assert!(text.contains("size 7\nchange 12\nintent 5\n"), "{text}");
+    std::fs::write(
+        dir.path().join("positions"),
+        "entente-audit-positions 1\nsize 3\nintent 99\ncheck 0000\n",
+    )
+    .unwrap();
+    let log = open(dir.path());
+    assert_eq!(log.position("intent"), Some(5));
+}
+
+#[test]
+fn an_event_source_must_name_a_stream_and_a_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    for bad in [
+        "intent",
+        "intent/",
+        "/4",
+        "intent/04",
+        "INTENT/4",
+        "intent/4x",
+    ] {
+        match log.append(&from(bad, 0)) {
+            Err(AuditError::InvalidEvent { field, .. }) => assert_eq!(field, "source", "{bad}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    assert_eq!(log.size(), 0);
 }
 
 // ---- split views --------------------------------------------------------------------------

@@ -118,15 +118,27 @@ async fn entries(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response
     }
 }
 
+/// The source stream of the events taken from the store's change stream (`change/<seq>`).
+const CHANGE_STREAM: &str = "change";
+
 /// Records the node's own publishes and deletes (recalls at the origin) from the change stream,
-/// behind its own cursor: an event is appended before the cursor passes it.
+/// in `seq` order, each event carrying its `change/<seq>`. It starts past the higher of its
+/// cursor and the log's highest `change` position: the append and the cursor's move are two
+/// steps, and a crash between them leaves the cursor behind what the log holds, which is not
+/// appended again. The cursor still saves walking the pages that record nothing (other nations'
+/// objects).
 pub async fn record_local(
     fed: Arc<Federation>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), FederationError> {
     let store = fed.node.store().clone();
     let me = fed.nation();
-    let mut cursor = store.cursor(LOCAL_CURSOR).await?.map_or(0, |c| c.seq);
+    let saved = store.cursor(LOCAL_CURSOR).await?.map_or(0, |c| c.seq);
+    let recorded = fed
+        .audit
+        .position(CHANGE_STREAM)
+        .map_or(0, |p| i64::try_from(p).unwrap_or(i64::MAX));
+    let mut cursor = saved.max(recorded);
     let mut changes = fed.node.watch_changes();
     loop {
         changes.borrow_and_update();
@@ -164,10 +176,12 @@ pub async fn record_local(
                 version: o.taxii_version(),
                 digest,
                 detail: Some(format!("collection {}", c.collection)),
+                source: Some(format!("{CHANGE_STREAM}/{}", o.seq)),
             });
         }
         if !events.is_empty() {
             fed.audit.append_batch(&events)?;
+            crate::failpoint("after-local-append");
         }
         cursor = last;
         store

@@ -230,6 +230,7 @@ mod tests {
             version: "2026-11-27T03:00:00.000Z".into(),
             digest: format!("{digest:064x}"),
             detail: None,
+            source: None,
         }
     }
 

@@ -169,20 +169,25 @@ async fn acknowledged(
     }
     events.extend(prepared.denied);
     let started = std::time::Instant::now();
-    if !events.is_empty() {
-        append_audit(fed, events).await?;
-    }
+    // The events commit with the cursor's move as intents: what the cursor passed is recorded
+    // once, whatever crash comes before or after the append.
+    let intents = events
+        .iter()
+        .map(crate::intent_of)
+        .collect::<Result<Vec<String>, FederationError>>()?;
     fed.node
         .store()
-        .set_cursor(
+        .set_cursor_with_intents(
             name,
             &Cursor {
                 seq: prepared.last,
                 fingerprint: fed.fingerprint.clone(),
             },
+            intents,
         )
         .await?;
-    tracing::debug!(partner = %partner, ms = started.elapsed().as_millis() as u64, "audit recorded and cursor moved");
+    fed.record_intents().await?;
+    tracing::debug!(partner = %partner, ms = started.elapsed().as_millis() as u64, "cursor moved and audit recorded");
     Ok(prepared.last)
 }
 
@@ -417,6 +422,7 @@ fn event(
         version: change.object.taxii_version(),
         digest,
         detail,
+        source: None,
     }
 }
 

@@ -59,7 +59,14 @@ pub struct Federation {
     pub(crate) fingerprint: String,
     /// Bumped by [`Federation::rescan`]: running dispatchers start again from the beginning.
     pub(crate) rescans: watch::Sender<u64>,
+    /// Held while the pending audit intents are appended and cleared (one drain at a time).
+    intents_drain: tokio::sync::Mutex<()>,
 }
+
+/// The source stream of the events kept as audit intents in the store (`intent/<seq>`).
+const INTENT_STREAM: &str = "intent";
+/// Intents appended per batch when draining.
+const INTENT_PAGE: usize = 4096;
 
 /// The audit log folder of a node whose keys are at `keys`.
 pub fn audit_dir(config: &FederationConfig) -> PathBuf {
@@ -139,6 +146,7 @@ impl Federation {
             audit,
             fingerprint,
             rescans: watch::Sender::new(0),
+            intents_drain: tokio::sync::Mutex::new(()),
         })))
     }
 
@@ -173,6 +181,8 @@ impl Federation {
         listener: tokio::net::TcpListener,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), FederationError> {
+        // Events a crash left between their commit and the audit log.
+        self.record_intents().await?;
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(server::serve(self.clone(), listener, shutdown.clone()));
         tasks.spawn(in_background(
@@ -200,6 +210,50 @@ impl Federation {
         Ok(())
     }
 
+    /// Appends the pending audit intents to the audit log in position order, each as
+    /// `intent/<seq>`, then clears them from the store. One drain runs at a time, so the log
+    /// receives intents in position order, and those at or below the log's highest `intent`
+    /// position are already there (a crash came between their append and their clearing): they
+    /// are cleared without a second append. Called after each commit that keeps intents, and at
+    /// start-up.
+    pub(crate) async fn record_intents(&self) -> Result<(), FederationError> {
+        let _one_drain = self.intents_drain.lock().await;
+        let store = self.node.store();
+        loop {
+            let pending = store.audit_intents(INTENT_PAGE).await?;
+            let Some(last) = pending.last().map(|i| i.seq) else {
+                return Ok(());
+            };
+            let recorded = self.audit.position(INTENT_STREAM);
+            let mut events = Vec::with_capacity(pending.len());
+            for intent in &pending {
+                let seq = u64::try_from(intent.seq).unwrap_or(0);
+                if recorded.is_some_and(|r| seq <= r) {
+                    continue;
+                }
+                let mut event = entente_audit::AuditEvent::from_json(intent.event.as_bytes())
+                    .map_err(|e| {
+                        entente_store::StoreError::from(entente_store::StoreErrorKind::Corrupt(
+                            format!("audit intent {}: {e}", intent.seq),
+                        ))
+                    })?;
+                event.source = Some(format!("{INTENT_STREAM}/{seq}"));
+                events.push(event);
+            }
+            if !events.is_empty() {
+                let audit = self.audit.clone();
+                tokio::task::spawn_blocking(move || audit.append_batch(&events))
+                    .await
+                    .map_err(|e| FederationError::config(format!("audit task: {e}")))??;
+                failpoint("after-intent-append");
+            }
+            store.clear_audit_intents(last).await?;
+            if pending.len() < INTENT_PAGE {
+                return Ok(());
+            }
+        }
+    }
+
     /// Makes every partner's dispatcher walk the whole stream again (after a registry change,
     /// or on request): what has become releasable is sent, what was sent is acknowledged as a
     /// duplicate.
@@ -219,6 +273,47 @@ impl Federation {
         self.rescans.send_modify(|n| *n = n.wrapping_add(1));
         self.node.notify_changed();
         Ok(())
+    }
+}
+
+/// An event as an audit intent: its canonical JSON, checked now, since an intent the log
+/// refused would stop every drain after it.
+pub(crate) fn intent_of(event: &entente_audit::AuditEvent) -> Result<String, FederationError> {
+    event.validate()?;
+    let leaf = event.leaf_bytes();
+    if leaf.len() > entente_audit::MAX_EVENT_BYTES {
+        return Err(FederationError::config(format!(
+            "audit event of {} {} is {} bytes, more than {}",
+            event.kind.as_str(),
+            event.object_id,
+            leaf.len(),
+            entente_audit::MAX_EVENT_BYTES
+        )));
+    }
+    String::from_utf8(leaf).map_err(|e| FederationError::config(format!("audit event: {e}")))
+}
+
+/// The environment variable that arms a failpoint (a test hook, see [`failpoint`]).
+pub const FAILPOINT_VAR: &str = "ENTENTE_FAILPOINT";
+
+/// A test hook: when the environment variable `ENTENTE_FAILPOINT` names this point, the process
+/// kills itself here with SIGKILL, as a crash or `kill -9` would at exactly this step. The
+/// fault tests of the binary start real nodes with it to cut the steps that must survive a crash
+/// (a store commit and the audit append after it, an append and what marks it recorded).
+///
+/// It is read in every build, not behind a cargo feature: the tests run the `entente` binary
+/// that `cargo test` builds, and a crate's own tests cannot turn on its features. Unset, it
+/// costs one comparison per batch. Points: `after-receive-commit`, `after-local-append`,
+/// `after-intent-append`.
+pub(crate) fn failpoint(name: &str) {
+    static ARMED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let armed = ARMED.get_or_init(|| std::env::var(FAILPOINT_VAR).ok());
+    if armed.as_deref() == Some(name) {
+        tracing::error!(failpoint = name, "failpoint reached: killing the process");
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+        // SIGKILL cannot be caught; should it fail to be sent, stop as abruptly anyway.
+        std::process::abort();
     }
 }
 

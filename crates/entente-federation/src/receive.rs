@@ -26,10 +26,10 @@ fn refuse(status: StatusCode, message: String) -> Response {
     (status, message).into_response()
 }
 
-/// An object ready to store, and where its result goes.
+/// An object ready to store, and where its result goes (its receive event travels with it as
+/// an intent).
 struct Pending {
     result: usize,
-    event: AuditEvent,
 }
 
 /// A collection's versions to store, and per bound object its index among them.
@@ -92,8 +92,8 @@ pub async fn inbox(
         );
     }
     // Run to completion in its own task: when the sender's connection drops, hyper drops this
-    // handler, and a receive cancelled between the store's commit and the audit append would
-    // leave a stored object that the retry (a duplicate) never records as received.
+    // handler. (A receive cut between the store's commit and the audit append, by a crash too,
+    // loses nothing: its events committed with it as intents, recorded at the next drain.)
     let worker = fed.clone();
     let done = tokio::spawn(async move { receive(&worker, peer, batch).await }).await;
     let done =
@@ -131,6 +131,7 @@ fn event(
         version: version.to_owned(),
         digest,
         detail,
+        source: None,
     }
 }
 
@@ -268,7 +269,7 @@ async fn receive(
             Checked::Own => results[index].outcome = Outcome::Duplicate,
             Checked::Recall(binding) => {
                 // Apply what is pending first: a recall follows the version it withdraws.
-                flush(fed, &mut to_store, &mut results, &mut events).await?;
+                flush(fed, &mut to_store, &mut results).await?;
                 let origin = binding.origin;
                 let key = match entente_stix::Timestamp::parse(&binding.version) {
                     Ok(t) => t.key(),
@@ -276,22 +277,28 @@ async fn receive(
                 };
                 let recall = serde_json::to_string(&binding)
                     .map_err(|e| crate::FederationError::config(e.to_string()))?;
+                let recalled = crate::intent_of(&event(
+                    EventKind::Recall,
+                    fed,
+                    origin.as_str(),
+                    peer,
+                    (&binding.object_id, &binding.version),
+                    binding.digest.clone(),
+                    Some(format!("recalled by {origin}")),
+                ))?;
                 let done = fed
                     .node
                     .store()
-                    .recall_received(&item.collection, &binding.object_id, &key, &recall)
+                    .recall_received(
+                        &item.collection,
+                        &binding.object_id,
+                        &key,
+                        &recall,
+                        Some(&recalled),
+                    )
                     .await?;
                 results[index].outcome = Outcome::Recalled;
                 if done {
-                    events.push(event(
-                        EventKind::Recall,
-                        fed,
-                        origin.as_str(),
-                        peer,
-                        (&binding.object_id, &binding.version),
-                        binding.digest.clone(),
-                        Some(format!("recalled by {origin}")),
-                    ));
                     fed.node.notify_changed();
                 } else {
                     results[index].reason = Some("no live version held".into());
@@ -300,18 +307,7 @@ async fn receive(
             Checked::Store { objects, binding } => {
                 let binding_json = serde_json::to_string(&binding)
                     .map_err(|e| crate::FederationError::config(e.to_string()))?;
-                let n = objects.len();
-                let received = objects
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, o)| ReceivedObject {
-                        object: o,
-                        sender: peer,
-                        binding: (i + 1 == n).then(|| binding_json.clone()),
-                        supersedes: false,
-                    })
-                    .collect();
-                let ev = event(
+                let received_event = crate::intent_of(&event(
                     EventKind::Receive,
                     fed,
                     binding.origin.as_str(),
@@ -319,33 +315,46 @@ async fn receive(
                     (&binding.object_id, &binding.version),
                     binding.digest.clone(),
                     None,
-                );
-                to_store.push(
-                    &item.collection,
-                    received,
-                    Pending {
-                        result: index,
-                        event: ev,
-                    },
-                );
+                ))?;
+                let n = objects.len();
+                let mut intent = Some(received_event);
+                let received = objects
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, o)| {
+                        let bound = i + 1 == n;
+                        ReceivedObject {
+                            object: o,
+                            sender: peer,
+                            binding: bound.then(|| binding_json.clone()),
+                            supersedes: false,
+                            // The receive is recorded with the bound object itself.
+                            intent: if bound { intent.take() } else { None },
+                        }
+                    })
+                    .collect();
+                to_store.push(&item.collection, received, Pending { result: index });
             }
         }
     }
-    flush(fed, &mut to_store, &mut results, &mut events).await?;
+    flush(fed, &mut to_store, &mut results).await?;
     let stored_ms = started.elapsed().as_millis() as u64;
+    crate::failpoint("after-receive-commit");
+    // Refusals stored nothing: they are appended as they are, each delivery refused an event.
     if !events.is_empty() {
         crate::dispatch::append_audit(fed, events).await?;
     }
+    fed.record_intents().await?;
     tracing::debug!(partner = %peer, envelopes = results.len(), opened_ms, stored_ms, ms = started.elapsed().as_millis() as u64, "batch received");
     Ok(results)
 }
 
-/// Stores what is pending, one transaction per collection, and fills in the results.
+/// Stores what is pending, one transaction per collection (each with the receive events of
+/// what it stores, as intents), and fills in the results.
 async fn flush(
     fed: &Arc<Federation>,
     to_store: &mut ToStore,
     results: &mut [ItemResult],
-    events: &mut Vec<AuditEvent>,
 ) -> Result<(), crate::FederationError> {
     if to_store.is_empty() {
         return Ok(());
@@ -364,7 +373,6 @@ async fn flush(
                 || supersede_if_fuller(fed, &collection, now_us, copy).await?
             {
                 results[p.result].outcome = Outcome::Stored;
-                events.push(p.event);
             } else {
                 results[p.result].outcome = Outcome::Duplicate;
             }

@@ -26,9 +26,9 @@ pub mod sqlite;
 
 pub use crate::error::{StoreError, StoreErrorKind};
 pub use crate::model::{
-    format_added, AddRequest, BindingRecord, Change, CollectionInfo, CollectionRight, Cursor,
-    NewObject, ObjectQuery, Page, PendingObject, PendingRow, ReceivedObject, Settled, StatusDetail,
-    StatusRecord, StoredObject, User, VersionFilter,
+    format_added, AddRequest, AuditIntent, BindingRecord, Change, CollectionInfo, CollectionRight,
+    Cursor, NewObject, ObjectQuery, Page, PendingObject, PendingRow, ReceivedObject, Settled,
+    StatusDetail, StatusRecord, StoredObject, User, VersionFilter,
 };
 
 /// The storage of a node. Every method is one transaction.
@@ -72,7 +72,7 @@ pub trait Store: Send + Sync + 'static {
     async fn changes(&self, after_seq: i64, limit: usize) -> Result<Vec<Change>, StoreError>;
     /// Stores versions received from a partner in one transaction. A version already present,
     /// live or recalled, is left as it is (a replay changes nothing); returns, per object, whether
-    /// it was stored now.
+    /// it was stored now. The intent of each object stored now is kept in the same transaction.
     async fn add_received(
         &self,
         collection: &str,
@@ -80,13 +80,15 @@ pub trait Store: Send + Sync + 'static {
         objects: Vec<ReceivedObject>,
     ) -> Result<Vec<bool>, StoreError>;
     /// Withdraws a received version on its origin's recall (a tombstone, keeping the recall);
-    /// returns whether a live version was withdrawn.
+    /// returns whether a live version was withdrawn, and if so keeps `intent` (an audit event)
+    /// in the same transaction.
     async fn recall_received(
         &self,
         collection: &str,
         id: &str,
         version_key: &str,
         recall: &str,
+        intent: Option<&str>,
     ) -> Result<bool, StoreError>;
     /// The provenance of a received version.
     async fn binding(
@@ -98,6 +100,22 @@ pub trait Store: Send + Sync + 'static {
     /// A named cursor in the change stream.
     async fn cursor(&self, name: &str) -> Result<Option<Cursor>, StoreError>;
     async fn set_cursor(&self, name: &str, cursor: &Cursor) -> Result<(), StoreError>;
+    /// Moves a cursor and keeps audit intents (events, JSON) in one transaction: what the
+    /// cursor passed is recorded, or it did not pass it.
+    async fn set_cursor_with_intents(
+        &self,
+        name: &str,
+        cursor: &Cursor,
+        intents: Vec<String>,
+    ) -> Result<(), StoreError>;
+
+    // The audit intents: events committed with what they record, kept until the audit log
+    // holds them.
+
+    /// The oldest intents, in `seq` order; at most `limit`.
+    async fn audit_intents(&self, limit: usize) -> Result<Vec<AuditIntent>, StoreError>;
+    /// Removes every intent up to `through` (the audit log holds them); returns how many.
+    async fn clear_audit_intents(&self, through: i64) -> Result<u64, StoreError>;
 }
 
 #[cfg(test)]

@@ -286,6 +286,18 @@ pub struct ReceivedObject {
     /// tear-lined copy arrived before the origin's own): it replaces that copy and its binding
     /// in place, under a new `seq`. A recalled version is never replaced.
     pub supersedes: bool,
+    /// An audit event (JSON) to keep as an intent, in the same transaction, when this version is
+    /// stored now (or replaces the held copy): what records its receipt cannot be lost to a
+    /// crash after the commit.
+    pub intent: Option<String>,
+}
+
+/// An audit event committed with what it records and not yet known to be in the audit log.
+/// `seq` is its position: increasing in commit order, never given twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditIntent {
+    pub seq: i64,
+    pub event: String,
 }
 
 /// What a node keeps of a received version's provenance.

@@ -284,6 +284,26 @@ async fn save_clock(tx: &Transaction<'_>, (seq, added): (i64, i64)) -> Result<()
     Ok(())
 }
 
+/// Keeps audit events as intents, each at the next intent position (the clock row locked until
+/// the commit, so positions follow commit order across processes).
+async fn insert_intents(tx: &Transaction<'_>, events: &[&str]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let row = tx
+        .query_one(&format!("{} FOR UPDATE", sql::SELECT_INTENT_CLOCK), &[])
+        .await?;
+    let mut seq: i64 = row.try_get(0)?;
+    let insert = tx.prepare(&to_postgres(sql::INSERT_INTENT)).await?;
+    for event in events {
+        seq += 1;
+        tx.execute(&insert, &[&seq, event]).await?;
+    }
+    tx.execute(&to_postgres(sql::UPDATE_INTENT_CLOCK), &[&seq])
+        .await?;
+    Ok(())
+}
+
 /// Soft-deletes one live version with the next `seq` (a tombstone in the change stream).
 async fn tombstone(
     tx: &Transaction<'_>,
@@ -536,6 +556,7 @@ impl Store for PostgresStore {
         let insert = tx.prepare(&to_postgres(sql::INSERT_RECEIVED)).await?;
         let refresh = tx.prepare(&to_postgres(sql::REFRESH_LATEST)).await?;
         let mut flags = Vec::with_capacity(objects.len());
+        let mut intents: Vec<&str> = Vec::new();
         for r in &objects {
             let o = &r.object;
             let (next_seq, next_added) = (seq + 1, (added + 1).max(now_us));
@@ -583,6 +604,7 @@ impl Store for PostgresStore {
                         ],
                     )
                     .await?;
+                    intents.extend(r.intent.as_deref());
                 }
                 flags.push(n > 0);
                 continue;
@@ -604,9 +626,11 @@ impl Store for PostgresStore {
                     )
                     .await?;
                 }
+                intents.extend(r.intent.as_deref());
             }
             flags.push(n > 0);
         }
+        insert_intents(&tx, &intents).await?;
         save_clock(&tx, (seq, added)).await?;
         tx.commit().await?;
         Ok(flags)
@@ -618,6 +642,7 @@ impl Store for PostgresStore {
         id: &str,
         version_key: &str,
         recall: &str,
+        intent: Option<&str>,
     ) -> Result<bool, StoreError> {
         let mut client = self.client().lock().await;
         let tx = client.transaction().await?;
@@ -629,6 +654,7 @@ impl Store for PostgresStore {
                 &[&collection, &id, &version_key, &recall],
             )
             .await?;
+            insert_intents(&tx, intent.as_slice()).await?;
         }
         save_clock(&tx, clock).await?;
         tx.commit().await?;
@@ -674,13 +700,48 @@ impl Store for PostgresStore {
     }
 
     async fn set_cursor(&self, name: &str, cursor: &Cursor) -> Result<(), StoreError> {
-        let client = self.client().lock().await;
-        client
-            .execute(
-                &to_postgres(sql::UPSERT_CURSOR),
-                &[&name, &cursor.seq, &cursor.fingerprint],
-            )
-            .await?;
+        self.set_cursor_with_intents(name, cursor, Vec::new()).await
+    }
+
+    async fn set_cursor_with_intents(
+        &self,
+        name: &str,
+        cursor: &Cursor,
+        intents: Vec<String>,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().lock().await;
+        let tx = client.transaction().await?;
+        tx.execute(
+            &to_postgres(sql::UPSERT_CURSOR),
+            &[&name, &cursor.seq, &cursor.fingerprint],
+        )
+        .await?;
+        let events: Vec<&str> = intents.iter().map(String::as_str).collect();
+        insert_intents(&tx, &events).await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn audit_intents(&self, limit: usize) -> Result<Vec<AuditIntent>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let client = self.client().lock().await;
+        let rows = client
+            .query(&to_postgres(sql::SELECT_INTENTS), &[&limit])
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditIntent {
+                    seq: r.try_get(0)?,
+                    event: r.try_get(1)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn clear_audit_intents(&self, through: i64) -> Result<u64, StoreError> {
+        let client = self.client().lock().await;
+        Ok(client
+            .execute(&to_postgres(sql::DELETE_INTENTS), &[&through])
+            .await?)
     }
 }

@@ -94,6 +94,18 @@ pub const SCHEMA: &[&str] = &[
         seq BIGINT NOT NULL,
         fingerprint TEXT NOT NULL
     )",
+    // Audit events committed with what they record, until the audit log holds them. Their
+    // `seq` comes from `audit_intent_clock`, never from the table, so a position is never
+    // given twice even after every intent has been cleared.
+    "CREATE TABLE IF NOT EXISTS audit_intents (
+        seq BIGINT PRIMARY KEY,
+        event TEXT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS audit_intent_clock (
+        one BIGINT PRIMARY KEY CHECK (one = 1),
+        seq BIGINT NOT NULL
+    )",
+    "INSERT INTO audit_intent_clock (one, seq) VALUES (1, 0) ON CONFLICT (one) DO NOTHING",
 ];
 
 /// `objects.latest` is 1 on the newest live version of each object and 0 on every other row,
@@ -204,6 +216,11 @@ pub const SELECT_CURSOR: &str = "SELECT seq, fingerprint FROM federation_cursors
 pub const UPSERT_CURSOR: &str =
     "INSERT INTO federation_cursors (name, seq, fingerprint) VALUES (?1, ?2, ?3)
     ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, fingerprint = excluded.fingerprint";
+pub const SELECT_INTENT_CLOCK: &str = "SELECT seq FROM audit_intent_clock WHERE one = 1";
+pub const UPDATE_INTENT_CLOCK: &str = "UPDATE audit_intent_clock SET seq = ?1 WHERE one = 1";
+pub const INSERT_INTENT: &str = "INSERT INTO audit_intents (seq, event) VALUES (?1, ?2)";
+pub const SELECT_INTENTS: &str = "SELECT seq, event FROM audit_intents ORDER BY seq LIMIT ?1";
+pub const DELETE_INTENTS: &str = "DELETE FROM audit_intents WHERE seq <= ?1";
 pub const UPSERT_USER: &str = "INSERT INTO users (name, nation, clearance_policy, clearance_level, clearance_caveats, password_hash, rights)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
     ON CONFLICT (name) DO UPDATE SET nation = excluded.nation, clearance_policy = excluded.clearance_policy,

@@ -31,8 +31,9 @@ enum Write {
     PutUser(User, Reply<()>),
     AddToken(String, String, Reply<()>),
     Received(String, i64, Vec<ReceivedObject>, Reply<Vec<bool>>),
-    Recall(String, String, String, String, Reply<bool>),
-    SetCursor(String, Cursor, Reply<()>),
+    Recall(String, String, String, String, Option<String>, Reply<bool>),
+    SetCursor(String, Cursor, Vec<String>, Reply<()>),
+    ClearIntents(i64, Reply<u64>),
 }
 
 /// The SQLite store. Cloning shares the writer and the read pool.
@@ -313,22 +314,30 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Write>) -> Result<(), StoreErr
                     let r = add_received(&sp, &collection, now, &objects, &mut seq, &mut added);
                     Pending::Flags(reply, r)
                 }
-                Write::Recall(collection, id, key, recall, reply) => {
+                Write::Recall(collection, id, key, recall, intent, reply) => {
                     let r = (|| {
                         let done = tombstone(&sp, &collection, &id, &key, &mut seq, &mut added)?;
                         if done {
                             sp.execute(sql::SET_RECALL, params![collection, id, key, recall])?;
+                            insert_intents(&sp, intent.as_deref())?;
                         }
                         Ok(done)
                     })();
                     Pending::Flag(reply, r)
                 }
-                Write::SetCursor(name, c, reply) => {
-                    let r = sp
-                        .execute(sql::UPSERT_CURSOR, params![name, c.seq, c.fingerprint])
-                        .map(|_| ())
-                        .map_err(StoreError::from);
+                Write::SetCursor(name, c, intents, reply) => {
+                    let r = (|| {
+                        sp.execute(sql::UPSERT_CURSOR, params![name, c.seq, c.fingerprint])?;
+                        insert_intents(&sp, intents.iter().map(String::as_str))
+                    })();
                     Pending::Unit(reply, r)
+                }
+                Write::ClearIntents(through, reply) => {
+                    let r = sp
+                        .execute(sql::DELETE_INTENTS, params![through])
+                        .map(|n| n as u64)
+                        .map_err(StoreError::from);
+                    Pending::Count(reply, r)
                 }
             };
             let failed = match &result {
@@ -533,6 +542,28 @@ fn refresh_latest(tx: &Connection, collection: &str, id: &str) -> Result<(), Sto
     Ok(())
 }
 
+/// Keeps audit events as intents, each at the next intent position.
+fn insert_intents<'a>(
+    tx: &Connection,
+    events: impl IntoIterator<Item = &'a str>,
+) -> Result<(), StoreError> {
+    let mut events = events.into_iter().peekable();
+    if events.peek().is_none() {
+        return Ok(());
+    }
+    let mut seq: i64 = tx
+        .prepare_cached(sql::SELECT_INTENT_CLOCK)?
+        .query_row([], |r| r.get(0))?;
+    let mut insert = tx.prepare_cached(sql::INSERT_INTENT)?;
+    for event in events {
+        seq += 1;
+        insert.execute(params![seq, event])?;
+    }
+    tx.prepare_cached(sql::UPDATE_INTENT_CLOCK)?
+        .execute(params![seq])?;
+    Ok(())
+}
+
 fn add_received(
     tx: &Connection,
     collection: &str,
@@ -543,6 +574,7 @@ fn add_received(
 ) -> Result<Vec<bool>, StoreError> {
     let mut insert = tx.prepare_cached(sql::INSERT_RECEIVED)?;
     let mut flags = Vec::with_capacity(objects.len());
+    let mut intents = Vec::new();
     for r in objects {
         let o = &r.object;
         let (next_seq, next_added) = (*seq + 1, (*added + 1).max(now_us));
@@ -577,6 +609,7 @@ fn add_received(
                         sql::SUPERSEDE_BINDING,
                         params![collection, o.id, o.version_key, r.sender.as_str(), binding],
                     )?;
+                    intents.extend(r.intent.as_deref());
                 }
                 flags.push(n > 0);
                 continue;
@@ -598,9 +631,11 @@ fn add_received(
                     ],
                 )?;
             }
+            intents.extend(r.intent.as_deref());
         }
         flags.push(n > 0);
     }
+    insert_intents(tx, intents)?;
     Ok(flags)
 }
 
@@ -953,14 +988,16 @@ impl Store for SqliteStore {
         id: &str,
         version_key: &str,
         recall: &str,
+        intent: Option<&str>,
     ) -> Result<bool, StoreError> {
         let args = (
             collection.to_owned(),
             id.to_owned(),
             version_key.to_owned(),
             recall.to_owned(),
+            intent.map(str::to_owned),
         );
-        self.write(|reply| Write::Recall(args.0, args.1, args.2, args.3, reply))
+        self.write(|reply| Write::Recall(args.0, args.1, args.2, args.3, args.4, reply))
             .await
     }
 
@@ -1014,6 +1051,38 @@ impl Store for SqliteStore {
 
     async fn set_cursor(&self, name: &str, cursor: &Cursor) -> Result<(), StoreError> {
         let (n, c) = (name.to_owned(), cursor.clone());
-        self.write(|reply| Write::SetCursor(n, c, reply)).await
+        self.write(|reply| Write::SetCursor(n, c, Vec::new(), reply))
+            .await
+    }
+
+    async fn set_cursor_with_intents(
+        &self,
+        name: &str,
+        cursor: &Cursor,
+        intents: Vec<String>,
+    ) -> Result<(), StoreError> {
+        let (n, c) = (name.to_owned(), cursor.clone());
+        self.write(|reply| Write::SetCursor(n, c, intents, reply))
+            .await
+    }
+
+    async fn audit_intents(&self, limit: usize) -> Result<Vec<AuditIntent>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::SELECT_INTENTS)?;
+            let rows = st.query_map(params![limit], |r| {
+                Ok(AuditIntent {
+                    seq: r.get(0)?,
+                    event: r.get(1)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn clear_audit_intents(&self, through: i64) -> Result<u64, StoreError> {
+        self.write(|reply| Write::ClearIntents(through, reply))
+            .await
     }
 }

@@ -108,6 +108,7 @@ suite!(
     change_stream_carries_tombstones_in_order,
     received_versions_are_idempotent_and_recalls_stick,
     cursors_round_trip,
+    audit_intents_commit_with_what_they_record,
 );
 
 const FRA: NationCode = match NationCode::from_bytes(*b"FRA") {
@@ -624,12 +625,14 @@ async fn received_versions_are_idempotent_and_recalls_stick(store: &Arc<dyn Stor
             sender: usa,
             binding: None,
             supersedes: false,
+            intent: None,
         },
         ReceivedObject {
             object: a.clone(),
             sender: usa,
             binding: Some("{\"sig\":1}".into()),
             supersedes: false,
+            intent: None,
         },
     ];
     let flags = store
@@ -663,6 +666,7 @@ async fn received_versions_are_idempotent_and_recalls_stick(store: &Arc<dyn Stor
         sender: FRA,
         binding: Some("{\"sig\":2}".into()),
         supersedes: true,
+        intent: None,
     };
     assert_eq!(
         store
@@ -695,11 +699,11 @@ async fn received_versions_are_idempotent_and_recalls_stick(store: &Arc<dyn Stor
         .unwrap()
         .is_none());
     assert!(store
-        .recall_received("c1", &a.id, &a.version_key, "recall")
+        .recall_received("c1", &a.id, &a.version_key, "recall", None)
         .await
         .unwrap());
     assert!(!store
-        .recall_received("c1", &a.id, &a.version_key, "recall")
+        .recall_received("c1", &a.id, &a.version_key, "recall", None)
         .await
         .unwrap());
     let b = store
@@ -740,6 +744,108 @@ async fn cursors_round_trip(store: &Arc<dyn Store>) {
     };
     store.set_cursor("partner/USA", &d).await.unwrap();
     assert_eq!(store.cursor("partner/USA").await.unwrap(), Some(d));
+}
+
+async fn audit_intents_commit_with_what_they_record(store: &Arc<dyn Store>) {
+    let usa: NationCode = "USA".parse().unwrap();
+    let received = |o: &NewObject, intent: &str| ReceivedObject {
+        object: o.clone(),
+        sender: usa,
+        binding: Some("{\"sig\":1}".into()),
+        supersedes: false,
+        intent: Some(intent.into()),
+    };
+    let (a, b) = (
+        obj(1, "indicator", "2020-01-01T00:00:00.000Z"),
+        obj(2, "indicator", "2020-01-01T00:00:00.000Z"),
+    );
+    assert!(store.audit_intents(10).await.unwrap().is_empty());
+    store
+        .add_received("c1", T0, vec![received(&a, "receive a")])
+        .await
+        .unwrap();
+    // Only what is stored now leaves an intent: `a` is held already, a replay adds nothing.
+    let flags = store
+        .add_received(
+            "c1",
+            T0,
+            vec![received(&a, "receive a again"), received(&b, "receive b")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(flags, [false, true]);
+    assert!(store
+        .recall_received("c1", &a.id, &a.version_key, "recall", Some("recall a"))
+        .await
+        .unwrap());
+    assert!(!store
+        .recall_received(
+            "c1",
+            &a.id,
+            &a.version_key,
+            "recall",
+            Some("recall a again")
+        )
+        .await
+        .unwrap());
+    let cursor = Cursor {
+        seq: 9,
+        fingerprint: "f".into(),
+    };
+    store
+        .set_cursor_with_intents(
+            "partner/USA",
+            &cursor,
+            vec!["release 1".into(), "release 2".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.cursor("partner/USA").await.unwrap(), Some(cursor));
+    let intents = store.audit_intents(10).await.unwrap();
+    let events: Vec<&str> = intents.iter().map(|i| i.event.as_str()).collect();
+    assert_eq!(
+        events,
+        [
+            "receive a",
+            "receive b",
+            "recall a",
+            "release 1",
+            "release 2"
+        ]
+    );
+    assert!(intents.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(store.audit_intents(2).await.unwrap(), intents[..2]);
+    // Cleared up to a position, then all: a later intent still gets a position never given.
+    assert_eq!(store.clear_audit_intents(intents[1].seq).await.unwrap(), 2);
+    assert_eq!(store.audit_intents(10).await.unwrap(), intents[2..]);
+    assert_eq!(store.clear_audit_intents(intents[4].seq).await.unwrap(), 3);
+    assert!(store.audit_intents(10).await.unwrap().is_empty());
+    store
+        .set_cursor_with_intents(
+            "partner/USA",
+            &Cursor {
+                seq: 10,
+                fingerprint: "f".into(),
+            },
+            vec!["release 3".into()],
+        )
+        .await
+        .unwrap();
+    let after = store.audit_intents(10).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert!(after[0].seq > intents[4].seq, "{after:?} after {intents:?}");
+    // A cursor moved without intents keeps none.
+    store
+        .set_cursor(
+            "partner/USA",
+            &Cursor {
+                seq: 11,
+                fingerprint: "f".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.audit_intents(10).await.unwrap(), after);
 }
 
 /// A database written before `objects.latest` existed is given the column, filled in, on open.
