@@ -67,9 +67,7 @@ pub fn router(node: Arc<Node>) -> Router {
             get(versions),
         )
         .route("/api/collections/{cid}/manifest/", get(manifest))
-        .route("/health", get(health))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(crate::openapi::serve))
+        .merge(crate::openapi::public_routes().split_for_parts().0)
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(node.clone(), observe))
         .with_state(node)
@@ -1427,19 +1425,6 @@ async fn post_objects(
     Metrics::add(&node.metrics.objects_refused, refused);
     tracing::info!(collection = %cid, user = %user.name, added, refused, status_id = %status.id, "objects posted");
     Ok(taxii(StatusCode::ACCEPTED, &status_body(&status), &[]))
-}
-
-async fn health() -> Response {
-    (StatusCode::OK, "ok\n").into_response()
-}
-
-async fn metrics(State(node): Shared) -> Response {
-    let mut response = (StatusCode::OK, node.metrics.render()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4"),
-    );
-    response
 }
 
 async fn fallback() -> NodeError {

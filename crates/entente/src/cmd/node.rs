@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use entente_node::{initial_config, NodeConfig};
+use entente_seal::Existing;
 use entente_types::NationCode;
 
 use crate::output::{self, UsageError};
@@ -84,7 +85,7 @@ fn init(
     federation_listen: &str,
 ) -> anyhow::Result<ExitCode> {
     let nation: NationCode = nation.parse().context("--nation")?;
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    entente_seal::create_private_dir(data)?;
     let path = data.join("node.toml");
     if path.exists() && !force {
         return Err(UsageError(format!(
@@ -104,7 +105,8 @@ fn init(
         &format!("listen = \"{listen}\""),
     ) + &entente_federation::initial_table(federation_listen);
     write_federation_keys(nation, data, force)?;
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    // Owner-only like the rest of the folder: a `database_url` may carry a password.
+    entente_seal::write_private(&path, text.as_bytes(), Existing::Replace)?;
     let config = load_config(&path)?;
     runtime()?.block_on(async {
         entente_node::Node::open(config).await?;
@@ -145,15 +147,11 @@ fn write_dev_pki(nation: NationCode, tls: &Path, force: bool) -> anyhow::Result<
     let cert = tls.join("node.crt");
     std::fs::write(&cert, &peer.cert_pem)
         .with_context(|| format!("cannot write {}", cert.display()))?;
-    let key = tls.join("node.key");
-    std::fs::write(&key, &peer.key_pem)
-        .with_context(|| format!("cannot write {}", key.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot protect {}", key.display()))?;
-    }
+    entente_seal::write_private(
+        &tls.join("node.key"),
+        peer.key_pem.as_bytes(),
+        Existing::Replace,
+    )?;
     Ok(files.ca_cert)
 }
 

@@ -109,14 +109,11 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    write(path, text)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot protect {}", path.display()))?;
-    }
-    Ok(())
+    Ok(entente_seal::write_private(
+        path,
+        text.as_bytes(),
+        entente_seal::Existing::Replace,
+    )?)
 }
 
 async fn run_async(
@@ -145,8 +142,7 @@ async fn run_async(
                 ))
                 .into());
             }
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+            entente_seal::create_private_dir(dir)?;
             (dir.canonicalize()?, None)
         }
         None => {
@@ -449,8 +445,7 @@ async fn start_nodes(
     let mut prepared = Vec::new();
     for &n in nations {
         let dir = root.join(lower(n));
-        std::fs::create_dir_all(dir.join("tls"))
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        entente_seal::create_private_dir(&dir.join("tls"))?;
         let identity = NodeIdentity::generate(n);
         identity.save(&dir.join("node.keys"))?;
         let pki = generate_dev_pki(n)?;
@@ -512,7 +507,7 @@ async fn start_nodes(
             ));
         }
         let config_path = p.dir.join("node.toml");
-        write(&config_path, &text)?;
+        write_private(&config_path, &text)?;
         let config = NodeConfig::parse(&text, &p.dir)
             .map_err(|e| anyhow::anyhow!("{}: {e}", config_path.display()))?;
         let node = Node::open(config).await?;
