@@ -52,7 +52,7 @@ struct RawConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAdmin {
-    /// Default: 127.0.0.1:8401 (loopback).
+    /// Default: 127.0.0.1:8600 (loopback).
     #[serde(default)]
     listen: Option<String>,
 }
@@ -125,7 +125,7 @@ pub struct NodeConfig {
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8400";
 /// The admin listener's default address when `[admin]` gives none: loopback only, since it has
 /// no authentication.
-pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:8401";
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:8600";
 /// The default largest request body.
 pub const DEFAULT_MAX_CONTENT_LENGTH: u64 = 100 * 1024 * 1024;
 

@@ -37,7 +37,7 @@ use crate::Node;
     ),
     tags(
         (name = "node", description = "Served on the node's TAXII port (`listen` in node.toml), beside TAXII."),
-        (name = "admin", description = "Served on the admin listener (`[admin] listen` in node.toml; `entente node init` puts it on 127.0.0.1:8401). Plain HTTP without authentication: keep it on loopback or a management network."),
+        (name = "admin", description = "Served on the admin listener (`[admin] listen` in node.toml; `entente node init` puts it on 127.0.0.1:8600). Plain HTTP without authentication: keep it on loopback or a management network."),
         (name = "audit", description = "The verifiable audit log, served on the node's TAXII port and on the federation port when the node federates."),
         (name = "federation", description = "Node to node, on the federation port (`[federation] listen`), over mutually authenticated TLS."),
     )

@@ -67,6 +67,8 @@ struct DemoNode {
     dir: PathBuf,
     taxii_url: String,
     federation_url: String,
+    /// The admin listener (plain HTTP on loopback): metrics and the OpenAPI document.
+    admin_url: String,
     vkey: String,
     verifier: NoteVerifier,
     users: Vec<DemoUser>,
@@ -429,6 +431,7 @@ struct Prepared {
     federation_ca: String,
     taxii: std::net::TcpListener,
     federation: std::net::TcpListener,
+    admin: std::net::TcpListener,
 }
 
 /// Writes every node's folder and starts its TAXII server and federation.
@@ -471,6 +474,7 @@ async fn start_nodes(
             federation_ca: pki.ca_pem,
             taxii: bind()?,
             federation: bind()?,
+            admin: bind()?,
         });
     }
     let policy_data = opts
@@ -482,8 +486,9 @@ async fn start_nodes(
     for p in &prepared {
         let taxii_addr = p.taxii.local_addr()?;
         let fed_addr = p.federation.local_addr()?;
+        let admin_addr = p.admin.local_addr()?;
         let mut text = format!(
-            "# Entente demo node {n} (written by `entente demo`)\nversion = 1\nnation = \"{n}\"\ntitle = \"Entente demo node {n}\"\nlisten = \"{taxii_addr}\"\ndata_dir = \".\"\npolicy_data = {:?}\n",
+            "# Entente demo node {n} (written by `entente demo`)\nversion = 1\nnation = \"{n}\"\ntitle = \"Entente demo node {n}\"\nlisten = \"{taxii_addr}\"\ndata_dir = \".\"\npolicy_data = {:?}\n\n[admin]\nlisten = \"{admin_addr}\"\n",
             policy_data.display().to_string(),
             n = p.nation,
         );
@@ -529,6 +534,19 @@ async fn start_nodes(
         let verifier = NoteVerifier::new(p.nation.as_str(), verifying);
         let taxii = tokio::net::TcpListener::from_std(p.taxii.try_clone()?)?;
         let federation = tokio::net::TcpListener::from_std(p.federation.try_clone()?)?;
+        let admin = tokio::net::TcpListener::from_std(p.admin.try_clone()?)?;
+        let mut admin_stopped = stopped.clone();
+        let admin_task = tokio::spawn({
+            let node = node.clone();
+            let document = entente_node::openapi::document([entente_federation::openapi()]);
+            async move {
+                entente_node::serve_admin(node, admin, document, async move {
+                    let _ = admin_stopped.wait_for(|s| *s).await;
+                })
+                .await
+                .map_err(anyhow::Error::from)
+            }
+        });
         let mut http_stopped = stopped.clone();
         let http = tokio::spawn({
             let node = node.clone();
@@ -555,11 +573,12 @@ async fn start_nodes(
             dir: p.dir.clone(),
             taxii_url: format!("{scheme}://127.0.0.1:{}", taxii_addr.port()),
             federation_url: format!("https://127.0.0.1:{}", fed_addr.port()),
+            admin_url: format!("http://127.0.0.1:{}", admin_addr.port()),
             vkey,
             verifier,
             users,
             node,
-            tasks: vec![http, federation_task],
+            tasks: vec![http, federation_task, admin_task],
         });
     }
     Ok(nodes)
@@ -1083,6 +1102,8 @@ fn node_json(n: &DemoNode, ca: &Path, plain_http: bool) -> Value {
         "api_root": format!("{}/api/", n.taxii_url),
         "collection": format!("{}/api/collections/{COLLECTION}/", n.taxii_url),
         "federation_url": n.federation_url,
+        "metrics": format!("{}/metrics", n.admin_url),
+        "openapi": format!("{}/openapi.json", n.admin_url),
         "ca": if plain_http { Value::Null } else { json!(ca.display().to_string()) },
         "audit_vkey": n.vkey,
         "users": n.users.iter().map(|u| json!({"name": u.name, "password": u.password, "clearance": u.clearance})).collect::<Vec<_>>(),
@@ -1096,6 +1117,7 @@ fn print_access(nodes: &[DemoNode], ca: &Path, plain_http: bool) -> anyhow::Resu
         "TAXII discovery",
         "collection objects",
         "federation (mTLS)",
+        "admin (metrics, /openapi.json)",
     ]);
     for n in nodes {
         table.add_row([
@@ -1103,6 +1125,7 @@ fn print_access(nodes: &[DemoNode], ca: &Path, plain_http: bool) -> anyhow::Resu
             format!("{}/taxii2/", n.taxii_url),
             format!("{}/api/collections/{COLLECTION}/objects/", n.taxii_url),
             n.federation_url.clone(),
+            format!("{}/metrics", n.admin_url),
         ]);
     }
     output::print(table)?;
