@@ -95,6 +95,8 @@ fn is_symlink(path: &Path) -> bool {
 
 #[cfg(all(test, unix))]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use std::os::unix::fs::PermissionsExt as _;
 
     use super::*;

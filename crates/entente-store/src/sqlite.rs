@@ -963,6 +963,8 @@ impl Store for SqliteStore {
 
 #[cfg(all(test, unix))]
 mod file_mode_tests {
+    #![allow(clippy::unwrap_used)]
+
     use std::os::unix::fs::PermissionsExt as _;
 
     use super::*;
