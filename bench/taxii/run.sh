@@ -82,9 +82,9 @@ stop_server() {
 
 start_entente() { # DIR
   local dir="$1"
-  "$entente" node init --nation FRA --data "$dir" >/dev/null
+  "$entente" node init --nation FRA --data "$dir" --admin-listen "127.0.0.1:$((PORT + 2))" >/dev/null
   # TAXII over plain HTTP on loopback (the client measures the node, not TLS), the federation
-  # listener (unused here) on the next port.
+  # listener (unused here) on the next port, the admin listener on the one after.
   sed -i -e "0,/^listen = .*/s//listen = \"127.0.0.1:$PORT\"/" \
     -e "/^\[federation\]/,/^\[/s/^listen = .*/listen = \"127.0.0.1:$((PORT + 1))\"/" \
     -e '/^\[tls\]/,/^$/d' "$dir/node.toml"

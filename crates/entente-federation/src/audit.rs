@@ -8,7 +8,6 @@ use std::time::Duration;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use entente_audit::{
     check_consistent, parse_vkey, AuditEvent, AuditLog, Checkpoint, ConsistencyProof, EventKind,
@@ -17,6 +16,8 @@ use entente_audit::{
 use entente_policy::KindRule;
 use entente_store::Cursor;
 use tokio::sync::watch;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::client::PartnerClient;
 use crate::config::PartnerConfig;
@@ -56,16 +57,34 @@ fn json(text: String) -> Response {
 /// /audit/proof/inclusion?index=&size=`, `GET /audit/proof/consistency?first=&second=`, `GET
 /// /audit/entries?start=&end=` (at most 1000).
 pub fn audit_routes(log: Arc<AuditLog>) -> Router {
-    Router::new()
-        .route("/audit/checkpoint", get(checkpoint))
-        .route("/audit/proof/inclusion", get(inclusion))
-        .route("/audit/proof/consistency", get(consistency))
-        .route("/audit/entries", get(entries))
-        .with_state(log)
+    audit_api().with_state(log).split_for_parts().0
+}
+
+/// The audit routes with their OpenAPI description (each declared once, on its handler).
+pub(crate) fn audit_api() -> OpenApiRouter<Arc<AuditLog>> {
+    OpenApiRouter::new()
+        .routes(routes!(checkpoint))
+        .routes(routes!(inclusion))
+        .routes(routes!(consistency))
+        .routes(routes!(entries))
 }
 
 type Params = Query<HashMap<String, String>>;
 
+/// The latest signed checkpoint.
+///
+/// A C2SP signed note: origin `entente.audit/<NATION>`, tree size, base64 root hash (RFC 9162),
+/// and an Ed25519 signature line.
+#[utoipa::path(
+    get,
+    path = "/audit/checkpoint",
+    tag = "audit",
+    operation_id = "audit_checkpoint",
+    responses(
+        (status = 200, description = "The signed checkpoint.", body = String, content_type = "text/plain"),
+        (status = 500, description = "The log cannot be read.", body = String, content_type = "text/plain"),
+    )
+)]
 async fn checkpoint(State(log): State<Arc<AuditLog>>) -> Response {
     match log.checkpoint() {
         Ok(c) => (
@@ -77,6 +96,22 @@ async fn checkpoint(State(log): State<Arc<AuditLog>>) -> Response {
     }
 }
 
+/// Inclusion proof of entry `index` in the tree of `size` entries (RFC 9162 §2.1.3).
+#[utoipa::path(
+    get,
+    path = "/audit/proof/inclusion",
+    tag = "audit",
+    operation_id = "audit_inclusion_proof",
+    params(
+        ("index" = u64, Query, description = "The entry, from 0."),
+        ("size" = u64, Query, description = "The tree size the proof is for (that of a checkpoint)."),
+    ),
+    responses(
+        (status = 200, description = "The proof: leaf index, tree size and the audit path (base64 hashes).", body = Object, content_type = "application/json"),
+        (status = 400, description = "A parameter missing or out of range.", body = String, content_type = "text/plain"),
+        (status = 500, description = "The log cannot be read.", body = String, content_type = "text/plain"),
+    )
+)]
 async fn inclusion(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
     let (index, size) = match (number(&p, "index"), number(&p, "size")) {
         (Ok(i), Ok(s)) => (i, s),
@@ -88,6 +123,22 @@ async fn inclusion(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Respon
     }
 }
 
+/// Consistency proof between the trees of `first` and `second` entries (RFC 9162 §2.1.4).
+#[utoipa::path(
+    get,
+    path = "/audit/proof/consistency",
+    tag = "audit",
+    operation_id = "audit_consistency_proof",
+    params(
+        ("first" = u64, Query, description = "The older tree size."),
+        ("second" = u64, Query, description = "The newer tree size."),
+    ),
+    responses(
+        (status = 200, description = "The proof: both sizes and the path (base64 hashes).", body = Object, content_type = "application/json"),
+        (status = 400, description = "A parameter missing or out of range.", body = String, content_type = "text/plain"),
+        (status = 500, description = "The log cannot be read.", body = String, content_type = "text/plain"),
+    )
+)]
 async fn consistency(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
     let (first, second) = match (number(&p, "first"), number(&p, "second")) {
         (Ok(a), Ok(b)) => (a, b),
@@ -99,6 +150,22 @@ async fn consistency(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Resp
     }
 }
 
+/// The entries `start..end` (at most 1000), as audit events.
+#[utoipa::path(
+    get,
+    path = "/audit/entries",
+    tag = "audit",
+    operation_id = "audit_entries",
+    params(
+        ("start" = u64, Query, description = "The first entry, from 0."),
+        ("end" = u64, Query, description = "One past the last entry; at most start + 1000."),
+    ),
+    responses(
+        (status = 200, description = "The events (publish, release, receive, deny, recall) in log order.", body = Vec<Object>, content_type = "application/json"),
+        (status = 400, description = "A parameter missing, a range reversed or longer than 1000.", body = String, content_type = "text/plain"),
+        (status = 500, description = "The log cannot be read.", body = String, content_type = "text/plain"),
+    )
+)]
 async fn entries(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
     let (start, end) = match (number(&p, "start"), number(&p, "end")) {
         (Ok(a), Ok(b)) => (a, b),

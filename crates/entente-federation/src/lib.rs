@@ -41,6 +41,14 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 pub use crate::audit::audit_routes;
+
+/// Federation's part of the node's OpenAPI document: the audit routes and the inbox (see
+/// `entente_node::openapi::document`).
+pub fn openapi() -> entente_node::openapi::Document {
+    let mut doc = audit::audit_api().into_openapi();
+    doc.merge(server::inbox_api().into_openapi());
+    doc
+}
 pub use crate::audit_client::AuditClient;
 pub use crate::config::{initial_table, partner_block, FederationConfig, PartnerConfig};
 pub use crate::error::FederationError;

@@ -65,6 +65,25 @@ impl ToStore {
     }
 }
 
+/// Receives a sealed batch from a partner.
+///
+/// The batch (format 2) holds envelopes sealed to this node by the TLS peer, which must be the
+/// batch's sender. Each envelope is opened, its origin's binding verified, its STIX validated and
+/// its release to this nation checked; the accepted objects are stored in one transaction.
+#[utoipa::path(
+    post,
+    path = crate::wire::INBOX,
+    tag = "federation",
+    operation_id = "federation_inbox",
+    request_body(content = Object, content_type = "application/json", description = "A sealed batch (format 2): sender, recipient, the HPKE encapsulated key and the envelopes, each with its clear header."),
+    responses(
+        (status = 200, description = "The acknowledgement: the receiver and one result per envelope, in order (stored, already held, or refused with a reason).", body = Object, content_type = "application/json"),
+        (status = 400, description = "Not a federation batch.", body = String, content_type = "text/plain"),
+        (status = 403, description = "The batch claims another sender than the TLS peer.", body = String, content_type = "text/plain"),
+        (status = 413, description = "Larger than the largest batch.", body = String, content_type = "text/plain"),
+        (status = 503, description = "Not stored; nothing is acknowledged and the sender retries.", body = String, content_type = "text/plain"),
+    )
+)]
 pub async fn inbox(
     State(fed): State<Arc<Federation>>,
     Extension(Peer(peer)): Extension<Peer>,

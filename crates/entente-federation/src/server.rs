@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::post;
 use axum::Router;
 use entente_types::NationCode;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::{audit, receive, wire, Federation, FederationError};
 
@@ -20,9 +21,14 @@ pub struct Peer(pub NationCode);
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The inbox with its OpenAPI description (declared once, on the handler).
+pub(crate) fn inbox_api() -> OpenApiRouter<Arc<Federation>> {
+    OpenApiRouter::new().routes(routes!(receive::inbox))
+}
+
 pub fn router(fed: Arc<Federation>) -> Router {
-    Router::new()
-        .route(wire::INBOX, post(receive::inbox))
+    let (inbox, _) = inbox_api().split_for_parts();
+    inbox
         .layer(axum::extract::DefaultBodyLimit::max(wire::MAX_BATCH_BYTES))
         .with_state(fed.clone())
         .merge(audit::audit_routes(fed.audit.clone()))

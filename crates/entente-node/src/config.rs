@@ -41,9 +41,20 @@ struct RawConfig {
     /// TLS: without it the node speaks plain HTTP (loopback development only).
     #[serde(default)]
     tls: Option<RawTls>,
+    /// The admin listener (metrics, the OpenAPI document); without it they are not served.
+    #[serde(default)]
+    admin: Option<RawAdmin>,
     /// Node-to-node federation; read and validated by `entente-federation`.
     #[serde(default)]
     federation: Option<toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    /// Default: 127.0.0.1:8600 (loopback).
+    #[serde(default)]
+    listen: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +113,8 @@ pub struct NodeConfig {
     pub default_label: Option<String>,
     pub collections: Vec<CollectionConfig>,
     pub tls: Option<TlsFiles>,
+    /// Where the admin listener (metrics, OpenAPI document) listens; `None` without `[admin]`.
+    pub admin_listen: Option<SocketAddr>,
     /// The `[federation]` table, as written (validated by `entente-federation`).
     pub federation: Option<toml::Table>,
     /// The folder of the config file: relative paths in `[federation]` start there.
@@ -110,6 +123,9 @@ pub struct NodeConfig {
 
 /// The default listening address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8400";
+/// The admin listener's default address when `[admin]` gives none: loopback only, since it has
+/// no authentication.
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:8600";
 /// The default largest request body.
 pub const DEFAULT_MAX_CONTENT_LENGTH: u64 = 100 * 1024 * 1024;
 
@@ -144,6 +160,17 @@ impl NodeConfig {
             .unwrap_or(DEFAULT_LISTEN)
             .parse()
             .map_err(|e| format!("listen: {e}"))?;
+        let admin_listen = match raw.admin {
+            Some(admin) => Some(
+                admin
+                    .listen
+                    .as_deref()
+                    .unwrap_or(DEFAULT_ADMIN_LISTEN)
+                    .parse()
+                    .map_err(|e| format!("admin.listen: {e}"))?,
+            ),
+            None => None,
+        };
         let data_dir = base.join(raw.data_dir);
         let storage = match raw.database_url {
             Some(url) => Storage::Postgres {
@@ -187,6 +214,7 @@ impl NodeConfig {
                 key: base.join(t.key),
                 client_ca: t.client_ca.map(|c| base.join(c)),
             }),
+            admin_listen,
             federation: raw.federation,
             base_dir: base.to_owned(),
         })
@@ -210,6 +238,7 @@ impl NodeConfig {
                 description: None,
             }],
             tls: None,
+            admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             federation: None,
             base_dir: dir.to_owned(),
         }
@@ -230,6 +259,9 @@ pub fn initial_config(nation: NationCode, data_dir: &Path, tls: Option<(&Path, &
             key.display().to_string()
         ));
     }
+    text.push_str(&format!(
+        "\n# Metrics and the OpenAPI document: plain HTTP, no authentication, so loopback.\n[admin]\nlisten = \"{DEFAULT_ADMIN_LISTEN}\"\n"
+    ));
     text.push_str(&format!(
         "\n[[collections]]\nid = \"intel\"\ntitle = \"Intelligence\"\ndescription = \"Objects published by {nation} analysts\"\n"
     ));

@@ -9,7 +9,11 @@
 //! - `GET /api/collections/`, `GET /api/collections/{id}/`;
 //! - `GET|POST /api/collections/{id}/objects/`, `GET|DELETE …/objects/{object-id}/`,
 //!   `GET …/objects/{object-id}/versions/`, `GET …/manifest/`;
-//! - `GET /health`, `GET /metrics`, `GET /openapi.json` (the OpenAPI document of these).
+//! - `GET /health` (liveness).
+//!
+//! [`serve_admin`] serves the admin listener (`[admin]` in node.toml, loopback by default):
+//! `GET /metrics` and `GET /openapi.json`, the OpenAPI document of every non-TAXII route
+//! ([`openapi`]). Metrics count withheld objects, so they are not on the TAXII port.
 //!
 //! TLS (rustls) when the config has `[tls]`; [`pki`] makes a development CA and certificates.
 //!
@@ -39,7 +43,7 @@ use entente_store::{CollectionInfo, Store};
 
 pub use crate::config::{
     initial_config, shipped_data, CollectionConfig, NodeConfig, Storage, TlsFiles, CONFIG_VERSION,
-    DEFAULT_LISTEN,
+    DEFAULT_ADMIN_LISTEN, DEFAULT_LISTEN,
 };
 pub use crate::error::{NodeError, NodeErrorKind};
 pub use entente_stix::{MEDIA_TYPE_STIX, MEDIA_TYPE_TAXII};
@@ -76,9 +80,9 @@ pub async fn open_store(config: &NodeConfig) -> Result<Arc<dyn Store>, NodeError
     Ok(match &config.storage {
         Storage::Sqlite { path } => {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    NodeError::config(format!("cannot create {}: {e}", dir.display()))
-                })?;
+                // The folder of the database, which holds every object and the password hashes.
+                entente_seal::create_private_dir(dir)
+                    .map_err(|e| NodeError::config(e.to_string()))?;
             }
             Arc::new(SqliteStore::open(path).map_err(fail)?)
         }
@@ -269,4 +273,29 @@ pub async fn serve_node_with(
                 .map_err(server_error)
         }
     }
+}
+
+/// Serves the admin listener (plain HTTP) until `shutdown` completes: `GET /metrics` and
+/// `GET /openapi.json`, which answers `document` (see [`openapi::document`]). Bind it to loopback
+/// or a management network: it has no authentication.
+pub async fn serve_admin(
+    node: Arc<Node>,
+    listener: tokio::net::TcpListener,
+    document: openapi::Document,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), NodeError> {
+    let addr = listener
+        .local_addr()
+        .map_err(|e| NodeError::config(format!("admin listener: {e}")))?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "the admin listener is not on loopback; it has no authentication");
+    }
+    let nation = node.config.nation;
+    let app = openapi::admin_app(node, &document)
+        .map_err(|e| NodeError::new(NodeErrorKind::Internal, e))?;
+    tracing::info!(%nation, %addr, "admin listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| NodeError::new(NodeErrorKind::Internal, format!("admin server: {e}")))
 }

@@ -181,25 +181,16 @@ pub struct DevPkiFiles {
     pub server_key: PathBuf,
 }
 
-/// Writes a key readable by its owner only.
+/// Writes a key readable by its owner only (see [`entente_seal::write_private`]).
 fn write_private(path: &Path, text: &str) -> Result<(), PkiError> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path).map_err(|e| fail(path.display(), e))?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| fail(path.display(), e))
+    entente_seal::write_private(path, text.as_bytes(), entente_seal::Existing::Replace)
+        .map_err(|e| PkiError(e.to_string()))
 }
 
 /// Creates `dir` with a new CA (`ca.pem`, `ca.key`) and a server certificate for `localhost` and
 /// `127.0.0.1` signed by it (`server.pem`, `server.key`).
 pub fn write_dev_pki(dir: &Path, ca_name: &str) -> Result<DevPkiFiles, PkiError> {
-    std::fs::create_dir_all(dir).map_err(|e| fail(dir.display(), e))?;
+    entente_seal::create_private_dir(dir).map_err(|e| PkiError(e.to_string()))?;
     let ca = DevCa::generate(ca_name)?;
     let server = ca.issue_server(&["localhost", "127.0.0.1"])?;
     let files = DevPkiFiles {

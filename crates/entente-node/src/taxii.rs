@@ -68,9 +68,7 @@ pub fn router(node: Arc<Node>) -> Router {
             get(versions),
         )
         .route("/api/collections/{cid}/manifest/", get(manifest))
-        .route("/health", get(health))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(crate::openapi::serve))
+        .merge(crate::openapi::public_routes().split_for_parts().0)
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(node.clone(), observe))
         .with_state(node)
@@ -1651,19 +1649,6 @@ fn add_object_marking(object: &mut Value, marking: &Value) -> Result<(), String>
         }
         _ => Err("object_marking_refs: expected a list".into()),
     }
-}
-
-async fn health() -> Response {
-    (StatusCode::OK, "ok\n").into_response()
-}
-
-async fn metrics(State(node): Shared) -> Response {
-    let mut response = (StatusCode::OK, node.metrics.render()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4"),
-    );
-    response
 }
 
 async fn fallback() -> NodeError {

@@ -10,6 +10,9 @@ pub enum SealError {
     /// A key file or public identity that cannot be read.
     #[error("{what}: {message}")]
     Key { what: String, message: String },
+    /// A private file or folder that cannot be written safely.
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
     /// The object, or one of its labels, differs from what the origin signed.
     #[error("object {object_id} version {version}: content or labels differ from what {origin} signed (digest {found} instead of {expected})")]
     Tampered {
@@ -49,6 +52,7 @@ impl SealError {
     pub fn code(&self) -> ErrorCode {
         match self {
             SealError::Json { .. } | SealError::Key { .. } => ErrorCode::InvalidInput,
+            SealError::File { .. } => ErrorCode::Internal,
             _ => ErrorCode::Forbidden,
         }
     }

@@ -16,6 +16,7 @@ use entente_types::NationCode;
 use hpke::{Deserializable, Kem as _, Serializable};
 use rand::RngCore;
 
+use crate::private::Existing;
 use crate::SealError;
 
 /// The HPKE KEM of the suite.
@@ -133,23 +134,10 @@ impl NodeIdentity {
         NodeIdentity::from_secrets(nation, &ed, &x)
     }
 
-    /// Writes the key file (mode 0600 on Unix); refuses to overwrite one.
+    /// Writes the key file (mode 0600 from creation, never through a symbolic link); refuses to
+    /// overwrite one.
     pub fn save(&self, path: &Path) -> Result<(), SealError> {
-        use std::io::Write;
-        let what = path.display().to_string();
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options
-            .open(path)
-            .map_err(|e| SealError::key(&what, format!("cannot create: {e}")))?;
-        file.write_all(self.to_file_text().as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| SealError::key(&what, format!("cannot write: {e}")))
+        crate::private::write_private(path, self.to_file_text().as_bytes(), Existing::Refuse)
     }
 
     /// Reads a key file.

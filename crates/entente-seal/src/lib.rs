@@ -14,6 +14,9 @@
 //!   key encapsulation, each envelope its own AEAD with its position as nonce, so each still
 //!   opens and is verified individually.
 //!
+//! - [`private`]: files and folders that hold secrets, created owner-only (0600, 0700) from
+//!   the start, never through a symbolic link; every key writer of the workspace uses it.
+//!
 //! No IO beyond the key files; no clock.
 
 pub mod batch;
@@ -22,6 +25,7 @@ pub mod canonical;
 pub mod envelope;
 mod error;
 pub mod identity;
+pub mod private;
 
 pub use crate::batch::{BatchOpener, BatchSealer, Opened, SealedBatch, SealedItem};
 pub use crate::binding::{bind, bind_canonical, bind_recall, Binding, BindingKind, Signers};
@@ -31,6 +35,7 @@ pub use crate::canonical::{
 pub use crate::envelope::{open, seal, Payload, Sealed};
 pub use crate::error::SealError;
 pub use crate::identity::{NodeIdentity, PublicIdentity};
+pub use crate::private::{create_private_dir, write_private, Existing};
 
 #[cfg(test)]
 mod tests;

@@ -11,11 +11,18 @@ use entente_seal::{bind, BatchSealer, NodeIdentity, Payload, PublicIdentity};
 
 use crate::harness::*;
 
+/// Posts to the inbox; every status it answers must be one the OpenAPI document lists for it.
 async fn post(client: &mut PartnerClient, body: Vec<u8>) -> (u16, String) {
     let (status, bytes) = client
         .request(hyper::Method::POST, INBOX, body)
         .await
         .unwrap();
+    let document = serde_json::to_value(entente_federation::openapi()).unwrap();
+    let responses = &document["paths"][INBOX]["post"]["responses"];
+    assert!(
+        responses.get(status.as_str()).is_some(),
+        "the inbox answered {status}, which the OpenAPI document does not list: {responses}"
+    );
     (
         status.as_u16(),
         String::from_utf8_lossy(&bytes).into_owned(),

@@ -13,10 +13,12 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct Sandbox {
     pub base: String,
+    /// The admin listener (plain HTTP): metrics and the OpenAPI document.
+    pub admin: String,
     pub node: Arc<Node>,
     pub client: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
     /// The PostgreSQL (url, schema) to drop at `stop`.
     schema: Option<(String, String)>,
     _dir: tempfile::TempDir,
@@ -114,21 +116,35 @@ impl Sandbox {
         let node = Node::open(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("{scheme}://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let admin_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admin = format!("http://{}", admin_listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
         let serving = node.clone();
-        let task = tokio::spawn(async move {
-            entente_node::serve_node(serving, listener, async {
-                let _ = stopped.await;
+        let mut public_stopped = stopped.clone();
+        let public = tokio::spawn(async move {
+            entente_node::serve_node(serving, listener, async move {
+                let _ = public_stopped.wait_for(|s| *s).await;
+            })
+            .await
+            .unwrap();
+        });
+        let serving = node.clone();
+        let mut admin_stopped = stopped;
+        let document = entente_node::openapi::node_document();
+        let admin_task = tokio::spawn(async move {
+            entente_node::serve_admin(serving, admin_listener, document, async move {
+                let _ = admin_stopped.wait_for(|s| *s).await;
             })
             .await
             .unwrap();
         });
         Sandbox {
             base,
+            admin,
             node,
             client,
             stop: Some(stop),
-            task: Some(task),
+            tasks: vec![public, admin_task],
             schema: None,
             _dir: dir,
         }
@@ -155,6 +171,11 @@ impl Sandbox {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// A URL on the admin listener.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("{}{}", self.admin, path)
     }
 
     pub async fn get(&self, user: &str, path: &str) -> Answer {
@@ -185,9 +206,9 @@ impl Sandbox {
 
     pub async fn stop(mut self) {
         if let Some(s) = self.stop.take() {
-            let _ = s.send(());
+            let _ = s.send(true);
         }
-        if let Some(t) = self.task.take() {
+        for t in self.tasks.drain(..) {
             t.await.unwrap();
         }
         if let Some((url, schema)) = self.schema.take() {

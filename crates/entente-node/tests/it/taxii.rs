@@ -535,9 +535,15 @@ async fn bearer_tokens_health_and_metrics() {
     assert_eq!(r.status(), 200);
     let health = s.client.get(s.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
+    // Metrics count withheld objects and the document maps the node: neither is on the TAXII
+    // port, whoever asks.
+    for path in ["/metrics", "/openapi.json"] {
+        let public = s.client.get(s.url(path)).send().await.unwrap();
+        assert_eq!(public.status(), 404, "{path} on the TAXII port");
+    }
     let metrics = s
         .client
-        .get(s.url("/metrics"))
+        .get(s.admin_url("/metrics"))
         .send()
         .await
         .unwrap()

@@ -323,28 +323,13 @@ fn keygen(nation: &str, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
     let key = ed25519_dalek::SigningKey::from_bytes(&seed);
     let name = origin_for(nation.as_str());
-    write_private(out, &format!("{}\n", entente_audit::skey(&name, &key)))?;
+    let skey = format!("{}\n", entente_audit::skey(&name, &key));
+    entente_seal::write_private(out, skey.as_bytes(), entente_seal::Existing::Replace)?;
     let vkey = entente_audit::vkey(&name, &key.verifying_key());
     std::fs::write(&vkey_path, format!("{vkey}\n"))
         .with_context(|| format!("writing {}", vkey_path.display()))?;
     output::print(vkey)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes a file only its owner can read.
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
 
 fn open_signed(log: &Path, key: &Path) -> anyhow::Result<AuditLog> {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use entente_node::{initial_config, NodeConfig};
+use entente_seal::Existing;
 use entente_types::NationCode;
 
 use crate::output::{self, UsageError};
@@ -39,7 +40,14 @@ enum Command {
         /// The federation (mutually authenticated TLS) listening address.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8500")]
         federation_listen: String,
+        /// The admin listening address (metrics, OpenAPI document; plain HTTP, no
+        /// authentication, so loopback).
+        #[arg(long, value_name = "ADDR", default_value = entente_node::DEFAULT_ADMIN_LISTEN)]
+        admin_listen: String,
     },
+    /// Prints the OpenAPI 3.1 document of every route a node serves besides TAXII (what its
+    /// admin listener serves at /openapi.json).
+    Openapi,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -51,9 +59,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 force,
                 listen,
                 federation_listen,
+                admin_listen,
             }),
             _,
-        ) => init(&nation, &data, force, &listen, &federation_listen),
+        ) => init(
+            &nation,
+            &data,
+            force,
+            Listen {
+                taxii: &listen,
+                federation: &federation_listen,
+                admin: &admin_listen,
+            },
+        ),
+        (Some(Command::Openapi), _) => {
+            let document = entente_node::openapi::document([entente_federation::openapi()]);
+            output::print(document.to_pretty_json().context("the OpenAPI document")?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         (None, Some(config)) => serve(&config),
         (None, None) => Err(UsageError(
             "give --config FILE to run a node, or `entente node init --nation NATION --data DIR`"
@@ -76,15 +99,16 @@ pub fn load_config(path: &Path) -> anyhow::Result<NodeConfig> {
     NodeConfig::load(path).map_err(|e| UsageError(e.to_string()).into())
 }
 
-fn init(
-    nation: &str,
-    data: &Path,
-    force: bool,
-    listen: &str,
-    federation_listen: &str,
-) -> anyhow::Result<ExitCode> {
+/// The listening addresses `node init` writes.
+struct Listen<'a> {
+    taxii: &'a str,
+    federation: &'a str,
+    admin: &'a str,
+}
+
+fn init(nation: &str, data: &Path, force: bool, listen: Listen<'_>) -> anyhow::Result<ExitCode> {
     let nation: NationCode = nation.parse().context("--nation")?;
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    entente_seal::create_private_dir(data)?;
     let path = data.join("node.toml");
     if path.exists() && !force {
         return Err(UsageError(format!(
@@ -93,18 +117,26 @@ fn init(
         ))
         .into());
     }
-    let _: std::net::SocketAddr = listen.parse().context("--listen")?;
-    let _: std::net::SocketAddr = federation_listen.parse().context("--federation-listen")?;
+    let _: std::net::SocketAddr = listen.taxii.parse().context("--listen")?;
+    let _: std::net::SocketAddr = listen.federation.parse().context("--federation-listen")?;
+    let _: std::net::SocketAddr = listen.admin.parse().context("--admin-listen")?;
     let tls_dir = data.join("tls");
     let ca_cert = write_dev_pki(nation, &tls_dir, force)?;
     // Paths are written relative to the config file, so the folder can move.
     let tls = (Path::new("tls/server.pem"), Path::new("tls/server.key"));
-    let text = initial_config(nation, Path::new("."), Some(tls)).replace(
-        &format!("listen = \"{}\"", entente_node::DEFAULT_LISTEN),
-        &format!("listen = \"{listen}\""),
-    ) + &entente_federation::initial_table(federation_listen);
+    let text = initial_config(nation, Path::new("."), Some(tls))
+        .replace(
+            &format!("listen = \"{}\"", entente_node::DEFAULT_LISTEN),
+            &format!("listen = \"{}\"", listen.taxii),
+        )
+        .replace(
+            &format!("listen = \"{}\"", entente_node::DEFAULT_ADMIN_LISTEN),
+            &format!("listen = \"{}\"", listen.admin),
+        )
+        + &entente_federation::initial_table(listen.federation);
     write_federation_keys(nation, data, force)?;
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    // Owner-only like the rest of the folder: a `database_url` may carry a password.
+    entente_seal::write_private(&path, text.as_bytes(), Existing::Replace)?;
     let config = load_config(&path)?;
     runtime()?.block_on(async {
         entente_node::Node::open(config).await?;
@@ -145,15 +177,11 @@ fn write_dev_pki(nation: NationCode, tls: &Path, force: bool) -> anyhow::Result<
     let cert = tls.join("node.crt");
     std::fs::write(&cert, &peer.cert_pem)
         .with_context(|| format!("cannot write {}", cert.display()))?;
-    let key = tls.join("node.key");
-    std::fs::write(&key, &peer.key_pem)
-        .with_context(|| format!("cannot write {}", key.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot protect {}", key.display()))?;
-    }
+    entente_seal::write_private(
+        &tls.join("node.key"),
+        peer.key_pem.as_bytes(),
+        Existing::Replace,
+    )?;
     Ok(files.ca_cert)
 }
 
@@ -177,11 +205,41 @@ fn serve(path: &Path) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let admin_listener = match config.admin_listen {
+            Some(addr) => Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (admin.listen)"))?,
+            ),
+            None => {
+                tracing::info!("no [admin] table: metrics and the OpenAPI document are not served");
+                None
+            }
+        };
         let node = entente_node::Node::open(config).await?;
         let federation = entente_federation::Federation::open(node.clone())?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        // The document describes the routes this node serves: federation's only when it federates.
+        let document = entente_node::openapi::document(
+            federation.as_ref().map(|_| entente_federation::openapi()),
+        );
+        let admin = admin_listener.map(|listener| {
+            let mut admin_stopped = stopped.clone();
+            tokio::spawn(entente_node::serve_admin(
+                node.clone(),
+                listener,
+                document,
+                async move {
+                    let _ = admin_stopped.wait_for(|s| *s).await;
+                },
+            ))
+        });
         let Some(federation) = federation else {
             entente_node::serve_node(node, listener, shutdown_signal()).await?;
+            let _ = stop.send(true);
+            if let Some(admin) = admin {
+                admin.await.context("admin server")??;
+            }
             return anyhow::Ok(());
         };
         let fed_listener = tokio::net::TcpListener::bind(federation.config().listen)
@@ -202,6 +260,9 @@ fn serve(path: &Path) -> anyhow::Result<ExitCode> {
         let _ = stop.send(true);
         http.await.context("node server")??;
         fed.await.context("federation")??;
+        if let Some(admin) = admin {
+            admin.await.context("admin server")??;
+        }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

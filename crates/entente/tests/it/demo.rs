@@ -380,6 +380,38 @@ fn a_running_demo_serves_taxii_and_audit_routes_and_stops_on_ctrl_c() {
     assert!(!expected.is_empty());
     assert_eq!(served, expected);
 
+    // Every node's keys, configuration and database are owner-only, in owner-only folders.
+    #[cfg(unix)]
+    {
+        let secrets = crate::util::assert_owner_only(&nodes_dir);
+        for nation in NATIONS {
+            let node = nodes_dir.join(nation.to_ascii_lowercase());
+            for name in [
+                "node.keys",
+                "node.toml",
+                "node.db",
+                "tls/node.key",
+                "tls/taxii.key",
+            ] {
+                assert!(
+                    secrets.contains(&node.join(name)),
+                    "{nation}/{name} in {secrets:?}"
+                );
+            }
+        }
+    }
+    // Metrics (they count withheld objects) are served on the admin listener, not on TAXII's.
+    let metrics = reqwest::blocking::get(jpn["metrics"].as_str().unwrap()).unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(metrics
+        .text()
+        .unwrap()
+        .contains("entente_objects_withheld_total"));
+    let public = client.get(format!("{url}/metrics")).send().unwrap();
+    assert_eq!(public.status(), 404);
+    let document = reqwest::blocking::get(jpn["openapi"].as_str().unwrap()).unwrap();
+    assert_eq!(document.status(), 200);
+
     // The audit commands against the running node's routes.
     let vkey = jpn["audit_vkey"].as_str().unwrap();
     let cp = entente(&["audit", "checkpoint", "--url", url, "--ca", ca]);

@@ -442,6 +442,7 @@ fn national_tracks_reach_the_national_node() {
     // The node serves TAXII over TLS under the development CA `node init` wrote.
     let text = text
         .replace("127.0.0.1:8400", "127.0.0.1:0")
+        .replace("127.0.0.1:8600", "127.0.0.1:0")
         .replace("127.0.0.1:8500", "127.0.0.1:0")
         .replacen(
             "\nnation = ",

@@ -50,6 +50,8 @@ fn init(root: &Path, nation: &str, fed_port: u16) -> NodeDir {
         data.to_str().unwrap(),
         "--listen",
         "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
         "--federation-listen",
         &format!("127.0.0.1:{fed_port}"),
     ]);

@@ -57,6 +57,8 @@ impl NodeProc {
             dir.to_str().unwrap(),
             "--listen",
             &http,
+            "--admin-listen",
+            "127.0.0.1:0",
             "--federation-listen",
             &format!("127.0.0.1:{fed_port}"),
         ]);
@@ -686,6 +688,8 @@ fn strangers_at_the_federation_port_are_refused_and_logged() {
         impostor_dir.to_str().unwrap(),
         "--listen",
         &format!("127.0.0.1:{}", free_port()),
+        "--admin-listen",
+        "127.0.0.1:0",
         "--federation-listen",
         &format!("127.0.0.1:{}", free_port()),
     ]);

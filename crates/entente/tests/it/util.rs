@@ -81,3 +81,49 @@ pub fn dechunk(mut body: &str) -> Option<String> {
         body = rest.get(size + 2..)?;
     }
 }
+
+/// Checks the modes of everything under a node's folder (or a folder of nodes), and returns the
+/// secrets it found: every file that holds a secret (private keys, the node's key file, its
+/// configuration, its database and WAL) is 0600, `root` and every folder holding a secret are
+/// 0700, and nothing is writable by others. Certificates and the audit log (served to anyone on
+/// the audit routes) are public and may be readable.
+#[cfg(unix)]
+pub fn assert_owner_only(root: &Path) -> Vec<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode(root), 0o700, "{} is {:o}", root.display(), mode(root));
+    let mut secrets = Vec::new();
+    let mut folders = vec![root.to_owned()];
+    while let Some(dir) = folders.pop() {
+        let m = mode(&dir);
+        assert_eq!(m & 0o022, 0, "{} is {m:o}", dir.display());
+        let mut holds_secret = false;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let kind = std::fs::symlink_metadata(&path).unwrap().file_type();
+            assert!(!kind.is_symlink(), "{} is a symbolic link", path.display());
+            if kind.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let secret = name.ends_with(".key")
+                || name == "node.keys"
+                || name == "node.toml"
+                || name.starts_with("node.db");
+            let m = mode(&path);
+            if secret {
+                assert_eq!(m, 0o600, "{} is {m:o}", path.display());
+                secrets.push(path);
+                holds_secret = true;
+            } else {
+                assert_eq!(m & 0o022, 0, "{} is {m:o}", path.display());
+            }
+        }
+        if holds_secret {
+            assert_eq!(m, 0o700, "{} holds secrets and is {m:o}", dir.display());
+        }
+    }
+    secrets.sort();
+    secrets
+}

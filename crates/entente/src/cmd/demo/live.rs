@@ -67,6 +67,8 @@ struct DemoNode {
     dir: PathBuf,
     taxii_url: String,
     federation_url: String,
+    /// The admin listener (plain HTTP on loopback): metrics and the OpenAPI document.
+    admin_url: String,
     vkey: String,
     verifier: NoteVerifier,
     users: Vec<DemoUser>,
@@ -109,14 +111,11 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    write(path, text)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot protect {}", path.display()))?;
-    }
-    Ok(())
+    Ok(entente_seal::write_private(
+        path,
+        text.as_bytes(),
+        entente_seal::Existing::Replace,
+    )?)
 }
 
 async fn run_async(
@@ -145,8 +144,7 @@ async fn run_async(
                 ))
                 .into());
             }
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+            entente_seal::create_private_dir(dir)?;
             (dir.canonicalize()?, None)
         }
         None => {
@@ -421,6 +419,7 @@ struct Prepared {
     federation_ca: String,
     taxii: std::net::TcpListener,
     federation: std::net::TcpListener,
+    admin: std::net::TcpListener,
 }
 
 /// Writes every node's folder and starts its TAXII server and federation.
@@ -437,8 +436,7 @@ async fn start_nodes(
     let mut prepared = Vec::new();
     for &n in nations {
         let dir = root.join(lower(n));
-        std::fs::create_dir_all(dir.join("tls"))
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        entente_seal::create_private_dir(&dir.join("tls"))?;
         let identity = NodeIdentity::generate(n);
         identity.save(&dir.join("node.keys"))?;
         let pki = generate_dev_pki(n)?;
@@ -464,6 +462,7 @@ async fn start_nodes(
             federation_ca: pki.ca_pem,
             taxii: bind()?,
             federation: bind()?,
+            admin: bind()?,
         });
     }
     let policy_data = opts
@@ -475,8 +474,9 @@ async fn start_nodes(
     for p in &prepared {
         let taxii_addr = p.taxii.local_addr()?;
         let fed_addr = p.federation.local_addr()?;
+        let admin_addr = p.admin.local_addr()?;
         let mut text = format!(
-            "# Entente demo node {n} (written by `entente demo`)\nversion = 1\nnation = \"{n}\"\ntitle = \"Entente demo node {n}\"\nlisten = \"{taxii_addr}\"\ndata_dir = \".\"\npolicy_data = {:?}\n",
+            "# Entente demo node {n} (written by `entente demo`)\nversion = 1\nnation = \"{n}\"\ntitle = \"Entente demo node {n}\"\nlisten = \"{taxii_addr}\"\ndata_dir = \".\"\npolicy_data = {:?}\n\n[admin]\nlisten = \"{admin_addr}\"\n",
             policy_data.display().to_string(),
             n = p.nation,
         );
@@ -500,7 +500,7 @@ async fn start_nodes(
             ));
         }
         let config_path = p.dir.join("node.toml");
-        write(&config_path, &text)?;
+        write_private(&config_path, &text)?;
         let config = NodeConfig::parse(&text, &p.dir)
             .map_err(|e| anyhow::anyhow!("{}: {e}", config_path.display()))?;
         let node = Node::open(config).await?;
@@ -522,6 +522,19 @@ async fn start_nodes(
         let verifier = NoteVerifier::new(p.nation.as_str(), verifying);
         let taxii = tokio::net::TcpListener::from_std(p.taxii.try_clone()?)?;
         let federation = tokio::net::TcpListener::from_std(p.federation.try_clone()?)?;
+        let admin = tokio::net::TcpListener::from_std(p.admin.try_clone()?)?;
+        let mut admin_stopped = stopped.clone();
+        let admin_task = tokio::spawn({
+            let node = node.clone();
+            let document = entente_node::openapi::document([entente_federation::openapi()]);
+            async move {
+                entente_node::serve_admin(node, admin, document, async move {
+                    let _ = admin_stopped.wait_for(|s| *s).await;
+                })
+                .await
+                .map_err(anyhow::Error::from)
+            }
+        });
         let mut http_stopped = stopped.clone();
         let http = tokio::spawn({
             let node = node.clone();
@@ -548,11 +561,12 @@ async fn start_nodes(
             dir: p.dir.clone(),
             taxii_url: format!("{scheme}://127.0.0.1:{}", taxii_addr.port()),
             federation_url: format!("https://127.0.0.1:{}", fed_addr.port()),
+            admin_url: format!("http://127.0.0.1:{}", admin_addr.port()),
             vkey,
             verifier,
             users,
             node,
-            tasks: vec![http, federation_task],
+            tasks: vec![http, federation_task, admin_task],
         });
     }
     Ok(nodes)
@@ -1076,6 +1090,8 @@ fn node_json(n: &DemoNode, ca: &Path, plain_http: bool) -> Value {
         "api_root": format!("{}/api/", n.taxii_url),
         "collection": format!("{}/api/collections/{COLLECTION}/", n.taxii_url),
         "federation_url": n.federation_url,
+        "metrics": format!("{}/metrics", n.admin_url),
+        "openapi": format!("{}/openapi.json", n.admin_url),
         "ca": if plain_http { Value::Null } else { json!(ca.display().to_string()) },
         "audit_vkey": n.vkey,
         "users": n.users.iter().map(|u| json!({"name": u.name, "password": u.password, "clearance": u.clearance})).collect::<Vec<_>>(),
@@ -1089,6 +1105,7 @@ fn print_access(nodes: &[DemoNode], ca: &Path, plain_http: bool) -> anyhow::Resu
         "TAXII discovery",
         "collection objects",
         "federation (mTLS)",
+        "admin (metrics, /openapi.json)",
     ]);
     for n in nodes {
         table.add_row([
@@ -1096,6 +1113,7 @@ fn print_access(nodes: &[DemoNode], ca: &Path, plain_http: bool) -> anyhow::Resu
             format!("{}/taxii2/", n.taxii_url),
             format!("{}/api/collections/{COLLECTION}/objects/", n.taxii_url),
             n.federation_url.clone(),
+            format!("{}/metrics", n.admin_url),
         ]);
     }
     output::print(table)?;
