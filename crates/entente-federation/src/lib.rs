@@ -7,7 +7,7 @@
 //! - [`tls`]: rustls server and clients, partner recognition from the client certificate, and the
 //!   development PKI.
 //! - `dispatch`: one task per partner walks the node's change stream from a durable cursor,
-//!   decides each version with `ReleasePolicy::release_object` (the only release path), binds and
+//!   decides each version with `ReleasePolicy::release_stored` (the only release path), binds and
 //!   seals the tear-lined copy, and delivers batches with jittered exponential backoff; the cursor
 //!   moves only on the partner's acknowledgement, which makes delivery resumable, ordered per
 //!   origin and restart-safe. Deletes travel as signed recalls.
