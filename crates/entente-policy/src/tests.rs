@@ -544,3 +544,109 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn stored_objects_are_released_by_kind_before_any_label() {
+    let mut b = Bundle::new();
+    let object = report(&mut b);
+    let mut unlabelled = object.clone();
+    let b = b;
+    let lookup = |id: &str| b.labels.get(id).cloned();
+    let day = parse_date("2024-09-01").unwrap();
+    let release = |object: &Value, to: &str| {
+        policy()
+            .release_stored(object, &lookup, n("FRA"), n(to), day)
+            .unwrap()
+    };
+    // A schema: everyone, whole, with no label to be cleared for.
+    let schema = json!({"type": "extension-definition", "id": "extension-definition--00000000-0000-4000-8000-000000000001"});
+    let r = release(&schema, "JPN");
+    assert_eq!(r.verdict, ReleaseVerdict::Permit);
+    assert!(r.banner.is_none());
+    assert!(matches!(
+        r.object_decision.reason,
+        Reason::NotInformation { .. }
+    ));
+    assert!(!KindRule::of("extension-definition").is_federated());
+    // A label's own marking definition: under the label it carries.
+    let secret = label("NATO SECRET//REL TO FRA, GBR");
+    let marking = stix::to_marking_definition(policy().policies(), &secret).unwrap();
+    assert_eq!(release(&marking, "GBR").verdict, ReleaseVerdict::Permit);
+    assert_eq!(release(&marking, "GBR").banner, Some(secret));
+    assert_eq!(release(&marking, "JPN").verdict, ReleaseVerdict::Deny);
+    // Information without a label goes to nobody, however its policy would default.
+    let map = unlabelled.as_object_mut().unwrap();
+    map.remove("object_marking_refs");
+    map.remove("granular_markings");
+    let r = release(&unlabelled, "GBR");
+    assert_eq!(r.verdict, ReleaseVerdict::Deny);
+    assert_eq!(r.object_decision.reason, Reason::Unlabelled);
+    assert!(r.object.is_none());
+    // Labelled information: the tear line, exactly as `release_object` cuts it.
+    let stored = release(&object, "USA");
+    let direct = b.release(&object, "USA");
+    assert_eq!(stored.object, direct.object);
+    assert_eq!(stored.verdict, ReleaseVerdict::Partial);
+}
+
+#[test]
+fn the_default_label_is_written_in_at_ingest_or_the_object_is_refused() {
+    let mut b = Bundle::new();
+    let labelled = report(&mut b);
+    let mut unlabelled = labelled.clone();
+    let b = b;
+    let lookup = |id: &str| b.labels.get(id).cloned();
+    unlabelled
+        .as_object_mut()
+        .unwrap()
+        .remove("object_marking_refs");
+    let without = ReleasePolicy::new(
+        &Registry::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/registry"))
+            .unwrap(),
+        policy().policies().clone(),
+    );
+    let err = without.label_at_ingest(&unlabelled, &lookup).unwrap_err();
+    assert!(err.to_string().contains("no default label"), "{err}");
+    let with = without.with_default_label(Some("NATO RESTRICTED")).unwrap();
+    match with.label_at_ingest(&unlabelled, &lookup).unwrap() {
+        AtIngest::Default(marking) => {
+            let l = stix::from_marking_definition(policy().policies(), &marking).unwrap();
+            assert_eq!(l, label("NATO RESTRICTED"));
+        }
+        AtIngest::Labelled => panic!("an unlabelled object is not labelled"),
+    }
+    // A labelled object, and what is not information, stay as posted.
+    assert!(matches!(
+        with.label_at_ingest(&labelled, &lookup).unwrap(),
+        AtIngest::Labelled
+    ));
+    let schema = json!({"type": "extension-definition"});
+    assert!(matches!(
+        with.label_at_ingest(&schema, &lookup).unwrap(),
+        AtIngest::Labelled
+    ));
+    // An unknown Releasable To token in the default label is refused at start.
+    let registry =
+        Registry::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/registry")).unwrap();
+    assert!(ReleasePolicy::new(&registry, policy().policies().clone())
+        .with_default_label(Some("NATO SECRET//REL TO XYZ"))
+        .is_err());
+}
+
+#[test]
+fn a_release_explains_its_decision_and_every_cut() {
+    let mut b = Bundle::new();
+    let object = report(&mut b);
+    let usa = b.release(&object, "USA").explain();
+    assert!(
+        usa.starts_with("permitted from FRA to USA on 2024-09-01 under "),
+        "{usa}"
+    );
+    assert!(
+        usa.contains("; tear-lined: external_references.[1] cut: USA is not in REL TO FRA, GBR on 2024-09-01"),
+        "{usa}"
+    );
+    assert!(!usa.contains("LIAISON-BRAVO"), "{usa}");
+    let deu = b.release(&object, "DEU").explain();
+    assert_eq!(deu, "DEU is not in REL TO FRA, GBR, JPN, USA on 2024-09-01");
+}
