@@ -1450,7 +1450,9 @@ async fn post_objects(
             .publish(node.store.as_ref(), &cid, vec![marking], nation, now_us())
             .await?;
     }
-    let new_markings = new_objects.iter().any(|o| o.kind == "marking-definition");
+    // Settling runs when this request stored marking definitions, and when it held objects back
+    // (a concurrent request may have stored their markings after this one's checks).
+    let settle = !pending.is_empty() || new_objects.iter().any(|o| o.kind == "marking-definition");
     let (added, refused) = (new_objects.len() as u64, failures.len() as u64);
     let status = node
         .store
@@ -1468,7 +1470,7 @@ async fn post_objects(
     // Wakes the federation dispatchers and drops the shared released pages.
     node.notify_changed();
     let status = status?;
-    if new_markings {
+    if settle {
         settle_pending(&node, &cid).await?;
     }
     Metrics::add(&node.metrics.objects_added, added);
