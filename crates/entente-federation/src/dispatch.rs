@@ -191,18 +191,6 @@ async fn acknowledged(
     Ok(prepared.last)
 }
 
-/// Appends audit events off the async workers (the append waits for an fsync).
-pub(crate) async fn append_audit(
-    fed: &Arc<Federation>,
-    events: Vec<AuditEvent>,
-) -> Result<(), FederationError> {
-    let audit = fed.audit.clone();
-    tokio::task::spawn_blocking(move || audit.append_batch(&events))
-        .await
-        .map_err(|e| FederationError::config(format!("audit task: {e}")))??;
-    Ok(())
-}
-
 type InFlight = tokio::task::JoinHandle<(PartnerClient, Option<Delivered>)>;
 
 /// Waits for the delivery in flight, if any, and records it. `Ok(false)`: shutdown came first.

@@ -41,6 +41,10 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 pub use crate::audit::audit_routes;
+pub use crate::audit_client::AuditClient;
+pub use crate::config::{initial_table, partner_block, FederationConfig, PartnerConfig};
+pub use crate::error::FederationError;
+pub use crate::tls::{generate_dev_pki, DevPki};
 
 /// Federation's part of the node's OpenAPI document: the audit routes and the inbox (see
 /// `entente_node::openapi::document`).
@@ -49,10 +53,6 @@ pub fn openapi() -> entente_node::openapi::Document {
     doc.merge(server::inbox_api().into_openapi());
     doc
 }
-pub use crate::audit_client::AuditClient;
-pub use crate::config::{initial_table, partner_block, FederationConfig, PartnerConfig};
-pub use crate::error::FederationError;
-pub use crate::tls::{generate_dev_pki, DevPki};
 
 /// A node's federation: its keys, partners, TLS and audit log.
 pub struct Federation {
@@ -224,6 +224,18 @@ impl Federation {
     /// position are already there (a crash came between their append and their clearing): they
     /// are cleared without a second append. Called after each commit that keeps intents, and at
     /// start-up.
+    /// Appends audit events off the async workers (the append waits for an fsync).
+    pub(crate) async fn append_audit(
+        &self,
+        events: Vec<entente_audit::AuditEvent>,
+    ) -> Result<(), FederationError> {
+        let audit = self.audit.clone();
+        tokio::task::spawn_blocking(move || audit.append_batch(&events))
+            .await
+            .map_err(|e| FederationError::config(format!("audit task: {e}")))??;
+        Ok(())
+    }
+
     pub(crate) async fn record_intents(&self) -> Result<(), FederationError> {
         let _one_drain = self.intents_drain.lock().await;
         let store = self.node.store();
@@ -249,10 +261,7 @@ impl Federation {
                 events.push(event);
             }
             if !events.is_empty() {
-                let audit = self.audit.clone();
-                tokio::task::spawn_blocking(move || audit.append_batch(&events))
-                    .await
-                    .map_err(|e| FederationError::config(format!("audit task: {e}")))??;
+                self.append_audit(events).await?;
                 failpoint("after-intent-append");
             }
             store.clear_audit_intents(last).await?;

@@ -361,7 +361,7 @@ async fn receive(
     crate::failpoint("after-receive-commit");
     // Refusals stored nothing: they are appended as they are, each delivery refused an event.
     if !events.is_empty() {
-        crate::dispatch::append_audit(fed, events).await?;
+        fed.append_audit(events).await?;
     }
     fed.record_intents().await?;
     tracing::debug!(partner = %peer, envelopes = results.len(), opened_ms, stored_ms, ms = started.elapsed().as_millis() as u64, "batch received");

@@ -40,14 +40,6 @@ impl LabelCache {
         self.labels.read().ok()?.get(id).cloned()
     }
 
-    /// Whether `id` is a cached marking that carries a label (without cloning the label).
-    fn has_label(&self, id: &str) -> bool {
-        self.labels
-            .read()
-            .ok()
-            .is_some_and(|m| matches!(m.get(id), Some(Some(_))))
-    }
-
     fn insert(&self, id: String, label: Option<Label>) {
         if let Ok(mut m) = self.labels.write() {
             m.insert(id, label);
@@ -857,11 +849,6 @@ impl Access {
         key: &ReleaseKey<'_>,
         day: Date,
     ) -> ByMarkings {
-        if !key.marking_ids().any(|id| self.cache.has_label(id)) {
-            // Unlabelled: nobody receives it (`ReleasePolicy::release_stored`; ingest writes the
-            // node's default label into objects posted without one).
-            return ByMarkings::Withheld;
-        }
         let refs: Vec<&str> = key.refs.iter().map(AsRef::as_ref).collect();
         let selectors: Vec<Vec<&str>> = key
             .portions
@@ -883,6 +870,7 @@ impl Access {
             user.nation,
             day,
         ) else {
+            // Labels that do not read, or none at all: the policy refuses, so nobody sees it.
             return ByMarkings::Withheld;
         };
         match release.verdict {

@@ -99,7 +99,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<BindingRecord>, StoreError>;
     /// A named cursor in the change stream.
     async fn cursor(&self, name: &str) -> Result<Option<Cursor>, StoreError>;
-    async fn set_cursor(&self, name: &str, cursor: &Cursor) -> Result<(), StoreError>;
+    async fn set_cursor(&self, name: &str, cursor: &Cursor) -> Result<(), StoreError> {
+        self.set_cursor_with_intents(name, cursor, Vec::new()).await
+    }
     /// Moves a cursor and keeps audit intents (events, JSON) in one transaction: what the
     /// cursor passed is recorded, or it did not pass it.
     async fn set_cursor_with_intents(

@@ -699,10 +699,6 @@ impl Store for PostgresStore {
         .transpose()
     }
 
-    async fn set_cursor(&self, name: &str, cursor: &Cursor) -> Result<(), StoreError> {
-        self.set_cursor_with_intents(name, cursor, Vec::new()).await
-    }
-
     async fn set_cursor_with_intents(
         &self,
         name: &str,

@@ -1093,12 +1093,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_cursor(&self, name: &str, cursor: &Cursor) -> Result<(), StoreError> {
-        let (n, c) = (name.to_owned(), cursor.clone());
-        self.write(|reply| Write::SetCursor(n, c, Vec::new(), reply))
-            .await
-    }
-
     async fn set_cursor_with_intents(
         &self,
         name: &str,
