@@ -21,7 +21,9 @@ use utoipa_axum::routes;
 
 use crate::client::PartnerClient;
 use crate::config::PartnerConfig;
-use crate::{now_text, Federation, FederationError};
+use entente_node::clock::now_text;
+
+use crate::{Federation, FederationError};
 
 /// The most entries one `GET /audit/entries` returns.
 const MAX_ENTRIES: u64 = 1000;

@@ -23,7 +23,10 @@ use tokio::sync::watch;
 use crate::client::PartnerClient;
 use crate::config::PartnerConfig;
 use crate::wire::{Ack, Outcome, INBOX};
-use crate::{now_text, on_all_cores, today, Federation, FederationError};
+use entente_node::clock::{now_text, today};
+use entente_node::spread::{on_all_cores, Grain};
+
+use crate::{Federation, FederationError};
 
 /// The name of a partner's cursor in the store.
 pub fn cursor_name(partner: NationCode) -> String {
@@ -522,7 +525,7 @@ async fn prepare(
     let worker = fed.clone();
     let n = page.len();
     let (page, parsed) = crate::cpu_bound(n, move || {
-        let parsed = on_all_cores(page.iter().collect(), |c: &Change| {
+        let parsed = on_all_cores(Grain::Coarse, page.iter().collect(), |c: &Change| {
             let skip =
                 !KindRule::of(&c.object.kind).is_federated() || c.object.originator == to;
             if skip {
@@ -545,9 +548,11 @@ async fn prepare(
     // Decide, bind and write the plaintexts on every core.
     let worker = fed.clone();
     let (page, steps) = crate::cpu_bound(n, move || {
-        let steps = on_all_cores(page.iter().zip(parsed).collect(), |(c, value)| {
-            decide(&worker, to, day, c, value)
-        });
+        let steps = on_all_cores(
+            Grain::Coarse,
+            page.iter().zip(parsed).collect(),
+            |(c, value)| decide(&worker, to, day, c, value),
+        );
         (page, steps)
     })
     .await?;

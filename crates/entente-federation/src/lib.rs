@@ -334,59 +334,10 @@ pub(crate) fn failpoint(name: &str) {
     }
 }
 
-/// "Now" for events: RFC 3339 UTC with milliseconds.
-pub(crate) fn now_text() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
-}
-
-pub(crate) fn today() -> entente_types::Date {
-    chrono::Utc::now().date_naive()
-}
-
 /// Completes when `shutdown` turns true (or its sender is gone).
 pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     // The guard `wait_for` returns is dropped here, so callers stay `Send`.
     let _ = shutdown.wait_for(|s| *s).await.map(|_| ());
-}
-
-/// `f` over `items` on every core (scoped threads, one chunk per core), results in input order.
-/// For the CPU-bound steps of a batch (parsing, release decisions, binding, opening and
-/// verifying); small inputs stay on the calling thread.
-pub(crate) fn on_all_cores<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U> {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
-    if cores < 2 || items.len() < 16 {
-        return items.into_iter().map(f).collect();
-    }
-    let per = items.len().div_ceil(cores);
-    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(cores);
-    let mut rest = items.into_iter();
-    loop {
-        let chunk: Vec<T> = rest.by_ref().take(per).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        chunks.push(chunk);
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let mut chunks = chunks.into_iter();
-        let mine = chunks.next().unwrap_or_default();
-        let others: Vec<_> = chunks
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<U>>()))
-            .collect();
-        let mut out: Vec<U> = mine.into_iter().map(f).collect();
-        for handle in others {
-            match handle.join() {
-                Ok(part) => out.extend(part),
-                // A panic in a worker is a panic of the caller, as it would be inline.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        out
-    })
 }
 
 /// Runs the CPU-bound work of a page or batch of `items`: on the blocking pool when large, so

@@ -20,7 +20,10 @@ use serde_json::Value;
 
 use crate::server::Peer;
 use crate::wire::{Ack, Batch, ItemResult, Outcome};
-use crate::{now_text, on_all_cores, today, Federation};
+use entente_node::clock::{now_text, today};
+use entente_node::spread::{on_all_cores, Grain};
+
+use crate::Federation;
 
 fn refuse(status: StatusCode, message: String) -> Response {
     (status, message).into_response()
@@ -245,11 +248,11 @@ async fn receive(
     let n = batch.envelopes.len();
     let (batch, checked) = crate::cpu_bound(n, move || {
         let checked: Vec<Checked> = match BatchOpener::new(&worker.identity, &batch) {
-            Ok(opener) => {
-                on_all_cores(batch.envelopes.iter().enumerate().collect(), |(i, item)| {
-                    open_and_check(&worker, &opener, peer, i, item)
-                })
-            }
+            Ok(opener) => on_all_cores(
+                Grain::Coarse,
+                batch.envelopes.iter().enumerate().collect(),
+                |(i, item)| open_and_check(&worker, &opener, peer, i, item),
+            ),
             // Nothing in a batch for another recipient, or of another format, opens.
             Err(e) => batch
                 .envelopes
@@ -378,7 +381,7 @@ async fn flush(
     if to_store.is_empty() {
         return Ok(());
     }
-    let now_us = chrono::Utc::now().timestamp_micros();
+    let now_us = entente_node::clock::now_us();
     for (collection, objects, pending) in std::mem::take(&mut to_store.by_collection) {
         let bound: Vec<ReceivedObject> =
             pending.iter().map(|(at, _)| objects[*at].clone()).collect();

@@ -22,12 +22,14 @@
 mod access;
 pub mod auth;
 mod body;
+pub mod clock;
 mod config;
 pub mod error;
 mod metrics;
 pub mod openapi;
 mod pages;
 pub mod pki;
+pub mod spread;
 mod taxii;
 mod tls;
 

@@ -60,7 +60,7 @@ fn params(common_name: &str, names: &[&str]) -> Result<CertificateParams, PkiErr
     dn.push(DnType::CommonName, common_name);
     p.distinguished_name = dn;
     // Valid from yesterday, so that clocks a little behind accept it.
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::today();
     let from = today.pred_opt().unwrap_or(today);
     let day = |d: chrono::NaiveDate, years: i32| {
         // Months and days are always in range for a calendar date; 28 avoids 29 February.

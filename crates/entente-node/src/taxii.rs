@@ -34,9 +34,11 @@ use crate::access::{
 };
 use crate::auth::authenticate;
 use crate::body::{PieceWriter, Pieces};
+use crate::clock;
 use crate::error::{NodeError, NodeErrorKind};
 use crate::metrics::Metrics;
 use crate::pages::CachedPage;
+use crate::spread::{on_all_cores, on_cores, Grain};
 use crate::{Node, MEDIA_TYPE_STIX, MEDIA_TYPE_TAXII};
 
 type Shared = State<Arc<Node>>;
@@ -94,14 +96,6 @@ async fn observe(State(node): Shared, request: Request, next: Next) -> Response 
     }
     span.in_scope(|| tracing::debug!(status = status.as_u16(), "answered"));
     response
-}
-
-fn today() -> Date {
-    chrono::Utc::now().date_naive()
-}
-
-fn now_us() -> i64 {
-    chrono::Utc::now().timestamp_micros()
 }
 
 fn error(kind: NodeErrorKind, message: impl Into<String>) -> NodeError {
@@ -515,7 +509,7 @@ async fn visible(
     f: &Filters,
     emit: impl FnMut(&StoredObject, Served<'_>) + Send,
 ) -> Result<PageInfo, NodeError> {
-    visible_on(node, user, cid, f, today(), emit).await
+    visible_on(node, user, cid, f, clock::today(), emit).await
 }
 
 impl Node {
@@ -610,6 +604,7 @@ async fn visible_on(
         // Each row on its kept key, or on its key read now (returned to be kept).
         let read = on_cores(
             spread,
+            Grain::Fine,
             rows,
             || (),
             |_, (o, kept)| match kept {
@@ -636,46 +631,56 @@ async fn visible_on(
         // their list of object markings, taken once per list and reader (the memo lives for
         // one batch: decisions depend on the day and on the labels cached, both fixed here);
         // the others through the full release path. Only the work is spread.
-        let released = on_cores(spread, parsed, Decisions::default, |memo, (o, p)| {
-            let outcome = match p {
-                Parsed::ByMarkings(row) => {
-                    let decision = memo.get(o.originator, &row, |key| {
-                        node.access
-                            .release_by_markings(user, o.originator, key, day)
-                    });
-                    let spans = &row.spans;
-                    match decision {
-                        ByMarkings::Unchanged(markings) => {
-                            Outcome::Served(Served::Stored(&o.json), markings)
-                        }
-                        ByMarkings::Relabelled {
-                            refs,
-                            portions,
-                            markings,
-                        } if spans.refs.is_some()
-                            && (portions.is_none() || spans.portions.is_some()) =>
-                        {
-                            Outcome::Served(
-                                Served::Relabelled {
-                                    json: &o.json,
-                                    spans: spans.clone(),
-                                    refs,
-                                    portions,
-                                },
+        let released = on_cores(
+            spread,
+            Grain::Fine,
+            parsed,
+            Decisions::default,
+            |memo, (o, p)| {
+                let outcome = match p {
+                    Parsed::ByMarkings(row) => {
+                        let decision = memo.get(o.originator, &row, |key| {
+                            node.access
+                                .release_by_markings(user, o.originator, key, day)
+                        });
+                        let spans = &row.spans;
+                        match decision {
+                            ByMarkings::Unchanged(markings) => {
+                                Outcome::Served(Served::Stored(&o.json), markings)
+                            }
+                            ByMarkings::Relabelled {
+                                refs,
+                                portions,
                                 markings,
-                            )
-                        }
-                        ByMarkings::Withheld => Outcome::Withheld,
-                        ByMarkings::Relabelled { .. } | ByMarkings::Rewritten => {
-                            full_release(node, user, o, || serde_json::from_str(&o.json).ok(), day)
+                            } if spans.refs.is_some()
+                                && (portions.is_none() || spans.portions.is_some()) =>
+                            {
+                                Outcome::Served(
+                                    Served::Relabelled {
+                                        json: &o.json,
+                                        spans: spans.clone(),
+                                        refs,
+                                        portions,
+                                    },
+                                    markings,
+                                )
+                            }
+                            ByMarkings::Withheld => Outcome::Withheld,
+                            ByMarkings::Relabelled { .. } | ByMarkings::Rewritten => full_release(
+                                node,
+                                user,
+                                o,
+                                || serde_json::from_str(&o.json).ok(),
+                                day,
+                            ),
                         }
                     }
-                }
-                Parsed::Whole(v) => full_release(node, user, o, || Some(v), day),
-                Parsed::Unreadable => Outcome::Withheld,
-            };
-            (o, outcome)
-        });
+                    Parsed::Whole(v) => full_release(node, user, o, || Some(v), day),
+                    Parsed::Unreadable => Outcome::Withheld,
+                };
+                (o, outcome)
+            },
+        );
         let mut derived: Vec<Arc<Value>> = Vec::new();
         let mut full = false;
         for (o, outcome) in released {
@@ -713,7 +718,7 @@ async fn visible_on(
                 cid,
                 derived,
                 node.config.nation,
-                now_us(),
+                clock::now_us(),
             )
             .await?;
         if published > 0 {
@@ -815,16 +820,6 @@ fn full_release<'a>(
 const MIN_CHUNK: usize = 100;
 const MAX_CHUNK: usize = 256;
 
-/// Below this many items a batch is handled on the calling thread: handing it to the pool and
-/// waiting for it costs more than the work it would take over.
-const PARALLEL_BATCH: usize = 64;
-
-/// `f` applied to every item, in order, with the items split over the machine's cores when the
-/// batch is large (a page of 1,000 objects to parse and release is CPU work of milliseconds).
-fn on_all_cores<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
-    on_all_cores_with(items, || (), |_, item| f(item))
-}
-
 /// One page read counted in [`Node::reads_in_flight`] for as long as it lives.
 struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
 
@@ -844,39 +839,6 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
-}
-
-/// [`on_all_cores`] where each share of the work keeps a state of its own (made by `init`), such
-/// as a memo of decisions. The work runs on rayon's pool: its threads live as long as the
-/// process, and so do their allocator caches (a thread started per batch faults in fresh memory
-/// for every page it releases).
-fn on_all_cores_with<T: Send, U: Send, S>(
-    items: Vec<T>,
-    init: impl Fn() -> S + Sync + Send,
-    f: impl Fn(&mut S, T) -> U + Sync + Send,
-) -> Vec<U> {
-    on_cores(true, items, init, f)
-}
-
-/// [`on_all_cores_with`] when `spread`, else on the calling thread.
-fn on_cores<T: Send, U: Send, S>(
-    spread: bool,
-    items: Vec<T>,
-    init: impl Fn() -> S + Sync + Send,
-    f: impl Fn(&mut S, T) -> U + Sync + Send,
-) -> Vec<U> {
-    use rayon::prelude::*;
-    if !spread || items.len() < PARALLEL_BATCH || rayon::current_num_threads() < 2 {
-        let mut state = init();
-        return items.into_iter().map(|item| f(&mut state, item)).collect();
-    }
-    // One share per thread: each builds one state (one memo) for its share.
-    let per = items.len().div_ceil(rayon::current_num_threads());
-    items
-        .into_par_iter()
-        .with_min_len(per)
-        .map_init(init, f)
-        .collect()
 }
 
 /// A TAXII envelope written as its objects are released: `{"objects":[…],"more":…,"next":…}`
@@ -999,7 +961,7 @@ async fn get_objects(
     };
     // Every input of the release of this page, so that equal keys mean equal bytes (see
     // `pages`); the generation is read before the store is.
-    let day = today();
+    let day = clock::today();
     let key = format!(
         "{}\0{cid}\0{}\0{}\0{}\0{:?}\0{day}\0{f:?}",
         pages.generation(),
@@ -1085,7 +1047,7 @@ async fn visible_versions(
     cid: &str,
     oid: &str,
 ) -> Result<Vec<StoredObject>, NodeError> {
-    let day = today();
+    let day = clock::today();
     let stored = node.store.versions(cid, oid).await?;
     let parsed: Vec<(StoredObject, Value)> = stored
         .into_iter()
@@ -1331,27 +1293,31 @@ async fn post_objects(
 
     // Each object parsed, validated and serialized for storage on every core: a large envelope
     // is milliseconds of CPU work, and the store's writer waits for it.
-    let validated = on_all_cores(raw_objects, |raw| -> Result<Validated, NodeError> {
-        let o: Value = serde_json::from_str(raw.get())
-            .map_err(|e| bad(format!("malformed JSON in an object of the envelope: {e}")))?;
-        Ok(match validate_object(&o) {
-            Ok(header) => {
-                // The stored text, as it has always been: the object's compact serialization.
-                let json = serde_json::to_string(&o)
-                    .map_err(|e| error(NodeErrorKind::Internal, e.to_string()))?;
-                Validated::Valid(o, header, json)
-            }
-            Err(e) => {
-                let message = e
-                    .problems()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                Validated::Invalid(failure(&o, message))
-            }
-        })
-    })
+    let validated = on_all_cores(
+        Grain::Fine,
+        raw_objects,
+        |raw| -> Result<Validated, NodeError> {
+            let o: Value = serde_json::from_str(raw.get())
+                .map_err(|e| bad(format!("malformed JSON in an object of the envelope: {e}")))?;
+            Ok(match validate_object(&o) {
+                Ok(header) => {
+                    // The stored text, as it has always been: the object's compact serialization.
+                    let json = serde_json::to_string(&o)
+                        .map_err(|e| error(NodeErrorKind::Internal, e.to_string()))?;
+                    Validated::Valid(o, header, json)
+                }
+                Err(e) => {
+                    let message = e
+                        .problems()
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    Validated::Invalid(failure(&o, message))
+                }
+            })
+        },
+    )
     .into_iter()
     .collect::<Result<Vec<_>, _>>()?;
 
@@ -1403,7 +1369,9 @@ async fn post_objects(
     // Objects labelled by their object markings alone get the same outcome for the same list:
     // each share of the work keeps the outcomes it has decided (for this request only, as the
     // labels known here stay fixed during it).
-    let decided = on_all_cores_with(
+    let decided = on_cores(
+        true,
+        Grain::Fine,
         checked,
         HashMap::<Vec<String>, IngestLabel>::new,
         |memo, item| -> Result<Checked, StatusDetail> {
@@ -1447,7 +1415,13 @@ async fn post_objects(
     // to it.
     if let Some(marking) = default_marking {
         node.access
-            .publish(node.store.as_ref(), &cid, vec![marking], nation, now_us())
+            .publish(
+                node.store.as_ref(),
+                &cid,
+                vec![marking],
+                nation,
+                clock::now_us(),
+            )
             .await?;
     }
     // Settling runs when this request stored marking definitions, and when it held objects back
@@ -1460,7 +1434,7 @@ async fn post_objects(
             status_id: uuid::Uuid::new_v4().to_string(),
             owner: user.name.clone(),
             collection: cid.clone(),
-            now_us: now_us(),
+            now_us: clock::now_us(),
             objects: new_objects,
             failures,
             pending,
@@ -1603,7 +1577,7 @@ async fn settle_pending(node: &Node, cid: &str) -> Result<(), NodeError> {
     }
     if let Some(marking) = default_marking {
         node.access
-            .publish(store, cid, vec![marking], nation, now_us())
+            .publish(store, cid, vec![marking], nation, clock::now_us())
             .await?;
     }
     let (added, refused) = (
@@ -1616,7 +1590,7 @@ async fn settle_pending(node: &Node, cid: &str) -> Result<(), NodeError> {
             // No user has an empty name: nobody reads this status; the posters read theirs.
             owner: String::new(),
             collection: cid.to_owned(),
-            now_us: now_us(),
+            now_us: clock::now_us(),
             objects,
             failures: Vec::new(),
             pending: Vec::new(),
@@ -1662,15 +1636,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-
-    #[test]
-    fn work_spread_over_cores_keeps_its_order() {
-        for n in [0, 1, PARALLEL_BATCH - 1, PARALLEL_BATCH, 1001] {
-            let items: Vec<usize> = (0..n).collect();
-            let out = on_all_cores(items, |i| i * 2);
-            assert_eq!(out, (0..n).map(|i| i * 2).collect::<Vec<_>>(), "{n} items");
-        }
-    }
 
     #[test]
     fn envelopes_are_written_as_the_envelope_type_serializes() {

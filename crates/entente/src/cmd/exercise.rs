@@ -379,7 +379,7 @@ fn run_scenario(
     // A live exercise runs on the wall clock; a batch run on the scenario's own epoch, so that
     // its products are the same every time.
     let epoch = if realtime {
-        chrono::Utc::now().timestamp_millis() as f64 / 1000.0
+        entente_node::clock::now_seconds()
     } else {
         s.epoch
     };

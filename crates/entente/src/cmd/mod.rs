@@ -79,6 +79,6 @@ pub fn data_dir(explicit: Option<std::path::PathBuf>, sub: &str) -> std::path::P
 pub fn parse_day(at: Option<&str>) -> anyhow::Result<entente_types::Date> {
     match at {
         Some(text) => Ok(entente_types::parse_date(text)?),
-        None => Ok(chrono::Utc::now().date_naive()),
+        None => Ok(entente_node::clock::today()),
     }
 }
