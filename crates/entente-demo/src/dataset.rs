@@ -6,11 +6,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use anyhow::{bail, Context as _};
 use entente_labels::{parse_marking, stix, Label, PolicySet};
 use entente_types::NationCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+use crate::error::{fail, Context as _};
+use crate::DemoError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,7 +79,7 @@ impl Dataset {
         path: &Path,
         policies: &PolicySet,
         nations: &[NationCode],
-    ) -> anyhow::Result<Dataset> {
+    ) -> Result<Dataset, DemoError> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the demo dataset {}", path.display()))?;
         let raw: RawFile = serde_json::from_str(&text)
@@ -88,7 +90,7 @@ impl Dataset {
             let at = |field: &str| format!("{}: objects[{i}].{field}", path.display());
             let origin: NationCode = entry.origin.parse().with_context(|| at("origin"))?;
             if !nations.contains(&origin) {
-                bail!(
+                fail!(
                     "{}: {origin} does not run a node in the demo ({})",
                     at("origin"),
                     nations
@@ -100,10 +102,10 @@ impl Dataset {
             }
             let mut object = entry.object;
             let Some(map) = object.as_object_mut() else {
-                bail!("{}: not a JSON object", at("object"));
+                fail!("{}: not a JSON object", at("object"));
             };
             let mut markings = Vec::new();
-            let mut marking_of = |text: &str, field: &str| -> anyhow::Result<(String, Label)> {
+            let mut marking_of = |text: &str, field: &str| -> Result<(String, Label), DemoError> {
                 let label = parse_marking(policies, text).with_context(|| at(field))?;
                 let definition =
                     stix::to_marking_definition(policies, &label).with_context(|| at(field))?;
@@ -125,7 +127,7 @@ impl Dataset {
                 map.insert("granular_markings".into(), Value::Array(granular));
             }
             let header = entente_stix::validate_object(&object)
-                .map_err(|problems| anyhow::anyhow!("{}: {problems}", at("object")))?;
+                .map_err(|problems| DemoError::Message(format!("{}: {problems}", at("object"))))?;
             objects.push(DemoObject {
                 origin,
                 marking: entry.marking,
@@ -141,7 +143,7 @@ impl Dataset {
         let mut seen = std::collections::HashSet::new();
         for o in &objects {
             if !seen.insert(o.id.as_str()) {
-                bail!("{}: the id {} appears twice", path.display(), o.id);
+                fail!("{}: the id {} appears twice", path.display(), o.id);
             }
         }
         Ok(Dataset { objects, labels })
@@ -155,7 +157,7 @@ mod tests {
     use super::*;
 
     fn setup() -> (PolicySet, Vec<NationCode>) {
-        let policies = PolicySet::load(&crate::cmd::data_dir(None, "policies")).unwrap();
+        let policies = PolicySet::load(&crate::tests::data_dir("policies")).unwrap();
         let nations = ["FRA", "USA", "GBR", "DEU", "JPN"]
             .iter()
             .map(|n| n.parse().unwrap())
@@ -166,7 +168,7 @@ mod tests {
     #[test]
     fn the_shipped_dataset_loads_with_every_label_written_in() {
         let (policies, nations) = setup();
-        let path = crate::cmd::data_dir(None, "demo").join("exercise-objects.json");
+        let path = crate::tests::data_dir("demo").join("exercise-objects.json");
         let data = Dataset::load(&path, &policies, &nations).unwrap();
         assert!((20..=40).contains(&data.objects.len()));
         for n in &nations {
@@ -188,6 +190,23 @@ mod tests {
             );
         }
         assert!(data.objects.iter().any(|o| !o.portions.is_empty()));
+    }
+
+    #[test]
+    fn a_title_is_the_first_of_name_abstract_description_shortened() {
+        assert_eq!(
+            title_of(&json!({"name": "Short", "description": "x"})),
+            "Short"
+        );
+        assert_eq!(
+            title_of(&json!({"description": "EXERCISE ONLY. Radar site"})),
+            "Radar site"
+        );
+        let long = "a".repeat(60);
+        let title = title_of(&json!({ "abstract": long }));
+        assert_eq!(title.chars().count(), 49);
+        assert!(title.ends_with('…'));
+        assert_eq!(title_of(&json!({"pattern": "[x]"})), "");
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! How the demonstration shows what it does as it goes: text and tables in order, and the
+//! delivery of the published objects to each nation. The library decides what to show; the
+//! caller (the `entente` binary) decides how (stdout, table style, progress bars).
+
+use std::io;
+
+use entente_types::NationCode;
+
+/// A table to show: a header row and rows of cells (a cell may hold several lines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Table {
+        Table {
+            header: header.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn add_row<S: Into<String>>(&mut self, row: impl IntoIterator<Item = S>) {
+        self.rows.push(row.into_iter().map(Into::into).collect());
+    }
+}
+
+/// One step of the delivery of the published objects, polled until every nation holds what
+/// the release policy lets it receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery<'a> {
+    /// Waiting starts: each receiving nation with the number of objects it should receive.
+    Started(&'a [(NationCode, usize)]),
+    /// A nation holds `held` of the `wanted` objects from other nations.
+    Held {
+        nation: NationCode,
+        held: usize,
+        wanted: usize,
+    },
+    /// A nation holds an object the release policy does not let it receive (the demo fails).
+    Unexpected(NationCode),
+    /// Every nation holds exactly what it should.
+    Complete,
+    /// The time allowed ran out.
+    TimedOut,
+}
+
+/// Where the demonstration's output goes, in order.
+pub trait Progress {
+    /// Text of one or more lines, shown as a line.
+    fn text(&mut self, text: &str) -> io::Result<()>;
+    /// A table.
+    fn table(&mut self, table: &Table) -> io::Result<()>;
+    /// The delivery of the published objects.
+    fn delivery(&mut self, step: Delivery<'_>) -> io::Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_keeps_its_header_and_rows_in_order() {
+        let mut table = Table::new(["from", "to"]);
+        table.add_row(["FRA", "DEU"]);
+        table.add_row([String::from("USA"), String::from("JPN")]);
+        assert_eq!(table.header, ["from", "to"]);
+        assert_eq!(table.rows, [["FRA", "DEU"], ["USA", "JPN"]]);
+    }
+}
