@@ -76,6 +76,11 @@ fn roots(what: &str, pem: &[u8]) -> Result<RootCertStore, FederationError> {
     Ok(store)
 }
 
+/// The partner at the other end of a connection, as its client certificate identified it
+/// ([`Tls::identify`]); the endpoint hands it to the handlers.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub NationCode);
+
 /// This node's TLS material and the partners' trust anchors, ready for server and clients.
 pub struct Tls {
     pub server: Arc<ServerConfig>,
