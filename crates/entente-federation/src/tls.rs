@@ -167,7 +167,9 @@ impl Tls {
     /// The partner whose CA issued this client certificate chain.
     pub fn identify(&self, chain: &[CertificateDer<'_>]) -> Option<NationCode> {
         let (leaf, intermediates) = chain.split_first()?;
-        let now = UnixTime::now();
+        // The wall clock is read at the node's one entry point.
+        let micros = u64::try_from(entente_node::clock::now_us()).unwrap_or(0);
+        let now = UnixTime::since_unix_epoch(std::time::Duration::from_micros(micros));
         self.partners
             .iter()
             .find(|(_, _, v)| v.verify_client_cert(leaf, intermediates, now).is_ok())
