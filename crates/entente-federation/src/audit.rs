@@ -33,12 +33,21 @@ fn bad(message: String) -> Response {
     (StatusCode::BAD_REQUEST, message).into_response()
 }
 
-fn number(params: &HashMap<String, String>, name: &str) -> Result<u64, String> {
+/// A query parameter of the audit routes that is missing or not a number.
+#[derive(Debug, thiserror::Error)]
+enum QueryError {
+    #[error("missing query parameter {0}")]
+    Missing(String),
+    #[error("query parameter {0} must be a non-negative integer")]
+    NotANumber(String),
+}
+
+fn number(params: &HashMap<String, String>, name: &str) -> Result<u64, QueryError> {
     params
         .get(name)
-        .ok_or_else(|| format!("missing query parameter {name}"))?
+        .ok_or_else(|| QueryError::Missing(name.to_owned()))?
         .parse()
-        .map_err(|_| format!("query parameter {name} must be a non-negative integer"))
+        .map_err(|_| QueryError::NotANumber(name.to_owned()))
 }
 
 fn failed(e: entente_audit::AuditError) -> Response {
@@ -117,7 +126,7 @@ async fn checkpoint(State(log): State<Arc<AuditLog>>) -> Response {
 async fn inclusion(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
     let (index, size) = match (number(&p, "index"), number(&p, "size")) {
         (Ok(i), Ok(s)) => (i, s),
-        (Err(r), _) | (_, Err(r)) => return bad(r),
+        (Err(r), _) | (_, Err(r)) => return bad(r.to_string()),
     };
     match log.prove_inclusion(index, size) {
         Ok(proof) => json(proof.to_json()),
@@ -144,7 +153,7 @@ async fn inclusion(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Respon
 async fn consistency(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
     let (first, second) = match (number(&p, "first"), number(&p, "second")) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return bad(r),
+        (Err(r), _) | (_, Err(r)) => return bad(r.to_string()),
     };
     match log.prove_consistency(first, second) {
         Ok(proof) => json(proof.to_json()),
@@ -171,7 +180,7 @@ async fn consistency(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Resp
 async fn entries(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
     let (start, end) = match (number(&p, "start"), number(&p, "end")) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return bad(r),
+        (Err(r), _) | (_, Err(r)) => return bad(r.to_string()),
     };
     if end < start || end - start > MAX_ENTRIES {
         return bad(format!(

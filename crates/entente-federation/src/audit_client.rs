@@ -11,9 +11,9 @@ use entente_audit::{
 };
 use hyper::body::Bytes;
 use rustls::pki_types::ServerName;
-use tokio_rustls::TlsConnector;
+use rustls::ClientConfig;
 
-use crate::client::HttpConnection;
+use crate::client::HttpClient;
 use crate::FederationError;
 
 /// How long one connection attempt or request may take.
@@ -25,8 +25,7 @@ const ENTRIES_PAGE: u64 = 1000;
 /// connection between requests.
 pub struct AuditClient {
     url: String,
-    prefix: String,
-    http: HttpConnection,
+    http: HttpClient,
 }
 
 impl AuditClient {
@@ -48,13 +47,13 @@ impl AuditClient {
             Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
             None => (rest, ""),
         };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (
-                h,
+        let host = match authority.rsplit_once(':') {
+            Some((h, p)) => {
                 p.parse::<u16>()
-                    .map_err(|_| bad(format!("port {p:?} is not a number")))?,
-            ),
-            None => (authority, if https { 443 } else { 80 }),
+                    .map_err(|_| bad(format!("port {p:?} is not a number")))?;
+                h
+            }
+            None => authority,
         };
         if host.is_empty() {
             return Err(bad("no host".into()));
@@ -64,16 +63,19 @@ impl AuditClient {
                 ca.ok_or_else(|| bad("https needs the node's CA certificate (--ca FILE)".into()))?;
             let config = entente_node::pki::client_config(ca, None)
                 .map_err(|e| bad(format!("CA {}: {e}", ca.display())))?;
-            let name = ServerName::try_from(host.to_owned())
+            ServerName::try_from(host.to_owned())
                 .map_err(|e| bad(format!("host {host:?}: {e}")))?;
-            Some((TlsConnector::from(config), name))
+            Some(ClientConfig::clone(&config))
         } else {
             None
         };
+        let scheme = if https { "https" } else { "http" };
+        let base = format!("{scheme}://{authority}{path}");
+        let http = HttpClient::new(base, tls, AUDIT_REQUEST_TIMEOUT)
+            .map_err(|e| bad(format!("HTTP client: {e}")))?;
         Ok(AuditClient {
             url: url.trim_end_matches('/').to_owned(),
-            prefix: path.to_owned(),
-            http: HttpConnection::new(format!("{host}:{port}"), authority.to_owned(), tls),
+            http,
         })
     }
 
@@ -91,12 +93,11 @@ impl AuditClient {
 
     /// `GET path`: the body of a 2xx answer; any other answer is an error quoting the body.
     pub async fn get(&mut self, path: &str) -> Result<Bytes, FederationError> {
-        let uri = format!("{}{path}", self.prefix);
         let (status, body) = self
             .http
-            .request(hyper::Method::GET, &uri, Vec::new(), AUDIT_REQUEST_TIMEOUT)
+            .request(hyper::Method::GET, path, Vec::new())
             .await
-            .map_err(|e| self.fail(e))?;
+            .map_err(|e| self.fail(e.to_string()))?;
         if !status.is_success() {
             return Err(self.fail(format!(
                 "GET {path}: {status} {}",

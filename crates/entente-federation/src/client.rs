@@ -1,16 +1,18 @@
-//! HTTP/1.1 clients that keep their connection: [`HttpConnection`] (plain or TLS, to one
-//! address) and, on top of it, [`PartnerClient`] (mutually authenticated TLS to one partner).
+//! The federation's one HTTP client: [`HttpClient`], a `reqwest` client for one base URL (plain
+//! HTTP or TLS with a given rustls configuration, HTTP/1.1 with keep-alive), and on top of it
+//! [`PartnerClient`] (mutually authenticated TLS to one partner, with the node's client
+//! certificate and that partner's CA as the only trust root).
+//!
+//! It replaced a client connection written on raw hyper. That one had not been chosen for
+//! measured speed (BENCHMARKS.md's federation figures never compared clients), so the ordinary
+//! client took its place; `cargo run --release -p entente-federation --example federation_bench
+//! -- latency 500` and `… -- catchup 100000` are the runs that compare the two.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
-use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
-use tokio_rustls::TlsConnector;
 
 use crate::config::PartnerConfig;
 use crate::FederationError;
@@ -18,139 +20,129 @@ use crate::FederationError;
 /// How long one connection attempt or request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// One HTTP/1.1 connection to `addr`, over TLS when a connector is given, opened on first use
-/// and opened again after a failure. Errors are plain messages; callers name the peer.
-pub(crate) struct HttpConnection {
-    addr: String,
-    authority: String,
-    tls: Option<(TlsConnector, ServerName<'static>)>,
-    conn: Option<SendRequest<Full<Bytes>>>,
+/// Why one request to a peer failed: the message names the request and carries every cause
+/// `reqwest` reports (connection refused, TLS alert, timeout…). Callers add the peer.
+#[derive(Debug, thiserror::Error)]
+#[error("{method} {path}: {message}")]
+pub(crate) struct RequestError {
+    method: hyper::Method,
+    path: String,
+    message: String,
 }
 
-impl HttpConnection {
+impl RequestError {
+    fn new(method: &hyper::Method, path: &str, error: &reqwest::Error) -> RequestError {
+        let mut message = if error.is_timeout() {
+            "no answer in time".to_owned()
+        } else {
+            error.to_string()
+        };
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        RequestError {
+            method: method.clone(),
+            path: path.to_owned(),
+            message,
+        }
+    }
+}
+
+/// A keep-alive HTTP/1.1 client of one peer at `base` (`https://host:port` or
+/// `http://host:port`, optionally with a path prefix). Connections are pooled by `reqwest` and
+/// opened again after a failure.
+pub(crate) struct HttpClient {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl HttpClient {
+    /// A client of `base`, over TLS configured by `tls` when given; every request (connecting
+    /// included) ends after `timeout`. No proxy is used: peers are reached directly.
     pub(crate) fn new(
-        addr: String,
-        authority: String,
-        tls: Option<(TlsConnector, ServerName<'static>)>,
-    ) -> HttpConnection {
-        HttpConnection {
-            addr,
-            authority,
-            tls,
-            conn: None,
+        base: String,
+        tls: Option<ClientConfig>,
+        timeout: Duration,
+    ) -> Result<HttpClient, reqwest::Error> {
+        // A peer's answer is its own: no redirect is followed.
+        let mut builder = reqwest::Client::builder()
+            .http1_only()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .timeout(timeout);
+        if let Some(tls) = tls {
+            builder = builder.use_preconfigured_tls(tls);
         }
+        Ok(HttpClient {
+            base,
+            client: builder.build()?,
+        })
     }
 
-    async fn open(&self) -> Result<SendRequest<Full<Bytes>>, String> {
-        let tcp = tokio::net::TcpStream::connect(&self.addr)
-            .await
-            .map_err(|e| format!("connect {}: {e}", self.addr))?;
-        let _ = tcp.set_nodelay(true);
-        let addr = self.addr.clone();
-        let on_close =
-            move |e: hyper::Error| tracing::debug!(%addr, error = %e, "connection closed");
-        let http = |e: hyper::Error| format!("HTTP with {}: {e}", self.addr);
-        match &self.tls {
-            Some((connector, name)) => {
-                let stream = connector
-                    .connect(name.clone(), tcp)
-                    .await
-                    .map_err(|e| format!("TLS with {}: {e}", self.addr))?;
-                let (sender, connection) =
-                    hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                        .await
-                        .map_err(http)?;
-                tokio::spawn(async move { connection.await.map_err(on_close) });
-                Ok(sender)
-            }
-            None => {
-                let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-                    .await
-                    .map_err(http)?;
-                tokio::spawn(async move { connection.await.map_err(on_close) });
-                Ok(sender)
-            }
-        }
-    }
-
-    async fn exchange(
-        &mut self,
+    /// Sends a request for `path` (below the base) and returns the status and body; a body that
+    /// is not empty is sent as JSON.
+    pub(crate) async fn request(
+        &self,
         method: hyper::Method,
         path: &str,
         body: Vec<u8>,
-    ) -> Result<(hyper::StatusCode, Bytes), String> {
-        let reusable = match self.conn.as_mut() {
-            Some(c) => c.ready().await.is_ok(),
-            None => false,
-        };
-        if !reusable {
-            self.conn = Some(self.open().await?);
-        }
-        let mut request = hyper::Request::builder()
-            .method(method.clone())
-            .uri(path)
-            .header(hyper::header::HOST, &self.authority);
+    ) -> Result<(hyper::StatusCode, Bytes), RequestError> {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
         if !body.is_empty() {
-            request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
         }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| e.to_string())?;
-        let Some(sender) = self.conn.as_mut() else {
-            return Err("no connection".into());
-        };
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| format!("{method} {path}: {e}"))?;
+        let fail = |e: reqwest::Error| RequestError::new(&method, path, &e);
+        let response = request.send().await.map_err(fail)?;
         let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("{method} {path}: {e}"))?
-            .to_bytes();
+        let bytes = response.bytes().await.map_err(fail)?;
         Ok((status, bytes))
     }
+}
 
-    /// Sends a request and returns the status and body; after a failure or `timeout` the
-    /// connection is dropped and the next request opens a new one.
-    pub(crate) async fn request(
-        &mut self,
-        method: hyper::Method,
-        path: &str,
-        body: Vec<u8>,
-        timeout: Duration,
-    ) -> Result<(hyper::StatusCode, Bytes), String> {
-        match tokio::time::timeout(timeout, self.exchange(method, path, body)).await {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(e)) => {
-                self.conn = None;
-                Err(e)
-            }
-            Err(_) => {
-                self.conn = None;
-                Err(format!("{path}: no answer in {timeout:?}"))
-            }
-        }
+/// The base URL of `host:port` over HTTPS (an IPv6 address in brackets).
+pub(crate) fn https_base(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("https://[{host}]:{port}")
+    } else {
+        format!("https://{host}:{port}")
     }
 }
 
+/// A client of one partner's federation endpoint, over mutually authenticated TLS.
 pub struct PartnerClient {
     partner: String,
-    http: HttpConnection,
+    http: HttpClient,
 }
 
 impl PartnerClient {
+    /// A client of `partner` with `tls`, the client configuration the node holds for it (its
+    /// client certificate, the partner's CA as the only root): the partner's certificate is
+    /// checked against the host of its URL.
     pub fn new(
         partner: &PartnerConfig,
         tls: Arc<ClientConfig>,
     ) -> Result<PartnerClient, FederationError> {
-        let addr = format!("{}:{}", partner.host, partner.port);
-        let name = crate::tls::server_name(partner)?;
+        // The name the certificate must carry is the URL's host: refuse one rustls cannot check.
+        crate::tls::server_name(partner)?;
+        let http = HttpClient::new(
+            https_base(&partner.host, partner.port),
+            Some(ClientConfig::clone(&tls)),
+            REQUEST_TIMEOUT,
+        )
+        .map_err(|e| {
+            FederationError::config(format!("HTTP client for partner {}: {e}", partner.nation))
+        })?;
         Ok(PartnerClient {
             partner: partner.nation.to_string(),
-            http: HttpConnection::new(addr.clone(), addr, Some((TlsConnector::from(tls), name))),
+            http,
         })
     }
 
@@ -162,11 +154,11 @@ impl PartnerClient {
         body: Vec<u8>,
     ) -> Result<(hyper::StatusCode, Bytes), FederationError> {
         self.http
-            .request(method, path, body, REQUEST_TIMEOUT)
+            .request(method, path, body)
             .await
-            .map_err(|message| FederationError::Transport {
+            .map_err(|e| FederationError::Transport {
                 partner: self.partner.clone(),
-                message,
+                message: e.to_string(),
             })
     }
 }

@@ -97,20 +97,34 @@ pub struct FederationConfig {
     pub partners: Vec<PartnerConfig>,
 }
 
+/// A partner URL that is not `https://host:port`.
+#[derive(Debug, thiserror::Error)]
+pub enum UrlError {
+    #[error("url {0:?} must start with https://")]
+    NotHttps(String),
+    #[error("url {0:?} must name a port")]
+    NoPort(String),
+    #[error("url {url:?}: bad port {port:?}")]
+    BadPort { url: String, port: String },
+    #[error("url {0:?}: bad host")]
+    BadHost(String),
+}
+
 /// Splits `https://host:port` (no path).
-pub fn parse_url(url: &str) -> Result<(String, u16), String> {
+pub fn parse_url(url: &str) -> Result<(String, u16), UrlError> {
     let rest = url
         .strip_prefix("https://")
-        .ok_or_else(|| format!("url {url:?} must start with https://"))?;
+        .ok_or_else(|| UrlError::NotHttps(url.to_owned()))?;
     let rest = rest.trim_end_matches('/');
     let (host, port) = rest
         .rsplit_once(':')
-        .ok_or_else(|| format!("url {url:?} must name a port"))?;
-    let port: u16 = port
-        .parse()
-        .map_err(|_| format!("url {url:?}: bad port {port:?}"))?;
+        .ok_or_else(|| UrlError::NoPort(url.to_owned()))?;
+    let port: u16 = port.parse().map_err(|_| UrlError::BadPort {
+        url: url.to_owned(),
+        port: port.to_owned(),
+    })?;
     if host.is_empty() || host.contains('/') {
-        return Err(format!("url {url:?}: bad host"));
+        return Err(UrlError::BadHost(url.to_owned()));
     }
     Ok((host.trim_matches(['[', ']']).to_owned(), port))
 }

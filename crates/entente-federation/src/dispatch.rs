@@ -647,7 +647,7 @@ async fn prepare(
                             to,
                             c,
                             sha256_hex_value(&value),
-                            Some(reason),
+                            Some(reason.to_string()),
                         ));
                     }
                 }
@@ -669,6 +669,17 @@ async fn prepare(
     Ok(out)
 }
 
+/// Why a version received from another nation is not released onward.
+#[derive(Debug, thiserror::Error)]
+enum NoReRelease {
+    #[error("no binding of the originator held")]
+    NoBinding,
+    #[error("stored binding unreadable: {0}")]
+    UnreadableBinding(serde_json::Error),
+    #[error("re-release would alter the copy {0} bound")]
+    WouldAlter(NationCode),
+}
+
 /// A version received from another nation, released onward: only the originator's bound copy,
 /// unchanged, may travel (the policy decided with the originator as originator); a copy that
 /// would need cutting further is not sent, since only the originator can bind a new one.
@@ -678,24 +689,21 @@ async fn re_release(
     value: &Value,
     copy: &Value,
     release: &Release,
-) -> Result<Result<(Binding, Vec<u8>), String>, FederationError> {
+) -> Result<Result<(Binding, Vec<u8>), NoReRelease>, FederationError> {
     let store = fed.node.store();
     let Some(held) = store
         .binding(&c.collection, &c.object.id, &c.object.version_key)
         .await?
     else {
-        return Ok(Err("no binding of the originator held".into()));
+        return Ok(Err(NoReRelease::NoBinding));
     };
     let binding: Binding = match serde_json::from_str(&held.binding) {
         Ok(b) => b,
-        Err(e) => return Ok(Err(format!("stored binding unreadable: {e}"))),
+        Err(e) => return Ok(Err(NoReRelease::UnreadableBinding(e))),
     };
     let canonical = canonical_value(value);
     if release.verdict != ReleaseVerdict::Permit || canonical_value(copy) != canonical {
-        return Ok(Err(format!(
-            "re-release would alter the copy {} bound",
-            c.object.originator
-        )));
+        return Ok(Err(NoReRelease::WouldAlter(c.object.originator)));
     }
     let mut markings = Vec::new();
     for id in entente_seal::binding::referenced_markings(value) {

@@ -18,7 +18,7 @@ use entente_types::NationCode;
 use hyper::body::Bytes;
 use serde_json::Value;
 
-use crate::server::Peer;
+use crate::tls::Peer;
 use crate::wire::{Ack, Batch, ItemResult, Outcome};
 use entente_node::clock::{now_text, today};
 use entente_node::spread::{on_all_cores, Grain};
@@ -212,10 +212,10 @@ fn open_and_check(
                 &item.collection,
             ) {
                 Ok(objects) => Checked::Store { objects, binding },
-                Err(reason) => Checked::Rejected {
+                Err(refusal) => Checked::Rejected {
                     origin: binding.origin.to_string(),
                     digest: binding.digest,
-                    reason,
+                    reason: refusal.to_string(),
                 },
             }
         }
@@ -442,6 +442,37 @@ async fn supersede_if_fuller(
     Ok(flags.first().copied().unwrap_or(false))
 }
 
+/// Why a bound object that opened is not stored here; the text goes back to the sender in the
+/// acknowledgement and into the audit event.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("collection {collection:?} does not exist on {me}")]
+    UnknownCollection { collection: String, me: NationCode },
+    #[error("marking definition: {0}")]
+    InvalidMarking(String),
+    #[error("label {marking}: {message}")]
+    BadLabel { marking: String, message: String },
+    #[error("invalid STIX: {0}")]
+    InvalidStix(String),
+    #[error("a {0} travels only with the objects that refer to it")]
+    NotFederated(String),
+    #[error("labels: {0}")]
+    Labels(String),
+    #[error("outside the entitlement of {me}: {explanation}")]
+    NotEntitled { me: NationCode, explanation: String },
+    #[error("{id}: canonical JSON is not UTF-8: {message}")]
+    NotUtf8 { id: String, message: String },
+}
+
+/// The problems STIX validation found, on one line.
+fn problems(e: &entente_stix::StixError) -> String {
+    e.problems()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The checks on a bound object: valid STIX, a known collection, valid labels, and a release
 /// to this nation that the policy permits whole. Returns the versions to store: the marking
 /// definitions, then the object.
@@ -452,7 +483,7 @@ fn check(
     canonical_object: &[u8],
     markings: &[Value],
     collection: &str,
-) -> Result<Vec<NewObject>, String> {
+) -> Result<Vec<NewObject>, Refusal> {
     let me = fed.nation();
     if !fed
         .node
@@ -461,57 +492,46 @@ fn check(
         .iter()
         .any(|c| c.id == collection)
     {
-        return Err(format!("collection {collection:?} does not exist on {me}"));
+        return Err(Refusal::UnknownCollection {
+            collection: collection.to_owned(),
+            me,
+        });
     }
     let mut labels: HashMap<String, Label> = HashMap::new();
     let mut out = Vec::with_capacity(markings.len() + 1);
     for m in markings {
-        let header = entente_stix::validate_object(m).map_err(|e| {
-            format!(
-                "marking definition: {}",
-                e.problems()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        })?;
+        let header =
+            entente_stix::validate_object(m).map_err(|e| Refusal::InvalidMarking(problems(&e)))?;
         match fed.node.label_of_marking(m) {
             Some(Ok(label)) => {
                 labels.insert(header.id.clone(), label);
             }
-            Some(Err(e)) => return Err(format!("label {}: {e}", header.id)),
+            Some(Err(e)) => {
+                return Err(Refusal::BadLabel {
+                    marking: header.id,
+                    message: e.to_string(),
+                })
+            }
             None => {}
         }
         out.push(new_object(header, origin, canonical_value(m))?);
     }
-    let header = entente_stix::validate_object(object).map_err(|e| {
-        format!(
-            "invalid STIX: {}",
-            e.problems()
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    })?;
+    let header =
+        entente_stix::validate_object(object).map_err(|e| Refusal::InvalidStix(problems(&e)))?;
     if !KindRule::of(&header.kind).is_federated() {
-        return Err(format!(
-            "a {} travels only with the objects that refer to it",
-            header.kind
-        ));
+        return Err(Refusal::NotFederated(header.kind));
     }
     let lookup = |id: &str| labels.get(id).cloned();
     let release = fed
         .node
         .release_policy()
         .release_stored(object, &lookup, origin, me, today())
-        .map_err(|e| format!("labels: {e}"))?;
+        .map_err(|e| Refusal::Labels(e.to_string()))?;
     if release.verdict != ReleaseVerdict::Permit {
-        return Err(format!(
-            "outside the entitlement of {me}: {}",
-            release.explain()
-        ));
+        return Err(Refusal::NotEntitled {
+            me,
+            explanation: release.explain(),
+        });
     }
     out.push(new_object(header, origin, canonical_object.to_vec())?);
     Ok(out)
@@ -523,7 +543,10 @@ fn new_object(
     header: entente_stix::ObjectHeader,
     origin: NationCode,
     canonical: Vec<u8>,
-) -> Result<NewObject, String> {
-    let json = String::from_utf8(canonical).map_err(|e| e.to_string())?;
+) -> Result<NewObject, Refusal> {
+    let json = String::from_utf8(canonical).map_err(|e| Refusal::NotUtf8 {
+        id: header.id.clone(),
+        message: e.to_string(),
+    })?;
     Ok(entente_node::new_object(header, origin, json))
 }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use entente_types::NationCode;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::watch;
@@ -13,11 +12,8 @@ use tokio_rustls::TlsAcceptor;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::tls::Peer;
 use crate::{audit, receive, wire, Federation, FederationError};
-
-/// The partner at the other end of a connection.
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub NationCode);
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -76,6 +76,11 @@ fn roots(what: &str, pem: &[u8]) -> Result<RootCertStore, FederationError> {
     Ok(store)
 }
 
+/// The partner at the other end of a connection, as its client certificate identified it
+/// ([`Tls::identify`]); the endpoint hands it to the handlers.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub NationCode);
+
 /// This node's TLS material and the partners' trust anchors, ready for server and clients.
 pub struct Tls {
     pub server: Arc<ServerConfig>,
@@ -162,7 +167,9 @@ impl Tls {
     /// The partner whose CA issued this client certificate chain.
     pub fn identify(&self, chain: &[CertificateDer<'_>]) -> Option<NationCode> {
         let (leaf, intermediates) = chain.split_first()?;
-        let now = UnixTime::now();
+        // The wall clock is read at the node's one entry point.
+        let micros = u64::try_from(entente_node::clock::now_us()).unwrap_or(0);
+        let now = UnixTime::since_unix_epoch(std::time::Duration::from_micros(micros));
         self.partners
             .iter()
             .find(|(_, _, v)| v.verify_client_cert(leaf, intermediates, now).is_ok())

@@ -21,8 +21,10 @@
 mod error;
 mod model;
 pub mod postgres;
+mod rows;
 mod sql;
 pub mod sqlite;
+mod writes;
 
 pub use crate::error::{StoreError, StoreErrorKind};
 pub use crate::model::{

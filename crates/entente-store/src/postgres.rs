@@ -5,16 +5,18 @@
 //! skips a version committed after it read a later one. Each store works in one schema (created on
 //! connect), which lets test runs share a server without colliding.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::Mutex;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls, Row, Transaction};
+use tokio_postgres::{Client, GenericClient, NoTls, Row, Statement};
 
 use crate::error::{StoreError, StoreErrorKind};
 use crate::model::*;
+use crate::rows::{from_json, nation, stored_object, user_from};
 use crate::sql::{self, to_postgres, Param};
-use crate::sqlite::{from_json, stored_object, to_json, user_from};
+use crate::writes::{self, Arg, Statements};
 use crate::Store;
 
 /// Connections kept open per store.
@@ -135,209 +137,80 @@ fn user(row: &Row) -> Result<User, StoreError> {
     ])
 }
 
-async fn add(tx: &Transaction<'_>, req: &AddRequest) -> Result<StatusRecord, StoreError> {
-    let clock = tx
-        .query_one(&format!("{} FOR UPDATE", sql::SELECT_CLOCK), &[])
-        .await?;
-    let (mut seq, mut added): (i64, i64) = (clock.try_get(0)?, clock.try_get(1)?);
-    let insert = tx.prepare(&to_postgres(sql::INSERT_OBJECT)).await?;
-    let latest_key = tx.prepare(&to_postgres(sql::SELECT_LATEST_KEY)).await?;
-    let clear_latest = tx.prepare(&to_postgres(sql::CLEAR_LATEST)).await?;
-    let added_of = tx
-        .prepare(
-            "SELECT added_us FROM objects WHERE collection = $1 AND id = $2 AND version_key = $3",
-        )
-        .await?;
-    let mut successes = Vec::with_capacity(req.objects.len());
-    for o in &req.objects {
-        seq += 1;
-        added = (added + 1).max(req.now_us);
-        // The newest live version before this one: the new version is the latest unless a newer
-        // one is live (an equal key is this very version, already live, left untouched).
-        let previous: Option<String> = tx
-            .query_opt(&latest_key, &[&req.collection, &o.id])
-            .await?
-            .map(|row| row.try_get(0))
-            .transpose()?;
-        let newest = previous
-            .as_deref()
-            .is_none_or(|k| k < o.version_key.as_str());
-        let changed = tx
-            .execute(
-                &insert,
-                &[
-                    &req.collection,
-                    &o.id,
-                    &o.version_key,
-                    &seq,
-                    &added,
-                    &o.kind,
-                    &o.spec_version,
-                    &o.version,
-                    &o.originator.as_str(),
-                    &o.json,
-                    &i64::from(newest),
-                ],
-            )
-            .await?;
-        if changed > 0 && newest {
-            if let Some(older) = &previous {
-                tx.execute(&clear_latest, &[&req.collection, &o.id, older])
-                    .await?;
+/// Statements of [`crate::writes`] on one connection or transaction, each prepared once for it.
+struct PgStatements<'c, C: GenericClient> {
+    client: &'c C,
+    prepared: HashMap<&'static str, Statement>,
+}
+
+impl<'c, C: GenericClient> PgStatements<'c, C> {
+    fn new(client: &'c C) -> Self {
+        PgStatements {
+            client,
+            prepared: HashMap::new(),
+        }
+    }
+
+    async fn prepared(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(&to_postgres(sql)).await?;
+        self.prepared.insert(sql, statement.clone());
+        Ok(statement)
+    }
+}
+
+fn pg_args<'a>(args: &'a [Arg<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    args.iter()
+        .map(|a| -> &(dyn ToSql + Sync) {
+            match a {
+                Arg::Text(t) => t,
+                Arg::OptText(t) => t,
+                Arg::Int(i) => i,
             }
+        })
+        .collect()
+}
+
+impl<C: GenericClient + Sync> Statements for PgStatements<'_, C> {
+    const SHARED: bool = true;
+
+    async fn execute(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        let statement = self.prepared(sql).await?;
+        Ok(self.client.execute(&statement, &pg_args(args)).await?)
+    }
+
+    async fn text(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<Option<String>, StoreError> {
+        let statement = self.prepared(sql).await?;
+        let row = self.client.query_opt(&statement, &pg_args(args)).await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    async fn ints<const N: usize>(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<[i64; N], StoreError> {
+        let statement = self.prepared(sql).await?;
+        let row = self.client.query_one(&statement, &pg_args(args)).await?;
+        let mut out = [0; N];
+        for (i, v) in out.iter_mut().enumerate() {
+            *v = row.try_get(i)?;
         }
-        let version = if !o.version.is_empty() {
-            o.version.clone()
-        } else if changed > 0 {
-            format_added(added)
-        } else {
-            let row = tx
-                .query_one(&added_of, &[&req.collection, &o.id, &o.version_key])
-                .await?;
-            format_added(row.try_get(0)?)
-        };
-        successes.push(StatusDetail {
-            id: o.id.clone(),
-            version,
-            message: None,
-        });
+        Ok(out)
     }
-    tx.execute(&to_postgres(sql::UPDATE_CLOCK), &[&seq, &added])
-        .await?;
-    for p in &req.pending {
-        tx.execute(
-            &to_postgres(sql::INSERT_PENDING),
-            &[
-                &req.collection,
-                &p.id,
-                &p.version_key,
-                &p.version,
-                &req.status_id,
-                &req.owner,
-                &to_json(&p.waiting)?,
-                &req.now_us,
-                &p.json,
-            ],
-        )
-        .await?;
-    }
-    for settled in &req.settles {
-        // Settled once: a concurrent settling of the same object finds it gone.
-        let held = tx
-            .execute(
-                &to_postgres(sql::DELETE_PENDING),
-                &[&req.collection, &settled.id, &settled.version_key],
-            )
-            .await?;
-        if held == 0 {
-            continue;
-        }
-        tx.execute(
-            &to_postgres(sql::INSERT_OUTCOME),
-            &[
-                &settled.status_id,
-                &settled.id,
-                &settled.version,
-                &settled.failure,
-            ],
-        )
-        .await?;
-    }
-    let status = StatusRecord {
-        id: req.status_id.clone(),
-        owner: req.owner.clone(),
-        collection: req.collection.clone(),
-        request_us: req.now_us,
-        successes,
-        failures: req.failures.clone(),
-        pendings: req
-            .pending
-            .iter()
-            .map(PendingObject::status_detail)
-            .collect(),
-    };
-    tx.execute(
-        &to_postgres(sql::INSERT_STATUS),
-        &[
-            &status.id,
-            &status.owner,
-            &status.collection,
-            &status.request_us,
-            &to_json(&status.successes)?,
-            &to_json(&status.failures)?,
-        ],
-    )
-    .await?;
-    Ok(status)
-}
-
-async fn lock_clock(tx: &Transaction<'_>) -> Result<(i64, i64), StoreError> {
-    let clock = tx
-        .query_one(&format!("{} FOR UPDATE", sql::SELECT_CLOCK), &[])
-        .await?;
-    Ok((clock.try_get(0)?, clock.try_get(1)?))
-}
-
-async fn save_clock(tx: &Transaction<'_>, (seq, added): (i64, i64)) -> Result<(), StoreError> {
-    tx.execute(&to_postgres(sql::UPDATE_CLOCK), &[&seq, &added])
-        .await?;
-    Ok(())
-}
-
-/// Keeps audit events as intents, each at the next intent position (the clock row locked until
-/// the commit, so positions follow commit order across processes).
-async fn insert_intents(tx: &Transaction<'_>, events: &[&str]) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let row = tx
-        .query_one(&format!("{} FOR UPDATE", sql::SELECT_INTENT_CLOCK), &[])
-        .await?;
-    let mut seq: i64 = row.try_get(0)?;
-    let insert = tx.prepare(&to_postgres(sql::INSERT_INTENT)).await?;
-    for event in events {
-        seq += 1;
-        tx.execute(&insert, &[&seq, event]).await?;
-    }
-    tx.execute(&to_postgres(sql::UPDATE_INTENT_CLOCK), &[&seq])
-        .await?;
-    Ok(())
-}
-
-/// Soft-deletes one live version with the next `seq` (a tombstone in the change stream).
-async fn tombstone(
-    tx: &Transaction<'_>,
-    collection: &str,
-    id: &str,
-    key: &str,
-    clock: &mut (i64, i64),
-) -> Result<bool, StoreError> {
-    let (seq, added) = (clock.0 + 1, clock.1 + 1);
-    let n = tx
-        .execute(
-            &to_postgres(sql::DELETE_VERSION),
-            &[&collection, &id, &key, &seq, &added],
-        )
-        .await?;
-    if n > 0 {
-        *clock = (seq, added);
-        tx.execute(&to_postgres(sql::REFRESH_LATEST), &[&collection, &id])
-            .await?;
-    }
-    Ok(n > 0)
 }
 
 #[async_trait::async_trait]
 impl Store for PostgresStore {
     async fn put_collection(&self, c: &CollectionInfo) -> Result<(), StoreError> {
         let client = self.client().lock().await;
-        client
-            .execute(
-                &to_postgres(sql::UPSERT_COLLECTION),
-                &[&c.id, &c.title, &c.description],
-            )
-            .await?;
-        Ok(())
+        writes::put_collection(&mut PgStatements::new(&*client), c).await
     }
 
     async fn collections(&self) -> Result<Vec<CollectionInfo>, StoreError> {
@@ -357,7 +230,11 @@ impl Store for PostgresStore {
     async fn add_objects(&self, request: AddRequest) -> Result<StatusRecord, StoreError> {
         let mut client = self.client().lock().await;
         let tx = client.transaction().await?;
-        let status = add(&tx, &request).await?;
+        let mut s = PgStatements::new(&tx);
+        let mut clock = writes::read_clock(&mut s).await?;
+        let status = writes::add(&mut s, &request, &mut clock).await?;
+        writes::save_clock(&mut s, clock).await?;
+        drop(s);
         tx.commit().await?;
         Ok(status)
     }
@@ -401,12 +278,11 @@ impl Store for PostgresStore {
     ) -> Result<u64, StoreError> {
         let mut client = self.client().lock().await;
         let tx = client.transaction().await?;
-        let mut clock = lock_clock(&tx).await?;
-        let mut n = 0;
-        for k in version_keys {
-            n += u64::from(tombstone(&tx, collection, id, k, &mut clock).await?);
-        }
-        save_clock(&tx, clock).await?;
+        let mut s = PgStatements::new(&tx);
+        let mut clock = writes::read_clock(&mut s).await?;
+        let n = writes::delete_versions(&mut s, collection, id, version_keys, &mut clock).await?;
+        writes::save_clock(&mut s, clock).await?;
+        drop(s);
         tx.commit().await?;
         Ok(n)
     }
@@ -480,21 +356,7 @@ impl Store for PostgresStore {
 
     async fn put_user(&self, u: &User) -> Result<(), StoreError> {
         let client = self.client().lock().await;
-        client
-            .execute(
-                &to_postgres(sql::UPSERT_USER),
-                &[
-                    &u.name,
-                    &u.nation.as_str(),
-                    &u.clearance_policy,
-                    &u.clearance_level,
-                    &to_json(&u.clearance_caveats)?,
-                    &u.password_hash,
-                    &to_json(&u.rights)?,
-                ],
-            )
-            .await?;
-        Ok(())
+        writes::put_user(&mut PgStatements::new(&*client), u).await
     }
 
     async fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
@@ -507,16 +369,7 @@ impl Store for PostgresStore {
 
     async fn add_token(&self, name: &str, token_hash: &str) -> Result<(), StoreError> {
         let client = self.client().lock().await;
-        let known = client
-            .query_opt("SELECT name FROM users WHERE name = $1", &[&name])
-            .await?;
-        if known.is_none() {
-            return Err(StoreErrorKind::NotFound(format!("user {name:?}")).into());
-        }
-        client
-            .execute(&to_postgres(sql::INSERT_TOKEN), &[&token_hash, &name])
-            .await?;
-        Ok(())
+        writes::add_token(&mut PgStatements::new(&*client), name, token_hash).await
     }
 
     async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
@@ -552,86 +405,11 @@ impl Store for PostgresStore {
     ) -> Result<Vec<bool>, StoreError> {
         let mut client = self.client().lock().await;
         let tx = client.transaction().await?;
-        let (mut seq, mut added) = lock_clock(&tx).await?;
-        let insert = tx.prepare(&to_postgres(sql::INSERT_RECEIVED)).await?;
-        let refresh = tx.prepare(&to_postgres(sql::REFRESH_LATEST)).await?;
-        let mut flags = Vec::with_capacity(objects.len());
-        let mut intents: Vec<&str> = Vec::new();
-        for r in &objects {
-            let o = &r.object;
-            let (next_seq, next_added) = (seq + 1, (added + 1).max(now_us));
-            let mut n = tx
-                .execute(
-                    &insert,
-                    &[
-                        &collection,
-                        &o.id,
-                        &o.version_key,
-                        &next_seq,
-                        &next_added,
-                        &o.kind,
-                        &o.spec_version,
-                        &o.version,
-                        &o.originator.as_str(),
-                        &o.json,
-                    ],
-                )
-                .await?;
-            if let (0, true, Some(binding)) = (n, r.supersedes, &r.binding) {
-                n = tx
-                    .execute(
-                        &to_postgres(sql::SUPERSEDE_RECEIVED),
-                        &[
-                            &collection,
-                            &o.id,
-                            &o.version_key,
-                            &next_seq,
-                            &next_added,
-                            &o.json,
-                        ],
-                    )
-                    .await?;
-                if n > 0 {
-                    (seq, added) = (next_seq, next_added);
-                    tx.execute(
-                        &to_postgres(sql::SUPERSEDE_BINDING),
-                        &[
-                            &collection,
-                            &o.id,
-                            &o.version_key,
-                            &r.sender.as_str(),
-                            binding,
-                        ],
-                    )
-                    .await?;
-                    intents.extend(r.intent.as_deref());
-                }
-                flags.push(n > 0);
-                continue;
-            }
-            if n > 0 {
-                (seq, added) = (next_seq, next_added);
-                tx.execute(&refresh, &[&collection, &o.id]).await?;
-                if let Some(binding) = &r.binding {
-                    tx.execute(
-                        &to_postgres(sql::INSERT_BINDING),
-                        &[
-                            &collection,
-                            &o.id,
-                            &o.version_key,
-                            &o.originator.as_str(),
-                            &r.sender.as_str(),
-                            binding,
-                        ],
-                    )
-                    .await?;
-                }
-                intents.extend(r.intent.as_deref());
-            }
-            flags.push(n > 0);
-        }
-        insert_intents(&tx, &intents).await?;
-        save_clock(&tx, (seq, added)).await?;
+        let mut s = PgStatements::new(&tx);
+        let mut clock = writes::read_clock(&mut s).await?;
+        let flags = writes::add_received(&mut s, collection, now_us, &objects, &mut clock).await?;
+        writes::save_clock(&mut s, clock).await?;
+        drop(s);
         tx.commit().await?;
         Ok(flags)
     }
@@ -646,17 +424,12 @@ impl Store for PostgresStore {
     ) -> Result<bool, StoreError> {
         let mut client = self.client().lock().await;
         let tx = client.transaction().await?;
-        let mut clock = lock_clock(&tx).await?;
-        let done = tombstone(&tx, collection, id, version_key, &mut clock).await?;
-        if done {
-            tx.execute(
-                &to_postgres(sql::SET_RECALL),
-                &[&collection, &id, &version_key, &recall],
-            )
-            .await?;
-            insert_intents(&tx, intent.as_slice()).await?;
-        }
-        save_clock(&tx, clock).await?;
+        let mut s = PgStatements::new(&tx);
+        let mut clock = writes::read_clock(&mut s).await?;
+        let version = (collection, id, version_key);
+        let done = writes::recall(&mut s, version, recall, intent, &mut clock).await?;
+        writes::save_clock(&mut s, clock).await?;
+        drop(s);
         tx.commit().await?;
         Ok(done)
     }
@@ -676,8 +449,8 @@ impl Store for PostgresStore {
             .await?;
         row.map(|r| {
             Ok(BindingRecord {
-                origin: crate::sqlite::nation(r.try_get(0)?)?,
-                sender: crate::sqlite::nation(r.try_get(1)?)?,
+                origin: nation(r.try_get(0)?)?,
+                sender: nation(r.try_get(1)?)?,
                 binding: r.try_get(2)?,
                 recall: r.try_get(3)?,
             })
@@ -707,13 +480,8 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let mut client = self.client().lock().await;
         let tx = client.transaction().await?;
-        tx.execute(
-            &to_postgres(sql::UPSERT_CURSOR),
-            &[&name, &cursor.seq, &cursor.fingerprint],
-        )
-        .await?;
         let events: Vec<&str> = intents.iter().map(String::as_str).collect();
-        insert_intents(&tx, &events).await?;
+        writes::set_cursor(&mut PgStatements::new(&tx), name, cursor, &events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -736,8 +504,6 @@ impl Store for PostgresStore {
 
     async fn clear_audit_intents(&self, through: i64) -> Result<u64, StoreError> {
         let client = self.client().lock().await;
-        Ok(client
-            .execute(&to_postgres(sql::DELETE_INTENTS), &[&through])
-            .await?)
+        writes::clear_intents(&mut PgStatements::new(&*client), through).await
     }
 }

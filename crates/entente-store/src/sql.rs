@@ -152,7 +152,12 @@ pub const SELECT_LATEST_KEY: &str = "SELECT version_key FROM objects
 pub const CLEAR_LATEST: &str =
     "UPDATE objects SET latest = 0 WHERE collection = ?1 AND id = ?2 AND version_key = ?3";
 pub const SELECT_CLOCK: &str = "SELECT seq, added_us FROM clock WHERE one = 1";
+/// [`SELECT_CLOCK`] holding the row until the commit (PostgreSQL: writers of several processes
+/// take `seq` and `date_added` in commit order).
+pub const LOCK_CLOCK: &str = "SELECT seq, added_us FROM clock WHERE one = 1 FOR UPDATE";
 pub const UPDATE_CLOCK: &str = "UPDATE clock SET seq = ?1, added_us = ?2 WHERE one = 1";
+pub const SELECT_ADDED: &str =
+    "SELECT added_us FROM objects WHERE collection = ?1 AND id = ?2 AND version_key = ?3";
 pub const INSERT_STATUS: &str =
     "INSERT INTO statuses (id, owner, collection, request_us, successes, failures)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -217,6 +222,8 @@ pub const UPSERT_CURSOR: &str =
     "INSERT INTO federation_cursors (name, seq, fingerprint) VALUES (?1, ?2, ?3)
     ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, fingerprint = excluded.fingerprint";
 pub const SELECT_INTENT_CLOCK: &str = "SELECT seq FROM audit_intent_clock WHERE one = 1";
+/// [`SELECT_INTENT_CLOCK`] holding the row until the commit (intent positions in commit order).
+pub const LOCK_INTENT_CLOCK: &str = "SELECT seq FROM audit_intent_clock WHERE one = 1 FOR UPDATE";
 pub const UPDATE_INTENT_CLOCK: &str = "UPDATE audit_intent_clock SET seq = ?1 WHERE one = 1";
 pub const INSERT_INTENT: &str = "INSERT INTO audit_intents (seq, event) VALUES (?1, ?2)";
 pub const SELECT_INTENTS: &str = "SELECT seq, event FROM audit_intents ORDER BY seq LIMIT ?1";
@@ -230,6 +237,7 @@ pub const SELECT_USER: &str =
     "SELECT name, nation, clearance_policy, clearance_level, clearance_caveats, password_hash, rights FROM users WHERE name = ?1";
 pub const SELECT_USER_BY_TOKEN: &str = "SELECT u.name, u.nation, u.clearance_policy, u.clearance_level, u.clearance_caveats, u.password_hash, u.rights
     FROM tokens t JOIN users u ON u.name = t.name WHERE t.token_hash = ?1";
+pub const SELECT_USER_NAME: &str = "SELECT name FROM users WHERE name = ?1";
 pub const INSERT_TOKEN: &str =
     "INSERT INTO tokens (token_hash, name) VALUES (?1, ?2) ON CONFLICT (token_hash) DO NOTHING";
 

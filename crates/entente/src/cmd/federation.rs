@@ -74,7 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let ca = std::fs::read_to_string(&fed.tls_ca)
                 .with_context(|| format!("cannot read {}", fed.tls_ca.display()))?;
             let url = url.unwrap_or_else(|| format!("https://{}", fed.listen));
-            entente_federation::config::parse_url(&url).map_err(UsageError)?;
+            entente_federation::config::parse_url(&url).map_err(|e| UsageError(e.to_string()))?;
             // The audit key partners check our checkpoints with (C2SP vkey).
             let vkey = entente_audit::vkey(
                 &entente_audit::origin_for(identity.nation().as_str()),
