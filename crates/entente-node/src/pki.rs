@@ -69,7 +69,8 @@ fn params(common_name: &str, names: &[&str]) -> Result<CertificateParams, PkiErr
     p.not_before = day(from, 0);
     p.not_after = day(from, VALID_YEARS);
     let mut serial = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut serial);
+    rand::TryRng::try_fill_bytes(&mut rand::rngs::SysRng, &mut serial)
+        .map_err(|e| fail("certificate serial number", e))?;
     serial[0] &= 0x7f; // a positive integer
     p.serial_number = Some(SerialNumber::from_slice(&serial));
     p.use_authority_key_identifier_extension = true;
