@@ -575,13 +575,13 @@ async fn start_nodes(
 fn taxii_client(plain_http: bool, ca: &Path) -> anyhow::Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false);
+        .tls_backend_rustls()
+        .tls_certs_only([]);
     if !plain_http {
         let pem = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
-        builder = builder.add_root_certificate(
-            reqwest::Certificate::from_pem(&pem).with_context(|| format!("{}", ca.display()))?,
-        );
+        builder = builder
+            .tls_certs_only([reqwest::Certificate::from_pem(&pem)
+                .with_context(|| format!("{}", ca.display()))?]);
     }
     builder.build().context("cannot build the TAXII client")
 }
