@@ -7,10 +7,11 @@
 // Bench code: a failed unwrap is a failed bench, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use ed25519_dalek::SigningKey;
 use entente_audit::{
     leaf_hash, verify_consistency, verify_inclusion, AuditEvent, AuditLog, EventKind, MemoryTree,

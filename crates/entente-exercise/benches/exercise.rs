@@ -23,7 +23,7 @@ use entente_exercise::{Error, Outputs, Scenario, Simulation};
 use entente_fusion::geodesy::Geodetic;
 use entente_fusion::model::{Markings, NationalTrack};
 use entente_types::NationCode;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 struct Sinks {
     udp: UdpSink,
@@ -91,8 +91,8 @@ fn load_scenario(entities: usize, sensors: bool, seconds: f64) -> Scenario {
     let a320 = s.types.iter().position(|t| t.id == "a320").unwrap();
     let mut point = |h: f64| Waypoint {
         position: Geodetic {
-            lat: rng.gen_range(a.south..a.north),
-            lon: rng.gen_range(a.west..a.east),
+            lat: rng.random_range(a.south..a.north),
+            lon: rng.random_range(a.west..a.east),
             h,
         },
     };

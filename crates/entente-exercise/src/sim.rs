@@ -15,7 +15,7 @@ use entente_fusion::metrics;
 use entente_fusion::model::{Identity, Markings, NationalTrack, SystemTrack, TrackRef};
 use entente_fusion::tracker::{Tracker, TrackerConfig};
 use entente_types::NationCode;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::controller::{self, FlightState, Phase};
@@ -161,8 +161,8 @@ pub struct Simulation {
 
 /// A standard normal draw (Box–Muller; one value per call keeps the stream simple to follow).
 fn gauss(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = 1.0 - rng.gen::<f64>();
-    let u2: f64 = rng.gen::<f64>();
+    let u1: f64 = 1.0 - rng.random::<f64>();
+    let u2: f64 = rng.random::<f64>();
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
@@ -635,7 +635,7 @@ impl Simulation {
                     continue;
                 }
                 // One draw per candidate, always, so that the stream does not depend on outcomes.
-                let detect = self.rng.gen::<f64>() < r.spec.pd;
+                let detect = self.rng.random::<f64>() < r.spec.pd;
                 let (nx, ny) = (gauss(&mut self.rng), gauss(&mut self.rng));
                 if detect {
                     let enu = self.frame.enu_of_ecef(p);

@@ -65,9 +65,11 @@ impl AuditClient {
                 .map_err(|e| bad(format!("CA {}: {e}", ca.display())))?;
             ServerName::try_from(host.to_owned())
                 .map_err(|e| bad(format!("host {host:?}: {e}")))?;
-            Some(ClientConfig::clone(&config))
+            ClientConfig::clone(&config)
         } else {
-            None
+            let config = entente_node::pki::trust_nobody_client_config()
+                .map_err(|e| bad(format!("TLS configuration: {e}")))?;
+            ClientConfig::clone(&config)
         };
         let scheme = if https { "https" } else { "http" };
         let base = format!("{scheme}://{authority}{path}");

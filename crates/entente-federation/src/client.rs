@@ -60,23 +60,22 @@ pub(crate) struct HttpClient {
 }
 
 impl HttpClient {
-    /// A client of `base`, over TLS configured by `tls` when given; every request (connecting
-    /// included) ends after `timeout`. No proxy is used: peers are reached directly.
+    /// A client of `base`, over TLS configured by `tls` for `https` URLs (a plain `http` client
+    /// is given one that trusts nobody); every request (connecting included) ends after
+    /// `timeout`. No proxy is used: peers are reached directly.
     pub(crate) fn new(
         base: String,
-        tls: Option<ClientConfig>,
+        tls: ClientConfig,
         timeout: Duration,
     ) -> Result<HttpClient, reqwest::Error> {
         // A peer's answer is its own: no redirect is followed.
-        let mut builder = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .http1_only()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
-            .timeout(timeout);
-        if let Some(tls) = tls {
-            builder = builder.use_preconfigured_tls(tls);
-        }
+            .timeout(timeout)
+            .use_preconfigured_tls(tls);
         Ok(HttpClient {
             base,
             client: builder.build()?,
@@ -134,7 +133,7 @@ impl PartnerClient {
         crate::tls::server_name(partner)?;
         let http = HttpClient::new(
             https_base(&partner.host, partner.port),
-            Some(ClientConfig::clone(&tls)),
+            ClientConfig::clone(&tls),
             REQUEST_TIMEOUT,
         )
         .map_err(|e| {

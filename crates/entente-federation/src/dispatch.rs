@@ -16,7 +16,7 @@ use entente_seal::{
 };
 use entente_store::{Change, Cursor};
 use entente_types::NationCode;
-use rand::Rng;
+use rand::RngExt;
 use serde_json::Value;
 use tokio::sync::watch;
 
@@ -59,7 +59,7 @@ impl Backoff {
     fn step(&mut self) -> Duration {
         let base = self.next.min(self.max);
         self.next = (self.next * 2).min(self.max);
-        let jitter = rand::thread_rng().gen_range(0.5..1.5);
+        let jitter = rand::rng().random_range(0.5..1.5);
         base.mul_f64(jitter)
     }
 }

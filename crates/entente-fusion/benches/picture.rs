@@ -1,7 +1,9 @@
 //! Criterion benchmarks: one tracker scan, one fusion instant, and the assignment solver, at the
 //! sizes the comparison with Stone Soup uses. Inputs are generated deterministically in memory.
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use entente_fusion::assignment::{gnn, solve_dense, Edge};
 use entente_fusion::fusion::{Fuser, FusionConfig};
 use entente_fusion::kalman::{Gaussian, Measurement, StateCovariance, StateVector};

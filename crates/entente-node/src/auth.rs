@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
@@ -19,9 +20,8 @@ use crate::error::{NodeError, NodeErrorKind};
 
 /// The PHC string of an argon2id hash of `password` with a fresh salt.
 pub fn hash_password(password: &str) -> Result<String, NodeError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(password.as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| {
             NodeError::new(
@@ -33,9 +33,9 @@ pub fn hash_password(password: &str) -> Result<String, NodeError> {
 
 /// A new random bearer token (printed once; only its hash is kept).
 pub fn new_token() -> String {
-    use rand::RngCore;
+    use rand::Rng;
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    rand::rand_core::UnwrapErr(rand::rngs::SysRng).fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
@@ -77,9 +77,9 @@ impl Default for CredentialCache {
 
 impl CredentialCache {
     pub fn new(ttl: Duration) -> CredentialCache {
-        use rand::RngCore;
+        use rand::Rng;
         let mut secret = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut secret);
+        rand::rand_core::UnwrapErr(rand::rngs::SysRng).fill_bytes(&mut secret);
         CredentialCache {
             secret,
             ttl,

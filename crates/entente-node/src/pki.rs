@@ -69,7 +69,8 @@ fn params(common_name: &str, names: &[&str]) -> Result<CertificateParams, PkiErr
     p.not_before = day(from, 0);
     p.not_after = day(from, VALID_YEARS);
     let mut serial = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut serial);
+    rand::TryRng::try_fill_bytes(&mut rand::rngs::SysRng, &mut serial)
+        .map_err(|e| fail("certificate serial number", e))?;
     serial[0] &= 0x7f; // a positive integer
     p.serial_number = Some(SerialNumber::from_slice(&serial));
     p.use_authority_key_identifier_extension = true;
@@ -283,6 +284,18 @@ pub fn client_config(
             .map_err(|e| fail(cert.display(), e))?,
         None => builder.with_no_client_auth(),
     };
+    Ok(Arc::new(config))
+}
+
+/// A TLS client configuration that trusts no certificate, for clients that speak plain HTTP:
+/// `reqwest` builds a TLS configuration whatever the scheme, and this one keeps ring as the only
+/// crypto provider without installing a process-wide default.
+pub fn trust_nobody_client_config() -> Result<Arc<rustls::ClientConfig>, PkiError> {
+    let config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| fail("TLS versions", e))?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
     Ok(Arc::new(config))
 }
 

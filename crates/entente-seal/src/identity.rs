@@ -14,7 +14,7 @@ use base64::Engine;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use entente_types::NationCode;
 use hpke::{Deserializable, Kem as _, Serializable};
-use rand::RngCore;
+use rand::Rng;
 
 use crate::private::Existing;
 use crate::SealError;
@@ -59,9 +59,9 @@ impl NodeIdentity {
     /// New random keys for `nation`.
     pub fn generate(nation: NationCode) -> NodeIdentity {
         let mut seed = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut seed);
+        rand::rand_core::UnwrapErr(rand::rngs::SysRng).fill_bytes(&mut seed);
         let signing = SigningKey::from_bytes(&seed);
-        rand::rngs::OsRng.fill_bytes(&mut seed);
+        rand::rand_core::UnwrapErr(rand::rngs::SysRng).fill_bytes(&mut seed);
         let (hpke_secret, hpke_public) = Kem::derive_keypair(&seed);
         NodeIdentity {
             nation,

@@ -26,6 +26,8 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    // reqwest's TLS has no crypto provider of its own here: it takes the process default, ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

@@ -32,7 +32,7 @@ where
 {
     let mut table = Table::new();
     table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header);
     // Off a terminal (pipes, files, tests) there is no width to wrap to: keep lines readable.

@@ -20,17 +20,17 @@ pub(super) const TAXII_MEDIA: &str = "application/taxii+json;version=2.1";
 /// A client of the nodes' TAXII servers: trusting only the demo CA in `ca` (none with
 /// `plain_http`).
 pub(super) fn taxii_client(plain_http: bool, ca: &Path) -> Result<reqwest::Client, DemoError> {
-    let mut builder = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false);
-    if !plain_http {
-        let pem = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
-        builder = builder.add_root_certificate(
-            reqwest::Certificate::from_pem(&pem).with_context(|| format!("{}", ca.display()))?,
-        );
+    let tls = if plain_http {
+        entente_node::pki::trust_nobody_client_config()
+    } else {
+        entente_node::pki::client_config(ca, None)
     }
-    builder.build().context("cannot build the TAXII client")
+    .with_context(|| format!("TLS configuration trusting {}", ca.display()))?;
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .use_preconfigured_tls(rustls::ClientConfig::clone(&tls))
+        .build()
+        .context("cannot build the TAXII client")
 }
 
 /// The node's own objects grouped by label policy, each group an envelope (the marking

@@ -345,8 +345,8 @@ impl Member {
 }
 
 fn uuid_like() -> String {
-    use rand::Rng;
-    format!("status-{:032x}", rand::thread_rng().gen::<u128>())
+    use rand::RngExt;
+    format!("status-{:032x}", rand::rng().random::<u128>())
 }
 
 /// Waits until every node's dispatchers are idle: each partner cursor at the end of its stream.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use entente_store::User;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde_json::{json, Value};
 
 use crate::harness::*;
@@ -43,15 +43,15 @@ fn corpus(mesh: &Mesh, rng: &mut StdRng, first: u32, count: u32) -> Vec<Value> {
     let markings: Vec<Value> = LABELS.iter().map(|l| mesh.marking(l)).collect();
     let mut objects = markings.clone();
     for n in first..first + count {
-        let label = &markings[rng.gen_range(0..markings.len())];
+        let label = &markings[rng.random_range(0..markings.len())];
         let mut portions = Vec::new();
         for selector in ["name", "description"] {
-            if rng.gen_bool(0.3) {
-                portions.push((selector, &markings[rng.gen_range(0..markings.len())]));
+            if rng.random_bool(0.3) {
+                portions.push((selector, &markings[rng.random_range(0..markings.len())]));
             }
         }
         let mut o = indicator(n, "2025-01-01T00:00:00.000Z", label, &portions);
-        match rng.gen_range(0..10) {
+        match rng.random_range(0..10) {
             // Stored without a label (as before ingest wrote the default label in).
             0 => {
                 o.as_object_mut().unwrap().remove("object_marking_refs");

@@ -28,6 +28,11 @@ pub fn nation(code: &str) -> NationCode {
     code.parse().unwrap()
 }
 
+/// reqwest's TLS takes the process's default crypto provider: ring, as the node's own TLS.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Sandbox {
     /// A FRA node with the collection `intel`.
     pub async fn start() -> Sandbox {
@@ -36,6 +41,7 @@ impl Sandbox {
 
     /// A FRA node whose test config `adjust` changes first.
     pub async fn start_with(adjust: impl FnOnce(&mut NodeConfig)) -> Sandbox {
+        install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         let mut config = NodeConfig::for_test(nation("FRA"), dir.path());
         adjust(&mut config);
@@ -45,6 +51,7 @@ impl Sandbox {
     /// A FRA node over TLS with a development PKI under its folder (`tls/ca.pem` is the root),
     /// and a client that trusts only that CA.
     pub async fn start_tls(adjust: impl FnOnce(&mut NodeConfig)) -> Sandbox {
+        install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         let files = pki::write_dev_pki(&dir.path().join("tls"), "test CA").unwrap();
         let mut config = NodeConfig::for_test(nation("FRA"), dir.path());
@@ -56,8 +63,7 @@ impl Sandbox {
         adjust(&mut config);
         let ca = std::fs::read(&files.ca_cert).unwrap();
         let client = reqwest::Client::builder()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
             .build()
             .unwrap();
         Sandbox::start_config(config, dir, client).await
@@ -67,6 +73,7 @@ impl Sandbox {
     /// `postgres://postgres@127.0.0.1:5432/test`), in a fresh schema dropped at `stop`. `None`
     /// (with a message) when the server is unreachable, except under `CI=true`, where it fails.
     pub async fn start_postgres(adjust: impl FnOnce(&mut NodeConfig)) -> Option<Sandbox> {
+        install_crypto_provider();
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let url = std::env::var("ENTENTE_TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());

@@ -20,10 +20,7 @@ async fn serves_taxii_over_tls_to_clients_that_trust_its_ca() {
     // A client that does not trust the node's CA cannot connect.
     let stranger = DevCa::generate("another CA").unwrap();
     let untrusting = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(stranger.cert_pem().as_bytes()).unwrap(),
-        )
+        .tls_certs_only([reqwest::Certificate::from_pem(stranger.cert_pem().as_bytes()).unwrap()])
         .build()
         .unwrap();
     let e = untrusting.get(s.url("/health")).send().await.unwrap_err();
@@ -55,8 +52,7 @@ async fn mutual_tls_admits_only_clients_with_a_certificate_of_the_ca() {
         reqwest::Identity::from_pem(format!("{}{}", peer.cert_pem, peer.key_pem).as_bytes())
             .unwrap();
     let client = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(root.clone())
+        .tls_certs_only([root.clone()])
         .identity(identity)
         .build()
         .unwrap();
@@ -72,8 +68,7 @@ async fn mutual_tls_admits_only_clients_with_a_certificate_of_the_ca() {
         reqwest::Identity::from_pem(format!("{}{}", other.cert_pem, other.key_pem).as_bytes())
             .unwrap();
     let client = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(root)
+        .tls_certs_only([root])
         .identity(identity)
         .build()
         .unwrap();

@@ -320,7 +320,8 @@ fn keygen(nation: &str, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
         .into());
     }
     let mut seed = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+    rand::TryRng::try_fill_bytes(&mut rand::rngs::SysRng, &mut seed)
+        .context("reading the system's random source for the signing key")?;
     let key = ed25519_dalek::SigningKey::from_bytes(&seed);
     let name = origin_for(nation.as_str());
     let skey = format!("{}\n", entente_audit::skey(&name, &key));

@@ -243,10 +243,7 @@ fn node_publishers(
                 .with_context(|| format!("cannot read the CA file of {nation}: {file}"))?;
             let ca = reqwest::Certificate::from_pem(&pem)
                 .with_context(|| format!("--ca {nation}={file}: not a PEM certificate"))?;
-            client = client
-                .tls_built_in_root_certs(false)
-                .add_root_certificate(ca)
-                .https_only(true);
+            client = client.tls_certs_only([ca]).https_only(true);
         }
         let client = client.build()?;
         out.push(NodePublisher {

@@ -339,10 +339,10 @@ fn a_running_demo_serves_taxii_and_audit_routes_and_stops_on_ctrl_c() {
 
     // TAXII with the printed credentials: JPN's NATO-cleared user sees every NATO-labelled
     // object JPN holds (its own and those received), and nothing else.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::blocking::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap())
+        .tls_backend_rustls()
+        .tls_certs_only([reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap()])
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
