@@ -13,6 +13,9 @@ use entente_types::NationCode;
 use serde::Deserialize;
 use toml::Spanned;
 
+use entente_types::diagnostic::LineIndex;
+use entente_types::suggest::{closest, Nearness};
+
 use crate::error::{Diagnostic, Error};
 
 /// Latitudes beyond which positions are refused: east-west steps of the point-mass model divide
@@ -637,28 +640,22 @@ struct RawDis {
 /// Collects diagnostics against one file.
 struct Ctx {
     file: PathBuf,
-    line_starts: Vec<usize>,
+    lines: LineIndex,
     diagnostics: Vec<Diagnostic>,
 }
 
 impl Ctx {
     fn new(file: &Path, text: &str) -> Ctx {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let lines = LineIndex::new(text);
         Ctx {
             file: file.to_path_buf(),
-            line_starts,
+            lines,
             diagnostics: Vec::new(),
         }
     }
 
-    fn line_of(&self, offset: usize) -> usize {
-        self.line_starts.partition_point(|&s| s <= offset).max(1)
-    }
-
     fn report(&mut self, offset: usize, field: impl Into<String>, message: impl Into<String>) {
-        let line = self.line_of(offset);
+        let line = self.lines.line_of(offset);
         self.diagnostics.push(Diagnostic {
             file: self.file.clone(),
             line,
@@ -765,13 +762,16 @@ impl Ctx {
         if let Some(i) = names.iter().position(|n| n == text) {
             return i;
         }
-        let closest = names
-            .iter()
-            .map(|n| (strsim::levenshtein(n, text), *n))
-            .min()
-            .filter(|(d, _)| *d <= 3)
-            .map(|(_, n)| format!(" (did you mean `{n}`?)"))
-            .unwrap_or_default();
+        // Of equally close names the alphabetically first is suggested.
+        let mut sorted = names.to_vec();
+        sorted.sort_unstable();
+        let closest = closest(
+            text,
+            sorted.into_iter().map(|n| (n, n)),
+            Nearness::EditDistance(3),
+        )
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
         self.report(
             v.span().start,
             field,

@@ -11,6 +11,8 @@ use entente_types::NationCode;
 use serde::Deserialize;
 use toml::Spanned;
 
+use entente_types::diagnostic::LineIndex;
+
 use crate::error::{Diagnostic, Error, ErrorKind};
 use crate::interval::{Interval, StatedDate};
 use crate::model::*;
@@ -154,7 +156,7 @@ struct RawPolicyLevel {
 struct SourceFile {
     path: PathBuf,
     text: String,
-    line_starts: Vec<usize>,
+    lines: LineIndex,
 }
 
 impl SourceFile {
@@ -169,20 +171,8 @@ impl SourceFile {
     }
 
     fn new(path: PathBuf, text: String) -> SourceFile {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        SourceFile {
-            path,
-            text,
-            line_starts,
-        }
-    }
-
-    fn line_of(&self, offset: usize) -> usize {
-        self.line_starts
-            .partition_point(|&start| start <= offset)
-            .max(1)
+        let lines = LineIndex::new(&text);
+        SourceFile { path, text, lines }
     }
 }
 
@@ -195,7 +185,7 @@ struct Checker<'a> {
 impl<'a> Checker<'a> {
     fn report(&mut self, offset: usize, field: impl Into<String>, message: impl Into<String>) {
         let (file, line) = match self.file {
-            Some(f) => (f.path.clone(), f.line_of(offset)),
+            Some(f) => (f.path.clone(), f.lines.line_of(offset)),
             None => (PathBuf::new(), 0),
         };
         self.diagnostics.push(Diagnostic {
