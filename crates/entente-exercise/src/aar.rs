@@ -10,7 +10,9 @@ use plotters::style::FontStyle;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::record::RunRecord;
+use crate::record::{QualitySample, RunRecord};
+// The standards are part of the record; re-exported where reviewers have always found them.
+pub use crate::record::StandardSpec;
 use crate::scenario::{format_duration, Milestone};
 
 const FONT: &str = "sans-serif";
@@ -29,21 +31,6 @@ pub fn register_font(ttf: &'static [u8]) -> Result<(), Error> {
         path: PathBuf::from("(font)"),
         message: "the font data is not a usable TrueType font".into(),
     })
-}
-
-/// A standard as the run record keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StandardSpec {
-    /// Name.
-    pub name: String,
-    /// Starting milestone.
-    pub from: Milestone,
-    /// Ending milestone.
-    pub to: Milestone,
-    /// Limit, seconds.
-    pub within: f64,
-    /// Source id and title.
-    pub source: String,
 }
 
 /// A standard checked for one flight.
@@ -138,7 +125,7 @@ pub fn check_standards(record: &RunRecord) -> Vec<StandardResult> {
 /// Quality per nation, averaged over the samples.
 pub fn quality_summary(record: &RunRecord, c: f64, p: f64) -> Vec<QualitySummary> {
     let half = c.powf(p) / 2.0;
-    let mut by: BTreeMap<&str, Vec<&crate::record::QualitySample>> = BTreeMap::new();
+    let mut by: BTreeMap<&str, Vec<&QualitySample>> = BTreeMap::new();
     for q in &record.quality {
         by.entry(q.nation.as_str()).or_default().push(q);
     }
