@@ -9,6 +9,7 @@ use entente_registry::Registry;
 use entente_types::{parse_date, NationCode};
 
 use super::*;
+use crate::compiled::NationalRules;
 use crate::ReleasePolicy;
 
 fn data() -> PathBuf {
