@@ -34,6 +34,7 @@ use entente_labels::{Label, PolicySet};
 use entente_registry::{ClauseKind, Registry};
 use entente_types::{Date, NationCode};
 
+use crate::compiled::RulesError;
 use crate::decision::{Decision, Reason, Verdict};
 
 use encode::Encoder;
@@ -167,7 +168,7 @@ fn evaluate(
     policies: &CedarPolicySet,
     request: &Request,
     entities: &Entities,
-) -> Result<(CedarDecision, Vec<String>), String> {
+) -> Result<(CedarDecision, Vec<String>), RulesError> {
     let response = authorizer.is_authorized(request, policies, entities);
     let errors: Vec<String> = response
         .diagnostics()
@@ -175,7 +176,7 @@ fn evaluate(
         .map(|e| e.to_string())
         .collect();
     if !errors.is_empty() {
-        return Err(errors.join("; "));
+        return Err(RulesError::Evaluation(errors));
     }
     let reasons = response
         .diagnostics()
@@ -311,12 +312,12 @@ impl CedarPolicy {
         };
         let (request, entities) = match self.encoder.encode(label, originator, recipient, day) {
             Ok(r) => r,
-            Err(message) => return error(format!("request not encodable: {message}")),
+            Err(e) => return error(format!("request not encodable: {e}")),
         };
         let (verdict, reasons) =
             match evaluate(&self.authorizer, &self.policies, &request, &entities) {
                 Ok(r) => r,
-                Err(message) => return error(message),
+                Err(e) => return error(e.to_string()),
             };
         if verdict == CedarDecision::Deny {
             return decision(Verdict::Deny, self.deny_reason(label, &reasons));

@@ -104,7 +104,7 @@ impl Encoder {
         Entity::new_no_attrs(uid(&self.nation_type, nation.as_str()), parents)
     }
 
-    pub(super) fn label(&self, label: &Label) -> Result<Entity, String> {
+    pub(super) fn label(&self, label: &Label) -> Result<Entity, RulesError> {
         let strings = |values: &BTreeSet<String>| {
             RestrictedExpression::new_set(
                 values
@@ -114,7 +114,9 @@ impl Encoder {
         };
         let count = label.releasable_to().len();
         if count > MAX_RELEASE_SETS {
-            return Err(format!("more than {MAX_RELEASE_SETS} Releasable To sets"));
+            return Err(RulesError::TooManyReleaseSets {
+                limit: MAX_RELEASE_SETS,
+            });
         }
         let mut attrs = HashMap::from([
             (
@@ -160,10 +162,11 @@ impl Encoder {
                     each(&|t| RestrictedExpression::new_entity_uid(uid(&self.org_type, t))),
                 ),
             ])
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| RulesError::Request(e.to_string()))?;
             attrs.insert(format!("rel{k}"), record);
         }
-        Entity::new(self.label_uid.clone(), attrs, HashSet::new()).map_err(|e| e.to_string())
+        Entity::new(self.label_uid.clone(), attrs, HashSet::new())
+            .map_err(|e| RulesError::Request(e.to_string()))
     }
 
     /// The request and entities for one decision; an error means the decision cannot be made.
@@ -173,7 +176,7 @@ impl Encoder {
         originator: NationCode,
         recipient: NationCode,
         day: Date,
-    ) -> Result<(Request, Entities), String> {
+    ) -> Result<(Request, Entities), RulesError> {
         let mut entities = vec![
             self.registry_entity.clone(),
             self.label(label)?,
@@ -182,8 +185,8 @@ impl Encoder {
         if recipient != originator {
             entities.push(self.nation(recipient, day));
         }
-        let entities =
-            Entities::from_entities(entities, Some(&self.schema)).map_err(|e| e.to_string())?;
+        let entities = Entities::from_entities(entities, Some(&self.schema))
+            .map_err(|e| RulesError::Request(e.to_string()))?;
         let context = Context::from_pairs([
             (
                 "recipient".to_owned(),
@@ -194,7 +197,7 @@ impl Encoder {
                 RestrictedExpression::new_long(day_number(day)),
             ),
         ])
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| RulesError::Request(e.to_string()))?;
         let request = Request::new(
             uid(&self.nation_type, originator.as_str()),
             self.action.clone(),
@@ -202,7 +205,7 @@ impl Encoder {
             context,
             Some(&self.schema),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| RulesError::Request(e.to_string()))?;
         Ok((request, entities))
     }
 

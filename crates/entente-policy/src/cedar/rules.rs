@@ -134,7 +134,7 @@ impl CedarNationalRules {
         originator: NationCode,
         request: &Request,
         entities: &Entities,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, RulesError> {
         let Some(set) = self.by_nation.get(&originator) else {
             return Ok(None);
         };
@@ -151,7 +151,7 @@ impl NationalRules for CedarNationalRules {
         originator: NationCode,
         recipient: NationCode,
         day: Date,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, RulesError> {
         if !self.has_rules_for(originator) {
             return Ok(None);
         }

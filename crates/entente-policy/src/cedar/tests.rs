@@ -318,7 +318,7 @@ fn an_erroring_forbid_denies_what_cedar_alone_would_allow() {
         CedarDecision::Allow
     );
     let err = evaluate(&authorizer, &set, &request, &entities).unwrap_err();
-    assert!(err.contains("erroring"), "{err}");
+    assert!(err.to_string().contains("erroring"), "{err}");
 }
 
 #[test]
