@@ -75,14 +75,33 @@ pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// A 32-byte hash from standard base64; the message says what is wrong.
-pub(crate) fn unb64_hash(text: &str) -> Result<Hash, String> {
+/// Why a text is not a base64 hash; the message quotes the text.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HashTextError {
+    #[error("{text:?} is not base64: {source}")]
+    NotBase64 {
+        text: String,
+        #[source]
+        source: base64::DecodeError,
+    },
+    #[error("{text:?} is {len} bytes, not a 32-byte hash")]
+    WrongLength { text: String, len: usize },
+}
+
+/// A 32-byte hash from standard base64.
+pub(crate) fn unb64_hash(text: &str) -> Result<Hash, HashTextError> {
     let raw = base64::engine::general_purpose::STANDARD
         .decode(text)
-        .map_err(|e| format!("{text:?} is not base64: {e}"))?;
+        .map_err(|source| HashTextError::NotBase64 {
+            text: text.to_owned(),
+            source,
+        })?;
     raw.as_slice()
         .try_into()
-        .map_err(|_| format!("{text:?} is {} bytes, not a 32-byte hash", raw.len()))
+        .map_err(|_| HashTextError::WrongLength {
+            text: text.to_owned(),
+            len: raw.len(),
+        })
 }
 
 #[cfg(test)]

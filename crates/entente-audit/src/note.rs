@@ -128,7 +128,7 @@ fn parse_key_parts(what: &'static str, text: &str) -> Result<(String, u32, [u8; 
     else {
         return Err(bad("expected <name>+<hex key id>+<base64 key>".into()));
     };
-    check_key_name(name).map_err(bad)?;
+    check_key_name(name).map_err(|e| bad(e.to_string()))?;
     if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad(format!("key id {id_hex:?} is not 8 hex digits")));
     }
@@ -183,15 +183,27 @@ pub fn parse_skey(text: &str) -> Result<(String, SigningKey), AuditError> {
     Ok((name, key))
 }
 
-fn check_key_name(name: &str) -> Result<(), String> {
+/// Why a key name is refused.
+#[derive(Debug, thiserror::Error)]
+enum KeyNameError {
+    #[error("the key name is empty")]
+    Empty,
+    #[error("the key name {name:?} contains {character:?}")]
+    Forbidden { name: String, character: char },
+}
+
+fn check_key_name(name: &str) -> Result<(), KeyNameError> {
     if name.is_empty() {
-        return Err("the key name is empty".into());
+        return Err(KeyNameError::Empty);
     }
     if let Some(c) = name
         .chars()
         .find(|c| c.is_whitespace() || *c == '+' || c.is_control())
     {
-        return Err(format!("the key name {name:?} contains {c:?}"));
+        return Err(KeyNameError::Forbidden {
+            name: name.to_owned(),
+            character: c,
+        });
     }
     Ok(())
 }
@@ -199,7 +211,7 @@ fn check_key_name(name: &str) -> Result<(), String> {
 /// Signs `text` (which must be valid note text) as a note with one signature.
 pub fn sign_note(text: &str, name: &str, key: &SigningKey) -> Result<String, AuditError> {
     check_text(text)?;
-    check_key_name(name).map_err(|m| AuditError::malformed("signer key", m))?;
+    check_key_name(name).map_err(|e| AuditError::malformed("signer key", e.to_string()))?;
     let signature = key.sign(text.as_bytes());
     let mut blob = key_id(name, &key.verifying_key()).to_be_bytes().to_vec();
     blob.extend_from_slice(&signature.to_bytes());
@@ -249,7 +261,7 @@ pub fn parse_note(note: &str) -> Result<(&str, Vec<NoteSignature>), AuditError> 
         let (name, blob) = rest
             .split_once(' ')
             .ok_or_else(|| bad_line("expected `— <name> <base64>`"))?;
-        check_key_name(name).map_err(|m| bad_line(&m))?;
+        check_key_name(name).map_err(|e| bad_line(&e.to_string()))?;
         let raw = base64::engine::general_purpose::STANDARD
             .decode(blob)
             .map_err(|_| bad_line("the signature is not base64"))?;

@@ -4,6 +4,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use entente_types::diagnostic::LineIndex;
 use entente_types::{parse_date, Date};
 
 use crate::error::{Location, Problem};
@@ -12,6 +13,7 @@ use crate::error::{Location, Problem};
 pub(crate) struct Ctx<'a> {
     pub(crate) file: Option<PathBuf>,
     text: &'a str,
+    lines: LineIndex,
     pub(crate) problems: Vec<Problem>,
 }
 
@@ -20,17 +22,13 @@ impl<'a> Ctx<'a> {
         Ctx {
             file: file.map(Path::to_path_buf),
             text,
+            lines: LineIndex::new(text),
             problems: Vec::new(),
         }
     }
 
     pub(crate) fn line_of(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
+        self.lines.line_of(offset)
     }
 
     pub(crate) fn location(&self, span: Option<Range<usize>>, field: &str) -> Location {

@@ -10,7 +10,9 @@ use plotters::style::FontStyle;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::record::RunRecord;
+use crate::record::{QualitySample, RunRecord};
+// The standards are part of the record; re-exported where reviewers have always found them.
+pub use crate::record::StandardSpec;
 use crate::scenario::{format_duration, Milestone};
 
 const FONT: &str = "sans-serif";
@@ -29,21 +31,6 @@ pub fn register_font(ttf: &'static [u8]) -> Result<(), Error> {
         path: PathBuf::from("(font)"),
         message: "the font data is not a usable TrueType font".into(),
     })
-}
-
-/// A standard as the run record keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StandardSpec {
-    /// Name.
-    pub name: String,
-    /// Starting milestone.
-    pub from: Milestone,
-    /// Ending milestone.
-    pub to: Milestone,
-    /// Limit, seconds.
-    pub within: f64,
-    /// Source id and title.
-    pub source: String,
 }
 
 /// A standard checked for one flight.
@@ -138,7 +125,7 @@ pub fn check_standards(record: &RunRecord) -> Vec<StandardResult> {
 /// Quality per nation, averaged over the samples.
 pub fn quality_summary(record: &RunRecord, c: f64, p: f64) -> Vec<QualitySummary> {
     let half = c.powf(p) / 2.0;
-    let mut by: BTreeMap<&str, Vec<&crate::record::QualitySample>> = BTreeMap::new();
+    let mut by: BTreeMap<&str, Vec<&QualitySample>> = BTreeMap::new();
     for q in &record.quality {
         by.entry(q.nation.as_str()).or_default().push(q);
     }
@@ -213,24 +200,26 @@ pub fn write_report(record: &RunRecord, dir: &Path) -> Result<ReportFiles, Error
 
 type Root<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 
-fn write_svg(path: &Path, draw: impl FnOnce(Root<'_>) -> Result<(), String>) -> Result<(), Error> {
+/// Why a chart could not be drawn (the SVG backend writes to a string, so its errors are IO).
+type DrawError = DrawingAreaErrorKind<std::io::Error>;
+
+fn write_svg(
+    path: &Path,
+    draw: impl FnOnce(Root<'_>) -> Result<(), DrawError>,
+) -> Result<(), Error> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (1100, 600)).into_drawing_area();
-        draw(root).map_err(|message| Error::Chart {
+        draw(root).map_err(|e| Error::Chart {
             path: path.to_path_buf(),
-            message,
+            message: e.to_string(),
         })?;
     }
     std::fs::write(path, out).map_err(|e| Error::io(path, e))
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
-fn draw_gospa(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
+fn draw_gospa(root: Root<'_>, record: &RunRecord) -> Result<(), DrawError> {
+    root.fill(&WHITE)?;
     let t_max = (record.duration / 60.0).max(1.0);
     let y_max = record
         .quality
@@ -246,15 +235,13 @@ fn draw_gospa(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(60)
-        .build_cartesian_2d(0.0..t_max, 0.0..y_max)
-        .map_err(err)?;
+        .build_cartesian_2d(0.0..t_max, 0.0..y_max)?;
     chart
         .configure_mesh()
         .x_desc("exercise time (min)")
         .y_desc("GOSPA (km)")
         .label_style((FONT, 14))
-        .draw()
-        .map_err(err)?;
+        .draw()?;
     for (i, nation) in record.nations.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let points: Vec<(f64, f64)> = record
@@ -264,8 +251,7 @@ fn draw_gospa(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
             .map(|q| (q.t / 60.0, q.gospa / 1000.0))
             .collect();
         chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))
-            .map_err(err)?
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))?
             .label(nation.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
@@ -279,22 +265,19 @@ fn draw_gospa(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
         )
     }) {
         let x = e.t / 60.0;
-        chart
-            .draw_series(LineSeries::new(vec![(x, 0.0), (x, y_max)], BLACK.mix(0.25)))
-            .map_err(err)?;
+        chart.draw_series(LineSeries::new(vec![(x, 0.0), (x, y_max)], BLACK.mix(0.25)))?;
     }
     chart
         .configure_series_labels()
         .border_style(BLACK)
         .background_style(WHITE.mix(0.9))
         .label_font((FONT, 14))
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)
+        .draw()?;
+    root.present()
 }
 
-fn draw_map(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
+fn draw_map(root: Root<'_>, record: &RunRecord) -> Result<(), DrawError> {
+    root.fill(&WHITE)?;
     let (mut lo_lat, mut hi_lat, mut lo_lon, mut hi_lon) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
     for p in &record.truth {
         lo_lat = lo_lat.min(p.lat);
@@ -316,15 +299,13 @@ fn draw_map(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
         .build_cartesian_2d(
             (lo_lon - 0.3)..(hi_lon + 0.3),
             (lo_lat - 0.2)..(hi_lat + 0.2),
-        )
-        .map_err(err)?;
+        )?;
     chart
         .configure_mesh()
         .x_desc("longitude (°E)")
         .y_desc("latitude (°N)")
         .label_style((FONT, 14))
-        .draw()
-        .map_err(err)?;
+        .draw()?;
     if let Some(nation) = record.nations.first() {
         let dots: Vec<(f64, f64)> = record
             .pictures
@@ -332,12 +313,10 @@ fn draw_map(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
             .filter(|p| &p.nation == nation)
             .map(|p| (p.lon, p.lat))
             .collect();
-        chart
-            .draw_series(
-                dots.into_iter()
-                    .map(|p| Circle::new(p, 2, RGBColor(120, 120, 120).filled())),
-            )
-            .map_err(err)?;
+        chart.draw_series(
+            dots.into_iter()
+                .map(|p| Circle::new(p, 2, RGBColor(120, 120, 120).filled())),
+        )?;
     }
     for (i, info) in record.entities.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
@@ -351,22 +330,18 @@ fn draw_map(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
             continue;
         }
         let label_at = path[0];
-        chart
-            .draw_series(LineSeries::new(path, color.stroke_width(2)))
-            .map_err(err)?;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                info.callsign.clone(),
-                label_at,
-                (FONT, 13).into_font().color(&color),
-            )))
-            .map_err(err)?;
+        chart.draw_series(LineSeries::new(path, color.stroke_width(2)))?;
+        chart.draw_series(std::iter::once(Text::new(
+            info.callsign.clone(),
+            label_at,
+            (FONT, 13).into_font().color(&color),
+        )))?;
     }
-    root.present().map_err(err)
+    root.present()
 }
 
-fn draw_timeline(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
+fn draw_timeline(root: Root<'_>, record: &RunRecord) -> Result<(), DrawError> {
+    root.fill(&WHITE)?;
     let mut subjects: Vec<&str> = Vec::new();
     for e in &record.timeline {
         if !subjects.contains(&e.subject.as_str()) {
@@ -380,8 +355,7 @@ fn draw_timeline(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(120)
-        .build_cartesian_2d(0.0..t_max, -0.5..(rows - 0.5))
-        .map_err(err)?;
+        .build_cartesian_2d(0.0..t_max, -0.5..(rows - 0.5))?;
     let names: Vec<String> = subjects.iter().map(|s| s.to_string()).collect();
     chart
         .configure_mesh()
@@ -396,8 +370,7 @@ fn draw_timeline(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
             }
         })
         .label_style((FONT, 13))
-        .draw()
-        .map_err(err)?;
+        .draw()?;
     // Labels of milestones close in time on one row are stacked so that they stay readable.
     let mut recent: Vec<(usize, f64)> = Vec::new();
     for e in &record.timeline {
@@ -405,22 +378,18 @@ fn draw_timeline(root: Root<'_>, record: &RunRecord) -> Result<(), String> {
         let row = row_index as f64;
         let color = PALETTE[(e.milestone as usize) % PALETTE.len()];
         let p = (e.t / 60.0, row);
-        chart
-            .draw_series(std::iter::once(Circle::new(p, 5, color.filled())))
-            .map_err(err)?;
+        chart.draw_series(std::iter::once(Circle::new(p, 5, color.filled())))?;
         recent.retain(|&(r, t)| r != row_index || e.t - t < 240.0);
         let stack = recent.iter().filter(|&&(r, _)| r == row_index).count();
         recent.push((row_index, e.t));
         let dy = 0.12 + 0.1 * stack as f64;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                format!("{} {}", e.milestone.as_str(), format_duration(e.t)),
-                (p.0, p.1 + dy),
-                (FONT, 11).into_font(),
-            )))
-            .map_err(err)?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!("{} {}", e.milestone.as_str(), format_duration(e.t)),
+            (p.0, p.1 + dy),
+            (FONT, 11).into_font(),
+        )))?;
     }
-    root.present().map_err(err)
+    root.present()
 }
 
 fn esc(text: &str) -> String {

@@ -14,9 +14,9 @@ use entente_fusion::geodesy::{Enu, Geodetic, LocalFrame};
 use entente_fusion::model::{Markings, SystemTrack};
 use entente_types::NationCode;
 
+use crate::entity::Entity;
 use crate::kinematics::{self, Command, State};
 use crate::scenario::{Milestone, Scenario};
-use crate::sim::Entity;
 
 /// Gate for following the designated track from one picture to the next, metres.
 const FOLLOW_GATE: f64 = 15_000.0;

@@ -1,35 +1,10 @@
 //! The crate's one error type, and the [`Diagnostic`]s that locate a problem in a scenario file.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use entente_types::ErrorCode;
 
-/// A problem found in a scenario file, located to the line and field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// The scenario file.
-    pub file: PathBuf,
-    /// 1-based line number.
-    pub line: usize,
-    /// The field at fault, as a path: `radar[LTU-1].range_km`.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}: {}",
-            self.file.display(),
-            self.line,
-            self.field,
-            self.message
-        )
-    }
-}
+pub use entente_types::diagnostic::Diagnostic;
 
 /// Anything that can go wrong in loading, running or reviewing an exercise.
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,7 @@
 pub mod aar;
 pub mod controller;
 pub mod dis;
+pub mod entity;
 mod error;
 pub mod kinematics;
 pub mod record;

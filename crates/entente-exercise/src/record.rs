@@ -7,6 +7,21 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::scenario::Milestone;
 
+/// A standard as the run record keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StandardSpec {
+    /// Name.
+    pub name: String,
+    /// Starting milestone.
+    pub from: Milestone,
+    /// Ending milestone.
+    pub to: Milestone,
+    /// Limit, seconds.
+    pub within: f64,
+    /// Source id and title.
+    pub source: String,
+}
+
 /// Everything the after-action review needs from one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -29,7 +44,7 @@ pub struct RunRecord {
     /// Participating nations.
     pub nations: Vec<String>,
     /// Standards the review checks.
-    pub standards: Vec<crate::aar::StandardSpec>,
+    pub standards: Vec<StandardSpec>,
     /// GOSPA cut-off, metres.
     pub gospa_c: f64,
     /// GOSPA order.

@@ -80,9 +80,10 @@ impl Label {
             LabelError::new(
                 LabelErrorKind::UnknownClassification {
                     text: classification.to_owned(),
-                    suggestion: crate::policy::closest(
+                    suggestion: entente_types::suggest::closest(
                         classification,
-                        p.levels.iter().map(|l| l.name.as_str()),
+                        p.levels.iter().map(|l| (l.name.as_str(), l.name.clone())),
+                        crate::policy::NAME_NEARNESS,
                     ),
                 },
                 format!("classification under policy {}", p.id),

@@ -3,9 +3,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use entente_types::suggest::{closest, Nearness};
 use serde::Deserialize;
 
 use crate::error::{LabelError, LabelErrorKind};
+
+/// How close an unknown policy, classification or marking must be to a known one to be suggested.
+pub(crate) const NAME_NEARNESS: Nearness = Nearness::JaroWinkler(0.8);
 
 /// What a label without a "Releasable To" category means under its policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,7 +215,11 @@ impl PolicySet {
             LabelError::new(
                 LabelErrorKind::UnknownPolicy {
                     policy: id.to_owned(),
-                    suggestion: closest(id, self.policies.keys().map(String::as_str)),
+                    suggestion: closest(
+                        id,
+                        self.policies.keys().map(|k| (k.as_str(), k.clone())),
+                        NAME_NEARNESS,
+                    ),
                 },
                 "policy",
             )
@@ -230,16 +238,10 @@ impl PolicySet {
 
     /// The known level marking closest to `text`, for error messages.
     pub fn closest_marking(&self, text: &str) -> Option<String> {
-        closest(text, self.markings.keys().map(String::as_str))
+        closest(
+            text,
+            self.markings.keys().map(|k| (k.as_str(), k.clone())),
+            NAME_NEARNESS,
+        )
     }
-}
-
-/// The candidate closest to `text` (case-insensitive Jaro–Winkler), if close enough to help.
-pub(crate) fn closest<'a>(text: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
-    let needle = text.to_lowercase();
-    candidates
-        .map(|c| (strsim::jaro_winkler(&needle, &c.to_lowercase()), c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c.to_owned())
 }

@@ -20,10 +20,37 @@ pub trait NationalRules: Send + Sync {
         originator: NationCode,
         recipient: NationCode,
         day: Date,
-    ) -> Result<Option<String>, String>;
+    ) -> Result<Option<String>, RulesError>;
 
     /// Whether `nation` has any rule at all (lets the fast path skip the engine).
     fn has_rules_for(&self, nation: NationCode) -> bool;
+}
+
+/// Why a nation's release rules could not be evaluated. The release is then denied: an erroring
+/// rule is never skipped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RulesError {
+    /// The label has more "Releasable To" sets than the rule engine is given.
+    #[error("more than {limit} Releasable To sets")]
+    TooManyReleaseSets {
+        /// The most sets a label may have.
+        limit: usize,
+    },
+    /// The label, the nations or the day could not be put in the rule engine's terms.
+    #[error("{0}")]
+    Request(String),
+    /// The engine reported errors while evaluating the rules; every one is listed.
+    #[error("{}", .0.join("; "))]
+    Evaluation(Vec<String>),
+}
+
+/// A "Releasable To" value that names neither a nation nor a group the registry knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Releasable To value {token:?} is neither a known nation nor a known group")]
+pub struct UnknownReleaseToken {
+    /// The value as written in the label.
+    pub token: String,
 }
 
 /// A person's clearance: a classification ceiling under one policy, and the caveats they hold.
@@ -275,18 +302,23 @@ impl ReleasePolicy {
     }
 
     /// Checks that every "Releasable To" value of `label` is a known nation or group.
-    pub fn validate(&self, label: &Label) -> Result<(), String> {
+    pub fn check_release_tokens(&self, label: &Label) -> Result<(), UnknownReleaseToken> {
         for set in label.releasable_to() {
             for token in set {
                 if !self.knows_token(token.as_str()) {
-                    return Err(format!(
-                        "Releasable To value {:?} is neither a known nation nor a known group",
-                        token.as_str()
-                    ));
+                    return Err(UnknownReleaseToken {
+                        token: token.as_str().to_owned(),
+                    });
                 }
             }
         }
         Ok(())
+    }
+
+    /// [`ReleasePolicy::check_release_tokens`], with the error as its message, for callers that
+    /// carry refusals as text.
+    pub fn validate(&self, label: &Label) -> Result<(), String> {
+        self.check_release_tokens(label).map_err(|e| e.to_string())
     }
 
     /// The dominant label of `a` and `b` (`Label::dominate`), keeping the default release of a

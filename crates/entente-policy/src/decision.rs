@@ -4,6 +4,8 @@ use std::fmt;
 
 use entente_types::{Date, NationCode};
 
+use crate::compiled::RulesError;
+
 /// Permit or deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verdict {
@@ -60,7 +62,7 @@ impl Reason {
     /// rule, or an evaluation error (which denies rather than being skipped).
     pub fn from_national_rules(
         originator: NationCode,
-        outcome: Result<Option<String>, String>,
+        outcome: Result<Option<String>, RulesError>,
     ) -> Option<Reason> {
         match outcome {
             Ok(None) => None,
@@ -68,9 +70,9 @@ impl Reason {
                 nation: originator.to_string(),
                 rule,
             }),
-            Err(message) => Some(Reason::RuleError {
+            Err(error) => Some(Reason::RuleError {
                 nation: originator.to_string(),
-                message,
+                message: error.to_string(),
             }),
         }
     }

@@ -25,7 +25,9 @@ mod stored;
 mod tearline;
 
 pub use crate::cedar::{CedarError, CedarNationalRules, CedarPolicy, SCHEMA as CEDAR_SCHEMA};
-pub use crate::compiled::{Clearance, NationalRules, ReleasePolicy};
+pub use crate::compiled::{
+    Clearance, NationalRules, ReleasePolicy, RulesError, UnknownReleaseToken,
+};
 pub use crate::decision::{Decision, Reason, Verdict};
 pub use crate::stored::{AtIngest, KindRule};
 pub use crate::tearline::{PreparedObject, Release, ReleaseVerdict};
@@ -35,6 +37,9 @@ pub use crate::tearline::{PreparedObject, Release, ReleaseVerdict};
 pub enum PolicyError {
     #[error(transparent)]
     Label(#[from] entente_labels::LabelError),
+    /// A "Releasable To" value names neither a known nation nor a known group.
+    #[error(transparent)]
+    UnknownToken(#[from] UnknownReleaseToken),
     #[error("{0}")]
     Invalid(String),
 }
@@ -43,7 +48,9 @@ impl PolicyError {
     pub fn code(&self) -> entente_types::ErrorCode {
         match self {
             PolicyError::Label(e) => e.code(),
-            PolicyError::Invalid(_) => entente_types::ErrorCode::InvalidInput,
+            PolicyError::UnknownToken(_) | PolicyError::Invalid(_) => {
+                entente_types::ErrorCode::InvalidInput
+            }
         }
     }
 }

@@ -64,7 +64,7 @@ impl ReleasePolicy {
             None => None,
             Some(text) => {
                 let label = parse_marking(self.policies(), text)?;
-                self.validate(&label).map_err(PolicyError::Invalid)?;
+                self.check_release_tokens(&label)?;
                 Some(label)
             }
         };
@@ -143,7 +143,7 @@ impl ReleasePolicy {
                     return Ok(whole(None, not_information()));
                 }
                 let label = stix::from_marking_definition(self.policies(), object)?;
-                self.validate(&label).map_err(PolicyError::Invalid)?;
+                self.check_release_tokens(&label)?;
                 let d = self.decide(&label, originator, recipient, day);
                 if d.is_permit() {
                     Ok(whole(Some(label), d))

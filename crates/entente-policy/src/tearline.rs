@@ -116,7 +116,7 @@ impl ReleasePolicy {
             }
         }
         for label in &labels {
-            self.validate(label).map_err(PolicyError::Invalid)?;
+            self.check_release_tokens(label)?;
         }
         // The effective label of a selector is the object label dominated by the labels of every
         // portion containing it; selectors covered by the same labels share one computation.

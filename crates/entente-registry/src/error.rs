@@ -6,29 +6,7 @@ use std::path::PathBuf;
 
 use entente_types::ErrorCode;
 
-/// A problem found in the dataset, located to the line and field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub file: PathBuf,
-    /// 1-based line number.
-    pub line: usize,
-    /// The field at fault, as a path: `organization[NATO].members[3].until`.
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}: {}",
-            self.file.display(),
-            self.line,
-            self.field,
-            self.message
-        )
-    }
-}
+pub use entente_types::diagnostic::Diagnostic;
 
 /// The error type of this crate.
 #[derive(Debug)]

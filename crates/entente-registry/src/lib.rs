@@ -30,7 +30,6 @@ mod interval;
 mod load;
 mod model;
 mod query;
-mod suggest;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

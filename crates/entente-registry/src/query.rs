@@ -2,13 +2,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use entente_types::suggest::{closest, Nearness};
 use entente_types::{Date, NationCode};
 
 use crate::error::{Error, ErrorKind};
 use crate::interval::{Interval, StatedDate};
 use crate::model::*;
-use crate::suggest::closest;
 use crate::Registry;
+
+/// How close an unknown nation, organisation or agreement name must be to a known one to be
+/// suggested.
+const NAME_NEARNESS: Nearness = Nearness::JaroWinkler(0.7);
 
 /// One agreement clause on which an obligation rests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,7 +172,7 @@ impl Registry {
             return Ok(n.code);
         }
         let suggestion = closest(
-            text,
+            text.trim(),
             self.nations.values().flat_map(|n| {
                 let display = format!("{} ({})", n.code, n.name);
                 [
@@ -176,6 +180,7 @@ impl Registry {
                     (n.name.as_str(), display),
                 ]
             }),
+            NAME_NEARNESS,
         );
         Err(Error::new(ErrorKind::UnknownNation {
             text: text.to_owned(),
@@ -197,7 +202,7 @@ impl Registry {
             return Ok(o);
         }
         let suggestion = closest(
-            text,
+            text.trim(),
             self.organizations.iter().flat_map(|o| {
                 let display = format!("{} ({})", o.id, o.name);
                 [
@@ -205,6 +210,7 @@ impl Registry {
                     (o.name.as_str(), display),
                 ]
             }),
+            NAME_NEARNESS,
         );
         Err(Error::new(ErrorKind::UnknownOrganization {
             text: text.to_owned(),
@@ -226,13 +232,14 @@ impl Registry {
             return Ok(a);
         }
         let suggestion = closest(
-            text,
+            text.trim(),
             self.agreements.iter().flat_map(|a| {
                 [
                     (a.id.0.as_str(), a.id.0.clone()),
                     (a.name.as_str(), a.id.0.clone()),
                 ]
             }),
+            NAME_NEARNESS,
         );
         Err(Error::new(ErrorKind::UnknownAgreement {
             text: text.to_owned(),
@@ -250,7 +257,7 @@ impl Registry {
             return Ok(Party::Organization(org.id.clone()));
         }
         let suggestion = closest(
-            text,
+            text.trim(),
             self.nations
                 .values()
                 .flat_map(|n| {
@@ -267,6 +274,7 @@ impl Registry {
                         (o.name.as_str(), display),
                     ]
                 })),
+            NAME_NEARNESS,
         );
         Err(Error::new(ErrorKind::UnknownNation {
             text: text.to_owned(),

@@ -6,7 +6,12 @@
 //! [`ErrorCode`] is the transport-neutral class of an error that the edges (CLI exit codes, HTTP
 //! statuses) map in exactly one place each.
 //!
-//! Nothing here reads the clock: "today" is always a parameter, supplied by the binary.
+//! Nothing here reads the clock: "today" is always a parameter, supplied by the binary. The loaders'
+//! common machinery lives here too: [`diagnostic`] (problems located to file, line and field) and
+//! [`suggest`] ("did you mean …?").
+
+pub mod diagnostic;
+pub mod suggest;
 
 use std::fmt;
 use std::str::FromStr;

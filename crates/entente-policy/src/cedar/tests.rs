@@ -9,6 +9,7 @@ use entente_registry::Registry;
 use entente_types::{parse_date, NationCode};
 
 use super::*;
+use crate::compiled::NationalRules;
 use crate::ReleasePolicy;
 
 fn data() -> PathBuf {
@@ -317,7 +318,7 @@ fn an_erroring_forbid_denies_what_cedar_alone_would_allow() {
         CedarDecision::Allow
     );
     let err = evaluate(&authorizer, &set, &request, &entities).unwrap_err();
-    assert!(err.contains("erroring"), "{err}");
+    assert!(err.to_string().contains("erroring"), "{err}");
 }
 
 #[test]
