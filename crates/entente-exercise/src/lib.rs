@@ -19,6 +19,7 @@ pub mod controller;
 pub mod dis;
 mod error;
 pub mod kinematics;
+pub mod outputs;
 pub mod record;
 pub mod scenario;
 pub mod sim;
