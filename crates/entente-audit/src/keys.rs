@@ -37,7 +37,7 @@ pub enum KeyError {
     Audit {
         what: String,
         #[source]
-        source: AuditError,
+        source: Box<AuditError>,
     },
 }
 
@@ -54,7 +54,7 @@ impl KeyError {
     /// The log's own error, for callers that tell failed verifications apart.
     pub fn audit(&self) -> Option<&AuditError> {
         match self {
-            KeyError::Audit { source, .. } => Some(source),
+            KeyError::Audit { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }
@@ -125,11 +125,11 @@ fn read_text(path: &Path) -> Result<String, KeyError> {
 pub fn open_signed(dir: &Path, key_file: &Path) -> Result<AuditLog, KeyError> {
     let (name, key) = parse_skey(&read_text(key_file)?).map_err(|source| KeyError::Audit {
         what: key_file.display().to_string(),
-        source,
+        source: Box::new(source),
     })?;
     AuditLog::open(dir, &name, key).map_err(|source| KeyError::Audit {
         what: dir.display().to_string(),
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -143,7 +143,7 @@ pub fn read_verifier(text_or_file: &str) -> Result<NoteVerifier, KeyError> {
     };
     NoteVerifier::from_vkey(text.trim()).map_err(|source| KeyError::Audit {
         what: "--vkey".into(),
-        source,
+        source: Box::new(source),
     })
 }
 
