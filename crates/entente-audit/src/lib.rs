@@ -8,6 +8,8 @@
 //! proof). Partners keep the checkpoints they were shown and ask for consistency proofs; a node
 //! that showed them two histories is caught by [`check_consistent`].
 //!
+//! [`keys`] writes and reads a log's key files and the command line's inputs.
+//!
 //! Verification needs no log: [`verify_inclusion`], [`verify_consistency`], [`NoteVerifier`].
 //!
 //! A partner keeps, per node, the last checkpoint it verified. On a newer one it verifies the
@@ -17,6 +19,7 @@
 
 mod error;
 mod event;
+pub mod keys;
 mod log;
 mod merkle;
 mod note;

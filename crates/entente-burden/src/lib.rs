@@ -12,16 +12,22 @@
 //!   work share, validated with errors that name file, line and field;
 //! - [`allocate`] shares a cost under several rules (proportional with caps and floors as NATO caps its
 //!   largest contributor, equal shares, the Shapley value of a cost game) and measures fairness;
-//! - [`chart`] draws spending against the guidelines and trends as SVG or PNG bytes.
+//! - [`cost_share`] resolves a request (basis, weights, programme phase, cost game read by
+//!   [`game_file`]) into an allocation with its fairness indicators;
+//! - [`chart`] draws spending against the guidelines and trends as SVG or PNG bytes, with the font
+//!   and format [`chart_files`] finds.
 //!
 //! The crate does no IO beyond reading the files it is pointed at, and never reads the clock: a year or
 //! a day is always a parameter. Every figure it returns carries the edition or source it comes from.
 
 pub mod allocate;
 pub mod chart;
+pub mod chart_files;
+pub mod cost_share;
 mod data;
 mod error;
 pub mod expenditure;
+pub mod game_file;
 mod input;
 pub mod ledger;
 

@@ -20,6 +20,7 @@ pub mod dis;
 pub mod entity;
 mod error;
 pub mod kinematics;
+pub mod outputs;
 pub mod record;
 pub mod scenario;
 pub mod sim;

@@ -27,6 +27,7 @@ mod dispatch;
 mod error;
 mod receive;
 mod server;
+pub mod setup;
 pub mod tls;
 pub mod wire;
 

@@ -9,7 +9,6 @@
 //! column.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use entente_types::NationCode;
@@ -24,7 +23,8 @@ pub const COVARIANCE_COLUMNS: [&str; 10] = [
     "p_x_x", "p_x_vx", "p_x_y", "p_x_vy", "p_vx_vx", "p_vx_y", "p_vx_vy", "p_y_y", "p_y_vy",
     "p_vy_vy",
 ];
-const UPPER: [(usize, usize); 10] = [
+/// The `(row, column)` of each of [`COVARIANCE_COLUMNS`] in the covariance matrix.
+pub const UPPER: [(usize, usize); 10] = [
     (0, 0),
     (0, 1),
     (0, 2),
@@ -50,28 +50,39 @@ impl Csv {
             file: file.to_owned(),
             source,
         })?;
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let header = match lines.next() {
-            Some((_, l)) => l.split(',').map(|s| s.trim().to_owned()).collect(),
-            None => {
-                return Err(Error::Csv {
-                    file: file.to_owned(),
-                    line: 1,
-                    column: 1,
-                    message: "empty file: expected a header line".into(),
-                })
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let mut records = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| Error::Csv {
+                file: file.to_owned(),
+                line: e.position().map_or(0, |p| p.line() as usize),
+                column: 1,
+                message: e.to_string(),
+            })?;
+            // Lines of blanks only are not records.
+            if record.iter().all(str::is_empty) {
+                continue;
             }
+            let line = record.position().map_or(0, |p| p.line() as usize);
+            records.push((line, record.iter().map(str::to_owned).collect::<Vec<_>>()));
+        }
+        let mut records = records.into_iter();
+        let Some((_, header)) = records.next() else {
+            return Err(Error::Csv {
+                file: file.to_owned(),
+                line: 1,
+                column: 1,
+                message: "empty file: expected a header line".into(),
+            });
         };
-        let rows = lines
-            .map(|(i, l)| (i + 1, l.split(',').map(|s| s.trim().to_owned()).collect()))
-            .collect();
         Ok(Csv {
             file: file.to_owned(),
             header,
-            rows,
+            rows: records.collect(),
         })
     }
 
@@ -332,35 +343,35 @@ pub fn read_tracks(file: &Path, id_column: &str) -> Result<Vec<TrackRow>, Error>
 /// Writes a track file; covariance columns are written when `with_covariance` (rows without a
 /// covariance then get zeros).
 pub fn write_tracks(file: &Path, rows: &[TrackRow], with_covariance: bool) -> Result<(), Error> {
-    let io = |source| Error::Io {
+    let csv_error = |e: csv::Error| Error::Io {
         file: file.to_owned(),
-        source,
+        source: e.into(),
     };
-    let mut out = std::io::BufWriter::new(std::fs::File::create(file).map_err(io)?);
-    let mut header = String::from("track_id,t,x,vx,y,vy");
+    let mut out = csv::Writer::from_path(file).map_err(csv_error)?;
+    let mut header = vec!["track_id", "t", "x", "vx", "y", "vy"];
     if with_covariance {
-        for c in COVARIANCE_COLUMNS {
-            header.push(',');
-            header.push_str(c);
-        }
+        header.extend(COVARIANCE_COLUMNS);
     }
-    writeln!(out, "{header}").map_err(io)?;
+    out.write_record(&header).map_err(csv_error)?;
     for r in rows {
-        write!(
-            out,
-            "{},{},{},{},{},{}",
-            r.id, r.t, r.x[0], r.x[1], r.x[2], r.x[3]
-        )
-        .map_err(io)?;
+        let mut record = vec![
+            r.id.clone(),
+            r.t.to_string(),
+            r.x[0].to_string(),
+            r.x[1].to_string(),
+            r.x[2].to_string(),
+            r.x[3].to_string(),
+        ];
         if with_covariance {
             let p = r.p.unwrap_or_else(StateCovariance::zeros);
-            for (i, j) in UPPER {
-                write!(out, ",{}", p[(i, j)]).map_err(io)?;
-            }
+            record.extend(UPPER.iter().map(|&(i, j)| p[(i, j)].to_string()));
         }
-        writeln!(out).map_err(io)?;
+        out.write_record(&record).map_err(csv_error)?;
     }
-    out.flush().map_err(io)
+    out.flush().map_err(|source| Error::Io {
+        file: file.to_owned(),
+        source,
+    })
 }
 
 /// Reads the national track files of a directory: one `<NATION>.csv` per nation (e.g.

@@ -8,9 +8,12 @@
 //! release decision lets it receive, and only from those. [`metrics`] scores a picture against the
 //! truth with OSPA, GOSPA and SIAP, as Stone Soup computes them.
 //!
+//! [`replay`] runs recorded scenario and national track files through the tracker and the fuser;
+//! [`synthetic`] makes seeded national pictures for timing the fuser.
+//!
 //! Design choices:
-//! - Pure maths: no clock (every time is a parameter, in seconds) and no IO outside [`files`],
-//!   which reads and writes the scenario and track files of the command line.
+//! - Pure maths: no clock (every time is a parameter, in seconds) and no IO outside [`files`]
+//!   and [`replay::write_fused`], which read and write the scenario and track files.
 //! - States are `[x, vx, y, vy]` in a local east-north frame, the ordering Stone Soup uses, with
 //!   fixed-size `nalgebra` matrices so that nothing allocates per target.
 //! - Gating is done before assignment, and [`assignment::gnn`] solves each cluster of gated pairs
@@ -27,7 +30,9 @@ pub mod geodesy;
 pub mod kalman;
 pub mod metrics;
 pub mod model;
+pub mod replay;
 pub mod stix;
+pub mod synthetic;
 pub mod tracker;
 
 pub use error::Error;

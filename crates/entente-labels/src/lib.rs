@@ -10,6 +10,8 @@
 //! - JSON, a STIX 2.1 marking-definition carrying the label in an extension ([`stix`]);
 //! - the STANAG 4774 XML form ([`xml`]), which refuses DTDs and entities.
 //!
+//! [`forms`] reads a label in whichever of the three forms it comes and lists its fields.
+//!
 //! Portion labels are STIX granular markings ([`portion`]). Labels combine by dominance
 //! ([`Label::dominate`]): highest classification, "Releasable To" sets intersected, caveats united;
 //! an empty "Releasable To" set means releasable to nobody, never to everybody.
@@ -19,6 +21,7 @@
 //! the decision). It reads no clock.
 
 mod error;
+pub mod forms;
 mod label;
 mod marking;
 mod policy;

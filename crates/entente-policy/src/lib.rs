@@ -16,8 +16,10 @@
 //!
 //! Every [`Decision`] explains itself: the agreement and article that allowed it, or the rule that
 //! refused it. [`ReleasePolicy::release_object`] applies decisions to a STIX object's portions and
-//! returns the tear-lined copy. This is the only place where releases are decided.
+//! returns the tear-lined copy; [`bundle`] releases a whole STIX bundle. This is the only place
+//! where releases are decided.
 
+pub mod bundle;
 mod cedar;
 mod compiled;
 mod decision;

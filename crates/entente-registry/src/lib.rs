@@ -25,6 +25,7 @@
 //!   clause, every other party on that day is bound toward a party the clause protects. Parties
 //!   given as "members of an organisation" are the organisation's members on that day.
 
+mod dot;
 mod error;
 mod interval;
 mod load;

@@ -10,7 +10,7 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 // The node allocates and frees many small JSON values per object served; mimalloc does this at a
 // fraction of glibc malloc's cost under two busy threads.
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    match cmd::run(cli.command) {
+    match cmd::run(cli.command, Cli::command) {
         Ok(code) => code,
         Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
@@ -76,6 +76,15 @@ fn exit_code_of(err: &anyhow::Error) -> u8 {
                 _ => 1,
             };
         }
+        if let Some(e) = cause.downcast_ref::<entente_audit::keys::KeyError>() {
+            if e.audit().is_some_and(|a| a.is_verification_failure()) {
+                return 4;
+            }
+            return match e.code() {
+                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
+                _ => 1,
+            };
+        }
         if let Some(e) = cause.downcast_ref::<entente_audit::AuditError>() {
             if e.is_verification_failure() {
                 return 4;
@@ -103,6 +112,12 @@ fn exit_code_of(err: &anyhow::Error) -> u8 {
             return match e.code() {
                 ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
                 ErrorCode::Forbidden => 3,
+                _ => 1,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<entente_federation::setup::SetupError>() {
+            return match e.code() {
+                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
                 _ => 1,
             };
         }

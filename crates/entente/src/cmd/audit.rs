@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use entente_audit::{
-    origin_for, parse_skey, AuditEvent, AuditLog, ConsistencyProof, InclusionProof, NoteVerifier,
-};
+use entente_audit::{keys, AuditEvent, AuditLog, ConsistencyProof, InclusionProof};
 use entente_federation::{AuditClient, FederationError};
 use serde_json::json;
 
@@ -58,6 +56,9 @@ enum Command {
         key: Option<PathBuf>,
         #[command(flatten)]
         remote: Remote,
+        /// Print origin, size, root and the signed note as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Prints an inclusion proof (`--index`) or a consistency proof (`--consistency`) as JSON.
     Prove {
@@ -114,6 +115,9 @@ enum Command {
         /// proof is fetched from the node).
         #[arg(long, value_name = "FILE")]
         old_checkpoint: Option<PathBuf>,
+        /// Print what was verified as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -149,19 +153,34 @@ fn unwrap_audit(e: FederationError) -> anyhow::Error {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Keygen { nation, out, force } => keygen(&nation, &out, force),
+        Command::Keygen { nation, out, force } => {
+            let nation: entente_types::NationCode = nation.parse().context("--nation")?;
+            output::print(keys::generate(nation, &out, force)?.vkey)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Append { log, key, event } => append(&log, &key, &event),
-        Command::Checkpoint { log, key, remote } => {
-            if let Some(mut client) = remote.client()? {
-                let note = block_on(client.checkpoint_note())?;
-                output::print(note.trim_end_matches('\n'))?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            let (Some(log), Some(key)) = (log, key) else {
-                return Err(UsageError("give --log DIR --key FILE, or --url URL".into()).into());
+        Command::Checkpoint {
+            log,
+            key,
+            remote,
+            json,
+        } => {
+            let note = if let Some(mut client) = remote.client()? {
+                block_on(client.checkpoint_note())?
+            } else {
+                let (Some(log), Some(key)) = (log, key) else {
+                    return Err(UsageError("give --log DIR --key FILE, or --url URL".into()).into());
+                };
+                keys::open_signed(&log, &key)?.checkpoint()?.note
             };
-            let log = open_signed(&log, &key)?;
-            output::print(log.checkpoint()?.note.trim_end_matches('\n'))?;
+            if json {
+                let (origin, size, root) = checkpoint_of(&note)?;
+                output::print_json(&json!({
+                    "origin": origin, "size": size, "root": b64(&root), "note": note,
+                }))?;
+            } else {
+                output::print(note.trim_end_matches('\n'))?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Prove {
@@ -212,22 +231,66 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             proof,
             leaf,
             old_checkpoint,
-        } => match remote.client()? {
-            Some(client) => verify_remote(client, &vkey, index, old_checkpoint.as_deref()),
-            None => {
-                let Some(checkpoint) = checkpoint else {
-                    return Err(UsageError("give --checkpoint FILE or --url URL".into()).into());
-                };
-                verify(
-                    &checkpoint,
-                    &vkey,
-                    proof.as_deref(),
-                    leaf.as_deref(),
-                    old_checkpoint.as_deref(),
-                )
+            json,
+        } => {
+            let mut report = Report::new(json);
+            match remote.client()? {
+                Some(client) => {
+                    verify_remote(client, &vkey, index, old_checkpoint.as_deref(), &mut report)?
+                }
+                None => {
+                    let Some(checkpoint) = checkpoint else {
+                        return Err(UsageError("give --checkpoint FILE or --url URL".into()).into());
+                    };
+                    verify(
+                        &checkpoint,
+                        &vkey,
+                        proof.as_deref(),
+                        leaf.as_deref(),
+                        old_checkpoint.as_deref(),
+                        &mut report,
+                    )?
+                }
             }
-        },
+            report.finish()
+        }
     }
+}
+
+/// What `verify` established: printed line by line as text, or gathered into one JSON object.
+struct Report {
+    json: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Report {
+    fn new(json: bool) -> Report {
+        Report {
+            json: json.then(serde_json::Map::new),
+        }
+    }
+
+    fn add(&mut self, key: &str, value: serde_json::Value, text: String) -> anyhow::Result<()> {
+        match &mut self.json {
+            Some(map) => {
+                map.insert(key.to_owned(), value);
+                Ok(())
+            }
+            None => output::print(text),
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<ExitCode> {
+        if let Some(map) = self.json {
+            output::print_json(&map)?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Origin, size and root of a signed checkpoint note (its signature is not checked here).
+fn checkpoint_of(note: &str) -> anyhow::Result<(String, u64, entente_audit::Hash)> {
+    let body = note.split("\n\n").next().unwrap_or("");
+    Ok(entente_audit::parse_checkpoint_body(&format!("{body}\n"))?)
 }
 
 fn prove_usage() -> anyhow::Error {
@@ -246,19 +309,9 @@ fn block_on<T>(
 /// The size of the checkpoint a node serves now (its signature is checked by `verify`).
 fn current_size(client: &mut AuditClient) -> anyhow::Result<u64> {
     let note = block_on(client.checkpoint_note())?;
-    let body = note.split("\n\n").next().unwrap_or("");
-    let (_, size, _) = entente_audit::parse_checkpoint_body(&format!("{body}\n"))
-        .with_context(|| format!("checkpoint of {}", client.url()))?;
+    let (_, size, _) =
+        checkpoint_of(&note).with_context(|| format!("checkpoint of {}", client.url()))?;
     Ok(size)
-}
-
-fn read_vkey(vkey: &str) -> anyhow::Result<NoteVerifier> {
-    let vkey_text = if Path::new(vkey).is_file() {
-        read_text(Path::new(vkey))?
-    } else {
-        vkey.to_owned()
-    };
-    NoteVerifier::from_vkey(vkey_text.trim()).context("--vkey")
 }
 
 /// Verifies the checkpoint a node serves now, and with it the inclusion of one entry or the
@@ -268,16 +321,21 @@ fn verify_remote(
     vkey: &str,
     index: Option<u64>,
     old_checkpoint: Option<&Path>,
-) -> anyhow::Result<ExitCode> {
-    let verifier = read_vkey(vkey)?;
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let verifier = keys::read_verifier(vkey)?;
     let cp = block_on(client.checkpoint(&verifier))?;
-    output::print(format!(
-        "checkpoint of {}: {} size {} root {} (signature verified)",
-        client.url(),
-        cp.origin,
-        cp.size,
-        b64(&cp.root)
-    ))?;
+    report.add(
+        "checkpoint",
+        checkpoint_json(client.url(), &cp),
+        format!(
+            "checkpoint of {}: {} size {} root {} (signature verified)",
+            client.url(),
+            cp.origin,
+            cp.size,
+            b64(&cp.root)
+        ),
+    )?;
     if let Some(index) = index {
         let proof = block_on(client.verify_inclusion(&cp, index, None))?;
         let what = proof
@@ -285,57 +343,43 @@ fn verify_remote(
             .as_ref()
             .map(|e| format!(" ({} {} {})", e.kind.as_str(), e.object_id, e.node))
             .unwrap_or_default();
-        output::print(format!(
-            "inclusion of entry {index}{what} in size {} verified",
-            cp.size
-        ))?;
+        report.add(
+            "inclusion",
+            json!({"index": index, "size": cp.size, "verified": true}),
+            format!(
+                "inclusion of entry {index}{what} in size {} verified",
+                cp.size
+            ),
+        )?;
     }
     if let Some(old_path) = old_checkpoint {
         let old = verifier
             .verify(&read_text(old_path)?)
             .with_context(|| format!("checkpoint {}", old_path.display()))?;
         block_on(client.verify_consistency(&old, &cp))?;
-        output::print(format!(
-            "consistency from size {} to {} verified",
-            old.size.min(cp.size),
-            old.size.max(cp.size)
-        ))?;
+        consistency(report, old.size, cp.size)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+fn checkpoint_json(source: &str, cp: &entente_audit::Checkpoint) -> serde_json::Value {
+    json!({
+        "source": source, "origin": cp.origin, "size": cp.size, "root": b64(&cp.root),
+        "signature_verified": true,
+    })
+}
+
+fn consistency(report: &mut Report, old: u64, new: u64) -> anyhow::Result<()> {
+    let (from, to) = (old.min(new), old.max(new));
+    report.add(
+        "consistency",
+        json!({"from": from, "to": to, "verified": true}),
+        format!("consistency from size {from} to {to} verified"),
+    )
 }
 
 fn read_text(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
-}
-
-fn keygen(nation: &str, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
-    let nation: entente_types::NationCode = nation.parse().context("--nation")?;
-    let vkey_path = PathBuf::from(format!("{}.vkey", out.display()));
-    if !force && (out.exists() || vkey_path.exists()) {
-        return Err(UsageError(format!(
-            "{} exists; give --force to replace the key (checkpoints signed with it will no longer \
-             verify against the new vkey)",
-            out.display()
-        ))
-        .into());
-    }
-    let mut seed = [0u8; 32];
-    rand::TryRng::try_fill_bytes(&mut rand::rngs::SysRng, &mut seed)
-        .context("reading the system's random source for the signing key")?;
-    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
-    let name = origin_for(nation.as_str());
-    let skey = format!("{}\n", entente_audit::skey(&name, &key));
-    entente_seal::write_private(out, skey.as_bytes(), entente_seal::Existing::Replace)?;
-    let vkey = entente_audit::vkey(&name, &key.verifying_key());
-    std::fs::write(&vkey_path, format!("{vkey}\n"))
-        .with_context(|| format!("writing {}", vkey_path.display()))?;
-    output::print(vkey)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn open_signed(log: &Path, key: &Path) -> anyhow::Result<AuditLog> {
-    let (name, key) = parse_skey(&read_text(key)?).with_context(|| format!("{}", key.display()))?;
-    Ok(AuditLog::open(log, &name, key)?)
 }
 
 fn append(log: &Path, key: &Path, event: &str) -> anyhow::Result<ExitCode> {
@@ -348,21 +392,8 @@ fn append(log: &Path, key: &Path, event: &str) -> anyhow::Result<ExitCode> {
     } else {
         event.to_owned()
     };
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| UsageError(format!("--event: not JSON: {e}")))?;
-    let values = match value {
-        serde_json::Value::Array(items) => items,
-        other => vec![other],
-    };
-    let events = values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            serde_json::from_value::<AuditEvent>(v)
-                .map_err(|e| UsageError(format!("--event: event {i}: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let log = open_signed(log, key)?;
+    let events = keys::parse_events(&text)?;
+    let log = keys::open_signed(log, key)?;
     let range = log.append_batch(&events)?;
     output::print_json(&json!({
         "origin": log.origin(),
@@ -379,18 +410,23 @@ fn verify(
     proof: Option<&Path>,
     leaf: Option<&Path>,
     old_checkpoint: Option<&Path>,
-) -> anyhow::Result<ExitCode> {
-    let verifier = read_vkey(vkey)?;
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let verifier = keys::read_verifier(vkey)?;
     let cp = verifier
         .verify(&read_text(checkpoint)?)
         .with_context(|| format!("checkpoint {}", checkpoint.display()))?;
-    output::print(format!(
-        "checkpoint {}: {} size {} root {} (signature verified)",
-        checkpoint.display(),
-        cp.origin,
-        cp.size,
-        b64(&cp.root)
-    ))?;
+    report.add(
+        "checkpoint",
+        checkpoint_json(&checkpoint.display().to_string(), &cp),
+        format!(
+            "checkpoint {}: {} size {} root {} (signature verified)",
+            checkpoint.display(),
+            cp.origin,
+            cp.size,
+            b64(&cp.root)
+        ),
+    )?;
     match (proof, old_checkpoint) {
         (None, _) => {}
         (Some(proof_path), None) => {
@@ -415,10 +451,14 @@ fn verify(
             proof
                 .verify_against(&cp)
                 .with_context(|| format!("{}", proof_path.display()))?;
-            output::print(format!(
-                "inclusion of entry {} in size {} verified",
-                proof.index, proof.size
-            ))?;
+            report.add(
+                "inclusion",
+                json!({"index": proof.index, "size": proof.size, "verified": true}),
+                format!(
+                    "inclusion of entry {} in size {} verified",
+                    proof.index, proof.size
+                ),
+            )?;
         }
         (Some(proof_path), Some(old_path)) => {
             let old = verifier
@@ -431,14 +471,10 @@ fn verify(
             proof
                 .verify_between(&old, &cp)
                 .with_context(|| format!("{}", proof_path.display()))?;
-            output::print(format!(
-                "consistency from size {} to {} verified",
-                old.size.min(cp.size),
-                old.size.max(cp.size)
-            ))?;
+            consistency(report, old.size, cp.size)?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn b64(bytes: &[u8]) -> String {

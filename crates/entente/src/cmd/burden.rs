@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use entente_burden::allocate::{self, Allocation, CostGame};
 use entente_burden::chart::{self, Format};
+use entente_burden::chart_files;
+use entente_burden::cost_share::{self, CostShare, ShareRequest, ShareRule};
 use entente_burden::ledger::Programme;
-use entente_burden::{Assessment, Basis, Dataset, Ledger};
+use entente_burden::{Assessment, Dataset, Ledger};
 use entente_types::{Date, NationCode};
 use serde_json::{json, Value};
 
@@ -100,6 +101,18 @@ enum RuleName {
     Equal,
     /// Shapley value of the cost game in --game.
     Shapley,
+}
+
+impl From<RuleName> for ShareRule {
+    fn from(rule: RuleName) -> ShareRule {
+        match rule {
+            RuleName::Gni => ShareRule::Gni,
+            RuleName::Gdp => ShareRule::Gdp,
+            RuleName::Proportional => ShareRule::Proportional,
+            RuleName::Equal => ShareRule::Equal,
+            RuleName::Shapley => ShareRule::Shapley,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -694,249 +707,95 @@ fn programme_text(p: &Programme, day: Option<Date>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The basis for a proportional rule: a named basis or a file, then inline weights.
-fn basis_of(data: &Dataset, args: &ShareArgs) -> anyhow::Result<Option<Basis>> {
-    let mut basis = match &args.basis {
-        None => None,
-        Some(name) if Path::new(name).is_file() => {
-            let text =
-                std::fs::read_to_string(name).with_context(|| format!("cannot read {name}"))?;
-            Some(Basis::parse(&text, Some(Path::new(name)), &|id| {
-                data.has_source(id)
-            })?)
-        }
-        Some(name) => Some(data.basis(name)?.clone()),
+fn share(data: &Dataset, args: ShareArgs) -> anyhow::Result<ExitCode> {
+    let request = ShareRequest {
+        rule: args.rule.into(),
+        total: args.total,
+        basis: args.basis,
+        weights: args
+            .weights
+            .iter()
+            .map(|w| pair(w, "--weight"))
+            .collect::<anyhow::Result<_>>()?,
+        nations: args
+            .nations
+            .iter()
+            .map(|n| nation(n))
+            .collect::<anyhow::Result<_>>()?,
+        cap: args.cap,
+        floor: args.floor,
+        game: args.game,
+        programme: args.programme,
+        phase: args.phase,
+        at: args
+            .at
+            .as_deref()
+            .map(entente_types::parse_date)
+            .transpose()?,
+        today: parse_day(None)?,
     };
-    if !args.weights.is_empty() {
-        let b = basis.get_or_insert_with(|| Basis {
-            name: "command line".to_owned(),
-            kind: match args.rule {
-                RuleName::Gdp => "gdp",
-                RuleName::Gni => "gni",
-                _ => "weight",
-            }
-            .to_owned(),
-            year: None,
-            unit: "as given".to_owned(),
-            source: "command line".to_owned(),
-            values: Vec::new(),
-        });
-        for w in &args.weights {
-            let (n, v) = pair(w, "--weight")?;
-            b.values.retain(|(x, _)| *x != n);
-            b.values.push((n, v));
-        }
+    let share = cost_share::resolve(data, &request)?;
+    if args.json {
+        output::print_json(&share_json(&share))?;
+    } else {
+        share_text(&share)?;
     }
-    if let Some(b) = &basis {
-        let want = match args.rule {
-            RuleName::Gni => Some("gni"),
-            RuleName::Gdp => Some("gdp"),
-            _ => None,
-        };
-        if let Some(w) = want {
-            if b.kind != w {
-                return Err(UsageError(format!(
-                    "basis {:?} measures {}, but --rule {w} needs a {w} basis",
-                    b.name, b.kind
-                ))
-                .into());
-            }
-        }
-    }
-    Ok(basis)
+    Ok(ExitCode::SUCCESS)
 }
 
-fn share(data: &Dataset, args: ShareArgs) -> anyhow::Result<ExitCode> {
-    let basis = basis_of(data, &args)?;
-    let mut nations: Vec<NationCode> = args
-        .nations
-        .iter()
-        .map(|n| nation(n))
-        .collect::<anyhow::Result<_>>()?;
-    let mut total = args.total;
-    let mut context = Vec::new();
-    let mut planned: Vec<(NationCode, f64)> = Vec::new();
-    if let Some(name) = &args.programme {
-        let p = data.ledger.get(name)?;
-        let phase = match &args.phase {
-            Some(id) => p
-                .phases
-                .iter()
-                .find(|ph| ph.id == *id)
-                .ok_or_else(|| UsageError(format!("programme {} has no phase {id:?}", p.id)))?,
-            None => p
-                .phases
-                .iter()
-                .find(|ph| ph.cost.is_some())
-                .ok_or_else(|| {
-                    UsageError(format!("programme {} has no phase with a cost", p.id))
-                })?,
-        };
-        let day = match &args.at {
-            Some(at) => parse_day(Some(at))?,
-            None => match phase.contributions.iter().map(|c| c.as_of).max() {
-                Some(d) => d,
-                None => parse_day(None)?,
-            },
-        };
-        if nations.is_empty() {
-            nations = p
-                .participants_on(day)
-                .iter()
-                .filter(|x| x.role.contributes())
-                .map(|x| x.nation)
-                .collect();
-        }
-        if total.is_none() {
-            total = phase.cost;
-        }
-        planned = phase
-            .current(Some(day))
-            .values()
-            .filter_map(|c| Some((c.nation, phase.planned_amount(c)?)))
-            .collect();
-        context.push(format!("{} / {} on {day}", p.id, phase.id));
-    }
-    let mut game = None;
-    if let Some(file) = &args.game {
-        let g = read_game(file)?;
-        if nations.is_empty() {
-            nations = g.players().to_vec();
-        }
-        if total.is_none() {
-            total = Some(g.total());
-        }
-        game = Some(g);
-    }
-    if nations.is_empty() {
-        if let Some(b) = &basis {
-            nations = b.values.iter().map(|(n, _)| *n).collect();
-        }
-    }
-    if nations.is_empty() {
-        return Err(UsageError(
-            "no nations to share among: give --nations, --basis, --weight, --programme or --game"
-                .to_owned(),
-        )
-        .into());
-    }
-    let total = total.unwrap_or(100.0);
-    let weights: Option<Vec<(NationCode, f64)>> = basis.as_ref().map(|b| {
-        nations
-            .iter()
-            .map(|n| {
-                (
-                    *n,
-                    b.values
-                        .iter()
-                        .find(|(x, _)| x == n)
-                        .map_or(f64::NAN, |(_, v)| *v),
-                )
-            })
-            .collect()
-    });
-    if let Some(w) = &weights {
-        let missing: Vec<&str> = w
-            .iter()
-            .filter(|(_, v)| v.is_nan())
-            .map(|(n, _)| n.as_str())
-            .collect();
-        if !missing.is_empty() && args.rule != RuleName::Equal && args.rule != RuleName::Shapley {
-            return Err(UsageError(format!(
-                "the basis has no value for {}: give them with --weight NATION=VALUE or leave them out with --nations",
-                missing.join(", ")
-            ))
-            .into());
-        }
-    }
-    let allocation: Allocation = match args.rule {
-        RuleName::Gni | RuleName::Gdp | RuleName::Proportional => {
-            let w = weights.clone().ok_or_else(|| {
-                UsageError("a proportional rule needs --basis or --weight".to_owned())
-            })?;
-            allocate::proportional(total, &w, args.cap, args.floor)?
-        }
-        RuleName::Equal => allocate::equal(total, &nations)?,
-        RuleName::Shapley => {
-            let g = game
-                .as_ref()
-                .ok_or_else(|| UsageError("--rule shapley needs --game FILE".to_owned()))?;
-            let mut phi = g.shapley();
-            // Scale to the requested total when it differs from the game's grand-coalition cost.
-            if g.total() > 0.0 && (total - g.total()).abs() > 0.0 {
-                for s in &mut phi.shares {
-                    s.amount = s.fraction * total;
-                }
-                phi.total = total;
-            }
-            phi
-        }
-    };
-    if args.rule != RuleName::Shapley
-        && (args.cap.is_some() || args.floor.is_some())
-        && matches!(args.rule, RuleName::Equal)
-    {
-        return Err(
-            UsageError("--cap and --floor apply to proportional rules only".to_owned()).into(),
-        );
-    }
-    let reference: Vec<(NationCode, f64)> = match &weights {
-        Some(w) if w.iter().all(|(_, v)| !v.is_nan()) => w.clone(),
-        _ => nations.iter().map(|n| (*n, 1.0)).collect(),
-    };
-    let fairness = allocate::fairness(&allocation, &reference);
-    let core = game.as_ref().map(|g| g.core_check(&allocation));
-    let planned_total: f64 = planned.iter().map(|(_, v)| v).sum();
-    if args.json {
-        output::print_json(&json!({
-            "rule": format!("{:?}", args.rule).to_lowercase(),
-            "total": allocation.total,
-            "cap": args.cap, "floor": args.floor,
-            "basis": basis.as_ref().map(|b| json!({"name": b.name, "kind": b.kind, "unit": b.unit, "source": b.source})),
-            "context": context,
-            "shares": allocation.shares.iter().map(|s| json!({
-                "nation": s.nation.as_str(), "fraction": s.fraction, "amount": s.amount,
-                "bound": s.bound.map(|b| format!("{b:?}").to_lowercase()),
-                "planned": planned.iter().find(|(n, _)| *n == s.nation).map(|(_, v)| v),
-            })).collect::<Vec<_>>(),
-            "fairness": {
-                "reference": if weights.is_some() { "basis" } else { "equal" },
-                "hhi": fairness.hhi, "gini": fairness.gini,
-                "proportionality_gap": fairness.proportionality_gap,
-                "ratios": fairness.ratios.iter().map(|(n, r)| json!({"nation": n.as_str(), "share_over_reference": r})).collect::<Vec<_>>(),
-            },
-            "core": core.as_ref().map(|c| json!({
-                "in_core": c.in_core,
-                "worst_coalition": c.worst_coalition.iter().map(NationCode::as_str).collect::<Vec<_>>(),
-                "worst_excess": c.worst_excess,
-            })),
-        }))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut title = format!("Rule {:?}", args.rule).to_lowercase();
-    if let Some(c) = args.cap {
+fn share_json(share: &CostShare) -> Value {
+    let (allocation, fairness) = (&share.allocation, &share.fairness);
+    json!({
+        "rule": share.rule.as_str(),
+        "total": allocation.total,
+        "cap": share.cap, "floor": share.floor,
+        "basis": share.basis.as_ref().map(|b| json!({"name": b.name, "kind": b.kind, "unit": b.unit, "source": b.source})),
+        "context": share.context,
+        "shares": allocation.shares.iter().map(|s| json!({
+            "nation": s.nation.as_str(), "fraction": s.fraction, "amount": s.amount,
+            "bound": s.bound.map(|b| format!("{b:?}").to_lowercase()),
+            "planned": share.planned.iter().find(|(n, _)| *n == s.nation).map(|(_, v)| v),
+        })).collect::<Vec<_>>(),
+        "fairness": {
+            "reference": if share.against_basis { "basis" } else { "equal" },
+            "hhi": fairness.hhi, "gini": fairness.gini,
+            "proportionality_gap": fairness.proportionality_gap,
+            "ratios": fairness.ratios.iter().map(|(n, r)| json!({"nation": n.as_str(), "share_over_reference": r})).collect::<Vec<_>>(),
+        },
+        "core": share.core.as_ref().map(|c| json!({
+            "in_core": c.in_core,
+            "worst_coalition": c.worst_coalition.iter().map(NationCode::as_str).collect::<Vec<_>>(),
+            "worst_excess": c.worst_excess,
+        })),
+    })
+}
+
+fn share_text(share: &CostShare) -> anyhow::Result<()> {
+    let mut title = format!("Rule {}", share.rule.as_str());
+    if let Some(c) = share.cap {
         title += &format!(", cap {c}");
     }
-    if let Some(f) = args.floor {
+    if let Some(f) = share.floor {
         title += &format!(", floor {f}");
     }
-    if let Some(b) = &basis {
+    if let Some(b) = &share.basis {
         title += &format!(
             ", basis {} ({}, {}; source {})",
             b.name, b.kind, b.unit, b.source
         );
     }
-    if !context.is_empty() {
-        title += &format!(", {}", context.join(", "));
+    if !share.context.is_empty() {
+        title += &format!(", {}", share.context.join(", "));
     }
-    output::print(format!("{title}; total {total}"))?;
+    output::print(format!("{title}; total {}", share.total))?;
     let mut header = vec!["nation", "share", "amount", "bound", "vs reference"];
-    if !planned.is_empty() {
+    if !share.planned.is_empty() {
         header.push("planned share");
     }
     let mut table = output::table(header);
-    for s in &allocation.shares {
-        let ratio = fairness
+    for s in &share.allocation.shares {
+        let ratio = share
+            .fairness
             .ratios
             .iter()
             .find(|(n, _)| *n == s.nation)
@@ -949,27 +808,24 @@ fn share(data: &Dataset, args: ShareArgs) -> anyhow::Result<ExitCode> {
                 .map_or(String::new(), |b| format!("{b:?}").to_lowercase()),
             opt(ratio, |r| format!("{r:.3}")),
         ];
-        if !planned.is_empty() {
-            let p = planned
-                .iter()
-                .find(|(n, _)| *n == s.nation)
-                .map(|(_, v)| *v);
-            row.push(opt(p.filter(|_| planned_total > 0.0), |v| {
-                format!("{:.2}%", v / planned_total * 100.0)
+        if !share.planned.is_empty() {
+            row.push(opt(share.planned_share(s.nation), |v| {
+                format!("{:.2}%", v * 100.0)
             }));
         }
         table.add_row(row);
     }
     output::print(table)?;
+    let fairness = &share.fairness;
     output::print(format!(
         "Fairness against {}: HHI {:.4} (equal split {:.4}); Gini {:.4}; proportionality gap {:.2}% of the total",
-        if weights.is_some() { "the basis" } else { "equal shares" },
+        if share.against_basis { "the basis" } else { "equal shares" },
         fairness.hhi,
-        1.0 / allocation.shares.len() as f64,
+        1.0 / share.allocation.shares.len() as f64,
         fairness.gini,
         fairness.proportionality_gap * 100.0
     ))?;
-    if let Some(c) = core {
+    if let Some(c) = &share.core {
         let who: Vec<&str> = c.worst_coalition.iter().map(NationCode::as_str).collect();
         output::print(if c.in_core {
             format!("In the core: no coalition pays more than its stand-alone cost (tightest: [{}], {:.3})", who.join(", "), c.worst_excess)
@@ -981,34 +837,7 @@ fn share(data: &Dataset, args: ShareArgs) -> anyhow::Result<ExitCode> {
             )
         })?;
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawGame {
-    players: Vec<NationCode>,
-    coalition: Vec<RawCoalition>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCoalition {
-    members: Vec<NationCode>,
-    cost: f64,
-}
-
-fn read_game(file: &Path) -> anyhow::Result<CostGame> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let raw: RawGame = toml::from_str(&text)
-        .map_err(|e| UsageError(format!("{}: {}", file.display(), e.to_string().trim_end())))?;
-    let coalitions: Vec<(Vec<NationCode>, f64)> = raw
-        .coalition
-        .into_iter()
-        .map(|c| (c.members, c.cost))
-        .collect();
-    CostGame::new(raw.players, &coalitions).with_context(|| format!("in {}", file.display()))
+    Ok(())
 }
 
 fn funding(data: &Dataset, json: bool) -> anyhow::Result<ExitCode> {
@@ -1081,43 +910,7 @@ fn funding(data: &Dataset, json: bool) -> anyhow::Result<ExitCode> {
 
 /// Loads the chart font: `--font`, else DejaVu Sans from the usual system places.
 pub(crate) fn font(explicit: Option<&Path>) -> anyhow::Result<()> {
-    const CANDIDATES: [&str; 4] = [
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/TTF/DejaVuSans.ttf",
-        "/usr/local/share/fonts/DejaVuSans.ttf",
-    ];
-    let path = match explicit {
-        Some(p) => p.to_path_buf(),
-        None => CANDIDATES
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file())
-            .ok_or_else(|| UsageError("no chart font found: install DejaVu Sans (fonts-dejavu-core) or pass --font FILE.ttf".to_owned()))?,
-    };
-    let bytes =
-        std::fs::read(&path).with_context(|| format!("cannot read font {}", path.display()))?;
-    // plotters keeps registered fonts for the life of the process; this runs once per invocation.
-    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-    chart::register_font(bytes)?;
-    Ok(())
-}
-
-fn format_of(out: &Path) -> anyhow::Result<Format> {
-    match out
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("svg") => Ok(Format::Svg),
-        Some("png") => Ok(Format::Png),
-        _ => Err(UsageError(format!(
-            "{}: the output file must end in .svg or .png",
-            out.display()
-        ))
-        .into()),
-    }
+    Ok(chart_files::load_font(explicit)?)
 }
 
 fn draw(data: &Dataset, command: ChartCommand) -> anyhow::Result<ExitCode> {
@@ -1129,7 +922,7 @@ fn draw(data: &Dataset, command: ChartCommand) -> anyhow::Result<ExitCode> {
             out,
             font: f,
         } => {
-            let format = format_of(&out)?;
+            let format = Format::for_file(&out)?;
             font(f.as_deref())?;
             let overrides: Vec<(NationCode, f64)> = what_if
                 .iter()
@@ -1154,7 +947,7 @@ fn draw(data: &Dataset, command: ChartCommand) -> anyhow::Result<ExitCode> {
             out,
             font: f,
         } => {
-            let format = format_of(&out)?;
+            let format = Format::for_file(&out)?;
             font(f.as_deref())?;
             let ts = trends(data, &nations)?;
             let n = ts.len();

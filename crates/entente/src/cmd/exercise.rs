@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use entente_exercise::dis::{PcapWriter, PduLog, PduSink, UdpSink, DEFAULT_PORT};
+use entente_exercise::dis::{PcapWriter, PduLog, UdpSink, DEFAULT_PORT};
+use entente_exercise::outputs::{NodePublisher, RunOutputs};
 use entente_exercise::scenario::format_duration;
-use entente_exercise::{aar, Outputs, Pacing, RunRecord, Scenario};
-use entente_fusion::model::{Markings, NationalTrack};
+use entente_exercise::{aar, Pacing, RunRecord, Scenario};
 use entente_types::NationCode;
 use serde_json::json;
 
@@ -179,19 +179,6 @@ fn validate(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Publishes a nation's tracks to its node: STIX national tracks in a TAXII 2.1 envelope.
-struct NodePublisher {
-    nation: NationCode,
-    url: String,
-    token: String,
-    client: reqwest::blocking::Client,
-    extension_sent: bool,
-    posted: u64,
-    /// Time of the last state posted per national track: a state is posted once, however many
-    /// picture periods it stays the latest.
-    last: std::collections::HashMap<String, f64>,
-}
-
 fn pairs(items: &[String], what: &str) -> anyhow::Result<BTreeMap<NationCode, String>> {
     let mut map = BTreeMap::new();
     for item in items {
@@ -231,133 +218,16 @@ fn node_publishers(
         let file = tokens.get(&nation).ok_or_else(|| {
             UsageError(format!("--node {nation} needs --token-file {nation}=FILE"))
         })?;
-        let token = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read the token file of {nation}: {file}"))?
-            .trim()
-            .to_owned();
-        let mut client =
-            reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(10));
-        if let Some(file) = cas.get(&nation) {
-            // The node's CA is the only root: the national node is reached over TLS or not at all.
-            let pem = std::fs::read(file)
-                .with_context(|| format!("cannot read the CA file of {nation}: {file}"))?;
-            let ca = reqwest::Certificate::from_pem(&pem)
-                .with_context(|| format!("--ca {nation}={file}: not a PEM certificate"))?;
-            client = client.tls_certs_only([ca]).https_only(true);
-        }
-        let client = client.build()?;
-        out.push(NodePublisher {
+        let ca = cas.get(&nation).map(Path::new);
+        out.push(NodePublisher::connect(
             nation,
-            url: format!(
-                "{}/api/collections/{collection}/objects/",
-                url.trim_end_matches('/')
-            ),
-            token,
-            client,
-            extension_sent: false,
-            posted: 0,
-            last: std::collections::HashMap::new(),
-        });
+            &url,
+            collection,
+            Path::new(file),
+            ca,
+        )?);
     }
     Ok(out)
-}
-
-impl NodePublisher {
-    fn publish(&mut self, tracks: &[NationalTrack<Markings>], epoch: f64) -> Result<(), String> {
-        let fresh: Vec<&NationalTrack<Markings>> = tracks
-            .iter()
-            .filter(|tr| self.last.get(&tr.source.local_id).is_none_or(|&t| tr.t > t))
-            .collect();
-        let mut objects = Vec::with_capacity(fresh.len() + 1);
-        if !self.extension_sent {
-            objects.push(entente_fusion::stix::extension_definition());
-        }
-        for tr in &fresh {
-            objects
-                .push(entente_fusion::stix::national_track(tr, epoch).map_err(|e| e.to_string())?);
-        }
-        if objects.is_empty() {
-            return Ok(());
-        }
-        let body = serde_json::to_vec(&json!({ "objects": objects })).map_err(|e| e.to_string())?;
-        let response = self
-            .client
-            .post(&self.url)
-            .bearer_auth(&self.token)
-            .header("Content-Type", "application/taxii+json;version=2.1")
-            .header("Accept", "application/taxii+json;version=2.1")
-            .body(body)
-            .send()
-            .map_err(|e| format!("POST {}: {e}", self.url))?;
-        let status = response.status();
-        let text = response.text().unwrap_or_default();
-        if !status.is_success() {
-            return Err(format!("POST {}: {status}: {text}", self.url));
-        }
-        let resource: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| format!("POST {}: the status resource is not JSON: {e}", self.url))?;
-        let failures = resource["failure_count"].as_u64().unwrap_or(0);
-        if failures > 0 {
-            return Err(format!(
-                "POST {}: the node refused {failures} object(s): {}",
-                self.url, resource["failures"]
-            ));
-        }
-        self.extension_sent = true;
-        self.posted += fresh.len() as u64;
-        for tr in fresh {
-            self.last.insert(tr.source.local_id.clone(), tr.t);
-        }
-        Ok(())
-    }
-}
-
-/// Where a CLI run sends its products.
-struct CliOutputs {
-    udp: Option<UdpSink>,
-    pcap: Option<PcapWriter>,
-    log: Option<PduLog>,
-    nodes: Vec<NodePublisher>,
-    epoch: f64,
-}
-
-impl Outputs for CliOutputs {
-    fn pdu(&mut self, t: f64, pdu: &[u8]) -> Result<(), entente_exercise::Error> {
-        if let Some(u) = &mut self.udp {
-            u.send(t, pdu)?;
-        }
-        if let Some(p) = &mut self.pcap {
-            p.send(t, pdu)?;
-        }
-        if let Some(l) = &mut self.log {
-            l.send(t, pdu)?;
-        }
-        Ok(())
-    }
-
-    fn national_tracks(
-        &mut self,
-        _t: f64,
-        nation: NationCode,
-        tracks: &[NationalTrack<Markings>],
-    ) -> Result<(), entente_exercise::Error> {
-        let epoch = self.epoch;
-        for node in self.nodes.iter_mut().filter(|n| n.nation == nation) {
-            node.publish(tracks, epoch)
-                .map_err(|message| entente_exercise::Error::Publish {
-                    what: format!("national tracks of {nation}"),
-                    message,
-                })?;
-        }
-        Ok(())
-    }
-
-    fn end_step(&mut self) -> Result<(), entente_exercise::Error> {
-        match &mut self.udp {
-            Some(u) => u.flush(),
-            None => Ok(()),
-        }
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -381,7 +251,7 @@ fn run_scenario(
         s.epoch
     };
     let port = dis.map(|(a, _)| a.port()).unwrap_or(DEFAULT_PORT);
-    let mut outputs = CliOutputs {
+    let mut outputs = RunOutputs {
         udp: dis
             .map(|(a, bundle)| {
                 if bundle {
@@ -412,12 +282,7 @@ fn run_scenario(
     let started = Instant::now();
     let record = entente_exercise::run(s, epoch, pacing, &mut outputs)?;
     let wall = started.elapsed().as_secs_f64();
-    if let Some(p) = outputs.pcap.take() {
-        p.finish()?;
-    }
-    if let Some(l) = outputs.log.take() {
-        l.finish()?;
-    }
+    outputs.finish()?;
     let run_file = out.join("run.json");
     record.save(&run_file)?;
     let published: Vec<_> = outputs

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use entente_federation::{partner_block, FederationConfig};
 use entente_seal::NodeIdentity;
+use serde_json::json;
 
 use crate::cmd::node::load_config;
 use crate::output::{self, UsageError};
@@ -17,6 +18,9 @@ pub struct Args {
     /// The node's configuration file.
     #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
+    /// Print the result as one JSON object.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -67,7 +71,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Identity => {
             let identity = NodeIdentity::load(&fed.keys)?;
-            output::print(identity.public().to_string())?;
+            let line = identity.public().to_string();
+            if args.json {
+                output::print_json(
+                    &json!({"nation": identity.nation().as_str(), "identity": line}),
+                )?;
+            } else {
+                output::print(line)?;
+            }
         }
         Command::Export { url } => {
             let identity = NodeIdentity::load(&fed.keys)?;
@@ -80,7 +91,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 &entente_audit::origin_for(identity.nation().as_str()),
                 &identity.signing_key().verifying_key(),
             );
-            output::print(partner_block(&url, &identity.public(), &ca, Some(&vkey)))?;
+            let block = partner_block(&url, &identity.public(), &ca, Some(&vkey));
+            if args.json {
+                output::print_json(&json!({
+                    "nation": identity.nation().as_str(), "url": url, "audit_key": vkey, "block": block,
+                }))?;
+            } else {
+                output::print(block)?;
+            }
         }
         Command::Import { file } => {
             let mut block = String::new();
@@ -113,7 +131,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             std::fs::write(&path, updated)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            output::print(format!("partner {added} added to {}", path.display()))?;
+            if args.json {
+                output::print_json(&json!({"added": added, "config": path.display().to_string()}))?;
+            } else {
+                output::print(format!("partner {added} added to {}", path.display()))?;
+            }
+        }
+        Command::Partners if args.json => {
+            output::print_json(&json!({
+                "partners": fed.partners.iter().map(|p| json!({
+                    "nation": p.nation.as_str(), "url": p.url.to_string(), "audit_key": p.audit_key.is_some(),
+                })).collect::<Vec<_>>(),
+            }))?;
         }
         Command::Partners => {
             let mut lines = Vec::new();
@@ -131,6 +160,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             output::print(lines.join("\n"))?;
         }
         Command::Rescan => {
+            let partners = fed.partners.len();
             crate::cmd::node::runtime()?.block_on(async {
                 let node = entente_node::Node::open(node).await?;
                 let fed = entente_federation::Federation::open(node)?
@@ -138,7 +168,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 fed.rescan().await?;
                 anyhow::Ok(())
             })?;
-            output::print("every partner's stream will be walked again")?;
+            if args.json {
+                output::print_json(&json!({"rescan": true, "partners": partners}))?;
+            } else {
+                output::print("every partner's stream will be walked again")?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

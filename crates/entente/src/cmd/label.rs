@@ -6,10 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use entente_labels::{
-    parse_marking, render_marking, stix, xml, DefaultRelease, Label, LabelError, LabelErrorKind,
-    PolicySet, ReleaseToken,
-};
+use entente_labels::forms::{self, read_any, read_marking};
+use entente_labels::{render_marking, stix, xml, Label, LabelError, LabelErrorKind, PolicySet};
 
 use crate::cmd::data_dir;
 use crate::output::{self, UsageError};
@@ -95,42 +93,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn empty_input(context: &str) -> LabelError {
-    LabelError::new(
-        LabelErrorKind::Malformed(
-            "empty input: expected a marking, a STIX marking-definition (JSON) or a STANAG 4774 label (XML)"
-                .to_owned(),
-        ),
-        context,
-    )
-}
-
-fn read_marking(policies: &PolicySet, text: &str) -> Result<Label, LabelError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(empty_input("marking"));
-    }
-    parse_marking(policies, text)
-}
-
-/// Reads a label in whichever form `text` is: `{` JSON, `<` XML, otherwise a marking.
-fn read_any(policies: &PolicySet, text: &str) -> Result<Label, LabelError> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('{') {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            LabelError::new(
-                LabelErrorKind::Malformed(format!("malformed JSON: {e}")),
-                "json",
-            )
-        })?;
-        stix::from_marking_definition(policies, &value)
-    } else if trimmed.starts_with('<') {
-        xml::from_xml(policies, text)
-    } else {
-        read_marking(policies, text)
-    }
-}
-
 /// The whole of FILE (or standard input for `-`) as text, with a name for error messages.
 fn read_input(file: &Path) -> anyhow::Result<(String, String)> {
     let stdin = file.as_os_str() == "-";
@@ -165,73 +127,9 @@ fn read_input(file: &Path) -> anyhow::Result<(String, String)> {
     Ok((name, text))
 }
 
-/// The label's fields, one per line.
+/// The label's fields, one per line, values aligned.
 fn describe(policies: &PolicySet, label: &Label) -> Result<String, LabelError> {
-    let policy = label.policy_in(policies)?;
-    let mut lines: Vec<(&str, String)> = Vec::new();
-    let oid = policy
-        .oid
-        .as_deref()
-        .map(|o| format!(", OID {o}"))
-        .unwrap_or_default();
-    lines.push(("policy", format!("{} ({}{oid})", policy.id, policy.name)));
-    lines.push((
-        "classification",
-        format!(
-            "{} (level {} of {})",
-            label.classification(),
-            u32::from(label.rank()) + 1,
-            policy.levels.len()
-        ),
-    ));
-    if label.releasable_to().is_empty() {
-        let default = match &policy.default_release {
-            DefaultRelease::MembersOf(org) => format!("members of {org} (policy default)"),
-            DefaultRelease::OriginatorOnly => {
-                "the originating nation only (policy default)".to_owned()
-            }
-        };
-        lines.push(("releasable to", default));
-    }
-    for (i, set) in label.releasable_to().iter().enumerate() {
-        let tokens = if set.is_empty() {
-            "nobody".to_owned()
-        } else {
-            set.iter()
-                .map(ReleaseToken::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let tokens = if i == 0 {
-            tokens
-        } else {
-            format!("and {tokens}")
-        };
-        lines.push(("releasable to", tokens));
-    }
-    let list = |values: &std::collections::BTreeSet<String>| {
-        if values.is_empty() {
-            "-".to_owned()
-        } else {
-            values
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
-    lines.push(("caveats", list(label.caveats())));
-    lines.push(("contexts", list(label.contexts())));
-    if let Some(o) = label.originator() {
-        lines.push(("originator", o.to_owned()));
-    }
-    if let Some(t) = label.created() {
-        lines.push(("created", t.to_owned()));
-    }
-    if let Some(t) = label.review() {
-        lines.push(("review", t.to_owned()));
-    }
-    lines.push(("marking", render_marking(policies, label)?));
+    let lines = forms::fields(policies, label)?;
     let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
     Ok(lines
         .iter()

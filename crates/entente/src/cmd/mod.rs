@@ -6,6 +6,7 @@ use std::process::ExitCode;
 pub mod audit;
 pub mod burden;
 pub mod demo;
+pub mod docs;
 pub mod exercise;
 pub mod federation;
 pub mod label;
@@ -39,9 +40,14 @@ pub enum Command {
     Audit(audit::Args),
     /// Federation between nodes: public identity, partners (export, import, list), rescan.
     Federation(federation::Args),
+    /// A shell completion script on stdout: bash, zsh, fish, elvish or powershell.
+    Completions(docs::CompletionArgs),
+    /// Man pages: `entente.1` and one page per subcommand, written to a directory.
+    Man(docs::ManArgs),
 }
 
-pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+/// Runs a subcommand; `cli` gives the whole command definition (for completions and man pages).
+pub fn run(command: Command, cli: impl FnOnce() -> clap::Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Registry(args) => registry::run(args),
         Command::Release(args) => release::run(args),
@@ -54,6 +60,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::User(args) => user::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Federation(args) => federation::run(args),
+        Command::Completions(args) => docs::completions(args, cli()),
+        Command::Man(args) => docs::man(args, cli()),
     }
 }
 

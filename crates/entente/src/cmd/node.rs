@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use entente_node::{initial_config, NodeConfig};
-use entente_seal::Existing;
+use entente_federation::setup::NodeSetup;
+use entente_node::NodeConfig;
 use entente_types::NationCode;
 
 use crate::output::{self, UsageError};
@@ -44,6 +44,9 @@ enum Command {
         /// authentication, so loopback).
         #[arg(long, value_name = "ADDR", default_value = entente_node::DEFAULT_ADMIN_LISTEN)]
         admin_listen: String,
+        /// Print the files written as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Prints the OpenAPI 3.1 document of every route a node serves besides TAXII (what its
     /// admin listener serves at /openapi.json).
@@ -60,6 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 listen,
                 federation_listen,
                 admin_listen,
+                json,
             }),
             _,
         ) => init(
@@ -71,6 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 federation: &federation_listen,
                 admin: &admin_listen,
             },
+            json,
         ),
         (Some(Command::Openapi), _) => {
             let document = entente_node::openapi::document([entente_federation::openapi()]);
@@ -106,42 +111,39 @@ struct Listen<'a> {
     admin: &'a str,
 }
 
-fn init(nation: &str, data: &Path, force: bool, listen: Listen<'_>) -> anyhow::Result<ExitCode> {
+fn init(
+    nation: &str,
+    data: &Path,
+    force: bool,
+    listen: Listen<'_>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let nation: NationCode = nation.parse().context("--nation")?;
-    entente_seal::create_private_dir(data)?;
-    let path = data.join("node.toml");
-    if path.exists() && !force {
-        return Err(UsageError(format!(
-            "{} exists (use --force to replace it)",
-            path.display()
-        ))
-        .into());
-    }
-    let _: std::net::SocketAddr = listen.taxii.parse().context("--listen")?;
-    let _: std::net::SocketAddr = listen.federation.parse().context("--federation-listen")?;
-    let _: std::net::SocketAddr = listen.admin.parse().context("--admin-listen")?;
-    let tls_dir = data.join("tls");
-    let ca_cert = write_dev_pki(nation, &tls_dir, force)?;
-    // Paths are written relative to the config file, so the folder can move.
-    let tls = (Path::new("tls/server.pem"), Path::new("tls/server.key"));
-    let text = initial_config(nation, Path::new("."), Some(tls))
-        .replace(
-            &format!("listen = \"{}\"", entente_node::DEFAULT_LISTEN),
-            &format!("listen = \"{}\"", listen.taxii),
-        )
-        .replace(
-            &format!("listen = \"{}\"", entente_node::DEFAULT_ADMIN_LISTEN),
-            &format!("listen = \"{}\"", listen.admin),
-        )
-        + &entente_federation::initial_table(listen.federation);
-    write_federation_keys(nation, data, force)?;
-    // Owner-only like the rest of the folder: a `database_url` may carry a password.
-    entente_seal::write_private(&path, text.as_bytes(), Existing::Replace)?;
-    let config = load_config(&path)?;
+    let files = entente_federation::setup::write_node(&NodeSetup {
+        nation,
+        data,
+        force,
+        taxii_listen: listen.taxii,
+        federation_listen: listen.federation,
+        admin_listen: listen.admin,
+    })?;
+    // Opening the node once creates its database and collections.
+    let config = load_config(&files.config)?;
     runtime()?.block_on(async {
         entente_node::Node::open(config).await?;
         anyhow::Ok(())
     })?;
+    let (path, ca_cert) = (&files.config, &files.ca_cert);
+    if json {
+        output::print_json(&serde_json::json!({
+            "nation": nation.as_str(),
+            "config": path.display().to_string(),
+            "ca": ca_cert.display().to_string(),
+            "keys": files.keys.display().to_string(),
+            "listen": {"taxii": listen.taxii, "federation": listen.federation, "admin": listen.admin},
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     output::print(format!(
         "wrote {}\nTLS: clients trust {} (the node's development CA)\nnext: entente user add --config {} --name NAME --nation {nation} --clearance \"NATO SECRET\" --password-stdin --write intel\nthen: entente node --config {}",
         path.display(),
@@ -150,52 +152,6 @@ fn init(nation: &str, data: &Path, force: bool, listen: Listen<'_>) -> anyhow::R
         path.display()
     ))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The node's development PKI under `tls/`: one CA (`ca.pem`, `ca.key`) that issued the TAXII
-/// server certificate (`server.pem`) and the certificate the node presents to its partners on
-/// both ends of mutual TLS (`node.crt`). Kept when present, so that re-running init never changes
-/// a node's identity unless `force` is given. Returns the CA certificate's path.
-fn write_dev_pki(nation: NationCode, tls: &Path, force: bool) -> anyhow::Result<PathBuf> {
-    let ca_cert = tls.join("ca.pem");
-    let complete = [
-        "ca.pem",
-        "ca.key",
-        "server.pem",
-        "server.key",
-        "node.crt",
-        "node.key",
-    ]
-    .iter()
-    .all(|f| tls.join(f).exists());
-    if complete && !force {
-        return Ok(ca_cert);
-    }
-    let files = entente_node::pki::write_dev_pki(tls, &format!("Entente {nation} development CA"))?;
-    let ca = entente_node::pki::DevCa::load(&files.ca_cert, &files.ca_key)?;
-    let peer = entente_federation::tls::peer_certificate(&ca, nation)?;
-    let cert = tls.join("node.crt");
-    std::fs::write(&cert, &peer.cert_pem)
-        .with_context(|| format!("cannot write {}", cert.display()))?;
-    entente_seal::write_private(
-        &tls.join("node.key"),
-        peer.key_pem.as_bytes(),
-        Existing::Replace,
-    )?;
-    Ok(files.ca_cert)
-}
-
-/// The node's keys (`node.keys`): kept when present, unless `force` is given.
-fn write_federation_keys(nation: NationCode, data: &Path, force: bool) -> anyhow::Result<()> {
-    let keys = data.join("node.keys");
-    if keys.exists() && force {
-        std::fs::remove_file(&keys)
-            .with_context(|| format!("cannot replace {}", keys.display()))?;
-    }
-    if !keys.exists() {
-        entente_seal::NodeIdentity::generate(nation).save(&keys)?;
-    }
-    Ok(())
 }
 
 fn serve(path: &Path) -> anyhow::Result<ExitCode> {

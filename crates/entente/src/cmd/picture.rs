@@ -1,18 +1,17 @@
 //! `entente picture …`: the air picture — track plots, fuse national tracks, score against the
 //! truth, and time the engine.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
 use entente_fusion::ci::Weighting;
-use entente_fusion::files::{self, TrackRow};
+use entente_fusion::files;
 use entente_fusion::fusion::{Fuser, FusionConfig};
-use entente_fusion::kalman::{Gaussian, StateCovariance, StateVector};
 use entente_fusion::metrics::{self, ScoreParams};
-use entente_fusion::model::{Identity, Markings, NationalTrack, TrackRef};
+use entente_fusion::model::{Markings, NationalTrack};
+use entente_fusion::replay;
+use entente_fusion::synthetic::SyntheticPicture;
 use entente_fusion::tracker::Tracker;
 use entente_types::{ErrorCode, NationCode};
 use serde_json::json;
@@ -230,43 +229,13 @@ fn track(
     let mut config = scenario.tracker_config();
     config.keep_history = history;
     config.report_deleted = deletion_states;
-    let mut tracker = Tracker::new(config);
-    let mut rows: Vec<TrackRow> = Vec::new();
-    let mut ids = std::collections::BTreeSet::new();
-    for scan in &scenario.scans {
-        let tracks = tracker.step(scan.t, &scan.plots).map_err(input_error)?;
-        for tr in tracks {
-            ids.insert(tr.id);
-            rows.push(TrackRow {
-                id: tr.id.to_string(),
-                t: tr.t,
-                x: tr.estimate.x,
-                p: Some(tr.estimate.p),
-            });
-        }
-        for past in tracker.drain_history() {
-            rows.push(TrackRow {
-                id: past.id.to_string(),
-                t: past.t,
-                x: past.x,
-                p: None,
-            });
-        }
-    }
-    // Rows of one instant together, then by track number.
-    rows.sort_by(|a, b| {
-        a.t.total_cmp(&b.t).then_with(|| {
-            a.id.parse::<u64>()
-                .unwrap_or(0)
-                .cmp(&b.id.parse::<u64>().unwrap_or(0))
-        })
-    });
-    files::write_tracks(out, &rows, covariance).map_err(input_error)?;
+    let tracked = replay::track_scenario(&scenario, config).map_err(input_error)?;
+    files::write_tracks(out, &tracked.rows, covariance).map_err(input_error)?;
     let summary = json!({
         "scans": scenario.scans.len(),
         "plots": scenario.scans.iter().map(|s| s.plots.len()).sum::<usize>(),
-        "tracks": ids.len(),
-        "rows": rows.len(),
+        "tracks": tracked.tracks,
+        "rows": tracked.rows.len(),
         "out": out.display().to_string(),
     });
     if json {
@@ -292,120 +261,30 @@ fn fuse(
     weighting: Weighting,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    if every.is_some_and(|e| !(e.is_finite() && e > 0.0)) {
-        return Err(UsageError("--every must be a positive number of seconds".into()).into());
-    }
     let national = files::read_national_dir(dir).map_err(input_error)?;
-    // Each nation's reports grouped by instant: a report lists every track the nation holds.
-    let mut reports: Vec<(NationCode, BTreeMap<i64, Vec<&TrackRow>>)> = Vec::new();
-    let mut instants = std::collections::BTreeSet::new();
-    for (nation, rows) in &national {
-        let mut by_t: BTreeMap<i64, Vec<&TrackRow>> = BTreeMap::new();
-        for r in rows {
-            let k = micros(r.t);
-            by_t.entry(k).or_default().push(r);
-            instants.insert(k);
-        }
-        reports.push((*nation, by_t));
-    }
-    let instants: Vec<i64> = match (every, instants.first(), instants.last()) {
-        (Some(step), Some(&first), Some(&last)) => {
-            let step = micros(step);
-            (0..)
-                .map(|i| first + i * step)
-                .take_while(|k| *k <= last)
-                .collect()
-        }
-        _ => instants.into_iter().collect(),
-    };
     let mut config = FusionConfig::new(q);
     config.weighting = weighting;
-    let mut fuser = Fuser::new(config);
-    let mut lines = String::from("track_id,t,x,vx,y,vy");
-    for c in files::COVARIANCE_COLUMNS {
-        lines.push(',');
-        lines.push_str(c);
-    }
-    lines.push_str(",contributors\n");
-    let (mut system_ids, mut rows) = (std::collections::BTreeSet::new(), 0usize);
-    for &k in &instants {
-        let mut latest: Vec<NationalTrack<Markings>> = Vec::new();
-        for (nation, by_t) in &reports {
-            if let Some((_, rows)) = by_t.range(..=k).next_back() {
-                for r in rows {
-                    latest.push(NationalTrack {
-                        source: TrackRef {
-                            nation: *nation,
-                            local_id: r.id.clone(),
-                        },
-                        sensor: nation.to_string(),
-                        t: r.t,
-                        estimate: Gaussian::new(r.x, r.p.unwrap_or_else(StateCovariance::identity)),
-                        identity: Identity::Unknown,
-                        label: Markings::default(),
-                    });
-                }
-            }
-        }
-        let refs: Vec<&NationalTrack<Markings>> = latest.iter().collect();
-        let t = k as f64 / 1e6;
-        for s in fuser.fuse(t, &refs).map_err(input_error)? {
-            system_ids.insert(s.id);
-            rows += 1;
-            let (x, p) = (s.estimate.x, s.estimate.p);
-            lines.push_str(&format!(
-                "{},{},{},{},{},{}",
-                s.id, t, x[0], x[1], x[2], x[3]
-            ));
-            for (i, j) in UPPER {
-                lines.push_str(&format!(",{}", p[(i, j)]));
-            }
-            let who: Vec<String> = s
-                .contributions
-                .iter()
-                .map(|c| format!("{}:{}", c.nation, c.local_id))
-                .collect();
-            lines.push_str(&format!(",{}\n", who.join(";")));
-        }
-    }
-    std::fs::write(out, lines).with_context(|| format!("writing {}", out.display()))?;
-    let summary = json!({
-        "nations": national.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>(),
-        "instants": instants.len(),
-        "system_tracks": system_ids.len(),
-        "rows": rows,
-        "out": out.display().to_string(),
-    });
+    let picture = replay::fuse_recorded(&national, config, every).map_err(input_error)?;
+    replay::write_fused(out, &picture.rows).map_err(input_error)?;
     if json {
-        output::print_json(&summary)?;
+        output::print_json(&json!({
+            "nations": picture.nations.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "instants": picture.instants,
+            "system_tracks": picture.system_tracks,
+            "rows": picture.rows.len(),
+            "out": out.display().to_string(),
+        }))?;
     } else {
         output::print(format!(
             "{} nations, {} instants → {} system tracks, {} rows written to {}",
-            national.len(),
-            instants.len(),
-            system_ids.len(),
-            rows,
+            picture.nations.len(),
+            picture.instants,
+            picture.system_tracks,
+            picture.rows.len(),
             out.display()
         ))?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-const UPPER: [(usize, usize); 10] = [
-    (0, 0),
-    (0, 1),
-    (0, 2),
-    (0, 3),
-    (1, 1),
-    (1, 2),
-    (1, 3),
-    (2, 2),
-    (2, 3),
-    (3, 3),
-];
-
-fn micros(t: f64) -> i64 {
-    (t * 1e6).round() as i64
 }
 
 fn score(
@@ -580,24 +459,6 @@ fn bench_track(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A small deterministic generator, so that the benchmark needs no random-number crate and gives
-/// the same input every run.
-struct XorShift(u64);
-
-impl XorShift {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform().max(1e-300), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
-
 fn bench_fuse(
     targets: usize,
     nations: usize,
@@ -618,65 +479,16 @@ fn bench_fuse(
         .iter()
         .map(|c| c.parse())
         .collect::<Result<_, _>>()?;
-    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
-    // Aircraft spread over a 400 km square at up to 250 m/s; each nation sees them with its own
-    // accuracy (σ 50 to 150 m) and misses 10 % of them in each report.
-    let side = 400_000.0;
-    let mut truth: Vec<StateVector> = (0..targets)
-        .map(|_| {
-            StateVector::new(
-                rng.uniform() * side,
-                (rng.uniform() - 0.5) * 500.0,
-                rng.uniform() * side,
-                (rng.uniform() - 0.5) * 500.0,
-            )
-        })
-        .collect();
+    // The same seeded input every run, so that timings compare.
+    let mut synthetic = SyntheticPicture::new(targets, codes, 0x2545_f491_4f6c_dd1d);
     let mut config = FusionConfig::new(1.0);
     config.weighting = weighting;
     let mut fuser = Fuser::new(config);
     let mut times = Vec::with_capacity(scans);
     let mut system_tracks = 0usize;
-    let mut id_of: HashMap<(usize, usize), usize> = HashMap::new();
     for k in 0..scans {
         let t = k as f64;
-        for x in &mut truth {
-            x[0] += x[1];
-            x[2] += x[3];
-        }
-        let mut reports = Vec::with_capacity(targets * nations);
-        for (n, code) in codes.iter().enumerate() {
-            let sigma = 50.0 + 50.0 * n as f64;
-            for (i, x) in truth.iter().enumerate() {
-                if rng.uniform() < 0.1 {
-                    continue;
-                }
-                let local = *id_of.entry((n, i)).or_insert(i * 7 + n);
-                let p = StateCovariance::from_diagonal(&nalgebra::Vector4::new(
-                    sigma * sigma,
-                    100.0,
-                    sigma * sigma,
-                    100.0,
-                ));
-                let noisy = StateVector::new(
-                    x[0] + sigma * rng.normal(),
-                    x[1] + 10.0 * rng.normal(),
-                    x[2] + sigma * rng.normal(),
-                    x[3] + 10.0 * rng.normal(),
-                );
-                reports.push(NationalTrack {
-                    source: TrackRef {
-                        nation: *code,
-                        local_id: local.to_string(),
-                    },
-                    sensor: code.to_string(),
-                    t,
-                    estimate: Gaussian::new(noisy, p),
-                    identity: Identity::Unknown,
-                    label: Markings::default(),
-                });
-            }
-        }
+        let reports = synthetic.step(t);
         let refs: Vec<&NationalTrack<Markings>> = reports.iter().collect();
         let mut fastest = f64::INFINITY;
         for _ in 1..best_of {

@@ -4,9 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use entente_registry::{
-    Agreement, AgreementStatus, Graph, GraphNodeKind, Party, Registry, StatedDate,
-};
+use entente_registry::{Agreement, AgreementStatus, Graph, Party, Registry, StatedDate};
 use entente_types::Date;
 use serde_json::{json, Value};
 
@@ -28,6 +26,9 @@ enum Command {
     Check {
         /// The dataset folder (default: the shipped data/registry).
         dir: Option<PathBuf>,
+        /// Print the counts, or the problems, as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// The members of an organisation on a day.
     Members {
@@ -98,12 +99,15 @@ enum GraphFormat {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dir = data_dir(args.data, "registry");
     let command = match args.command {
-        Command::Check { dir: explicit } => return check(explicit.unwrap_or(dir)),
+        Command::Check {
+            dir: explicit,
+            json,
+        } => return check(explicit.unwrap_or(dir), json),
         query => query,
     };
     let registry = Registry::load(&dir)?;
     match command {
-        Command::Check { .. } => return check(dir),
+        Command::Check { json, .. } => return check(dir, json),
         Command::Members {
             organization,
             at,
@@ -308,15 +312,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let graph = registry.graph(day);
             match format {
                 GraphFormat::Json => output::print_json(&graph_json(&graph))?,
-                GraphFormat::Dot => output::print(graph_dot(&graph))?,
+                GraphFormat::Dot => output::print(graph.to_dot())?,
             }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(dir: PathBuf) -> anyhow::Result<ExitCode> {
+fn check(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
     match Registry::load(&dir) {
+        Ok(registry) if json => {
+            output::print_json(&json!({
+                "dir": dir.display().to_string(),
+                "ok": true,
+                "nations": registry.nations().count(),
+                "organizations": registry.organizations().len(),
+                "agreements": registry.agreements().len(),
+                "sources": registry.sources().count(),
+            }))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) if json && !err.diagnostics().is_empty() => {
+            output::print_json(&json!({
+                "dir": dir.display().to_string(),
+                "ok": false,
+                "problems": err.diagnostics().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            }))?;
+            Ok(ExitCode::from(2))
+        }
         Ok(registry) => {
             output::print(format!(
                 "ok: {}: {} nations, {} organizations, {} agreements, {} sources",
@@ -394,52 +417,14 @@ fn agreement_json(registry: &Registry, a: &Agreement, day: Date) -> Value {
     })
 }
 
-fn node_kind(kind: GraphNodeKind) -> &'static str {
-    match kind {
-        GraphNodeKind::Nation => "nation",
-        GraphNodeKind::Organization => "organization",
-        GraphNodeKind::Agreement => "agreement",
-    }
-}
-
 fn graph_json(graph: &Graph) -> Value {
     json!({
         "at": graph.day.to_string(),
         "nodes": graph.nodes.iter().map(|n| json!({
-            "id": n.id, "label": n.label, "kind": node_kind(n.kind),
+            "id": n.id, "label": n.label, "kind": n.kind.as_str(),
         })).collect::<Vec<_>>(),
         "edges": graph.edges.iter().map(|e| json!({
             "from": e.from, "to": e.to, "kind": e.kind.as_str(),
         })).collect::<Vec<_>>(),
     })
-}
-
-fn graph_dot(graph: &Graph) -> String {
-    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
-    let mut out = format!(
-        "graph entente {{\n  label={};\n",
-        quote(&format!("Entente registry on {}", graph.day))
-    );
-    for n in &graph.nodes {
-        let shape = match n.kind {
-            GraphNodeKind::Nation => "ellipse",
-            GraphNodeKind::Organization => "box",
-            GraphNodeKind::Agreement => "note",
-        };
-        out.push_str(&format!(
-            "  {} [label={}, shape={shape}];\n",
-            quote(&n.id),
-            quote(&n.label)
-        ));
-    }
-    for e in &graph.edges {
-        out.push_str(&format!(
-            "  {} -- {} [label={}];\n",
-            quote(&e.from),
-            quote(&e.to),
-            quote(e.kind.as_str())
-        ));
-    }
-    out.push('}');
-    out
 }

@@ -1,12 +1,12 @@
 //! `entente release …`: release decisions for a label, and tear-lined copies of STIX objects.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use entente_labels::{parse_marking, stix, Label, PolicySet};
-use entente_policy::{Decision, KindRule, ReleasePolicy, ReleaseVerdict};
+use entente_labels::{parse_marking, PolicySet};
+use entente_policy::bundle::{self, BundleError};
+use entente_policy::{Decision, ReleasePolicy};
 use entente_registry::Registry;
 use entente_types::{Date, NationCode};
 use serde_json::{json, Value};
@@ -147,7 +147,7 @@ fn decision_json(d: &Decision) -> Value {
 
 fn release_bundle(
     policy: &ReleasePolicy,
-    file: &PathBuf,
+    file: &Path,
     from: NationCode,
     to: NationCode,
     day: Date,
@@ -155,132 +155,31 @@ fn release_bundle(
 ) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| UsageError(format!("cannot read {}: {e}", file.display())))?;
-    let bundle: Value = serde_json::from_str(&text).map_err(|e| {
-        UsageError(format!(
-            "{}:{}:{}: malformed JSON: {e}",
-            file.display(),
-            e.line(),
-            e.column()
-        ))
+    let released = bundle::release_bundle(policy, &text, from, to, day).map_err(|e| match e {
+        BundleError::Json { .. } => UsageError(format!("{}:{e}", file.display())),
+        other => UsageError(format!("{}: {other}", file.display())),
     })?;
-    if bundle.get("type").and_then(Value::as_str) != Some("bundle") {
-        return Err(UsageError(format!(
-            "{}: expected a STIX bundle holding the objects and the marking definitions of their labels",
-            file.display()
-        ))
-        .into());
-    }
-    let objects = bundle
-        .get("objects")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            UsageError(format!(
-                "{}: the bundle has no objects list",
-                file.display()
-            ))
-        })?;
-    let mut labels: HashMap<String, Label> = HashMap::new();
-    for (i, o) in objects.iter().enumerate() {
-        if stix::is_label_marking(o) {
-            let label = stix::from_marking_definition(policy.policies(), o)
-                .map_err(|e| UsageError(format!("{}: objects[{i}]: {e}", file.display())))?;
-            if let Some(id) = o.get("id").and_then(Value::as_str) {
-                labels.insert(id.to_owned(), label);
-            }
-        }
-    }
-    let lookup = |id: &str| labels.get(id).cloned();
-    let mut released = Vec::new();
-    let mut reports = Vec::new();
-    let mut any_released = false;
-    let mut counted = 0usize;
-    for (i, o) in objects.iter().enumerate() {
-        // Marking and extension definitions are metadata: the copy gets fresh ones for what it
-        // keeps.
-        let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
-        if !KindRule::of(kind).is_federated() {
-            continue;
-        }
-        counted += 1;
-        let id = o.get("id").and_then(Value::as_str).unwrap_or("(no id)");
-        let release = policy
-            .release_stored(o, &lookup, from, to, day)
-            .map_err(|e| UsageError(format!("{}: objects[{i}] ({id}): {e}", file.display())))?;
-        let verdict = match release.verdict {
-            ReleaseVerdict::Permit => "permit",
-            ReleaseVerdict::Partial => "partial",
-            ReleaseVerdict::Deny => "deny",
-        };
-        let cut: Vec<&str> = release.cut_selectors().collect();
-        let reason = release.explain();
-        reports.push(json!({
-            "id": id,
-            "verdict": verdict,
-            "reason": reason,
-            "agreement": release.object_decision.agreement(),
-            "clause": release.object_decision.clause(),
-            "cut": cut,
-        }));
-        if let Some(copy) = release.object {
-            any_released = true;
-            for m in release.markings {
-                if !released.iter().any(|r: &Value| r["id"] == m["id"]) {
-                    released.push(std::sync::Arc::unwrap_or_clone(m));
-                }
-            }
-            released.push(copy);
-        }
-    }
-    if counted == 0 {
-        return Err(UsageError(format!(
-            "{}: the bundle holds no object to release",
-            file.display()
-        ))
-        .into());
-    }
-    if any_released {
-        released.insert(0, stix::label_extension_definition());
-    }
-    let source_id = bundle.get("id").and_then(Value::as_str).unwrap_or_default();
-    let out_bundle = json!({
-        "type": "bundle",
-        "id": format!("bundle--{}", uuid_for(&format!("{source_id}/{from}/{to}/{day}"))),
-        "objects": released,
-    });
     if json_out {
-        let overall = if !any_released {
-            "deny"
-        } else if reports.iter().all(|r| r["verdict"] == "permit") {
-            "permit"
-        } else {
-            "partial"
-        };
         output::print_json(&json!({
-            "decision": overall,
+            "decision": released.verdict().as_str(),
             "from": from.as_str(), "to": to.as_str(), "at": day.to_string(),
-            "objects": reports,
-            "bundle": out_bundle,
+            "objects": released.objects.iter().map(|o| json!({
+                "id": o.id,
+                "verdict": o.verdict.as_str(),
+                "reason": o.reason,
+                "agreement": o.agreement,
+                "clause": o.clause,
+                "cut": o.cut,
+            })).collect::<Vec<_>>(),
+            "bundle": released.bundle,
         }))?;
     } else {
-        for r in &reports {
-            eprintln!(
-                "{} {}: {}",
-                r["id"].as_str().unwrap_or_default(),
-                r["verdict"].as_str().unwrap_or_default(),
-                r["reason"].as_str().unwrap_or_default()
-            );
+        for o in &released.objects {
+            eprintln!("{} {}: {}", o.id, o.verdict.as_str(), o.reason);
         }
-        if any_released {
-            output::print_json(&out_bundle)?;
+        if released.any_released() {
+            output::print_json(&released.bundle)?;
         }
     }
-    Ok(exit(any_released))
-}
-
-/// A name-based UUID in version-4 form (as STIX asks of bundles), so that releasing the same
-/// bundle twice gives the same bundle id.
-fn uuid_for(name: &str) -> uuid::Uuid {
-    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x1d0c_7a52_93e4_5b6f_a0b1_c2d3_e4f5_0617);
-    let digest = uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes());
-    uuid::Builder::from_random_bytes(*digest.as_bytes()).into_uuid()
+    Ok(exit(released.any_released()))
 }

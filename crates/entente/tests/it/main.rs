@@ -7,6 +7,7 @@
 mod audit;
 mod audit_faults;
 mod burden;
+mod cli;
 mod demo;
 mod exercise;
 mod federation;

@@ -1,0 +1,278 @@
+//! Where a run sends its products: DIS PDUs to a UDP socket, a pcap capture and a CSV log, and
+//! each nation's national tracks to its node as STIX objects in TAXII 2.1 envelopes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use entente_fusion::model::{Markings, NationalTrack};
+use entente_types::NationCode;
+use serde_json::json;
+
+use crate::dis::{PcapWriter, PduLog, PduSink, UdpSink};
+use crate::{Error, Outputs};
+
+/// Why a node publisher cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum PublisherError {
+    /// A token or CA file that cannot be read.
+    #[error("cannot read the {what} file of {nation}: {}: {source}", file.display())]
+    Read {
+        nation: NationCode,
+        what: &'static str,
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A CA file that holds no PEM certificate.
+    #[error("--ca {nation}={}: not a PEM certificate: {message}", file.display())]
+    Certificate {
+        nation: NationCode,
+        file: PathBuf,
+        message: String,
+    },
+    /// The HTTP client cannot be built.
+    #[error("the HTTP client of {nation}: {message}")]
+    Client { nation: NationCode, message: String },
+}
+
+/// Publishes a nation's tracks to its node: STIX national tracks in a TAXII 2.1 envelope.
+#[derive(Debug)]
+pub struct NodePublisher {
+    pub nation: NationCode,
+    /// The collection's objects endpoint.
+    pub url: String,
+    token: String,
+    client: reqwest::blocking::Client,
+    extension_sent: bool,
+    /// National track states posted so far.
+    pub posted: u64,
+    /// Time of the last state posted per national track: a state is posted once, however many
+    /// picture periods it stays the latest.
+    last: HashMap<String, f64>,
+}
+
+impl NodePublisher {
+    /// A publisher to `collection` of the node at `base_url`, authenticated by the token in
+    /// `token_file`; with `ca_file`, the node is reached over TLS with that CA as the only root.
+    pub fn connect(
+        nation: NationCode,
+        base_url: &str,
+        collection: &str,
+        token_file: &Path,
+        ca_file: Option<&Path>,
+    ) -> Result<NodePublisher, PublisherError> {
+        let read = |what, file: &Path| {
+            std::fs::read(file).map_err(|source| PublisherError::Read {
+                nation,
+                what,
+                file: file.to_path_buf(),
+                source,
+            })
+        };
+        let token = String::from_utf8_lossy(&read("token", token_file)?)
+            .trim()
+            .to_owned();
+        // ring is the process's one TLS provider (the binary installs it first; this keeps a
+        // library caller that did not from failing when the client is built).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10));
+        if let Some(file) = ca_file {
+            // The node's CA is the only root: the national node is reached over TLS or not at all.
+            let ca = reqwest::Certificate::from_pem(&read("CA", file)?).map_err(|e| {
+                PublisherError::Certificate {
+                    nation,
+                    file: file.to_path_buf(),
+                    message: e.to_string(),
+                }
+            })?;
+            client = client.tls_certs_only([ca]).https_only(true);
+        }
+        let client = client.build().map_err(|e| PublisherError::Client {
+            nation,
+            message: e.to_string(),
+        })?;
+        Ok(NodePublisher {
+            nation,
+            url: format!(
+                "{}/api/collections/{collection}/objects/",
+                base_url.trim_end_matches('/')
+            ),
+            token,
+            client,
+            extension_sent: false,
+            posted: 0,
+            last: HashMap::new(),
+        })
+    }
+
+    /// Posts the states not posted yet (and, the first time, the extension definition).
+    pub fn publish(
+        &mut self,
+        tracks: &[NationalTrack<Markings>],
+        epoch: f64,
+    ) -> Result<(), String> {
+        let fresh: Vec<&NationalTrack<Markings>> = tracks
+            .iter()
+            .filter(|tr| self.last.get(&tr.source.local_id).is_none_or(|&t| tr.t > t))
+            .collect();
+        let mut objects = Vec::with_capacity(fresh.len() + 1);
+        if !self.extension_sent {
+            objects.push(entente_fusion::stix::extension_definition());
+        }
+        for tr in &fresh {
+            objects
+                .push(entente_fusion::stix::national_track(tr, epoch).map_err(|e| e.to_string())?);
+        }
+        if objects.is_empty() {
+            return Ok(());
+        }
+        let body = serde_json::to_vec(&json!({ "objects": objects })).map_err(|e| e.to_string())?;
+        let response = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("Content-Type", "application/taxii+json;version=2.1")
+            .header("Accept", "application/taxii+json;version=2.1")
+            .body(body)
+            .send()
+            .map_err(|e| format!("POST {}: {e}", self.url))?;
+        let status = response.status();
+        let text = response.text().unwrap_or_default();
+        if !status.is_success() {
+            return Err(format!("POST {}: {status}: {text}", self.url));
+        }
+        let resource: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("POST {}: the status resource is not JSON: {e}", self.url))?;
+        let failures = resource["failure_count"].as_u64().unwrap_or(0);
+        if failures > 0 {
+            return Err(format!(
+                "POST {}: the node refused {failures} object(s): {}",
+                self.url, resource["failures"]
+            ));
+        }
+        self.extension_sent = true;
+        self.posted += fresh.len() as u64;
+        for tr in fresh {
+            self.last.insert(tr.source.local_id.clone(), tr.t);
+        }
+        Ok(())
+    }
+}
+
+/// The products of a run: any of a UDP socket, a pcap capture, a PDU log, and national nodes.
+#[derive(Default)]
+pub struct RunOutputs {
+    pub udp: Option<UdpSink>,
+    pub pcap: Option<PcapWriter>,
+    pub log: Option<PduLog>,
+    pub nodes: Vec<NodePublisher>,
+    /// The epoch national tracks are stamped from (seconds since 1970).
+    pub epoch: f64,
+}
+
+impl RunOutputs {
+    /// Closes the capture and the log, writing what they still buffer.
+    pub fn finish(&mut self) -> Result<(), Error> {
+        if let Some(p) = self.pcap.take() {
+            p.finish()?;
+        }
+        if let Some(l) = self.log.take() {
+            l.finish()?;
+        }
+        Ok(())
+    }
+}
+
+impl Outputs for RunOutputs {
+    fn pdu(&mut self, t: f64, pdu: &[u8]) -> Result<(), Error> {
+        if let Some(u) = &mut self.udp {
+            u.send(t, pdu)?;
+        }
+        if let Some(p) = &mut self.pcap {
+            p.send(t, pdu)?;
+        }
+        if let Some(l) = &mut self.log {
+            l.send(t, pdu)?;
+        }
+        Ok(())
+    }
+
+    fn national_tracks(
+        &mut self,
+        _t: f64,
+        nation: NationCode,
+        tracks: &[NationalTrack<Markings>],
+    ) -> Result<(), Error> {
+        let epoch = self.epoch;
+        for node in self.nodes.iter_mut().filter(|n| n.nation == nation) {
+            node.publish(tracks, epoch)
+                .map_err(|message| Error::Publish {
+                    what: format!("national tracks of {nation}"),
+                    message,
+                })?;
+        }
+        Ok(())
+    }
+
+    fn end_step(&mut self) -> Result<(), Error> {
+        match &mut self.udp {
+            Some(u) => u.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fra() -> NationCode {
+        "FRA".parse().unwrap()
+    }
+
+    #[test]
+    fn a_publisher_reads_its_token_and_names_the_endpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("fra.token");
+        std::fs::write(&token, "secret\n").unwrap();
+        let p =
+            NodePublisher::connect(fra(), "http://127.0.0.1:1/", "intel", &token, None).unwrap();
+        assert_eq!(p.url, "http://127.0.0.1:1/api/collections/intel/objects/");
+        assert_eq!(p.token, "secret");
+        assert_eq!(p.posted, 0);
+    }
+
+    #[test]
+    fn missing_files_and_bad_certificates_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none.token");
+        let err = NodePublisher::connect(fra(), "http://x", "c", &missing, None).unwrap_err();
+        assert!(err.to_string().contains("token file of FRA"), "{err}");
+        let token = dir.path().join("t");
+        std::fs::write(&token, "t").unwrap();
+        let ca = dir.path().join("none.pem");
+        let err = NodePublisher::connect(fra(), "https://x", "c", &token, Some(&ca)).unwrap_err();
+        assert!(err.to_string().contains("CA file of FRA"), "{err}");
+    }
+
+    #[test]
+    fn nothing_new_posts_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("t");
+        std::fs::write(&token, "t").unwrap();
+        let mut p = NodePublisher::connect(fra(), "http://127.0.0.1:1", "c", &token, None).unwrap();
+        p.extension_sent = true;
+        assert_eq!(p.publish(&[], 0.0), Ok(()));
+        assert_eq!(p.posted, 0);
+    }
+
+    #[test]
+    fn outputs_without_sinks_accept_everything() {
+        let mut outputs = RunOutputs::default();
+        outputs.pdu(0.0, &[1, 2, 3]).unwrap();
+        outputs.national_tracks(0.0, fra(), &[]).unwrap();
+        outputs.end_step().unwrap();
+        outputs.finish().unwrap();
+    }
+}
