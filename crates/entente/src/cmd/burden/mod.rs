@@ -1,0 +1,273 @@
+//! `entente burden …`: defence expenditure against the NATO guidelines, joint programmes, cost shares
+//! and charts.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use entente_burden::chart::{self, Format};
+use entente_burden::chart_files;
+use entente_burden::cost_share::{self, CostShare, ShareRequest, ShareRule};
+use entente_burden::ledger::Programme;
+use entente_burden::{Assessment, Dataset, Ledger};
+use entente_types::{Date, NationCode};
+use serde_json::{json, Value};
+
+use crate::cmd::{data_dir, parse_day};
+use crate::output::{self, UsageError};
+
+mod charts;
+mod programmes;
+mod shares;
+mod spending;
+
+use charts::draw;
+pub(crate) use charts::font;
+use programmes::programme;
+use shares::{funding, share};
+use spending::{guideline, trend, what_if};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The dataset folder (default: data/burden).
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Validate the dataset and any extra ledger files: every problem with its file, line and field.
+    Check {
+        /// Extra programme ledger files to validate against the dataset's sources.
+        #[arg(long = "ledger", value_name = "FILE")]
+        ledgers: Vec<PathBuf>,
+    },
+    /// Who meets which guideline in a year (Wales 2%, The Hague 3.5% core).
+    Guideline {
+        #[arg(long)]
+        year: i32,
+        /// Use one NATO edition only (default: the latest edition holding each value).
+        #[arg(long)]
+        edition: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Each ally's share of GDP over the years held, with change and slope.
+    Trend {
+        /// Nation codes (default: all).
+        nations: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changes if some allies spend a given share of GDP, e.g. `DEU=3.5`.
+    WhatIf {
+        #[arg(long)]
+        year: i32,
+        /// NATION=PCT, one or more.
+        #[arg(required = true, value_name = "NATION=PCT")]
+        set: Vec<String>,
+        #[arg(long)]
+        edition: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A joint programme: participants over time, contributions, work share (no name: list them).
+    Programme {
+        /// Programme id or name, e.g. eurodrone.
+        name: Option<String>,
+        /// Extra ledger files (TOML, same format as data/burden/programmes).
+        #[arg(long = "ledger", value_name = "FILE")]
+        ledgers: Vec<PathBuf>,
+        /// Show participants and plans in force on this day (default: everything recorded).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Share a cost under a rule, with fairness indicators.
+    Share(ShareArgs),
+    /// NATO common funding and the European Defence Fund: envelopes, known cost shares, formula.
+    Funding {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Draw a chart as SVG or PNG (by the output file's extension).
+    Chart {
+        #[command(subcommand)]
+        chart: ChartCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RuleName {
+    /// Proportional to gross national income.
+    Gni,
+    /// Proportional to gross domestic product.
+    Gdp,
+    /// Proportional to any basis given with --basis or --weight.
+    Proportional,
+    /// Equal shares.
+    Equal,
+    /// Shapley value of the cost game in --game.
+    Shapley,
+}
+
+impl From<RuleName> for ShareRule {
+    fn from(rule: RuleName) -> ShareRule {
+        match rule {
+            RuleName::Gni => ShareRule::Gni,
+            RuleName::Gdp => ShareRule::Gdp,
+            RuleName::Proportional => ShareRule::Proportional,
+            RuleName::Equal => ShareRule::Equal,
+            RuleName::Shapley => ShareRule::Shapley,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct ShareArgs {
+    #[arg(long, value_enum)]
+    rule: RuleName,
+    /// Amount to share (default: the programme phase's cost, else the game's grand-coalition cost, else 100).
+    #[arg(long)]
+    total: Option<f64>,
+    /// A basis from data/burden/bases by name, or a basis file.
+    #[arg(long, value_name = "NAME|FILE")]
+    basis: Option<String>,
+    /// Basis values given inline, NATION=VALUE (added to or replacing --basis values).
+    #[arg(long = "weight", value_name = "NATION=VALUE")]
+    weights: Vec<String>,
+    /// Share among these nations only (comma-separated; default: all in the basis or programme).
+    #[arg(long, value_delimiter = ',')]
+    nations: Vec<String>,
+    /// Largest share any nation may bear, as a fraction (NATO: 0.1635).
+    #[arg(long)]
+    cap: Option<f64>,
+    /// Smallest share any nation must bear, as a fraction.
+    #[arg(long)]
+    floor: Option<f64>,
+    /// Coalition cost game (TOML: players, [[coalition]] members and cost) for --rule shapley.
+    #[arg(long, value_name = "FILE")]
+    game: Option<PathBuf>,
+    /// Share a programme phase's cost among its contributing participants.
+    #[arg(long)]
+    programme: Option<String>,
+    /// The phase (default: the first with a cost).
+    #[arg(long)]
+    phase: Option<String>,
+    /// Participants on this day (default: the phase's latest plan, else today).
+    #[arg(long)]
+    at: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ChartCommand {
+    /// Bars of each ally's share of GDP against the guidelines in a year.
+    Guideline {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        edition: Option<String>,
+        /// What-if values, NATION=PCT (drawn in a distinct colour).
+        #[arg(long = "what-if", value_name = "NATION=PCT")]
+        what_if: Vec<String>,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// A TrueType font for the chart text (default: DejaVu Sans from the system).
+        #[arg(long, value_name = "FILE")]
+        font: Option<PathBuf>,
+    },
+    /// Lines of each ally's share of GDP by year.
+    Trend {
+        /// Nation codes (default: all).
+        nations: Vec<String>,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        font: Option<PathBuf>,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let dir = data_dir(args.data, "burden");
+    let data = entente_burden::load(&dir)?;
+    match args.command {
+        Command::Check { ledgers } => check(&data, &dir, &ledgers),
+        Command::Guideline {
+            year,
+            edition,
+            json,
+        } => guideline(&data, year, edition.as_deref(), json),
+        Command::Trend { nations, json } => trend(&data, &nations, json),
+        Command::WhatIf {
+            year,
+            set,
+            edition,
+            json,
+        } => what_if(&data, year, &set, edition.as_deref(), json),
+        Command::Programme {
+            name,
+            ledgers,
+            at,
+            json,
+        } => programme(&data, name.as_deref(), &ledgers, at.as_deref(), json),
+        Command::Share(a) => share(&data, a),
+        Command::Funding { json } => funding(&data, json),
+        Command::Chart { chart } => draw(&data, chart),
+    }
+}
+
+fn nation(text: &str) -> anyhow::Result<NationCode> {
+    Ok(text.trim().parse::<NationCode>()?)
+}
+
+/// Parses `NATION=NUMBER`.
+fn pair(text: &str, what: &str) -> anyhow::Result<(NationCode, f64)> {
+    let (n, v) = text
+        .split_once('=')
+        .ok_or_else(|| UsageError(format!("{what}: expected NATION=NUMBER, found {text:?}")))?;
+    let v: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| UsageError(format!("{what}: {v:?} is not a number (in {text:?})")))?;
+    Ok((nation(n)?, v))
+}
+
+fn pct(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+fn check(data: &Dataset, dir: &Path, ledgers: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut ledger = data.ledger.clone();
+    for file in ledgers {
+        let extra = read_ledger(data, file)?;
+        ledger
+            .merge(extra)
+            .with_context(|| format!("merging {}", file.display()))?;
+    }
+    output::print(format!(
+        "{}: ok ({} sources, {} expenditure points in {} editions, {} guidelines, {} bases, {} programmes)",
+        dir.display(),
+        data.sources.len(),
+        data.expenditure.points().len(),
+        data.expenditure.editions().len(),
+        data.guidelines.len(),
+        data.bases.len(),
+        ledger.programmes().len(),
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_ledger(data: &Dataset, file: &Path) -> anyhow::Result<Ledger> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(Ledger::parse(&text, Some(file), &|id| data.has_source(id))?)
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or("—".to_owned(), f)
+}
