@@ -11,6 +11,24 @@ use crate::error::NodeError;
 /// The configuration format version this build reads.
 pub const CONFIG_VERSION: u32 = 1;
 
+/// Why a node configuration's text is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not TOML, or not the keys of a node configuration (the message names line and key).
+    #[error(transparent)]
+    Toml(#[from] toml::de::Error),
+    #[error("version {0} is not supported (expected {CONFIG_VERSION})")]
+    Version(u32),
+    /// A value that does not read.
+    #[error("{field}: {message}")]
+    Field {
+        field: &'static str,
+        message: String,
+    },
+    #[error("collection id {0:?} must be letters, digits and hyphens")]
+    CollectionId(String),
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -145,21 +163,24 @@ impl NodeConfig {
     }
 
     /// Parses and validates config text; relative paths are taken from `base`.
-    pub fn parse(text: &str, base: &Path) -> Result<NodeConfig, String> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str, base: &Path) -> Result<NodeConfig, ConfigError> {
+        let raw: RawConfig = toml::from_str(text)?;
         if raw.version != CONFIG_VERSION {
-            return Err(format!(
-                "version {} is not supported (expected {CONFIG_VERSION})",
-                raw.version
-            ));
+            return Err(ConfigError::Version(raw.version));
         }
-        let nation: NationCode = raw.nation.parse().map_err(|e| format!("nation: {e}"))?;
+        let field = |field: &'static str| {
+            move |e: &dyn std::fmt::Display| ConfigError::Field {
+                field,
+                message: e.to_string(),
+            }
+        };
+        let nation: NationCode = raw.nation.parse().map_err(|e| field("nation")(&e))?;
         let listen = raw
             .listen
             .as_deref()
             .unwrap_or(DEFAULT_LISTEN)
             .parse()
-            .map_err(|e| format!("listen: {e}"))?;
+            .map_err(|e| field("listen")(&e))?;
         let admin_listen = match raw.admin {
             Some(admin) => Some(
                 admin
@@ -167,7 +188,7 @@ impl NodeConfig {
                     .as_deref()
                     .unwrap_or(DEFAULT_ADMIN_LISTEN)
                     .parse()
-                    .map_err(|e| format!("admin.listen: {e}"))?,
+                    .map_err(|e| field("admin.listen")(&e))?,
             ),
             None => None,
         };
@@ -184,10 +205,7 @@ impl NodeConfig {
         let mut collections = Vec::new();
         for c in raw.collections {
             if c.id.is_empty() || !c.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-                return Err(format!(
-                    "collection id {:?} must be letters, digits and hyphens",
-                    c.id
-                ));
+                return Err(ConfigError::CollectionId(c.id));
             }
             collections.push(CollectionConfig {
                 id: c.id,

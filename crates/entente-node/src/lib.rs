@@ -33,6 +33,16 @@ pub mod spread;
 mod taxii;
 mod tls;
 
+/// The scanner that reads a stored text's markings in place, and the `serde_json` readings it is
+/// held equal to: public for the fuzz target `release_key`, not for use.
+#[doc(hidden)]
+pub mod scan {
+    pub use crate::access::key::{
+        parsed_release_key, release_key, scanner_agrees, ReleaseKey, Spans,
+    };
+    pub use crate::access::scan::{parsed_top_level, plain_strings, top_level};
+}
+
 use std::future::Future;
 use std::sync::Arc;
 
@@ -44,8 +54,8 @@ use entente_store::sqlite::SqliteStore;
 use entente_store::{CollectionInfo, Store};
 
 pub use crate::config::{
-    initial_config, shipped_data, CollectionConfig, NodeConfig, Storage, TlsFiles, CONFIG_VERSION,
-    DEFAULT_ADMIN_LISTEN, DEFAULT_LISTEN,
+    initial_config, shipped_data, CollectionConfig, ConfigError, NodeConfig, Storage, TlsFiles,
+    CONFIG_VERSION, DEFAULT_ADMIN_LISTEN, DEFAULT_LISTEN,
 };
 pub use crate::error::{NodeError, NodeErrorKind};
 pub use entente_stix::{MEDIA_TYPE_STIX, MEDIA_TYPE_TAXII};
@@ -68,7 +78,7 @@ pub struct Node {
     /// Released pages shared between readers of the same nation and clearance; only over SQLite,
     /// whose database this process alone writes (several node processes share a PostgreSQL
     /// database, and a write by another would not reach this cache).
-    pub(crate) pages: Option<pages::PageCache>,
+    pub(crate) pages: Option<pages::PageCache<taxii::PageKey>>,
     /// Page reads being released: with more than one, the requests already keep the cores busy
     /// and each releases its chunks on its own thread (spreading a chunk over the cores would
     /// only add hand-offs between threads).
@@ -174,7 +184,7 @@ impl Node {
     pub fn label_of_marking(
         &self,
         marking: &serde_json::Value,
-    ) -> Option<Result<entente_labels::Label, String>> {
+    ) -> Option<Result<entente_labels::Label, access::MarkingLabelError>> {
         access::label_of_marking(&self.access.policy, marking)
     }
 
@@ -294,7 +304,7 @@ pub async fn serve_admin(
     }
     let nation = node.config.nation;
     let app = openapi::admin_app(node, &document)
-        .map_err(|e| NodeError::new(NodeErrorKind::Internal, e))?;
+        .map_err(|e| NodeError::new(NodeErrorKind::Internal, format!("openapi document: {e}")))?;
     tracing::info!(%nation, %addr, "admin listening");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -119,11 +119,11 @@ fn admin_routes() -> OpenApiRouter<Arc<Node>> {
 }
 
 /// The admin listener's application; `document` is what `GET /openapi.json` answers.
-pub(crate) fn admin_app(node: Arc<Node>, document: &Document) -> Result<axum::Router, String> {
-    let text: Arc<str> = document
-        .to_json()
-        .map_err(|e| format!("openapi document: {e}"))?
-        .into();
+pub(crate) fn admin_app(
+    node: Arc<Node>,
+    document: &Document,
+) -> Result<axum::Router, serde_json::Error> {
+    let text: Arc<str> = document.to_json()?.into();
     let (router, _) = admin_routes().split_for_parts();
     Ok(router.layer(Extension(text)).with_state(node))
 }

@@ -7,13 +7,21 @@
 //! inputs; the stored objects enter through a generation number that every write to the store
 //! moves on, so a page released before a write is never served after it.
 //!
+//! The key is typed (`taxii::PageKey`: the generation, the collection, the
+//! [`Reader`](crate::access::Reader), the day and the filters); the cache takes any key.
+//!
+//! The cache is hand-made rather than `moka` or `quick_cache`: readers asking at once for a
+//! page wait for the first one's release and a page is kept only when that wait happened or it
+//! is asked for again, which a crate's insert-on-miss (`get_with`, placeholder guards) does not
+//! express; and every write to the store must drop every page at once.
+//!
 //! A page is kept only once it proves to be shared: when readers waited on its release, or when
 //! it is asked for a second time. A page read once (one reader walking a collection, readers
 //! who never meet on a page) would only take memory that the next pages must then be given
 //! afresh by the system.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -30,20 +38,27 @@ pub struct CachedPage {
     pub withheld: u64,
 }
 
-#[derive(Default)]
-struct Entries {
-    pages: HashMap<String, Arc<CachedPage>>,
+struct Entries<K> {
+    pages: HashMap<K, Arc<CachedPage>>,
     bytes: usize,
 }
 
-/// The shared pages of one node process.
-#[derive(Default)]
-pub struct PageCache {
+impl<K> Default for Entries<K> {
+    fn default() -> Entries<K> {
+        Entries {
+            pages: HashMap::new(),
+            bytes: 0,
+        }
+    }
+}
+
+/// The shared pages of one node process, by key `K`.
+pub struct PageCache<K> {
     generation: AtomicU64,
-    entries: Mutex<Entries>,
+    entries: Mutex<Entries<K>>,
     /// Pages being released, so that readers asking at once for the same page wait for the
     /// first one's release instead of each releasing it.
-    building: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    building: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
     /// Hashes of the keys of pages released and not kept (a collision only keeps a page that
     /// was not yet shared).
     asked: Mutex<HashSet<u64, foldhash::fast::FixedState>>,
@@ -52,7 +67,18 @@ pub struct PageCache {
 /// Keys of pages not kept that are remembered at most; past it the set starts again empty.
 const ASKED: usize = 1 << 16;
 
-impl PageCache {
+impl<K> Default for PageCache<K> {
+    fn default() -> PageCache<K> {
+        PageCache {
+            generation: AtomicU64::new(0),
+            entries: Mutex::new(Entries::default()),
+            building: Mutex::new(HashMap::new()),
+            asked: Mutex::new(HashSet::default()),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> PageCache<K> {
     /// The generation a read starts under: read it before asking the store, so that a page built
     /// from data older than a write is filed under a generation no later read asks for.
     pub fn generation(&self) -> u64 {
@@ -70,13 +96,13 @@ impl PageCache {
 
     /// The lock of the release of page `key`: hold it while releasing the page, then call
     /// [`PageCache::built`].
-    pub fn building(&self, key: &str) -> Option<Arc<tokio::sync::Mutex<()>>> {
+    pub fn building(&self, key: &K) -> Option<Arc<tokio::sync::Mutex<()>>> {
         let mut b = self.building.lock().ok()?;
-        Some(b.entry(key.to_owned()).or_default().clone())
+        Some(b.entry(key.clone()).or_default().clone())
     }
 
     /// The page `key` is in the cache (or could not be built): later readers need not wait.
-    pub fn built(&self, key: &str) {
+    pub fn built(&self, key: &K) {
         if let Ok(mut b) = self.building.lock() {
             b.remove(key);
         }
@@ -84,7 +110,7 @@ impl PageCache {
 
     /// Whether the page `key`, just released, is worth keeping: readers waited on its release
     /// (`waited`), or it was released before. Otherwise it is remembered as asked for.
-    pub fn worth_keeping(&self, key: &str, waited: bool) -> bool {
+    pub fn worth_keeping(&self, key: &K, waited: bool) -> bool {
         let Ok(mut asked) = self.asked.lock() else {
             return waited;
         };
@@ -99,18 +125,13 @@ impl PageCache {
         false
     }
 
-    /// Whether readers other than the caller hold the release lock `lock` of a page (the map of
-    /// locks holds one reference, the caller another).
-    pub fn waited(lock: &Arc<tokio::sync::Mutex<()>>) -> bool {
-        Arc::strong_count(lock) > 2
-    }
-
-    pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
+    pub fn get(&self, key: &K) -> Option<Arc<CachedPage>> {
         self.entries.lock().ok()?.pages.get(key).cloned()
     }
 
-    pub fn insert(&self, key: String, page: Arc<CachedPage>) {
-        let size = key.len() + page.body.len();
+    pub fn insert(&self, key: K, page: Arc<CachedPage>) {
+        let key_len = std::mem::size_of::<K>();
+        let size = key_len + page.body.len();
         if size > MAX_BYTES {
             return;
         }
@@ -118,13 +139,18 @@ impl PageCache {
             if e.bytes + size > MAX_BYTES {
                 *e = Entries::default();
             }
-            let key_len = key.len();
             e.bytes += size;
             if let Some(old) = e.pages.insert(key, page) {
                 e.bytes -= key_len + old.body.len();
             }
         }
     }
+}
+
+/// Whether readers other than the caller hold the release lock `lock` of a page (the map of
+/// locks holds one reference, the caller another).
+pub fn waited(lock: &Arc<tokio::sync::Mutex<()>>) -> bool {
+    Arc::strong_count(lock) > 2
 }
 
 #[cfg(test)]
@@ -142,7 +168,7 @@ mod tests {
 
     #[test]
     fn a_write_forgets_every_page_and_moves_the_generation_on() {
-        let cache = PageCache::default();
+        let cache = PageCache::<String>::default();
         let before = cache.generation();
         cache.insert(format!("{before}/a"), page(b"{}"));
         assert!(cache.get(&format!("{before}/a")).is_some());
@@ -153,45 +179,48 @@ mod tests {
 
     #[test]
     fn readers_of_one_page_share_one_release_lock_until_it_is_built() {
-        let cache = PageCache::default();
-        let a = cache.building("k").unwrap();
-        let b = cache.building("k").unwrap();
+        let cache = PageCache::<String>::default();
+        let a = cache.building(&"k".to_owned()).unwrap();
+        let b = cache.building(&"k".to_owned()).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
-        assert!(!Arc::ptr_eq(&a, &cache.building("other").unwrap()));
-        cache.built("k");
-        assert!(!Arc::ptr_eq(&a, &cache.building("k").unwrap()));
+        assert!(!Arc::ptr_eq(
+            &a,
+            &cache.building(&"other".to_owned()).unwrap()
+        ));
+        cache.built(&"k".to_owned());
+        assert!(!Arc::ptr_eq(&a, &cache.building(&"k".to_owned()).unwrap()));
     }
 
     #[test]
     fn a_page_is_kept_once_it_is_asked_for_again_or_waited_for() {
-        let cache = PageCache::default();
-        assert!(!cache.worth_keeping("a", false));
-        assert!(!cache.worth_keeping("b", false));
-        assert!(cache.worth_keeping("a", false));
-        assert!(cache.worth_keeping("c", true));
+        let cache = PageCache::<String>::default();
+        assert!(!cache.worth_keeping(&"a".to_owned(), false));
+        assert!(!cache.worth_keeping(&"b".to_owned(), false));
+        assert!(cache.worth_keeping(&"a".to_owned(), false));
+        assert!(cache.worth_keeping(&"c".to_owned(), true));
         // Kept once, forgotten as asked: evicted later, it must prove itself again.
-        assert!(!cache.worth_keeping("a", false));
-        let lock = cache.building("d").unwrap();
-        assert!(!PageCache::waited(&lock));
-        let waiter = cache.building("d").unwrap();
-        assert!(PageCache::waited(&lock));
+        assert!(!cache.worth_keeping(&"a".to_owned(), false));
+        let lock = cache.building(&"d".to_owned()).unwrap();
+        assert!(!waited(&lock));
+        let waiter = cache.building(&"d".to_owned()).unwrap();
+        assert!(waited(&lock));
         drop(waiter);
-        assert!(!PageCache::waited(&lock));
+        assert!(!waited(&lock));
     }
 
     #[test]
     fn the_cache_stays_within_its_bound() {
-        let cache = PageCache::default();
+        let cache = PageCache::<String>::default();
         let big = vec![b' '; MAX_BYTES / 3];
         for i in 0..10 {
             cache.insert(format!("k{i}"), page(&big));
             let bytes = cache.entries.lock().map(|e| e.bytes).unwrap_or(usize::MAX);
             assert!(bytes <= MAX_BYTES, "{bytes} bytes kept after {i} inserts");
         }
-        assert!(cache.get("k9").is_some());
-        assert!(cache.get("k0").is_none());
+        assert!(cache.get(&"k9".to_owned()).is_some());
+        assert!(cache.get(&"k0".to_owned()).is_none());
         // A page larger than the whole bound is not kept at all.
         cache.insert("huge".into(), page(&vec![b' '; MAX_BYTES + 1]));
-        assert!(cache.get("huge").is_none());
+        assert!(cache.get(&"huge".to_owned()).is_none());
     }
 }

@@ -10,7 +10,11 @@
 //! does not check what stored texts never get wrong, the spelling of bare words and the
 //! characters inside strings.
 
+use std::fmt;
 use std::ops::Range;
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 /// Each top-level member of the JSON object `json`, in order: its name and the byte range of
 /// its value. `None` when the text is not read here (see the module's documentation).
@@ -28,6 +32,32 @@ pub fn top_level(json: &str) -> Option<Vec<(&str, Range<usize>)>> {
         members.push((name, start..*i));
         Some(())
     })?;
+    Some(members)
+}
+
+/// Each top-level member of the JSON object `json` as `serde_json` reads it: its name
+/// (unescaped) and the byte range of its value; `None` when the text is not a JSON object. The
+/// reference [`top_level`] is held to (wherever both answer on a valid text, they agree).
+pub fn parsed_top_level(json: &str) -> Option<Vec<(String, Range<usize>)>> {
+    struct Members<'j>(&'j str);
+    impl<'de> Visitor<'de> for Members<'_> {
+        type Value = Vec<(String, Range<usize>)>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            let mut members = Vec::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let value = map.next_value::<&'de RawValue>()?.get();
+                let start = value.as_ptr() as usize - self.0.as_ptr() as usize;
+                members.push((name, start..start + value.len()));
+            }
+            Ok(members)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let members = (&mut de).deserialize_map(Members(json)).ok()?;
+    de.end().ok()?;
     Some(members)
 }
 
