@@ -99,8 +99,8 @@ impl<'a> Ctx<'a> {
     ) -> Option<Date> {
         match start_of(text) {
             Ok(d) => Some(d),
-            Err(msg) => {
-                self.report(span, field, msg);
+            Err(e) => {
+                self.report(span, field, e.to_string());
                 None
             }
         }
@@ -110,8 +110,8 @@ impl<'a> Ctx<'a> {
     pub(crate) fn end_date(&mut self, span: Range<usize>, field: &str, text: &str) -> Option<Date> {
         match end_of(text) {
             Ok(d) => Some(d),
-            Err(msg) => {
-                self.report(span, field, msg);
+            Err(e) => {
+                self.report(span, field, e.to_string());
                 None
             }
         }
@@ -144,21 +144,30 @@ impl<'a> Ctx<'a> {
 /// A date given as `YYYY-MM-DD`, `YYYY-MM` or `YYYY`, read as the start of a period. A partial date
 /// counts conservatively: from the first day of the next month (or year), so a query may miss a few
 /// weeks but never invents a participation.
-pub fn start_of(text: &str) -> Result<Date, String> {
+pub fn start_of(text: &str) -> Result<Date, PartialDateError> {
     partial(text, true)
 }
 
 /// A date given as `YYYY-MM-DD`, `YYYY-MM` or `YYYY`, read as the end of a period: a partial end stops
 /// on the last day of the previous month (or year).
-pub fn end_of(text: &str) -> Result<Date, String> {
+pub fn end_of(text: &str) -> Result<Date, PartialDateError> {
     partial(text, false)
 }
 
-fn partial(text: &str, start: bool) -> Result<Date, String> {
-    let bad = || format!("malformed date {text:?}: expected YYYY-MM-DD, YYYY-MM or YYYY");
+/// A date that is not `YYYY-MM-DD`, `YYYY-MM` or `YYYY`, or not a day of the calendar.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PartialDateError {
+    #[error("malformed date {0:?}: expected YYYY-MM-DD, YYYY-MM or YYYY")]
+    Malformed(String),
+    #[error(transparent)]
+    Day(#[from] entente_types::DateError),
+}
+
+fn partial(text: &str, start: bool) -> Result<Date, PartialDateError> {
+    let bad = || PartialDateError::Malformed(text.to_owned());
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     match text.len() {
-        10 => parse_date(text).map_err(|e| e.to_string()),
+        10 => Ok(parse_date(text)?),
         7 if text.as_bytes()[4] == b'-' && digits(&text[..4]) && digits(&text[5..]) => {
             let y: i32 = text[..4].parse().map_err(|_| bad())?;
             let m: u32 = text[5..].parse().map_err(|_| bad())?;

@@ -36,6 +36,42 @@ pub enum PublisherError {
     Client { nation: NationCode, message: String },
 }
 
+/// Why a post of national tracks to a node failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    /// A track that cannot be written as STIX, or an envelope that cannot be encoded.
+    #[error("{0}")]
+    Encode(String),
+    /// The node could not be reached or did not answer.
+    #[error("POST {url}: {source}")]
+    Transport {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The node answered with an error status.
+    #[error("POST {url}: {status}: {body}")]
+    Status {
+        url: String,
+        status: reqwest::StatusCode,
+        body: String,
+    },
+    /// The node's answer is not a TAXII status resource.
+    #[error("POST {url}: the status resource is not JSON: {source}")]
+    NotJson {
+        url: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The node refused some of the objects.
+    #[error("POST {url}: the node refused {count} object(s): {failures}")]
+    Refused {
+        url: String,
+        count: u64,
+        failures: serde_json::Value,
+    },
+}
+
 /// Publishes a nation's tracks to its node: STIX national tracks in a TAXII 2.1 envelope.
 #[derive(Debug)]
 pub struct NodePublisher {
@@ -111,7 +147,7 @@ impl NodePublisher {
         &mut self,
         tracks: &[NationalTrack<Markings>],
         epoch: f64,
-    ) -> Result<(), String> {
+    ) -> Result<(), PostError> {
         let fresh: Vec<&NationalTrack<Markings>> = tracks
             .iter()
             .filter(|tr| self.last.get(&tr.source.local_id).is_none_or(|&t| tr.t > t))
@@ -121,13 +157,16 @@ impl NodePublisher {
             objects.push(entente_fusion::stix::extension_definition());
         }
         for tr in &fresh {
-            objects
-                .push(entente_fusion::stix::national_track(tr, epoch).map_err(|e| e.to_string())?);
+            objects.push(
+                entente_fusion::stix::national_track(tr, epoch)
+                    .map_err(|e| PostError::Encode(e.to_string()))?,
+            );
         }
         if objects.is_empty() {
             return Ok(());
         }
-        let body = serde_json::to_vec(&json!({ "objects": objects })).map_err(|e| e.to_string())?;
+        let body = serde_json::to_vec(&json!({ "objects": objects }))
+            .map_err(|e| PostError::Encode(e.to_string()))?;
         let response = self
             .client
             .post(&self.url)
@@ -136,20 +175,31 @@ impl NodePublisher {
             .header("Accept", "application/taxii+json;version=2.1")
             .body(body)
             .send()
-            .map_err(|e| format!("POST {}: {e}", self.url))?;
+            .map_err(|source| PostError::Transport {
+                url: self.url.clone(),
+                source,
+            })?;
         let status = response.status();
         let text = response.text().unwrap_or_default();
         if !status.is_success() {
-            return Err(format!("POST {}: {status}: {text}", self.url));
+            return Err(PostError::Status {
+                url: self.url.clone(),
+                status,
+                body: text,
+            });
         }
-        let resource: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| format!("POST {}: the status resource is not JSON: {e}", self.url))?;
+        let resource: serde_json::Value =
+            serde_json::from_str(&text).map_err(|source| PostError::NotJson {
+                url: self.url.clone(),
+                source,
+            })?;
         let failures = resource["failure_count"].as_u64().unwrap_or(0);
         if failures > 0 {
-            return Err(format!(
-                "POST {}: the node refused {failures} object(s): {}",
-                self.url, resource["failures"]
-            ));
+            return Err(PostError::Refused {
+                url: self.url.clone(),
+                count: failures,
+                failures: resource["failures"].clone(),
+            });
         }
         self.extension_sent = true;
         self.posted += fresh.len() as u64;
@@ -206,11 +256,10 @@ impl Outputs for RunOutputs {
     ) -> Result<(), Error> {
         let epoch = self.epoch;
         for node in self.nodes.iter_mut().filter(|n| n.nation == nation) {
-            node.publish(tracks, epoch)
-                .map_err(|message| Error::Publish {
-                    what: format!("national tracks of {nation}"),
-                    message,
-                })?;
+            node.publish(tracks, epoch).map_err(|e| Error::Publish {
+                what: format!("national tracks of {nation}"),
+                message: e.to_string(),
+            })?;
         }
         Ok(())
     }
@@ -263,7 +312,7 @@ mod tests {
         std::fs::write(&token, "t").unwrap();
         let mut p = NodePublisher::connect(fra(), "http://127.0.0.1:1", "c", &token, None).unwrap();
         p.extension_sent = true;
-        assert_eq!(p.publish(&[], 0.0), Ok(()));
+        assert!(p.publish(&[], 0.0).is_ok());
         assert_eq!(p.posted, 0);
     }
 

@@ -315,12 +315,6 @@ impl ReleasePolicy {
         Ok(())
     }
 
-    /// [`ReleasePolicy::check_release_tokens`], with the error as its message, for callers that
-    /// carry refusals as text.
-    pub fn validate(&self, label: &Label) -> Result<(), String> {
-        self.check_release_tokens(label).map_err(|e| e.to_string())
-    }
-
     /// The dominant label of `a` and `b` (`Label::dominate`), keeping the default release of a
     /// label that names no "Releasable To": dominated with one that names a set, it would
     /// otherwise lose its policy's default (NATO members, or nobody beyond the originator) and

@@ -81,8 +81,8 @@ pub enum MarkingLabelError {
     #[error(transparent)]
     Unreadable(#[from] entente_labels::LabelError),
     /// The label reads but the node's policies refuse it.
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] entente_policy::UnknownReleaseToken),
 }
 
 /// The label a marking definition carries, or `None` for other markings (TLP, statements).
@@ -98,7 +98,7 @@ pub fn label_of_marking(
             .map_err(MarkingLabelError::from)
             .and_then(|l| {
                 policy
-                    .validate(&l)
+                    .check_release_tokens(&l)
                     .map(|()| l)
                     .map_err(MarkingLabelError::Invalid)
             }),
@@ -219,7 +219,7 @@ impl Access {
             Err(e) => return IngestLabel::Refused(format!("label: {e}")),
         };
         for label in std::iter::once(&labels.object).chain(labels.portions.iter().map(|(_, l)| l)) {
-            if let Err(e) = self.policy.validate(label) {
+            if let Err(e) = self.policy.check_release_tokens(label) {
                 return IngestLabel::Refused(format!("label: {e}"));
             }
         }

@@ -96,7 +96,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 nation(&registry, &to, "to")?,
             );
             let label = parse_marking(policy.policies(), &label)?;
-            policy.validate(&label).map_err(UsageError)?;
+            policy
+                .check_release_tokens(&label)
+                .map_err(|e| UsageError(e.to_string()))?;
             let decision = policy.decide(&label, from, to, day);
             if json {
                 output::print_json(&decision_json(&decision))?;
