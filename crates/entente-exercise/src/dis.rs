@@ -2,7 +2,7 @@
 //! pcap files.
 //!
 //! The encoder is written here rather than taken from the `dis-rs` crate (0.14): that crate
-//! needs Rust 1.91 (the workspace promises 1.85), and its build script generates the SISO-REF-010
+//! needs Rust 1.91 (the workspace promises 1.89, `rust-version` in the root `Cargo.toml`), and its build script generates the SISO-REF-010
 //! enumerations from a 6 MB XML file on every clean build, a cost our two-core CI pays for three
 //! fixed layouts. Writing into a caller's fixed 144-byte buffer also keeps the 100,000 PDUs per
 //! second of the load target free of allocation. The layout is checked byte by byte in the unit
