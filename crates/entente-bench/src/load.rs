@@ -35,6 +35,9 @@ impl Target {
 
 /// An HTTP/1.1 client with keep-alive, one connection per concurrent task.
 pub fn client(connections: usize, timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    // reqwest is built without a crypto provider of its own (ring is the workspace's one); the
+    // servers measured speak plain HTTP, but building a client needs a provider installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(reqwest::Client::builder()
         .pool_max_idle_per_host(connections.max(1))
         .tcp_nodelay(true)
