@@ -41,22 +41,6 @@ impl LabelCache {
     }
 }
 
-/// The marking-definition ids an object refers to.
-pub fn marking_refs(object: &Value) -> Vec<String> {
-    let mut ids = Vec::new();
-    if let Some(list) = object.get("object_marking_refs").and_then(Value::as_array) {
-        ids.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
-    }
-    if let Some(list) = object.get("granular_markings").and_then(Value::as_array) {
-        ids.extend(
-            list.iter()
-                .filter_map(|g| g.get("marking_ref").and_then(Value::as_str))
-                .map(str::to_owned),
-        );
-    }
-    ids
-}
-
 /// The marking-definition ids an object refers to, borrowed.
 pub fn marking_ref_strs(object: &Value) -> impl Iterator<Item = &str> {
     let object_refs = object
@@ -185,14 +169,12 @@ impl Access {
         object: &Value,
         envelope: &HashMap<String, Option<Label>>,
     ) -> IngestLabel {
-        let refs = marking_refs(object);
-        let mut unknown: Vec<String> = refs
-            .iter()
-            .filter(|id| !envelope.contains_key(*id) && !self.knows_marking(id))
-            .cloned()
+        // Each id once, sorted (`referenced_markings`), so the list waited for reads the same
+        // every time.
+        let unknown: Vec<String> = entente_seal::binding::referenced_markings(object)
+            .into_iter()
+            .filter(|id| !envelope.contains_key(id) && !self.knows_marking(id))
             .collect();
-        unknown.sort();
-        unknown.dedup();
         if !unknown.is_empty() {
             // Nothing of it can be decided yet: a granular marking not known would leave its
             // portion under the object's label.

@@ -23,21 +23,8 @@ pub(super) fn taxii<T: Serialize>(
         Ok(b) => b,
         Err(e) => return error(NodeErrorKind::Internal, e.to_string()).into_response(),
     };
-    let mut response = (status, bytes).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(MEDIA_TYPE_TAXII),
-    );
-    for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            h.insert(n, v);
-        }
-    }
-    response
+    let response = (status, bytes).into_response();
+    with_taxii_headers(response, headers)
 }
 
 /// What a page of released objects was: how many, whether more remain, and the first and last
@@ -154,7 +141,13 @@ impl EnvelopeWriter {
 
 /// A TAXII answer whose body is already serialized.
 pub(super) fn taxii_bytes(body: Pieces, headers: &[(&str, String)]) -> Response {
-    let mut response = (StatusCode::OK, body.into_body()).into_response();
+    let response = (StatusCode::OK, body.into_body()).into_response();
+    with_taxii_headers(response, headers)
+}
+
+/// `response` as a TAXII answer: its media type, and `headers` (those that are not valid
+/// header names or values are left out).
+fn with_taxii_headers(mut response: Response, headers: &[(&str, String)]) -> Response {
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
