@@ -183,6 +183,52 @@ impl Federation {
         &self.node
     }
 
+    /// Checks again the origin's binding of a version held here (received from a partner):
+    /// that it covers the stored text and the marking definitions it refers to, signed by the
+    /// origin's known key. `Ok(None)` when the version has no binding (published here).
+    pub async fn verify_held(
+        &self,
+        collection: &str,
+        id: &str,
+        version_key: &str,
+    ) -> Result<Option<Result<(), entente_seal::SealError>>, FederationError> {
+        let store = self.node.store();
+        let Some(record) = store.binding(collection, id, version_key).await? else {
+            return Ok(None);
+        };
+        let binding: entente_seal::Binding = match serde_json::from_str(&record.binding) {
+            Ok(b) => b,
+            Err(e) => {
+                return Ok(Some(Err(entente_seal::SealError::Json {
+                    what: format!("the binding of {id} held here"),
+                    message: e.to_string(),
+                })))
+            }
+        };
+        let versions = store.versions(collection, id).await?;
+        let Some(held) = versions.iter().find(|v| v.version_key == version_key) else {
+            return Ok(None);
+        };
+        let object: serde_json::Value = match serde_json::from_str(&held.json) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Some(Err(entente_seal::SealError::Json {
+                    what: format!("the stored text of {id}"),
+                    message: e.to_string(),
+                })))
+            }
+        };
+        let mut markings = Vec::new();
+        for marking_id in entente_seal::binding::referenced_markings(&object) {
+            if let Some(m) = store.marking(&marking_id).await? {
+                if let Ok(v) = serde_json::from_str(&m.json) {
+                    markings.push(v);
+                }
+            }
+        }
+        Ok(Some(binding.verify_object(&self.signers, &object, &markings)))
+    }
+
     /// Runs the federation endpoint on `listener`, one dispatcher per partner, the audit
     /// recorder and the partners' checkpoint checks, until `shutdown` turns true.
     pub async fn run(

@@ -162,6 +162,16 @@ async fn verify(store: &dyn Store, value: &str) -> Result<User, NodeError> {
         .map_err(|_| unauthorized())?;
     let text = String::from_utf8(decoded).map_err(|_| unauthorized())?;
     let (name, password) = text.split_once(':').ok_or_else(unauthorized)?;
+    verify_password(store, name, password).await
+}
+
+/// Checks a user's password against its argon2 hash in the store (TAXII Basic and the console's
+/// sign-in); every failure looks the same.
+pub async fn verify_password(
+    store: &dyn Store,
+    name: &str,
+    password: &str,
+) -> Result<User, NodeError> {
     let user = store.user(name).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let password = password.to_owned();

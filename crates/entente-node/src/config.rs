@@ -65,7 +65,35 @@ struct RawConfig {
     /// Node-to-node federation; read and validated by `entente-federation`.
     #[serde(default)]
     federation: Option<toml::Table>,
+    /// The web console under `/console/` on the TAXII listener.
+    #[serde(default)]
+    console: Option<RawConsole>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsole {
+    #[serde(default = "enabled")]
+    enabled: bool,
+    /// How long a console session lasts without a new sign-in, in minutes.
+    #[serde(default)]
+    session_minutes: Option<u64>,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// The web console's settings (`[console]` in node.toml).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSettings {
+    /// Served under `/console/` unless `enabled = false`.
+    pub enabled: bool,
+    pub session_minutes: u64,
+}
+
+/// A console session's default length: a working day.
+pub const DEFAULT_SESSION_MINUTES: u64 = 8 * 60;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,6 +163,7 @@ pub struct NodeConfig {
     pub admin_listen: Option<SocketAddr>,
     /// The `[federation]` table, as written (validated by `entente-federation`).
     pub federation: Option<toml::Table>,
+    pub console: ConsoleSettings,
     /// The folder of the config file: relative paths in `[federation]` start there.
     pub base_dir: PathBuf,
 }
@@ -234,6 +263,13 @@ impl NodeConfig {
             }),
             admin_listen,
             federation: raw.federation,
+            console: ConsoleSettings {
+                enabled: raw.console.as_ref().is_none_or(|c| c.enabled),
+                session_minutes: raw
+                    .console
+                    .and_then(|c| c.session_minutes)
+                    .unwrap_or(DEFAULT_SESSION_MINUTES),
+            },
             base_dir: base.to_owned(),
         })
     }
@@ -258,6 +294,10 @@ impl NodeConfig {
             tls: None,
             admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             federation: None,
+            console: ConsoleSettings {
+                enabled: true,
+                session_minutes: DEFAULT_SESSION_MINUTES,
+            },
             base_dir: dir.to_owned(),
         }
     }

@@ -32,6 +32,7 @@ pub mod pki;
 pub mod spread;
 mod taxii;
 mod tls;
+pub mod view;
 
 /// The scanner that reads a stored text's markings in place, and the `serde_json` readings it is
 /// held equal to: public for the fuzz target `release_key`, not for use.
@@ -54,9 +55,10 @@ use entente_store::sqlite::SqliteStore;
 use entente_store::{CollectionInfo, Store};
 
 pub use crate::config::{
-    initial_config, shipped_data, CollectionConfig, ConfigError, NodeConfig, Storage, TlsFiles,
+    initial_config, shipped_data, CollectionConfig, ConfigError, ConsoleSettings, NodeConfig, Storage, TlsFiles,
     CONFIG_VERSION, DEFAULT_ADMIN_LISTEN, DEFAULT_LISTEN,
 };
+pub use crate::access::{Clearance, Reader};
 pub use crate::error::{NodeError, NodeErrorKind};
 pub use entente_stix::{MEDIA_TYPE_STIX, MEDIA_TYPE_TAXII};
 

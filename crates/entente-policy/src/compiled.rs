@@ -290,6 +290,19 @@ impl ReleasePolicy {
         &self.policies
     }
 
+    /// The group tokens a "Releasable To" may name (organisations of the registry, e.g. `NATO`),
+    /// sorted.
+    pub fn group_tokens(&self) -> Vec<&str> {
+        let mut tokens: Vec<&str> = self.groups.keys().map(String::as_str).collect();
+        tokens.sort_unstable();
+        tokens
+    }
+
+    /// The nations of the registry, sorted.
+    pub fn nations(&self) -> &[NationCode] {
+        &self.nations
+    }
+
     /// Whether a "Releasable To" token is a known nation or group.
     pub fn knows_token(&self, token: &str) -> bool {
         self.groups.contains_key(token) || self.known_nation(token).is_some()

@@ -291,7 +291,9 @@ fn serve(
     let mut http_stopped = stopped.clone();
     let http = tokio::spawn({
         let node = node.clone();
-        let routes = audit_routes(fed.audit().clone());
+        let console = entente_console::Console::new(node.clone(), Some(fed.clone()))
+            .map_err(|e| DemoError::Message(format!("{}: the web console: {e}", p.nation)))?;
+        let routes = audit_routes(fed.audit().clone()).merge(entente_console::router(console));
         async move {
             entente_node::serve_node_with(node, routes, taxii, async move {
                 let _ = http_stopped.wait_for(|s| *s).await;

@@ -121,6 +121,7 @@ pub(super) fn show_access(
         "node",
         "TAXII discovery",
         "collection objects",
+        "web console",
         "federation (mTLS)",
         "admin (metrics, /openapi.json)",
     ]);
@@ -129,6 +130,7 @@ pub(super) fn show_access(
             n.nation.to_string(),
             format!("{}/taxii2/", n.taxii_url),
             format!("{}/api/collections/{COLLECTION}/objects/", n.taxii_url),
+            format!("{}/console/", n.taxii_url),
             n.federation_url.clone(),
             format!("{}/metrics", n.admin_url),
         ]);
@@ -136,7 +138,7 @@ pub(super) fn show_access(
     progress.table(&table)?;
     if !plain_http {
         progress.text(&format!(
-            "CA certificate of every TAXII server: {}",
+            "CA certificate of every TAXII server: {}\nThe web consoles: open a node's console URL in a browser that trusts this CA (or accept\nthe certificate once), and sign in as one of its demo users below.",
             ca.display()
         ))?;
     }
@@ -251,6 +253,7 @@ fn node_json(n: &DemoNode, ca: &Path, plain_http: bool) -> Value {
         "nation": n.nation,
         "dir": n.dir.display().to_string(),
         "taxii_url": n.taxii_url,
+        "console": format!("{}/console/", n.taxii_url),
         "discovery": format!("{}/taxii2/", n.taxii_url),
         "api_root": format!("{}/api/", n.taxii_url),
         "collection": format!("{}/api/collections/{COLLECTION}/", n.taxii_url),

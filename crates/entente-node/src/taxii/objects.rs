@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
-use entente_store::{AddRequest, VersionFilter};
+use entente_store::{AddRequest, StatusRecord, User, VersionFilter};
 use entente_types::Date;
 
 use super::envelope::{taxii, taxii_bytes, EnvelopeWriter};
@@ -22,7 +22,7 @@ use crate::clock;
 use crate::error::{NodeError, NodeErrorKind};
 use crate::metrics::Metrics;
 use crate::pages::CachedPage;
-use crate::MEDIA_TYPE_TAXII;
+use crate::{Node, MEDIA_TYPE_TAXII};
 /// Every input of the release of a page, so that equal keys mean equal bytes (see
 /// [`crate::pages`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -150,20 +150,32 @@ pub(super) async fn post_objects(
         ));
     }
     let bytes = read_body(&headers, body, node.config.max_content_length).await?;
-    let raw_objects = envelope_objects(&bytes)?;
+    let status = post_checked(&node, &user, &cid, &bytes).await?;
+    Ok(taxii(StatusCode::ACCEPTED, &status_body(&status), &[]))
+}
+
+/// Stores a posted envelope for `user` in collection `cid` (the right to write checked by the
+/// caller): every object checked, the valid ones stored, the others refused in the status.
+async fn post_checked(
+    node: &Node,
+    user: &User,
+    cid: &str,
+    bytes: &[u8],
+) -> Result<StatusRecord, NodeError> {
+    let raw_objects = envelope_objects(bytes)?;
     let Sorted {
         new_objects,
         failures,
         pending,
         default_marking,
-    } = sort_envelope(&node, &Reader::of(&user), raw_objects).await?;
+    } = sort_envelope(node, &Reader::of(user), raw_objects).await?;
     // The default label's marking definition is in the collection before any object that refers
     // to it.
     if let Some(marking) = default_marking {
         node.access
             .publish(
                 node.store.as_ref(),
-                &cid,
+                cid,
                 vec![marking],
                 node.config.nation,
                 clock::now_us(),
@@ -179,7 +191,7 @@ pub(super) async fn post_objects(
         .add_objects(AddRequest {
             status_id: uuid::Uuid::new_v4().to_string(),
             owner: user.name.clone(),
-            collection: cid.clone(),
+            collection: cid.to_owned(),
             now_us: clock::now_us(),
             objects: new_objects,
             failures,
@@ -191,10 +203,21 @@ pub(super) async fn post_objects(
     node.notify_changed();
     let status = status?;
     if settle {
-        settle_pending(&node, &cid).await?;
+        settle_pending(node, cid).await?;
     }
     Metrics::add(&node.metrics.objects_added, added);
     Metrics::add(&node.metrics.objects_refused, refused);
     tracing::info!(collection = %cid, user = %user.name, added, refused, status_id = %status.id, "objects posted");
-    Ok(taxii(StatusCode::ACCEPTED, &status_body(&status), &[]))
+    Ok(status)
+}
+
+/// [`post_checked`] after the right to write, for callers other than the TAXII route.
+pub(crate) async fn post_envelope(
+    node: &Node,
+    user: &User,
+    cid: &str,
+    bytes: &[u8],
+) -> Result<StatusRecord, NodeError> {
+    right(node, user, cid, true).await?;
+    post_checked(node, user, cid, bytes).await
 }

@@ -190,8 +190,15 @@ fn serve(path: &Path) -> anyhow::Result<ExitCode> {
                 },
             ))
         });
+        let console = entente_console::Console::new(node.clone(), federation.clone())?;
         let Some(federation) = federation else {
-            entente_node::serve_node(node, listener, shutdown_signal()).await?;
+            entente_node::serve_node_with(
+                node,
+                entente_console::router(console),
+                listener,
+                shutdown_signal(),
+            )
+            .await?;
             let _ = stop.send(true);
             if let Some(admin) = admin {
                 admin.await.context("admin server")??;
@@ -201,7 +208,8 @@ fn serve(path: &Path) -> anyhow::Result<ExitCode> {
         let fed_listener = tokio::net::TcpListener::bind(federation.config().listen)
             .await
             .with_context(|| format!("cannot listen on {}", federation.config().listen))?;
-        let extra = entente_federation::audit_routes(federation.audit().clone());
+        let extra = entente_federation::audit_routes(federation.audit().clone())
+            .merge(entente_console::router(console));
         let mut http_stopped = stopped.clone();
         let http = tokio::spawn(entente_node::serve_node_with(
             node,

@@ -1,0 +1,1 @@
+/* Entente console behaviour that htmx attributes do not express. */

@@ -1,0 +1,524 @@
+//! What a reader may see of the node's holdings, as rows the holdings page filters, sorts and
+//! pages, kept per reader (nation and clearance) and brought up to date after writes.
+//!
+//! An index is built by releasing every latest version through `entente_node::view` (the node's
+//! one release path), so it holds only what the reader was released: the page's rows, counts
+//! and facets are all computed from it. After a write, the objects changed since the index was
+//! built (the store's change stream, tombstones included) are released again and replace their
+//! rows; a new day rebuilds it (releases depend on the day).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use entente_labels::Label;
+use entente_node::view::ReleasedRow;
+use entente_node::{Node, NodeError, Reader};
+use entente_types::{Date, NationCode};
+use serde_json::Value;
+
+use crate::banner::{label_class, label_text};
+
+/// Rows released per store read while an index is built.
+const BATCH: usize = 2_000;
+/// Changes read at once while an index is brought up to date.
+const CHANGES: usize = 10_000;
+/// Readers whose index is kept; past it the least recently used is dropped.
+const MAX_READERS: usize = 64;
+
+/// One object as the holdings page lists it: the latest version the reader may see.
+#[derive(Debug, Clone)]
+pub struct Holding {
+    pub seq: i64,
+    pub collection: Arc<str>,
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub originator: NationCode,
+    /// The banner label of the copy (object and portions).
+    pub label: Option<Label>,
+    pub label_text: Arc<str>,
+    pub label_class: &'static str,
+    pub tear_lined: bool,
+    pub added_us: i64,
+    /// `source_ref` and `target_ref` of a relationship, for the object page's links.
+    pub refs: Option<(String, String, String)>,
+}
+
+/// A reader's holdings on one day.
+pub struct Index {
+    day: Date,
+    /// The node's write count when the index was last brought up to date.
+    writes: u64,
+    /// The change stream's position the index reflects.
+    since: i64,
+    rows: Vec<Holding>,
+    /// Position of each object in `rows`, by collection and id.
+    at: HashMap<(Arc<str>, String), usize>,
+    /// Row positions in each sort order, made on first use.
+    orders: Mutex<HashMap<Sort, Arc<Vec<u32>>>>,
+}
+
+/// The indexes of every reader met recently.
+#[derive(Default)]
+pub struct Holdings {
+    readers: Mutex<HashMap<Reader, (Arc<tokio::sync::Mutex<Option<Arc<Index>>>>, u64)>>,
+    uses: std::sync::atomic::AtomicU64,
+}
+
+impl Holdings {
+    /// The reader's holdings on `day`, up to date with every write made before the call.
+    pub async fn of(
+        &self,
+        node: &Node,
+        reader: &Reader,
+        day: Date,
+    ) -> Result<Arc<Index>, NodeError> {
+        let slot = self.slot(reader);
+        // One refresh per reader at a time: readers alike wait for it rather than repeat it.
+        let mut guard = slot.lock().await;
+        let writes = node.writes_seen();
+        if let Some(index) = guard.as_ref() {
+            if index.day == day && index.writes == writes {
+                return Ok(index.clone());
+            }
+        }
+        let index = match guard.take() {
+            Some(old) if old.day == day => {
+                let old = Arc::try_unwrap(old).unwrap_or_else(|shared| shared.copy());
+                old.refresh(node, reader, writes).await?
+            }
+            _ => Index::build(node, reader, day, writes).await?,
+        };
+        let index = Arc::new(index);
+        *guard = Some(index.clone());
+        Ok(index)
+    }
+
+    fn slot(&self, reader: &Reader) -> Arc<tokio::sync::Mutex<Option<Arc<Index>>>> {
+        let now = self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Ok(mut map) = self.readers.lock() else {
+            return Arc::default();
+        };
+        if !map.contains_key(reader) && map.len() >= MAX_READERS {
+            if let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(r, _)| r.clone())
+            {
+                map.remove(&oldest);
+            }
+        }
+        let entry = map.entry(reader.clone()).or_default();
+        entry.1 = now;
+        entry.0.clone()
+    }
+}
+
+impl Index {
+    async fn build(
+        node: &Node,
+        reader: &Reader,
+        day: Date,
+        writes: u64,
+    ) -> Result<Index, NodeError> {
+        let mut index = Index {
+            day,
+            writes,
+            since: i64::MAX,
+            rows: Vec::new(),
+            at: HashMap::new(),
+            orders: Mutex::default(),
+        };
+        let mut last = 0i64;
+        for collection in collections(node).await? {
+            let name: Arc<str> = collection.as_str().into();
+            let mut after = 0;
+            loop {
+                let batch = node
+                    .release_latest(reader, &collection, after, BATCH, day)
+                    .await?;
+                for row in batch.rows {
+                    index.put(node, &name, row);
+                }
+                after = batch.last_seq;
+                if !batch.more {
+                    break;
+                }
+            }
+            // Writes during the build are read again from the change stream: start it at the
+            // lowest position any collection was read to.
+            index.since = index.since.min(after);
+            last = last.max(after);
+        }
+        // Nothing written meanwhile: every collection is read up to the last position.
+        if index.since == i64::MAX || node.writes_seen() == writes {
+            index.since = last;
+        }
+        let index = index.refresh_changes(node, reader).await?;
+        Ok(index)
+    }
+
+    /// A copy that can be changed (another request holds this one).
+    fn copy(&self) -> Index {
+        Index {
+            day: self.day,
+            writes: self.writes,
+            since: self.since,
+            rows: self.rows.clone(),
+            at: self.at.clone(),
+            orders: Mutex::default(),
+        }
+    }
+
+    async fn refresh(
+        mut self,
+        node: &Node,
+        reader: &Reader,
+        writes: u64,
+    ) -> Result<Index, NodeError> {
+        self.writes = writes;
+        self.orders = Mutex::default();
+        self.refresh_changes(node, reader).await
+    }
+
+    /// Releases again every object changed after `since` and replaces its row.
+    async fn refresh_changes(mut self, node: &Node, reader: &Reader) -> Result<Index, NodeError> {
+        loop {
+            let changes = node.changed_since(self.since, CHANGES).await?;
+            let Some((last, _, _)) = changes.last() else {
+                return Ok(self);
+            };
+            self.since = *last;
+            let mut by_collection: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+            for (_, collection, id) in &changes {
+                by_collection
+                    .entry(collection.clone())
+                    .or_default()
+                    .insert(id.clone());
+            }
+            for (collection, ids) in by_collection {
+                let name: Arc<str> = collection.as_str().into();
+                let ids: Vec<String> = ids.into_iter().collect();
+                for chunk in ids.chunks(500) {
+                    let released = node
+                        .release_latest_of(reader, &collection, chunk.to_vec(), self.day)
+                        .await?;
+                    let seen: HashSet<&str> = released.iter().map(|r| r.id.as_str()).collect();
+                    let gone: Vec<String> = chunk
+                        .iter()
+                        .filter(|id| !seen.contains(id.as_str()))
+                        .cloned()
+                        .collect();
+                    for row in released {
+                        self.put(node, &name, row);
+                    }
+                    for id in gone {
+                        self.remove(&name, &id);
+                    }
+                }
+            }
+            if changes.len() < CHANGES {
+                return Ok(self);
+            }
+        }
+    }
+
+    fn put(&mut self, node: &Node, collection: &Arc<str>, row: ReleasedRow) {
+        if matches!(
+            row.kind.as_str(),
+            "marking-definition" | "extension-definition"
+        ) {
+            // Labels (shown as labels of what refers to them) and schemas: not holdings.
+            return;
+        }
+        let policies = node.release_policy().policies();
+        let (label_text_, class) = match &row.banner {
+            Some(l) => (label_text(policies, l), label_class(policies, l)),
+            None => ("UNLABELLED".to_owned(), "level-none"),
+        };
+        let refs = (row.kind == "relationship").then(|| {
+            let s = |k: &str| {
+                row.copy
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            (s("relationship_type"), s("source_ref"), s("target_ref"))
+        });
+        let holding = Holding {
+            seq: row.seq,
+            collection: collection.clone(),
+            name: display_name(&row.copy),
+            kind: row.kind,
+            originator: row.originator,
+            label: row.banner,
+            label_text: label_text_.into(),
+            label_class: class,
+            tear_lined: row.tear_lined,
+            added_us: row.added_us,
+            refs,
+            id: row.id,
+        };
+        let key = (collection.clone(), holding.id.clone());
+        match self.at.get(&key) {
+            Some(&i) => self.rows[i] = holding,
+            None => {
+                self.at.insert(key, self.rows.len());
+                self.rows.push(holding);
+            }
+        }
+    }
+
+    fn remove(&mut self, collection: &Arc<str>, id: &str) {
+        let Some(i) = self.at.remove(&(collection.clone(), id.to_owned())) else {
+            return;
+        };
+        self.rows.swap_remove(i);
+        if let Some(moved) = self.rows.get(i) {
+            self.at
+                .insert((moved.collection.clone(), moved.id.clone()), i);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The row of an object, when the reader may see it.
+    pub fn get(&self, collection: &str, id: &str) -> Option<&Holding> {
+        self.at
+            .get(&(Arc::from(collection), id.to_owned()))
+            .map(|&i| &self.rows[i])
+    }
+
+    /// Relationships whose source or target is `id`.
+    pub fn relationships_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Holding> + 'a {
+        self.rows
+            .iter()
+            .filter(move |h| h.refs.as_ref().is_some_and(|(_, s, t)| s == id || t == id))
+    }
+
+    /// Any object with this id, whatever its collection.
+    pub fn find(&self, id: &str) -> Option<&Holding> {
+        self.rows.iter().find(|h| h.id == id)
+    }
+
+    fn order(&self, sort: Sort) -> Arc<Vec<u32>> {
+        if let Ok(orders) = self.orders.lock() {
+            if let Some(o) = orders.get(&sort) {
+                return o.clone();
+            }
+        }
+        let mut order: Vec<u32> = (0..u32::try_from(self.rows.len()).unwrap_or(u32::MAX)).collect();
+        let rows = &self.rows;
+        let cmp = |a: &u32, b: &u32| -> Ordering {
+            let (x, y) = (&rows[*a as usize], &rows[*b as usize]);
+            let by = match sort.key {
+                SortKey::Added => x.added_us.cmp(&y.added_us).then(x.seq.cmp(&y.seq)),
+                SortKey::Name => x.name.to_lowercase().cmp(&y.name.to_lowercase()),
+                SortKey::Kind => x.kind.cmp(&y.kind),
+                SortKey::Originator => x.originator.as_str().cmp(y.originator.as_str()),
+                SortKey::Label => rank(x).cmp(&rank(y)).then(x.label_text.cmp(&y.label_text)),
+            };
+            let by = by.then(x.seq.cmp(&y.seq));
+            if sort.descending {
+                by.reverse()
+            } else {
+                by
+            }
+        };
+        order.sort_unstable_by(cmp);
+        let order = Arc::new(order);
+        if let Ok(mut orders) = self.orders.lock() {
+            orders.insert(sort, order.clone());
+        }
+        order
+    }
+
+    /// One page of the rows that pass `filter`, in `sort` order, with the facets of the rows
+    /// that pass the other filters.
+    pub fn query(&self, filter: &Filter, sort: Sort, page: usize, per_page: usize) -> Page {
+        let order = self.order(sort);
+        let mut total = 0usize;
+        let mut rows = Vec::with_capacity(per_page);
+        let skip = page.saturating_mul(per_page);
+        let mut facets = Facets::default();
+        for &i in order.iter() {
+            let h = &self.rows[i as usize];
+            let (kind, originator, label, dates) = filter.passes(h);
+            // A facet counts the rows that pass every filter but its own.
+            if originator && label && dates {
+                *facets.kinds.entry(h.kind.clone()).or_default() += 1;
+            }
+            if kind && label && dates {
+                *facets
+                    .originators
+                    .entry(h.originator.as_str().to_owned())
+                    .or_default() += 1;
+            }
+            if kind && originator && dates {
+                *facets.labels.entry(h.label_text.to_string()).or_default() += 1;
+                if let Some(l) = &h.label {
+                    if !facets.label_values.contains_key(&*h.label_text) {
+                        facets
+                            .label_values
+                            .insert(h.label_text.to_string(), l.clone());
+                    }
+                }
+            }
+            if kind && originator && label && dates {
+                if total >= skip && rows.len() < per_page {
+                    rows.push(h.clone());
+                }
+                total += 1;
+            }
+        }
+        Page {
+            rows,
+            total,
+            facets,
+        }
+    }
+}
+
+fn rank(h: &Holding) -> (String, u8) {
+    h.label
+        .as_ref()
+        .map_or((String::new(), 0), |l| (l.policy().to_owned(), l.rank()))
+}
+
+/// The collections a node holds.
+async fn collections(node: &Node) -> Result<Vec<String>, NodeError> {
+    Ok(node
+        .store()
+        .collections()
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
+}
+
+/// What a list shows as an object's name: its `name`, else what best stands for it.
+pub fn display_name(copy: &Value) -> String {
+    let s = |k: &str| copy.get(k).and_then(Value::as_str);
+    let text = s("name")
+        .or_else(|| s("abstract"))
+        .or_else(|| s("value"))
+        .or_else(|| s("pattern"))
+        .or_else(|| s("content"))
+        .or_else(|| s("relationship_type"))
+        .or_else(|| s("id"))
+        .unwrap_or("(unnamed)");
+    let mut out: String = text.chars().take(120).collect();
+    if text.chars().count() > 120 {
+        out.push('…');
+    }
+    out
+}
+
+/// The filters of the holdings page; empty fields do not filter.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub kind: Option<String>,
+    pub originator: Option<String>,
+    pub label: Option<String>,
+    /// Days, inclusive, as `YYYY-MM-DD`.
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+}
+
+impl Filter {
+    fn passes(&self, h: &Holding) -> (bool, bool, bool, bool) {
+        let kind = self.kind.as_deref().is_none_or(|k| h.kind == k);
+        let originator = self
+            .originator
+            .as_deref()
+            .is_none_or(|o| h.originator.as_str() == o);
+        let label = self.label.as_deref().is_none_or(|l| &*h.label_text == l);
+        let day = || chrono::DateTime::from_timestamp_micros(h.added_us).map(|t| t.date_naive());
+        let dates = self.from.is_none_or(|f| day().is_some_and(|d| d >= f))
+            && self.to.is_none_or(|t| day().is_some_and(|d| d <= t));
+        (kind, originator, label, dates)
+    }
+}
+
+/// What the rows are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    Added,
+    Name,
+    Kind,
+    Originator,
+    Label,
+}
+
+impl SortKey {
+    pub fn parse(text: &str) -> Option<SortKey> {
+        Some(match text {
+            "added" => SortKey::Added,
+            "name" => SortKey::Name,
+            "type" => SortKey::Kind,
+            "originator" => SortKey::Originator,
+            "label" => SortKey::Label,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Added => "added",
+            SortKey::Name => "name",
+            SortKey::Kind => "type",
+            SortKey::Originator => "originator",
+            SortKey::Label => "label",
+        }
+    }
+}
+
+/// Counts of the values of each filtered field.
+#[derive(Debug, Default)]
+pub struct Facets {
+    pub kinds: BTreeMap<String, usize>,
+    pub originators: BTreeMap<String, usize>,
+    pub labels: BTreeMap<String, usize>,
+    /// The labels the label facet names (the page's banner covers them).
+    pub label_values: BTreeMap<String, Label>,
+}
+
+/// One page of holdings.
+#[derive(Debug)]
+pub struct Page {
+    pub rows: Vec<Holding>,
+    pub total: usize,
+    pub facets: Facets,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_name_is_the_best_property_there_is_and_is_kept_short() {
+        assert_eq!(display_name(&json!({"name": "APT", "pattern": "x"})), "APT");
+        assert_eq!(
+            display_name(&json!({"pattern": "[ipv4-addr:value = '1.2.3.4']"})),
+            "[ipv4-addr:value = '1.2.3.4']"
+        );
+        let long = "x".repeat(200);
+        assert_eq!(display_name(&json!({"name": long})).chars().count(), 121);
+        assert_eq!(display_name(&json!({})), "(unnamed)");
+    }
+}

@@ -1,0 +1,104 @@
+//! The web console of a national node: the analyst's and the staff officer's window onto what
+//! the node holds, served under `/console/` on the node's TLS listener.
+//!
+//! Pages are rendered on the server (askama templates, checked at compile time and escaped by
+//! default) and updated in parts with htmx; the only JavaScript is vendored (see
+//! `assets/VENDORED.md`) or ours, served from `/console/assets/`, so the Content-Security-Policy
+//! allows no inline script.
+//!
+//! - [`session`]: sign-in with the node's users, session cookies, CSRF tokens, back-off;
+//! - [`security`]: the headers every answer carries;
+//! - [`banner`]: the classification banner of a page, the dominant label of what it shows;
+//! - [`holdings`]: what a reader may see, kept per reader and brought up to date on writes;
+//! - [`pages`]: one module per page.
+//!
+//! Everything a page shows of objects comes from `entente_node::view`, which releases through
+//! the node's one release path: no page, count, facet or link is built from a stored object
+//! the reader was not released.
+
+mod assets;
+pub mod banner;
+mod error;
+pub mod holdings;
+mod pages;
+pub mod security;
+pub mod session;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use entente_federation::Federation;
+use entente_node::Node;
+use entente_registry::Registry;
+
+pub use crate::error::ConsoleError;
+
+/// Where the console is mounted on the node's listener.
+pub const BASE: &str = "/console";
+
+/// The console of one node: its state shared by every request.
+pub struct Console {
+    pub(crate) node: Arc<Node>,
+    pub(crate) federation: Option<Arc<Federation>>,
+    pub(crate) registry: Registry,
+    pub(crate) sessions: session::Sessions,
+    pub(crate) holdings: holdings::Holdings,
+}
+
+impl Console {
+    /// The console of `node` (and of its federation, when it federates).
+    pub fn new(
+        node: Arc<Node>,
+        federation: Option<Arc<Federation>>,
+    ) -> Result<Arc<Console>, ConsoleError> {
+        let dir = node.config().policy_data.join("registry");
+        let registry = Registry::load(&dir).map_err(|e| ConsoleError::Registry {
+            dir: dir.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let minutes = node.config().console.session_minutes;
+        Ok(Arc::new(Console {
+            node,
+            federation,
+            registry,
+            sessions: session::Sessions::new(std::time::Duration::from_secs(minutes * 60)),
+            holdings: holdings::Holdings::default(),
+        }))
+    }
+
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+}
+
+/// The console's routes, under [`BASE`]; an empty router when `[console] enabled = false`.
+pub fn router(console: Arc<Console>) -> Router {
+    if !console.node.config().console.enabled {
+        return Router::new();
+    }
+    let at = |path: &str| format!("{BASE}{path}");
+    Router::new()
+        .route(BASE, get(pages::home))
+        .route(&at("/"), get(pages::home))
+        .route(
+            &at("/signin"),
+            get(session::signin_page).post(session::signin),
+        )
+        .route(&at("/signout"), post(session::signout))
+        .route(&at("/holdings"), get(pages::holdings::page))
+        .route(&at("/objects/{collection}/{id}"), get(pages::object::page))
+        .route(
+            &at("/publish"),
+            get(pages::publish::page).post(pages::publish::send),
+        )
+        .route(&at("/publish/preview"), post(pages::publish::preview))
+        .route(&at("/partners"), get(pages::partners::page))
+        .route(&at("/registry"), get(pages::registry::page))
+        .route(&at("/registry/decision"), get(pages::registry::decision))
+        .route(&at("/burden"), get(pages::burden::page))
+        .route(&at("/assets/{*path}"), get(assets::serve))
+        .route(&at("/{*rest}"), get(pages::not_found))
+        .layer(axum::middleware::from_fn(security::headers))
+        .with_state(console)
+}

@@ -1,0 +1,373 @@
+//! An object, rendered for reading: each portion with its portion label, its versions, its
+//! relationships in and out as links, why the reader sees it and where it came from. Only the
+//! copy released to the reader is read; an object the reader may not see is "not found", as
+//! one that does not exist.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use entente_labels::Label;
+use entente_node::view::{ReleaseReason, ReleasedRow};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{format_time, object_link, render, Frame};
+use crate::banner::{label_class, label_text, Banner};
+use crate::error::PageError;
+use crate::session::SignedIn;
+use crate::Console;
+
+/// Properties shown in the heading rather than as portions.
+const HEADING: [&str; 8] = [
+    "type",
+    "id",
+    "spec_version",
+    "created",
+    "modified",
+    "object_marking_refs",
+    "granular_markings",
+    "name",
+];
+
+#[derive(Deserialize)]
+pub struct Params {
+    /// A version to show instead of the latest.
+    #[serde(default)]
+    version: Option<String>,
+}
+
+/// A portion of the object: a top-level property, its value and its label.
+pub struct Portion {
+    pub name: String,
+    /// Text values as they are; others as indented JSON.
+    pub text: String,
+    pub is_json: bool,
+    /// Links to the objects the property refers to that the reader may see.
+    pub links: Vec<(String, String)>,
+    pub label: String,
+    pub label_class: &'static str,
+    /// The portion carries its own label (a granular marking), not the object's.
+    pub own_label: bool,
+}
+
+pub struct VersionLink {
+    pub version: String,
+    pub link: String,
+    pub current: bool,
+}
+
+pub struct RelationshipLink {
+    pub direction: &'static str,
+    pub kind: String,
+    pub link: String,
+    pub other: String,
+    pub other_link: Option<String>,
+}
+
+pub struct ProvenanceView {
+    pub origin: String,
+    pub sender: String,
+    pub digest: String,
+    pub signature: String,
+    pub verified: String,
+    pub recalled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "object.html")]
+struct ObjectPage {
+    frame: Frame,
+    name: String,
+    kind: String,
+    id: String,
+    version: String,
+    originator: String,
+    added: String,
+    label: String,
+    label_class: &'static str,
+    tear_lined: bool,
+    portions: Vec<Portion>,
+    versions: Vec<VersionLink>,
+    relationships: Vec<RelationshipLink>,
+    reason: Option<ReleaseReason>,
+    provenance: Option<ProvenanceView>,
+    json: String,
+}
+
+/// `GET /console/objects/{collection}/{id}`.
+pub async fn page(
+    State(console): State<Arc<Console>>,
+    signed_in: SignedIn,
+    Path((collection, id)): Path<(String, String)>,
+    Query(params): Query<Params>,
+) -> Result<Response, PageError> {
+    let node = &console.node;
+    let reader = &signed_in.session.reader;
+    let day = entente_node::clock::today();
+    let versions = node.release_versions(reader, &collection, &id, day).await?;
+    let shown = match &params.version {
+        Some(v) => versions.iter().find(|r| &r.version == v),
+        None => versions.last(),
+    };
+    let Some(row) = shown else {
+        return Err(PageError::not_found());
+    };
+    let index = console.holdings.of(node, reader, day).await?;
+    let policies = node.release_policy().policies();
+    let object_label = object_label(&console, &row.copy);
+    // References to objects the reader may not see are not shown: not even their ids.
+    let mut row = row.clone();
+    redact_refs(&mut row.copy, &index, &id);
+    let row = &row;
+    let portions = portions(&console, row, object_label.as_ref(), &index);
+    let version_links = versions
+        .iter()
+        .map(|r| VersionLink {
+            version: r.version.clone(),
+            link: format!(
+                "{}?version={}",
+                object_link(&collection, &id),
+                super::encode(&r.version)
+            ),
+            current: r.seq == row.seq,
+        })
+        .collect();
+    let relationships = index
+        .relationships_of(&id)
+        .map(|h| {
+            let (kind, source, target) = h.refs.clone().unwrap_or_default();
+            let (direction, other) = if source == id {
+                ("out", target)
+            } else {
+                ("in", source)
+            };
+            let other_link = index
+                .find(&other)
+                .map(|o| object_link(&o.collection, &o.id));
+            let other_name = index
+                .find(&other)
+                .map_or_else(|| NOT_AVAILABLE.to_owned(), |o| o.name.clone());
+            RelationshipLink {
+                direction,
+                kind,
+                link: object_link(&h.collection, &h.id),
+                other: other_name,
+                other_link,
+            }
+        })
+        .collect();
+    let reason = node.release_reason(reader, &collection, &id, day).await?;
+    let provenance = match node.provenance(&collection, &id, &row.version_key).await? {
+        Some(b) => Some(provenance_view(&console, &collection, &id, &row.version_key, &b).await),
+        None => None,
+    };
+    let banner_label = row.banner.clone();
+    let mut frame = Frame::new(
+        &console,
+        &signed_in,
+        &crate::holdings::display_name(&row.copy),
+        "holdings",
+    );
+    frame.banner = Banner::of(node.release_policy(), banner_label.iter());
+    let (label, class) = match &banner_label {
+        Some(l) => (label_text(policies, l), label_class(policies, l)),
+        None => ("UNLABELLED".to_owned(), "level-none"),
+    };
+    let s = |k: &str| {
+        row.copy
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Ok(render(
+        StatusCode::OK,
+        &ObjectPage {
+            frame,
+            name: crate::holdings::display_name(&row.copy),
+            kind: row.kind.clone(),
+            id: row.id.clone(),
+            version: s("modified").max(row.version.clone()),
+            originator: row.originator.as_str().to_owned(),
+            added: format_time(row.added_us),
+            label,
+            label_class: class,
+            tear_lined: row.tear_lined,
+            portions,
+            versions: version_links,
+            relationships,
+            reason,
+            provenance,
+            json: serde_json::to_string_pretty(&row.copy).unwrap_or_default(),
+        },
+    ))
+}
+
+/// What stands for a reference to an object the reader may not see.
+const NOT_AVAILABLE: &str = "(not available to you)";
+
+/// Replaces every `*_ref` and `*_refs` value naming an object the reader may not see (other
+/// than marking definitions, which the copy's labels are) with [`NOT_AVAILABLE`].
+fn redact_refs(value: &mut Value, index: &crate::holdings::Index, own: &str) {
+    let visible =
+        |id: &str| id == own || id.starts_with("marking-definition--") || index.find(id).is_some();
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if k.ends_with("_ref") {
+                    if let Value::String(id) = v {
+                        if !visible(id) {
+                            *v = Value::String(NOT_AVAILABLE.into());
+                        }
+                    }
+                } else if k.ends_with("_refs") {
+                    if let Value::Array(ids) = v {
+                        for id in ids.iter_mut() {
+                            if id.as_str().is_some_and(|i| !visible(i)) {
+                                *id = Value::String(NOT_AVAILABLE.into());
+                            }
+                        }
+                    }
+                } else {
+                    redact_refs(v, index, own);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_refs(v, index, own)),
+        _ => {}
+    }
+}
+
+/// The label of the object's markings (without its portions).
+fn object_label(console: &Console, copy: &Value) -> Option<Label> {
+    let policy = console.node.release_policy();
+    copy.get("object_marking_refs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|id| console.node.marking_label(id))
+        .reduce(|a, b| policy.dominate(&a, &b).unwrap_or(a))
+}
+
+/// The label of each portion the copy marks: top-level property → label.
+fn portion_labels(console: &Console, copy: &Value) -> Vec<(String, Label)> {
+    let mut out = Vec::new();
+    for g in copy
+        .get("granular_markings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(label) = g
+            .get("marking_ref")
+            .and_then(Value::as_str)
+            .and_then(|id| console.node.marking_label(id))
+        else {
+            continue;
+        };
+        for selector in g
+            .get("selectors")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            let top = selector.split(['.', '[']).next().unwrap_or(selector);
+            out.push((top.to_owned(), label.clone()));
+        }
+    }
+    out
+}
+
+fn portions(
+    console: &Console,
+    row: &ReleasedRow,
+    object_label: Option<&Label>,
+    index: &crate::holdings::Index,
+) -> Vec<Portion> {
+    let policy = console.node.release_policy();
+    let policies = policy.policies();
+    let marked = portion_labels(console, &row.copy);
+    let Some(map) = row.copy.as_object() else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(k, _)| !HEADING.contains(&k.as_str()))
+        .map(|(name, value)| {
+            // A portion's label is its own marking's; a property marked in parts shows the
+            // dominant label of its parts.
+            let own = marked
+                .iter()
+                .filter(|(top, _)| top == name)
+                .map(|(_, l)| l.clone())
+                .reduce(|a, b| policy.dominate(&a, &b).unwrap_or(a));
+            let label = own.as_ref().or(object_label);
+            let (text, is_json) = match value {
+                Value::String(s) => (s.clone(), false),
+                other => (
+                    serde_json::to_string_pretty(other).unwrap_or_default(),
+                    true,
+                ),
+            };
+            let links = if name.ends_with("_ref") || name.ends_with("_refs") {
+                let ids: Vec<&str> = match value {
+                    Value::String(s) => vec![s.as_str()],
+                    Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                ids.into_iter()
+                    .filter_map(|id| index.find(id))
+                    .map(|h| (h.name.clone(), object_link(&h.collection, &h.id)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Portion {
+                name: name.clone(),
+                text,
+                is_json,
+                links,
+                label: label.map_or_else(|| "UNLABELLED".to_owned(), |l| label_text(policies, l)),
+                label_class: label.map_or("level-none", |l| label_class(policies, l)),
+                own_label: own.is_some(),
+            }
+        })
+        .collect()
+}
+
+async fn provenance_view(
+    console: &Console,
+    collection: &str,
+    id: &str,
+    version_key: &str,
+    b: &entente_store::BindingRecord,
+) -> ProvenanceView {
+    let binding: Option<entente_seal::Binding> = serde_json::from_str(&b.binding).ok();
+    let verified = match &console.federation {
+        Some(fed) => match fed.verify_held(collection, id, version_key).await {
+            Ok(Some(Ok(()))) => "verified now against the origin's key".to_owned(),
+            Ok(Some(Err(e))) => format!("does not verify: {e}"),
+            Ok(None) => "no binding held".to_owned(),
+            Err(e) => format!("could not be checked: {e}"),
+        },
+        None => "verified on receipt (this node does not federate now)".to_owned(),
+    };
+    ProvenanceView {
+        origin: b.origin.as_str().to_owned(),
+        sender: b.sender.as_str().to_owned(),
+        digest: binding
+            .as_ref()
+            .map(|x| x.digest.clone())
+            .unwrap_or_default(),
+        signature: binding
+            .as_ref()
+            .map(|x| x.signature.clone())
+            .unwrap_or_default(),
+        verified,
+        recalled: b.recall.is_some(),
+    }
+}

@@ -1,0 +1,33 @@
+//! The registry page.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::{render, Frame};
+use crate::session::SignedIn;
+use crate::Console;
+
+#[derive(Template)]
+#[template(path = "registry.html")]
+struct Page {
+    frame: Frame,
+}
+
+/// `GET /console/registry`.
+pub async fn page(State(console): State<Arc<Console>>, signed_in: SignedIn) -> Response {
+    render(
+        StatusCode::OK,
+        &Page {
+            frame: Frame::new(&console, &signed_in, "registry", "registry"),
+        },
+    )
+}
+
+/// `GET /console/registry/decision`.
+pub async fn decision(State(console): State<Arc<Console>>, signed_in: SignedIn) -> Response {
+    page(State(console), signed_in).await
+}
