@@ -57,6 +57,15 @@ pub struct Index {
     at: HashMap<(Arc<str>, String), usize>,
     /// Row positions in each sort order, made on first use.
     orders: Mutex<HashMap<Sort, Arc<Vec<u32>>>>,
+    /// Rows by id and relationships by the ids they join, made on first use.
+    lookups: std::sync::OnceLock<Lookups>,
+}
+
+/// Row positions by object id, and of the relationships that name each id.
+#[derive(Default)]
+struct Lookups {
+    by_id: HashMap<String, u32>,
+    relationships: HashMap<String, Vec<u32>>,
 }
 
 /// The indexes of every reader met recently.
@@ -129,6 +138,7 @@ impl Index {
             rows: Vec::new(),
             at: HashMap::new(),
             orders: Mutex::default(),
+            lookups: std::sync::OnceLock::new(),
         };
         let mut last = 0i64;
         for collection in collections(node).await? {
@@ -168,6 +178,7 @@ impl Index {
             rows: self.rows.clone(),
             at: self.at.clone(),
             orders: Mutex::default(),
+            lookups: std::sync::OnceLock::new(),
         }
     }
 
@@ -179,6 +190,7 @@ impl Index {
     ) -> Result<Index, NodeError> {
         self.writes = writes;
         self.orders = Mutex::default();
+        self.lookups = std::sync::OnceLock::new();
         self.refresh_changes(node, reader).await
     }
 
@@ -297,16 +309,39 @@ impl Index {
             .map(|&i| &self.rows[i])
     }
 
+    fn lookups(&self) -> &Lookups {
+        self.lookups.get_or_init(|| {
+            let mut l = Lookups::default();
+            for (i, h) in self.rows.iter().enumerate() {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                l.by_id.entry(h.id.clone()).or_insert(i);
+                if let Some((_, source, target)) = &h.refs {
+                    l.relationships.entry(source.clone()).or_default().push(i);
+                    if target != source {
+                        l.relationships.entry(target.clone()).or_default().push(i);
+                    }
+                }
+            }
+            l
+        })
+    }
+
     /// Relationships whose source or target is `id`.
-    pub fn relationships_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Holding> + 'a {
-        self.rows
-            .iter()
-            .filter(move |h| h.refs.as_ref().is_some_and(|(_, s, t)| s == id || t == id))
+    pub fn relationships_of(&self, id: &str) -> impl Iterator<Item = &Holding> + '_ {
+        self.lookups()
+            .relationships
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.rows.get(i as usize))
     }
 
     /// Any object with this id, whatever its collection.
     pub fn find(&self, id: &str) -> Option<&Holding> {
-        self.rows.iter().find(|h| h.id == id)
+        self.lookups()
+            .by_id
+            .get(id)
+            .and_then(|&i| self.rows.get(i as usize))
     }
 
     fn order(&self, sort: Sort) -> Arc<Vec<u32>> {
