@@ -190,7 +190,7 @@ pub async fn page(
             name: crate::holdings::display_name(&row.copy),
             kind: row.kind.clone(),
             id: row.id.clone(),
-            version: s("modified").max(row.version.clone()),
+            version: row.version.clone(),
             originator: row.originator.as_str().to_owned(),
             added: format_time(row.added_us),
             label,
