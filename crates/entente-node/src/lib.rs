@@ -54,11 +54,11 @@ use entente_store::postgres::PostgresStore;
 use entente_store::sqlite::SqliteStore;
 use entente_store::{CollectionInfo, Store};
 
-pub use crate::config::{
-    initial_config, shipped_data, CollectionConfig, ConfigError, ConsoleSettings, NodeConfig, Storage, TlsFiles,
-    CONFIG_VERSION, DEFAULT_ADMIN_LISTEN, DEFAULT_LISTEN,
-};
 pub use crate::access::{Clearance, Reader};
+pub use crate::config::{
+    initial_config, shipped_data, CollectionConfig, ConfigError, ConsoleSettings, NodeConfig,
+    Storage, TlsFiles, CONFIG_VERSION, DEFAULT_ADMIN_LISTEN, DEFAULT_LISTEN,
+};
 pub use crate::error::{NodeError, NodeErrorKind};
 pub use entente_stix::{MEDIA_TYPE_STIX, MEDIA_TYPE_TAXII};
 

@@ -297,7 +297,10 @@ fn parse(stored: &StoredObject, text: &str) -> Result<Value, NodeError> {
 fn internal(stored: &StoredObject, e: serde_json::Error) -> NodeError {
     NodeError::new(
         NodeErrorKind::Internal,
-        format!("stored object {} (seq {}) is not JSON: {e}", stored.id, stored.seq),
+        format!(
+            "stored object {} (seq {}) is not JSON: {e}",
+            stored.id, stored.seq
+        ),
     )
 }
 
