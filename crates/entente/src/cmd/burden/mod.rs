@@ -7,25 +7,20 @@ use std::process::ExitCode;
 use anyhow::Context;
 use entente_burden::chart::{self, Format};
 use entente_burden::chart_files;
-use entente_burden::cost_share::{self, CostShare, ShareRequest, ShareRule};
-use entente_burden::ledger::Programme;
-use entente_burden::{Assessment, Dataset, Ledger};
-use entente_types::{Date, NationCode};
-use serde_json::{json, Value};
+use entente_burden::cost_share::{self, ShareRequest, ShareRule};
+use entente_burden::report::{
+    Funding, ProgrammeReport, Programmes, Standings, Trends, WhatIfReport,
+};
+use entente_burden::{Dataset, Ledger};
+use entente_types::NationCode;
 
 use crate::cmd::{data_dir, parse_day};
 use crate::output::{self, UsageError};
 
 mod charts;
-mod programmes;
-mod shares;
-mod spending;
 
 use charts::draw;
 pub(crate) use charts::font;
-use programmes::programme;
-use shares::{funding, share};
-use spending::{guideline, trend, what_if};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -201,54 +196,130 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             year,
             edition,
             json,
-        } => guideline(&data, year, edition.as_deref(), json),
-        Command::Trend { nations, json } => trend(&data, &nations, json),
+        } => {
+            let assessment = entente_burden::assess(
+                &data.expenditure,
+                &data.guidelines,
+                year,
+                edition.as_deref(),
+            )?;
+            output::emit(
+                json,
+                &Standings {
+                    data: &data,
+                    assessment,
+                },
+            )
+        }
+        Command::Trend { nations, json } => {
+            let trends = data.trends(&nations_of(&nations)?)?;
+            output::emit(
+                json,
+                &Trends {
+                    data: &data,
+                    trends,
+                },
+            )
+        }
         Command::WhatIf {
             year,
             set,
             edition,
             json,
-        } => what_if(&data, year, &set, edition.as_deref(), json),
+        } => {
+            let overrides = pairs(&set, "what-if")?;
+            let what_if = entente_burden::what_if(
+                &data.expenditure,
+                &data.guidelines,
+                year,
+                edition.as_deref(),
+                &overrides,
+            )?;
+            output::emit(
+                json,
+                &WhatIfReport {
+                    year,
+                    overrides,
+                    what_if,
+                },
+            )
+        }
         Command::Programme {
             name,
             ledgers,
             at,
             json,
-        } => programme(&data, name.as_deref(), &ledgers, at.as_deref(), json),
-        Command::Share(a) => share(&data, a),
-        Command::Funding { json } => funding(&data, json),
+        } => {
+            let ledger = full_ledger(&data, &ledgers)?;
+            let day = at.as_deref().map(entente_types::parse_date).transpose()?;
+            match name {
+                None => output::emit(json, &Programmes(ledger.programmes())),
+                Some(name) => {
+                    let programme = ledger.get(&name)?;
+                    output::emit(json, &ProgrammeReport { programme, day })
+                }
+            }
+        }
+        Command::Share(a) => {
+            let request = ShareRequest {
+                rule: a.rule.into(),
+                total: a.total,
+                basis: a.basis,
+                weights: pairs(&a.weights, "--weight")?,
+                nations: nations_of(&a.nations)?,
+                cap: a.cap,
+                floor: a.floor,
+                game: a.game,
+                programme: a.programme,
+                phase: a.phase,
+                at: a.at.as_deref().map(entente_types::parse_date).transpose()?,
+                today: parse_day(None)?,
+            };
+            output::emit(a.json, &cost_share::resolve(&data, &request)?)
+        }
+        Command::Funding { json } => output::emit(json, &Funding(&data)),
         Command::Chart { chart } => draw(&data, chart),
     }
 }
 
-fn nation(text: &str) -> anyhow::Result<NationCode> {
-    Ok(text.trim().parse::<NationCode>()?)
+fn nations_of(texts: &[String]) -> anyhow::Result<Vec<NationCode>> {
+    Ok(texts
+        .iter()
+        .map(|n| n.trim().parse::<NationCode>())
+        .collect::<Result<_, _>>()?)
 }
 
-/// Parses `NATION=NUMBER`.
-fn pair(text: &str, what: &str) -> anyhow::Result<(NationCode, f64)> {
-    let (n, v) = text
-        .split_once('=')
-        .ok_or_else(|| UsageError(format!("{what}: expected NATION=NUMBER, found {text:?}")))?;
-    let v: f64 = v
-        .trim()
-        .parse()
-        .map_err(|_| UsageError(format!("{what}: {v:?} is not a number (in {text:?})")))?;
-    Ok((nation(n)?, v))
+/// Parses `NATION=NUMBER` arguments.
+fn pairs(texts: &[String], what: &str) -> anyhow::Result<Vec<(NationCode, f64)>> {
+    let pair = |text: &String| -> anyhow::Result<(NationCode, f64)> {
+        let (n, v) = text
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("{what}: expected NATION=NUMBER, found {text:?}")))?;
+        let v: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| UsageError(format!("{what}: {v:?} is not a number (in {text:?})")))?;
+        Ok((n.trim().parse::<NationCode>()?, v))
+    };
+    texts.iter().map(pair).collect()
 }
 
-fn pct(v: f64) -> String {
-    format!("{v:.2}")
-}
-
-fn check(data: &Dataset, dir: &Path, ledgers: &[PathBuf]) -> anyhow::Result<ExitCode> {
+/// The dataset's ledger with the programmes of extra ledger files.
+fn full_ledger(data: &Dataset, ledgers: &[PathBuf]) -> anyhow::Result<Ledger> {
     let mut ledger = data.ledger.clone();
     for file in ledgers {
-        let extra = read_ledger(data, file)?;
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let extra = Ledger::parse(&text, Some(file), &|id| data.has_source(id))?;
         ledger
             .merge(extra)
             .with_context(|| format!("merging {}", file.display()))?;
     }
+    Ok(ledger)
+}
+
+fn check(data: &Dataset, dir: &Path, ledgers: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let ledger = full_ledger(data, ledgers)?;
     output::print(format!(
         "{}: ok ({} sources, {} expenditure points in {} editions, {} guidelines, {} bases, {} programmes)",
         dir.display(),
@@ -260,14 +331,4 @@ fn check(data: &Dataset, dir: &Path, ledgers: &[PathBuf]) -> anyhow::Result<Exit
         ledger.programmes().len(),
     ))?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn read_ledger(data: &Dataset, file: &Path) -> anyhow::Result<Ledger> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    Ok(Ledger::parse(&text, Some(file), &|id| data.has_source(id))?)
-}
-
-fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
-    v.map_or("—".to_owned(), f)
 }
