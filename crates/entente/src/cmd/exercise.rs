@@ -7,12 +7,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use entente_exercise::dis::{PcapWriter, PduLog, UdpSink, DEFAULT_PORT};
 use entente_exercise::outputs::{NodePublisher, RunOutputs};
-use entente_exercise::scenario::format_duration;
+use entente_exercise::report::{ReviewSummary, RunSummary, ScenarioSummary};
 use entente_exercise::{aar, Pacing, RunRecord, Scenario};
 use entente_types::NationCode;
-use serde_json::json;
 
 use crate::output::{self, UsageError};
 
@@ -96,7 +94,10 @@ enum Command {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Validate { scenario, json } => validate(&scenario, json),
+        Command::Validate { scenario, json } => {
+            let s = Scenario::load(&scenario)?;
+            output::emit(json, &ScenarioSummary::new(&scenario, &s))
+        }
         Command::Run {
             scenario,
             realtime,
@@ -142,41 +143,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             json,
         } => report(&run, out, font.as_deref(), json),
     }
-}
-
-fn validate(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let s = Scenario::load(path)?;
-    let summary = json!({
-        "file": path.display().to_string(),
-        "name": s.name,
-        "title": s.title,
-        "duration": format_duration(s.duration),
-        "step": s.step,
-        "seed": s.seed,
-        "nations": s.nations.iter().map(|n| n.code.to_string()).collect::<Vec<_>>(),
-        "bases": s.bases.len(),
-        "radars": s.radars.len(),
-        "flights": s.flights.len(),
-        "traffic": s.traffic.len(),
-        "events": s.events.len(),
-        "standards": s.standards.len(),
-    });
-    if json {
-        output::print_json(&summary)?;
-    } else {
-        output::print(format!(
-            "{}: valid — {} ({}, {} nations, {} radars, {} QRA flights, {} other aircraft, {} events)",
-            path.display(),
-            s.title,
-            format_duration(s.duration),
-            s.nations.len(),
-            s.radars.len(),
-            s.flights.len(),
-            s.traffic.len(),
-            s.events.len()
-        ))?;
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn pairs(items: &[String], what: &str) -> anyhow::Result<BTreeMap<NationCode, String>> {
@@ -250,30 +216,7 @@ fn run_scenario(
     } else {
         s.epoch
     };
-    let port = dis.map(|(a, _)| a.port()).unwrap_or(DEFAULT_PORT);
-    let mut outputs = RunOutputs {
-        udp: dis
-            .map(|(a, bundle)| {
-                if bundle {
-                    UdpSink::bundling(a)
-                } else {
-                    UdpSink::new(a)
-                }
-            })
-            .transpose()?,
-        pcap: if capture {
-            Some(PcapWriter::create(&out.join("dis.pcap"), epoch, port)?)
-        } else {
-            None
-        },
-        log: if capture {
-            Some(PduLog::create(&out.join("dis.csv"))?)
-        } else {
-            None
-        },
-        nodes,
-        epoch,
-    };
+    let mut outputs = RunOutputs::open(out, epoch, dis, capture, nodes)?;
     let pacing = if realtime {
         Pacing::Realtime { speed }
     } else {
@@ -285,60 +228,11 @@ fn run_scenario(
     outputs.finish()?;
     let run_file = out.join("run.json");
     record.save(&run_file)?;
-    let published: Vec<_> = outputs
-        .nodes
-        .iter()
-        .map(|n| json!({ "nation": n.nation, "url": n.url, "tracks": n.posted }))
-        .collect();
-    if json {
-        output::print_json(&json!({
-            "run": run_file.display().to_string(),
-            "scenario": record.scenario,
-            "mode": if realtime { "realtime" } else { "batch" },
-            "simulated_seconds": record.duration,
-            "wall_seconds": wall,
-            "steps": record.steps,
-            "pdus": record.pdus,
-            "dis": dis.map(|(a, _)| a.to_string()),
-            "published": published,
-            "timeline": record.timeline,
-        }))?;
-    } else {
-        output::print(format!(
-            "{} ({}): {} simulated in {:.2} s wall clock, {} steps, {} Entity State PDUs{}",
-            record.scenario,
-            if realtime { "live" } else { "batch" },
-            format_duration(record.duration),
-            wall,
-            record.steps,
-            record.pdus,
-            dis.map(|(a, _)| format!(" sent to {a}"))
-                .unwrap_or_default()
-        ))?;
-        for n in &outputs.nodes {
-            output::print(format!(
-                "published {} national tracks of {} to {}",
-                n.posted, n.nation, n.url
-            ))?;
-        }
-        print_timeline(&record)?;
-        output::print(format!("run record: {}", run_file.display()))?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn print_timeline(record: &RunRecord) -> anyhow::Result<()> {
-    let mut table = output::table(["time", "milestone", "subject", "target", "nation"]);
-    for e in &record.timeline {
-        table.add_row([
-            format_duration(e.t),
-            e.milestone.as_str().to_owned(),
-            e.subject.clone(),
-            e.target.clone().unwrap_or_default(),
-            e.nation.clone().unwrap_or_default(),
-        ]);
-    }
-    output::print(table)
+    let dis = dis.map(|(a, _)| a);
+    output::emit(
+        json,
+        &RunSummary::new(&run_file, &record, wall, dis, &outputs.nodes),
+    )
 }
 
 fn report(
@@ -357,55 +251,5 @@ fn report(
     });
     super::burden::font(font)?;
     let files = aar::write_report(&record, &dir)?;
-    let review = aar::review(&record);
-    if json {
-        output::print_json(&json!({
-            "html": files.html.display().to_string(),
-            "review": files.json.display().to_string(),
-            "charts": files.charts.iter().map(|c| c.display().to_string()).collect::<Vec<_>>(),
-            "standards": review.standards,
-            "quality": review.quality,
-            "timeline": record.timeline,
-        }))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut table = output::table(["standard", "flight", "elapsed", "limit", "result"]);
-    for s in &review.standards {
-        table.add_row([
-            s.name.clone(),
-            s.flight.clone(),
-            s.elapsed
-                .map(format_duration)
-                .unwrap_or_else(|| "not reached".into()),
-            format_duration(s.within),
-            if s.met {
-                "met".into()
-            } else {
-                "NOT MET".to_owned()
-            },
-        ]);
-    }
-    output::print(table)?;
-    let mut table = output::table([
-        "nation",
-        "mean GOSPA (m)",
-        "missed",
-        "false",
-        "localisation (m)",
-    ]);
-    for q in &review.quality {
-        table.add_row([
-            q.nation.clone(),
-            format!("{:.0}", q.mean_gospa),
-            format!("{:.2}", q.mean_missed),
-            format!("{:.2}", q.mean_false),
-            format!("{:.0}", q.mean_localisation),
-        ]);
-    }
-    output::print(table)?;
-    output::print(format!("report: {}", files.html.display()))?;
-    for c in &files.charts {
-        output::print(format!("chart: {}", c.display()))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    output::emit(json, &ReviewSummary::new(&files, &record))
 }
