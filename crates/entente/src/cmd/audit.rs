@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use entente_audit::report::{Appended, NoteSummary, Verified};
 use entente_audit::{keys, AuditEvent, AuditLog, ConsistencyProof, InclusionProof};
 use entente_federation::{AuditClient, FederationError};
-use serde_json::json;
 
 use crate::output::{self, UsageError};
 
@@ -174,10 +174,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 keys::open_signed(&log, &key)?.checkpoint()?.note
             };
             if json {
-                let (origin, size, root) = checkpoint_of(&note)?;
-                output::print_json(&json!({
-                    "origin": origin, "size": size, "root": b64(&root), "note": note,
-                }))?;
+                output::print_json(&NoteSummary::of(&note)?)?;
             } else {
                 output::print(note.trim_end_matches('\n'))?;
             }
@@ -269,13 +266,13 @@ impl Report {
         }
     }
 
-    fn add(&mut self, key: &str, value: serde_json::Value, text: String) -> anyhow::Result<()> {
+    fn add(&mut self, step: Verified) -> anyhow::Result<()> {
         match &mut self.json {
             Some(map) => {
-                map.insert(key.to_owned(), value);
+                map.insert(step.key().to_owned(), serde_json::to_value(&step)?);
                 Ok(())
             }
-            None => output::print(text),
+            None => output::print(step),
         }
     }
 
@@ -285,12 +282,6 @@ impl Report {
         }
         Ok(ExitCode::SUCCESS)
     }
-}
-
-/// Origin, size and root of a signed checkpoint note (its signature is not checked here).
-fn checkpoint_of(note: &str) -> anyhow::Result<(String, u64, entente_audit::Hash)> {
-    let body = note.split("\n\n").next().unwrap_or("");
-    Ok(entente_audit::parse_checkpoint_body(&format!("{body}\n"))?)
 }
 
 fn prove_usage() -> anyhow::Error {
@@ -309,9 +300,25 @@ fn block_on<T>(
 /// The size of the checkpoint a node serves now (its signature is checked by `verify`).
 fn current_size(client: &mut AuditClient) -> anyhow::Result<u64> {
     let note = block_on(client.checkpoint_note())?;
-    let (_, size, _) =
-        checkpoint_of(&note).with_context(|| format!("checkpoint of {}", client.url()))?;
-    Ok(size)
+    let summary =
+        NoteSummary::of(&note).with_context(|| format!("checkpoint of {}", client.url()))?;
+    Ok(summary.size)
+}
+
+/// A checkpoint file verified with the log's key.
+fn read_checkpoint(
+    verifier: &entente_audit::NoteVerifier,
+    path: &Path,
+) -> anyhow::Result<entente_audit::Checkpoint> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(verifier
+        .verify(&text)
+        .with_context(|| format!("checkpoint {}", path.display()))?)
+}
+
+fn read_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Verifies the checkpoint a node serves now, and with it the inclusion of one entry or the
@@ -325,61 +332,26 @@ fn verify_remote(
 ) -> anyhow::Result<()> {
     let verifier = keys::read_verifier(vkey)?;
     let cp = block_on(client.checkpoint(&verifier))?;
-    report.add(
-        "checkpoint",
-        checkpoint_json(client.url(), &cp),
-        format!(
-            "checkpoint of {}: {} size {} root {} (signature verified)",
-            client.url(),
-            cp.origin,
-            cp.size,
-            b64(&cp.root)
-        ),
-    )?;
+    let (source, size) = (client.url().to_owned(), cp.size);
+    report.add(Verified::Checkpoint {
+        source,
+        remote: true,
+        checkpoint: cp.clone(),
+    })?;
     if let Some(index) = index {
         let proof = block_on(client.verify_inclusion(&cp, index, None))?;
-        let what = proof
+        let entry = proof
             .leaf
             .as_ref()
-            .map(|e| format!(" ({} {} {})", e.kind.as_str(), e.object_id, e.node))
-            .unwrap_or_default();
-        report.add(
-            "inclusion",
-            json!({"index": index, "size": cp.size, "verified": true}),
-            format!(
-                "inclusion of entry {index}{what} in size {} verified",
-                cp.size
-            ),
-        )?;
+            .map(|e| format!("{} {} {}", e.kind.as_str(), e.object_id, e.node));
+        report.add(Verified::Inclusion { index, size, entry })?;
     }
     if let Some(old_path) = old_checkpoint {
-        let old = verifier
-            .verify(&read_text(old_path)?)
-            .with_context(|| format!("checkpoint {}", old_path.display()))?;
+        let old = read_checkpoint(&verifier, old_path)?;
         block_on(client.verify_consistency(&old, &cp))?;
-        consistency(report, old.size, cp.size)?;
+        report.add(Verified::consistency(old.size, cp.size))?;
     }
     Ok(())
-}
-
-fn checkpoint_json(source: &str, cp: &entente_audit::Checkpoint) -> serde_json::Value {
-    json!({
-        "source": source, "origin": cp.origin, "size": cp.size, "root": b64(&cp.root),
-        "signature_verified": true,
-    })
-}
-
-fn consistency(report: &mut Report, old: u64, new: u64) -> anyhow::Result<()> {
-    let (from, to) = (old.min(new), old.max(new));
-    report.add(
-        "consistency",
-        json!({"from": from, "to": to, "verified": true}),
-        format!("consistency from size {from} to {to} verified"),
-    )
-}
-
-fn read_text(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
 fn append(log: &Path, key: &Path, event: &str) -> anyhow::Result<ExitCode> {
@@ -395,12 +367,12 @@ fn append(log: &Path, key: &Path, event: &str) -> anyhow::Result<ExitCode> {
     let events = keys::parse_events(&text)?;
     let log = keys::open_signed(log, key)?;
     let range = log.append_batch(&events)?;
-    output::print_json(&json!({
-        "origin": log.origin(),
-        "first": range.start,
-        "end": range.end,
-        "size": log.size(),
-    }))?;
+    output::print_json(&Appended {
+        origin: log.origin().to_owned(),
+        first: range.start,
+        end: range.end,
+        size: log.size(),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -413,71 +385,48 @@ fn verify(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let verifier = keys::read_verifier(vkey)?;
-    let cp = verifier
-        .verify(&read_text(checkpoint)?)
-        .with_context(|| format!("checkpoint {}", checkpoint.display()))?;
-    report.add(
-        "checkpoint",
-        checkpoint_json(&checkpoint.display().to_string(), &cp),
-        format!(
-            "checkpoint {}: {} size {} root {} (signature verified)",
-            checkpoint.display(),
-            cp.origin,
-            cp.size,
-            b64(&cp.root)
-        ),
-    )?;
+    let cp = read_checkpoint(&verifier, checkpoint)?;
+    report.add(Verified::Checkpoint {
+        source: checkpoint.display().to_string(),
+        remote: false,
+        checkpoint: cp.clone(),
+    })?;
+    let in_file = |path: &Path| format!("{}", path.display());
     match (proof, old_checkpoint) {
         (None, _) => {}
         (Some(proof_path), None) => {
-            let bytes = std::fs::read(proof_path)
-                .with_context(|| format!("reading {}", proof_path.display()))?;
-            let mut proof = InclusionProof::from_json(&bytes)
-                .with_context(|| format!("{}", proof_path.display()))?;
+            let mut proof = InclusionProof::from_json(&read_bytes(proof_path)?)
+                .with_context(|| in_file(proof_path))?;
             if let Some(leaf_path) = leaf {
-                let event = AuditEvent::from_json(
-                    &std::fs::read(leaf_path)
-                        .with_context(|| format!("reading {}", leaf_path.display()))?,
-                )
-                .with_context(|| format!("{}", leaf_path.display()))?;
+                let event = AuditEvent::from_json(&read_bytes(leaf_path)?)
+                    .with_context(|| in_file(leaf_path))?;
                 proof.leaf = Some(event);
             } else if proof.leaf.is_none() {
-                return Err(UsageError(format!(
+                let message = format!(
                     "{} carries no entry; give --leaf FILE",
                     proof_path.display()
-                ))
-                .into());
+                );
+                return Err(UsageError(message).into());
             }
             proof
                 .verify_against(&cp)
-                .with_context(|| format!("{}", proof_path.display()))?;
-            report.add(
-                "inclusion",
-                json!({"index": proof.index, "size": proof.size, "verified": true}),
-                format!(
-                    "inclusion of entry {} in size {} verified",
-                    proof.index, proof.size
-                ),
-            )?;
+                .with_context(|| in_file(proof_path))?;
+            let (index, size) = (proof.index, proof.size);
+            report.add(Verified::Inclusion {
+                index,
+                size,
+                entry: None,
+            })?;
         }
         (Some(proof_path), Some(old_path)) => {
-            let old = verifier
-                .verify(&read_text(old_path)?)
-                .with_context(|| format!("checkpoint {}", old_path.display()))?;
-            let bytes = std::fs::read(proof_path)
-                .with_context(|| format!("reading {}", proof_path.display()))?;
-            let proof = ConsistencyProof::from_json(&bytes)
-                .with_context(|| format!("{}", proof_path.display()))?;
+            let old = read_checkpoint(&verifier, old_path)?;
+            let proof = ConsistencyProof::from_json(&read_bytes(proof_path)?)
+                .with_context(|| in_file(proof_path))?;
             proof
                 .verify_between(&old, &cp)
-                .with_context(|| format!("{}", proof_path.display()))?;
-            consistency(report, old.size, cp.size)?;
+                .with_context(|| in_file(proof_path))?;
+            report.add(Verified::consistency(old.size, cp.size))?;
         }
     }
     Ok(())
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
