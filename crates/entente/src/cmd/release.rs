@@ -6,10 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use entente_labels::{parse_marking, PolicySet};
 use entente_policy::bundle::{self, BundleError};
-use entente_policy::{Decision, ReleasePolicy};
+use entente_policy::ReleasePolicy;
 use entente_registry::Registry;
 use entente_types::{Date, NationCode};
-use serde_json::{json, Value};
 
 use crate::cmd::{data_dir, parse_day};
 use crate::output::{self, UsageError};
@@ -101,14 +100,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .map_err(|e| UsageError(e.to_string()))?;
             let decision = policy.decide(&label, from, to, day);
             if json {
-                output::print_json(&decision_json(&decision))?;
+                output::print_json(&decision)?;
             } else {
-                let verdict = if decision.is_permit() {
-                    "permit"
-                } else {
-                    "deny"
-                };
-                output::print(format!("{verdict}: {decision}"))?;
+                output::print(format!("{}: {decision}", decision.verdict_str()))?;
             }
             Ok(exit(decision.is_permit()))
         }
@@ -138,15 +132,6 @@ fn exit(released: bool) -> ExitCode {
     }
 }
 
-fn decision_json(d: &Decision) -> Value {
-    json!({
-        "decision": if d.is_permit() { "permit" } else { "deny" },
-        "reason": d.to_string(),
-        "agreement": d.agreement(),
-        "clause": d.clause(),
-    })
-}
-
 fn release_bundle(
     policy: &ReleasePolicy,
     file: &Path,
@@ -162,19 +147,7 @@ fn release_bundle(
         other => UsageError(format!("{}: {other}", file.display())),
     })?;
     if json_out {
-        output::print_json(&json!({
-            "decision": released.verdict().as_str(),
-            "from": from.as_str(), "to": to.as_str(), "at": day.to_string(),
-            "objects": released.objects.iter().map(|o| json!({
-                "id": o.id,
-                "verdict": o.verdict.as_str(),
-                "reason": o.reason,
-                "agreement": o.agreement,
-                "clause": o.clause,
-                "cut": o.cut,
-            })).collect::<Vec<_>>(),
-            "bundle": released.bundle,
-        }))?;
+        output::print_json(&released)?;
     } else {
         for o in &released.objects {
             eprintln!("{} {}: {}", o.id, o.verdict.as_str(), o.reason);

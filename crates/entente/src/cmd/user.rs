@@ -9,7 +9,6 @@ use entente_labels::{parse_marking, PolicySet};
 use entente_node::auth;
 use entente_store::{CollectionRight, User};
 use entente_types::NationCode;
-use serde_json::json;
 
 use crate::cmd::node::{load_config, runtime};
 use crate::output::{self, UsageError};
@@ -90,21 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 None
             };
-            let mut rights: Vec<CollectionRight> = Vec::new();
-            for (c, w) in read
-                .iter()
-                .map(|c| (c, false))
-                .chain(write.iter().map(|c| (c, true)))
-            {
-                match rights.iter_mut().find(|r| &r.collection == c) {
-                    Some(r) => r.write |= w,
-                    None => rights.push(CollectionRight {
-                        collection: c.clone(),
-                        read: true,
-                        write: w,
-                    }),
-                }
-            }
+            let rights = CollectionRight::merged(&read, &write);
             let user = User {
                 name,
                 nation,
@@ -120,12 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 anyhow::Ok(())
             })?;
             if json_out {
-                output::print_json(&json!({
-                    "name": user.name,
-                    "nation": user.nation,
-                    "clearance": {"policy": user.clearance_policy, "level": user.clearance_level, "caveats": user.clearance_caveats},
-                    "rights": user.rights.iter().map(|r| json!({"collection": r.collection, "read": r.read, "write": r.write})).collect::<Vec<_>>(),
-                }))?;
+                output::print_json(&user)?;
             } else {
                 output::print(format!(
                     "user {} ({}) cleared {} {}",
