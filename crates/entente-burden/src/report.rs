@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::cost_share::CostShare;
 use crate::ledger::Programme;
-use crate::{Assessment, Dataset, Trend, WhatIf};
+use crate::{Assessment, Dataset, Error, Trend, WhatIf};
 
 fn pct(v: f64) -> String {
     format!("{v:.2}")
@@ -27,6 +27,14 @@ fn counts_json(counts: &[(String, usize)]) -> serde_json::Value {
 pub struct Standings<'a> {
     pub data: &'a Dataset,
     pub assessment: Assessment,
+}
+
+impl<'a> Standings<'a> {
+    /// Who meets which guideline in `year` (one edition, or the latest holding each value).
+    pub fn assess(data: &'a Dataset, year: i32, edition: Option<&str>) -> Result<Self, Error> {
+        let assessment = crate::assess(&data.expenditure, &data.guidelines, year, edition)?;
+        Ok(Standings { data, assessment })
+    }
 }
 
 impl Serialize for Standings<'_> {
@@ -109,6 +117,14 @@ pub struct Trends<'a> {
     pub trends: Vec<Trend>,
 }
 
+impl<'a> Trends<'a> {
+    /// The trends of `nations`, or of every ally with figures when none is named.
+    pub fn of(data: &'a Dataset, nations: &[NationCode]) -> Result<Self, Error> {
+        let trends = data.trends(nations)?;
+        Ok(Trends { data, trends })
+    }
+}
+
 impl Serialize for Trends<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.trends.serialize(s)
@@ -143,6 +159,24 @@ pub struct WhatIfReport {
     pub year: i32,
     pub overrides: Vec<(NationCode, f64)>,
     pub what_if: WhatIf,
+}
+
+impl WhatIfReport {
+    /// Assesses `year` as published and with `overrides`.
+    pub fn assess(
+        data: &Dataset,
+        year: i32,
+        edition: Option<&str>,
+        overrides: Vec<(NationCode, f64)>,
+    ) -> Result<Self, Error> {
+        let (exp, guidelines) = (&data.expenditure, &data.guidelines);
+        let what_if = crate::what_if(exp, guidelines, year, edition, &overrides)?;
+        Ok(WhatIfReport {
+            year,
+            overrides,
+            what_if,
+        })
+    }
 }
 
 impl Serialize for WhatIfReport {

@@ -7,8 +7,8 @@ use serde::{Serialize, Serializer};
 use serde_json::json;
 
 use crate::{
-    Agreement, AgreementId, AgreementStatus, Defender, Graph, NationProfile, Organization, Party,
-    Registry, StatedDate, TimelineEvent,
+    Agreement, AgreementId, AgreementStatus, Defender, Error, Graph, NationProfile, Organization,
+    Party, Registry, StatedDate, TimelineEvent,
 };
 
 fn name_of(registry: &Registry, code: NationCode) -> &str {
@@ -34,6 +34,20 @@ pub struct Members<'a> {
     pub organization: &'a Organization,
     pub day: Date,
     pub members: Vec<NationCode>,
+}
+
+impl<'a> Members<'a> {
+    /// The members on `day` of the organisation named `organization` (id or name).
+    pub fn of(registry: &'a Registry, organization: &str, day: Date) -> Result<Self, Error> {
+        let organization = registry.organization(organization)?;
+        let members = registry.members(organization, day);
+        Ok(Members {
+            registry,
+            organization,
+            day,
+            members,
+        })
+    }
 }
 
 impl Serialize for Members<'_> {
@@ -71,6 +85,20 @@ pub struct Obligations<'a> {
     pub nation: NationCode,
     pub day: Date,
     pub defenders: Vec<Defender>,
+}
+
+impl<'a> Obligations<'a> {
+    /// Who is bound on `day` to come to the aid of `nation` (code or name).
+    pub fn toward(registry: &'a Registry, nation: &str, day: Date) -> Result<Self, Error> {
+        let nation = registry.nation_code(nation)?;
+        let defenders = registry.obligations_toward(nation, day);
+        Ok(Obligations {
+            registry,
+            nation,
+            day,
+            defenders,
+        })
+    }
 }
 
 impl Serialize for Obligations<'_> {
@@ -131,6 +159,31 @@ pub struct Agreements<'a> {
     pub all: bool,
     pub party: Option<Party>,
     pub agreements: Vec<&'a Agreement>,
+}
+
+impl<'a> Agreements<'a> {
+    /// The agreements in force on `day`, or all of them, of `party` (a nation or an
+    /// organisation, by code, id or name) or of anyone.
+    pub fn list(
+        registry: &'a Registry,
+        party: Option<&str>,
+        day: Date,
+        all: bool,
+    ) -> Result<Self, Error> {
+        let party = party.map(|p| registry.party(p)).transpose()?;
+        let agreements = match (&party, all) {
+            (Some(p), true) => registry.agreements_involving(p),
+            (None, true) => registry.agreements().iter().collect(),
+            (p, false) => registry.agreements_in_force(p.as_ref(), day),
+        };
+        Ok(Agreements {
+            registry,
+            day,
+            all,
+            party,
+            agreements,
+        })
+    }
 }
 
 fn agreement_json(registry: &Registry, a: &Agreement, day: Date) -> serde_json::Value {

@@ -43,82 +43,91 @@ enum Command {
     },
     /// Prints a checkpoint of the log's current size, signed now (a C2SP signed note); with
     /// `--url`, the one a running node serves.
-    Checkpoint {
-        #[arg(
-            long,
-            value_name = "DIR",
-            required_unless_present = "url",
-            requires = "key",
-            conflicts_with = "url"
-        )]
-        log: Option<PathBuf>,
-        #[arg(long, value_name = "FILE")]
-        key: Option<PathBuf>,
-        #[command(flatten)]
-        remote: Remote,
-        /// Print origin, size, root and the signed note as one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
+    Checkpoint(CheckpointArgs),
     /// Prints an inclusion proof (`--index`) or a consistency proof (`--consistency`) as JSON.
-    Prove {
-        #[arg(
-            long,
-            value_name = "DIR",
-            required_unless_present = "url",
-            conflicts_with = "url"
-        )]
-        log: Option<PathBuf>,
-        #[command(flatten)]
-        remote: Remote,
-        /// The entry to prove.
-        #[arg(long, value_name = "N", conflicts_with = "consistency")]
-        index: Option<u64>,
-        /// The tree size the inclusion proof is for (default: the log's current size).
-        #[arg(long, value_name = "M", requires = "index")]
-        size: Option<u64>,
-        /// The two tree sizes of a consistency proof.
-        #[arg(long, num_args = 2, value_names = ["FIRST", "SECOND"])]
-        consistency: Option<Vec<u64>>,
-    },
+    Prove(ProveArgs),
     /// Verifies a signed checkpoint, and with it an inclusion proof or a consistency proof from an
     /// older checkpoint. Exit code 4 when a signature or proof fails.
-    Verify {
-        /// The signed checkpoint (with `--url`: the one the node serves now).
-        #[arg(
-            long,
-            value_name = "FILE",
-            required_unless_present = "url",
-            conflicts_with = "url"
-        )]
-        checkpoint: Option<PathBuf>,
-        #[command(flatten)]
-        remote: Remote,
-        /// With `--url`: fetch the inclusion proof of entry N in the checkpoint and verify it.
-        #[arg(long, value_name = "N", requires = "url", conflicts_with = "proof")]
-        index: Option<u64>,
-        /// The log's verifier key: the text `entente.audit/FRA+<id>+<key>` or a file holding it.
-        #[arg(long, value_name = "VKEY")]
-        vkey: String,
-        /// A proof document (`entente audit prove`).
-        #[arg(long, value_name = "FILE", conflicts_with = "url")]
-        proof: Option<PathBuf>,
-        /// The entry (event JSON) the inclusion proof is about; default: the one in the proof.
-        #[arg(
-            long,
-            value_name = "FILE",
-            requires = "proof",
-            conflicts_with = "old_checkpoint"
-        )]
-        leaf: Option<PathBuf>,
-        /// An older checkpoint the proof shows this one extends (with `--url`, the consistency
-        /// proof is fetched from the node).
-        #[arg(long, value_name = "FILE")]
-        old_checkpoint: Option<PathBuf>,
-        /// Print what was verified as one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    /// The signed checkpoint (with `--url`: the one the node serves now).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "url",
+        conflicts_with = "url"
+    )]
+    checkpoint: Option<PathBuf>,
+    #[command(flatten)]
+    remote: Remote,
+    /// With `--url`: fetch the inclusion proof of entry N in the checkpoint and verify it.
+    #[arg(long, value_name = "N", requires = "url", conflicts_with = "proof")]
+    index: Option<u64>,
+    /// The log's verifier key: the text `entente.audit/FRA+<id>+<key>` or a file holding it.
+    #[arg(long, value_name = "VKEY")]
+    vkey: String,
+    /// A proof document (`entente audit prove`).
+    #[arg(long, value_name = "FILE", conflicts_with = "url")]
+    proof: Option<PathBuf>,
+    /// The entry (event JSON) the inclusion proof is about; default: the one in the proof.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "proof",
+        conflicts_with = "old_checkpoint"
+    )]
+    leaf: Option<PathBuf>,
+    /// An older checkpoint the proof shows this one extends (with `--url`, the consistency
+    /// proof is fetched from the node).
+    #[arg(long, value_name = "FILE")]
+    old_checkpoint: Option<PathBuf>,
+    /// Print what was verified as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ProveArgs {
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "url",
+        conflicts_with = "url"
+    )]
+    log: Option<PathBuf>,
+    #[command(flatten)]
+    remote: Remote,
+    /// The entry to prove.
+    #[arg(long, value_name = "N", conflicts_with = "consistency")]
+    index: Option<u64>,
+    /// The tree size the inclusion proof is for (default: the log's current size).
+    #[arg(long, value_name = "M", requires = "index")]
+    size: Option<u64>,
+    /// The two tree sizes of a consistency proof.
+    #[arg(long, num_args = 2, value_names = ["FIRST", "SECOND"])]
+    consistency: Option<Vec<u64>>,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckpointArgs {
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "url",
+        requires = "key",
+        conflicts_with = "url"
+    )]
+    log: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    remote: Remote,
+    /// Print origin, size, root and the signed note as one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 /// A running node's audit routes (`/audit/…` on its TAXII or federation port).
@@ -159,36 +168,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Append { log, key, event } => append(&log, &key, &event),
-        Command::Checkpoint {
-            log,
-            key,
-            remote,
-            json,
-        } => {
-            let note = if let Some(mut client) = remote.client()? {
+        Command::Checkpoint(a) => {
+            let note = if let Some(mut client) = a.remote.client()? {
                 block_on(client.checkpoint_note())?
             } else {
-                let (Some(log), Some(key)) = (log, key) else {
+                let (Some(log), Some(key)) = (a.log, a.key) else {
                     return Err(UsageError("give --log DIR --key FILE, or --url URL".into()).into());
                 };
                 keys::open_signed(&log, &key)?.checkpoint()?.note
             };
-            if json {
+            if a.json {
                 output::print_json(&NoteSummary::of(&note)?)?;
             } else {
                 output::print(note.trim_end_matches('\n'))?;
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Prove {
-            log,
-            remote,
-            index,
-            size,
-            consistency,
-        } => {
-            let proof_json = if let Some(mut client) = remote.client()? {
-                match (index, consistency.as_deref()) {
+        Command::Prove(a) => {
+            let (index, size) = (a.index, a.size);
+            let proof_json = if let Some(mut client) = a.remote.client()? {
+                match (index, a.consistency.as_deref()) {
                     (Some(index), None) => {
                         let size = match size {
                             Some(s) => s,
@@ -202,11 +201,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     _ => return Err(prove_usage()),
                 }
             } else {
-                let Some(log) = log else {
+                let Some(log) = a.log else {
                     return Err(UsageError("give --log DIR or --url URL".into()).into());
                 };
                 let log = AuditLog::open_without_key(&log)?;
-                match (index, consistency.as_deref()) {
+                match (index, a.consistency.as_deref()) {
                     (Some(index), None) => {
                         let size = size.unwrap_or_else(|| log.size());
                         log.prove_inclusion(index, size)?.to_json()
@@ -220,33 +219,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             output::print(proof_json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify {
-            checkpoint,
-            remote,
-            index,
-            vkey,
-            proof,
-            leaf,
-            old_checkpoint,
-            json,
-        } => {
-            let mut report = Report::new(json);
-            match remote.client()? {
-                Some(client) => {
-                    verify_remote(client, &vkey, index, old_checkpoint.as_deref(), &mut report)?
-                }
-                None => {
-                    let Some(checkpoint) = checkpoint else {
-                        return Err(UsageError("give --checkpoint FILE or --url URL".into()).into());
-                    };
-                    verify(
-                        &checkpoint,
-                        &vkey,
-                        proof.as_deref(),
-                        leaf.as_deref(),
-                        old_checkpoint.as_deref(),
-                        &mut report,
-                    )?
+        Command::Verify(a) => {
+            let mut report = Report::new(a.json);
+            match (a.remote.client()?, &a.checkpoint) {
+                (Some(client), _) => verify_remote(client, &a, &mut report)?,
+                (None, Some(checkpoint)) => verify(checkpoint, &a, &mut report)?,
+                (None, None) => {
+                    return Err(UsageError("give --checkpoint FILE or --url URL".into()).into())
                 }
             }
             report.finish()
@@ -325,12 +304,10 @@ fn read_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
 /// consistency with an older checkpoint, the proofs fetched from the node.
 fn verify_remote(
     mut client: AuditClient,
-    vkey: &str,
-    index: Option<u64>,
-    old_checkpoint: Option<&Path>,
+    a: &VerifyArgs,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let verifier = keys::read_verifier(vkey)?;
+    let verifier = keys::read_verifier(&a.vkey)?;
     let cp = block_on(client.checkpoint(&verifier))?;
     let (source, size) = (client.url().to_owned(), cp.size);
     report.add(Verified::Checkpoint {
@@ -338,7 +315,7 @@ fn verify_remote(
         remote: true,
         checkpoint: cp.clone(),
     })?;
-    if let Some(index) = index {
+    if let Some(index) = a.index {
         let proof = block_on(client.verify_inclusion(&cp, index, None))?;
         let entry = proof
             .leaf
@@ -346,7 +323,7 @@ fn verify_remote(
             .map(|e| format!("{} {} {}", e.kind.as_str(), e.object_id, e.node));
         report.add(Verified::Inclusion { index, size, entry })?;
     }
-    if let Some(old_path) = old_checkpoint {
+    if let Some(old_path) = &a.old_checkpoint {
         let old = read_checkpoint(&verifier, old_path)?;
         block_on(client.verify_consistency(&old, &cp))?;
         report.add(Verified::consistency(old.size, cp.size))?;
@@ -376,15 +353,8 @@ fn append(log: &Path, key: &Path, event: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(
-    checkpoint: &Path,
-    vkey: &str,
-    proof: Option<&Path>,
-    leaf: Option<&Path>,
-    old_checkpoint: Option<&Path>,
-    report: &mut Report,
-) -> anyhow::Result<()> {
-    let verifier = keys::read_verifier(vkey)?;
+fn verify(checkpoint: &Path, a: &VerifyArgs, report: &mut Report) -> anyhow::Result<()> {
+    let verifier = keys::read_verifier(&a.vkey)?;
     let cp = read_checkpoint(&verifier, checkpoint)?;
     report.add(Verified::Checkpoint {
         source: checkpoint.display().to_string(),
@@ -392,12 +362,12 @@ fn verify(
         checkpoint: cp.clone(),
     })?;
     let in_file = |path: &Path| format!("{}", path.display());
-    match (proof, old_checkpoint) {
+    match (a.proof.as_deref(), a.old_checkpoint.as_deref()) {
         (None, _) => {}
         (Some(proof_path), None) => {
             let mut proof = InclusionProof::from_json(&read_bytes(proof_path)?)
                 .with_context(|| in_file(proof_path))?;
-            if let Some(leaf_path) = leaf {
+            if let Some(leaf_path) = a.leaf.as_deref() {
                 let event = AuditEvent::from_json(&read_bytes(leaf_path)?)
                     .with_context(|| in_file(leaf_path))?;
                 proof.leaf = Some(event);

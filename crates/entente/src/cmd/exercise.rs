@@ -30,52 +30,7 @@ enum Command {
         json: bool,
     },
     /// Run a scenario: simulate, publish DIS and national tracks, write the run record.
-    Run {
-        /// Scenario file (TOML).
-        scenario: PathBuf,
-        /// Pace the run to the wall clock (a live exercise); default: as fast as possible.
-        #[arg(long)]
-        realtime: bool,
-        /// With --realtime: simulated seconds per wall-clock second.
-        #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
-        speed: f64,
-        /// Send DIS Entity State PDUs over UDP to this address (e.g. 127.0.0.1:3000).
-        #[arg(long, value_name = "ADDR")]
-        dis: Option<std::net::SocketAddr>,
-        /// Bundle several PDUs per datagram (IEEE 1278.1-2012 allows it; for large exercises).
-        #[arg(long, requires = "dis")]
-        dis_bundle: bool,
-        /// Publish each nation's tracks to its node: NATION=URL (the node's base URL).
-        #[arg(long = "node", value_name = "NATION=URL")]
-        nodes: Vec<String>,
-        /// Bearer token file of the node user that publishes for a nation: NATION=FILE.
-        #[arg(long = "token-file", value_name = "NATION=FILE")]
-        token_files: Vec<String>,
-        /// The CA certificate (PEM) a nation's node is served under, for a node on https:
-        /// NATION=FILE (e.g. FRA=fra/tls/ca.pem, written by `entente node init`).
-        #[arg(long = "ca", value_name = "NATION=FILE")]
-        cas: Vec<String>,
-        /// Collection the national tracks are posted to.
-        #[arg(long, default_value = "intel", value_name = "ID")]
-        collection: String,
-        /// Keep everything in process (the default when no node is named).
-        #[arg(long, conflicts_with = "nodes")]
-        standalone: bool,
-        /// Run folder: run.json, dis.pcap, dis.csv.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Do not write the PDU capture (dis.pcap, dis.csv).
-        #[arg(long)]
-        no_capture: bool,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Stop after this much exercise time (HH:MM:SS) instead of the scenario's duration.
-        #[arg(long, value_name = "HH:MM:SS")]
-        duration: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Run(RunArgs),
     /// Review a run: timeline against the standards, picture quality, first sightings, charts
     /// and an HTML report.
     Report {
@@ -92,50 +47,61 @@ enum Command {
     },
 }
 
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    /// Pace the run to the wall clock (a live exercise); default: as fast as possible.
+    #[arg(long)]
+    realtime: bool,
+    /// With --realtime: simulated seconds per wall-clock second.
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+    speed: f64,
+    /// Send DIS Entity State PDUs over UDP to this address (e.g. 127.0.0.1:3000).
+    #[arg(long, value_name = "ADDR")]
+    dis: Option<std::net::SocketAddr>,
+    /// Bundle several PDUs per datagram (IEEE 1278.1-2012 allows it; for large exercises).
+    #[arg(long, requires = "dis")]
+    dis_bundle: bool,
+    /// Publish each nation's tracks to its node: NATION=URL (the node's base URL).
+    #[arg(long = "node", value_name = "NATION=URL")]
+    nodes: Vec<String>,
+    /// Bearer token file of the node user that publishes for a nation: NATION=FILE.
+    #[arg(long = "token-file", value_name = "NATION=FILE")]
+    token_files: Vec<String>,
+    /// The CA certificate (PEM) a nation's node is served under, for a node on https:
+    /// NATION=FILE (e.g. FRA=fra/tls/ca.pem, written by `entente node init`).
+    #[arg(long = "ca", value_name = "NATION=FILE")]
+    cas: Vec<String>,
+    /// Collection the national tracks are posted to.
+    #[arg(long, default_value = "intel", value_name = "ID")]
+    collection: String,
+    /// Keep everything in process (the default when no node is named).
+    #[arg(long, conflicts_with = "nodes")]
+    standalone: bool,
+    /// Run folder: run.json, dis.pcap, dis.csv.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Do not write the PDU capture (dis.pcap, dis.csv).
+    #[arg(long)]
+    no_capture: bool,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop after this much exercise time (HH:MM:SS) instead of the scenario's duration.
+    #[arg(long, value_name = "HH:MM:SS")]
+    duration: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Validate { scenario, json } => {
             let s = Scenario::load(&scenario)?;
             output::emit(json, &ScenarioSummary::new(&scenario, &s))
         }
-        Command::Run {
-            scenario,
-            realtime,
-            speed,
-            dis,
-            dis_bundle,
-            nodes,
-            token_files,
-            cas,
-            collection,
-            standalone: _,
-            out,
-            no_capture,
-            seed,
-            duration,
-            json,
-        } => {
-            let mut s = Scenario::load(&scenario)?;
-            if let Some(seed) = seed {
-                s.seed = seed;
-            }
-            if let Some(text) = duration {
-                s.duration = entente_exercise::scenario::parse_duration(&text)
-                    .filter(|d| *d > 0.0)
-                    .ok_or_else(|| {
-                        UsageError(format!("--duration {text:?} is not a positive HH:MM:SS"))
-                    })?;
-            }
-            if !(speed.is_finite() && speed > 0.0) {
-                return Err(
-                    UsageError(format!("--speed {speed} must be a positive number")).into(),
-                );
-            }
-            let nodes = node_publishers(&nodes, &token_files, &cas, &collection, &s)?;
-            let out = out.unwrap_or_else(|| PathBuf::from("runs").join(&s.name));
-            let dis = dis.map(|addr| (addr, dis_bundle));
-            run_scenario(&s, realtime, speed, dis, nodes, &out, !no_capture, json)
-        }
+        Command::Run(args) => run_scenario(args),
         Command::Report {
             run,
             out,
@@ -196,17 +162,24 @@ fn node_publishers(
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_scenario(
-    s: &Scenario,
-    realtime: bool,
-    speed: f64,
-    dis: Option<(std::net::SocketAddr, bool)>,
-    nodes: Vec<NodePublisher>,
-    out: &Path,
-    capture: bool,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
+fn run_scenario(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let mut s = Scenario::load(&a.scenario)?;
+    if let Some(seed) = a.seed {
+        s.seed = seed;
+    }
+    if let Some(text) = a.duration {
+        s.duration = entente_exercise::scenario::parse_duration(&text)
+            .filter(|d| *d > 0.0)
+            .ok_or_else(|| UsageError(format!("--duration {text:?} is not a positive HH:MM:SS")))?;
+    }
+    let (realtime, speed) = (a.realtime, a.speed);
+    if !(speed.is_finite() && speed > 0.0) {
+        return Err(UsageError(format!("--speed {speed} must be a positive number")).into());
+    }
+    let nodes = node_publishers(&a.nodes, &a.token_files, &a.cas, &a.collection, &s)?;
+    let out = a.out.unwrap_or_else(|| PathBuf::from("runs").join(&s.name));
+    let out = out.as_path();
+    let dis = a.dis.map(|addr| (addr, a.dis_bundle));
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create the run folder {}", out.display()))?;
     // A live exercise runs on the wall clock; a batch run on the scenario's own epoch, so that
@@ -216,21 +189,21 @@ fn run_scenario(
     } else {
         s.epoch
     };
-    let mut outputs = RunOutputs::open(out, epoch, dis, capture, nodes)?;
+    let mut outputs = RunOutputs::open(out, epoch, dis, !a.no_capture, nodes)?;
     let pacing = if realtime {
         Pacing::Realtime { speed }
     } else {
         Pacing::Batch
     };
     let started = Instant::now();
-    let record = entente_exercise::run(s, epoch, pacing, &mut outputs)?;
+    let record = entente_exercise::run(&s, epoch, pacing, &mut outputs)?;
     let wall = started.elapsed().as_secs_f64();
     outputs.finish()?;
     let run_file = out.join("run.json");
     record.save(&run_file)?;
     let dis = dis.map(|(a, _)| a);
     output::emit(
-        json,
+        a.json,
         &RunSummary::new(&run_file, &record, wall, dis, &outputs.nodes),
     )
 }

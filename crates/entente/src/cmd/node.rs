@@ -23,56 +23,48 @@ pub struct Args {
 enum Command {
     /// Writes DIR/node.toml for a new node of NATION, a development PKI under DIR/tls/ (CA and a
     /// loopback server certificate), and creates its database and collections.
-    Init {
-        /// The node's nation (ISO 3166-1 alpha-3).
-        #[arg(long)]
-        nation: String,
-        /// The node's folder: configuration and database.
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
-        /// Replace an existing node.toml.
-        #[arg(long)]
-        force: bool,
-        /// The TAXII listening address.
-        #[arg(long, value_name = "ADDR", default_value = entente_node::DEFAULT_LISTEN)]
-        listen: String,
-        /// The federation (mutually authenticated TLS) listening address.
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8500")]
-        federation_listen: String,
-        /// The admin listening address (metrics, OpenAPI document; plain HTTP, no
-        /// authentication, so loopback).
-        #[arg(long, value_name = "ADDR", default_value = entente_node::DEFAULT_ADMIN_LISTEN)]
-        admin_listen: String,
-        /// Print the files written as one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
+    Init(InitArgs),
     /// Prints the OpenAPI 3.1 document of every route a node serves besides TAXII (what its
     /// admin listener serves at /openapi.json).
     Openapi,
 }
 
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// The node's nation (ISO 3166-1 alpha-3).
+    #[arg(long)]
+    nation: String,
+    /// The node's folder: configuration and database.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Replace an existing node.toml.
+    #[arg(long)]
+    force: bool,
+    /// The TAXII listening address.
+    #[arg(long, value_name = "ADDR", default_value = entente_node::DEFAULT_LISTEN)]
+    listen: String,
+    /// The federation (mutually authenticated TLS) listening address.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8500")]
+    federation_listen: String,
+    /// The admin listening address (metrics, OpenAPI document; plain HTTP, no
+    /// authentication, so loopback).
+    #[arg(long, value_name = "ADDR", default_value = entente_node::DEFAULT_ADMIN_LISTEN)]
+    admin_listen: String,
+    /// Print the files written as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match (args.command, args.config) {
-        (
-            Some(Command::Init {
-                nation,
-                data,
-                force,
-                listen,
-                federation_listen,
-                admin_listen,
-                json,
-            }),
-            _,
-        ) => {
+        (Some(Command::Init(a)), _) => {
             let setup = NodeSetup {
-                nation: nation.parse().context("--nation")?,
-                data: &data,
-                force,
-                taxii_listen: &listen,
-                federation_listen: &federation_listen,
-                admin_listen: &admin_listen,
+                nation: a.nation.parse().context("--nation")?,
+                data: &a.data,
+                force: a.force,
+                taxii_listen: &a.listen,
+                federation_listen: &a.federation_listen,
+                admin_listen: &a.admin_listen,
             };
             let files = entente_federation::setup::write_node(&setup)?;
             // Opening the node once creates its database and collections.
@@ -81,13 +73,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 entente_node::Node::open(config).await?;
                 anyhow::Ok(())
             })?;
-            output::emit(
-                json,
-                &Initialised {
-                    setup: &setup,
-                    files: &files,
-                },
-            )
+            let (setup, files) = (&setup, &files);
+            output::emit(a.json, &Initialised { setup, files })
         }
         (Some(Command::Openapi), _) => {
             let document = entente_node::openapi::document([entente_federation::openapi()]);

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use entente_registry::report::{Agreements, Members, Obligations, Profile, Timeline};
-use entente_registry::{Agreement, Registry};
+use entente_registry::Registry;
 use serde_json::json;
 
 use crate::cmd::{data_dir, parse_day};
@@ -114,33 +114,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let day = parse_day(at.as_deref())?;
-            let organization = registry.organization(&organization)?;
-            let members = registry.members(organization, day);
-            let registry = &registry;
-            output::emit(
-                json,
-                &Members {
-                    registry,
-                    organization,
-                    day,
-                    members,
-                },
-            )
+            output::emit(json, &Members::of(&registry, &organization, day)?)
         }
         Command::Obligations { nation, at, json } => {
             let day = parse_day(at.as_deref())?;
-            let nation = registry.nation_code(&nation)?;
-            let defenders = registry.obligations_toward(nation, day);
-            let registry = &registry;
-            output::emit(
-                json,
-                &Obligations {
-                    registry,
-                    nation,
-                    day,
-                    defenders,
-                },
-            )
+            output::emit(json, &Obligations::toward(&registry, &nation, day)?)
         }
         Command::Agreements {
             party,
@@ -149,23 +127,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let day = parse_day(at.as_deref())?;
-            let party = party.map(|p| registry.party(&p)).transpose()?;
-            let agreements: Vec<&Agreement> = match (&party, all) {
-                (Some(p), true) => registry.agreements_involving(p),
-                (None, true) => registry.agreements().iter().collect(),
-                (p, false) => registry.agreements_in_force(p.as_ref(), day),
-            };
-            let registry = &registry;
-            output::emit(
-                json,
-                &Agreements {
-                    registry,
-                    day,
-                    all,
-                    party,
-                    agreements,
-                },
-            )
+            let list = Agreements::list(&registry, party.as_deref(), day, all)?;
+            output::emit(json, &list)
         }
         Command::Nation { nation, at, json } => {
             let day = parse_day(at.as_deref())?;

@@ -40,15 +40,7 @@ enum Command {
         ledgers: Vec<PathBuf>,
     },
     /// Who meets which guideline in a year (Wales 2%, The Hague 3.5% core).
-    Guideline {
-        #[arg(long)]
-        year: i32,
-        /// Use one NATO edition only (default: the latest edition holding each value).
-        #[arg(long)]
-        edition: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Guideline(GuidelineArgs),
     /// Each ally's share of GDP over the years held, with change and slope.
     Trend {
         /// Nation codes (default: all).
@@ -57,30 +49,9 @@ enum Command {
         json: bool,
     },
     /// What changes if some allies spend a given share of GDP, e.g. `DEU=3.5`.
-    WhatIf {
-        #[arg(long)]
-        year: i32,
-        /// NATION=PCT, one or more.
-        #[arg(required = true, value_name = "NATION=PCT")]
-        set: Vec<String>,
-        #[arg(long)]
-        edition: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    WhatIf(WhatIfArgs),
     /// A joint programme: participants over time, contributions, work share (no name: list them).
-    Programme {
-        /// Programme id or name, e.g. eurodrone.
-        name: Option<String>,
-        /// Extra ledger files (TOML, same format as data/burden/programmes).
-        #[arg(long = "ledger", value_name = "FILE")]
-        ledgers: Vec<PathBuf>,
-        /// Show participants and plans in force on this day (default: everything recorded).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Programme(ProgrammeArgs),
     /// Share a cost under a rule, with fairness indicators.
     Share(ShareArgs),
     /// NATO common funding and the European Defence Fund: envelopes, known cost shares, formula.
@@ -93,6 +64,44 @@ enum Command {
         #[command(subcommand)]
         chart: ChartCommand,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct ProgrammeArgs {
+    /// Programme id or name, e.g. eurodrone.
+    name: Option<String>,
+    /// Extra ledger files (TOML, same format as data/burden/programmes).
+    #[arg(long = "ledger", value_name = "FILE")]
+    ledgers: Vec<PathBuf>,
+    /// Show participants and plans in force on this day (default: everything recorded).
+    #[arg(long)]
+    at: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct WhatIfArgs {
+    #[arg(long)]
+    year: i32,
+    /// NATION=PCT, one or more.
+    #[arg(required = true, value_name = "NATION=PCT")]
+    set: Vec<String>,
+    #[arg(long)]
+    edition: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct GuidelineArgs {
+    #[arg(long)]
+    year: i32,
+    /// Use one NATO edition only (default: the latest edition holding each value).
+    #[arg(long)]
+    edition: Option<String>,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -192,71 +201,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let data = entente_burden::load(&dir)?;
     match args.command {
         Command::Check { ledgers } => check(&data, &dir, &ledgers),
-        Command::Guideline {
-            year,
-            edition,
-            json,
-        } => {
-            let assessment = entente_burden::assess(
-                &data.expenditure,
-                &data.guidelines,
-                year,
-                edition.as_deref(),
-            )?;
-            output::emit(
-                json,
-                &Standings {
-                    data: &data,
-                    assessment,
-                },
-            )
+        Command::Guideline(a) => {
+            let standings = Standings::assess(&data, a.year, a.edition.as_deref())?;
+            output::emit(a.json, &standings)
         }
         Command::Trend { nations, json } => {
-            let trends = data.trends(&nations_of(&nations)?)?;
-            output::emit(
-                json,
-                &Trends {
-                    data: &data,
-                    trends,
-                },
-            )
+            output::emit(json, &Trends::of(&data, &nations_of(&nations)?)?)
         }
-        Command::WhatIf {
-            year,
-            set,
-            edition,
-            json,
-        } => {
-            let overrides = pairs(&set, "what-if")?;
-            let what_if = entente_burden::what_if(
-                &data.expenditure,
-                &data.guidelines,
-                year,
-                edition.as_deref(),
-                &overrides,
-            )?;
-            output::emit(
-                json,
-                &WhatIfReport {
-                    year,
-                    overrides,
-                    what_if,
-                },
-            )
+        Command::WhatIf(a) => {
+            let overrides = pairs(&a.set, "what-if")?;
+            let report = WhatIfReport::assess(&data, a.year, a.edition.as_deref(), overrides)?;
+            output::emit(a.json, &report)
         }
-        Command::Programme {
-            name,
-            ledgers,
-            at,
-            json,
-        } => {
-            let ledger = full_ledger(&data, &ledgers)?;
-            let day = at.as_deref().map(entente_types::parse_date).transpose()?;
-            match name {
-                None => output::emit(json, &Programmes(ledger.programmes())),
+        Command::Programme(a) => {
+            let ledger = full_ledger(&data, &a.ledgers)?;
+            let day = a.at.as_deref().map(entente_types::parse_date).transpose()?;
+            match a.name {
+                None => output::emit(a.json, &Programmes(ledger.programmes())),
                 Some(name) => {
                     let programme = ledger.get(&name)?;
-                    output::emit(json, &ProgrammeReport { programme, day })
+                    output::emit(a.json, &ProgrammeReport { programme, day })
                 }
             }
         }
