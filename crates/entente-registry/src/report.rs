@@ -366,3 +366,38 @@ impl Serialize for Graph {
         .serialize(s)
     }
 }
+
+/// What a dataset holds, once it has loaded and validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checked {
+    pub dir: String,
+    pub ok: bool,
+    pub nations: usize,
+    pub organizations: usize,
+    pub agreements: usize,
+    pub sources: usize,
+}
+
+impl Checked {
+    pub fn new(dir: &std::path::Path, registry: &Registry) -> Checked {
+        Checked {
+            dir: dir.display().to_string(),
+            ok: true,
+            nations: registry.nations().count(),
+            organizations: registry.organizations().len(),
+            agreements: registry.agreements().len(),
+            sources: registry.sources().count(),
+        }
+    }
+}
+
+impl ToReport for Checked {
+    fn report(&self) -> Report {
+        let mut report = Report::default();
+        report.text(format!(
+            "ok: {}: {} nations, {} organizations, {} agreements, {} sources",
+            self.dir, self.nations, self.organizations, self.agreements, self.sources
+        ));
+        report
+    }
+}

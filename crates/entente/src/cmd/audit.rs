@@ -291,9 +291,9 @@ fn read_checkpoint(
 ) -> anyhow::Result<entente_audit::Checkpoint> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(verifier
+    verifier
         .verify(&text)
-        .with_context(|| format!("checkpoint {}", path.display()))?)
+        .with_context(|| format!("checkpoint {}", path.display()))
 }
 
 fn read_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {

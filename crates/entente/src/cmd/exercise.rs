@@ -33,18 +33,21 @@ enum Command {
     Run(RunArgs),
     /// Review a run: timeline against the standards, picture quality, first sightings, charts
     /// and an HTML report.
-    Report {
-        /// Run folder (or its run.json).
-        run: PathBuf,
-        /// Report folder (default: the run folder).
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// TrueType font for chart text (default: DejaVu Sans from the system).
-        #[arg(long, value_name = "FILE")]
-        font: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// Run folder (or its run.json).
+    run: PathBuf,
+    /// Report folder (default: the run folder).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// TrueType font for chart text (default: DejaVu Sans from the system).
+    #[arg(long, value_name = "FILE")]
+    font: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -102,12 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             output::emit(json, &ScenarioSummary::new(&scenario, &s))
         }
         Command::Run(args) => run_scenario(args),
-        Command::Report {
-            run,
-            out,
-            font,
-            json,
-        } => report(&run, out, font.as_deref(), json),
+        Command::Report(a) => report(a),
     }
 }
 
@@ -208,21 +206,17 @@ fn run_scenario(a: RunArgs) -> anyhow::Result<ExitCode> {
     )
 }
 
-fn report(
-    run: &Path,
-    out: Option<PathBuf>,
-    font: Option<&Path>,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
+fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
+    let run = a.run.as_path();
     let record = RunRecord::load(run)?;
-    let dir = out.unwrap_or_else(|| {
+    let dir = a.out.unwrap_or_else(|| {
         if run.is_dir() {
             run.to_path_buf()
         } else {
             run.parent().map(Path::to_path_buf).unwrap_or_default()
         }
     });
-    super::burden::font(font)?;
+    super::burden::font(a.font.as_deref())?;
     let files = aar::write_report(&record, &dir)?;
-    output::emit(json, &ReviewSummary::new(&files, &record))
+    output::emit(a.json, &ReviewSummary::new(&files, &record))
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use entente_registry::report::{Agreements, Members, Obligations, Profile, Timeline};
+use entente_registry::report::{Agreements, Checked, Members, Obligations, Profile, Timeline};
 use entente_registry::Registry;
 use serde_json::json;
 
@@ -157,17 +157,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn check(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
     match Registry::load(&dir) {
-        Ok(registry) if json => {
-            output::print_json(&json!({
-                "dir": dir.display().to_string(),
-                "ok": true,
-                "nations": registry.nations().count(),
-                "organizations": registry.organizations().len(),
-                "agreements": registry.agreements().len(),
-                "sources": registry.sources().count(),
-            }))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Ok(registry) => output::emit(json, &Checked::new(&dir, &registry)),
         Err(err) if json && !err.diagnostics().is_empty() => {
             output::print_json(&json!({
                 "dir": dir.display().to_string(),
@@ -175,17 +165,6 @@ fn check(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
                 "problems": err.diagnostics().iter().map(ToString::to_string).collect::<Vec<_>>(),
             }))?;
             Ok(ExitCode::from(2))
-        }
-        Ok(registry) => {
-            output::print(format!(
-                "ok: {}: {} nations, {} organizations, {} agreements, {} sources",
-                dir.display(),
-                registry.nations().count(),
-                registry.organizations().len(),
-                registry.agreements().len(),
-                registry.sources().count(),
-            ))?;
-            Ok(ExitCode::SUCCESS)
         }
         Err(err) if !err.diagnostics().is_empty() => {
             for d in err.diagnostics() {
