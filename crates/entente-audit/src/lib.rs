@@ -24,6 +24,7 @@ mod log;
 mod merkle;
 mod note;
 mod proof;
+pub mod report;
 
 use base64::Engine as _;
 

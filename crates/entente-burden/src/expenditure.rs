@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use entente_types::{Date, NationCode};
+use serde::Serialize;
 
 use crate::error::Error;
 
@@ -23,8 +24,9 @@ pub struct Edition {
 }
 
 /// One published value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Point {
+    #[serde(skip)]
     pub nation: NationCode,
     pub year: i32,
     pub pct_gdp: f64,
@@ -165,13 +167,13 @@ impl Expenditure {
 }
 
 /// One ally's standing in a year against each assessable guideline.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Standing {
     pub nation: NationCode,
     pub pct_gdp: f64,
+    pub estimate: bool,
     pub edition: String,
     pub price_base: String,
-    pub estimate: bool,
     pub source: String,
     /// Whether this value was set by a what-if scenario rather than read from the data.
     pub assumed: bool,
@@ -180,9 +182,10 @@ pub struct Standing {
 }
 
 /// One guideline check.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
     pub guideline: String,
+    #[serde(skip)]
     pub threshold_pct: f64,
     pub met: bool,
     pub gap_pp: f64,
@@ -334,17 +337,17 @@ pub fn what_if(
 }
 
 /// One ally's series over the years held, with its direction of travel.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trend {
     pub nation: NationCode,
-    /// One point per year (latest edition per year), oldest first.
-    pub points: Vec<Point>,
     /// Last value minus first, in percentage points.
     pub change_pp: f64,
     /// Least-squares slope in percentage points per year (0 with fewer than two points).
     pub slope_pp_per_year: f64,
     /// Whether the points come from more than one edition (and so more than one price base).
     pub mixed_editions: bool,
+    /// One point per year (latest edition per year), oldest first.
+    pub points: Vec<Point>,
 }
 
 /// The trend for one ally.

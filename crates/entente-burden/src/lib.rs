@@ -30,6 +30,7 @@ pub mod expenditure;
 pub mod game_file;
 mod input;
 pub mod ledger;
+pub mod report;
 
 use entente_types::NationCode;
 
@@ -137,6 +138,21 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// The trend of each of `nations`, or of every ally with figures when none is named.
+    pub fn trends(&self, nations: &[NationCode]) -> Result<Vec<Trend>, Error> {
+        let all: Vec<NationCode>;
+        let nations = if nations.is_empty() {
+            all = self.expenditure.nations().into_iter().collect();
+            &all
+        } else {
+            nations
+        };
+        nations
+            .iter()
+            .map(|&c| trend(&self.expenditure, c))
+            .collect()
+    }
+
     /// Whether a source id is defined.
     pub fn has_source(&self, id: &str) -> bool {
         self.sources.iter().any(|s| s.id == id)

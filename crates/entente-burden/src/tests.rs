@@ -185,6 +185,16 @@ fn trends_report_change_and_mixed_editions() {
 }
 
 #[test]
+fn trends_cover_every_ally_unless_some_are_named() {
+    let d = dataset();
+    let all = d.trends(&[]).unwrap();
+    assert_eq!(all.len(), d.expenditure.nations().len());
+    let some = d.trends(&[n("POL"), n("USA")]).unwrap();
+    let nations: Vec<_> = some.iter().map(|t| t.nation).collect();
+    assert_eq!(nations, [n("POL"), n("USA")]);
+}
+
+#[test]
 fn common_funding_and_edf_figures() {
     let d = dataset();
     let cf = &d.common_funding;

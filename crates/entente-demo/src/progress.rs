@@ -6,25 +6,8 @@ use std::io;
 
 use entente_types::NationCode;
 
-/// A table to show: a header row and rows of cells (a cell may hold several lines).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Table {
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Table {
-        Table {
-            header: header.into_iter().map(Into::into).collect(),
-            rows: Vec::new(),
-        }
-    }
-
-    pub fn add_row<S: Into<String>>(&mut self, row: impl IntoIterator<Item = S>) {
-        self.rows.push(row.into_iter().map(Into::into).collect());
-    }
-}
+/// A table to show (the same table type every library's text report uses).
+pub use entente_types::report::Table;
 
 /// One step of the delivery of the published objects, polled until every nation holds what
 /// the release policy lets it receive.

@@ -22,6 +22,7 @@ mod error;
 pub mod kinematics;
 pub mod outputs;
 pub mod record;
+pub mod report;
 pub mod scenario;
 pub mod sim;
 

@@ -222,6 +222,38 @@ pub struct RunOutputs {
 }
 
 impl RunOutputs {
+    /// The outputs of a run into folder `out`: DIS to `dis` (address, whether to bundle PDUs),
+    /// with `capture` the PDUs also into `dis.pcap` and `dis.csv`, and national tracks to `nodes`.
+    pub fn open(
+        out: &Path,
+        epoch: f64,
+        dis: Option<(std::net::SocketAddr, bool)>,
+        capture: bool,
+        nodes: Vec<NodePublisher>,
+    ) -> Result<RunOutputs, Error> {
+        let port = dis.map_or(crate::dis::DEFAULT_PORT, |(a, _)| a.port());
+        let udp = match dis {
+            Some((a, true)) => Some(UdpSink::bundling(a)?),
+            Some((a, false)) => Some(UdpSink::new(a)?),
+            None => None,
+        };
+        let (pcap, log) = if capture {
+            (
+                Some(PcapWriter::create(&out.join("dis.pcap"), epoch, port)?),
+                Some(PduLog::create(&out.join("dis.csv"))?),
+            )
+        } else {
+            (None, None)
+        };
+        Ok(RunOutputs {
+            udp,
+            pcap,
+            log,
+            nodes,
+            epoch,
+        })
+    }
+
     /// Closes the capture and the log, writing what they still buffer.
     pub fn finish(&mut self) -> Result<(), Error> {
         if let Some(p) = self.pcap.take() {

@@ -239,3 +239,37 @@ pub fn partner_block(
     }
     s
 }
+
+/// The partners of a node, as `entente federation partners` lists them.
+pub struct Partners<'a>(pub &'a [PartnerConfig]);
+
+impl serde::Serialize for Partners<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::json!({
+            "partners": self.0.iter().map(|p| serde_json::json!({
+                "nation": p.nation.as_str(), "url": p.url, "audit_key": p.audit_key.is_some(),
+            })).collect::<Vec<_>>(),
+        })
+        .serialize(s)
+    }
+}
+
+impl entente_types::report::ToReport for Partners<'_> {
+    fn report(&self) -> entente_types::report::Report {
+        let lines: Vec<String> = self
+            .0
+            .iter()
+            .map(|p| {
+                let key = if p.audit_key.is_some() { "yes" } else { "no" };
+                format!("{}  {}  audit key: {key}", p.nation, p.url)
+            })
+            .collect();
+        let mut report = entente_types::report::Report::default();
+        report.text(if lines.is_empty() {
+            "no partners".to_owned()
+        } else {
+            lines.join("\n")
+        });
+        report
+    }
+}

@@ -26,6 +26,7 @@ pub mod config;
 mod dispatch;
 mod error;
 mod receive;
+pub mod serve;
 mod server;
 pub mod setup;
 pub mod tls;

@@ -71,6 +71,38 @@ pub struct NodeFiles {
     pub keys: PathBuf,
 }
 
+/// A node set up, as `entente node init` reports it.
+pub struct Initialised<'a> {
+    pub setup: &'a NodeSetup<'a>,
+    pub files: &'a NodeFiles,
+}
+
+impl serde::Serialize for Initialised<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (setup, files) = (self.setup, self.files);
+        serde_json::json!({
+            "nation": setup.nation.as_str(),
+            "config": files.config.display().to_string(),
+            "ca": files.ca_cert.display().to_string(),
+            "keys": files.keys.display().to_string(),
+            "listen": {"taxii": setup.taxii_listen, "federation": setup.federation_listen, "admin": setup.admin_listen},
+        })
+        .serialize(s)
+    }
+}
+
+impl entente_types::report::ToReport for Initialised<'_> {
+    fn report(&self) -> entente_types::report::Report {
+        let (nation, path) = (self.setup.nation, self.files.config.display());
+        let mut report = entente_types::report::Report::default();
+        report.text(format!(
+            "wrote {path}\nTLS: clients trust {} (the node's development CA)\nnext: entente user add --config {path} --name NAME --nation {nation} --clearance \"NATO SECRET\" --password-stdin --write intel\nthen: entente node --config {path}",
+            self.files.ca_cert.display(),
+        ));
+        report
+    }
+}
+
 fn address(flag: &'static str, value: &str) -> Result<(), SetupError> {
     value
         .parse::<SocketAddr>()

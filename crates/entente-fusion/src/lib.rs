@@ -22,6 +22,7 @@
 //!   dominant label of several, which a system track carries.
 
 pub mod assignment;
+pub mod bench;
 pub mod ci;
 mod error;
 pub mod files;
@@ -31,6 +32,7 @@ pub mod kalman;
 pub mod metrics;
 pub mod model;
 pub mod replay;
+pub mod report;
 pub mod stix;
 pub mod synthetic;
 pub mod tracker;

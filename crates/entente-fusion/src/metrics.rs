@@ -32,7 +32,7 @@ pub struct Sample {
 }
 
 /// GOSPA at one instant or its mean over instants.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct Gospa {
     /// The metric.
     pub distance: f64,
@@ -41,6 +41,7 @@ pub struct Gospa {
     /// `cᵖ/2` per missed truth.
     pub missed: f64,
     /// `cᵖ/2` per false track.
+    #[serde(rename = "false")]
     pub false_tracks: f64,
 }
 
@@ -111,7 +112,7 @@ pub fn ospa(truth: &[[f64; 2]], tracks: &[[f64; 2]], c: f64, p: f64) -> f64 {
 }
 
 /// SIAP measures over a whole scenario.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct Siap {
     /// Σ associated truths / Σ truths.
     pub completeness: f64,
@@ -122,7 +123,7 @@ pub struct Siap {
 }
 
 /// Scoring parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ScoreParams {
     /// Cut-off distance `c`, metres.
     pub c: f64,
@@ -133,7 +134,7 @@ pub struct ScoreParams {
 }
 
 /// Scores of a tracker output against the truth.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct Score {
     /// Number of instants scored.
     pub instants: usize,

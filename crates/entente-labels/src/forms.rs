@@ -45,6 +45,17 @@ pub fn read_any(policies: &PolicySet, text: &str) -> Result<Label, LabelError> {
     }
 }
 
+/// The label's fields, one per line, values aligned.
+pub fn describe(policies: &PolicySet, label: &Label) -> Result<String, LabelError> {
+    let lines = fields(policies, label)?;
+    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
+    Ok(lines
+        .iter()
+        .map(|(k, v)| format!("{:width$} {v}", format!("{k}:")))
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
 /// The label's fields as (name, value) pairs, in display order: policy, classification,
 /// releasable-to sets (or the policy's default), caveats, contexts, originator, dates, marking.
 pub fn fields(
@@ -153,6 +164,21 @@ mod tests {
         );
         let err = read_any(&p, "{ not json").unwrap_err();
         assert!(err.to_string().contains("malformed JSON"), "{err}");
+    }
+
+    #[test]
+    fn a_description_aligns_the_values() {
+        let p = policies();
+        let label = read_marking(&p, MARKING).unwrap();
+        let text = describe(&p, &label).unwrap();
+        // The value starts in the same column on every line.
+        let column = |l: &str| {
+            let after = &l[l.find(':').unwrap() + 1..];
+            l.len() - after.trim_start().len()
+        };
+        let starts: Vec<usize> = text.lines().map(column).collect();
+        assert!(starts.windows(2).all(|w| w[0] == w[1]), "{text}");
+        assert!(text.starts_with("policy:"), "{text}");
     }
 
     #[test]

@@ -66,6 +66,26 @@ pub struct ObjectRelease {
 }
 
 /// A bundle released to one recipient.
+/// The JSON envelope of a release: the verdict, each object's decision, and the bundle.
+impl serde::Serialize for BundleRelease {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json!({
+            "decision": self.verdict().as_str(),
+            "from": self.from.as_str(), "to": self.to.as_str(), "at": self.day.to_string(),
+            "objects": self.objects.iter().map(|o| json!({
+                "id": o.id,
+                "verdict": o.verdict.as_str(),
+                "reason": o.reason,
+                "agreement": o.agreement,
+                "clause": o.clause,
+                "cut": o.cut,
+            })).collect::<Vec<_>>(),
+            "bundle": self.bundle,
+        })
+        .serialize(s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct BundleRelease {
     pub from: NationCode,

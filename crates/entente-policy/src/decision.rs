@@ -110,6 +110,30 @@ impl Decision {
     }
 }
 
+/// A decision as the command line prints it: the verdict, the reason, and the clause it rests on.
+impl serde::Serialize for Decision {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::json!({
+            "decision": self.verdict_str(),
+            "reason": self.to_string(),
+            "agreement": self.agreement(),
+            "clause": self.clause(),
+        })
+        .serialize(s)
+    }
+}
+
+impl Decision {
+    /// `permit` or `deny`.
+    pub fn verdict_str(&self) -> &'static str {
+        if self.is_permit() {
+            "permit"
+        } else {
+            "deny"
+        }
+    }
+}
+
 impl fmt::Display for Decision {
     /// The explanation a security officer reads.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

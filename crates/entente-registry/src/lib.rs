@@ -31,6 +31,7 @@ mod interval;
 mod load;
 mod model;
 mod query;
+pub mod report;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -260,6 +260,38 @@ pub struct User {
     pub rights: Vec<CollectionRight>,
 }
 
+/// A user as an administrator sees it: no password hash.
+impl Serialize for User {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::json!({
+            "name": self.name,
+            "nation": self.nation,
+            "clearance": {"policy": self.clearance_policy, "level": self.clearance_level, "caveats": self.clearance_caveats},
+            "rights": self.rights,
+        })
+        .serialize(s)
+    }
+}
+
+impl CollectionRight {
+    /// One right per collection: read for each of `read`, read and write for each of `write`.
+    pub fn merged(read: &[String], write: &[String]) -> Vec<CollectionRight> {
+        let mut rights: Vec<CollectionRight> = Vec::new();
+        let all = read.iter().map(|c| (c, false));
+        for (c, w) in all.chain(write.iter().map(|c| (c, true))) {
+            match rights.iter_mut().find(|r| &r.collection == c) {
+                Some(r) => r.write |= w,
+                None => rights.push(CollectionRight {
+                    collection: c.clone(),
+                    read: true,
+                    write: w,
+                }),
+            }
+        }
+        rights
+    }
+}
+
 impl User {
     pub fn right(&self, collection: &str) -> Option<&CollectionRight> {
         self.rights.iter().find(|r| r.collection == collection)
@@ -316,4 +348,27 @@ pub struct BindingRecord {
 pub struct Cursor {
     pub seq: i64,
     pub fingerprint: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rights_merge_per_collection_and_write_implies_read() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let rights = CollectionRight::merged(&names(&["intel", "ops"]), &names(&["ops", "logs"]));
+        let shown: Vec<_> = rights
+            .iter()
+            .map(|r| (r.collection.as_str(), r.read, r.write))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("intel", true, false),
+                ("ops", true, true),
+                ("logs", true, true)
+            ]
+        );
+    }
 }

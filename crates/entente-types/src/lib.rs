@@ -11,6 +11,7 @@
 //! [`suggest`] ("did you mean …?").
 
 pub mod diagnostic;
+pub mod report;
 pub mod suggest;
 
 use std::fmt;

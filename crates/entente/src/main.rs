@@ -51,96 +51,52 @@ fn main() -> ExitCode {
 
 /// The one place where an error becomes an exit code.
 fn exit_code_of(err: &anyhow::Error) -> u8 {
-    use entente_types::ErrorCode;
+    use entente_types::ErrorCode::{Forbidden, InvalidInput, NotFound};
+    // Bad input and unknown names are 2; a refusal is 3 from the crates that can refuse.
+    let class = |code, refuses: bool| match code {
+        InvalidInput | NotFound => 2,
+        Forbidden if refuses => 3,
+        _ => 1,
+    };
     for cause in err.chain() {
-        if cause.downcast_ref::<output::UsageError>().is_some() {
+        if cause.is::<output::UsageError>()
+            || cause.is::<entente_node::pki::PkiError>()
+            || cause.is::<entente_types::DateError>()
+            || cause.is::<entente_types::NationCodeError>()
+        {
             return 2;
-        }
-        if let Some(e) = cause.downcast_ref::<entente_registry::Error>() {
-            return match e.code() {
-                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
-                ErrorCode::Forbidden => 3,
-                _ => 1,
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<entente_burden::Error>() {
-            return match e.code() {
-                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
-                ErrorCode::Forbidden => 3,
-                _ => 1,
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<entente_exercise::Error>() {
-            return match e.code() {
-                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
-                _ => 1,
-            };
         }
         if let Some(e) = cause.downcast_ref::<entente_audit::keys::KeyError>() {
             if e.audit().is_some_and(|a| a.is_verification_failure()) {
                 return 4;
             }
-            return match e.code() {
-                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
-                _ => 1,
-            };
+            return class(e.code(), false);
         }
         if let Some(e) = cause.downcast_ref::<entente_audit::AuditError>() {
             if e.is_verification_failure() {
                 return 4;
             }
-            return match e.code() {
-                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
-                _ => 1,
-            };
+            return class(e.code(), false);
         }
-        if let Some(e) = cause.downcast_ref::<entente_labels::LabelError>() {
-            return match e.code() {
-                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
-                _ => 1,
-            };
+        macro_rules! by_code {
+            ($($error:ty => $refuses:expr),* $(,)?) => {$(
+                if let Some(e) = cause.downcast_ref::<$error>() {
+                    return class(e.code(), $refuses);
+                }
+            )*};
         }
-        // A node that cannot start on its configuration (TLS files, store, registry, policies).
-        if let Some(e) = cause.downcast_ref::<entente_node::NodeError>() {
-            return match e.code() {
-                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
-                ErrorCode::Forbidden => 3,
-                _ => 1,
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<entente_federation::FederationError>() {
-            return match e.code() {
-                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
-                ErrorCode::Forbidden => 3,
-                _ => 1,
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<entente_federation::setup::SetupError>() {
-            return match e.code() {
-                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
-                _ => 1,
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<entente_store::StoreError>() {
-            return match e.code() {
-                ErrorCode::InvalidInput | ErrorCode::NotFound => 2,
-                ErrorCode::Forbidden => 3,
-                _ => 1,
-            };
-        }
-        if cause
-            .downcast_ref::<entente_node::pki::PkiError>()
-            .is_some()
-        {
-            return 2;
-        }
-        if cause.downcast_ref::<entente_types::DateError>().is_some()
-            || cause
-                .downcast_ref::<entente_types::NationCodeError>()
-                .is_some()
-        {
-            return 2;
-        }
+        by_code!(
+            entente_registry::Error => true,
+            entente_burden::Error => true,
+            entente_exercise::Error => false,
+            entente_labels::LabelError => false,
+            // A node that cannot start on its configuration (TLS files, store, registry, policies).
+            entente_node::NodeError => true,
+            entente_federation::FederationError => true,
+            entente_federation::serve::ServeError => true,
+            entente_federation::setup::SetupError => false,
+            entente_store::StoreError => true,
+        );
     }
     1
 }

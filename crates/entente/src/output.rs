@@ -2,7 +2,10 @@
 
 use std::io::{self, Write};
 
+use std::process::ExitCode;
+
 use comfy_table::{presets, ContentArrangement, Table};
+use entente_types::report::{Block, Report, ToReport};
 
 /// Bad input found by the CLI itself (exit code 2).
 #[derive(Debug)]
@@ -22,6 +25,36 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// A result as `--json` (its `Serialize`) or as its text report.
+pub fn emit<T: serde::Serialize + ToReport>(json: bool, value: &T) -> anyhow::Result<ExitCode> {
+    if json {
+        print_json(value)?;
+    } else {
+        show(&value.report())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a report's lines and tables in order, the tables in the house style.
+pub fn show(report: &Report) -> anyhow::Result<()> {
+    for block in &report.blocks {
+        match block {
+            Block::Text(text) => print(text)?,
+            Block::Table(t) => print(draw(t))?,
+        }
+    }
+    Ok(())
+}
+
+/// A library's table in the house style.
+pub fn draw(t: &entente_types::report::Table) -> Table {
+    let mut table = table(&t.header);
+    for row in &t.rows {
+        table.add_row(row);
+    }
+    table
 }
 
 /// A table with the house style: a header row, no outer frame decoration beyond light lines.

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use entente_audit::report::{Appended, NoteSummary, Verified};
 use entente_audit::{keys, AuditEvent, AuditLog, ConsistencyProof, InclusionProof};
 use entente_federation::{AuditClient, FederationError};
-use serde_json::json;
 
 use crate::output::{self, UsageError};
 
@@ -43,82 +43,91 @@ enum Command {
     },
     /// Prints a checkpoint of the log's current size, signed now (a C2SP signed note); with
     /// `--url`, the one a running node serves.
-    Checkpoint {
-        #[arg(
-            long,
-            value_name = "DIR",
-            required_unless_present = "url",
-            requires = "key",
-            conflicts_with = "url"
-        )]
-        log: Option<PathBuf>,
-        #[arg(long, value_name = "FILE")]
-        key: Option<PathBuf>,
-        #[command(flatten)]
-        remote: Remote,
-        /// Print origin, size, root and the signed note as one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
+    Checkpoint(CheckpointArgs),
     /// Prints an inclusion proof (`--index`) or a consistency proof (`--consistency`) as JSON.
-    Prove {
-        #[arg(
-            long,
-            value_name = "DIR",
-            required_unless_present = "url",
-            conflicts_with = "url"
-        )]
-        log: Option<PathBuf>,
-        #[command(flatten)]
-        remote: Remote,
-        /// The entry to prove.
-        #[arg(long, value_name = "N", conflicts_with = "consistency")]
-        index: Option<u64>,
-        /// The tree size the inclusion proof is for (default: the log's current size).
-        #[arg(long, value_name = "M", requires = "index")]
-        size: Option<u64>,
-        /// The two tree sizes of a consistency proof.
-        #[arg(long, num_args = 2, value_names = ["FIRST", "SECOND"])]
-        consistency: Option<Vec<u64>>,
-    },
+    Prove(ProveArgs),
     /// Verifies a signed checkpoint, and with it an inclusion proof or a consistency proof from an
     /// older checkpoint. Exit code 4 when a signature or proof fails.
-    Verify {
-        /// The signed checkpoint (with `--url`: the one the node serves now).
-        #[arg(
-            long,
-            value_name = "FILE",
-            required_unless_present = "url",
-            conflicts_with = "url"
-        )]
-        checkpoint: Option<PathBuf>,
-        #[command(flatten)]
-        remote: Remote,
-        /// With `--url`: fetch the inclusion proof of entry N in the checkpoint and verify it.
-        #[arg(long, value_name = "N", requires = "url", conflicts_with = "proof")]
-        index: Option<u64>,
-        /// The log's verifier key: the text `entente.audit/FRA+<id>+<key>` or a file holding it.
-        #[arg(long, value_name = "VKEY")]
-        vkey: String,
-        /// A proof document (`entente audit prove`).
-        #[arg(long, value_name = "FILE", conflicts_with = "url")]
-        proof: Option<PathBuf>,
-        /// The entry (event JSON) the inclusion proof is about; default: the one in the proof.
-        #[arg(
-            long,
-            value_name = "FILE",
-            requires = "proof",
-            conflicts_with = "old_checkpoint"
-        )]
-        leaf: Option<PathBuf>,
-        /// An older checkpoint the proof shows this one extends (with `--url`, the consistency
-        /// proof is fetched from the node).
-        #[arg(long, value_name = "FILE")]
-        old_checkpoint: Option<PathBuf>,
-        /// Print what was verified as one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    /// The signed checkpoint (with `--url`: the one the node serves now).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "url",
+        conflicts_with = "url"
+    )]
+    checkpoint: Option<PathBuf>,
+    #[command(flatten)]
+    remote: Remote,
+    /// With `--url`: fetch the inclusion proof of entry N in the checkpoint and verify it.
+    #[arg(long, value_name = "N", requires = "url", conflicts_with = "proof")]
+    index: Option<u64>,
+    /// The log's verifier key: the text `entente.audit/FRA+<id>+<key>` or a file holding it.
+    #[arg(long, value_name = "VKEY")]
+    vkey: String,
+    /// A proof document (`entente audit prove`).
+    #[arg(long, value_name = "FILE", conflicts_with = "url")]
+    proof: Option<PathBuf>,
+    /// The entry (event JSON) the inclusion proof is about; default: the one in the proof.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "proof",
+        conflicts_with = "old_checkpoint"
+    )]
+    leaf: Option<PathBuf>,
+    /// An older checkpoint the proof shows this one extends (with `--url`, the consistency
+    /// proof is fetched from the node).
+    #[arg(long, value_name = "FILE")]
+    old_checkpoint: Option<PathBuf>,
+    /// Print what was verified as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ProveArgs {
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "url",
+        conflicts_with = "url"
+    )]
+    log: Option<PathBuf>,
+    #[command(flatten)]
+    remote: Remote,
+    /// The entry to prove.
+    #[arg(long, value_name = "N", conflicts_with = "consistency")]
+    index: Option<u64>,
+    /// The tree size the inclusion proof is for (default: the log's current size).
+    #[arg(long, value_name = "M", requires = "index")]
+    size: Option<u64>,
+    /// The two tree sizes of a consistency proof.
+    #[arg(long, num_args = 2, value_names = ["FIRST", "SECOND"])]
+    consistency: Option<Vec<u64>>,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckpointArgs {
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "url",
+        requires = "key",
+        conflicts_with = "url"
+    )]
+    log: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    remote: Remote,
+    /// Print origin, size, root and the signed note as one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 /// A running node's audit routes (`/audit/…` on its TAXII or federation port).
@@ -159,39 +168,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Append { log, key, event } => append(&log, &key, &event),
-        Command::Checkpoint {
-            log,
-            key,
-            remote,
-            json,
-        } => {
-            let note = if let Some(mut client) = remote.client()? {
+        Command::Checkpoint(a) => {
+            let note = if let Some(mut client) = a.remote.client()? {
                 block_on(client.checkpoint_note())?
             } else {
-                let (Some(log), Some(key)) = (log, key) else {
+                let (Some(log), Some(key)) = (a.log, a.key) else {
                     return Err(UsageError("give --log DIR --key FILE, or --url URL".into()).into());
                 };
                 keys::open_signed(&log, &key)?.checkpoint()?.note
             };
-            if json {
-                let (origin, size, root) = checkpoint_of(&note)?;
-                output::print_json(&json!({
-                    "origin": origin, "size": size, "root": b64(&root), "note": note,
-                }))?;
+            if a.json {
+                output::print_json(&NoteSummary::of(&note)?)?;
             } else {
                 output::print(note.trim_end_matches('\n'))?;
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Prove {
-            log,
-            remote,
-            index,
-            size,
-            consistency,
-        } => {
-            let proof_json = if let Some(mut client) = remote.client()? {
-                match (index, consistency.as_deref()) {
+        Command::Prove(a) => {
+            let (index, size) = (a.index, a.size);
+            let proof_json = if let Some(mut client) = a.remote.client()? {
+                match (index, a.consistency.as_deref()) {
                     (Some(index), None) => {
                         let size = match size {
                             Some(s) => s,
@@ -205,11 +201,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     _ => return Err(prove_usage()),
                 }
             } else {
-                let Some(log) = log else {
+                let Some(log) = a.log else {
                     return Err(UsageError("give --log DIR or --url URL".into()).into());
                 };
                 let log = AuditLog::open_without_key(&log)?;
-                match (index, consistency.as_deref()) {
+                match (index, a.consistency.as_deref()) {
                     (Some(index), None) => {
                         let size = size.unwrap_or_else(|| log.size());
                         log.prove_inclusion(index, size)?.to_json()
@@ -223,33 +219,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             output::print(proof_json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify {
-            checkpoint,
-            remote,
-            index,
-            vkey,
-            proof,
-            leaf,
-            old_checkpoint,
-            json,
-        } => {
-            let mut report = Report::new(json);
-            match remote.client()? {
-                Some(client) => {
-                    verify_remote(client, &vkey, index, old_checkpoint.as_deref(), &mut report)?
-                }
-                None => {
-                    let Some(checkpoint) = checkpoint else {
-                        return Err(UsageError("give --checkpoint FILE or --url URL".into()).into());
-                    };
-                    verify(
-                        &checkpoint,
-                        &vkey,
-                        proof.as_deref(),
-                        leaf.as_deref(),
-                        old_checkpoint.as_deref(),
-                        &mut report,
-                    )?
+        Command::Verify(a) => {
+            let mut report = Report::new(a.json);
+            match (a.remote.client()?, &a.checkpoint) {
+                (Some(client), _) => verify_remote(client, &a, &mut report)?,
+                (None, Some(checkpoint)) => verify(checkpoint, &a, &mut report)?,
+                (None, None) => {
+                    return Err(UsageError("give --checkpoint FILE or --url URL".into()).into())
                 }
             }
             report.finish()
@@ -269,13 +245,13 @@ impl Report {
         }
     }
 
-    fn add(&mut self, key: &str, value: serde_json::Value, text: String) -> anyhow::Result<()> {
+    fn add(&mut self, step: Verified) -> anyhow::Result<()> {
         match &mut self.json {
             Some(map) => {
-                map.insert(key.to_owned(), value);
+                map.insert(step.key().to_owned(), serde_json::to_value(&step)?);
                 Ok(())
             }
-            None => output::print(text),
+            None => output::print(step),
         }
     }
 
@@ -285,12 +261,6 @@ impl Report {
         }
         Ok(ExitCode::SUCCESS)
     }
-}
-
-/// Origin, size and root of a signed checkpoint note (its signature is not checked here).
-fn checkpoint_of(note: &str) -> anyhow::Result<(String, u64, entente_audit::Hash)> {
-    let body = note.split("\n\n").next().unwrap_or("");
-    Ok(entente_audit::parse_checkpoint_body(&format!("{body}\n"))?)
 }
 
 fn prove_usage() -> anyhow::Error {
@@ -309,77 +279,56 @@ fn block_on<T>(
 /// The size of the checkpoint a node serves now (its signature is checked by `verify`).
 fn current_size(client: &mut AuditClient) -> anyhow::Result<u64> {
     let note = block_on(client.checkpoint_note())?;
-    let (_, size, _) =
-        checkpoint_of(&note).with_context(|| format!("checkpoint of {}", client.url()))?;
-    Ok(size)
+    let summary =
+        NoteSummary::of(&note).with_context(|| format!("checkpoint of {}", client.url()))?;
+    Ok(summary.size)
+}
+
+/// A checkpoint file verified with the log's key.
+fn read_checkpoint(
+    verifier: &entente_audit::NoteVerifier,
+    path: &Path,
+) -> anyhow::Result<entente_audit::Checkpoint> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    verifier
+        .verify(&text)
+        .with_context(|| format!("checkpoint {}", path.display()))
+}
+
+fn read_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Verifies the checkpoint a node serves now, and with it the inclusion of one entry or the
 /// consistency with an older checkpoint, the proofs fetched from the node.
 fn verify_remote(
     mut client: AuditClient,
-    vkey: &str,
-    index: Option<u64>,
-    old_checkpoint: Option<&Path>,
+    a: &VerifyArgs,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let verifier = keys::read_verifier(vkey)?;
+    let verifier = keys::read_verifier(&a.vkey)?;
     let cp = block_on(client.checkpoint(&verifier))?;
-    report.add(
-        "checkpoint",
-        checkpoint_json(client.url(), &cp),
-        format!(
-            "checkpoint of {}: {} size {} root {} (signature verified)",
-            client.url(),
-            cp.origin,
-            cp.size,
-            b64(&cp.root)
-        ),
-    )?;
-    if let Some(index) = index {
+    let (source, size) = (client.url().to_owned(), cp.size);
+    report.add(Verified::Checkpoint {
+        source,
+        remote: true,
+        checkpoint: cp.clone(),
+    })?;
+    if let Some(index) = a.index {
         let proof = block_on(client.verify_inclusion(&cp, index, None))?;
-        let what = proof
+        let entry = proof
             .leaf
             .as_ref()
-            .map(|e| format!(" ({} {} {})", e.kind.as_str(), e.object_id, e.node))
-            .unwrap_or_default();
-        report.add(
-            "inclusion",
-            json!({"index": index, "size": cp.size, "verified": true}),
-            format!(
-                "inclusion of entry {index}{what} in size {} verified",
-                cp.size
-            ),
-        )?;
+            .map(|e| format!("{} {} {}", e.kind.as_str(), e.object_id, e.node));
+        report.add(Verified::Inclusion { index, size, entry })?;
     }
-    if let Some(old_path) = old_checkpoint {
-        let old = verifier
-            .verify(&read_text(old_path)?)
-            .with_context(|| format!("checkpoint {}", old_path.display()))?;
+    if let Some(old_path) = &a.old_checkpoint {
+        let old = read_checkpoint(&verifier, old_path)?;
         block_on(client.verify_consistency(&old, &cp))?;
-        consistency(report, old.size, cp.size)?;
+        report.add(Verified::consistency(old.size, cp.size))?;
     }
     Ok(())
-}
-
-fn checkpoint_json(source: &str, cp: &entente_audit::Checkpoint) -> serde_json::Value {
-    json!({
-        "source": source, "origin": cp.origin, "size": cp.size, "root": b64(&cp.root),
-        "signature_verified": true,
-    })
-}
-
-fn consistency(report: &mut Report, old: u64, new: u64) -> anyhow::Result<()> {
-    let (from, to) = (old.min(new), old.max(new));
-    report.add(
-        "consistency",
-        json!({"from": from, "to": to, "verified": true}),
-        format!("consistency from size {from} to {to} verified"),
-    )
-}
-
-fn read_text(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
 fn append(log: &Path, key: &Path, event: &str) -> anyhow::Result<ExitCode> {
@@ -395,89 +344,59 @@ fn append(log: &Path, key: &Path, event: &str) -> anyhow::Result<ExitCode> {
     let events = keys::parse_events(&text)?;
     let log = keys::open_signed(log, key)?;
     let range = log.append_batch(&events)?;
-    output::print_json(&json!({
-        "origin": log.origin(),
-        "first": range.start,
-        "end": range.end,
-        "size": log.size(),
-    }))?;
+    output::print_json(&Appended {
+        origin: log.origin().to_owned(),
+        first: range.start,
+        end: range.end,
+        size: log.size(),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(
-    checkpoint: &Path,
-    vkey: &str,
-    proof: Option<&Path>,
-    leaf: Option<&Path>,
-    old_checkpoint: Option<&Path>,
-    report: &mut Report,
-) -> anyhow::Result<()> {
-    let verifier = keys::read_verifier(vkey)?;
-    let cp = verifier
-        .verify(&read_text(checkpoint)?)
-        .with_context(|| format!("checkpoint {}", checkpoint.display()))?;
-    report.add(
-        "checkpoint",
-        checkpoint_json(&checkpoint.display().to_string(), &cp),
-        format!(
-            "checkpoint {}: {} size {} root {} (signature verified)",
-            checkpoint.display(),
-            cp.origin,
-            cp.size,
-            b64(&cp.root)
-        ),
-    )?;
-    match (proof, old_checkpoint) {
+fn verify(checkpoint: &Path, a: &VerifyArgs, report: &mut Report) -> anyhow::Result<()> {
+    let verifier = keys::read_verifier(&a.vkey)?;
+    let cp = read_checkpoint(&verifier, checkpoint)?;
+    report.add(Verified::Checkpoint {
+        source: checkpoint.display().to_string(),
+        remote: false,
+        checkpoint: cp.clone(),
+    })?;
+    let in_file = |path: &Path| format!("{}", path.display());
+    match (a.proof.as_deref(), a.old_checkpoint.as_deref()) {
         (None, _) => {}
         (Some(proof_path), None) => {
-            let bytes = std::fs::read(proof_path)
-                .with_context(|| format!("reading {}", proof_path.display()))?;
-            let mut proof = InclusionProof::from_json(&bytes)
-                .with_context(|| format!("{}", proof_path.display()))?;
-            if let Some(leaf_path) = leaf {
-                let event = AuditEvent::from_json(
-                    &std::fs::read(leaf_path)
-                        .with_context(|| format!("reading {}", leaf_path.display()))?,
-                )
-                .with_context(|| format!("{}", leaf_path.display()))?;
+            let mut proof = InclusionProof::from_json(&read_bytes(proof_path)?)
+                .with_context(|| in_file(proof_path))?;
+            if let Some(leaf_path) = a.leaf.as_deref() {
+                let event = AuditEvent::from_json(&read_bytes(leaf_path)?)
+                    .with_context(|| in_file(leaf_path))?;
                 proof.leaf = Some(event);
             } else if proof.leaf.is_none() {
-                return Err(UsageError(format!(
+                let message = format!(
                     "{} carries no entry; give --leaf FILE",
                     proof_path.display()
-                ))
-                .into());
+                );
+                return Err(UsageError(message).into());
             }
             proof
                 .verify_against(&cp)
-                .with_context(|| format!("{}", proof_path.display()))?;
-            report.add(
-                "inclusion",
-                json!({"index": proof.index, "size": proof.size, "verified": true}),
-                format!(
-                    "inclusion of entry {} in size {} verified",
-                    proof.index, proof.size
-                ),
-            )?;
+                .with_context(|| in_file(proof_path))?;
+            let (index, size) = (proof.index, proof.size);
+            report.add(Verified::Inclusion {
+                index,
+                size,
+                entry: None,
+            })?;
         }
         (Some(proof_path), Some(old_path)) => {
-            let old = verifier
-                .verify(&read_text(old_path)?)
-                .with_context(|| format!("checkpoint {}", old_path.display()))?;
-            let bytes = std::fs::read(proof_path)
-                .with_context(|| format!("reading {}", proof_path.display()))?;
-            let proof = ConsistencyProof::from_json(&bytes)
-                .with_context(|| format!("{}", proof_path.display()))?;
+            let old = read_checkpoint(&verifier, old_path)?;
+            let proof = ConsistencyProof::from_json(&read_bytes(proof_path)?)
+                .with_context(|| in_file(proof_path))?;
             proof
                 .verify_between(&old, &cp)
-                .with_context(|| format!("{}", proof_path.display()))?;
-            consistency(report, old.size, cp.size)?;
+                .with_context(|| in_file(proof_path))?;
+            report.add(Verified::consistency(old.size, cp.size))?;
         }
     }
     Ok(())
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

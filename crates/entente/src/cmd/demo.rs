@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use entente_demo::DemoOptions;
 
-use crate::cmd::{data_dir, parse_day};
+use crate::cmd::{data_dirs, parse_day};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -52,18 +52,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (registry_dir, policies_dir, demo_dir) = match &args.data {
-        Some(root) => (
-            root.join("registry"),
-            root.join("policies"),
-            root.join("demo"),
-        ),
-        None => (
-            data_dir(None, "registry"),
-            data_dir(None, "policies"),
-            data_dir(None, "demo"),
-        ),
-    };
+    let [registry_dir, policies_dir, demo_dir] =
+        data_dirs(args.data.as_deref(), ["registry", "policies", "demo"]);
     let options = DemoOptions {
         registry_dir,
         policies_dir,

@@ -7,12 +7,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use entente_exercise::dis::{PcapWriter, PduLog, UdpSink, DEFAULT_PORT};
 use entente_exercise::outputs::{NodePublisher, RunOutputs};
-use entente_exercise::scenario::format_duration;
+use entente_exercise::report::{ReviewSummary, RunSummary, ScenarioSummary};
 use entente_exercise::{aar, Pacing, RunRecord, Scenario};
 use entente_types::NationCode;
-use serde_json::json;
 
 use crate::output::{self, UsageError};
 
@@ -32,151 +30,83 @@ enum Command {
         json: bool,
     },
     /// Run a scenario: simulate, publish DIS and national tracks, write the run record.
-    Run {
-        /// Scenario file (TOML).
-        scenario: PathBuf,
-        /// Pace the run to the wall clock (a live exercise); default: as fast as possible.
-        #[arg(long)]
-        realtime: bool,
-        /// With --realtime: simulated seconds per wall-clock second.
-        #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
-        speed: f64,
-        /// Send DIS Entity State PDUs over UDP to this address (e.g. 127.0.0.1:3000).
-        #[arg(long, value_name = "ADDR")]
-        dis: Option<std::net::SocketAddr>,
-        /// Bundle several PDUs per datagram (IEEE 1278.1-2012 allows it; for large exercises).
-        #[arg(long, requires = "dis")]
-        dis_bundle: bool,
-        /// Publish each nation's tracks to its node: NATION=URL (the node's base URL).
-        #[arg(long = "node", value_name = "NATION=URL")]
-        nodes: Vec<String>,
-        /// Bearer token file of the node user that publishes for a nation: NATION=FILE.
-        #[arg(long = "token-file", value_name = "NATION=FILE")]
-        token_files: Vec<String>,
-        /// The CA certificate (PEM) a nation's node is served under, for a node on https:
-        /// NATION=FILE (e.g. FRA=fra/tls/ca.pem, written by `entente node init`).
-        #[arg(long = "ca", value_name = "NATION=FILE")]
-        cas: Vec<String>,
-        /// Collection the national tracks are posted to.
-        #[arg(long, default_value = "intel", value_name = "ID")]
-        collection: String,
-        /// Keep everything in process (the default when no node is named).
-        #[arg(long, conflicts_with = "nodes")]
-        standalone: bool,
-        /// Run folder: run.json, dis.pcap, dis.csv.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Do not write the PDU capture (dis.pcap, dis.csv).
-        #[arg(long)]
-        no_capture: bool,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Stop after this much exercise time (HH:MM:SS) instead of the scenario's duration.
-        #[arg(long, value_name = "HH:MM:SS")]
-        duration: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Run(RunArgs),
     /// Review a run: timeline against the standards, picture quality, first sightings, charts
     /// and an HTML report.
-    Report {
-        /// Run folder (or its run.json).
-        run: PathBuf,
-        /// Report folder (default: the run folder).
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// TrueType font for chart text (default: DejaVu Sans from the system).
-        #[arg(long, value_name = "FILE")]
-        font: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// Run folder (or its run.json).
+    run: PathBuf,
+    /// Report folder (default: the run folder).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// TrueType font for chart text (default: DejaVu Sans from the system).
+    #[arg(long, value_name = "FILE")]
+    font: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    /// Pace the run to the wall clock (a live exercise); default: as fast as possible.
+    #[arg(long)]
+    realtime: bool,
+    /// With --realtime: simulated seconds per wall-clock second.
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+    speed: f64,
+    /// Send DIS Entity State PDUs over UDP to this address (e.g. 127.0.0.1:3000).
+    #[arg(long, value_name = "ADDR")]
+    dis: Option<std::net::SocketAddr>,
+    /// Bundle several PDUs per datagram (IEEE 1278.1-2012 allows it; for large exercises).
+    #[arg(long, requires = "dis")]
+    dis_bundle: bool,
+    /// Publish each nation's tracks to its node: NATION=URL (the node's base URL).
+    #[arg(long = "node", value_name = "NATION=URL")]
+    nodes: Vec<String>,
+    /// Bearer token file of the node user that publishes for a nation: NATION=FILE.
+    #[arg(long = "token-file", value_name = "NATION=FILE")]
+    token_files: Vec<String>,
+    /// The CA certificate (PEM) a nation's node is served under, for a node on https:
+    /// NATION=FILE (e.g. FRA=fra/tls/ca.pem, written by `entente node init`).
+    #[arg(long = "ca", value_name = "NATION=FILE")]
+    cas: Vec<String>,
+    /// Collection the national tracks are posted to.
+    #[arg(long, default_value = "intel", value_name = "ID")]
+    collection: String,
+    /// Keep everything in process (the default when no node is named).
+    #[arg(long, conflicts_with = "nodes")]
+    standalone: bool,
+    /// Run folder: run.json, dis.pcap, dis.csv.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Do not write the PDU capture (dis.pcap, dis.csv).
+    #[arg(long)]
+    no_capture: bool,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop after this much exercise time (HH:MM:SS) instead of the scenario's duration.
+    #[arg(long, value_name = "HH:MM:SS")]
+    duration: Option<String>,
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Validate { scenario, json } => validate(&scenario, json),
-        Command::Run {
-            scenario,
-            realtime,
-            speed,
-            dis,
-            dis_bundle,
-            nodes,
-            token_files,
-            cas,
-            collection,
-            standalone: _,
-            out,
-            no_capture,
-            seed,
-            duration,
-            json,
-        } => {
-            let mut s = Scenario::load(&scenario)?;
-            if let Some(seed) = seed {
-                s.seed = seed;
-            }
-            if let Some(text) = duration {
-                s.duration = entente_exercise::scenario::parse_duration(&text)
-                    .filter(|d| *d > 0.0)
-                    .ok_or_else(|| {
-                        UsageError(format!("--duration {text:?} is not a positive HH:MM:SS"))
-                    })?;
-            }
-            if !(speed.is_finite() && speed > 0.0) {
-                return Err(
-                    UsageError(format!("--speed {speed} must be a positive number")).into(),
-                );
-            }
-            let nodes = node_publishers(&nodes, &token_files, &cas, &collection, &s)?;
-            let out = out.unwrap_or_else(|| PathBuf::from("runs").join(&s.name));
-            let dis = dis.map(|addr| (addr, dis_bundle));
-            run_scenario(&s, realtime, speed, dis, nodes, &out, !no_capture, json)
+        Command::Validate { scenario, json } => {
+            let s = Scenario::load(&scenario)?;
+            output::emit(json, &ScenarioSummary::new(&scenario, &s))
         }
-        Command::Report {
-            run,
-            out,
-            font,
-            json,
-        } => report(&run, out, font.as_deref(), json),
+        Command::Run(args) => run_scenario(args),
+        Command::Report(a) => report(a),
     }
-}
-
-fn validate(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let s = Scenario::load(path)?;
-    let summary = json!({
-        "file": path.display().to_string(),
-        "name": s.name,
-        "title": s.title,
-        "duration": format_duration(s.duration),
-        "step": s.step,
-        "seed": s.seed,
-        "nations": s.nations.iter().map(|n| n.code.to_string()).collect::<Vec<_>>(),
-        "bases": s.bases.len(),
-        "radars": s.radars.len(),
-        "flights": s.flights.len(),
-        "traffic": s.traffic.len(),
-        "events": s.events.len(),
-        "standards": s.standards.len(),
-    });
-    if json {
-        output::print_json(&summary)?;
-    } else {
-        output::print(format!(
-            "{}: valid — {} ({}, {} nations, {} radars, {} QRA flights, {} other aircraft, {} events)",
-            path.display(),
-            s.title,
-            format_duration(s.duration),
-            s.nations.len(),
-            s.radars.len(),
-            s.flights.len(),
-            s.traffic.len(),
-            s.events.len()
-        ))?;
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn pairs(items: &[String], what: &str) -> anyhow::Result<BTreeMap<NationCode, String>> {
@@ -230,17 +160,24 @@ fn node_publishers(
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_scenario(
-    s: &Scenario,
-    realtime: bool,
-    speed: f64,
-    dis: Option<(std::net::SocketAddr, bool)>,
-    nodes: Vec<NodePublisher>,
-    out: &Path,
-    capture: bool,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
+fn run_scenario(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let mut s = Scenario::load(&a.scenario)?;
+    if let Some(seed) = a.seed {
+        s.seed = seed;
+    }
+    if let Some(text) = a.duration {
+        s.duration = entente_exercise::scenario::parse_duration(&text)
+            .filter(|d| *d > 0.0)
+            .ok_or_else(|| UsageError(format!("--duration {text:?} is not a positive HH:MM:SS")))?;
+    }
+    let (realtime, speed) = (a.realtime, a.speed);
+    if !(speed.is_finite() && speed > 0.0) {
+        return Err(UsageError(format!("--speed {speed} must be a positive number")).into());
+    }
+    let nodes = node_publishers(&a.nodes, &a.token_files, &a.cas, &a.collection, &s)?;
+    let out = a.out.unwrap_or_else(|| PathBuf::from("runs").join(&s.name));
+    let out = out.as_path();
+    let dis = a.dis.map(|addr| (addr, a.dis_bundle));
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create the run folder {}", out.display()))?;
     // A live exercise runs on the wall clock; a batch run on the scenario's own epoch, so that
@@ -250,162 +187,36 @@ fn run_scenario(
     } else {
         s.epoch
     };
-    let port = dis.map(|(a, _)| a.port()).unwrap_or(DEFAULT_PORT);
-    let mut outputs = RunOutputs {
-        udp: dis
-            .map(|(a, bundle)| {
-                if bundle {
-                    UdpSink::bundling(a)
-                } else {
-                    UdpSink::new(a)
-                }
-            })
-            .transpose()?,
-        pcap: if capture {
-            Some(PcapWriter::create(&out.join("dis.pcap"), epoch, port)?)
-        } else {
-            None
-        },
-        log: if capture {
-            Some(PduLog::create(&out.join("dis.csv"))?)
-        } else {
-            None
-        },
-        nodes,
-        epoch,
-    };
+    let mut outputs = RunOutputs::open(out, epoch, dis, !a.no_capture, nodes)?;
     let pacing = if realtime {
         Pacing::Realtime { speed }
     } else {
         Pacing::Batch
     };
     let started = Instant::now();
-    let record = entente_exercise::run(s, epoch, pacing, &mut outputs)?;
+    let record = entente_exercise::run(&s, epoch, pacing, &mut outputs)?;
     let wall = started.elapsed().as_secs_f64();
     outputs.finish()?;
     let run_file = out.join("run.json");
     record.save(&run_file)?;
-    let published: Vec<_> = outputs
-        .nodes
-        .iter()
-        .map(|n| json!({ "nation": n.nation, "url": n.url, "tracks": n.posted }))
-        .collect();
-    if json {
-        output::print_json(&json!({
-            "run": run_file.display().to_string(),
-            "scenario": record.scenario,
-            "mode": if realtime { "realtime" } else { "batch" },
-            "simulated_seconds": record.duration,
-            "wall_seconds": wall,
-            "steps": record.steps,
-            "pdus": record.pdus,
-            "dis": dis.map(|(a, _)| a.to_string()),
-            "published": published,
-            "timeline": record.timeline,
-        }))?;
-    } else {
-        output::print(format!(
-            "{} ({}): {} simulated in {:.2} s wall clock, {} steps, {} Entity State PDUs{}",
-            record.scenario,
-            if realtime { "live" } else { "batch" },
-            format_duration(record.duration),
-            wall,
-            record.steps,
-            record.pdus,
-            dis.map(|(a, _)| format!(" sent to {a}"))
-                .unwrap_or_default()
-        ))?;
-        for n in &outputs.nodes {
-            output::print(format!(
-                "published {} national tracks of {} to {}",
-                n.posted, n.nation, n.url
-            ))?;
-        }
-        print_timeline(&record)?;
-        output::print(format!("run record: {}", run_file.display()))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    let dis = dis.map(|(a, _)| a);
+    output::emit(
+        a.json,
+        &RunSummary::new(&run_file, &record, wall, dis, &outputs.nodes),
+    )
 }
 
-fn print_timeline(record: &RunRecord) -> anyhow::Result<()> {
-    let mut table = output::table(["time", "milestone", "subject", "target", "nation"]);
-    for e in &record.timeline {
-        table.add_row([
-            format_duration(e.t),
-            e.milestone.as_str().to_owned(),
-            e.subject.clone(),
-            e.target.clone().unwrap_or_default(),
-            e.nation.clone().unwrap_or_default(),
-        ]);
-    }
-    output::print(table)
-}
-
-fn report(
-    run: &Path,
-    out: Option<PathBuf>,
-    font: Option<&Path>,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
+fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
+    let run = a.run.as_path();
     let record = RunRecord::load(run)?;
-    let dir = out.unwrap_or_else(|| {
+    let dir = a.out.unwrap_or_else(|| {
         if run.is_dir() {
             run.to_path_buf()
         } else {
             run.parent().map(Path::to_path_buf).unwrap_or_default()
         }
     });
-    super::burden::font(font)?;
+    super::burden::font(a.font.as_deref())?;
     let files = aar::write_report(&record, &dir)?;
-    let review = aar::review(&record);
-    if json {
-        output::print_json(&json!({
-            "html": files.html.display().to_string(),
-            "review": files.json.display().to_string(),
-            "charts": files.charts.iter().map(|c| c.display().to_string()).collect::<Vec<_>>(),
-            "standards": review.standards,
-            "quality": review.quality,
-            "timeline": record.timeline,
-        }))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut table = output::table(["standard", "flight", "elapsed", "limit", "result"]);
-    for s in &review.standards {
-        table.add_row([
-            s.name.clone(),
-            s.flight.clone(),
-            s.elapsed
-                .map(format_duration)
-                .unwrap_or_else(|| "not reached".into()),
-            format_duration(s.within),
-            if s.met {
-                "met".into()
-            } else {
-                "NOT MET".to_owned()
-            },
-        ]);
-    }
-    output::print(table)?;
-    let mut table = output::table([
-        "nation",
-        "mean GOSPA (m)",
-        "missed",
-        "false",
-        "localisation (m)",
-    ]);
-    for q in &review.quality {
-        table.add_row([
-            q.nation.clone(),
-            format!("{:.0}", q.mean_gospa),
-            format!("{:.2}", q.mean_missed),
-            format!("{:.2}", q.mean_false),
-            format!("{:.0}", q.mean_localisation),
-        ]);
-    }
-    output::print(table)?;
-    output::print(format!("report: {}", files.html.display()))?;
-    for c in &files.charts {
-        output::print(format!("chart: {}", c.display()))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    output::emit(a.json, &ReviewSummary::new(&files, &record))
 }

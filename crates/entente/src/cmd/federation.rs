@@ -137,27 +137,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 output::print(format!("partner {added} added to {}", path.display()))?;
             }
         }
-        Command::Partners if args.json => {
-            output::print_json(&json!({
-                "partners": fed.partners.iter().map(|p| json!({
-                    "nation": p.nation.as_str(), "url": p.url.to_string(), "audit_key": p.audit_key.is_some(),
-                })).collect::<Vec<_>>(),
-            }))?;
-        }
         Command::Partners => {
-            let mut lines = Vec::new();
-            for p in &fed.partners {
-                lines.push(format!(
-                    "{}  {}  audit key: {}",
-                    p.nation,
-                    p.url,
-                    if p.audit_key.is_some() { "yes" } else { "no" }
-                ));
-            }
-            if lines.is_empty() {
-                lines.push("no partners".into());
-            }
-            output::print(lines.join("\n"))?;
+            let partners = entente_federation::config::Partners(&fed.partners);
+            output::emit(args.json, &partners)?;
         }
         Command::Rescan => {
             let partners = fed.partners.len();

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use entente_labels::forms::{self, read_any, read_marking};
-use entente_labels::{render_marking, stix, xml, Label, LabelError, LabelErrorKind, PolicySet};
+use entente_labels::{render_marking, stix, xml, LabelError, LabelErrorKind, PolicySet};
 
 use crate::cmd::data_dir;
 use crate::output::{self, UsageError};
@@ -71,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if json {
                 output::print_json(&stix::to_marking_definition(&policies, &label)?)?;
             } else {
-                output::print(describe(&policies, &label)?)?;
+                output::print(forms::describe(&policies, &label)?)?;
             }
         }
         Command::Render { file } => {
@@ -125,15 +125,4 @@ fn read_input(file: &Path) -> anyhow::Result<(String, String)> {
         ))
     })?;
     Ok((name, text))
-}
-
-/// The label's fields, one per line, values aligned.
-fn describe(policies: &PolicySet, label: &Label) -> Result<String, LabelError> {
-    let lines = forms::fields(policies, label)?;
-    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
-    Ok(lines
-        .iter()
-        .map(|(k, v)| format!("{:width$} {v}", format!("{k}:")))
-        .collect::<Vec<_>>()
-        .join("\n"))
 }

@@ -83,6 +83,17 @@ pub fn data_dir(explicit: Option<std::path::PathBuf>, sub: &str) -> std::path::P
         .join(sub)
 }
 
+/// The folders `subs` of the data folder `root` (`--data`), else each found by [`data_dir`].
+pub fn data_dirs<const N: usize>(
+    root: Option<&std::path::Path>,
+    subs: [&str; N],
+) -> [std::path::PathBuf; N] {
+    subs.map(|sub| match root {
+        Some(root) => root.join(sub),
+        None => data_dir(None, sub),
+    })
+}
+
 /// The day a query is about: `--at YYYY-MM-DD`, or today (UTC). The only clock read of the CLI.
 pub fn parse_day(at: Option<&str>) -> anyhow::Result<entente_types::Date> {
     match at {

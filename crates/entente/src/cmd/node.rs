@@ -4,9 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use entente_federation::setup::NodeSetup;
+use entente_federation::setup::{Initialised, NodeSetup};
 use entente_node::NodeConfig;
-use entente_types::NationCode;
 
 use crate::output::{self, UsageError};
 
@@ -24,59 +23,59 @@ pub struct Args {
 enum Command {
     /// Writes DIR/node.toml for a new node of NATION, a development PKI under DIR/tls/ (CA and a
     /// loopback server certificate), and creates its database and collections.
-    Init {
-        /// The node's nation (ISO 3166-1 alpha-3).
-        #[arg(long)]
-        nation: String,
-        /// The node's folder: configuration and database.
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
-        /// Replace an existing node.toml.
-        #[arg(long)]
-        force: bool,
-        /// The TAXII listening address.
-        #[arg(long, value_name = "ADDR", default_value = entente_node::DEFAULT_LISTEN)]
-        listen: String,
-        /// The federation (mutually authenticated TLS) listening address.
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8500")]
-        federation_listen: String,
-        /// The admin listening address (metrics, OpenAPI document; plain HTTP, no
-        /// authentication, so loopback).
-        #[arg(long, value_name = "ADDR", default_value = entente_node::DEFAULT_ADMIN_LISTEN)]
-        admin_listen: String,
-        /// Print the files written as one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
+    Init(InitArgs),
     /// Prints the OpenAPI 3.1 document of every route a node serves besides TAXII (what its
     /// admin listener serves at /openapi.json).
     Openapi,
 }
 
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// The node's nation (ISO 3166-1 alpha-3).
+    #[arg(long)]
+    nation: String,
+    /// The node's folder: configuration and database.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Replace an existing node.toml.
+    #[arg(long)]
+    force: bool,
+    /// The TAXII listening address.
+    #[arg(long, value_name = "ADDR", default_value = entente_node::DEFAULT_LISTEN)]
+    listen: String,
+    /// The federation (mutually authenticated TLS) listening address.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8500")]
+    federation_listen: String,
+    /// The admin listening address (metrics, OpenAPI document; plain HTTP, no
+    /// authentication, so loopback).
+    #[arg(long, value_name = "ADDR", default_value = entente_node::DEFAULT_ADMIN_LISTEN)]
+    admin_listen: String,
+    /// Print the files written as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match (args.command, args.config) {
-        (
-            Some(Command::Init {
-                nation,
-                data,
-                force,
-                listen,
-                federation_listen,
-                admin_listen,
-                json,
-            }),
-            _,
-        ) => init(
-            &nation,
-            &data,
-            force,
-            Listen {
-                taxii: &listen,
-                federation: &federation_listen,
-                admin: &admin_listen,
-            },
-            json,
-        ),
+        (Some(Command::Init(a)), _) => {
+            let setup = NodeSetup {
+                nation: a.nation.parse().context("--nation")?,
+                data: &a.data,
+                force: a.force,
+                taxii_listen: &a.listen,
+                federation_listen: &a.federation_listen,
+                admin_listen: &a.admin_listen,
+            };
+            let files = entente_federation::setup::write_node(&setup)?;
+            // Opening the node once creates its database and collections.
+            let config = load_config(&files.config)?;
+            runtime()?.block_on(async {
+                entente_node::Node::open(config).await?;
+                anyhow::Ok(())
+            })?;
+            let (setup, files) = (&setup, &files);
+            output::emit(a.json, &Initialised { setup, files })
+        }
         (Some(Command::Openapi), _) => {
             let document = entente_node::openapi::document([entente_federation::openapi()]);
             output::print(document.to_pretty_json().context("the OpenAPI document")?)?;
@@ -104,131 +103,22 @@ pub fn load_config(path: &Path) -> anyhow::Result<NodeConfig> {
     NodeConfig::load(path).map_err(|e| UsageError(e.to_string()).into())
 }
 
-/// The listening addresses `node init` writes.
-struct Listen<'a> {
-    taxii: &'a str,
-    federation: &'a str,
-    admin: &'a str,
-}
-
-fn init(
-    nation: &str,
-    data: &Path,
-    force: bool,
-    listen: Listen<'_>,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    let nation: NationCode = nation.parse().context("--nation")?;
-    let files = entente_federation::setup::write_node(&NodeSetup {
-        nation,
-        data,
-        force,
-        taxii_listen: listen.taxii,
-        federation_listen: listen.federation,
-        admin_listen: listen.admin,
-    })?;
-    // Opening the node once creates its database and collections.
-    let config = load_config(&files.config)?;
-    runtime()?.block_on(async {
-        entente_node::Node::open(config).await?;
-        anyhow::Ok(())
-    })?;
-    let (path, ca_cert) = (&files.config, &files.ca_cert);
-    if json {
-        output::print_json(&serde_json::json!({
-            "nation": nation.as_str(),
-            "config": path.display().to_string(),
-            "ca": ca_cert.display().to_string(),
-            "keys": files.keys.display().to_string(),
-            "listen": {"taxii": listen.taxii, "federation": listen.federation, "admin": listen.admin},
-        }))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    output::print(format!(
-        "wrote {}\nTLS: clients trust {} (the node's development CA)\nnext: entente user add --config {} --name NAME --nation {nation} --clearance \"NATO SECRET\" --password-stdin --write intel\nthen: entente node --config {}",
-        path.display(),
-        ca_cert.display(),
-        path.display(),
-        path.display()
-    ))?;
-    Ok(ExitCode::SUCCESS)
-}
-
 fn serve(path: &Path) -> anyhow::Result<ExitCode> {
     let config = load_config(path)?;
     install_logs();
-    runtime()?.block_on(async {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let admin_listener = match config.admin_listen {
-            Some(addr) => Some(
-                tokio::net::TcpListener::bind(addr)
-                    .await
-                    .with_context(|| format!("cannot listen on {addr} (admin.listen)"))?,
-            ),
-            None => {
-                tracing::info!("no [admin] table: metrics and the OpenAPI document are not served");
-                None
-            }
-        };
-        let node = entente_node::Node::open(config).await?;
-        let federation = entente_federation::Federation::open(node.clone())?;
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        // The document describes the routes this node serves: federation's only when it federates.
-        let document = entente_node::openapi::document(
-            federation.as_ref().map(|_| entente_federation::openapi()),
-        );
-        let admin = admin_listener.map(|listener| {
-            let mut admin_stopped = stopped.clone();
-            tokio::spawn(entente_node::serve_admin(
-                node.clone(),
-                listener,
-                document,
-                async move {
-                    let _ = admin_stopped.wait_for(|s| *s).await;
-                },
-            ))
-        });
-        let console = entente_console::Console::new(node.clone(), federation.clone())?;
-        let Some(federation) = federation else {
-            entente_node::serve_node_with(
-                node,
-                entente_console::router(console),
-                listener,
-                shutdown_signal(),
-            )
-            .await?;
-            let _ = stop.send(true);
-            if let Some(admin) = admin {
-                admin.await.context("admin server")??;
-            }
-            return anyhow::Ok(());
-        };
-        let fed_listener = tokio::net::TcpListener::bind(federation.config().listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", federation.config().listen))?;
-        let extra = entente_federation::audit_routes(federation.audit().clone())
-            .merge(entente_console::router(console));
-        let mut http_stopped = stopped.clone();
-        let http = tokio::spawn(entente_node::serve_node_with(
-            node,
-            extra,
-            listener,
-            async move {
-                let _ = http_stopped.wait_for(|s| *s).await;
-            },
-        ));
-        let fed = tokio::spawn(federation.run(fed_listener, stopped));
-        shutdown_signal().await;
-        let _ = stop.send(true);
-        http.await.context("node server")??;
-        fed.await.context("federation")??;
-        if let Some(admin) = admin {
-            admin.await.context("admin server")??;
-        }
-        anyhow::Ok(())
-    })?;
+    // The web console is served beside TAXII (it depends on federation, so it is added here).
+    let console: entente_federation::serve::ExtraRoutes<'_> = Box::new(|node, federation| {
+        let console =
+            entente_console::Console::new(node.clone(), federation.cloned()).map_err(|e| {
+                entente_federation::serve::ServeError::Routes(format!("the web console: {e}"))
+            })?;
+        Ok(entente_console::router(console))
+    });
+    runtime()?.block_on(entente_federation::serve::serve(
+        config,
+        console,
+        shutdown_signal(),
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

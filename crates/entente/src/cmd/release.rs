@@ -6,12 +6,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use entente_labels::{parse_marking, PolicySet};
 use entente_policy::bundle::{self, BundleError};
-use entente_policy::{Decision, ReleasePolicy};
+use entente_policy::ReleasePolicy;
 use entente_registry::Registry;
 use entente_types::{Date, NationCode};
-use serde_json::{json, Value};
 
-use crate::cmd::{data_dir, parse_day};
+use crate::cmd::{data_dirs, parse_day};
 use crate::output::{self, UsageError};
 
 /// Exit code of a refused release.
@@ -29,45 +28,48 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     /// May information with this label go from one nation to another? (exit 0 permit, 3 deny)
-    Check {
-        /// The label as a marking, e.g. "NATO SECRET//REL TO FRA, GBR, USA".
-        #[arg(long)]
-        label: String,
-        /// The releasing (originating) nation.
-        #[arg(long)]
-        from: String,
-        /// The recipient nation.
-        #[arg(long)]
-        to: String,
-        /// The day of the release, YYYY-MM-DD (default: today).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Check(CheckArgs),
     /// The tear-lined copy of each object of a STIX bundle for a recipient: the bundle on stdout,
     /// the decisions on stderr (exit 0 if anything is released, 3 if nothing is).
-    Object {
-        /// A STIX 2.1 bundle holding the objects and the marking definitions of their labels.
-        file: PathBuf,
-        #[arg(long)]
-        from: String,
-        #[arg(long)]
-        to: String,
-        #[arg(long)]
-        at: Option<String>,
-        /// Print one JSON envelope (decisions and bundle) on stdout instead.
-        #[arg(long)]
-        json: bool,
-    },
+    Object(ObjectArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ObjectArgs {
+    /// A STIX 2.1 bundle holding the objects and the marking definitions of their labels.
+    file: PathBuf,
+    #[arg(long)]
+    from: String,
+    #[arg(long)]
+    to: String,
+    #[arg(long)]
+    at: Option<String>,
+    /// Print one JSON envelope (decisions and bundle) on stdout instead.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// The label as a marking, e.g. "NATO SECRET//REL TO FRA, GBR, USA".
+    #[arg(long)]
+    label: String,
+    /// The releasing (originating) nation.
+    #[arg(long)]
+    from: String,
+    /// The recipient nation.
+    #[arg(long)]
+    to: String,
+    /// The day of the release, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    at: Option<String>,
+    #[arg(long)]
+    json: bool,
 }
 
 /// Loads the registry and policies and compiles the release policy.
 fn load(data: Option<PathBuf>) -> anyhow::Result<(Registry, ReleasePolicy)> {
-    let (registry_dir, policies_dir) = match data {
-        Some(root) => (root.join("registry"), root.join("policies")),
-        None => (data_dir(None, "registry"), data_dir(None, "policies")),
-    };
+    let [registry_dir, policies_dir] = data_dirs(data.as_deref(), ["registry", "policies"]);
     let registry = Registry::load(&registry_dir)?;
     let policies = PolicySet::load(&policies_dir)?;
     let policy = ReleasePolicy::new(&registry, policies);
@@ -82,50 +84,29 @@ fn nation(registry: &Registry, text: &str, flag: &str) -> anyhow::Result<NationC
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Check {
-            label,
-            from,
-            to,
-            at,
-            json,
-        } => {
-            let day = parse_day(at.as_deref())?;
+        Command::Check(a) => {
+            let day = parse_day(a.at.as_deref())?;
             let (registry, policy) = load(args.data)?;
-            let (from, to) = (
-                nation(&registry, &from, "from")?,
-                nation(&registry, &to, "to")?,
-            );
-            let label = parse_marking(policy.policies(), &label)?;
+            let from = nation(&registry, &a.from, "from")?;
+            let to = nation(&registry, &a.to, "to")?;
+            let label = parse_marking(policy.policies(), &a.label)?;
             policy
                 .check_release_tokens(&label)
                 .map_err(|e| UsageError(e.to_string()))?;
             let decision = policy.decide(&label, from, to, day);
-            if json {
-                output::print_json(&decision_json(&decision))?;
+            if a.json {
+                output::print_json(&decision)?;
             } else {
-                let verdict = if decision.is_permit() {
-                    "permit"
-                } else {
-                    "deny"
-                };
-                output::print(format!("{verdict}: {decision}"))?;
+                output::print(format!("{}: {decision}", decision.verdict_str()))?;
             }
             Ok(exit(decision.is_permit()))
         }
-        Command::Object {
-            file,
-            from,
-            to,
-            at,
-            json,
-        } => {
-            let day = parse_day(at.as_deref())?;
+        Command::Object(a) => {
+            let day = parse_day(a.at.as_deref())?;
             let (registry, policy) = load(args.data)?;
-            let (from, to) = (
-                nation(&registry, &from, "from")?,
-                nation(&registry, &to, "to")?,
-            );
-            release_bundle(&policy, &file, from, to, day, json)
+            let from = nation(&registry, &a.from, "from")?;
+            let to = nation(&registry, &a.to, "to")?;
+            release_bundle(&policy, &a.file, from, to, day, a.json)
         }
     }
 }
@@ -136,15 +117,6 @@ fn exit(released: bool) -> ExitCode {
     } else {
         ExitCode::from(DENIED)
     }
-}
-
-fn decision_json(d: &Decision) -> Value {
-    json!({
-        "decision": if d.is_permit() { "permit" } else { "deny" },
-        "reason": d.to_string(),
-        "agreement": d.agreement(),
-        "clause": d.clause(),
-    })
 }
 
 fn release_bundle(
@@ -162,19 +134,7 @@ fn release_bundle(
         other => UsageError(format!("{}: {other}", file.display())),
     })?;
     if json_out {
-        output::print_json(&json!({
-            "decision": released.verdict().as_str(),
-            "from": from.as_str(), "to": to.as_str(), "at": day.to_string(),
-            "objects": released.objects.iter().map(|o| json!({
-                "id": o.id,
-                "verdict": o.verdict.as_str(),
-                "reason": o.reason,
-                "agreement": o.agreement,
-                "clause": o.clause,
-                "cut": o.cut,
-            })).collect::<Vec<_>>(),
-            "bundle": released.bundle,
-        }))?;
+        output::print_json(&released)?;
     } else {
         for o in &released.objects {
             eprintln!("{} {}: {}", o.id, o.verdict.as_str(), o.reason);

@@ -9,7 +9,6 @@ use entente_labels::{parse_marking, PolicySet};
 use entente_node::auth;
 use entente_store::{CollectionRight, User};
 use entente_types::NationCode;
-use serde_json::json;
 
 use crate::cmd::node::{load_config, runtime};
 use crate::output::{self, UsageError};
@@ -26,31 +25,34 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     /// Creates or replaces a user; the password is read from standard input.
-    Add {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        nation: String,
-        /// The clearance as a marking: policy, level and caveats, e.g. "NATO SECRET".
-        #[arg(long)]
-        clearance: String,
-        /// Read the password from standard input (one line).
-        #[arg(long)]
-        password_stdin: bool,
-        /// Collections the user may read.
-        #[arg(long = "read", value_name = "COLLECTION")]
-        read: Vec<String>,
-        /// Collections the user may read and write.
-        #[arg(long = "write", value_name = "COLLECTION")]
-        write: Vec<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Add(AddArgs),
     /// Issues a bearer token for a user (printed once; the node keeps only its hash).
     Token {
         #[arg(long)]
         name: String,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct AddArgs {
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    nation: String,
+    /// The clearance as a marking: policy, level and caveats, e.g. "NATO SECRET".
+    #[arg(long)]
+    clearance: String,
+    /// Read the password from standard input (one line).
+    #[arg(long)]
+    password_stdin: bool,
+    /// Collections the user may read.
+    #[arg(long = "read", value_name = "COLLECTION")]
+    read: Vec<String>,
+    /// Collections the user may read and write.
+    #[arg(long = "write", value_name = "COLLECTION")]
+    write: Vec<String>,
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -59,16 +61,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .ok_or_else(|| UsageError("--config FILE is required".into()))?;
     let config = load_config(&path)?;
     match args.command {
-        Command::Add {
-            name,
-            nation,
-            clearance,
-            password_stdin,
-            read,
-            write,
-            json: json_out,
-        } => {
-            let nation: NationCode = nation.parse().context("--nation")?;
+        Command::Add(a) => {
+            let (name, nation) = (a.name, a.nation.parse::<NationCode>().context("--nation")?);
             if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
                 return Err(UsageError(format!(
                     "--name {name:?}: a user name is non-empty, without ':' or control characters"
@@ -76,8 +70,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .into());
             }
             let policies = PolicySet::load(&config.policy_data.join("policies"))?;
-            let label = parse_marking(&policies, &clearance).context("--clearance")?;
-            let password_hash = if password_stdin {
+            let label = parse_marking(&policies, &a.clearance).context("--clearance")?;
+            let password_hash = if a.password_stdin {
                 let mut text = String::new();
                 std::io::stdin()
                     .read_to_string(&mut text)
@@ -90,21 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 None
             };
-            let mut rights: Vec<CollectionRight> = Vec::new();
-            for (c, w) in read
-                .iter()
-                .map(|c| (c, false))
-                .chain(write.iter().map(|c| (c, true)))
-            {
-                match rights.iter_mut().find(|r| &r.collection == c) {
-                    Some(r) => r.write |= w,
-                    None => rights.push(CollectionRight {
-                        collection: c.clone(),
-                        read: true,
-                        write: w,
-                    }),
-                }
-            }
+            let rights = CollectionRight::merged(&a.read, &a.write);
             let user = User {
                 name,
                 nation,
@@ -119,13 +99,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 store.put_user(&user).await?;
                 anyhow::Ok(())
             })?;
-            if json_out {
-                output::print_json(&json!({
-                    "name": user.name,
-                    "nation": user.nation,
-                    "clearance": {"policy": user.clearance_policy, "level": user.clearance_level, "caveats": user.clearance_caveats},
-                    "rights": user.rights.iter().map(|r| json!({"collection": r.collection, "read": r.read, "write": r.write})).collect::<Vec<_>>(),
-                }))?;
+            if a.json {
+                output::print_json(&user)?;
             } else {
                 output::print(format!(
                     "user {} ({}) cleared {} {}",

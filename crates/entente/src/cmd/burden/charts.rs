@@ -1,6 +1,5 @@
 //! Charts of the dataset, written as SVG or PNG.
 
-use super::spending::trends;
 use super::*;
 
 /// Loads the chart font: `--font`, else DejaVu Sans from the usual system places.
@@ -19,10 +18,7 @@ pub(super) fn draw(data: &Dataset, command: ChartCommand) -> anyhow::Result<Exit
         } => {
             let format = Format::for_file(&out)?;
             font(f.as_deref())?;
-            let overrides: Vec<(NationCode, f64)> = what_if
-                .iter()
-                .map(|s| pair(s, "--what-if"))
-                .collect::<anyhow::Result<_>>()?;
+            let overrides = pairs(&what_if, "--what-if")?;
             let a = entente_burden::assess_with(
                 &data.expenditure,
                 &data.guidelines,
@@ -44,7 +40,7 @@ pub(super) fn draw(data: &Dataset, command: ChartCommand) -> anyhow::Result<Exit
         } => {
             let format = Format::for_file(&out)?;
             font(f.as_deref())?;
-            let ts = trends(data, &nations)?;
+            let ts = data.trends(&nations_of(&nations)?)?;
             let n = ts.len();
             (
                 chart::trend_chart(&ts, &data.guidelines, format)?,

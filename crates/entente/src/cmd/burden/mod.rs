@@ -7,25 +7,20 @@ use std::process::ExitCode;
 use anyhow::Context;
 use entente_burden::chart::{self, Format};
 use entente_burden::chart_files;
-use entente_burden::cost_share::{self, CostShare, ShareRequest, ShareRule};
-use entente_burden::ledger::Programme;
-use entente_burden::{Assessment, Dataset, Ledger};
-use entente_types::{Date, NationCode};
-use serde_json::{json, Value};
+use entente_burden::cost_share::{self, ShareRequest, ShareRule};
+use entente_burden::report::{
+    Funding, ProgrammeReport, Programmes, Standings, Trends, WhatIfReport,
+};
+use entente_burden::{Dataset, Ledger};
+use entente_types::NationCode;
 
 use crate::cmd::{data_dir, parse_day};
 use crate::output::{self, UsageError};
 
 mod charts;
-mod programmes;
-mod shares;
-mod spending;
 
 use charts::draw;
 pub(crate) use charts::font;
-use programmes::programme;
-use shares::{funding, share};
-use spending::{guideline, trend, what_if};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -45,15 +40,7 @@ enum Command {
         ledgers: Vec<PathBuf>,
     },
     /// Who meets which guideline in a year (Wales 2%, The Hague 3.5% core).
-    Guideline {
-        #[arg(long)]
-        year: i32,
-        /// Use one NATO edition only (default: the latest edition holding each value).
-        #[arg(long)]
-        edition: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Guideline(GuidelineArgs),
     /// Each ally's share of GDP over the years held, with change and slope.
     Trend {
         /// Nation codes (default: all).
@@ -62,30 +49,9 @@ enum Command {
         json: bool,
     },
     /// What changes if some allies spend a given share of GDP, e.g. `DEU=3.5`.
-    WhatIf {
-        #[arg(long)]
-        year: i32,
-        /// NATION=PCT, one or more.
-        #[arg(required = true, value_name = "NATION=PCT")]
-        set: Vec<String>,
-        #[arg(long)]
-        edition: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    WhatIf(WhatIfArgs),
     /// A joint programme: participants over time, contributions, work share (no name: list them).
-    Programme {
-        /// Programme id or name, e.g. eurodrone.
-        name: Option<String>,
-        /// Extra ledger files (TOML, same format as data/burden/programmes).
-        #[arg(long = "ledger", value_name = "FILE")]
-        ledgers: Vec<PathBuf>,
-        /// Show participants and plans in force on this day (default: everything recorded).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Programme(ProgrammeArgs),
     /// Share a cost under a rule, with fairness indicators.
     Share(ShareArgs),
     /// NATO common funding and the European Defence Fund: envelopes, known cost shares, formula.
@@ -98,6 +64,44 @@ enum Command {
         #[command(subcommand)]
         chart: ChartCommand,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct ProgrammeArgs {
+    /// Programme id or name, e.g. eurodrone.
+    name: Option<String>,
+    /// Extra ledger files (TOML, same format as data/burden/programmes).
+    #[arg(long = "ledger", value_name = "FILE")]
+    ledgers: Vec<PathBuf>,
+    /// Show participants and plans in force on this day (default: everything recorded).
+    #[arg(long)]
+    at: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct WhatIfArgs {
+    #[arg(long)]
+    year: i32,
+    /// NATION=PCT, one or more.
+    #[arg(required = true, value_name = "NATION=PCT")]
+    set: Vec<String>,
+    #[arg(long)]
+    edition: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct GuidelineArgs {
+    #[arg(long)]
+    year: i32,
+    /// Use one NATO edition only (default: the latest edition holding each value).
+    #[arg(long)]
+    edition: Option<String>,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -197,58 +201,89 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let data = entente_burden::load(&dir)?;
     match args.command {
         Command::Check { ledgers } => check(&data, &dir, &ledgers),
-        Command::Guideline {
-            year,
-            edition,
-            json,
-        } => guideline(&data, year, edition.as_deref(), json),
-        Command::Trend { nations, json } => trend(&data, &nations, json),
-        Command::WhatIf {
-            year,
-            set,
-            edition,
-            json,
-        } => what_if(&data, year, &set, edition.as_deref(), json),
-        Command::Programme {
-            name,
-            ledgers,
-            at,
-            json,
-        } => programme(&data, name.as_deref(), &ledgers, at.as_deref(), json),
-        Command::Share(a) => share(&data, a),
-        Command::Funding { json } => funding(&data, json),
+        Command::Guideline(a) => {
+            let standings = Standings::assess(&data, a.year, a.edition.as_deref())?;
+            output::emit(a.json, &standings)
+        }
+        Command::Trend { nations, json } => {
+            output::emit(json, &Trends::of(&data, &nations_of(&nations)?)?)
+        }
+        Command::WhatIf(a) => {
+            let overrides = pairs(&a.set, "what-if")?;
+            let report = WhatIfReport::assess(&data, a.year, a.edition.as_deref(), overrides)?;
+            output::emit(a.json, &report)
+        }
+        Command::Programme(a) => {
+            let ledger = full_ledger(&data, &a.ledgers)?;
+            let day = a.at.as_deref().map(entente_types::parse_date).transpose()?;
+            match a.name {
+                None => output::emit(a.json, &Programmes(ledger.programmes())),
+                Some(name) => {
+                    let programme = ledger.get(&name)?;
+                    output::emit(a.json, &ProgrammeReport { programme, day })
+                }
+            }
+        }
+        Command::Share(a) => {
+            let request = ShareRequest {
+                rule: a.rule.into(),
+                total: a.total,
+                basis: a.basis,
+                weights: pairs(&a.weights, "--weight")?,
+                nations: nations_of(&a.nations)?,
+                cap: a.cap,
+                floor: a.floor,
+                game: a.game,
+                programme: a.programme,
+                phase: a.phase,
+                at: a.at.as_deref().map(entente_types::parse_date).transpose()?,
+                today: parse_day(None)?,
+            };
+            output::emit(a.json, &cost_share::resolve(&data, &request)?)
+        }
+        Command::Funding { json } => output::emit(json, &Funding(&data)),
         Command::Chart { chart } => draw(&data, chart),
     }
 }
 
-fn nation(text: &str) -> anyhow::Result<NationCode> {
-    Ok(text.trim().parse::<NationCode>()?)
+fn nations_of(texts: &[String]) -> anyhow::Result<Vec<NationCode>> {
+    Ok(texts
+        .iter()
+        .map(|n| n.trim().parse::<NationCode>())
+        .collect::<Result<_, _>>()?)
 }
 
-/// Parses `NATION=NUMBER`.
-fn pair(text: &str, what: &str) -> anyhow::Result<(NationCode, f64)> {
-    let (n, v) = text
-        .split_once('=')
-        .ok_or_else(|| UsageError(format!("{what}: expected NATION=NUMBER, found {text:?}")))?;
-    let v: f64 = v
-        .trim()
-        .parse()
-        .map_err(|_| UsageError(format!("{what}: {v:?} is not a number (in {text:?})")))?;
-    Ok((nation(n)?, v))
+/// Parses `NATION=NUMBER` arguments.
+fn pairs(texts: &[String], what: &str) -> anyhow::Result<Vec<(NationCode, f64)>> {
+    let pair = |text: &String| -> anyhow::Result<(NationCode, f64)> {
+        let (n, v) = text
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("{what}: expected NATION=NUMBER, found {text:?}")))?;
+        let v: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| UsageError(format!("{what}: {v:?} is not a number (in {text:?})")))?;
+        Ok((n.trim().parse::<NationCode>()?, v))
+    };
+    texts.iter().map(pair).collect()
 }
 
-fn pct(v: f64) -> String {
-    format!("{v:.2}")
-}
-
-fn check(data: &Dataset, dir: &Path, ledgers: &[PathBuf]) -> anyhow::Result<ExitCode> {
+/// The dataset's ledger with the programmes of extra ledger files.
+fn full_ledger(data: &Dataset, ledgers: &[PathBuf]) -> anyhow::Result<Ledger> {
     let mut ledger = data.ledger.clone();
     for file in ledgers {
-        let extra = read_ledger(data, file)?;
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let extra = Ledger::parse(&text, Some(file), &|id| data.has_source(id))?;
         ledger
             .merge(extra)
             .with_context(|| format!("merging {}", file.display()))?;
     }
+    Ok(ledger)
+}
+
+fn check(data: &Dataset, dir: &Path, ledgers: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let ledger = full_ledger(data, ledgers)?;
     output::print(format!(
         "{}: ok ({} sources, {} expenditure points in {} editions, {} guidelines, {} bases, {} programmes)",
         dir.display(),
@@ -260,14 +295,4 @@ fn check(data: &Dataset, dir: &Path, ledgers: &[PathBuf]) -> anyhow::Result<Exit
         ledger.programmes().len(),
     ))?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn read_ledger(data: &Dataset, file: &Path) -> anyhow::Result<Ledger> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    Ok(Ledger::parse(&text, Some(file), &|id| data.has_source(id))?)
-}
-
-fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
-    v.map_or("—".to_owned(), f)
 }

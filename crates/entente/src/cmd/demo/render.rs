@@ -39,11 +39,7 @@ impl Progress for Terminal {
     }
 
     fn table(&mut self, table: &Table) -> io::Result<()> {
-        let mut shown = output::table(&table.header);
-        for row in &table.rows {
-            shown.add_row(row);
-        }
-        writeln!(io::stdout().lock(), "{shown}")
+        writeln!(io::stdout().lock(), "{}", output::draw(table))
     }
 
     fn delivery(&mut self, step: Delivery<'_>) -> io::Result<()> {

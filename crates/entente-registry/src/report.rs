@@ -1,0 +1,403 @@
+//! What the registry queries show: each answer as the JSON the command line prints (`Serialize`)
+//! and as text (`ToReport`).
+
+use entente_types::report::{Report, Table, ToReport};
+use entente_types::{Date, NationCode};
+use serde::{Serialize, Serializer};
+use serde_json::json;
+
+use crate::{
+    Agreement, AgreementId, AgreementStatus, Defender, Error, Graph, NationProfile, Organization,
+    Party, Registry, StatedDate, TimelineEvent,
+};
+
+fn name_of(registry: &Registry, code: NationCode) -> &str {
+    registry.nation(code).map_or("", |n| n.name.as_str())
+}
+
+fn stated(date: Option<StatedDate>) -> String {
+    date.map_or_else(|| "-".to_owned(), |d| d.to_string())
+}
+
+fn report_of(title: String, tables: impl IntoIterator<Item = Table>) -> Report {
+    let mut report = Report::default();
+    report.text(title);
+    for t in tables {
+        report.table(t);
+    }
+    report
+}
+
+/// The members of an organisation on a day.
+pub struct Members<'a> {
+    pub registry: &'a Registry,
+    pub organization: &'a Organization,
+    pub day: Date,
+    pub members: Vec<NationCode>,
+}
+
+impl<'a> Members<'a> {
+    /// The members on `day` of the organisation named `organization` (id or name).
+    pub fn of(registry: &'a Registry, organization: &str, day: Date) -> Result<Self, Error> {
+        let organization = registry.organization(organization)?;
+        let members = registry.members(organization, day);
+        Ok(Members {
+            registry,
+            organization,
+            day,
+            members,
+        })
+    }
+}
+
+impl Serialize for Members<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json!({
+            "organization": self.organization.id.0,
+            "at": self.day.to_string(),
+            "members": self.members,
+        })
+        .serialize(s)
+    }
+}
+
+impl ToReport for Members<'_> {
+    fn report(&self) -> Report {
+        let mut table = Table::new(["code", "nation"]);
+        for m in &self.members {
+            table.add_row([m.as_str(), name_of(self.registry, *m)]);
+        }
+        let org = self.organization;
+        let title = format!(
+            "{} ({}) on {}: {} members",
+            org.name,
+            org.id,
+            self.day,
+            self.members.len()
+        );
+        report_of(title, [table])
+    }
+}
+
+/// Who is bound to come to a nation's aid on a day.
+pub struct Obligations<'a> {
+    pub registry: &'a Registry,
+    pub nation: NationCode,
+    pub day: Date,
+    pub defenders: Vec<Defender>,
+}
+
+impl<'a> Obligations<'a> {
+    /// Who is bound on `day` to come to the aid of `nation` (code or name).
+    pub fn toward(registry: &'a Registry, nation: &str, day: Date) -> Result<Self, Error> {
+        let nation = registry.nation_code(nation)?;
+        let defenders = registry.obligations_toward(nation, day);
+        Ok(Obligations {
+            registry,
+            nation,
+            day,
+            defenders,
+        })
+    }
+}
+
+impl Serialize for Obligations<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json!({
+            "nation": self.nation.as_str(),
+            "at": self.day.to_string(),
+            "defenders": self.defenders.iter().map(|d| json!({
+                "nation": d.nation.as_str(),
+                "basis": d.basis.iter().map(|b| json!({
+                    "agreement": b.agreement.0,
+                    "clause": b.article,
+                    "kind": b.kind.as_str(),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })
+        .serialize(s)
+    }
+}
+
+impl ToReport for Obligations<'_> {
+    fn report(&self) -> Report {
+        let registry = self.registry;
+        let agreement_name = |id: &AgreementId| {
+            registry
+                .agreement_by_id(id)
+                .map_or(id.0.clone(), |a| a.name.clone())
+        };
+        let mut table = Table::new(["nation", "name", "basis"]);
+        for d in &self.defenders {
+            let basis: Vec<String> = d
+                .basis
+                .iter()
+                .map(|b| format!("{} {}", agreement_name(&b.agreement), b.article))
+                .collect();
+            table.add_row([
+                d.nation.as_str().to_owned(),
+                name_of(registry, d.nation).to_owned(),
+                basis.join("; "),
+            ]);
+        }
+        let title = format!(
+            "Bound to come to the aid of {} ({}) on {}: {} nations",
+            name_of(registry, self.nation),
+            self.nation,
+            self.day,
+            self.defenders.len()
+        );
+        report_of(title, [table])
+    }
+}
+
+/// Agreements in force on a day (or all of them), optionally those of one party.
+pub struct Agreements<'a> {
+    pub registry: &'a Registry,
+    pub day: Date,
+    /// Every agreement, whatever its status on `day`.
+    pub all: bool,
+    pub party: Option<Party>,
+    pub agreements: Vec<&'a Agreement>,
+}
+
+impl<'a> Agreements<'a> {
+    /// The agreements in force on `day`, or all of them, of `party` (a nation or an
+    /// organisation, by code, id or name) or of anyone.
+    pub fn list(
+        registry: &'a Registry,
+        party: Option<&str>,
+        day: Date,
+        all: bool,
+    ) -> Result<Self, Error> {
+        let party = party.map(|p| registry.party(p)).transpose()?;
+        let agreements = match (&party, all) {
+            (Some(p), true) => registry.agreements_involving(p),
+            (None, true) => registry.agreements().iter().collect(),
+            (p, false) => registry.agreements_in_force(p.as_ref(), day),
+        };
+        Ok(Agreements {
+            registry,
+            day,
+            all,
+            party,
+            agreements,
+        })
+    }
+}
+
+fn agreement_json(registry: &Registry, a: &Agreement, day: Date) -> serde_json::Value {
+    json!({
+        "id": a.id.0,
+        "name": a.name,
+        "kind": a.kind.as_str(),
+        "binding": a.binding,
+        "signed": a.signed.map(|d| d.to_string()),
+        "in_force": a.in_force.map(|d| d.to_string()),
+        "terminated": a.terminated.map(|d| d.to_string()),
+        "status": a.status(day).as_str(),
+        "in_force_on_day": a.status(day) == AgreementStatus::InForce,
+        "parties": a.parties.iter().map(Party::to_string).collect::<Vec<_>>(),
+        "parties_are_members_of": a.parties_are_members_of.as_ref().map(|o| o.0.clone()),
+        "parties_on_day": registry.parties_on(a, day),
+        "clauses": a.clauses.iter().map(|c| json!({
+            "id": c.id,
+            "article": c.article,
+            "kind": c.kind.as_str(),
+            "summary": c.summary,
+        })).collect::<Vec<_>>(),
+        "sources": a.sources.iter().map(|s| s.0.clone()).collect::<Vec<_>>(),
+    })
+}
+
+impl Serialize for Agreements<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let day = self.day;
+        json!({
+            "at": (!self.all).then(|| day.to_string()),
+            "party": self.party.as_ref().map(Party::to_string),
+            "agreements": self.agreements.iter().map(|a| agreement_json(self.registry, a, day)).collect::<Vec<_>>(),
+        })
+        .serialize(s)
+    }
+}
+
+fn parties_text(a: &Agreement) -> String {
+    let mut parts: Vec<String> = a.parties.iter().map(Party::to_string).collect();
+    if let Some(o) = &a.parties_are_members_of {
+        parts.push(format!("members of {o}"));
+    }
+    parts.join(", ")
+}
+
+impl ToReport for Agreements<'_> {
+    fn report(&self) -> Report {
+        let day = self.day;
+        let mut table = Table::new(["id", "name", "signed", "in force", "status", "parties"]);
+        for a in &self.agreements {
+            table.add_row([
+                a.id.0.clone(),
+                a.name.clone(),
+                stated(a.signed),
+                stated(a.in_force),
+                a.status(day).as_str().to_owned(),
+                parties_text(a),
+            ]);
+        }
+        let scope = if self.all {
+            "all agreements".to_owned()
+        } else {
+            format!("in force on {day}")
+        };
+        let who = self
+            .party
+            .as_ref()
+            .map(|p| format!(", party {p}"))
+            .unwrap_or_default();
+        let title = format!("{} agreements ({scope}{who})", self.agreements.len());
+        report_of(title, [table])
+    }
+}
+
+/// A nation's memberships and agreements on a day.
+pub struct Profile<'a>(pub NationProfile<'a>);
+
+impl Serialize for Profile<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = &self.0;
+        json!({
+            "nation": p.nation.code.as_str(),
+            "name": p.nation.name,
+            "at": p.day.to_string(),
+            "memberships": p.memberships.iter().map(|m| json!({
+                "organization": m.organization.id.0,
+                "role": m.membership.role.as_str(),
+                "from": m.membership.stated_from.to_string(),
+                "until": m.membership.stated_until.map(|u| u.to_string()),
+                "current": m.current,
+            })).collect::<Vec<_>>(),
+            "agreements": p.agreements.iter().map(|a| json!({
+                "id": a.agreement.id.0,
+                "name": a.agreement.name,
+                "via": a.via.as_ref().map(|o| o.0.clone()),
+                "status": a.status.as_str(),
+            })).collect::<Vec<_>>(),
+        })
+        .serialize(s)
+    }
+}
+
+impl ToReport for Profile<'_> {
+    fn report(&self) -> Report {
+        let p = &self.0;
+        let mut memberships = Table::new(["organization", "role", "from", "until", "on that day"]);
+        for m in &p.memberships {
+            memberships.add_row([
+                m.organization.id.0.clone(),
+                m.membership.role.as_str().to_owned(),
+                m.membership.stated_from.to_string(),
+                stated(m.membership.stated_until),
+                if m.current { "member" } else { "-" }.to_owned(),
+            ]);
+        }
+        let mut agreements = Table::new(["agreement", "name", "party", "status"]);
+        for a in &p.agreements {
+            agreements.add_row([
+                a.agreement.id.0.clone(),
+                a.agreement.name.clone(),
+                a.via
+                    .as_ref()
+                    .map_or("directly".to_owned(), |o| format!("as member of {o}")),
+                a.status.as_str().to_owned(),
+            ]);
+        }
+        let title = format!("{} ({}) on {}", p.nation.name, p.nation.code, p.day);
+        report_of(title, [memberships, agreements])
+    }
+}
+
+/// Dated events between two years.
+pub struct Timeline {
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+    pub events: Vec<TimelineEvent>,
+}
+
+impl Serialize for Timeline {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json!({
+            "from": self.from,
+            "to": self.to,
+            "events": self.events.iter().map(|e| json!({
+                "date": e.date.to_string(),
+                "kind": e.kind.as_str(),
+                "subject": e.subject,
+                "nation": e.nation,
+                "description": e.description,
+            })).collect::<Vec<_>>(),
+        })
+        .serialize(s)
+    }
+}
+
+impl ToReport for Timeline {
+    fn report(&self) -> Report {
+        let mut table = Table::new(["date", "event"]);
+        for e in &self.events {
+            table.add_row([e.date.to_string(), e.description.clone()]);
+        }
+        let mut report = Report::default();
+        report.table(table);
+        report
+    }
+}
+
+impl Serialize for Graph {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json!({
+            "at": self.day.to_string(),
+            "nodes": self.nodes.iter().map(|n| json!({
+                "id": n.id, "label": n.label, "kind": n.kind.as_str(),
+            })).collect::<Vec<_>>(),
+            "edges": self.edges.iter().map(|e| json!({
+                "from": e.from, "to": e.to, "kind": e.kind.as_str(),
+            })).collect::<Vec<_>>(),
+        })
+        .serialize(s)
+    }
+}
+
+/// What a dataset holds, once it has loaded and validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checked {
+    pub dir: String,
+    pub ok: bool,
+    pub nations: usize,
+    pub organizations: usize,
+    pub agreements: usize,
+    pub sources: usize,
+}
+
+impl Checked {
+    pub fn new(dir: &std::path::Path, registry: &Registry) -> Checked {
+        Checked {
+            dir: dir.display().to_string(),
+            ok: true,
+            nations: registry.nations().count(),
+            organizations: registry.organizations().len(),
+            agreements: registry.agreements().len(),
+            sources: registry.sources().count(),
+        }
+    }
+}
+
+impl ToReport for Checked {
+    fn report(&self) -> Report {
+        let mut report = Report::default();
+        report.text(format!(
+            "ok: {}: {} nations, {} organizations, {} agreements, {} sources",
+            self.dir, self.nations, self.organizations, self.agreements, self.sources
+        ));
+        report
+    }
+}
