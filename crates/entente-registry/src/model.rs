@@ -16,6 +16,8 @@ pub struct Source {
     pub id: SourceId,
     pub title: String,
     pub reference: String,
+    /// Where the document can be read, when it is published online.
+    pub url: Option<String>,
 }
 
 /// A nation, keyed by its ISO 3166-1 alpha-3 code.

@@ -33,11 +33,15 @@ pub(super) fn convert(
             ck.non_empty(&s.id, &format!("{field}.id"));
             ck.non_empty(&s.title, &format!("{field}.title"));
             ck.non_empty(&s.reference, &format!("{field}.reference"));
+            if let Some(url) = &s.url {
+                ck.non_empty(url, &format!("{field}.url"));
+            }
             let id = SourceId(s.id.get_ref().trim().to_owned());
             let source = Source {
                 id: id.clone(),
                 title: s.title.get_ref().clone(),
                 reference: s.reference.get_ref().clone(),
+                url: s.url.as_ref().map(|u| u.get_ref().trim().to_owned()),
             };
             if sources.insert(id.clone(), source).is_some() {
                 ck.report(

@@ -19,6 +19,7 @@ pub(super) struct RawSource {
     pub(super) id: Spanned<String>,
     pub(super) title: Spanned<String>,
     pub(super) reference: Spanned<String>,
+    pub(super) url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
