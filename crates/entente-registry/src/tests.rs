@@ -57,13 +57,16 @@ fn defenders(nation: &str, day: &str) -> Vec<(String, Vec<String>)> {
 
 #[test]
 fn nato_membership_over_time() {
-    // Twelve signatories of 1949 (reference N9).
+    // The twelve signatories of 1949-04-04 became parties, and members, when the Treaty entered
+    // into force on 1949-08-24 (N11); signing did not make them members.
     let founders = [
         "BEL", "CAN", "DNK", "FRA", "GBR", "ISL", "ITA", "LUX", "NLD", "NOR", "PRT", "USA",
     ];
     assert_eq!(members("NATO", "1950-01-01"), founders);
-    assert_eq!(members("NATO", "1949-04-04"), founders);
-    assert!(members("NATO", "1949-04-03").is_empty());
+    assert_eq!(members("NATO", "1949-08-24"), founders);
+    assert!(members("NATO", "1949-08-23").is_empty());
+    assert!(members("NATO", "1949-06-01").is_empty());
+    assert!(members("NATO", "1949-04-04").is_empty());
     // Greece and Türkiye on 1952-02-18; Germany on 1955-05-06, not on 1955-05-05.
     assert_eq!(members("NATO", "1952-02-18").len(), 14);
     assert!(!members("NATO", "1955-05-05").contains(&"DEU".to_owned()));
