@@ -205,6 +205,29 @@ fn common_funding_and_edf_figures() {
 }
 
 #[test]
+fn crrt_lists_no_undated_participant() {
+    // Belgium and Slovenia were observers in 2018 (E15), Slovenia still in 2021 (E16), and no day
+    // of their becoming participants was found; Denmark's day of joining was not found either.
+    let d = dataset();
+    let p = d.ledger.get("crrt").unwrap();
+    let day = |s: &str| entente_types::parse_date(s).unwrap();
+    for nation in ["BEL", "SVN", "DNK"] {
+        assert!(
+            p.participants.iter().all(|x| x.nation != n(nation)),
+            "{nation} is listed"
+        );
+    }
+    let on = |s: &str| -> Vec<String> {
+        p.participants_on(day(s))
+            .iter()
+            .map(|x| x.nation.to_string())
+            .collect()
+    };
+    assert!(on("2018-12-31").is_empty(), "only the year 2018 is known");
+    assert_eq!(on("2024-06-01").len(), 11);
+}
+
+#[test]
 fn eurodrone_ledger_history() {
     let d = dataset();
     let p = d.ledger.get("Eurodrone").unwrap();
@@ -213,6 +236,10 @@ fn eurodrone_ledger_history() {
     assert_eq!(p.participants_on(day("2015-06-01")).len(), 3);
     assert_eq!(p.participants_on(day("2016-01-01")).len(), 4);
     assert_eq!(p.participants_on(day("2019-01-01")).len(), 5);
+    // Czechia joined with the PESCO project, adopted by Council Decision (CFSP) 2018/1797 of
+    // 2018-11-19 (E14), not on the 20th.
+    assert_eq!(p.participants_on(day("2018-11-18")).len(), 4);
+    assert_eq!(p.participants_on(day("2018-11-19")).len(), 5);
     let study = &p.phases[0];
     let plan_2015_05: Vec<f64> = study
         .current(Some(day("2015-06-01")))

@@ -107,6 +107,24 @@ fn pesco_and_ei2() {
     // PESCO's parent is the EU.
     let pesco = shipped().organization("PESCO").unwrap();
     assert_eq!(pesco.parent.as_ref().map(|p| p.0.as_str()), Some("EU"));
+    // The second wave of PESCO projects, Eurodrone among them, was adopted by Council Decision
+    // (CFSP) 2018/1797 of 2018-11-19 (E12).
+    assert!(members("PESCO-EURODRONE", "2018-11-18").is_empty());
+    assert_eq!(
+        members("PESCO-EURODRONE", "2018-11-19"),
+        ["CZE", "DEU", "ESP", "FRA", "ITA"]
+    );
+    let eurodrone = shipped().organization("PESCO-EURODRONE").unwrap();
+    assert_eq!(eurodrone.established.map(|e| e.to_string()).as_deref(), Some("2018-11-19"));
+    // Cyber Rapid Response Teams: Belgium and Slovenia were observers in 2018 (Slovenia still in
+    // 2021) and Denmark has no sourced day of joining, so none of them is a member on any day.
+    let crrt = shipped().organization("PESCO-CRRT").unwrap();
+    for nation in ["BEL", "SVN", "DNK"] {
+        assert!(
+            crrt.memberships.iter().all(|m| m.nation != n(nation) || m.role != Role::Member),
+            "{nation}"
+        );
+    }
     // EI2: nine founders, Finland in November 2018, Italy, Norway and Sweden in September 2019.
     assert_eq!(members("EI2", "2018-06-25").len(), 9);
     assert_eq!(members("EI2", "2018-11-07").len(), 10);
