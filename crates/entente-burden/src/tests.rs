@@ -202,6 +202,23 @@ fn common_funding_and_edf_figures() {
         .collect();
     assert_eq!(usa, [22.14, 16.35]);
     assert_eq!(d.edf.total, 7953.0);
+    // Regulation (EU) 2021/697, Art. 4(2): EUR 2 651 million for research, EUR 5 302 million for
+    // development (E13), which add up to the envelope exactly.
+    let strands: Vec<(&str, f64)> = d
+        .edf
+        .strands
+        .iter()
+        .map(|s| (s.name.as_str(), s.amount))
+        .collect();
+    assert_eq!(
+        strands,
+        [
+            ("collaborative defence research", 2651.0),
+            ("collaborative capability development", 5302.0),
+        ]
+    );
+    assert_eq!(strands.iter().map(|(_, a)| a).sum::<f64>(), d.edf.total);
+    assert!(d.edf.strands.iter().all(|s| s.source == "E13"));
 }
 
 #[test]
