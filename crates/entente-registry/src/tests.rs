@@ -142,6 +142,26 @@ fn pesco_and_ei2() {
 }
 
 #[test]
+fn nato_russia_practical_cooperation_suspended_on_1_april_2014() {
+    // NATO Foreign Ministers suspended practical cooperation with Russia on 2014-04-01 (P14), not
+    // at the end of 2021; Russia's Partnership for Peace status has no recorded end.
+    let pfp = shipped().organization("PFP").unwrap();
+    let rus: Vec<&Membership> = pfp
+        .memberships
+        .iter()
+        .filter(|m| m.nation == n("RUS"))
+        .collect();
+    assert_eq!(rus.len(), 1);
+    let note = rus[0].note.as_deref().unwrap();
+    assert!(note.contains("2014-04-01"), "{note}");
+    assert!(!note.contains("2021"), "{note}");
+    assert!(rus[0].sources.contains(&SourceId("P14".into())));
+    assert!(rus[0].stated_until.is_none());
+    let p14 = shipped().source(&SourceId("P14".into())).unwrap();
+    assert!(p14.url.as_deref().is_some_and(|u| u.starts_with("https://")));
+}
+
+#[test]
 fn malta_left_and_rejoined_the_partnership_for_peace() {
     let pfp = || members("PFP", "1996-10-26");
     assert!(pfp().contains(&"MLT".to_owned()));
