@@ -122,6 +122,31 @@ fn guideline_counts_for_2014_and_2024() {
 }
 
 #[test]
+fn price_bases_are_stated_only_as_sourced() {
+    // NATO's tables give the share of GDP at constant prices of a base year (2015 in the 2023 and
+    // 2024 releases, B14 and B1; 2021 in August 2025, B3). No source says the Annual Report 2023
+    // figures are at current prices, so that edition's price base is marked as not confirmed.
+    let d = dataset();
+    let base = |id: &str| {
+        d.expenditure
+            .editions()
+            .iter()
+            .find(|e| e.id == id)
+            .unwrap()
+            .price_base
+            .clone()
+    };
+    assert_eq!(base("nato-2024-06"), "2015 prices and exchange rates");
+    assert_eq!(base("nato-2025-08"), "2021 prices and exchange rates");
+    assert!(base("nato-2024-03").starts_with("not confirmed"));
+    assert!(d
+        .expenditure
+        .editions()
+        .iter()
+        .all(|e| !e.price_base.contains("current prices")));
+}
+
+#[test]
 fn latest_edition_wins_unless_pinned() {
     let d = dataset();
     let p = d.expenditure.value(n("POL"), 2025, None).unwrap();
