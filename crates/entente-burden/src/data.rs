@@ -57,6 +57,7 @@ struct RawSource {
     title: String,
     reference: String,
     edition: Option<String>,
+    url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -227,6 +228,7 @@ pub fn load(dir: &Path) -> Result<Dataset, Error> {
                 title: s.title,
                 reference: s.reference,
                 edition: s.edition,
+                url: s.url,
             });
         }
     }

@@ -312,6 +312,7 @@ struct RawSource {
     title: String,
     reference: String,
     edition: Option<String>,
+    url: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,8 @@ pub struct Source {
     pub title: String,
     pub reference: String,
     pub edition: Option<String>,
+    /// Where the document can be read, when it is published online.
+    pub url: Option<String>,
 }
 
 /// One year's NATO common-funded envelopes.

@@ -122,6 +122,31 @@ fn guideline_counts_for_2014_and_2024() {
 }
 
 #[test]
+fn price_bases_are_stated_only_as_sourced() {
+    // NATO's tables give the share of GDP at constant prices of a base year (2015 in the 2023 and
+    // 2024 releases, B14 and B1; 2021 in August 2025, B3). No source says the Annual Report 2023
+    // figures are at current prices, so that edition's price base is marked as not confirmed.
+    let d = dataset();
+    let base = |id: &str| {
+        d.expenditure
+            .editions()
+            .iter()
+            .find(|e| e.id == id)
+            .unwrap()
+            .price_base
+            .clone()
+    };
+    assert_eq!(base("nato-2024-06"), "2015 prices and exchange rates");
+    assert_eq!(base("nato-2025-08"), "2021 prices and exchange rates");
+    assert!(base("nato-2024-03").starts_with("not confirmed"));
+    assert!(d
+        .expenditure
+        .editions()
+        .iter()
+        .all(|e| !e.price_base.contains("current prices")));
+}
+
+#[test]
 fn latest_edition_wins_unless_pinned() {
     let d = dataset();
     let p = d.expenditure.value(n("POL"), 2025, None).unwrap();
@@ -212,6 +237,46 @@ fn common_funding_and_edf_figures() {
         .collect();
     assert_eq!(usa, [22.14, 16.35]);
     assert_eq!(d.edf.total, 7953.0);
+    // Regulation (EU) 2021/697, Art. 4(2): EUR 2 651 million for research, EUR 5 302 million for
+    // development (E13), which add up to the envelope exactly.
+    let strands: Vec<(&str, f64)> = d
+        .edf
+        .strands
+        .iter()
+        .map(|s| (s.name.as_str(), s.amount))
+        .collect();
+    assert_eq!(
+        strands,
+        [
+            ("collaborative defence research", 2651.0),
+            ("collaborative capability development", 5302.0),
+        ]
+    );
+    assert_eq!(strands.iter().map(|(_, a)| a).sum::<f64>(), d.edf.total);
+    assert!(d.edf.strands.iter().all(|s| s.source == "E13"));
+}
+
+#[test]
+fn crrt_lists_no_undated_participant() {
+    // Belgium and Slovenia were observers in 2018 (E15), Slovenia still in 2021 (E16), and no day
+    // of their becoming participants was found; Denmark's day of joining was not found either.
+    let d = dataset();
+    let p = d.ledger.get("crrt").unwrap();
+    let day = |s: &str| entente_types::parse_date(s).unwrap();
+    for nation in ["BEL", "SVN", "DNK"] {
+        assert!(
+            p.participants.iter().all(|x| x.nation != n(nation)),
+            "{nation} is listed"
+        );
+    }
+    let on = |s: &str| -> Vec<String> {
+        p.participants_on(day(s))
+            .iter()
+            .map(|x| x.nation.to_string())
+            .collect()
+    };
+    assert!(on("2018-12-31").is_empty(), "only the year 2018 is known");
+    assert_eq!(on("2024-06-01").len(), 11);
 }
 
 #[test]
@@ -223,6 +288,10 @@ fn eurodrone_ledger_history() {
     assert_eq!(p.participants_on(day("2015-06-01")).len(), 3);
     assert_eq!(p.participants_on(day("2016-01-01")).len(), 4);
     assert_eq!(p.participants_on(day("2019-01-01")).len(), 5);
+    // Czechia joined with the PESCO project, adopted by Council Decision (CFSP) 2018/1797 of
+    // 2018-11-19 (E14), not on the 20th.
+    assert_eq!(p.participants_on(day("2018-11-18")).len(), 4);
+    assert_eq!(p.participants_on(day("2018-11-19")).len(), 5);
     let study = &p.phases[0];
     let plan_2015_05: Vec<f64> = study
         .current(Some(day("2015-06-01")))

@@ -42,8 +42,9 @@ pub use crate::error::{Diagnostic, Error, ErrorKind};
 pub use crate::interval::{Interval, StatedDate};
 pub use crate::load::DatasetText;
 pub use crate::model::{
-    Agreement, AgreementId, AgreementKind, AgreementStatus, Clause, ClauseKind, Membership, Nation,
-    OrgId, OrgKind, Organization, Party, PolicyLevel, Role, SecurityProvision, Source, SourceId,
+    Accession, Agreement, AgreementId, AgreementKind, AgreementStatus, Clause, ClauseKind,
+    DateQualifier, MemberDates, Membership, Nation, OrgId, OrgKind, Organization, Party,
+    PartyBasis, PolicyLevel, Role, SecurityProvision, Source, SourceId,
 };
 pub use crate::query::{
     Basis, Defender, Graph, GraphEdge, GraphEdgeKind, GraphNode, GraphNodeKind, NationAgreement,

@@ -16,6 +16,8 @@ pub struct Source {
     pub id: SourceId,
     pub title: String,
     pub reference: String,
+    /// Where the document can be read, when it is published online.
+    pub url: Option<String>,
 }
 
 /// A nation, keyed by its ISO 3166-1 alpha-3 code.
@@ -287,6 +289,11 @@ pub struct Agreement {
     /// applies to them from that day only, e.g. a state that acceded after joining the
     /// organisation).
     pub accessions: Vec<(NationCode, StatedDate)>,
+    /// The same accessions as the sources give them: how certain each day is, and on what source.
+    pub accession_records: Vec<Accession>,
+    /// Whether the sources give the days from which the members of `parties_are_members_of`
+    /// without an accession record are parties (the later of `in_force` and their joining).
+    pub member_dates: MemberDates,
     pub clauses: Vec<Clause>,
     pub sources: Vec<SourceId>,
     pub note: Option<String>,
@@ -336,6 +343,118 @@ impl Agreement {
         match self.signed {
             Some(s) if s.sort_key() <= day => AgreementStatus::SignedNotInForce,
             _ => AgreementStatus::NotYetSigned,
+        }
+    }
+}
+
+/// How a source gives the day from which an agreement applies to one nation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateQualifier {
+    /// The agreement entered into force for the nation on that day.
+    On,
+    /// The nation was a party on that day at the latest: the registry counts it from that day.
+    AtLatest,
+    /// The nation's own day was not found; it cannot be earlier than that day (e.g. 30 days after
+    /// its instrument could first have been deposited). The registry presumes it a party from that
+    /// day, and says that the day is not confirmed.
+    NotBefore,
+}
+
+impl DateQualifier {
+    pub const ALL: [(&'static str, DateQualifier); 3] = [
+        ("on", DateQualifier::On),
+        ("at-latest", DateQualifier::AtLatest),
+        ("not-before", DateQualifier::NotBefore),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(s, _)| s)
+    }
+
+    /// Whether a party counted from the day is certainly a party then.
+    pub fn is_certain(self) -> bool {
+        !matches!(self, DateQualifier::NotBefore)
+    }
+}
+
+/// A nation for which an agreement took effect on its own day, as the sources give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accession {
+    pub nation: NationCode,
+    pub in_force: StatedDate,
+    pub qualifier: DateQualifier,
+    pub sources: Vec<SourceId>,
+}
+
+/// Whether the sources give when members of an organisation became parties to an agreement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MemberDates {
+    /// Members are parties from the later of the agreement's entry into force and their joining
+    /// (e.g. a Council decision binding every member state).
+    Confirmed,
+    /// Each member became a party on its own day (deposit of its instrument), which the sources
+    /// do not give unless an accession record does: the registry presumes members without one
+    /// parties from the later of entry into force and their joining, and says so.
+    Unconfirmed,
+}
+
+impl MemberDates {
+    pub const ALL: [(&'static str, MemberDates); 2] = [
+        ("confirmed", MemberDates::Confirmed),
+        ("unconfirmed", MemberDates::Unconfirmed),
+    ];
+}
+
+/// On what a nation's being a party to an agreement on a given day rests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartyBasis {
+    /// Named as a party.
+    Named,
+    /// A member of the organisation whose members are parties, on a confirmed basis.
+    Member { organization: OrgId },
+    /// Its own day of entry into force, as qualified by the source.
+    OwnDate {
+        day: StatedDate,
+        qualifier: DateQualifier,
+    },
+    /// A member whose own day of entry into force was not found: presumed a party from the later
+    /// of the agreement's entry into force and its joining the organisation.
+    PresumedMember { organization: OrgId },
+}
+
+impl PartyBasis {
+    /// Whether the sources confirm the nation a party on the day asked about.
+    pub fn is_confirmed(&self) -> bool {
+        match self {
+            PartyBasis::Named | PartyBasis::Member { .. } => true,
+            PartyBasis::OwnDate { qualifier, .. } => qualifier.is_certain(),
+            PartyBasis::PresumedMember { .. } => false,
+        }
+    }
+}
+
+impl fmt::Display for PartyBasis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PartyBasis::Named => f.write_str("a named party"),
+            PartyBasis::Member { organization } => {
+                write!(f, "a party as a member of {organization}")
+            }
+            PartyBasis::OwnDate { day, qualifier } => match qualifier {
+                DateQualifier::On => write!(f, "a party since {day}"),
+                DateQualifier::AtLatest => write!(f, "a party since {day} at the latest"),
+                DateQualifier::NotBefore => write!(
+                    f,
+                    "presumed a party: its own date of entry into force was not found, and is not before {day}"
+                ),
+            },
+            PartyBasis::PresumedMember { organization } => write!(
+                f,
+                "presumed a party as a member of {organization}: its own date of entry into force was not found"
+            ),
         }
     }
 }

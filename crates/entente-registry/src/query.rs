@@ -321,6 +321,38 @@ impl Registry {
         parties
     }
 
+    /// On what `nation`'s being a party to `agreement` on `day` rests, or `None` if it is not a
+    /// party that day. A release decision made under the agreement should say so when the basis
+    /// is not confirmed (a presumed date).
+    pub fn party_basis(
+        &self,
+        agreement: &Agreement,
+        nation: NationCode,
+        day: Date,
+    ) -> Option<PartyBasis> {
+        if !self.is_party(agreement, &Party::Nation(nation), day) {
+            return None;
+        }
+        if agreement.parties.contains(&Party::Nation(nation)) {
+            return Some(PartyBasis::Named);
+        }
+        if let Some(acc) = agreement
+            .accession_records
+            .iter()
+            .find(|a| a.nation == nation)
+        {
+            return Some(PartyBasis::OwnDate {
+                day: acc.in_force,
+                qualifier: acc.qualifier,
+            });
+        }
+        let organization = agreement.parties_are_members_of.clone()?;
+        Some(match agreement.member_dates {
+            MemberDates::Confirmed => PartyBasis::Member { organization },
+            MemberDates::Unconfirmed => PartyBasis::PresumedMember { organization },
+        })
+    }
+
     /// Whether `party` is a party to `agreement` on `day`. An organisation counts when it is named
     /// as a party or when its members are the parties.
     pub fn is_party(&self, agreement: &Agreement, party: &Party, day: Date) -> bool {

@@ -57,13 +57,16 @@ fn defenders(nation: &str, day: &str) -> Vec<(String, Vec<String>)> {
 
 #[test]
 fn nato_membership_over_time() {
-    // Twelve signatories of 1949 (reference N9).
+    // The twelve signatories of 1949-04-04 became parties, and members, when the Treaty entered
+    // into force on 1949-08-24 (N11); signing did not make them members.
     let founders = [
         "BEL", "CAN", "DNK", "FRA", "GBR", "ISL", "ITA", "LUX", "NLD", "NOR", "PRT", "USA",
     ];
     assert_eq!(members("NATO", "1950-01-01"), founders);
-    assert_eq!(members("NATO", "1949-04-04"), founders);
-    assert!(members("NATO", "1949-04-03").is_empty());
+    assert_eq!(members("NATO", "1949-08-24"), founders);
+    assert!(members("NATO", "1949-08-23").is_empty());
+    assert!(members("NATO", "1949-06-01").is_empty());
+    assert!(members("NATO", "1949-04-04").is_empty());
     // Greece and Türkiye on 1952-02-18; Germany on 1955-05-06, not on 1955-05-05.
     assert_eq!(members("NATO", "1952-02-18").len(), 14);
     assert!(!members("NATO", "1955-05-05").contains(&"DEU".to_owned()));
@@ -104,6 +107,29 @@ fn pesco_and_ei2() {
     // PESCO's parent is the EU.
     let pesco = shipped().organization("PESCO").unwrap();
     assert_eq!(pesco.parent.as_ref().map(|p| p.0.as_str()), Some("EU"));
+    // The second wave of PESCO projects, Eurodrone among them, was adopted by Council Decision
+    // (CFSP) 2018/1797 of 2018-11-19 (E12).
+    assert!(members("PESCO-EURODRONE", "2018-11-18").is_empty());
+    assert_eq!(
+        members("PESCO-EURODRONE", "2018-11-19"),
+        ["CZE", "DEU", "ESP", "FRA", "ITA"]
+    );
+    let eurodrone = shipped().organization("PESCO-EURODRONE").unwrap();
+    assert_eq!(
+        eurodrone.established.map(|e| e.to_string()).as_deref(),
+        Some("2018-11-19")
+    );
+    // Cyber Rapid Response Teams: Belgium and Slovenia were observers in 2018 (Slovenia still in
+    // 2021) and Denmark has no sourced day of joining, so none of them is a member on any day.
+    let crrt = shipped().organization("PESCO-CRRT").unwrap();
+    for nation in ["BEL", "SVN", "DNK"] {
+        assert!(
+            crrt.memberships
+                .iter()
+                .all(|m| m.nation != n(nation) || m.role != Role::Member),
+            "{nation}"
+        );
+    }
     // EI2: nine founders, Finland in November 2018, Italy, Norway and Sweden in September 2019.
     assert_eq!(members("EI2", "2018-06-25").len(), 9);
     assert_eq!(members("EI2", "2018-11-07").len(), 10);
@@ -118,6 +144,29 @@ fn pesco_and_ei2() {
             .0,
         "EI2"
     );
+}
+
+#[test]
+fn nato_russia_practical_cooperation_suspended_on_1_april_2014() {
+    // NATO Foreign Ministers suspended practical cooperation with Russia on 2014-04-01 (P14), not
+    // at the end of 2021; Russia's Partnership for Peace status has no recorded end.
+    let pfp = shipped().organization("PFP").unwrap();
+    let rus: Vec<&Membership> = pfp
+        .memberships
+        .iter()
+        .filter(|m| m.nation == n("RUS"))
+        .collect();
+    assert_eq!(rus.len(), 1);
+    let note = rus[0].note.as_deref().unwrap();
+    assert!(note.contains("2014-04-01"), "{note}");
+    assert!(!note.contains("2021"), "{note}");
+    assert!(rus[0].sources.contains(&SourceId("P14".into())));
+    assert!(rus[0].stated_until.is_none());
+    let p14 = shipped().source(&SourceId("P14".into())).unwrap();
+    assert!(p14
+        .url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://")));
 }
 
 #[test]
@@ -650,6 +699,74 @@ fn a_later_accession_delays_the_agreement_for_that_party_only() {
         .security_cover(&fra, &swe, d("2024-04-01"))
         .iter()
         .all(|c| c.agreement.id.0 != a.id.0));
+}
+
+#[test]
+fn the_1997_security_agreement_states_how_sure_each_partys_date_is() {
+    let r = shipped();
+    let a = r.agreement("nato-security-of-information-1997").unwrap();
+    assert_eq!(a.member_dates, MemberDates::Unconfirmed);
+    // The Czech Republic: in force for it on 1999-12-05, 30 days after its deposit (S46), not on
+    // its accession to NATO (1999-03-12).
+    let cze = n("CZE");
+    assert!(r.is_member(cze, &OrgId("NATO".into()), d("1999-06-01")));
+    assert!(r.party_basis(a, cze, d("1999-12-04")).is_none());
+    let basis = r.party_basis(a, cze, d("1999-12-05")).unwrap();
+    assert!(basis.is_confirmed());
+    assert_eq!(basis.to_string(), "a party since 1999-12-05");
+    // Belgium approved it only in 2002 (S47): never a party before 2002-03-19, and after that only
+    // presumed one, which the basis says.
+    let bel = n("BEL");
+    assert!(r.party_basis(a, bel, d("1998-08-16")).is_none());
+    assert!(r.party_basis(a, bel, d("2002-03-18")).is_none());
+    let basis = r.party_basis(a, bel, d("2002-03-19")).unwrap();
+    assert!(!basis.is_confirmed());
+    assert!(basis.to_string().contains("not found"), "{basis}");
+    // Other allies: no own date found, presumed from 1998-08-16 and marked so.
+    let basis = r.party_basis(a, n("FRA"), d("2010-01-01")).unwrap();
+    assert_eq!(
+        basis,
+        PartyBasis::PresumedMember {
+            organization: OrgId("NATO".into())
+        }
+    );
+    assert!(!basis.is_confirmed());
+    // Sweden: its own day from the Swedish treaty series (S40).
+    assert!(r
+        .party_basis(a, n("SWE"), d("2024-08-02"))
+        .unwrap()
+        .is_confirmed());
+    // A Council decision binding every EU member state: membership is a confirmed basis.
+    let eu = r.agreement("eu-council-security-rules-2013").unwrap();
+    assert!(r
+        .party_basis(eu, n("FRA"), d("2020-01-01"))
+        .unwrap()
+        .is_confirmed());
+}
+
+#[test]
+fn a_qualifier_must_be_known() {
+    let text = DatasetText {
+        sources: "[[source]]\nid = \"S1\"\ntitle = \"A\"\nreference = \"B\"\n".into(),
+        nations: "nations = [ { code = \"FRA\", name = \"France\", source = \"S1\" } ]\n".into(),
+        organizations: vec![],
+        agreements: vec![(
+            "x.toml".into(),
+            "[[agreement]]\nid = \"x\"\nname = \"X\"\nkind = \"treaty\"\nparties = [\"FRA\"]\nmember_dates = \"perhaps\"\naccessions = [ { nation = \"FRA\", in_force = \"2000\", qualifier = \"about\", source = \"S1\" } ]\nsource = \"S1\"\n".into(),
+        )],
+    };
+    let err = Registry::from_text(text).unwrap_err();
+    let all: Vec<String> = err.diagnostics().iter().map(|d| d.to_string()).collect();
+    assert!(
+        all.iter()
+            .any(|d| d.contains("qualifier") && d.contains("about")),
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|d| d.contains("member_dates") && d.contains("perhaps")),
+        "{all:?}"
+    );
 }
 
 #[test]

@@ -33,11 +33,15 @@ pub(super) fn convert(
             ck.non_empty(&s.id, &format!("{field}.id"));
             ck.non_empty(&s.title, &format!("{field}.title"));
             ck.non_empty(&s.reference, &format!("{field}.reference"));
+            if let Some(url) = &s.url {
+                ck.non_empty(url, &format!("{field}.url"));
+            }
             let id = SourceId(s.id.get_ref().trim().to_owned());
             let source = Source {
                 id: id.clone(),
                 title: s.title.get_ref().clone(),
                 reference: s.reference.get_ref().clone(),
+                url: s.url.as_ref().map(|u| u.get_ref().trim().to_owned()),
             };
             if sources.insert(id.clone(), source).is_some() {
                 ck.report(
@@ -315,11 +319,16 @@ pub(super) fn convert(
                 None => None,
             };
             let mut accessions = Vec::new();
+            let mut accession_records = Vec::new();
             for (j, acc) in a.accessions.iter().enumerate() {
                 let acc_offset = acc.span().start;
                 let acc = acc.get_ref();
                 let afield = format!("{field}.accessions[{j}]");
-                ck.sources(
+                let qualifier = match &acc.qualifier {
+                    Some(q) => ck.keyword(q, &format!("{afield}.qualifier"), &DateQualifier::ALL),
+                    None => Some(DateQualifier::On),
+                };
+                let acc_sources = ck.sources(
                     &acc.source,
                     acc_offset,
                     &format!("{afield}.source"),
@@ -336,8 +345,22 @@ pub(super) fn convert(
                         );
                     }
                     accessions.push((nation, date));
+                    if let Some(qualifier) = qualifier {
+                        accession_records.push(Accession {
+                            nation,
+                            in_force: date,
+                            qualifier,
+                            sources: acc_sources,
+                        });
+                    }
                 }
             }
+            let member_dates = match &a.member_dates {
+                Some(raw) => ck
+                    .keyword(raw, &format!("{field}.member_dates"), &MemberDates::ALL)
+                    .unwrap_or(MemberDates::Confirmed),
+                None => MemberDates::Confirmed,
+            };
             if a.parties.is_empty() && a.parties_are_members_of.is_none() {
                 ck.report(
                     offset,
@@ -457,6 +480,8 @@ pub(super) fn convert(
                 parties,
                 parties_are_members_of,
                 accessions,
+                accession_records,
+                member_dates,
                 clauses,
                 sources: a_sources,
                 note: a.note.clone(),

@@ -19,6 +19,7 @@ pub(super) struct RawSource {
     pub(super) id: Spanned<String>,
     pub(super) title: Spanned<String>,
     pub(super) reference: Spanned<String>,
+    pub(super) url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +93,7 @@ pub(super) struct RawAgreement {
     pub(super) parties_are_members_of: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) accessions: Vec<Spanned<RawAccession>>,
+    pub(super) member_dates: Option<Spanned<String>>,
     pub(super) source: Option<Spanned<String>>,
     pub(super) note: Option<String>,
     #[serde(default)]
@@ -111,6 +113,7 @@ pub(super) struct RawSuspension {
 pub(super) struct RawAccession {
     pub(super) nation: Spanned<String>,
     pub(super) in_force: Spanned<String>,
+    pub(super) qualifier: Option<Spanned<String>>,
     pub(super) source: Option<Spanned<String>>,
 }
 
