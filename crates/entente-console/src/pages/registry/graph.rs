@@ -69,7 +69,7 @@ fn short(node: &GraphNode) -> String {
 
 /// The left column's order: organisations from the largest root down their parts, each followed
 /// by the agreements it holds; then agreements between nations only, by name.
-fn left_order<'a>(graph: &'a Graph) -> Vec<&'a GraphNode> {
+fn left_order(graph: &Graph) -> Vec<&GraphNode> {
     let by_id: HashMap<&str, &GraphNode> = graph.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
     let mut members: HashMap<&str, usize> = HashMap::new();
     let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();

@@ -394,7 +394,7 @@ mod tests {
             for ring in c.path.split('M').filter(|r| !r.is_empty()) {
                 let numbers: Vec<f64> = ring
                     .trim_end_matches('Z')
-                    .split(|ch: char| ch == 'L' || ch == ' ')
+                    .split(['L', ' '])
                     .map(|n| n.parse().unwrap())
                     .collect();
                 let xs: Vec<f64> = numbers.chunks(2).map(|p| p[0]).collect();
