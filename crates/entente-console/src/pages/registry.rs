@@ -420,8 +420,9 @@ fn body(console: &Console, nation: NationCode, day: Date, view: View) -> Body {
         &map::WORLD,
         view,
         &format!(
-            "Map of the nations bound to defend {nation_name} on {day}: {} nations; the table beside the map lists them",
-            bound.len()
+            "Map of the nations bound to defend {nation_name} on {day}: {} {}; the table beside the map lists them",
+            bound.len(),
+            if bound.len() == 1 { "nation" } else { "nations" }
         ),
         |c| shade(alpha3_of(c), &c.name),
         &markers,

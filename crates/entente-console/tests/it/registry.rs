@@ -153,6 +153,9 @@ async fn the_page_defaults_to_the_nodes_nation_today_and_works_without_htmx() {
     assert!(part
         .text
         .contains("Who is bound to defend Japan on 2024-09-01"));
+    assert!(part
+        .text
+        .contains("1 nation bound to defend Japan (JPN) on 2024-09-01"));
     assert_eq!(map_title(&part, "United States"), "United States (USA) is bound to defend Japan under Treaty of Mutual Cooperation and Security between Japan and the United States of America, Article V");
     // No inline script or style: the CSP would block them.
     for text in [&page.text, &part.text] {
