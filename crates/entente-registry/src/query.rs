@@ -65,6 +65,8 @@ pub struct NationProfile<'a> {
 pub enum TimelineEventKind {
     Signed,
     EnteredIntoForce,
+    /// An agreement took effect for one nation later than for the others (an accession).
+    EnteredIntoForceFor,
     Terminated,
     Established,
     Joined,
@@ -76,6 +78,7 @@ impl TimelineEventKind {
         match self {
             TimelineEventKind::Signed => "signed",
             TimelineEventKind::EnteredIntoForce => "entered into force",
+            TimelineEventKind::EnteredIntoForceFor => "entered into force for",
             TimelineEventKind::Terminated => "terminated",
             TimelineEventKind::Established => "established",
             TimelineEventKind::Joined => "joined",
@@ -91,9 +94,11 @@ pub struct TimelineEvent {
     pub kind: TimelineEventKind,
     /// The agreement or organisation concerned.
     pub subject: String,
-    /// For membership events, the nation.
+    /// For membership and accession events, the nation.
     pub nation: Option<NationCode>,
     pub description: String,
+    /// The sources of the fact: the membership's, else the agreement's or organisation's.
+    pub sources: Vec<SourceId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -513,6 +518,7 @@ impl Registry {
                     subject: a.id.0.clone(),
                     nation: None,
                     description: format!("{} {}", a.name, kind.as_str()),
+                    sources: a.sources.clone(),
                 });
             }
         }
@@ -524,6 +530,7 @@ impl Registry {
                     subject: o.id.0.clone(),
                     nation: None,
                     description: format!("{} established", o.name),
+                    sources: o.sources.clone(),
                 });
             }
             for m in &o.memberships {
@@ -538,6 +545,7 @@ impl Registry {
                     subject: o.id.0.clone(),
                     nation: Some(m.nation),
                     description: format!("{name} joins {}{role}", o.name),
+                    sources: m.sources.clone(),
                 });
                 if let Some(until) = m.stated_until {
                     events.push(TimelineEvent {
@@ -549,6 +557,7 @@ impl Registry {
                             "{name}'s participation in {} ends (last day)",
                             o.name
                         ),
+                        sources: m.sources.clone(),
                     });
                 }
             }
@@ -557,14 +566,41 @@ impl Registry {
             let y = e.date.year();
             from_year.is_none_or(|f| y >= f) && to_year.is_none_or(|t| y <= t)
         });
-        events.sort_by(|a, b| {
-            (a.date.sort_key(), a.kind, &a.subject, a.nation).cmp(&(
-                b.date.sort_key(),
-                b.kind,
-                &b.subject,
-                b.nation,
-            ))
-        });
+        sort_events(&mut events);
+        events
+    }
+
+    /// The dated events that concern `nation`, in date order: its joining and leaving
+    /// organisations, and the signature, entry into force and end of every agreement it is or was
+    /// a party to, with the agreement's later entry into force for it where one is recorded.
+    pub fn timeline_of(&self, nation: NationCode) -> Vec<TimelineEvent> {
+        let involving: BTreeSet<&AgreementId> = self
+            .agreements_involving(&Party::Nation(nation))
+            .into_iter()
+            .map(|a| &a.id)
+            .collect();
+        let mut events: Vec<TimelineEvent> = self
+            .timeline(None, None)
+            .into_iter()
+            .filter(|e| match e.nation {
+                Some(n) => n == nation,
+                None => involving.contains(&AgreementId(e.subject.clone())),
+            })
+            .collect();
+        let name = self.nation(nation).map_or(nation.as_str(), |n| &n.name);
+        for a in self.agreements.iter().filter(|a| involving.contains(&a.id)) {
+            for (_, date) in a.accessions.iter().filter(|(n, _)| *n == nation) {
+                events.push(TimelineEvent {
+                    date: *date,
+                    kind: TimelineEventKind::EnteredIntoForceFor,
+                    subject: a.id.0.clone(),
+                    nation: Some(nation),
+                    description: format!("{} enters into force for {name}", a.name),
+                    sources: a.sources.clone(),
+                });
+            }
+        }
+        sort_events(&mut events);
         events
     }
 
@@ -682,6 +718,18 @@ impl Registry {
             })
             .collect()
     }
+}
+
+/// Date order; on one day, by kind, subject and nation, so that the order is stable.
+fn sort_events(events: &mut [TimelineEvent]) {
+    events.sort_by(|a, b| {
+        (a.date.sort_key(), a.kind, &a.subject, a.nation).cmp(&(
+            b.date.sort_key(),
+            b.kind,
+            &b.subject,
+            b.nation,
+        ))
+    });
 }
 
 /// The interval of a membership, as a helper for callers that only need the days.

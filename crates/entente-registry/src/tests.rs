@@ -309,6 +309,42 @@ fn timeline_includes_historical_treaties_in_order() {
 }
 
 #[test]
+fn timeline_of_a_nation_has_its_memberships_accessions_and_agreements_with_sources() {
+    let r = shipped();
+    let events = r.timeline_of(n("SWE"));
+    let find = |kind: TimelineEventKind, subject: &str| {
+        events
+            .iter()
+            .find(|e| e.kind == kind && e.subject == subject)
+            .unwrap_or_else(|| panic!("no {kind:?} of {subject}"))
+    };
+    let joined = find(TimelineEventKind::Joined, "NATO");
+    assert_eq!(joined.date.to_string(), "2024-03-07");
+    let acceded = find(
+        TimelineEventKind::EnteredIntoForceFor,
+        "nato-security-of-information-1997",
+    );
+    assert_eq!(acceded.date.to_string(), "2024-08-02");
+    assert_eq!(acceded.nation, Some(n("SWE")));
+    find(TimelineEventKind::EnteredIntoForce, "north-atlantic-treaty");
+    // Only Sweden's memberships, every event sourced, in date order.
+    assert!(events
+        .iter()
+        .all(|e| e.nation.is_none_or(|x| x == n("SWE"))));
+    assert!(events
+        .iter()
+        .all(|e| !e.sources.is_empty() && e.sources.iter().all(|s| r.source(s).is_some())));
+    assert!(events
+        .windows(2)
+        .all(|w| w[0].date.sort_key() <= w[1].date.sort_key()));
+    // Japan is in no NATO treaty event.
+    assert!(!r
+        .timeline_of(n("JPN"))
+        .iter()
+        .any(|e| e.subject == "north-atlantic-treaty"));
+}
+
+#[test]
 fn graph_is_closed() {
     let g = shipped().graph(d("2024-06-01"));
     let ids: std::collections::BTreeSet<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();

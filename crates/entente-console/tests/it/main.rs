@@ -6,4 +6,5 @@
 
 mod harness;
 mod leaks;
+mod registry;
 mod web;
