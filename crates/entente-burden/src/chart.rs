@@ -438,7 +438,10 @@ mod tests {
                 "GNI".into(),
                 vec![(nation("DEU"), 0.6), (nation("FRA"), 0.4)],
             ),
-            ("planned".into(), vec![(nation("FRA"), 0.5), (nation("ITA"), 0.5)]),
+            (
+                "planned".into(),
+                vec![(nation("FRA"), 0.5), (nation("ITA"), 0.5)],
+            ),
         ];
         let svg = String::from_utf8(share_chart("Shares", &series, Format::Svg).unwrap()).unwrap();
         for text in ["<svg", "DEU", "FRA", "ITA", "GNI", "planned", "Shares"] {

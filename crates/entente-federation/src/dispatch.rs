@@ -127,8 +127,11 @@ async fn deliver_until_acked(
                 );
             }
             Err(e) => {
-                fed.status
-                    .attempt_failed(partner.nation, entente_node::clock::now_us(), e.to_string());
+                fed.status.attempt_failed(
+                    partner.nation,
+                    entente_node::clock::now_us(),
+                    e.to_string(),
+                );
                 let wait = backoff.step();
                 tracing::warn!(partner = %partner.nation, error = %e, retry_in_ms = wait.as_millis() as u64, objects = n, "delivery failed; will retry");
                 if sleep_or_stop(&mut shutdown, wait).await {
@@ -148,8 +151,7 @@ async fn acknowledged(
 ) -> Result<i64, FederationError> {
     let Delivered { prepared, ack } = delivered;
     let mut events = Vec::with_capacity(prepared.sent.len() + prepared.denied.len());
-    fed.status
-        .denied(partner, prepared.denied.len() as u64);
+    fed.status.denied(partner, prepared.denied.len() as u64);
     if let Some(ack) = &ack {
         let refused = ack
             .results

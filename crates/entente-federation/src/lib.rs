@@ -265,7 +265,11 @@ impl Federation {
                 }
             }
         }
-        Ok(Some(binding.verify_object(&self.signers, &object, &markings)))
+        Ok(Some(binding.verify_object(
+            &self.signers,
+            &object,
+            &markings,
+        )))
     }
 
     /// Runs the federation endpoint on `listener`, one dispatcher per partner, the audit

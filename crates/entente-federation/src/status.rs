@@ -196,7 +196,10 @@ mod tests {
         statuses.received(nation("DEU"), 40, 5, 2);
         let s = &statuses.snapshot()[&nation("DEU")];
         assert_eq!(s.link, LinkState::Up);
-        assert_eq!((s.last_attempt_us, s.last_delivery_us), (Some(30), Some(30)));
+        assert_eq!(
+            (s.last_attempt_us, s.last_delivery_us),
+            (Some(30), Some(30))
+        );
         assert_eq!((s.sent, s.refused_by_partner, s.denied), (5, 1, 4));
         assert_eq!((s.received, s.refused_from_partner), (5, 2));
         assert_eq!(s.last_received_us, Some(40));
