@@ -5,6 +5,8 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::error::{Error, ErrorKind};
+use entente_types::NationCode;
+
 use crate::expenditure::{Assessment, Guideline, Trend};
 
 /// Output format.
@@ -313,4 +315,139 @@ fn draw_trend<DB: DrawingBackend>(
         .map_err(chart_err)?;
     root.present().map_err(chart_err)?;
     Ok(())
+}
+
+/// One series of a share chart: its name and each nation's fraction of the total (0..=1).
+pub type ShareSeries = (String, Vec<(NationCode, f64)>);
+
+/// Grouped bars of each nation's share of a total, in percent, one colour per series (e.g. the
+/// shares under a rule beside the planned contributions). Nations are in the order they first
+/// appear in the series.
+pub fn share_chart(title: &str, series: &[ShareSeries], format: Format) -> Result<Vec<u8>, Error> {
+    if series.iter().all(|(_, values)| values.is_empty()) {
+        return Err(chart_err("no shares to draw"));
+    }
+    render(
+        format,
+        |root| draw_shares(root, title, series),
+        |root| draw_shares(root, title, series),
+    )
+}
+
+fn draw_shares<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    series: &[ShareSeries],
+) -> Result<(), Error> {
+    let mut nations: Vec<NationCode> = Vec::new();
+    for (_, values) in series {
+        for (n, _) in values {
+            if !nations.contains(n) {
+                nations.push(*n);
+            }
+        }
+    }
+    let top = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().map(|(_, f)| f * 100.0))
+        .fold(0.0, f64::max);
+    let n = i32::try_from(nations.len().max(1)).map_err(chart_err)?;
+    let groups = i32::try_from(series.len().max(1)).map_err(chart_err)?;
+    root.fill(&WHITE).map_err(chart_err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, (FONT, 28))
+        .margin(20)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((0..n).into_segmented(), 0f64..(top * 1.15).max(1.0))
+        .map_err(chart_err)?;
+    let labels: Vec<String> = nations.iter().map(ToString::to_string).collect();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(nations.len().max(1))
+        .x_label_formatter(&|x| match x {
+            SegmentValue::CenterOf(i) => usize::try_from(*i)
+                .ok()
+                .and_then(|i| labels.get(i))
+                .cloned()
+                .unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_label_style((FONT, 15))
+        .y_desc("% of the total")
+        .y_label_style((FONT, 15))
+        .axis_desc_style((FONT, 18))
+        .draw()
+        .map_err(chart_err)?;
+    // Each slot is split in `groups` bars; a bar is drawn in a finer coordinate of its own.
+    let slot = chart.plotting_area().get_pixel_range().0;
+    let width = f64::from(slot.end - slot.start) / f64::from(n);
+    let bar = width * 0.8 / f64::from(groups);
+    for (k, (name, values)) in series.iter().enumerate() {
+        let colour = PALETTE[k % PALETTE.len()];
+        let offset = width * 0.1 + bar * k as f64;
+        let bars = values.iter().filter_map(|(nation, fraction)| {
+            let i = i32::try_from(nations.iter().position(|x| x == nation)?).ok()?;
+            let mut r = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), fraction * 100.0),
+                ],
+                colour.filled(),
+            );
+            let left = (offset).round() as u32;
+            let right = (width - offset - bar).max(0.0).round() as u32;
+            r.set_margin(0, 0, left, right);
+            Some(r)
+        });
+        chart
+            .draw_series(bars)
+            .map_err(chart_err)?
+            .label(name.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 16))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(chart_err)?;
+    root.present().map_err(chart_err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nation(code: &str) -> NationCode {
+        code.parse().unwrap()
+    }
+
+    #[test]
+    fn a_share_chart_draws_every_nation_and_series_and_refuses_nothing_to_draw() {
+        if crate::chart_files::load_font(None).is_err() {
+            // No system font here: charts cannot be drawn, which the font tests cover.
+            return;
+        }
+        let series: Vec<ShareSeries> = vec![
+            (
+                "GNI".into(),
+                vec![(nation("DEU"), 0.6), (nation("FRA"), 0.4)],
+            ),
+            (
+                "planned".into(),
+                vec![(nation("FRA"), 0.5), (nation("ITA"), 0.5)],
+            ),
+        ];
+        let svg = String::from_utf8(share_chart("Shares", &series, Format::Svg).unwrap()).unwrap();
+        for text in ["<svg", "DEU", "FRA", "ITA", "GNI", "planned", "Shares"] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        let empty: Vec<ShareSeries> = vec![("GNI".into(), Vec::new())];
+        assert!(share_chart("Shares", &empty, Format::Svg).is_err());
+    }
 }

@@ -94,9 +94,14 @@ pub fn router(console: Arc<Console>) -> Router {
         )
         .route(&at("/publish/preview"), post(pages::publish::preview))
         .route(&at("/partners"), get(pages::partners::page))
+        .route(
+            &at("/partners/verify/{index}"),
+            get(pages::partners::verify),
+        )
         .route(&at("/registry"), get(pages::registry::page))
         .route(&at("/registry/decision"), get(pages::registry::decision))
         .route(&at("/burden"), get(pages::burden::page))
+        .route(&at("/burden/charts/{file}"), get(pages::burden::chart))
         .route(&at("/assets/{*path}"), get(assets::serve))
         .route(&at("/{*rest}"), get(pages::not_found))
         .layer(axum::middleware::from_fn(security::headers))

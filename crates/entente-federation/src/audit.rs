@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use base64::Engine as _;
 use entente_audit::{
     check_consistent, parse_vkey, AuditEvent, AuditLog, Checkpoint, ConsistencyProof, EventKind,
     NoteVerifier,
@@ -321,14 +322,29 @@ pub async fn watch_partner(
                         tracing::warn!(path = %path.display(), error = %e, "cannot keep the partner checkpoint");
                     }
                     tracing::debug!(partner = %partner.nation, size = newer.size, "partner audit log consistent");
+                    fed.status.checkpoint_checked(
+                        partner.nation,
+                        entente_node::clock::now_us(),
+                        crate::status::CheckpointState::Consistent {
+                            size: newer.size,
+                            root: base64::engine::general_purpose::STANDARD.encode(newer.root),
+                        },
+                    );
                     kept = Some(newer);
                 }
             }
             Err(CheckError::SplitView(message)) => {
                 tracing::error!(partner = %partner.nation, %message, "SPLIT VIEW: partner audit log shows an inconsistent history");
+                fed.status
+                    .split_view(partner.nation, entente_node::clock::now_us(), message);
             }
             Err(CheckError::Unreachable(message)) => {
                 tracing::debug!(partner = %partner.nation, %message, "partner checkpoint not fetched");
+                fed.status.checkpoint_checked(
+                    partner.nation,
+                    entente_node::clock::now_us(),
+                    crate::status::CheckpointState::Unreachable(message),
+                );
             }
         }
         tokio::select! {

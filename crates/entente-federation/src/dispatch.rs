@@ -86,6 +86,7 @@ struct Delivered {
 /// Delivers a prepared batch until the partner acknowledges it, retrying with backoff; gives
 /// the client back with the outcome. `None`: shutdown came first.
 async fn deliver_until_acked(
+    fed: Arc<Federation>,
     mut client: PartnerClient,
     partner: PartnerConfig,
     retry_max: Duration,
@@ -126,6 +127,11 @@ async fn deliver_until_acked(
                 );
             }
             Err(e) => {
+                fed.status.attempt_failed(
+                    partner.nation,
+                    entente_node::clock::now_us(),
+                    e.to_string(),
+                );
                 let wait = backoff.step();
                 tracing::warn!(partner = %partner.nation, error = %e, retry_in_ms = wait.as_millis() as u64, objects = n, "delivery failed; will retry");
                 if sleep_or_stop(&mut shutdown, wait).await {
@@ -145,7 +151,19 @@ async fn acknowledged(
 ) -> Result<i64, FederationError> {
     let Delivered { prepared, ack } = delivered;
     let mut events = Vec::with_capacity(prepared.sent.len() + prepared.denied.len());
+    fed.status.denied(partner, prepared.denied.len() as u64);
     if let Some(ack) = &ack {
+        let refused = ack
+            .results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Rejected)
+            .count() as u64;
+        fed.status.delivered(
+            partner,
+            entente_node::clock::now_us(),
+            ack.results.len() as u64 - refused,
+            refused,
+        );
         let mut stored = 0usize;
         for r in &ack.results {
             match r.outcome {
@@ -346,6 +364,7 @@ pub async fn run(
         };
         prepared_to = last;
         in_flight = Some(tokio::spawn(deliver_until_acked(
+            fed.clone(),
             c,
             partner.clone(),
             fed.config.retry_max,

@@ -29,6 +29,7 @@ mod receive;
 pub mod serve;
 mod server;
 pub mod setup;
+pub mod status;
 pub mod tls;
 pub mod wire;
 
@@ -46,6 +47,7 @@ pub use crate::audit::audit_routes;
 pub use crate::audit_client::AuditClient;
 pub use crate::config::{initial_table, partner_block, FederationConfig, PartnerConfig};
 pub use crate::error::FederationError;
+pub use crate::status::{CheckpointState, LinkState, PartnerStatus, SplitView};
 pub use crate::tls::{generate_dev_pki, DevPki};
 
 /// Federation's part of the node's OpenAPI document: the audit routes and the inbox (see
@@ -71,6 +73,17 @@ pub struct Federation {
     pub(crate) rescans: watch::Sender<u64>,
     /// Held while the pending audit intents are appended and cleared (one drain at a time).
     intents_drain: tokio::sync::Mutex<()>,
+    /// Each link's state and counts since the process started, for the console.
+    pub(crate) status: status::PartnerStatuses,
+}
+
+/// The change-stream positions a partner has not acknowledged yet, counted up to a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// Positions counted (at most the cap).
+    pub count: usize,
+    /// Whether there are more than the cap.
+    pub more: bool,
 }
 
 /// The source stream of the events kept as audit intents in the store (`intent/<seq>`).
@@ -149,7 +162,6 @@ impl Federation {
         let fingerprint = policy_fingerprint(&node.config().policy_data);
         Ok(Some(Arc::new(Federation {
             node,
-            config,
             identity,
             signers,
             tls,
@@ -157,6 +169,8 @@ impl Federation {
             fingerprint,
             rescans: watch::Sender::new(0),
             intents_drain: tokio::sync::Mutex::new(()),
+            status: status::PartnerStatuses::new(config.partners.iter().map(|p| p.nation)),
+            config,
         })))
     }
 
@@ -182,6 +196,31 @@ impl Federation {
 
     pub fn node(&self) -> &Arc<Node> {
         &self.node
+    }
+
+    /// Each partner's link state and counts since the process started.
+    pub fn partner_status(&self) -> std::collections::BTreeMap<NationCode, PartnerStatus> {
+        self.status.snapshot()
+    }
+
+    /// The change-stream positions after `partner`'s cursor (what it has not acknowledged, for
+    /// it or not), counted up to `cap`. A cursor of other policies counts from the start, as
+    /// its dispatcher will walk again.
+    pub async fn backlog(
+        &self,
+        partner: NationCode,
+        cap: usize,
+    ) -> Result<Backlog, FederationError> {
+        let store = self.node.store();
+        let from = match store.cursor(&dispatch::cursor_name(partner)).await? {
+            Some(c) if c.fingerprint == self.fingerprint => c.seq,
+            _ => 0,
+        };
+        let page = store.changes(from, cap.saturating_add(1)).await?;
+        Ok(Backlog {
+            count: page.len().min(cap),
+            more: page.len() > cap,
+        })
     }
 
     /// Checks again the origin's binding of a version held here (received from a partner):

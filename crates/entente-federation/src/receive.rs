@@ -360,6 +360,16 @@ async fn receive(
         }
     }
     flush(fed, &mut to_store, &mut results).await?;
+    let refused = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Rejected)
+        .count() as u64;
+    fed.status.received(
+        peer,
+        entente_node::clock::now_us(),
+        results.len() as u64 - refused,
+        refused,
+    );
     let stored_ms = started.elapsed().as_millis() as u64;
     crate::failpoint("after-receive-commit");
     // Refusals stored nothing: they are appended as they are, each delivery refused an event.

@@ -312,3 +312,15 @@ pub async fn populated() -> Site {
     s.publish("fra", objects).await;
     s
 }
+
+/// A browser for a console served elsewhere than by a [`Site`] (a federated node of a test).
+pub fn browser_at(base: &str) -> Browser {
+    Browser {
+        base: base.to_owned(),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        cookies: HashMap::new(),
+    }
+}

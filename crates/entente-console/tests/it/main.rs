@@ -4,7 +4,9 @@
 // Test code: a failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod burden;
 mod harness;
 mod leaks;
+mod partners;
 mod registry;
 mod web;

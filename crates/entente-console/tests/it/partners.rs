@@ -1,0 +1,286 @@
+//! The partners and audit page: plainly empty on a node that does not federate; on two
+//! federated nodes (real TLS and stores on loopback), the links' state and counts, the audit
+//! log's entries with the objects a reader may not see left unnamed, and inclusion proofs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use entente_federation::{generate_dev_pki, partner_block, Federation, LinkState};
+use entente_node::{auth, shipped_data, Node, NodeConfig};
+use entente_seal::NodeIdentity;
+use entente_store::{CollectionRight, User};
+use entente_types::NationCode;
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::harness::{browser_at, labelled, populated, FRA_ONLY, FRA_ONLY_NAME, PASSWORD, REL_JPN};
+
+#[tokio::test]
+async fn a_node_that_does_not_federate_says_so() {
+    let s = populated().await;
+    let mut b = s.browser();
+    b.sign_in("jpn").await;
+    let a = b.get("/console/partners").await;
+    assert_eq!(a.status, 200);
+    assert!(a.text.contains("does not federate"), "{}", a.text);
+    assert!(a.text.contains("NO LABELLED INFORMATION DISPLAYED"));
+    assert!(!a.text.contains(FRA_ONLY));
+    assert_eq!(b.get("/console/partners/verify/0").await.status, 404);
+    s.stop().await;
+}
+
+/// A federated node with its console.
+struct Member {
+    base: String,
+    node: Arc<Node>,
+    fed: Arc<Federation>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Member {
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+    }
+
+    async fn user(&self, name: &str, nation: &str) {
+        let user = User {
+            name: name.into(),
+            nation: nation.parse().unwrap(),
+            clearance_policy: "NATO".into(),
+            clearance_level: "SECRET".into(),
+            clearance_caveats: Vec::new(),
+            password_hash: Some(auth::hash_password(PASSWORD).unwrap()),
+            rights: vec![CollectionRight {
+                collection: "intel".into(),
+                read: true,
+                write: true,
+            }],
+        };
+        self.node.store().put_user(&user).await.unwrap();
+    }
+}
+
+/// Two nodes, each the other's partner (with its audit key), started from folders in `root`.
+async fn pair(root: &std::path::Path, a: &str, b: &str) -> (Member, Member) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let nations: Vec<NationCode> = [a, b].iter().map(|c| c.parse().unwrap()).collect();
+    let mut prepared = Vec::new();
+    for n in &nations {
+        let dir = root.join(n.as_str());
+        std::fs::create_dir_all(dir.join("tls")).unwrap();
+        let identity = NodeIdentity::generate(*n);
+        identity.save(&dir.join("node.keys")).unwrap();
+        let pki = generate_dev_pki(*n).unwrap();
+        std::fs::write(dir.join("tls/ca.crt"), &pki.ca_pem).unwrap();
+        std::fs::write(dir.join("tls/node.crt"), &pki.cert_pem).unwrap();
+        std::fs::write(dir.join("tls/node.key"), &pki.key_pem).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        prepared.push((dir, identity, pki.ca_pem, listener));
+    }
+    let mut members = Vec::new();
+    for (i, n) in nations.iter().enumerate() {
+        let (dir, _, _, listener) = &prepared[i];
+        let (_, other, other_ca, other_listener) = &prepared[1 - i];
+        let vkey = entente_audit::vkey(
+            &entente_audit::origin_for(other.nation().as_str()),
+            &other.signing_key().verifying_key(),
+        );
+        let text = format!(
+            "version = 1\nnation = \"{n}\"\nlisten = \"127.0.0.1:0\"\ndata_dir = \".\"\npolicy_data = {:?}\n[[collections]]\nid = \"intel\"\ntitle = \"Intelligence\"\n\n[federation]\nlisten = \"{}\"\nkeys = \"node.keys\"\ntls_cert = \"tls/node.crt\"\ntls_key = \"tls/node.key\"\ntls_ca = \"tls/ca.crt\"\nretry_max_ms = 300\ncheckpoint_interval_ms = 200\n{}",
+            shipped_data().display().to_string(),
+            listener.local_addr().unwrap(),
+            partner_block(
+                &format!("https://127.0.0.1:{}", other_listener.local_addr().unwrap().port()),
+                &other.public(),
+                other_ca,
+                Some(&vkey),
+            )
+        );
+        let mut config = NodeConfig::parse(&text, dir).unwrap();
+        config.console.enabled = true;
+        let node = Node::open(config).await.unwrap();
+        let fed = Federation::open(node.clone()).unwrap().unwrap();
+        let console = entente_console::Console::new(node.clone(), Some(fed.clone())).unwrap();
+        let web = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", web.local_addr().unwrap());
+        let (stop, stopped) = watch::channel(false);
+        let mut web_stopped = stopped.clone();
+        let serving = node.clone();
+        let web_task = tokio::spawn(async move {
+            entente_node::serve_node_with(
+                serving,
+                entente_console::router(console),
+                web,
+                async move {
+                    let _ = web_stopped.wait_for(|s| *s).await;
+                },
+            )
+            .await
+            .unwrap();
+        });
+        let fed_listener =
+            tokio::net::TcpListener::from_std(listener.try_clone().unwrap()).unwrap();
+        let runner = fed.clone();
+        let fed_task = tokio::spawn(async move {
+            runner.run(fed_listener, stopped).await.unwrap();
+        });
+        members.push(Member {
+            base,
+            node,
+            fed,
+            stop,
+            tasks: vec![web_task, fed_task],
+        });
+    }
+    let second = members.pop().unwrap();
+    let first = members.pop().unwrap();
+    (first, second)
+}
+
+/// Waits until `check` holds, for at most 30 s.
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_links_and_the_audit_log_of_a_federated_node_name_only_what_the_reader_may_see() {
+    let root = tempfile::tempdir().unwrap();
+    let (fra, jpn) = pair(root.path(), "FRA", "JPN").await;
+    let japan: NationCode = "JPN".parse().unwrap();
+    fra.user("fra", "FRA").await;
+    fra.user("jpn", "JPN").await;
+    // An indicator for FRA alone (denied to JPN) and a report released to JPN.
+    let mut objects = labelled(
+        "indicator",
+        &FRA_ONLY[11..],
+        json!({"name": FRA_ONLY_NAME, "pattern": "[ipv4-addr:value = '203.0.113.77']", "pattern_type": "stix", "valid_from": "2026-11-01T08:00:00Z"}),
+        "NATO SECRET//REL TO FRA",
+        &[],
+    );
+    objects.extend(labelled(
+        "report",
+        &REL_JPN[8..],
+        json!({"name": "Pacific liaison summary", "published": "2026-11-01T08:00:00Z", "object_refs": [REL_JPN]}),
+        "NATO SECRET//REL TO FRA, JPN",
+        &[],
+    ));
+    let author = fra.node.store().user("fra").await.unwrap().unwrap();
+    let envelope = json!({ "objects": objects }).to_string();
+    fra.node
+        .post_envelope(&author, "intel", envelope.as_bytes())
+        .await
+        .unwrap();
+    let status = |m: &Member| m.fed.partner_status()[&japan].clone();
+    until("the report reaches JPN and the indicator is denied", || {
+        let s = status(&fra);
+        s.sent >= 1 && s.denied >= 1
+    })
+    .await;
+    let audit = fra.fed.audit().clone();
+    until(
+        "the audit log records the publishes, release and deny",
+        || {
+            let kinds: Vec<String> = audit
+                .entries(0..audit.size())
+                .unwrap()
+                .iter()
+                .map(|e| format!("{} {}", e.kind.as_str(), e.object_id))
+                .collect();
+            kinds.contains(&format!("publish {FRA_ONLY}"))
+                && kinds.contains(&format!("deny {FRA_ONLY}"))
+                && kinds.contains(&format!("release {REL_JPN}"))
+        },
+    )
+    .await;
+    assert_eq!(status(&fra).link, LinkState::Up);
+
+    // A JPN user on FRA's console: the link is up; entries about the FRA-only indicator are
+    // shown without it.
+    let mut b = browser_at(&fra.base);
+    b.sign_in("jpn").await;
+    let page = b.get("/console/partners").await;
+    assert_eq!(page.status, 200);
+    let text = &page.text;
+    assert!(text.contains("Federation links"), "{text}");
+    assert!(text.contains("state-up"), "{text}");
+    assert!(text.contains(REL_JPN), "{text}");
+    assert!(text.contains("an object not available to you"), "{text}");
+    assert!(
+        !text.contains(FRA_ONLY),
+        "the FRA-only indicator's id leaks: {text}"
+    );
+    assert!(!text.contains(FRA_ONLY_NAME), "its name leaks");
+    assert!(
+        !text.contains("REL TO FRA\n") && !text.contains("REL TO FRA<"),
+        "{text}"
+    );
+    assert!(
+        text.contains("entente.audit/FRA"),
+        "the signed checkpoint: {text}"
+    );
+    assert!(!text.contains("Split view"), "{text}");
+    // The page names a NATO SECRET report: its banner says so.
+    assert!(text.contains("NATO SECRET"), "{text}");
+
+    // Every entry's inclusion proof verifies against the signed checkpoint.
+    for index in 0..audit.size() {
+        let a = b
+            .get_with(
+                &format!("/console/partners/verify/{index}"),
+                &[("hx-request", "true")],
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.text);
+        assert!(a.text.contains("Included"), "{}", a.text);
+        assert!(!a.text.contains("<html"), "a fragment: {}", a.text);
+    }
+    let whole = b.get("/console/partners/verify/0").await;
+    assert!(whole.text.contains("<html") && whole.text.contains("Included"));
+    assert_eq!(
+        b.get(&format!("/console/partners/verify/{}", audit.size() + 5))
+            .await
+            .status,
+        404
+    );
+
+    // FRA's own user sees the indicator named.
+    let mut f = browser_at(&fra.base);
+    f.sign_in("fra").await;
+    let page = f.get("/console/partners").await;
+    assert!(page.text.contains(FRA_ONLY), "{}", page.text);
+
+    // JPN goes away: the next delivery fails and the link shows down with the error.
+    jpn.stop().await;
+    let more = labelled(
+        "report",
+        "0b9d1c0e-0000-4000-8000-0000000000aa",
+        json!({"name": "Second liaison summary", "published": "2026-11-02T08:00:00Z", "object_refs": ["report--0b9d1c0e-0000-4000-8000-0000000000aa"]}),
+        "NATO SECRET//REL TO FRA, JPN",
+        &[],
+    );
+    let envelope = json!({ "objects": more }).to_string();
+    fra.node
+        .post_envelope(&author, "intel", envelope.as_bytes())
+        .await
+        .unwrap();
+    fra.node.notify_changed();
+    until("the link to JPN goes down", || {
+        matches!(status(&fra).link, LinkState::Down(_))
+    })
+    .await;
+    let page = b.get("/console/partners").await;
+    assert!(page.text.contains("state-down"), "{}", page.text);
+    fra.stop().await;
+}
