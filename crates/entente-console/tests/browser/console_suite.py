@@ -148,7 +148,7 @@ class Suite:
             executable_path=os.environ.get("ENTENTE_CHROMIUM", "/usr/bin/chromium"),
             args=CHROMIUM_ARGS)
         self.nonce = str(int(time.time()))
-        self.published = {}
+        self.sessions = {}
 
     # -- users and sessions ------------------------------------------------------------------
 
@@ -166,14 +166,17 @@ class Suite:
         """The console URL of a nation's node (ends with /console/)."""
         return self.nodes[nation]["console"]
 
-    def session(self, reader, bypass_csp=False):
-        """A fresh browser context signed in as `reader` with the keyboard; (context, page, watch)."""
-        ctx = self.browser.new_context(ignore_https_errors=True, bypass_csp=bypass_csp,
-                                       viewport={"width": 1280, "height": 900})
-        watch = Watch(reader.name)
-        page = watch.attach(ctx.new_page())
-        sign_in(page, self.base(reader.nation), reader)
-        return ctx, page, watch
+    def session(self, reader):
+        """A browser context signed in as `reader` with the keyboard, kept for the groups that
+        follow; (context, page, watch)."""
+        if reader.name not in self.sessions:
+            ctx = self.browser.new_context(ignore_https_errors=True,
+                                           viewport={"width": 1280, "height": 900})
+            watch = Watch(reader.name)
+            page = watch.attach(ctx.new_page())
+            sign_in(page, self.base(reader.nation), reader)
+            self.sessions[reader.name] = (ctx, page, watch)
+        return self.sessions[reader.name]
 
     def clean(self, name, watch):
         """Checks that nothing went wrong on the pages `watch` listens to."""
@@ -201,6 +204,13 @@ class Suite:
         c.ok(f"{tag}: signs in with the keyboard alone and lands on the holdings",
              "/console/holdings" in page.url, page.url)
         self.cookie_and_headers(tag, ctx, page, answer)
+        if nation == "FRA":
+            # A control of the leak crawl's detectors: FRA's holdings name what JPN may not see.
+            jpn = labels.sight(self.demo_user("JPN", "NATO"), self.manifest, self.objects,
+                               self.policies)
+            c.ok("control: the leak detectors find on FRA's holdings what JPN may not see",
+                 find_leaks("", page.content(), jpn)
+                 and label_leaks("", page, jpn, self.policies))
         page.keyboard.press("Tab")
         c.ok(f"{tag}: the first Tab reaches the skip link",
              page.evaluate("document.activeElement.textContent.trim()") == "Skip to content")
@@ -228,6 +238,11 @@ class Suite:
             c.ok(f"{tag}: Enter opens the object", "/console/objects/" in page.url, page.url)
             self.banners(f"{tag} object", page)
             page.screenshot(path=self.shots / f"{tag}-object.png", full_page=True)
+            opened = tab_to(page, "details summary")
+            if opened:
+                page.keyboard.press("Enter")
+            c.ok(f"{tag}: the released copy's JSON opens from the keyboard",
+                 opened and page.eval_on_selector("details", "d => d.open"))
         # The holdings table is sorted from the keyboard too (an htmx swap).
         page.goto(base + "holdings")
         if tab_to(page, 'th a[href*="sort=name"]'):
@@ -236,6 +251,19 @@ class Suite:
             watch.settle(page)
             c.ok(f"{tag}: Enter on a column sorts the holdings in place",
                  page.locator("th[aria-sort=ascending]").count() == 1)
+        # A filter applies from the keyboard (an htmx swap that pushes its URL).
+        page.goto(base + "holdings")
+        if tab_to(page, "#f-type"):
+            page.keyboard.press("ArrowDown")
+            page.wait_for_url(re.compile(r"type="))
+            watch.settle(page)
+            chosen = page.eval_on_selector("#f-type", "s => s.value")
+            cells = page.locator("#holdings tbody td:first-child").all_inner_texts()
+            kinds = {t.strip() for t in cells}
+            c.ok(f"{tag}: a filter chosen with the arrow keys narrows the holdings in place",
+                 kinds == {chosen}, f"{chosen}: {kinds}")
+        else:
+            c.ok(f"{tag}: Tab reaches the type filter", False)
         self.clean(f"{tag}: every page rendered with no console error, failed request or dialog",
                    watch)
         self.sign_out(tag, page, base, watch)
@@ -283,10 +311,32 @@ class Suite:
                 page.keyboard.press("Enter")
         c.ok(f"{tag}: signing out lands on the sign-in page", page.url.endswith("/signin"),
              page.url)
+        c.ok(f"{tag}: signing out removes the session cookie",
+             all(k["name"] != SESSION_COOKIE for k in page.context.cookies()))
         page.goto(base + "holdings")
         c.ok(f"{tag}: after signing out the holdings send to the sign-in page",
              page.url.endswith("/signin") and page.locator("#password").count() == 1, page.url)
         self.clean(f"{tag}: signing out showed no error", watch)
+
+    def oracle(self, nation):
+        """The suite's own reckoning agrees with the demo's manifest: a nation's demo users
+        together see what it received and published, and portions are cut from exactly the
+        objects the manifest says it received tear-lined."""
+        c = self.checks
+        entry = next(n for n in self.manifest["federation"]["nations"] if n["nation"] == nation)
+        expected = {e["id"] for e in entry["expected"]}
+        expected |= {o["object"]["id"] for o in self.objects if o["origin"] == nation}
+        tearlined = {e["id"] for e in entry["expected"] if e["outcome"] == "received-tearlined"}
+        visible, cut = set(), set()
+        for u in self.nodes[nation]["users"]:
+            sight = labels.sight(self.reader(nation, u["name"], u["password"], u["clearance"]),
+                                 self.manifest, self.objects, self.policies)
+            visible |= set(sight.visible)
+            cut |= set(sight.cut)
+        c.ok(f"oracle {nation}: its demo users together may see what it holds",
+             visible == expected, f"extra {visible - expected}, missing {expected - visible}")
+        c.ok(f"oracle {nation}: portions are cut from what it received tear-lined",
+             cut == tearlined, f"cut {cut}, tear-lined {tearlined}")
 
     def leak_crawl(self, reader):
         """Crawls every link, page, fragment and fetched resource as `reader`; nothing it may
@@ -303,6 +353,7 @@ class Suite:
         origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(base))
         queue = deque(canonical(base + p) for p in ["holdings", *nav_paths(page)])
         seen, bodies_checked, leaks, broken = set(), set(), [], []
+        unseen = set(s.visible)  # what the reader may see must show somewhere
         kinds = {"object": 0, "fragment": 0, "ordered": 0, "resource": 0}
         held, facets = None, None
         while queue and len(seen) < self.args.max_pages:
@@ -320,8 +371,10 @@ class Suite:
             if not answer or answer.status >= 400:
                 broken.append(f"{short(url)}: {answer and answer.status}")
                 continue
-            leaks += find_leaks(url, page.content(), s)
-            leaks += label_leaks(url, page, s)
+            content = page.content()
+            unseen = {oid for oid in unseen if oid not in content}
+            leaks += find_leaks(url, content, s)
+            leaks += label_leaks(url, page, s, self.policies)
             for r in watch.responses:
                 if r.url in bodies_checked or r.status in (301, 302, 303, 307, 308):
                     continue
@@ -343,7 +396,7 @@ class Suite:
                 broken.append(f"{short(url)} (htmx): {fragment.status}")
             leaks += find_leaks(url + " (htmx)", text, s)
             leaks += [f"{url} (htmx): label {t!r}" for t in fragment_labels(text)
-                      if self.policies_key(t) in s.forbidden_labels]
+                      if label_key(self.policies, t) in s.forbidden_labels]
             links += [urllib.parse.urljoin(url, html.unescape(x)) for x in
                       re.findall(r'(?:href|hx-get)="([^"]+)"', text)]
             for link in links:
@@ -357,6 +410,8 @@ class Suite:
         c.ok(f"{tag}: no forbidden id, name, text or label in {len(seen)} pages, their htmx "
              f"fragments and {kinds['resource']} fetched resources", not unique,
              "\n    " + "\n    ".join(unique[:30]))
+        c.ok(f"{tag}: every object the reader may see shows in its console", not unseen,
+             str(sorted(unseen)))
         c.ok(f"{tag}: the crawl reached object pages, ordered listings and fragments",
              kinds["object"] >= min(1, len(s.visible)) and kinds["ordered"] > 0
              and kinds["fragment"] == len(seen), str(kinds))
@@ -372,15 +427,7 @@ class Suite:
             r = ctx.request.get(base + f"objects/intel/{oid}", max_redirects=0)
             c.ok(f"{tag}: {oid} is not found", r.status == 404, r.status)
         self.clean(f"{tag}: the crawl met no console error, failed request or dialog", watch)
-        ctx.close()
         print(f"   crawled {len(seen)} pages: {kinds}", flush=True)
-
-    def policies_key(self, text):
-        """The Label key of a rendered label, or None."""
-        try:
-            return self.policies.parse(text).key()
-        except (KeyError, ValueError):
-            return None
 
     def publish_and_deliver(self):
         """Publishes through the form at FRA with the keyboard: the preview says GBR receives a
@@ -426,7 +473,6 @@ class Suite:
         c.ok("publish: FRA's copy is whole and holds the description",
              secret in page.content() and "whole, as held" in page.inner_text("main"))
         self.clean("publish: the form and its preview showed no error", watch)
-        ctx.close()
 
         gbr, jpn = self.demo_user("GBR", "NATO"), self.demo_user("JPN", "NATO")
         gctx, gpage, gwatch = self.session(gbr)
@@ -453,7 +499,9 @@ class Suite:
                 gpage.locator(f'a[href$="{oid}"]').first.click()
             text = gpage.inner_text("main")
             c.gap("deliver: GBR's object page says the copy is tear-lined",
-                  "tear-lined" in text, text[text.find("Copy"):][:60], RECEIVED_CUT)
+                  "tear-lined" in text,
+                  gpage.locator("dl.facts div", has_text=re.compile("^copy", re.I)).first
+                  .inner_text().replace("\n", ": "), RECEIVED_CUT)
             c.ok("deliver: GBR's copy has no description", secret not in gpage.content()
                  and "description" not in [t.strip() for t in
                                            gpage.locator(".pname").all_inner_texts()])
@@ -462,8 +510,6 @@ class Suite:
         c.ok("deliver: the report is not found at JPN", r.status == 404, r.status)
         self.clean("deliver: GBR's pages showed no error", gwatch)
         self.clean("deliver: JPN's pages showed no error", jwatch)
-        gctx.close()
-        jctx.close()
 
     def hostile(self):
         """Publishes an object whose name and description hold markup, script, javascript: URLs
@@ -490,7 +536,6 @@ class Suite:
         page.goto(self.base("FRA") + "holdings?sort=added&dir=desc")
         self.inert("hostile: FRA's holdings", page)
         self.clean("hostile: FRA's pages showed no error", watch)
-        ctx.close()
         for nation in ("GBR", "JPN"):
             ctx, page, watch = self.session(self.demo_user(nation, "NATO"))
             end, found = time.monotonic() + 60, False
@@ -505,7 +550,6 @@ class Suite:
                     page.locator(f'a[href$="{oid}"]').first.click()
                 self.inert(f"hostile: {nation}'s object page", page)
             self.clean(f"hostile: {nation}'s pages showed no error", watch)
-            ctx.close()
 
     def inert(self, where, page):
         """The hostile strings are shown as text, and nothing of them runs or acts."""
@@ -535,7 +579,7 @@ class Suite:
         urls = [base + p for p in nav_paths(page)]
         objects = page.evaluate(
             "[...document.querySelectorAll('a[href*=\"/console/objects/\"]')].map(a => a.href)")
-        urls += objects[:2]
+        urls += objects[:1]
         for url in urls:
             page.goto(url)
             watch.settle(page)
@@ -657,7 +701,15 @@ def find_leaks(where, text, s):
     return [f"{where}: {f!r}" for f in s.forbidden if f in text or f in plain]
 
 
-def label_leaks(url, page, s):
+def label_key(policies, text):
+    """The key of a rendered label, or None when it is not one."""
+    try:
+        return policies.parse(text).key()
+    except (KeyError, ValueError):
+        return None
+
+
+def label_leaks(url, page, s, policies):
     """Labels shown on the page (label chips, label filter choices) that the reader may not
     see, and banner caveats no visible label has."""
     shown = page.evaluate(
@@ -667,7 +719,7 @@ def label_leaks(url, page, s):
                             ".map(e => e.textContent.trim())")
     out = []
     for t in shown:
-        key = SUITE.policies_key(t.strip())
+        key = label_key(policies, t.strip())
         if key in s.forbidden_labels:
             out.append(f"{url}: label {t!r}")
     for b in banners:
@@ -710,14 +762,16 @@ LINKS_JS = """() => {
 }"""
 
 INERT_JS = r"""(hostile) => {
-  const scripts = [...document.scripts].filter(s => !s.src || new URL(s.src).pathname.indexOf('/console/assets/') !== 0);
+  const scripts = [...document.scripts]
+    .filter(s => !s.src || new URL(s.src).pathname.indexOf('/console/assets/') !== 0);
   const handlers = [];
   document.querySelectorAll('*').forEach(e => { for (const a of e.attributes)
     if (/^on/i.test(a.name)) handlers.push(e.tagName + ' ' + a.name); });
   const jsUrls = [...document.querySelectorAll('[href],[src],[action],[formaction]')]
-    .map(e => e.getAttribute('href') || e.getAttribute('src') || e.getAttribute('action') || e.getAttribute('formaction'))
+    .map(e => ['href', 'src', 'action', 'formaction'].map(a => e.getAttribute(a)).find(Boolean))
     .filter(v => /^\s*javascript:/i.test(v || ''));
-  const injected = [...document.querySelectorAll('main img, main svg, main iframe, main a[href="javascript:window.__pwned=3"]')].map(e => e.outerHTML.slice(0, 80));
+  const injected = [...document.querySelectorAll('main img, main svg, main iframe')]
+    .map(e => e.outerHTML.slice(0, 80));
   const text = document.body.innerText;
   // A bidirectional control may reorder the text it came with, never what follows it on its
   // line outside the element that isolates it (a bdi, an isolate, or a block of its own).
@@ -744,13 +798,15 @@ INERT_JS = r"""(hostile) => {
   }
   return {pwned: window.__pwned === undefined ? null : window.__pwned,
           extraScripts: scripts.map(s => s.outerHTML.slice(0, 80)), handlers, jsUrls, injected,
-          shown: text.includes("<script>window.__pwned=1") || text.includes('onerror="window.__pwned=2'), bidiSpill};
+          shown: text.includes("<script>window.__pwned=1")
+            || text.includes('onerror="window.__pwned=2'), bidiSpill};
 }"""
 
 FACETS_JS = r"""() => {
   const out = {};
   document.querySelectorAll('form select').forEach(s => {
-    const counts = [...s.options].map(o => (o.textContent.match(/\((\d+)\)\s*$/) || [])[1]).filter(Boolean);
+    const counts = [...s.options]
+      .map(o => (o.textContent.match(/\((\d+)\)\s*$/) || [])[1]).filter(Boolean);
     if (counts.length) out[s.name] = counts.reduce((a, b) => a + Number(b), 0);
   });
   return out;
@@ -762,12 +818,8 @@ AXE_JS = """async () => {
     nodes: v.nodes.slice(0, 4).map(n => n.target.join(' '))}));
 }"""
 
-SUITE = None
-
-
 def main():
     """Runs every group of checks; exit status 1 if any failed."""
-    global SUITE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--manifest", required=True)
     ap.add_argument("--screenshots", required=True)
@@ -780,8 +832,10 @@ def main():
     os.environ.setdefault("TMPDIR", tempfile.gettempdir())
     start = time.monotonic()
     with sync_playwright() as pw:
-        s = SUITE = Suite(args, pw)
+        s = Suite(args, pw)
         c = s.checks
+        for nation in ("JPN", "FRA", "GBR"):
+            c.run(f"the suite's oracle for {nation}", s.oracle, nation)
         # The leak crawls run first, on the demo's data alone (publishing adds objects).
         # JPN's NATO reader sees most; its FRA reader holds the FR SECRET//REL TO JPN note and
         # must not see FRA's FR SECRET notes. --all-users crawls as every JPN demo user.
@@ -800,6 +854,8 @@ def main():
             c.run(f"accessibility as {nation}", s.accessibility, nation, "NATO")
         c.run("publish at FRA, delivered to GBR, not to JPN", s.publish_and_deliver)
         c.run("hostile content", s.hostile)
+        for ctx, _, _ in s.sessions.values():
+            ctx.close()
         s.browser.close()
     shots = sorted(p.name for p in Path(args.screenshots).glob("*.png"))
     print(f"screenshots in {args.screenshots}: {', '.join(shots)}")
