@@ -19,6 +19,13 @@ if ! command -v tshark >/dev/null && command -v apt-get >/dev/null; then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq && apt-get install -y -qq --no-install-recommends tshark >/dev/null
 fi
+# The console's browser tests (crates/entente/tests/it/console_browser.rs) drive Debian's chromium
+# with Playwright; Playwright's own browser downloads are never used.
+export ENTENTE_CHROMIUM="${ENTENTE_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$ENTENTE_CHROMIUM" ] && command -v apt-get >/dev/null; then
+  echo "== installing chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
 # The federation clock-skew test runs nodes under libfaketime (an offset on the wall clock).
 export ENTENTE_FAKETIME_LIB="${ENTENTE_FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}"
 if [ ! -f "$ENTENTE_FAKETIME_LIB" ] && command -v apt-get >/dev/null; then

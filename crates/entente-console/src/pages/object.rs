@@ -201,7 +201,7 @@ pub async fn page(
             relationships,
             reason,
             provenance,
-            json: serde_json::to_string_pretty(&row.copy).unwrap_or_default(),
+            json: json_text(&row.copy),
         },
     ))
 }
@@ -308,10 +308,7 @@ fn portions(
             let label = own.as_ref().or(object_label);
             let (text, is_json) = match value {
                 Value::String(s) => (s.clone(), false),
-                other => (
-                    serde_json::to_string_pretty(other).unwrap_or_default(),
-                    true,
-                ),
+                other => (json_text(other), true),
             };
             let links = if name.ends_with("_ref") || name.ends_with("_refs") {
                 let ids: Vec<&str> = match value {
@@ -337,6 +334,21 @@ fn portions(
             }
         })
         .collect()
+}
+
+/// A value as indented JSON for reading, its bidirectional controls escaped (`\u202e`): left
+/// raw, one in a string would reorder the JSON that follows it on its line.
+fn json_text(value: &Value) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 async fn provenance_view(
@@ -369,5 +381,20 @@ async fn provenance_view(
             .unwrap_or_default(),
         verified,
         recalled: b.recall.is_some(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_json_view_escapes_bidirectional_controls_and_stays_the_same_json() {
+        let v = serde_json::json!({"name": "a\u{202e}b\u{2067}c", "n": [1]});
+        let text = json_text(&v);
+        assert!(text.contains(r"a\u202eb\u2067c"), "{text}");
+        assert!(!text.contains('\u{202e}'));
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
     }
 }

@@ -8,6 +8,7 @@ mod audit;
 mod audit_faults;
 mod burden;
 mod cli;
+mod console_browser;
 mod demo;
 mod exercise;
 mod federation;
