@@ -30,9 +30,15 @@ const LABELS: [(&str, &[(&str, &str)]); 12] = [
     ("NATO CONFIDENTIAL//REL TO NATO", &[]),
     ("NATO SECRET//REL TO NATO", &[]),
     ("NATO SECRET//REL TO FRA, GBR, USA", &[]),
-    ("NATO SECRET//REL TO FRA, GBR, USA, DEU, JPN", &[("description", "NATO SECRET//REL TO FRA, GBR, USA")]),
+    (
+        "NATO SECRET//REL TO FRA, GBR, USA, DEU, JPN",
+        &[("description", "NATO SECRET//REL TO FRA, GBR, USA")],
+    ),
     ("NATO CONFIDENTIAL//REL TO FRA, GBR, USA, DEU, JPN", &[]),
-    ("NATO RESTRICTED//REL TO FRA, GBR, USA, DEU, JPN, ITA, CAN", &[("description", "NATO RESTRICTED//REL TO NATO")]),
+    (
+        "NATO RESTRICTED//REL TO FRA, GBR, USA, DEU, JPN, ITA, CAN",
+        &[("description", "NATO RESTRICTED//REL TO NATO")],
+    ),
     ("NATO SECRET//REL TO FRA", &[]),
     ("NATO CONFIDENTIAL//REL TO FRA, DEU", &[]),
     ("NATO SECRET//REL TO FVEY", &[]),
@@ -133,7 +139,10 @@ async fn main() {
             site.publish("fra-s", std::mem::take(&mut batch)).await;
         }
     }
-    println!("stored {n} objects in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "stored {n} objects in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let mut browsers = Vec::new();
     for name in &names {
         let mut b = site.browser();

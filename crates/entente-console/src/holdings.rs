@@ -68,10 +68,14 @@ struct Lookups {
     relationships: HashMap<String, Vec<u32>>,
 }
 
+/// A reader's index, built or refreshed by one request at a time.
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Index>>>>;
+
 /// The indexes of every reader met recently.
 #[derive(Default)]
 pub struct Holdings {
-    readers: Mutex<HashMap<Reader, (Arc<tokio::sync::Mutex<Option<Arc<Index>>>>, u64)>>,
+    /// Each reader's slot and when it was last used.
+    readers: Mutex<HashMap<Reader, (Slot, u64)>>,
     uses: std::sync::atomic::AtomicU64,
 }
 
@@ -104,7 +108,7 @@ impl Holdings {
         Ok(index)
     }
 
-    fn slot(&self, reader: &Reader) -> Arc<tokio::sync::Mutex<Option<Arc<Index>>>> {
+    fn slot(&self, reader: &Reader) -> Slot {
         let now = self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Ok(mut map) = self.readers.lock() else {
             return Arc::default();

@@ -176,13 +176,6 @@ pub async fn page(
         Some(l) => (label_text(policies, l), label_class(policies, l)),
         None => ("UNLABELLED".to_owned(), "level-none"),
     };
-    let s = |k: &str| {
-        row.copy
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
     Ok(render(
         StatusCode::OK,
         &ObjectPage {
