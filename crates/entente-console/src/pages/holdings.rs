@@ -112,12 +112,15 @@ pub struct Row {
     pub label: String,
     pub label_class: &'static str,
     pub tear_lined: bool,
+    /// Received from the originator's node: the copy is what it released to this nation.
+    pub received: bool,
     pub added: String,
 }
 
 impl Row {
-    fn of(h: &Holding) -> Row {
+    fn of(h: &Holding, here: entente_types::NationCode) -> Row {
         Row {
+            received: h.originator != here,
             link: object_link(&h.collection, &h.id),
             kind: h.kind.clone(),
             name: h.name.clone(),
@@ -248,7 +251,10 @@ pub async fn page(
         previous: (page_number > 0).then(|| params.link(None, page_number - 1)),
         next: (first + rows.len() < total).then(|| params.link(None, page_number + 1)),
         held: index.len(),
-        rows: rows.iter().map(Row::of).collect(),
+        rows: rows
+            .iter()
+            .map(|h| Row::of(h, console.node.config().nation))
+            .collect(),
         banner: banner.clone(),
         oob: false,
     };

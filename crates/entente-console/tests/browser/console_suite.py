@@ -471,7 +471,7 @@ class Suite:
              "/console/objects/intel/report--" in page.url, page.url)
         oid = urllib.parse.unquote(page.url.rsplit("/", 1)[1])
         c.ok("publish: FRA's copy is whole and holds the description",
-             secret in page.content() and "whole, as held" in page.inner_text("main"))
+             secret in page.content() and "whole, as published here" in page.inner_text("main"))
         self.clean("publish: the form and its preview showed no error", watch)
 
         gbr, jpn = self.demo_user("GBR", "NATO"), self.demo_user("JPN", "NATO")
