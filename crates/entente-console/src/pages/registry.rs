@@ -572,10 +572,12 @@ pub async fn decision(
     let frame = Frame::new(&console, &signed_in, "Release decision", "registry");
     let own = console.node.config().nation.to_string();
     let today = entente_node::clock::today();
-    let asked = params.label.is_some()
-        || params.from.is_some()
-        || params.to.is_some()
-        || params.day.is_some();
+    // Without a label there is nothing to decide: the form, filled with what was given (a link
+    // from a nation's row gives only `from`).
+    let asked = params
+        .label
+        .as_deref()
+        .is_some_and(|l| !l.trim().is_empty());
     let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_owned();
     let (label_text_in, from_in, to_in, day_in) = (
         text(&params.label),
@@ -588,7 +590,7 @@ pub async fn decision(
             StatusCode::OK,
             &DecisionPage {
                 frame,
-                form: DecisionForm::new(registry, "", &from_in, "", "", Vec::new()),
+                form: DecisionForm::new(registry, "", &from_in, &to_in, &day_in, Vec::new()),
                 decision: None,
             },
         );

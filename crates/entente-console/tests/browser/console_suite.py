@@ -42,6 +42,10 @@ HOSTILE_NAME = ("EXERCISE \u202etxt.exe hostile <script>window.__pwned=1;alert('
 HOSTILE_DESCRIPTION = ("javascript:alert('url') <a href=\"javascript:window.__pwned=3\">click</a> "
                        "<svg onload=\"window.__pwned=4\"></svg> \u2067isolate \u202eoverride "
                        "'\"><iframe src=\"javascript:alert(5)\"></iframe>")
+#: Pages of reference data, which name no object, and how many of their query variants a crawl
+#: follows.
+REFERENCE_PAGES = ("/console/registry", "/console/burden")
+REFERENCE_VARIANTS = 6
 #: Why a receiving node's console shows a copy cut by its sender as whole.
 RECEIVED_CUT = ("a federated copy carries no record that its sender cut portions out of it "
                 "(entente-federation sends the released copy and its binding only), so the "
@@ -353,6 +357,7 @@ class Suite:
         origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(base))
         queue = deque(canonical(base + p) for p in ["holdings", *nav_paths(page)])
         seen, bodies_checked, leaks, broken = set(), set(), [], []
+        variants = {}
         unseen = set(s.visible)  # what the reader may see must show somewhere
         kinds = {"object": 0, "fragment": 0, "ordered": 0, "resource": 0}
         held, facets = None, None
@@ -403,7 +408,18 @@ class Suite:
                 u = canonical(link)
                 if (u.startswith(origin + "/console/") and "/signout" not in u
                         and "/assets/" not in u and u not in seen):
-                    queue.append(u)
+                    parts = urllib.parse.urlsplit(u)
+                    if parts.path.startswith(REFERENCE_PAGES) and parts.query:
+                        # Reference data (registry, burden) names no object: a few of its
+                        # many variants (nations, days, years) are enough, and keep the
+                        # crawl's bound for pages that show objects.
+                        variants[parts.path] = variants.get(parts.path, 0) + 1
+                        if variants[parts.path] > REFERENCE_VARIANTS:
+                            continue
+                    if "/console/objects/" in parts.path:
+                        queue.appendleft(u)
+                    else:
+                        queue.append(u)
         c.ok(f"{tag}: every page and fragment reached answers", not broken,
              "\n    " + "\n    ".join(broken[:20]))
         unique = sorted(set(leaks))
