@@ -276,6 +276,21 @@ pub struct Delivery {
     pub label_class: &'static str,
 }
 
+impl Delivery {
+    /// A nation that receives nothing, and why.
+    fn nothing(nation: NationCode, reason: String) -> Delivery {
+        Delivery {
+            nation: nation.as_str().to_owned(),
+            receives: false,
+            tear_lined: false,
+            reason,
+            copy: Vec::new(),
+            label: String::new(),
+            label_class: "level-none",
+        }
+    }
+}
+
 /// The release of `object` (its labels `markings`) from this node's nation to each of
 /// `nations`, on `day`.
 pub fn deliveries(
@@ -338,24 +353,8 @@ pub fn deliveries(
                         label_class: label_class_,
                     }
                 }
-                Ok(r) => Delivery {
-                    nation: nation.as_str().to_owned(),
-                    receives: false,
-                    tear_lined: false,
-                    reason: r.explain(),
-                    copy: Vec::new(),
-                    label: String::new(),
-                    label_class: "level-none",
-                },
-                Err(e) => Delivery {
-                    nation: nation.as_str().to_owned(),
-                    receives: false,
-                    tear_lined: false,
-                    reason: e.to_string(),
-                    copy: Vec::new(),
-                    label: String::new(),
-                    label_class: "level-none",
-                },
+                Ok(r) => Delivery::nothing(nation, r.explain()),
+                Err(e) => Delivery::nothing(nation, e.to_string()),
             }
         })
         .collect()
