@@ -11,8 +11,7 @@ use entente_audit::{AuditEvent, EventKind};
 use entente_policy::{KindRule, Release, ReleaseVerdict};
 use entente_seal::batch::{object_plaintext, recall_plaintext};
 use entente_seal::{
-    bind_canonical, bind_recall, canonical_value, sha256_hex_value, BatchSealer, Binding,
-    SealedBatch,
+    bind_copy, bind_recall, canonical_value, sha256_hex_value, BatchSealer, Binding, SealedBatch,
 };
 use entente_store::{Change, Cursor};
 use entente_types::NationCode;
@@ -522,7 +521,9 @@ fn decide(
         });
     }
     let markings: Vec<Value> = release.markings.iter().map(|m| Value::clone(m)).collect();
-    let (binding, canonical) = bind_canonical(&fed.identity, copy, &markings)?;
+    // A tear-lined copy is bound as one: the receiver can say so without knowing what was cut.
+    let cut = release.verdict == ReleaseVerdict::Partial;
+    let (binding, canonical) = bind_copy(&fed.identity, copy, &markings, cut)?;
     Ok(Step::Send {
         plaintext: object_plaintext(&binding, &markings, &canonical),
         binding,

@@ -262,6 +262,26 @@ impl Node {
         Ok(self.store.binding(cid, id, version_key).await?)
     }
 
+    /// Whether the originator cut portions out of a received version before it sent it here:
+    /// its binding says so, under its signature, and names nothing that was cut. False for a
+    /// version published here or held without a binding.
+    pub async fn cut_by_origin(
+        &self,
+        cid: &str,
+        id: &str,
+        version_key: &str,
+    ) -> Result<bool, NodeError> {
+        let Some(record) = self.store.binding(cid, id, version_key).await? else {
+            return Ok(false);
+        };
+        let binding: entente_seal::Binding =
+            serde_json::from_str(&record.binding).map_err(|e| {
+                let message = format!("the stored binding of {id} ({version_key}): {e}");
+                NodeError::new(NodeErrorKind::Internal, message)
+            })?;
+        Ok(binding.cut)
+    }
+
     /// The label of a marking definition the node holds (loaded by a release that referred to
     /// it), for rendering a released copy's markings.
     pub fn marking_label(&self, id: &str) -> Option<Label> {

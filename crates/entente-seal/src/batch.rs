@@ -120,7 +120,12 @@ fn write_binding(b: &Binding, out: &mut Vec<u8>) {
         BindingKind::Object => "object",
         BindingKind::Recall => "recall",
     };
-    out.extend_from_slice(b"{\"digest\":");
+    // Keys in canonical (sorted) order; `cut` only when set, as serde writes it.
+    out.extend_from_slice(b"{");
+    if b.cut {
+        out.extend_from_slice(b"\"cut\":true,");
+    }
+    out.extend_from_slice(b"\"digest\":");
     write_string(&b.digest, out);
     out.extend_from_slice(b",\"kind\":");
     write_string(kind, out);

@@ -3,7 +3,10 @@
 //! The origin signs `SHA-256(JCS({"binding": "entente.binding/v1", "origin", "object_id",
 //! "version", "object", "labels"}))`, where `labels` are the marking definitions the object refers
 //! to (object and granular markings), each once, sorted by id. The signature is Ed25519 over
-//! `"entente.binding/v1\n" || digest`. A recall is signed the same way over
+//! `"entente.binding/v1\n" || digest`. A copy the origin tear-lined for its recipient (portions
+//! cut out) says so in a signed `"cut": true` member of the bound content, so that the receiver
+//! can tell its readers the copy is not the whole object without learning what was cut; the
+//! content of a whole copy has no such member. A recall is signed the same way over
 //! `{"binding": "entente.recall/v1", "origin", "object_id", "version"}` so that only the origin can
 //! withdraw what it released.
 
@@ -46,6 +49,13 @@ pub struct Binding {
     pub digest: String,
     /// Base64 Ed25519 signature.
     pub signature: String,
+    /// The origin cut portions out of the copy it bound (covered by the signature).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cut: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The nations whose signatures are accepted, with their keys.
@@ -141,12 +151,16 @@ fn object_digest_of(
     object: &Value,
     canonical_object: &[u8],
     markings: &[Value],
+    cut: bool,
 ) -> Result<(String, String, [u8; 32]), SealError> {
     let (object_id, version) = object_version(object)?;
     let labels = labels_in_order(&object_id, object, markings)?;
     let mut bytes = Vec::with_capacity(canonical_object.len() + 1024 * (labels.len() + 1));
     bytes.extend_from_slice(b"{\"binding\":");
     write_string(OBJECT_DOMAIN, &mut bytes);
+    if cut {
+        bytes.extend_from_slice(b",\"cut\":true");
+    }
     bytes.extend_from_slice(b",\"labels\":[");
     for (i, label) in labels.iter().enumerate() {
         if i > 0 {
@@ -173,18 +187,22 @@ pub(crate) fn object_digest_reference(
     origin: NationCode,
     object: &Value,
     markings: &[Value],
+    cut: bool,
 ) -> Result<[u8; 32], SealError> {
     let (object_id, version) = object_version(object)?;
     let labels = labels_in_order(&object_id, object, markings)?;
-    let bytes = serde_jcs::to_vec(&json!({
+    let mut content = json!({
         "binding": OBJECT_DOMAIN,
         "origin": origin.as_str(),
         "object_id": object_id,
         "version": version,
         "object": object,
         "labels": labels,
-    }))
-    .map_err(|e| SealError::json("canonical JSON", e))?;
+    });
+    if cut {
+        content["cut"] = json!(true);
+    }
+    let bytes = serde_jcs::to_vec(&content).map_err(|e| SealError::json("canonical JSON", e))?;
     Ok(sha256(&bytes))
 }
 
@@ -229,9 +247,20 @@ pub fn bind_canonical(
     object: &Value,
     markings: &[Value],
 ) -> Result<(Binding, Vec<u8>), SealError> {
+    bind_copy(identity, object, markings, false)
+}
+
+/// [`bind_canonical`] of a copy released to one recipient; `cut` when the origin tear-lined
+/// it (the binding then says so, under the signature).
+pub fn bind_copy(
+    identity: &NodeIdentity,
+    object: &Value,
+    markings: &[Value],
+    cut: bool,
+) -> Result<(Binding, Vec<u8>), SealError> {
     let origin = identity.nation();
     let canonical = canonical_value(object);
-    let (object_id, version, digest) = object_digest_of(origin, object, &canonical, markings)?;
+    let (object_id, version, digest) = object_digest_of(origin, object, &canonical, markings, cut)?;
     let signature = identity
         .signing_key()
         .sign(&signed_message(BindingKind::Object, &digest));
@@ -242,6 +271,7 @@ pub fn bind_canonical(
         version,
         digest: hex(&digest),
         signature: B64.encode(signature.to_bytes()),
+        cut,
     };
     Ok((binding, canonical))
 }
@@ -264,6 +294,7 @@ pub fn bind_recall(
         version: version.to_owned(),
         digest: hex(&digest),
         signature: B64.encode(signature.to_bytes()),
+        cut: false,
     })
 }
 
@@ -323,7 +354,8 @@ impl Binding {
                 version,
             });
         }
-        let (_, _, digest) = object_digest_of(self.origin, object, canonical_object, markings)?;
+        let (_, _, digest) =
+            object_digest_of(self.origin, object, canonical_object, markings, self.cut)?;
         if hex(&digest) != self.digest {
             return Err(SealError::Tampered {
                 object_id,

@@ -28,7 +28,9 @@ pub mod identity;
 pub mod private;
 
 pub use crate::batch::{BatchOpener, BatchSealer, Opened, SealedBatch, SealedItem};
-pub use crate::binding::{bind, bind_canonical, bind_recall, Binding, BindingKind, Signers};
+pub use crate::binding::{
+    bind, bind_canonical, bind_copy, bind_recall, Binding, BindingKind, Signers,
+};
 pub use crate::canonical::{
     canonical_json, canonical_text, canonical_value, sha256_hex, sha256_hex_text, sha256_hex_value,
 };

@@ -115,6 +115,34 @@ fn tampered_content_is_rejected() {
 }
 
 #[test]
+fn the_origin_s_cut_mark_is_signed_and_cannot_be_added_or_dropped() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let (object, markings) = report();
+    let signers = signers_of(&[&fra]);
+    let (cut, _) = bind_copy(&fra, &object, &markings, true).unwrap();
+    cut.verify_object(&signers, &object, &markings).unwrap();
+    // The mark travels in the binding's JSON and comes back from it.
+    let text = serde_json::to_string(&cut).unwrap();
+    assert!(text.contains("\"cut\":true"), "{text}");
+    let back: Binding = serde_json::from_str(&text).unwrap();
+    assert!(back.cut);
+    back.verify_object(&signers, &object, &markings).unwrap();
+    // A whole copy's binding has no mark; a bound copy's mark can be neither dropped nor added.
+    let (whole, _) = bind_copy(&fra, &object, &markings, false).unwrap();
+    assert!(!serde_json::to_string(&whole).unwrap().contains("cut"));
+    assert_eq!(whole, bind(&fra, &object, &markings).unwrap());
+    for forged in [
+        Binding { cut: false, ..cut },
+        Binding { cut: true, ..whole },
+    ] {
+        let err = forged
+            .verify_object(&signers, &object, &markings)
+            .unwrap_err();
+        assert!(matches!(err, SealError::Tampered { .. }), "{err}");
+    }
+}
+
+#[test]
 fn tampered_label_is_rejected() {
     let fra = NodeIdentity::generate(nation("FRA"));
     let (object, mut markings) = report();

@@ -114,13 +114,16 @@ pub struct Row {
     pub tear_lined: bool,
     /// Received from the originator's node: the copy is what it released to this nation.
     pub received: bool,
+    /// The originator tear-lined the copy it sent (its signed binding says so).
+    pub cut_by_origin: bool,
     pub added: String,
 }
 
 impl Row {
-    fn of(h: &Holding, here: entente_types::NationCode) -> Row {
+    fn of(h: &Holding, here: entente_types::NationCode, cut_by_origin: bool) -> Row {
         Row {
             received: h.originator != here,
+            cut_by_origin,
             link: object_link(&h.collection, &h.id),
             kind: h.kind.clone(),
             name: h.name.clone(),
@@ -242,6 +245,16 @@ pub async fn page(
         }
     })
     .collect();
+    // Only the rows shown are asked whether their originator cut them (one binding each).
+    let here = console.node.config().nation;
+    let mut shown = Vec::with_capacity(rows.len());
+    for h in &rows {
+        let cut = h.originator != here
+            && (console.node)
+                .cut_by_origin(&h.collection, &h.id, &h.version_key)
+                .await?;
+        shown.push(Row::of(h, here, cut));
+    }
     let first = page_number * PER_PAGE;
     let table = Table {
         columns,
@@ -251,10 +264,7 @@ pub async fn page(
         previous: (page_number > 0).then(|| params.link(None, page_number - 1)),
         next: (first + rows.len() < total).then(|| params.link(None, page_number + 1)),
         held: index.len(),
-        rows: rows
-            .iter()
-            .map(|h| Row::of(h, console.node.config().nation))
-            .collect(),
+        rows: shown,
         banner: banner.clone(),
         oob: false,
     };

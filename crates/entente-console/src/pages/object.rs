@@ -74,6 +74,8 @@ pub struct ProvenanceView {
     pub signature: String,
     pub verified: String,
     pub recalled: bool,
+    /// The origin's binding marks the copy as cut for this nation.
+    pub cut: bool,
 }
 
 #[derive(Template)]
@@ -89,6 +91,8 @@ struct ObjectPage {
     label: String,
     label_class: &'static str,
     tear_lined: bool,
+    /// The originator tear-lined the copy it sent here (its signed binding says so).
+    cut_by_origin: bool,
     portions: Vec<Portion>,
     versions: Vec<VersionLink>,
     relationships: Vec<RelationshipLink>,
@@ -164,6 +168,7 @@ pub async fn page(
         Some(b) => Some(provenance_view(&console, &collection, &id, &row.version_key, &b).await),
         None => None,
     };
+    let cut_by_origin = provenance.as_ref().is_some_and(|p| p.cut);
     let banner_label = row.banner.clone();
     let mut frame = Frame::new(
         &console,
@@ -189,6 +194,7 @@ pub async fn page(
             label,
             label_class: class,
             tear_lined: row.tear_lined,
+            cut_by_origin,
             portions,
             versions: version_links,
             relationships,
@@ -374,6 +380,7 @@ async fn provenance_view(
             .unwrap_or_default(),
         verified,
         recalled: b.recall.is_some(),
+        cut: binding.as_ref().is_some_and(|x| x.cut),
     }
 }
 

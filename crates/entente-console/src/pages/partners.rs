@@ -418,6 +418,7 @@ mod tests {
             seq: 1,
             collection: "intel".into(),
             id: id.into(),
+            version_key: String::new(),
             kind: "report".into(),
             name: "Pacific liaison summary".into(),
             originator: "FRA".parse().unwrap(),

@@ -284,3 +284,93 @@ async fn the_links_and_the_audit_log_of_a_federated_node_name_only_what_the_read
     assert!(page.text.contains("state-down"), "{}", page.text);
     fra.stop().await;
 }
+
+#[tokio::test]
+async fn a_copy_its_originator_cut_is_shown_tear_lined_by_it_at_the_receiving_node() {
+    let root = tempfile::tempdir().unwrap();
+    let (fra, jpn) = pair(root.path(), "FRA", "JPN").await;
+    let japan: NationCode = "JPN".parse().unwrap();
+    fra.user("fra", "FRA").await;
+    jpn.user("jpn", "JPN").await;
+    // A report released to JPN whose description is FRA's alone: JPN receives it cut. Another
+    // released whole.
+    const CUT_REPORT: &str = "report--0b9d1c0e-0000-4000-8000-0000000000c1";
+    const WHOLE_REPORT: &str = "report--0b9d1c0e-0000-4000-8000-0000000000c2";
+    const SECRET: &str = "FRA-ONLY-DESCRIPTION of the Pacific tasking";
+    let mut objects = labelled(
+        "report",
+        &CUT_REPORT[8..],
+        json!({"name": "Pacific tasking", "published": "2026-11-01T08:00:00Z", "object_refs": [WHOLE_REPORT], "description": SECRET}),
+        "NATO SECRET//REL TO FRA, JPN",
+        &[("description", "NATO SECRET//REL TO FRA")],
+    );
+    objects.extend(labelled(
+        "report",
+        &WHOLE_REPORT[8..],
+        json!({"name": "Pacific liaison summary", "published": "2026-11-01T08:00:00Z", "object_refs": [CUT_REPORT]}),
+        "NATO SECRET//REL TO FRA, JPN",
+        &[],
+    ));
+    let author = fra.node.store().user("fra").await.unwrap().unwrap();
+    let envelope = json!({ "objects": objects }).to_string();
+    fra.node
+        .post_envelope(&author, "intel", envelope.as_bytes())
+        .await
+        .unwrap();
+    until("both reports reach JPN", || {
+        fra.fed.partner_status()[&japan].sent >= 2
+    })
+    .await;
+
+    let mut b = browser_at(&jpn.base);
+    b.sign_in("jpn").await;
+    let mut holdings = String::new();
+    for _ in 0..100 {
+        holdings = b.get("/console/holdings").await.text;
+        if holdings.contains(CUT_REPORT) && holdings.contains(WHOLE_REPORT) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let row_of = |id: &str| -> String {
+        let at = holdings
+            .find(id)
+            .unwrap_or_else(|| panic!("{id} in {holdings}"));
+        let end = holdings[at..]
+            .find("</tr>")
+            .map_or(holdings.len(), |e| at + e);
+        holdings[at..end].to_owned()
+    };
+    assert!(
+        row_of(CUT_REPORT).contains("tear-lined by FRA"),
+        "{}",
+        row_of(CUT_REPORT)
+    );
+    let whole = row_of(WHOLE_REPORT);
+    assert!(
+        whole.contains("as received") && !whole.contains("tear-lined"),
+        "{whole}"
+    );
+    let object = b.get(&format!("/console/objects/intel/{CUT_REPORT}")).await;
+    assert_eq!(object.status, 200);
+    assert!(object.text.contains("tear-lined by FRA"), "{}", object.text);
+    assert!(
+        !object.text.contains(SECRET),
+        "the cut description is not held"
+    );
+    let object = b
+        .get(&format!("/console/objects/intel/{WHOLE_REPORT}"))
+        .await;
+    assert!(!object.text.contains("tear-lined"), "{}", object.text);
+    // FRA's own console shows its stored object whole.
+    let mut f = browser_at(&fra.base);
+    f.sign_in("fra").await;
+    let own = f.get(&format!("/console/objects/intel/{CUT_REPORT}")).await;
+    assert!(
+        own.text.contains("whole, as published here"),
+        "{}",
+        own.text
+    );
+    fra.stop().await;
+    jpn.stop().await;
+}

@@ -78,6 +78,22 @@ async fn releases_reach_exactly_the_entitled_nations_with_tear_lines() {
         .unwrap();
     assert_eq!(binding.origin, nation("FRA"));
     assert_eq!(binding.sender, nation("FRA"));
+    // FRA's binding says, under its signature, which copy it cut: JPN's, not USA's; each
+    // receiving node reads it back, and it names nothing that was cut.
+    let key = entente_stix::Timestamp::parse("2025-02-01T00:00:00.000Z")
+        .unwrap()
+        .key();
+    let two_id = two["id"].as_str().unwrap();
+    assert!(!binding.binding.contains("cut"), "{}", binding.binding);
+    let usa_node = &mesh.get("USA").node;
+    assert!(!usa_node.cut_by_origin("intel", two_id, &key).await.unwrap());
+    let jpn_node = &mesh.get("JPN").node;
+    let at_jpn_binding = (jpn_node.store().binding("intel", two_id, &key).await)
+        .unwrap()
+        .unwrap();
+    assert!(at_jpn_binding.binding.contains("\"cut\":true"));
+    assert!(!at_jpn_binding.binding.contains("description"));
+    assert!(jpn_node.cut_by_origin("intel", two_id, &key).await.unwrap());
     // JPN never holds a copy with the FRA/USA marking definition.
     let markings = mesh
         .get("JPN")
