@@ -32,6 +32,8 @@ pub struct Holding {
     pub seq: i64,
     pub collection: Arc<str>,
     pub id: String,
+    /// The version's key in the store (for its provenance).
+    pub version_key: String,
     pub kind: String,
     pub name: String,
     pub originator: NationCode,
@@ -53,12 +55,73 @@ pub struct Index {
     /// The change stream's position the index reflects.
     since: i64,
     rows: Vec<Holding>,
+    /// What the filters and facets read of each row, at the row's position: a query walks
+    /// these small integers, not the rows' strings.
+    keys: Vec<RowKey>,
+    /// The values of the filtered fields, each given a number once.
+    kinds: Values,
+    originators: Values,
+    labels: Values,
     /// Position of each object in `rows`, by collection and id.
     at: HashMap<(Arc<str>, String), usize>,
     /// Row positions in each sort order, made on first use.
     orders: Mutex<HashMap<Sort, Arc<Vec<u32>>>>,
     /// Rows by id and relationships by the ids they join, made on first use.
     lookups: std::sync::OnceLock<Lookups>,
+}
+
+/// A row's filtered fields as numbers: its type, originator and label by their number in the
+/// index's [`Values`], and the day it was added (days since 1970-01-01, UTC).
+#[derive(Debug, Clone, Copy)]
+struct RowKey {
+    kind: u32,
+    originator: u32,
+    label: u32,
+    day: i64,
+}
+
+/// The distinct values of one field, numbered in the order met (a number is never reused while
+/// the index lives), with the label each label text stands for.
+#[derive(Debug, Clone, Default)]
+struct Values {
+    names: Vec<String>,
+    numbers: HashMap<String, u32>,
+    labels: Vec<Option<Label>>,
+}
+
+impl Values {
+    fn number(&mut self, name: &str, label: Option<&Label>) -> u32 {
+        if let Some(&n) = self.numbers.get(name) {
+            return n;
+        }
+        let n = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.to_owned());
+        self.numbers.insert(name.to_owned(), n);
+        self.labels.push(label.cloned());
+        n
+    }
+
+    /// The number a filter's value has; a value never met matches no row.
+    fn wanted(&self, name: Option<&str>) -> Option<u32> {
+        name.map(|n| self.numbers.get(n).copied().unwrap_or(u32::MAX))
+    }
+
+    /// Counts by number as counts by name, the values counted at least once.
+    fn named(&self, counts: &[usize]) -> BTreeMap<String, usize> {
+        (counts.iter().enumerate())
+            .filter(|(_, &count)| count > 0)
+            .map(|(n, &count)| (self.names[n].clone(), count))
+            .collect()
+    }
+}
+
+/// Days since 1970-01-01 of a time in microseconds since the epoch, or of a date.
+fn day_of_us(us: i64) -> i64 {
+    us.div_euclid(86_400_000_000)
+}
+
+fn day_of(date: Date) -> i64 {
+    (date - chrono::DateTime::UNIX_EPOCH.date_naive()).num_days()
 }
 
 /// Row positions by object id, and of the relationships that name each id.
@@ -140,6 +203,10 @@ impl Index {
             writes,
             since: i64::MAX,
             rows: Vec::new(),
+            keys: Vec::new(),
+            kinds: Values::default(),
+            originators: Values::default(),
+            labels: Values::default(),
             at: HashMap::new(),
             orders: Mutex::default(),
             lookups: std::sync::OnceLock::new(),
@@ -180,6 +247,10 @@ impl Index {
             writes: self.writes,
             since: self.since,
             rows: self.rows.clone(),
+            keys: self.keys.clone(),
+            kinds: self.kinds.clone(),
+            originators: self.originators.clone(),
+            labels: self.labels.clone(),
             at: self.at.clone(),
             orders: Mutex::default(),
             lookups: std::sync::OnceLock::new(),
@@ -276,13 +347,29 @@ impl Index {
             added_us: row.added_us,
             refs,
             id: row.id,
+            version_key: row.version_key,
+        };
+        self.insert(collection, holding);
+    }
+
+    /// Adds a row, or replaces the object's row.
+    fn insert(&mut self, collection: &Arc<str>, holding: Holding) {
+        let row_key = RowKey {
+            kind: self.kinds.number(&holding.kind, None),
+            originator: self.originators.number(holding.originator.as_str(), None),
+            label: (self.labels).number(&holding.label_text, holding.label.as_ref()),
+            day: day_of_us(holding.added_us),
         };
         let key = (collection.clone(), holding.id.clone());
         match self.at.get(&key) {
-            Some(&i) => self.rows[i] = holding,
+            Some(&i) => {
+                self.rows[i] = holding;
+                self.keys[i] = row_key;
+            }
             None => {
                 self.at.insert(key, self.rows.len());
                 self.rows.push(holding);
+                self.keys.push(row_key);
             }
         }
     }
@@ -292,6 +379,7 @@ impl Index {
             return;
         };
         self.rows.swap_remove(i);
+        self.keys.swap_remove(i);
         if let Some(moved) = self.rows.get(i) {
             self.at
                 .insert((moved.collection.clone(), moved.id.clone()), i);
@@ -356,11 +444,16 @@ impl Index {
         }
         let mut order: Vec<u32> = (0..u32::try_from(self.rows.len()).unwrap_or(u32::MAX)).collect();
         let rows = &self.rows;
+        // Names compare case-blind: each lowered once, not at every comparison.
+        let lowered: Vec<String> = match sort.key {
+            SortKey::Name => rows.iter().map(|h| h.name.to_lowercase()).collect(),
+            _ => Vec::new(),
+        };
         let cmp = |a: &u32, b: &u32| -> Ordering {
             let (x, y) = (&rows[*a as usize], &rows[*b as usize]);
             let by = match sort.key {
                 SortKey::Added => x.added_us.cmp(&y.added_us).then(x.seq.cmp(&y.seq)),
-                SortKey::Name => x.name.to_lowercase().cmp(&y.name.to_lowercase()),
+                SortKey::Name => lowered[*a as usize].cmp(&lowered[*b as usize]),
                 SortKey::Kind => x.kind.cmp(&y.kind),
                 SortKey::Originator => x.originator.as_str().cmp(y.originator.as_str()),
                 SortKey::Label => rank(x).cmp(&rank(y)).then(x.label_text.cmp(&y.label_text)),
@@ -384,44 +477,60 @@ impl Index {
     /// that pass the other filters.
     pub fn query(&self, filter: &Filter, sort: Sort, page: usize, per_page: usize) -> Page {
         let order = self.order(sort);
+        let kind = self.kinds.wanted(filter.kind.as_deref());
+        let originator = self.originators.wanted(filter.originator.as_deref());
+        let label = self.labels.wanted(filter.label.as_deref());
+        let (from, to) = (filter.from.map(day_of), filter.to.map(day_of));
+        let mut counts = (
+            vec![0usize; self.kinds.names.len()],
+            vec![0usize; self.originators.names.len()],
+            vec![0usize; self.labels.names.len()],
+        );
         let mut total = 0usize;
         let mut rows = Vec::with_capacity(per_page);
         let skip = page.saturating_mul(per_page);
-        let mut facets = Facets::default();
         for &i in order.iter() {
-            let h = &self.rows[i as usize];
-            let (kind, originator, label, dates) = filter.passes(h);
+            let k = self.keys[i as usize];
+            let dates = from.is_none_or(|f| k.day >= f) && to.is_none_or(|t| k.day <= t);
+            if !dates {
+                continue;
+            }
+            let by_kind = kind.is_none_or(|n| k.kind == n);
+            let by_originator = originator.is_none_or(|n| k.originator == n);
+            let by_label = label.is_none_or(|n| k.label == n);
             // A facet counts the rows that pass every filter but its own.
-            if originator && label && dates {
-                *facets.kinds.entry(h.kind.clone()).or_default() += 1;
+            if by_originator && by_label {
+                counts.0[k.kind as usize] += 1;
             }
-            if kind && label && dates {
-                *facets
-                    .originators
-                    .entry(h.originator.as_str().to_owned())
-                    .or_default() += 1;
+            if by_kind && by_label {
+                counts.1[k.originator as usize] += 1;
             }
-            if kind && originator && dates {
-                *facets.labels.entry(h.label_text.to_string()).or_default() += 1;
-                if let Some(l) = &h.label {
-                    if !facets.label_values.contains_key(&*h.label_text) {
-                        facets
-                            .label_values
-                            .insert(h.label_text.to_string(), l.clone());
-                    }
-                }
+            if by_kind && by_originator {
+                counts.2[k.label as usize] += 1;
             }
-            if kind && originator && label && dates {
+            if by_kind && by_originator && by_label {
                 if total >= skip && rows.len() < per_page {
-                    rows.push(h.clone());
+                    rows.push(self.rows[i as usize].clone());
                 }
                 total += 1;
             }
         }
+        let label_values = (counts.2.iter().enumerate())
+            .filter(|(_, &count)| count > 0)
+            .filter_map(|(n, _)| {
+                let value = self.labels.labels[n].clone()?;
+                Some((self.labels.names[n].clone(), value))
+            })
+            .collect();
         Page {
             rows,
             total,
-            facets,
+            facets: Facets {
+                kinds: self.kinds.named(&counts.0),
+                originators: self.originators.named(&counts.1),
+                labels: self.labels.named(&counts.2),
+                label_values,
+            },
         }
     }
 }
@@ -470,21 +579,6 @@ pub struct Filter {
     /// Days, inclusive, as `YYYY-MM-DD`.
     pub from: Option<Date>,
     pub to: Option<Date>,
-}
-
-impl Filter {
-    fn passes(&self, h: &Holding) -> (bool, bool, bool, bool) {
-        let kind = self.kind.as_deref().is_none_or(|k| h.kind == k);
-        let originator = self
-            .originator
-            .as_deref()
-            .is_none_or(|o| h.originator.as_str() == o);
-        let label = self.label.as_deref().is_none_or(|l| &*h.label_text == l);
-        let day = || chrono::DateTime::from_timestamp_micros(h.added_us).map(|t| t.date_naive());
-        let dates = self.from.is_none_or(|f| day().is_some_and(|d| d >= f))
-            && self.to.is_none_or(|t| day().is_some_and(|d| d <= t));
-        (kind, originator, label, dates)
-    }
 }
 
 /// What the rows are sorted by.
@@ -547,7 +641,115 @@ pub struct Page {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    fn index_of(rows: &[(u8, u8, u8, i64)]) -> Index {
+        let mut index = Index {
+            day: Date::default(),
+            writes: 0,
+            since: 0,
+            rows: Vec::new(),
+            keys: Vec::new(),
+            kinds: Values::default(),
+            originators: Values::default(),
+            labels: Values::default(),
+            at: HashMap::new(),
+            orders: Mutex::default(),
+            lookups: std::sync::OnceLock::new(),
+        };
+        let nations = ["FRA", "GBR", "USA"];
+        let collection: Arc<str> = "intel".into();
+        for (seq, &(kind, originator, label, added_us)) in rows.iter().enumerate() {
+            let holding = Holding {
+                seq: seq as i64,
+                collection: collection.clone(),
+                id: format!("indicator--{seq}"),
+                version_key: String::new(),
+                kind: ["indicator", "malware", "report"][kind as usize % 3].to_owned(),
+                name: format!("Object {}", rows.len() - seq),
+                originator: nations[originator as usize % 3].parse().unwrap(),
+                label: None,
+                label_text: ["NATO SECRET", "NATO RESTRICTED"][label as usize % 2].into(),
+                label_class: "level-none",
+                tear_lined: false,
+                added_us,
+                refs: None,
+            };
+            index.insert(&collection, holding);
+        }
+        index
+    }
+
+    /// The query as first written: every row's strings compared and counted.
+    fn reference(index: &Index, filter: &Filter, sort: Sort) -> (Vec<String>, usize, Facets) {
+        let day = |us: i64| chrono::DateTime::from_timestamp_micros(us).map(|t| t.date_naive());
+        let mut facets = Facets::default();
+        let (mut ids, mut total) = (Vec::new(), 0);
+        for &i in index.order(sort).iter() {
+            let h = &index.rows[i as usize];
+            let kind = filter.kind.as_deref().is_none_or(|k| h.kind == k);
+            let originator =
+                (filter.originator.as_deref()).is_none_or(|o| h.originator.as_str() == o);
+            let label = filter.label.as_deref().is_none_or(|l| &*h.label_text == l);
+            let dates = filter
+                .from
+                .is_none_or(|f| day(h.added_us).is_some_and(|d| d >= f))
+                && filter
+                    .to
+                    .is_none_or(|t| day(h.added_us).is_some_and(|d| d <= t));
+            if originator && label && dates {
+                *facets.kinds.entry(h.kind.clone()).or_default() += 1;
+            }
+            if kind && label && dates {
+                *(facets.originators)
+                    .entry(h.originator.as_str().to_owned())
+                    .or_default() += 1;
+            }
+            if kind && originator && dates {
+                *facets.labels.entry(h.label_text.to_string()).or_default() += 1;
+            }
+            if kind && originator && label && dates {
+                ids.push(h.id.clone());
+                total += 1;
+            }
+        }
+        (ids, total, facets)
+    }
+
+    proptest! {
+        #[test]
+        fn a_query_finds_what_comparing_every_row_finds(
+            rows in prop::collection::vec((0u8..3, 0u8..3, 0u8..2, -200_000_000_000i64..400_000_000_000), 0..60),
+            kind in prop::option::of(prop::sample::select(vec!["indicator", "malware", "nothing"])),
+            originator in prop::option::of(prop::sample::select(vec!["FRA", "USA", "JPN"])),
+            label in prop::option::of(prop::sample::select(vec!["NATO SECRET", "NATO RESTRICTED", "x"])),
+            from in prop::option::of(-3i64..5),
+            to in prop::option::of(-3i64..5),
+            key in prop::sample::select(vec![SortKey::Added, SortKey::Name, SortKey::Kind, SortKey::Originator, SortKey::Label]),
+            descending in any::<bool>(),
+            page in 0usize..4,
+        ) {
+            let index = index_of(&rows);
+            let date = |d: i64| chrono::DateTime::UNIX_EPOCH.date_naive() + chrono::Duration::days(d);
+            let filter = Filter {
+                kind: kind.map(str::to_owned),
+                originator: originator.map(str::to_owned),
+                label: label.map(str::to_owned),
+                from: from.map(date),
+                to: to.map(date),
+            };
+            let sort = Sort { key, descending };
+            let got = index.query(&filter, sort, page, 7);
+            let (ids, total, facets) = reference(&index, &filter, sort);
+            let want: Vec<String> = ids.into_iter().skip(page * 7).take(7).collect();
+            prop_assert_eq!(got.rows.iter().map(|h| h.id.clone()).collect::<Vec<_>>(), want);
+            prop_assert_eq!(got.total, total);
+            prop_assert_eq!(got.facets.kinds, facets.kinds);
+            prop_assert_eq!(got.facets.originators, facets.originators);
+            prop_assert_eq!(got.facets.labels, facets.labels);
+        }
+    }
 
     #[test]
     fn a_name_is_the_best_property_there_is_and_is_kept_short() {
