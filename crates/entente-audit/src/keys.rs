@@ -1,13 +1,18 @@
 //! Key files of an audit log and the inputs of its command line: generating a log signing key
 //! (the private `FILE`, mode 0600, and the public `FILE.vkey`), opening a log with its key file,
-//! reading a verifier key given inline or in a file, and reading a batch of events.
+//! reading a verifier key given inline or in a file, reading a batch of events, and verifying
+//! checkpoint files and proof documents without the log ([`verify_files`]).
 
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
 use entente_types::{ErrorCode, NationCode};
 
-use crate::{origin_for, parse_skey, skey, vkey, AuditError, AuditEvent, AuditLog, NoteVerifier};
+use crate::report::Verified;
+use crate::{
+    origin_for, parse_skey, skey, vkey, AuditError, AuditEvent, AuditLog, Checkpoint,
+    ConsistencyProof, InclusionProof, NoteVerifier,
+};
 
 /// What can go wrong with key files and command-line inputs of the log.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +40,9 @@ pub enum KeyError {
     /// Events that are not JSON or not audit events (`index` counts from 0 within a batch).
     #[error("--event: {message}")]
     Events { message: String },
+    /// An inclusion proof document without its entry, and no entry given beside it.
+    #[error("{} carries no entry; give --leaf FILE", proof.display())]
+    NoEntry { proof: PathBuf },
     /// A key, log or entry that the log itself refuses.
     #[error("{}: {source}", what)]
     Audit {
@@ -48,7 +56,9 @@ impl KeyError {
     /// The transport-neutral class of the error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            KeyError::Exists { .. } | KeyError::Events { .. } => ErrorCode::InvalidInput,
+            KeyError::Exists { .. } | KeyError::Events { .. } | KeyError::NoEntry { .. } => {
+                ErrorCode::InvalidInput
+            }
             KeyError::Io { .. } | KeyError::Private(_) | KeyError::Random(_) => ErrorCode::Internal,
             KeyError::Audit { source, .. } => source.code(),
         }
@@ -169,6 +179,85 @@ pub fn parse_events(text: &str) -> Result<Vec<AuditEvent>, KeyError> {
             })
         })
         .collect()
+}
+
+/// The files a verification without the log reads: a signed checkpoint, and a proof document
+/// (an inclusion proof, with its entry in `leaf` if the document lacks it, or a consistency proof
+/// from `old_checkpoint`).
+#[derive(Debug, Clone, Copy)]
+pub struct ProofFiles<'a> {
+    pub checkpoint: &'a Path,
+    pub proof: Option<&'a Path>,
+    pub leaf: Option<&'a Path>,
+    pub old_checkpoint: Option<&'a Path>,
+}
+
+/// A checkpoint file, its signature verified with `verifier`.
+pub fn read_checkpoint(verifier: &NoteVerifier, path: &Path) -> Result<Checkpoint, KeyError> {
+    verifier
+        .verify(&read_text(path)?)
+        .map_err(|e| refused(format!("checkpoint {}", path.display()), e))
+}
+
+/// Verifies the files in order, telling `step` each thing established; the first failure ends
+/// it (a signature or proof that does not verify is an [`AuditError`] under [`KeyError::Audit`]).
+pub fn verify_files(
+    verifier: &NoteVerifier,
+    files: ProofFiles<'_>,
+    mut step: impl FnMut(Verified),
+) -> Result<(), KeyError> {
+    let cp = read_checkpoint(verifier, files.checkpoint)?;
+    step(Verified::Checkpoint {
+        source: files.checkpoint.display().to_string(),
+        remote: false,
+        checkpoint: cp.clone(),
+    });
+    let Some(proof_path) = files.proof else {
+        return Ok(());
+    };
+    let in_file = |e| refused(proof_path.display().to_string(), e);
+    let bytes = read_bytes(proof_path)?;
+    match files.old_checkpoint {
+        None => {
+            let mut proof = InclusionProof::from_json(&bytes).map_err(in_file)?;
+            if let Some(leaf) = files.leaf {
+                let event = AuditEvent::from_json(&read_bytes(leaf)?)
+                    .map_err(|e| refused(leaf.display().to_string(), e))?;
+                proof.leaf = Some(event);
+            } else if proof.leaf.is_none() {
+                let proof = proof_path.to_path_buf();
+                return Err(KeyError::NoEntry { proof });
+            }
+            proof.verify_against(&cp).map_err(in_file)?;
+            let (index, size) = (proof.index, proof.size);
+            step(Verified::Inclusion {
+                index,
+                size,
+                entry: None,
+            });
+        }
+        Some(old_path) => {
+            let old = read_checkpoint(verifier, old_path)?;
+            let proof = ConsistencyProof::from_json(&bytes).map_err(in_file)?;
+            proof.verify_between(&old, &cp).map_err(in_file)?;
+            step(Verified::consistency(old.size, cp.size));
+        }
+    }
+    Ok(())
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, KeyError> {
+    std::fs::read(path).map_err(|source| KeyError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn refused(what: String, source: AuditError) -> KeyError {
+    KeyError::Audit {
+        what,
+        source: Box::new(source),
+    }
 }
 
 #[cfg(test)]

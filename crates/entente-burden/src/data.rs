@@ -268,12 +268,8 @@ pub fn load(dir: &Path) -> Result<Dataset, Error> {
         let text = read(&path)?;
         match Ledger::parse(&text, Some(&path), &known) {
             Ok(l) => {
-                if let Err(e) = ledger.merge(l) {
-                    problems.extend(e.problems().iter().map(|p| {
-                        let mut p = p.clone();
-                        p.location.file = Some(path.clone());
-                        p
-                    }));
+                if let Err(e) = ledger.merge(l, Some(&path)) {
+                    problems.extend(e.problems().iter().cloned());
                 }
             }
             Err(e) => problems.extend(e.problems().iter().cloned()),

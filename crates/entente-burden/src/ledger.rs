@@ -271,13 +271,14 @@ impl Ledger {
         }
     }
 
-    /// Adds another ledger's programmes; an id already present is an error.
-    pub fn merge(&mut self, other: Ledger) -> Result<(), Error> {
+    /// Adds another ledger's programmes, read from `file`; an id already present is an error.
+    pub fn merge(&mut self, other: Ledger, file: Option<&Path>) -> Result<(), Error> {
         let mut problems = Vec::new();
         for p in other.programmes {
             if self.programmes.iter().any(|q| q.id == p.id) {
                 problems.push(Problem {
                     location: crate::error::Location {
+                        file: file.map(Path::to_path_buf),
                         field: Some("programme.id".to_owned()),
                         ..Default::default()
                     },

@@ -155,6 +155,21 @@ impl Dataset {
             .collect()
     }
 
+    /// The shipped ledger with the programmes of `files` added (their sources may be the
+    /// dataset's or their own).
+    pub fn ledger_with(&self, files: &[std::path::PathBuf]) -> Result<Ledger, Error> {
+        let mut ledger = self.ledger.clone();
+        for file in files {
+            let text = std::fs::read_to_string(file).map_err(|source| {
+                let path = file.clone();
+                Error::new(error::ErrorKind::Io { path, source })
+            })?;
+            let extra = Ledger::parse(&text, Some(file), &|id| self.has_source(id))?;
+            ledger.merge(extra, Some(file))?;
+        }
+        Ok(ledger)
+    }
+
     /// Whether a source id is defined.
     pub fn has_source(&self, id: &str) -> bool {
         self.sources.iter().any(|s| s.id == id)

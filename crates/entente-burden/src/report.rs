@@ -23,6 +23,51 @@ fn counts_json(counts: &[(String, usize)]) -> serde_json::Value {
         .collect()
 }
 
+/// What a dataset (with extra ledgers) holds, once it has loaded and validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checked {
+    pub dir: String,
+    pub ok: bool,
+    pub sources: usize,
+    pub expenditure_points: usize,
+    pub editions: usize,
+    pub guidelines: usize,
+    pub bases: usize,
+    pub programmes: usize,
+}
+
+impl Checked {
+    /// The dataset loaded from `dir` with the programmes of `ledgers` added.
+    pub fn run(
+        data: &Dataset,
+        dir: &std::path::Path,
+        ledgers: &[std::path::PathBuf],
+    ) -> Result<Checked, Error> {
+        Ok(Checked {
+            dir: dir.display().to_string(),
+            ok: true,
+            sources: data.sources.len(),
+            expenditure_points: data.expenditure.points().len(),
+            editions: data.expenditure.editions().len(),
+            guidelines: data.guidelines.len(),
+            bases: data.bases.len(),
+            programmes: data.ledger_with(ledgers)?.programmes().len(),
+        })
+    }
+}
+
+impl ToReport for Checked {
+    fn report(&self) -> Report {
+        let mut report = Report::default();
+        report.text(format!(
+            "{}: ok ({} sources, {} expenditure points in {} editions, {} guidelines, {} bases, {} programmes)",
+            self.dir, self.sources, self.expenditure_points, self.editions, self.guidelines,
+            self.bases, self.programmes,
+        ));
+        report
+    }
+}
+
 /// Who meets which guideline in a year, with the guidelines it was assessed against.
 pub struct Standings<'a> {
     pub data: &'a Dataset,

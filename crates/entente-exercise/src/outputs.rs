@@ -34,6 +34,72 @@ pub enum PublisherError {
     /// The HTTP client cannot be built.
     #[error("the HTTP client of {nation}: {message}")]
     Client { nation: NationCode, message: String },
+    /// A node, token or CA given for a nation in a way that does not fit the others.
+    #[error("{flag} {nation}: {message}")]
+    Mismatch {
+        flag: &'static str,
+        nation: NationCode,
+        message: String,
+    },
+}
+
+impl PublisherError {
+    /// The transport-neutral class of the error.
+    pub fn code(&self) -> entente_types::ErrorCode {
+        match self {
+            PublisherError::Client { .. } => entente_types::ErrorCode::Internal,
+            _ => entente_types::ErrorCode::InvalidInput,
+        }
+    }
+}
+
+/// Where each nation's national tracks go: its node's base URL, the file holding its token, and
+/// the CA its TLS certificate chains to (none: plain HTTP).
+#[derive(Debug, Clone, Default)]
+pub struct NodeLinks {
+    pub urls: std::collections::BTreeMap<NationCode, String>,
+    pub token_files: std::collections::BTreeMap<NationCode, PathBuf>,
+    pub cas: std::collections::BTreeMap<NationCode, PathBuf>,
+}
+
+impl NodeLinks {
+    /// One publisher per node, to `collection`; every nation with a node takes part in
+    /// `scenario` and has a token file, and every CA belongs to a node.
+    pub fn connect(
+        &self,
+        collection: &str,
+        scenario: &crate::Scenario,
+    ) -> Result<Vec<NodePublisher>, PublisherError> {
+        let mismatch = |flag, nation, message: String| PublisherError::Mismatch {
+            flag,
+            nation,
+            message,
+        };
+        if let Some(&nation) = self.cas.keys().find(|n| !self.urls.contains_key(n)) {
+            return Err(mismatch(
+                "--ca",
+                nation,
+                format!("no --node {nation}=URL is given"),
+            ));
+        }
+        let mut out = Vec::new();
+        for (&nation, url) in &self.urls {
+            if scenario.nation(nation).is_none() {
+                let message = format!("{nation} does not take part in scenario {}", scenario.name);
+                return Err(mismatch("--node", nation, message));
+            }
+            let file = self.token_files.get(&nation).ok_or_else(|| {
+                mismatch(
+                    "--node",
+                    nation,
+                    format!("needs --token-file {nation}=FILE"),
+                )
+            })?;
+            let ca = self.cas.get(&nation).map(PathBuf::as_path);
+            out.push(NodePublisher::connect(nation, url, collection, file, ca)?);
+        }
+        Ok(out)
+    }
 }
 
 /// Why a post of national tracks to a node failed.

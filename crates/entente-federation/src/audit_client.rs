@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use entente_audit::report::{NoteSummary, Verified};
 use entente_audit::{
     check_consistent, AuditEvent, Checkpoint, ConsistencyProof, InclusionProof, NoteVerifier,
 };
@@ -113,6 +114,45 @@ impl AuditClient {
     pub async fn checkpoint_note(&mut self) -> Result<String, FederationError> {
         let body = self.get("/audit/checkpoint").await?;
         String::from_utf8(body.to_vec()).map_err(|_| self.fail("checkpoint: not UTF-8"))
+    }
+
+    /// The size of the checkpoint the node serves now (its signature is not checked here).
+    pub async fn size(&mut self) -> Result<u64, FederationError> {
+        let note = self.checkpoint_note().await?;
+        let summary = NoteSummary::of(&note).map_err(|e| self.fail(format!("checkpoint: {e}")))?;
+        Ok(summary.size)
+    }
+
+    /// Verifies the checkpoint the node serves now, then the inclusion of entry `index` in it
+    /// and its consistency with `older`, the proofs fetched from the node, telling `step` each
+    /// thing established; the first failure ends it.
+    pub async fn verify_served(
+        &mut self,
+        verifier: &NoteVerifier,
+        index: Option<u64>,
+        older: Option<&Checkpoint>,
+        mut step: impl FnMut(Verified),
+    ) -> Result<(), FederationError> {
+        let cp = self.checkpoint(verifier).await?;
+        step(Verified::Checkpoint {
+            source: self.url.clone(),
+            remote: true,
+            checkpoint: cp.clone(),
+        });
+        if let Some(index) = index {
+            let proof = self.verify_inclusion(&cp, index, None).await?;
+            let entry = proof
+                .leaf
+                .as_ref()
+                .map(|e| format!("{} {} {}", e.kind.as_str(), e.object_id, e.node));
+            let size = cp.size;
+            step(Verified::Inclusion { index, size, entry });
+        }
+        if let Some(old) = older {
+            self.verify_consistency(old, &cp).await?;
+            step(Verified::consistency(old.size, cp.size));
+        }
+        Ok(())
     }
 
     /// The node's current checkpoint, its signature verified with `verifier`.

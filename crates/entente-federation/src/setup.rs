@@ -1,6 +1,7 @@
 //! Setting up a new node's folder: `node.toml` with its `[federation]` table, a development PKI
 //! under `tls/` (a CA, the TAXII server certificate and the certificate the node presents to its
 //! partners) and the node's keys (`node.keys`). What is already there is kept unless `force`.
+//! Pairing two nodes by script: [`export_partner`] on one, [`import_partner`] on the other.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use entente_node::pki::{DevCa, PkiError};
 use entente_seal::{Existing, NodeIdentity, SealError};
 use entente_types::{ErrorCode, NationCode};
 
-use crate::FederationError;
+use crate::{FederationConfig, FederationError};
 
 /// Why a node folder cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,15 @@ pub enum SetupError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A configuration or partner block that is not what it must be.
+    #[error("{what}: {message}")]
+    Invalid { what: String, message: String },
     #[error(transparent)]
     Pki(#[from] PkiError),
     #[error(transparent)]
@@ -40,12 +50,105 @@ impl SetupError {
     /// The transport-neutral class of the error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            SetupError::Exists { .. } | SetupError::Address { .. } | SetupError::Pki(_) => {
-                ErrorCode::InvalidInput
+            SetupError::Exists { .. }
+            | SetupError::Address { .. }
+            | SetupError::Invalid { .. }
+            | SetupError::Pki(_) => ErrorCode::InvalidInput,
+            SetupError::Io { .. } | SetupError::Read { .. } | SetupError::Seal(_) => {
+                ErrorCode::Internal
             }
-            SetupError::Io { .. } | SetupError::Seal(_) => ErrorCode::Internal,
             SetupError::Federation(e) => e.code(),
         }
+    }
+}
+
+/// What a node gives a partner to pair with it: its `[[federation.partner]]` block.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PartnerExport {
+    pub nation: NationCode,
+    pub url: String,
+    /// The audit key partners check this node's checkpoints with (C2SP vkey).
+    pub audit_key: String,
+    pub block: String,
+}
+
+/// The federation table of the node configuration at `path` (the file is named in errors).
+pub fn federation_of(
+    node: &entente_node::NodeConfig,
+    path: &Path,
+) -> Result<FederationConfig, SetupError> {
+    let table = node
+        .federation
+        .as_ref()
+        .ok_or_else(|| SetupError::Invalid {
+            what: path.display().to_string(),
+            message: "no [federation] table (entente node init writes one)".into(),
+        })?;
+    Ok(FederationConfig::from_table(table, &node.base_dir)?)
+}
+
+/// This node's partner block, reachable at `url` (default: its own federation listener).
+pub fn export_partner(
+    fed: &FederationConfig,
+    url: Option<String>,
+) -> Result<PartnerExport, SetupError> {
+    let identity = NodeIdentity::load(&fed.keys)?;
+    let ca = std::fs::read_to_string(&fed.tls_ca).map_err(|source| SetupError::Read {
+        path: fed.tls_ca.clone(),
+        source,
+    })?;
+    let url = url.unwrap_or_else(|| format!("https://{}", fed.listen));
+    crate::config::parse_url(&url).map_err(|e| SetupError::Invalid {
+        what: "--url".into(),
+        message: e.to_string(),
+    })?;
+    let nation = identity.nation();
+    let audit_key = entente_audit::vkey(
+        &entente_audit::origin_for(nation.as_str()),
+        &identity.signing_key().verifying_key(),
+    );
+    let block = crate::partner_block(&url, &identity.public(), &ca, Some(&audit_key));
+    Ok(PartnerExport {
+        nation,
+        url,
+        audit_key,
+        block,
+    })
+}
+
+/// Appends a partner's block (read from `source`) to the node configuration at `config`, after
+/// checking the whole result; returns the partner's nation. Nothing is written if it fails.
+pub fn import_partner(config: &Path, block: &str, source: &str) -> Result<NationCode, SetupError> {
+    let current = std::fs::read_to_string(config).map_err(|e| SetupError::Read {
+        path: config.to_path_buf(),
+        source: e,
+    })?;
+    let own = entente_node::NodeConfig::parse(&current, config.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| invalid(config.display().to_string(), e))?
+        .nation;
+    let updated = format!("{}\n{}", current.trim_end(), block);
+    let base = config.parent().unwrap_or(Path::new("."));
+    let check = entente_node::NodeConfig::parse(&updated, base).map_err(|e| invalid(source, e))?;
+    let added = federation_of(&check, config)?
+        .partners
+        .last()
+        .map(|p| p.nation);
+    let added = match added {
+        Some(nation) if nation != own => nation,
+        Some(_) => return Err(invalid(source, "this node's own block")),
+        None => return Err(invalid(source, "no [[federation.partner]] block")),
+    };
+    std::fs::write(config, updated).map_err(|e| SetupError::Io {
+        path: config.to_path_buf(),
+        source: e,
+    })?;
+    Ok(added)
+}
+
+fn invalid(what: impl Into<String>, message: impl std::fmt::Display) -> SetupError {
+    SetupError::Invalid {
+        what: what.into(),
+        message: message.to_string(),
     }
 }
 

@@ -150,12 +150,28 @@ pub struct FusionBench {
 /// input is the same seeded picture every run, so that timings compare.
 pub fn fusion(
     targets: usize,
-    nations: Vec<NationCode>,
+    nations: usize,
     scans: usize,
     config: FusionConfig,
     best_of: usize,
     mut now: impl FnMut() -> f64,
 ) -> Result<FusionBench, Error> {
+    const CODES: [&str; 8] = ["EST", "LVA", "LTU", "POL", "FIN", "SWE", "DEU", "NOR"];
+    if nations == 0 || nations > CODES.len() || targets == 0 || scans == 0 {
+        return Err(Error::InvalidInput {
+            what: format!(
+                "fusion benchmark of {nations} nations, {targets} targets, {scans} scans"
+            ),
+            message: format!(
+                "need 1 to {} nations, targets > 0 and scans > 0",
+                CODES.len()
+            ),
+        });
+    }
+    let nations: Vec<NationCode> = CODES[..nations]
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .collect();
     let best_of = best_of.max(1);
     let count = nations.len();
     let mut synthetic = SyntheticPicture::new(targets, nations, 0x2545_f491_4f6c_dd1d);
@@ -220,14 +236,24 @@ mod tests {
 
     #[test]
     fn fusion_bench_counts_instants_and_system_tracks() {
-        let nations = vec!["EST".parse().unwrap(), "LVA".parse().unwrap()];
         let mut clock = 0.0;
-        let b = fusion(5, nations, 3, FusionConfig::new(1.0), 2, || {
+        let b = fusion(5, 2, 3, FusionConfig::new(1.0), 2, || {
             clock += 1e-6;
             clock
         })
         .unwrap();
         assert_eq!((b.nations, b.scans, b.timing.samples), (2, 3, 3));
         assert!(b.system_tracks_last > 0);
+    }
+
+    #[test]
+    fn fusion_bench_refuses_nine_nations_and_empty_runs() {
+        for (targets, nations, scans) in [(5, 9, 3), (5, 0, 3), (0, 2, 3), (5, 2, 0)] {
+            let err = fusion(targets, nations, scans, FusionConfig::new(1.0), 1, || 0.0);
+            assert!(
+                matches!(err, Err(Error::InvalidInput { .. })),
+                "{nations} nations"
+            );
+        }
     }
 }

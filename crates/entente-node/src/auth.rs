@@ -31,6 +31,51 @@ pub fn hash_password(password: &str) -> Result<String, NodeError> {
         })
 }
 
+/// Who a new user is: the fields an administrator gives (`entente user add`).
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    pub name: String,
+    pub nation: entente_types::NationCode,
+    /// A marking of the node's policies, e.g. `NATO SECRET`.
+    pub clearance: &'a str,
+    /// The first line of it is the password; none for a user who signs in with tokens only.
+    pub password: Option<&'a str>,
+    pub rights: Vec<entente_store::CollectionRight>,
+}
+
+impl NewUser<'_> {
+    /// The user to store on the node `config` describes: the name checked (HTTP Basic cannot
+    /// carry ':'), the clearance read with the node's policies, the password hashed.
+    pub fn into_user(self, config: &crate::NodeConfig) -> Result<User, NodeError> {
+        let bad = |message: String| NodeError::new(NodeErrorKind::BadRequest, message);
+        let name = self.name;
+        if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
+            return Err(bad(format!(
+                "--name {name:?}: a user name is non-empty, without ':' or control characters"
+            )));
+        }
+        let dir = config.policy_data.join("policies");
+        let policies = entente_labels::PolicySet::load(&dir)
+            .map_err(|e| NodeError::config(format!("{}: {e}", dir.display())))?;
+        let label = entente_labels::parse_marking(&policies, self.clearance)
+            .map_err(|e| bad(format!("--clearance: {e}")))?;
+        let password_hash = match self.password.map(|text| text.lines().next().unwrap_or("")) {
+            Some("") => return Err(bad("the password on standard input is empty".into())),
+            Some(password) => Some(hash_password(password)?),
+            None => None,
+        };
+        Ok(User {
+            name,
+            nation: self.nation,
+            clearance_policy: label.policy().to_owned(),
+            clearance_level: label.classification().to_owned(),
+            clearance_caveats: label.caveats().iter().cloned().collect(),
+            password_hash,
+            rights: self.rights,
+        })
+    }
+}
+
 /// A new random bearer token (printed once; only its hash is kept).
 pub fn new_token() -> String {
     use rand::Rng;

@@ -367,11 +367,21 @@ impl Serialize for Graph {
     }
 }
 
-/// What a dataset holds, once it has loaded and validated.
+/// What checking a dataset found: what it holds when it loads and validates, else every
+/// problem found (each naming its file, line and field).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Checked {
     pub dir: String,
     pub ok: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<Counts>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+/// How many of each thing a dataset holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counts {
     pub nations: usize,
     pub organizations: usize,
     pub agreements: usize,
@@ -383,21 +393,51 @@ impl Checked {
         Checked {
             dir: dir.display().to_string(),
             ok: true,
-            nations: registry.nations().count(),
-            organizations: registry.organizations().len(),
-            agreements: registry.agreements().len(),
-            sources: registry.sources().count(),
+            counts: Some(Counts {
+                nations: registry.nations().count(),
+                organizations: registry.organizations().len(),
+                agreements: registry.agreements().len(),
+                sources: registry.sources().count(),
+            }),
+            problems: Vec::new(),
         }
+    }
+
+    /// Loads and validates the dataset in `dir`; invalid data is a `Checked` that is not ok,
+    /// a dataset that cannot be read at all an error.
+    pub fn run(dir: &std::path::Path) -> Result<Checked, crate::Error> {
+        match Registry::load(dir) {
+            Ok(registry) => Ok(Checked::new(dir, &registry)),
+            Err(err) if !err.diagnostics().is_empty() => Ok(Checked {
+                dir: dir.display().to_string(),
+                ok: false,
+                counts: None,
+                problems: err.diagnostics().iter().map(ToString::to_string).collect(),
+            }),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The problems, a line each, and a summary line (for standard error).
+    pub fn problems_text(&self) -> String {
+        let n = self.problems.len();
+        let plural = if n == 1 { "" } else { "s" };
+        let mut text: String = self.problems.iter().map(|p| format!("{p}\n")).collect();
+        text.push_str(&format!("error: {}: {n} problem{plural}\n", self.dir));
+        text
     }
 }
 
 impl ToReport for Checked {
     fn report(&self) -> Report {
         let mut report = Report::default();
-        report.text(format!(
-            "ok: {}: {} nations, {} organizations, {} agreements, {} sources",
-            self.dir, self.nations, self.organizations, self.agreements, self.sources
-        ));
+        match &self.counts {
+            Some(c) => report.text(format!(
+                "ok: {}: {} nations, {} organizations, {} agreements, {} sources",
+                self.dir, c.nations, c.organizations, c.agreements, c.sources
+            )),
+            None => report.text(self.problems_text().trim_end()),
+        };
         report
     }
 }

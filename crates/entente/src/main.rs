@@ -89,6 +89,7 @@ fn exit_code_of(err: &anyhow::Error) -> u8 {
             entente_registry::Error => true,
             entente_burden::Error => true,
             entente_exercise::Error => false,
+            entente_exercise::outputs::PublisherError => false,
             entente_labels::LabelError => false,
             // A node that cannot start on its configuration (TLS files, store, registry, policies).
             entente_node::NodeError => true,

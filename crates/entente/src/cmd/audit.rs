@@ -1,16 +1,19 @@
 //! `entente audit …`: the verifiable audit log of a node — keys, appends, signed checkpoints,
 //! inclusion and consistency proofs, and their verification by a partner.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use entente_audit::report::{Appended, NoteSummary, Verified};
-use entente_audit::{keys, AuditEvent, AuditLog, ConsistencyProof, InclusionProof};
+use entente_audit::{keys, AuditLog};
 use entente_federation::{AuditClient, FederationError};
 
+use crate::cmd::read_input;
 use crate::output::{self, UsageError};
+
+/// The most a batch of events read from standard input may weigh.
+const MAX_BATCH_BYTES: usize = 64 << 20;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -191,7 +194,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     (Some(index), None) => {
                         let size = match size {
                             Some(s) => s,
-                            None => current_size(&mut client)?,
+                            None => block_on(client.size())?,
                         };
                         block_on(client.inclusion(index, size))?.to_json()
                     }
@@ -220,14 +223,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(a) => {
-            let mut report = Report::new(a.json);
-            match (a.remote.client()?, &a.checkpoint) {
-                (Some(client), _) => verify_remote(client, &a, &mut report)?,
-                (None, Some(checkpoint)) => verify(checkpoint, &a, &mut report)?,
+            let verifier = keys::read_verifier(&a.vkey)?;
+            let mut steps = Vec::new();
+            let outcome = match (a.remote.client()?, &a.checkpoint) {
+                (Some(mut client), _) => {
+                    let old = (a.old_checkpoint.as_deref())
+                        .map(|path| keys::read_checkpoint(&verifier, path))
+                        .transpose()?;
+                    let step = |s: Verified| steps.push(s);
+                    block_on(client.verify_served(&verifier, a.index, old.as_ref(), step))
+                }
+                (None, Some(checkpoint)) => {
+                    let files = keys::ProofFiles {
+                        checkpoint,
+                        proof: a.proof.as_deref(),
+                        leaf: a.leaf.as_deref(),
+                        old_checkpoint: a.old_checkpoint.as_deref(),
+                    };
+                    let step = |s: Verified| steps.push(s);
+                    keys::verify_files(&verifier, files, step).map_err(Into::into)
+                }
                 (None, None) => {
                     return Err(UsageError("give --checkpoint FILE or --url URL".into()).into())
                 }
+            };
+            // What was established is shown even when a later step fails.
+            let mut report = Report::new(a.json);
+            for step in steps {
+                report.add(step)?;
             }
+            outcome?;
             report.finish()
         }
     }
@@ -276,70 +301,10 @@ fn block_on<T>(
         .map_err(unwrap_audit)
 }
 
-/// The size of the checkpoint a node serves now (its signature is checked by `verify`).
-fn current_size(client: &mut AuditClient) -> anyhow::Result<u64> {
-    let note = block_on(client.checkpoint_note())?;
-    let summary =
-        NoteSummary::of(&note).with_context(|| format!("checkpoint of {}", client.url()))?;
-    Ok(summary.size)
-}
-
-/// A checkpoint file verified with the log's key.
-fn read_checkpoint(
-    verifier: &entente_audit::NoteVerifier,
-    path: &Path,
-) -> anyhow::Result<entente_audit::Checkpoint> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    verifier
-        .verify(&text)
-        .with_context(|| format!("checkpoint {}", path.display()))
-}
-
-fn read_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
-}
-
-/// Verifies the checkpoint a node serves now, and with it the inclusion of one entry or the
-/// consistency with an older checkpoint, the proofs fetched from the node.
-fn verify_remote(
-    mut client: AuditClient,
-    a: &VerifyArgs,
-    report: &mut Report,
-) -> anyhow::Result<()> {
-    let verifier = keys::read_verifier(&a.vkey)?;
-    let cp = block_on(client.checkpoint(&verifier))?;
-    let (source, size) = (client.url().to_owned(), cp.size);
-    report.add(Verified::Checkpoint {
-        source,
-        remote: true,
-        checkpoint: cp.clone(),
-    })?;
-    if let Some(index) = a.index {
-        let proof = block_on(client.verify_inclusion(&cp, index, None))?;
-        let entry = proof
-            .leaf
-            .as_ref()
-            .map(|e| format!("{} {} {}", e.kind.as_str(), e.object_id, e.node));
-        report.add(Verified::Inclusion { index, size, entry })?;
-    }
-    if let Some(old_path) = &a.old_checkpoint {
-        let old = read_checkpoint(&verifier, old_path)?;
-        block_on(client.verify_consistency(&old, &cp))?;
-        report.add(Verified::consistency(old.size, cp.size))?;
-    }
-    Ok(())
-}
-
 fn append(log: &Path, key: &Path, event: &str) -> anyhow::Result<ExitCode> {
-    let text = if event == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading standard input")?;
-        s
-    } else {
-        event.to_owned()
+    let text = match event {
+        "-" => read_input(Path::new("-"), MAX_BATCH_BYTES, "a batch of events")?.1,
+        inline => inline.to_owned(),
     };
     let events = keys::parse_events(&text)?;
     let log = keys::open_signed(log, key)?;
@@ -351,52 +316,4 @@ fn append(log: &Path, key: &Path, event: &str) -> anyhow::Result<ExitCode> {
         size: log.size(),
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn verify(checkpoint: &Path, a: &VerifyArgs, report: &mut Report) -> anyhow::Result<()> {
-    let verifier = keys::read_verifier(&a.vkey)?;
-    let cp = read_checkpoint(&verifier, checkpoint)?;
-    report.add(Verified::Checkpoint {
-        source: checkpoint.display().to_string(),
-        remote: false,
-        checkpoint: cp.clone(),
-    })?;
-    let in_file = |path: &Path| format!("{}", path.display());
-    match (a.proof.as_deref(), a.old_checkpoint.as_deref()) {
-        (None, _) => {}
-        (Some(proof_path), None) => {
-            let mut proof = InclusionProof::from_json(&read_bytes(proof_path)?)
-                .with_context(|| in_file(proof_path))?;
-            if let Some(leaf_path) = a.leaf.as_deref() {
-                let event = AuditEvent::from_json(&read_bytes(leaf_path)?)
-                    .with_context(|| in_file(leaf_path))?;
-                proof.leaf = Some(event);
-            } else if proof.leaf.is_none() {
-                let message = format!(
-                    "{} carries no entry; give --leaf FILE",
-                    proof_path.display()
-                );
-                return Err(UsageError(message).into());
-            }
-            proof
-                .verify_against(&cp)
-                .with_context(|| in_file(proof_path))?;
-            let (index, size) = (proof.index, proof.size);
-            report.add(Verified::Inclusion {
-                index,
-                size,
-                entry: None,
-            })?;
-        }
-        (Some(proof_path), Some(old_path)) => {
-            let old = read_checkpoint(&verifier, old_path)?;
-            let proof = ConsistencyProof::from_json(&read_bytes(proof_path)?)
-                .with_context(|| in_file(proof_path))?;
-            proof
-                .verify_between(&old, &cp)
-                .with_context(|| in_file(proof_path))?;
-            report.add(Verified::consistency(old.size, cp.size))?;
-        }
-    }
-    Ok(())
 }

@@ -1,17 +1,16 @@
 //! `entente exercise …`: validate a scenario, run it (batch or live, DIS out, national tracks to
 //! national nodes) and review a run.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use entente_exercise::outputs::{NodePublisher, RunOutputs};
+use entente_exercise::outputs::{NodeLinks, RunOutputs};
 use entente_exercise::report::{ReviewSummary, RunSummary, ScenarioSummary};
 use entente_exercise::{aar, Pacing, RunRecord, Scenario};
-use entente_types::NationCode;
 
+use crate::cmd::nation_pairs;
 use crate::output::{self, UsageError};
 
 #[derive(Debug, clap::Args)]
@@ -109,57 +108,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn pairs(items: &[String], what: &str) -> anyhow::Result<BTreeMap<NationCode, String>> {
-    let mut map = BTreeMap::new();
-    for item in items {
-        let (nation, value) = item
-            .split_once('=')
-            .ok_or_else(|| UsageError(format!("{what} `{item}` must be NATION=VALUE")))?;
-        let code: NationCode = nation.parse()?;
-        if map.insert(code, value.to_owned()).is_some() {
-            return Err(UsageError(format!("{what} names {code} twice")).into());
-        }
-    }
-    Ok(map)
-}
-
-fn node_publishers(
-    nodes: &[String],
-    token_files: &[String],
-    cas: &[String],
-    collection: &str,
-    s: &Scenario,
-) -> anyhow::Result<Vec<NodePublisher>> {
-    let urls = pairs(nodes, "--node")?;
-    let tokens = pairs(token_files, "--token-file")?;
-    let cas = pairs(cas, "--ca")?;
-    if let Some(nation) = cas.keys().find(|n| !urls.contains_key(n)) {
-        return Err(UsageError(format!("--ca {nation}: no --node {nation}=URL is given")).into());
-    }
-    let mut out = Vec::new();
-    for (nation, url) in urls {
-        if s.nation(nation).is_none() {
-            return Err(UsageError(format!(
-                "--node {nation}: {nation} does not take part in scenario {}",
-                s.name
-            ))
-            .into());
-        }
-        let file = tokens.get(&nation).ok_or_else(|| {
-            UsageError(format!("--node {nation} needs --token-file {nation}=FILE"))
-        })?;
-        let ca = cas.get(&nation).map(Path::new);
-        out.push(NodePublisher::connect(
-            nation,
-            &url,
-            collection,
-            Path::new(file),
-            ca,
-        )?);
-    }
-    Ok(out)
-}
-
 fn run_scenario(a: RunArgs) -> anyhow::Result<ExitCode> {
     let mut s = Scenario::load(&a.scenario)?;
     if let Some(seed) = a.seed {
@@ -174,7 +122,14 @@ fn run_scenario(a: RunArgs) -> anyhow::Result<ExitCode> {
     if !(speed.is_finite() && speed > 0.0) {
         return Err(UsageError(format!("--speed {speed} must be a positive number")).into());
     }
-    let nodes = node_publishers(&a.nodes, &a.token_files, &a.cas, &a.collection, &s)?;
+    let links = NodeLinks {
+        urls: nation_pairs(&a.nodes, ("--node", "NATION=URL"), Ok)?,
+        token_files: nation_pairs(&a.token_files, ("--token-file", "NATION=FILE"), |f| {
+            Ok(PathBuf::from(f))
+        })?,
+        cas: nation_pairs(&a.cas, ("--ca", "NATION=FILE"), |f| Ok(PathBuf::from(f)))?,
+    };
+    let nodes = links.connect(&a.collection, &s)?;
     let out = a.out.unwrap_or_else(|| PathBuf::from("runs").join(&s.name));
     let out = out.as_path();
     let dis = a.dis.map(|addr| (addr, a.dis_bundle));

@@ -1,16 +1,15 @@
 //! `entente federation …`: a node's public identity, its partners, and pairing nodes by script
 //! (`export` on one node, `import` on the other).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
-use entente_federation::{partner_block, FederationConfig};
+use entente_federation::setup;
 use entente_seal::NodeIdentity;
 use serde_json::json;
 
 use crate::cmd::node::load_config;
+use crate::cmd::read_input;
 use crate::output::{self, UsageError};
 
 #[derive(Debug, clap::Args)]
@@ -54,20 +53,10 @@ fn config_path(args: &Args) -> anyhow::Result<&Path> {
         .ok_or_else(|| UsageError("give --config FILE (the node's node.toml)".into()).into())
 }
 
-fn federation_of(node: &entente_node::NodeConfig, path: &Path) -> anyhow::Result<FederationConfig> {
-    let table = node.federation.as_ref().ok_or_else(|| {
-        UsageError(format!(
-            "{} has no [federation] table (entente node init writes one)",
-            path.display()
-        ))
-    })?;
-    Ok(FederationConfig::from_table(table, &node.base_dir)?)
-}
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let path = config_path(&args)?.to_owned();
     let node = load_config(&path)?;
-    let fed = federation_of(&node, &path)?;
+    let fed = setup::federation_of(&node, &path)?;
     match args.command {
         Command::Identity => {
             let identity = NodeIdentity::load(&fed.keys)?;
@@ -81,56 +70,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Export { url } => {
-            let identity = NodeIdentity::load(&fed.keys)?;
-            let ca = std::fs::read_to_string(&fed.tls_ca)
-                .with_context(|| format!("cannot read {}", fed.tls_ca.display()))?;
-            let url = url.unwrap_or_else(|| format!("https://{}", fed.listen));
-            entente_federation::config::parse_url(&url).map_err(|e| UsageError(e.to_string()))?;
-            // The audit key partners check our checkpoints with (C2SP vkey).
-            let vkey = entente_audit::vkey(
-                &entente_audit::origin_for(identity.nation().as_str()),
-                &identity.signing_key().verifying_key(),
-            );
-            let block = partner_block(&url, &identity.public(), &ca, Some(&vkey));
-            if args.json {
-                output::print_json(&json!({
-                    "nation": identity.nation().as_str(), "url": url, "audit_key": vkey, "block": block,
-                }))?;
-            } else {
-                output::print(block)?;
+            let export = setup::export_partner(&fed, url)?;
+            match args.json {
+                true => output::print_json(&export)?,
+                false => output::print(export.block)?,
             }
         }
         Command::Import { file } => {
-            let mut block = String::new();
-            if file.as_os_str() == "-" {
-                std::io::stdin()
-                    .read_to_string(&mut block)
-                    .context("cannot read standard input")?;
-            } else {
-                block = std::fs::read_to_string(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?;
-            }
-            let current = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let updated = format!("{}\n{}", current.trim_end(), block);
-            // Validate the whole result before writing anything.
-            let base = path.parent().unwrap_or(Path::new("."));
-            let check = entente_node::NodeConfig::parse(&updated, base)
-                .map_err(|e| UsageError(format!("{}: {e}", file.display())))?;
-            let fed = federation_of(&check, &path)?;
-            let added = fed
-                .partners
-                .last()
-                .map(|p| p.nation.to_string())
-                .unwrap_or_default();
-            let own = node.nation.to_string();
-            if added == own {
-                return Err(
-                    UsageError(format!("{} is this node's own block", file.display())).into(),
-                );
-            }
-            std::fs::write(&path, updated)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            let (name, block) = read_input(&file, 1 << 20, "a partner block")?;
+            let added = setup::import_partner(&path, &block, &name)?;
             if args.json {
                 output::print_json(&json!({"added": added, "config": path.display().to_string()}))?;
             } else {

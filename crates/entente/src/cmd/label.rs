@@ -1,16 +1,15 @@
 //! `entente label …`: read a confidentiality label in any of its three forms (marking, STIX JSON,
 //! STANAG 4774 XML), show it, and convert it to another form.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use entente_labels::forms::{self, read_any, read_marking};
-use entente_labels::{render_marking, stix, xml, LabelError, LabelErrorKind, PolicySet};
+use entente_labels::{render_marking, stix, xml, PolicySet};
 
-use crate::cmd::data_dir;
-use crate::output::{self, UsageError};
+use crate::cmd::{data_dir, read_input};
+use crate::output;
 
 /// The largest label file read, in bytes (the XML form's own limit).
 const MAX_INPUT_BYTES: usize = xml::MAX_XML_BYTES;
@@ -75,13 +74,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Render { file } => {
-            let (name, text) = read_input(&file)?;
+            let (name, text) = read_input(&file, MAX_INPUT_BYTES, "a label")?;
             let label = read_any(&policies, &text).with_context(|| name.clone())?;
             output::print(render_marking(&policies, &label)?)?;
         }
         Command::Convert { to, file } => {
             let file = file.unwrap_or_else(|| PathBuf::from("-"));
-            let (name, text) = read_input(&file)?;
+            let (name, text) = read_input(&file, MAX_INPUT_BYTES, "a label")?;
             let label = read_any(&policies, &text).with_context(|| name.clone())?;
             match to {
                 Form::Marking => output::print(render_marking(&policies, &label)?)?,
@@ -91,38 +90,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The whole of FILE (or standard input for `-`) as text, with a name for error messages.
-fn read_input(file: &Path) -> anyhow::Result<(String, String)> {
-    let stdin = file.as_os_str() == "-";
-    let name = if stdin {
-        "<stdin>".to_owned()
-    } else {
-        file.display().to_string()
-    };
-    let mut bytes = Vec::new();
-    let limit = u64::try_from(MAX_INPUT_BYTES + 1).unwrap_or(u64::MAX);
-    let read = if stdin {
-        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
-    };
-    read.map_err(|e| UsageError(format!("cannot read {name}: {e}")))?;
-    if bytes.len() > MAX_INPUT_BYTES {
-        return Err(anyhow::Error::new(LabelError::new(
-            LabelErrorKind::TooLarge {
-                what: "bytes in a label",
-                limit: MAX_INPUT_BYTES,
-            },
-            name,
-        )));
-    }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        UsageError(format!(
-            "{name}: not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })?;
-    Ok((name, text))
 }

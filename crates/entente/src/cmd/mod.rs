@@ -3,6 +3,8 @@
 
 use std::process::ExitCode;
 
+use crate::output::UsageError;
+
 pub mod audit;
 pub mod burden;
 pub mod demo;
@@ -100,4 +102,60 @@ pub fn parse_day(at: Option<&str>) -> anyhow::Result<entente_types::Date> {
         Some(text) => Ok(entente_types::parse_date(text)?),
         None => Ok(entente_node::clock::today()),
     }
+}
+
+/// The whole of `file`, or standard input for `-`, as UTF-8 text, with the name messages give it;
+/// more than `limit` bytes of `what` is bad input.
+pub fn read_input(
+    file: &std::path::Path,
+    limit: usize,
+    what: &str,
+) -> anyhow::Result<(String, String)> {
+    use std::io::Read as _;
+    let stdin = file.as_os_str() == "-";
+    let name = match stdin {
+        true => "<stdin>".to_owned(),
+        false => file.display().to_string(),
+    };
+    let mut bytes = Vec::new();
+    let take = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let read = match stdin {
+        true => std::io::stdin().lock().take(take).read_to_end(&mut bytes),
+        false => std::fs::File::open(file).and_then(|f| f.take(take).read_to_end(&mut bytes)),
+    };
+    read.map_err(|e| UsageError(format!("cannot read {name}: {e}")))?;
+    if bytes.len() > limit {
+        let message = format!("{name}: too many bytes in {what}: at most {limit}");
+        return Err(UsageError(message).into());
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        UsageError(format!(
+            "{name}: not UTF-8 text (invalid byte at offset {at})"
+        ))
+    })?;
+    Ok((name, text))
+}
+
+/// `NATION=VALUE` arguments of flag `what` (`shape` names the value, e.g. `NATION=NUMBER`), each
+/// value read by `value`; a nation named twice is bad input.
+pub fn nation_pairs<T, C: FromIterator<(entente_types::NationCode, T)>>(
+    items: &[String],
+    (what, shape): (&str, &str),
+    value: impl Fn(String) -> Result<T, String>,
+) -> anyhow::Result<C> {
+    let mut seen = std::collections::BTreeSet::new();
+    let pair = |item: &String| -> anyhow::Result<(entente_types::NationCode, T)> {
+        let (nation, text) = item
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("{what}: expected {shape}, found {item:?}")))?;
+        let code: entente_types::NationCode = nation.trim().parse()?;
+        if !seen.insert(code) {
+            return Err(UsageError(format!("{what} names {code} twice")).into());
+        }
+        let value = value(text.trim().to_owned())
+            .map_err(|e| UsageError(format!("{what}: {e} (in {item:?})")))?;
+        Ok((code, value))
+    };
+    items.iter().map(pair).collect()
 }

@@ -10,7 +10,7 @@ use entente_fusion::fusion::FusionConfig;
 use entente_fusion::metrics::{self, ScoreParams};
 use entente_fusion::report::{FuseSummary, ScoreReport, TrackSummary};
 use entente_fusion::{bench, files, replay};
-use entente_types::{ErrorCode, NationCode};
+use entente_types::ErrorCode;
 
 use crate::output::{self, UsageError};
 
@@ -210,20 +210,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Bench {
             what: Bench::Fuse(a),
         } => {
-            const CODES: [&str; 8] = ["EST", "LVA", "LTU", "POL", "FIN", "SWE", "DEU", "NOR"];
-            let (targets, nations, scans) = (a.targets, a.nations, a.scans);
-            if nations == 0 || nations > CODES.len() || targets == 0 || scans == 0 {
-                let limit = CODES.len();
-                let message = format!("need 1 to {limit} nations, targets > 0 and scans > 0");
-                return Err(UsageError(message).into());
-            }
-            let codes: Vec<NationCode> = CODES[..nations]
-                .iter()
-                .map(|c| c.parse())
-                .collect::<Result<_, _>>()?;
             let mut config = FusionConfig::new(1.0);
             config.weighting = a.weighting.into();
-            let result = bench::fusion(targets, codes, scans, config, a.best_of, clock());
+            let (targets, nations, scans) = (a.targets, a.nations, a.scans);
+            let result = bench::fusion(targets, nations, scans, config, a.best_of, clock());
             output::emit(a.json, &result.map_err(input_error)?)
         }
     }

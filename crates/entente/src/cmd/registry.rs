@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use entente_registry::report::{Agreements, Checked, Members, Obligations, Profile, Timeline};
 use entente_registry::Registry;
-use serde_json::json;
 
 use crate::cmd::{data_dir, parse_day};
 use crate::output::{self, UsageError};
@@ -156,32 +155,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn check(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
-    match Registry::load(&dir) {
-        Ok(registry) => output::emit(json, &Checked::new(&dir, &registry)),
-        Err(err) if json && !err.diagnostics().is_empty() => {
-            output::print_json(&json!({
-                "dir": dir.display().to_string(),
-                "ok": false,
-                "problems": err.diagnostics().iter().map(ToString::to_string).collect::<Vec<_>>(),
-            }))?;
-            Ok(ExitCode::from(2))
-        }
-        Err(err) if !err.diagnostics().is_empty() => {
-            for d in err.diagnostics() {
-                eprintln!("{d}");
-            }
-            eprintln!(
-                "error: {}: {} problem{}",
-                dir.display(),
-                err.diagnostics().len(),
-                if err.diagnostics().len() == 1 {
-                    ""
-                } else {
-                    "s"
-                }
-            );
-            Ok(ExitCode::from(2))
-        }
-        Err(err) => Err(err).with_context(|| format!("cannot check {}", dir.display())),
+    let checked = Checked::run(&dir).with_context(|| format!("cannot check {}", dir.display()))?;
+    if checked.ok || json {
+        output::emit(json, &checked)?;
+    } else {
+        eprint!("{}", checked.problems_text());
     }
+    Ok(if checked.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }

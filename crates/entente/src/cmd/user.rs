@@ -1,16 +1,15 @@
 //! `entente user …`: the users of a node (nation, clearance, collection rights, credentials).
 
-use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use entente_labels::{parse_marking, PolicySet};
 use entente_node::auth;
-use entente_store::{CollectionRight, User};
+use entente_store::CollectionRight;
 use entente_types::NationCode;
 
 use crate::cmd::node::{load_config, runtime};
+use crate::cmd::read_input;
 use crate::output::{self, UsageError};
 
 #[derive(Debug, clap::Args)]
@@ -60,45 +59,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .config
         .ok_or_else(|| UsageError("--config FILE is required".into()))?;
     let config = load_config(&path)?;
+    let runtime = runtime()?;
+    let store = || runtime.block_on(entente_node::open_store(&config));
     match args.command {
         Command::Add(a) => {
-            let (name, nation) = (a.name, a.nation.parse::<NationCode>().context("--nation")?);
-            if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
-                return Err(UsageError(format!(
-                    "--name {name:?}: a user name is non-empty, without ':' or control characters"
-                ))
-                .into());
+            let password = match a.password_stdin {
+                true => read_input(Path::new("-"), 4096, "a password")?.1,
+                false => String::new(),
+            };
+            let user = auth::NewUser {
+                name: a.name,
+                nation: a.nation.parse::<NationCode>().context("--nation")?,
+                clearance: &a.clearance,
+                password: a.password_stdin.then_some(password.as_str()),
+                rights: CollectionRight::merged(&a.read, &a.write),
             }
-            let policies = PolicySet::load(&config.policy_data.join("policies"))?;
-            let label = parse_marking(&policies, &a.clearance).context("--clearance")?;
-            let password_hash = if a.password_stdin {
-                let mut text = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut text)
-                    .context("cannot read the password from standard input")?;
-                let password = text.lines().next().unwrap_or("");
-                if password.is_empty() {
-                    return Err(UsageError("the password on standard input is empty".into()).into());
-                }
-                Some(auth::hash_password(password)?)
-            } else {
-                None
-            };
-            let rights = CollectionRight::merged(&a.read, &a.write);
-            let user = User {
-                name,
-                nation,
-                clearance_policy: label.policy().to_owned(),
-                clearance_level: label.classification().to_owned(),
-                clearance_caveats: label.caveats().iter().cloned().collect(),
-                password_hash,
-                rights,
-            };
-            runtime()?.block_on(async {
-                let store = entente_node::open_store(&config).await?;
-                store.put_user(&user).await?;
-                anyhow::Ok(())
-            })?;
+            .into_user(&config)?;
+            runtime.block_on(store()?.put_user(&user))?;
             if a.json {
                 output::print_json(&user)?;
             } else {
@@ -111,11 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Token { name } => {
             let token = auth::new_token();
-            runtime()?.block_on(async {
-                let store = entente_node::open_store(&config).await?;
-                store.add_token(&name, &auth::token_hash(&token)).await?;
-                anyhow::Ok(())
-            })?;
+            runtime.block_on(store()?.add_token(&name, &auth::token_hash(&token)))?;
             output::print(token)?;
             Ok(ExitCode::SUCCESS)
         }

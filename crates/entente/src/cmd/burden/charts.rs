@@ -1,5 +1,7 @@
 //! Charts of the dataset, written as SVG or PNG.
 
+use anyhow::Context as _;
+
 use super::*;
 
 /// Loads the chart font: `--font`, else DejaVu Sans from the usual system places.
@@ -18,7 +20,7 @@ pub(super) fn draw(data: &Dataset, command: ChartCommand) -> anyhow::Result<Exit
         } => {
             let format = Format::for_file(&out)?;
             font(f.as_deref())?;
-            let overrides = pairs(&what_if, "--what-if")?;
+            let overrides: Vec<_> = nation_pairs(&what_if, ("--what-if", "NATION=NUMBER"), number)?;
             let a = entente_burden::assess_with(
                 &data.expenditure,
                 &data.guidelines,

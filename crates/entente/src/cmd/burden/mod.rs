@@ -4,18 +4,17 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use entente_burden::chart::{self, Format};
 use entente_burden::chart_files;
 use entente_burden::cost_share::{self, ShareRequest, ShareRule};
 use entente_burden::report::{
-    Funding, ProgrammeReport, Programmes, Standings, Trends, WhatIfReport,
+    Checked, Funding, ProgrammeReport, Programmes, Standings, Trends, WhatIfReport,
 };
-use entente_burden::{Dataset, Ledger};
+use entente_burden::Dataset;
 use entente_types::NationCode;
 
-use crate::cmd::{data_dir, parse_day};
-use crate::output::{self, UsageError};
+use crate::cmd::{data_dir, nation_pairs, parse_day};
+use crate::output;
 
 mod charts;
 
@@ -38,6 +37,8 @@ enum Command {
         /// Extra programme ledger files to validate against the dataset's sources.
         #[arg(long = "ledger", value_name = "FILE")]
         ledgers: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Who meets which guideline in a year (Wales 2%, The Hague 3.5% core).
     Guideline(GuidelineArgs),
@@ -200,7 +201,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dir = data_dir(args.data, "burden");
     let data = entente_burden::load(&dir)?;
     match args.command {
-        Command::Check { ledgers } => check(&data, &dir, &ledgers),
+        Command::Check { ledgers, json } => {
+            output::emit(json, &Checked::run(&data, &dir, &ledgers)?)
+        }
         Command::Guideline(a) => {
             let standings = Standings::assess(&data, a.year, a.edition.as_deref())?;
             output::emit(a.json, &standings)
@@ -209,12 +212,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             output::emit(json, &Trends::of(&data, &nations_of(&nations)?)?)
         }
         Command::WhatIf(a) => {
-            let overrides = pairs(&a.set, "what-if")?;
+            let overrides = nation_pairs(&a.set, ("what-if", "NATION=NUMBER"), number)?;
             let report = WhatIfReport::assess(&data, a.year, a.edition.as_deref(), overrides)?;
             output::emit(a.json, &report)
         }
         Command::Programme(a) => {
-            let ledger = full_ledger(&data, &a.ledgers)?;
+            let ledger = data.ledger_with(&a.ledgers)?;
             let day = a.at.as_deref().map(entente_types::parse_date).transpose()?;
             match a.name {
                 None => output::emit(a.json, &Programmes(ledger.programmes())),
@@ -229,7 +232,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 rule: a.rule.into(),
                 total: a.total,
                 basis: a.basis,
-                weights: pairs(&a.weights, "--weight")?,
+                weights: nation_pairs(&a.weights, ("--weight", "NATION=NUMBER"), number)?,
                 nations: nations_of(&a.nations)?,
                 cap: a.cap,
                 floor: a.floor,
@@ -253,46 +256,7 @@ fn nations_of(texts: &[String]) -> anyhow::Result<Vec<NationCode>> {
         .collect::<Result<_, _>>()?)
 }
 
-/// Parses `NATION=NUMBER` arguments.
-fn pairs(texts: &[String], what: &str) -> anyhow::Result<Vec<(NationCode, f64)>> {
-    let pair = |text: &String| -> anyhow::Result<(NationCode, f64)> {
-        let (n, v) = text
-            .split_once('=')
-            .ok_or_else(|| UsageError(format!("{what}: expected NATION=NUMBER, found {text:?}")))?;
-        let v: f64 = v
-            .trim()
-            .parse()
-            .map_err(|_| UsageError(format!("{what}: {v:?} is not a number (in {text:?})")))?;
-        Ok((n.trim().parse::<NationCode>()?, v))
-    };
-    texts.iter().map(pair).collect()
-}
-
-/// The dataset's ledger with the programmes of extra ledger files.
-fn full_ledger(data: &Dataset, ledgers: &[PathBuf]) -> anyhow::Result<Ledger> {
-    let mut ledger = data.ledger.clone();
-    for file in ledgers {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        let extra = Ledger::parse(&text, Some(file), &|id| data.has_source(id))?;
-        ledger
-            .merge(extra)
-            .with_context(|| format!("merging {}", file.display()))?;
-    }
-    Ok(ledger)
-}
-
-fn check(data: &Dataset, dir: &Path, ledgers: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    let ledger = full_ledger(data, ledgers)?;
-    output::print(format!(
-        "{}: ok ({} sources, {} expenditure points in {} editions, {} guidelines, {} bases, {} programmes)",
-        dir.display(),
-        data.sources.len(),
-        data.expenditure.points().len(),
-        data.expenditure.editions().len(),
-        data.guidelines.len(),
-        data.bases.len(),
-        ledger.programmes().len(),
-    ))?;
-    Ok(ExitCode::SUCCESS)
+fn number(text: String) -> Result<f64, String> {
+    text.parse()
+        .map_err(|_| format!("{text:?} is not a number"))
 }
