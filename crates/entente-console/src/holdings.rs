@@ -198,19 +198,7 @@ impl Index {
         day: Date,
         writes: u64,
     ) -> Result<Index, NodeError> {
-        let mut index = Index {
-            day,
-            writes,
-            since: i64::MAX,
-            rows: Vec::new(),
-            keys: Vec::new(),
-            kinds: Values::default(),
-            originators: Values::default(),
-            labels: Values::default(),
-            at: HashMap::new(),
-            orders: Mutex::default(),
-            lookups: std::sync::OnceLock::new(),
-        };
+        let mut index = Index::empty(day, writes);
         let mut last = 0i64;
         for collection in collections(node).await? {
             let name: Arc<str> = collection.as_str().into();
@@ -238,6 +226,22 @@ impl Index {
         }
         let index = index.refresh_changes(node, reader).await?;
         Ok(index)
+    }
+
+    fn empty(day: Date, writes: u64) -> Index {
+        Index {
+            day,
+            writes,
+            since: i64::MAX,
+            rows: Vec::new(),
+            keys: Vec::new(),
+            kinds: Values::default(),
+            originators: Values::default(),
+            labels: Values::default(),
+            at: HashMap::new(),
+            orders: Mutex::default(),
+            lookups: std::sync::OnceLock::new(),
+        }
     }
 
     /// A copy that can be changed (another request holds this one).
@@ -645,19 +649,7 @@ mod tests {
     use serde_json::json;
 
     fn index_of(rows: &[(u8, u8, u8, i64)]) -> Index {
-        let mut index = Index {
-            day: Date::default(),
-            writes: 0,
-            since: 0,
-            rows: Vec::new(),
-            keys: Vec::new(),
-            kinds: Values::default(),
-            originators: Values::default(),
-            labels: Values::default(),
-            at: HashMap::new(),
-            orders: Mutex::default(),
-            lookups: std::sync::OnceLock::new(),
-        };
+        let mut index = Index::empty(Date::default(), 0);
         let nations = ["FRA", "GBR", "USA"];
         let collection: Arc<str> = "intel".into();
         for (seq, &(kind, originator, label, added_us)) in rows.iter().enumerate() {

@@ -46,6 +46,16 @@ impl Member {
         }
     }
 
+    /// Posts `objects` to the node's collection as user `author`.
+    async fn publish(&self, author: &str, objects: Vec<serde_json::Value>) {
+        let author = self.node.store().user(author).await.unwrap().unwrap();
+        let envelope = json!({ "objects": objects }).to_string();
+        (self.node)
+            .post_envelope(&author, "intel", envelope.as_bytes())
+            .await
+            .unwrap();
+    }
+
     async fn user(&self, name: &str, nation: &str) {
         let user = User {
             name: name.into(),
@@ -176,12 +186,7 @@ async fn the_links_and_the_audit_log_of_a_federated_node_name_only_what_the_read
         "NATO SECRET//REL TO FRA, JPN",
         &[],
     ));
-    let author = fra.node.store().user("fra").await.unwrap().unwrap();
-    let envelope = json!({ "objects": objects }).to_string();
-    fra.node
-        .post_envelope(&author, "intel", envelope.as_bytes())
-        .await
-        .unwrap();
+    fra.publish("fra", objects).await;
     let status = |m: &Member| m.fed.partner_status()[&japan].clone();
     until("the report reaches JPN and the indicator is denied", || {
         let s = status(&fra);
@@ -311,12 +316,7 @@ async fn a_copy_its_originator_cut_is_shown_tear_lined_by_it_at_the_receiving_no
         "NATO SECRET//REL TO FRA, JPN",
         &[],
     ));
-    let author = fra.node.store().user("fra").await.unwrap().unwrap();
-    let envelope = json!({ "objects": objects }).to_string();
-    fra.node
-        .post_envelope(&author, "intel", envelope.as_bytes())
-        .await
-        .unwrap();
+    fra.publish("fra", objects).await;
     until("both reports reach JPN", || {
         fra.fed.partner_status()[&japan].sent >= 2
     })
