@@ -6,7 +6,10 @@ a headless Chromium (Debian's, by its executable path) and loads the holdings pa
 pages R times each, reading the browser's own `first-contentful-paint` and the navigation's
 `responseEnd` (the server's answer fully received). Prints p50/p99 of each.
 
-    python3 bench/console/first_render.py --objects 100000 --runs 40
+    python3 bench/console/first_render.py --objects 100000 --runs 40 [--requests 200]
+
+With `--requests`, the server-side timings `console_bench` prints first are of that many requests per
+user and page kind (its default here is 20).
 """
 
 import argparse
@@ -31,13 +34,21 @@ def percentile(values, p):
 
 
 def timings(page):
-    """First contentful paint and response end of the last navigation, in ms from its start."""
+    """First contentful paint and response end of the last navigation, in ms from its start.
+    The paint may be recorded after the load event the navigation waited for: it is awaited
+    (at most 2 s), and None when the browser reported none."""
     return page.evaluate(
-        """() => {
+        """() => new Promise(resolve => {
             const nav = performance.getEntriesByType('navigation')[0];
-            const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-            return [fcp ? fcp.startTime : null, nav.responseEnd];
-        }"""
+            const done = fcp => resolve([fcp, nav.responseEnd]);
+            const seen = performance.getEntriesByName('first-contentful-paint')[0];
+            if (seen) { done(seen.startTime); return; }
+            new PerformanceObserver(list => {
+                const e = list.getEntriesByName('first-contentful-paint')[0];
+                if (e) done(e.startTime);
+            }).observe({type: 'paint', buffered: true});
+            setTimeout(() => done(null), 2000);
+        })"""
     )
 
 
@@ -45,12 +56,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=100000)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--requests", type=int, default=20,
+                        help="requests per user and page kind console_bench times before serving")
     parser.add_argument("--bench", default=None, help="the console_bench binary (default: cargo run --release)")
     args = parser.parse_args()
     serve_file = os.path.join(tempfile.mkdtemp(), "serving.json")
     command = [args.bench] if args.bench else [
         "cargo", "run", "--quiet", "--release", "-p", "entente-console", "--example", "console_bench", "--"]
-    bench = subprocess.Popen(command + [str(args.objects), "20", serve_file], stdout=sys.stderr)
+    bench = subprocess.Popen(command + [str(args.objects), str(args.requests), serve_file], stdout=sys.stderr)
     try:
         while not os.path.exists(serve_file):
             if bench.poll() is not None:
@@ -82,6 +95,10 @@ def main():
         for kind, values in results.items():
             fcp = [v[0] for v in values if v[0] is not None]
             resp = [v[1] for v in values]
+            if len(fcp) < len(values):
+                print(f"  {kind}: {len(values) - len(fcp)} of {len(values)} loads reported no first contentful paint")
+            if not fcp:
+                continue
             print(f"  {kind}: first contentful paint p50={percentile(fcp, .5):.1f} p99={percentile(fcp, .99):.1f} max={max(fcp):.1f};"
                   f" response end p50={percentile(resp, .5):.1f} p99={percentile(resp, .99):.1f}")
     finally:

@@ -7,7 +7,6 @@
 //! built (the store's change stream, tombstones included) are released again and replace their
 //! rows; a new day rebuilds it (releases depend on the day).
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -65,7 +64,7 @@ pub struct Index {
     /// Position of each object in `rows`, by collection and id.
     at: HashMap<(Arc<str>, String), usize>,
     /// Row positions in each sort order, made on first use.
-    orders: Mutex<HashMap<Sort, Arc<Vec<u32>>>>,
+    orders: Mutex<HashMap<SortKey, Arc<Vec<u32>>>>,
     /// Rows by id and relationships by the ids they join, made on first use.
     lookups: std::sync::OnceLock<Lookups>,
 }
@@ -99,6 +98,17 @@ impl Values {
         self.numbers.insert(name.to_owned(), n);
         self.labels.push(label.cloned());
         n
+    }
+
+    /// Each value's place when the values are sorted by `key` of their label, then by name.
+    fn ranks<K: Ord>(&self, key: impl Fn(&Option<Label>) -> K) -> Vec<u32> {
+        let mut by: Vec<usize> = (0..self.names.len()).collect();
+        by.sort_by_cached_key(|&n| (key(&self.labels[n]), self.names[n].clone()));
+        let mut ranks = vec![0u32; by.len()];
+        for (place, n) in by.into_iter().enumerate() {
+            ranks[n] = u32::try_from(place).unwrap_or(u32::MAX);
+        }
+        ranks
     }
 
     /// The number a filter's value has; a value never met matches no row.
@@ -164,7 +174,14 @@ impl Holdings {
                 let old = Arc::try_unwrap(old).unwrap_or_else(|shared| shared.copy());
                 old.refresh(node, reader, writes).await?
             }
-            _ => Index::build(node, reader, day, writes).await?,
+            _ => {
+                let index = Index::build(node, reader, day, writes).await?;
+                // A new reader's (or a new day's) index is made whole at once: its sort orders
+                // and lookups are ready before its first page. After a write they are made
+                // again on first use instead, so that each write costs only what is read.
+                index.prepare();
+                index
+            }
         };
         let index = Arc::new(index);
         *guard = Some(index.clone());
@@ -242,6 +259,20 @@ impl Index {
             orders: Mutex::default(),
             lookups: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Makes every sort order and the lookups now rather than on first use.
+    fn prepare(&self) {
+        for key in [
+            SortKey::Added,
+            SortKey::Name,
+            SortKey::Kind,
+            SortKey::Originator,
+            SortKey::Label,
+        ] {
+            self.order(key);
+        }
+        self.lookups();
     }
 
     /// A copy that can be changed (another request holds this one).
@@ -440,39 +471,47 @@ impl Index {
             .and_then(|&i| self.rows.get(i as usize))
     }
 
-    fn order(&self, sort: Sort) -> Arc<Vec<u32>> {
+    /// Row positions in ascending order of `key` (ties by `seq`), made on first use; a
+    /// descending order is this one read backwards. The keys are compared as numbers (each
+    /// value's rank among the distinct values) where they can be, names as lowered once.
+    fn order(&self, key: SortKey) -> Arc<Vec<u32>> {
         if let Ok(orders) = self.orders.lock() {
-            if let Some(o) = orders.get(&sort) {
+            if let Some(o) = orders.get(&key) {
                 return o.clone();
             }
         }
         let mut order: Vec<u32> = (0..u32::try_from(self.rows.len()).unwrap_or(u32::MAX)).collect();
-        let rows = &self.rows;
-        // Names compare case-blind: each lowered once, not at every comparison.
-        let lowered: Vec<String> = match sort.key {
-            SortKey::Name => rows.iter().map(|h| h.name.to_lowercase()).collect(),
-            _ => Vec::new(),
+        let (rows, keys) = (&self.rows, &self.keys);
+        let by_rank = |order: &mut Vec<u32>, ranks: Vec<u32>, of: fn(&RowKey) -> u32| {
+            order.sort_unstable_by_key(|&i| {
+                (ranks[of(&keys[i as usize]) as usize], rows[i as usize].seq)
+            });
         };
-        let cmp = |a: &u32, b: &u32| -> Ordering {
-            let (x, y) = (&rows[*a as usize], &rows[*b as usize]);
-            let by = match sort.key {
-                SortKey::Added => x.added_us.cmp(&y.added_us).then(x.seq.cmp(&y.seq)),
-                SortKey::Name => lowered[*a as usize].cmp(&lowered[*b as usize]),
-                SortKey::Kind => x.kind.cmp(&y.kind),
-                SortKey::Originator => x.originator.as_str().cmp(y.originator.as_str()),
-                SortKey::Label => rank(x).cmp(&rank(y)).then(x.label_text.cmp(&y.label_text)),
-            };
-            let by = by.then(x.seq.cmp(&y.seq));
-            if sort.descending {
-                by.reverse()
-            } else {
-                by
+        match key {
+            SortKey::Added => {
+                order.sort_unstable_by_key(|&i| (rows[i as usize].added_us, rows[i as usize].seq))
             }
-        };
-        order.sort_unstable_by(cmp);
+            SortKey::Name => {
+                let lowered: Vec<String> = rows.iter().map(|h| h.name.to_lowercase()).collect();
+                order.sort_unstable_by(|&a, &b| {
+                    let (a, b) = (a as usize, b as usize);
+                    (lowered[a].cmp(&lowered[b])).then(rows[a].seq.cmp(&rows[b].seq))
+                });
+            }
+            SortKey::Kind => by_rank(&mut order, self.kinds.ranks(|_| ()), |k| k.kind),
+            SortKey::Originator => {
+                by_rank(&mut order, self.originators.ranks(|_| ()), |k| k.originator)
+            }
+            SortKey::Label => {
+                // By policy, then level (lowest first), then the label's text.
+                let place =
+                    |l: &Option<Label>| l.as_ref().map(|l| (l.policy().to_owned(), l.rank()));
+                by_rank(&mut order, self.labels.ranks(place), |k| k.label)
+            }
+        }
         let order = Arc::new(order);
         if let Ok(mut orders) = self.orders.lock() {
-            orders.insert(sort, order.clone());
+            orders.insert(key, order.clone());
         }
         order
     }
@@ -480,7 +519,7 @@ impl Index {
     /// One page of the rows that pass `filter`, in `sort` order, with the facets of the rows
     /// that pass the other filters.
     pub fn query(&self, filter: &Filter, sort: Sort, page: usize, per_page: usize) -> Page {
-        let order = self.order(sort);
+        let order = self.order(sort.key);
         let kind = self.kinds.wanted(filter.kind.as_deref());
         let originator = self.originators.wanted(filter.originator.as_deref());
         let label = self.labels.wanted(filter.label.as_deref());
@@ -493,11 +532,11 @@ impl Index {
         let mut total = 0usize;
         let mut rows = Vec::with_capacity(per_page);
         let skip = page.saturating_mul(per_page);
-        for &i in order.iter() {
+        let mut visit = |i: u32| {
             let k = self.keys[i as usize];
             let dates = from.is_none_or(|f| k.day >= f) && to.is_none_or(|t| k.day <= t);
             if !dates {
-                continue;
+                return;
             }
             let by_kind = kind.is_none_or(|n| k.kind == n);
             let by_originator = originator.is_none_or(|n| k.originator == n);
@@ -518,6 +557,11 @@ impl Index {
                 }
                 total += 1;
             }
+        };
+        if sort.descending {
+            order.iter().rev().for_each(|&i| visit(i));
+        } else {
+            order.iter().for_each(|&i| visit(i));
         }
         let label_values = (counts.2.iter().enumerate())
             .filter(|(_, &count)| count > 0)
@@ -537,12 +581,6 @@ impl Index {
             },
         }
     }
-}
-
-fn rank(h: &Holding) -> (String, u8) {
-    h.label
-        .as_ref()
-        .map_or((String::new(), 0), |l| (l.policy().to_owned(), l.rank()))
 }
 
 /// The collections a node holds.
@@ -659,7 +697,8 @@ mod tests {
                 id: format!("indicator--{seq}"),
                 version_key: String::new(),
                 kind: ["indicator", "malware", "report"][kind as usize % 3].to_owned(),
-                name: format!("Object {}", rows.len() - seq),
+                // Names that tie once lowered, so that ties go by `seq`.
+                name: ["alpha", "Alpha", "beta", "Zulu"][(kind + label) as usize % 4].to_owned(),
                 originator: nations[originator as usize % 3].parse().unwrap(),
                 label: None,
                 label_text: ["NATO SECRET", "NATO RESTRICTED"][label as usize % 2].into(),
@@ -678,8 +717,26 @@ mod tests {
         let day = |us: i64| chrono::DateTime::from_timestamp_micros(us).map(|t| t.date_naive());
         let mut facets = Facets::default();
         let (mut ids, mut total) = (Vec::new(), 0);
-        for &i in index.order(sort).iter() {
-            let h = &index.rows[i as usize];
+        let rank = |h: &Holding| {
+            (h.label.as_ref()).map_or((String::new(), 0), |l| (l.policy().to_owned(), l.rank()))
+        };
+        let mut order: Vec<&Holding> = index.rows.iter().collect();
+        order.sort_by(|x, y| {
+            let by = match sort.key {
+                SortKey::Added => x.added_us.cmp(&y.added_us),
+                SortKey::Name => x.name.to_lowercase().cmp(&y.name.to_lowercase()),
+                SortKey::Kind => x.kind.cmp(&y.kind),
+                SortKey::Originator => x.originator.as_str().cmp(y.originator.as_str()),
+                SortKey::Label => rank(x).cmp(&rank(y)).then(x.label_text.cmp(&y.label_text)),
+            };
+            let by = by.then(x.seq.cmp(&y.seq));
+            if sort.descending {
+                by.reverse()
+            } else {
+                by
+            }
+        });
+        for h in order {
             let kind = filter.kind.as_deref().is_none_or(|k| h.kind == k);
             let originator =
                 (filter.originator.as_deref()).is_none_or(|o| h.originator.as_str() == o);
