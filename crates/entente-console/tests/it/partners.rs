@@ -275,11 +275,7 @@ async fn the_links_and_the_audit_log_of_a_federated_node_name_only_what_the_read
         "NATO SECRET//REL TO FRA, JPN",
         &[],
     );
-    let envelope = json!({ "objects": more }).to_string();
-    fra.node
-        .post_envelope(&author, "intel", envelope.as_bytes())
-        .await
-        .unwrap();
+    fra.publish("fra", more).await;
     fra.node.notify_changed();
     until("the link to JPN goes down", || {
         matches!(status(&fra).link, LinkState::Down(_))
