@@ -17,6 +17,7 @@
 //! the reader was not released.
 
 mod assets;
+mod audit_trail;
 pub mod banner;
 mod error;
 pub mod holdings;
@@ -44,6 +45,8 @@ pub struct Console {
     pub(crate) registry: Registry,
     pub(crate) sessions: session::Sessions,
     pub(crate) holdings: holdings::Holdings,
+    /// Where the audit log records each version published or received here.
+    pub(crate) audit_trail: Arc<std::sync::Mutex<audit_trail::AuditTrail>>,
 }
 
 impl Console {
@@ -64,6 +67,7 @@ impl Console {
             registry,
             sessions: session::Sessions::new(std::time::Duration::from_secs(minutes * 60)),
             holdings: holdings::Holdings::default(),
+            audit_trail: Arc::default(),
         }))
     }
 

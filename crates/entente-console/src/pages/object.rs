@@ -98,7 +98,19 @@ struct ObjectPage {
     relationships: Vec<RelationshipLink>,
     reason: Option<ReleaseReason>,
     provenance: Option<ProvenanceView>,
+    /// The entries of this node's audit log that record this version arriving here.
+    audit: Vec<AuditEntryView>,
     json: String,
+}
+
+/// An audit-log entry about the version shown, and the signed checkpoint that includes it.
+pub struct AuditEntryView {
+    pub index: u64,
+    pub what: String,
+    pub at: String,
+    pub checkpoint: String,
+    pub size: u64,
+    pub verify: String,
 }
 
 /// `GET /console/objects/{collection}/{id}`.
@@ -169,6 +181,30 @@ pub async fn page(
         None => None,
     };
     let cut_by_origin = provenance.as_ref().is_some_and(|p| p.cut);
+    let audit = match &console.federation {
+        Some(fed) => {
+            let trail = console.audit_trail.clone();
+            crate::audit_trail::recorded(trail, fed.audit().clone(), &id, &row.version)
+                .await?
+                .into_iter()
+                .map(|r| AuditEntryView {
+                    index: r.index,
+                    what: match (r.event.kind, &r.event.partner) {
+                        (entente_audit::EventKind::Receive, Some(from)) => {
+                            format!("received from {from}")
+                        }
+                        (entente_audit::EventKind::Receive, None) => "received".to_owned(),
+                        _ => "published here".to_owned(),
+                    },
+                    at: r.event.at,
+                    checkpoint: r.checkpoint.origin,
+                    size: r.checkpoint.size,
+                    verify: format!("{}/partners/verify/{}", crate::BASE, r.index),
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let banner_label = row.banner.clone();
     let mut frame = Frame::new(
         &console,
@@ -200,6 +236,7 @@ pub async fn page(
             relationships,
             reason,
             provenance,
+            audit,
             json: json_text(&row.copy),
         },
     ))

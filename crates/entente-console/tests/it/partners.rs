@@ -358,6 +358,27 @@ async fn a_copy_its_originator_cut_is_shown_tear_lined_by_it_at_the_receiving_no
         .get(&format!("/console/objects/intel/{WHOLE_REPORT}"))
         .await;
     assert!(!object.text.contains("tear-lined"), "{}", object.text);
+    // The object page names the audit-log entry recording the receipt, and its proof verifies.
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = b
+            .get(&format!("/console/objects/intel/{CUT_REPORT}"))
+            .await
+            .text;
+        if page.contains("received from FRA") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(page.contains("received from FRA"), "{page}");
+    assert!(page.contains("entente.audit/JPN"), "{page}");
+    let at = page
+        .find("/console/partners/verify/")
+        .expect("a verify link");
+    let link = &page[at..at + page[at..].find('"').unwrap()];
+    let proof = b.get(link).await;
+    assert_eq!(proof.status, 200, "{}", proof.text);
+    assert!(proof.text.contains("Included"), "{}", proof.text);
     // FRA's own console shows its stored object whole.
     let mut f = browser_at(&fra.base);
     f.sign_in("fra").await;
@@ -367,6 +388,7 @@ async fn a_copy_its_originator_cut_is_shown_tear_lined_by_it_at_the_receiving_no
         "{}",
         own.text
     );
+    assert!(own.text.contains("published here at "), "{}", own.text);
     fra.stop().await;
     jpn.stop().await;
 }
