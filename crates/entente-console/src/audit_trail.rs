@@ -8,7 +8,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
 use entente_audit::{AuditError, AuditEvent, AuditLog, Checkpoint, EventKind};
@@ -37,9 +37,7 @@ pub struct Recorded {
 
 impl AuditTrail {
     fn key(&self, object_id: &str, version: &str) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        (object_id, version).hash(&mut h);
-        h.finish()
+        self.hasher.hash_one((object_id, version))
     }
 
     /// The entries of `log` that record version `version` of `object_id` being published here or
