@@ -19,6 +19,31 @@ pub struct Site {
     _dir: tempfile::TempDir,
 }
 
+/// Serves `node` and its console (with its federation, if any) on a loopback port until `stop`
+/// turns true: the base URL and the serving task.
+pub async fn serve_console(
+    node: Arc<Node>,
+    federation: Option<Arc<entente_federation::Federation>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> (String, tokio::task::JoinHandle<()>) {
+    let console = entente_console::Console::new(node.clone(), federation).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        entente_node::serve_node_with(
+            node,
+            entente_console::router(console),
+            listener,
+            async move {
+                let _ = stop.wait_for(|s| *s).await;
+            },
+        )
+        .await
+        .unwrap();
+    });
+    (base, task)
+}
+
 /// An answer, read whole.
 pub struct Answer {
     pub status: u16,
@@ -44,23 +69,8 @@ impl Site {
         let mut config = NodeConfig::for_test("FRA".parse().unwrap(), dir.path());
         adjust(&mut config);
         let node = Node::open(config).await.unwrap();
-        let console = entente_console::Console::new(node.clone(), None).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, mut stopped) = tokio::sync::watch::channel(false);
-        let serving = node.clone();
-        let task = tokio::spawn(async move {
-            entente_node::serve_node_with(
-                serving,
-                entente_console::router(console),
-                listener,
-                async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                },
-            )
-            .await
-            .unwrap();
-        });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let (base, task) = serve_console(node.clone(), None, stopped).await;
         Site {
             base,
             node,

@@ -13,7 +13,9 @@ use entente_types::NationCode;
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::harness::{browser_at, labelled, populated, FRA_ONLY, FRA_ONLY_NAME, PASSWORD, REL_JPN};
+use crate::harness::{
+    browser_at, labelled, populated, serve_console, FRA_ONLY, FRA_ONLY_NAME, PASSWORD, REL_JPN,
+};
 
 #[tokio::test]
 async fn a_node_that_does_not_federate_says_so() {
@@ -115,24 +117,9 @@ async fn pair(root: &std::path::Path, a: &str, b: &str) -> (Member, Member) {
         config.console.enabled = true;
         let node = Node::open(config).await.unwrap();
         let fed = Federation::open(node.clone()).unwrap().unwrap();
-        let console = entente_console::Console::new(node.clone(), Some(fed.clone())).unwrap();
-        let web = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", web.local_addr().unwrap());
         let (stop, stopped) = watch::channel(false);
-        let mut web_stopped = stopped.clone();
-        let serving = node.clone();
-        let web_task = tokio::spawn(async move {
-            entente_node::serve_node_with(
-                serving,
-                entente_console::router(console),
-                web,
-                async move {
-                    let _ = web_stopped.wait_for(|s| *s).await;
-                },
-            )
-            .await
-            .unwrap();
-        });
+        let (base, web_task) =
+            serve_console(node.clone(), Some(fed.clone()), stopped.clone()).await;
         let fed_listener =
             tokio::net::TcpListener::from_std(listener.try_clone().unwrap()).unwrap();
         let runner = fed.clone();

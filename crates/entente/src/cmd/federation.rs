@@ -71,9 +71,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Export { url } => {
             let export = setup::export_partner(&fed, url)?;
-            match args.json {
-                true => output::print_json(&export)?,
-                false => output::print(export.block)?,
+            if args.json {
+                output::print_json(&export)?;
+            } else {
+                output::print(export.block)?;
             }
         }
         Command::Import { file } => {

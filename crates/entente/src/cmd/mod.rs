@@ -113,15 +113,17 @@ pub fn read_input(
 ) -> anyhow::Result<(String, String)> {
     use std::io::Read as _;
     let stdin = file.as_os_str() == "-";
-    let name = match stdin {
-        true => "<stdin>".to_owned(),
-        false => file.display().to_string(),
+    let name = if stdin {
+        "<stdin>".to_owned()
+    } else {
+        file.display().to_string()
     };
     let mut bytes = Vec::new();
     let take = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    let read = match stdin {
-        true => std::io::stdin().lock().take(take).read_to_end(&mut bytes),
-        false => std::fs::File::open(file).and_then(|f| f.take(take).read_to_end(&mut bytes)),
+    let read = if stdin {
+        std::io::stdin().lock().take(take).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(take).read_to_end(&mut bytes))
     };
     read.map_err(|e| UsageError(format!("cannot read {name}: {e}")))?;
     if bytes.len() > limit {

@@ -63,9 +63,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let store = || runtime.block_on(entente_node::open_store(&config));
     match args.command {
         Command::Add(a) => {
-            let password = match a.password_stdin {
-                true => read_input(Path::new("-"), 4096, "a password")?.1,
-                false => String::new(),
+            let password = if a.password_stdin {
+                read_input(Path::new("-"), 4096, "a password")?.1
+            } else {
+                String::new()
             };
             let user = auth::NewUser {
                 name: a.name,

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::repo_root;
+use crate::util::{repo_root, spawn};
 
 /// The lower-cleared FRA user the suite crawls as.
 const LOW_USER: &str = "fra-low";
@@ -78,21 +78,24 @@ fn target_dir() -> PathBuf {
 
 /// Starts the demo federation and waits until it is ready.
 fn start_demo(dir: &Path) -> Demo {
-    let child = Command::new(env!("CARGO_BIN_EXE_entente"))
-        .args(["demo", "--data-dir"])
-        .arg(dir.join("nodes"))
-        .arg("--manifest")
-        .arg(dir.join("manifest.json"))
-        .arg("--ready-file")
-        .arg(dir.join("ready"))
-        .args(["--duration", "1200", "--timeout", "120"])
-        .current_dir(repo_root())
-        .env_remove("ENTENTE_DATA")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
-        .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
-        .spawn()
-        .unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let (nodes, manifest, ready) = (path("nodes"), path("manifest.json"), path("ready"));
+    let child = spawn(
+        dir,
+        &[
+            "demo",
+            "--data-dir",
+            &nodes,
+            "--manifest",
+            &manifest,
+            "--ready-file",
+            &ready,
+            "--duration",
+            "1200",
+            "--timeout",
+            "120",
+        ],
+    );
     let mut demo = Demo {
         child,
         dir: dir.to_owned(),

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use entente_labels::{parse_marking, stix, Label, PolicySet};
@@ -13,22 +13,9 @@ use entente_registry::Registry;
 use entente_types::NationCode;
 use serde_json::{json, Value};
 
-use crate::util::{entente, repo_root};
+use crate::util::{entente, repo_root, spawn};
 
 const NATIONS: [&str; 5] = ["FRA", "USA", "GBR", "DEU", "JPN"];
-
-/// Starts `entente ARGS` from the repository root, its output going to files in `dir`.
-fn spawn(dir: &Path, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_entente"))
-        .args(args)
-        .current_dir(repo_root())
-        .env_remove("ENTENTE_DATA")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
-        .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
-        .spawn()
-        .unwrap()
-}
 
 /// Waits for the child to exit, killing it (and failing) after `limit`.
 fn wait_bounded(child: &mut Child, dir: &Path, limit: Duration) -> i32 {

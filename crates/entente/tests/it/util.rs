@@ -1,7 +1,7 @@
 //! Running the binary under test.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The output of one run, decoded.
 pub struct Run {
@@ -126,4 +126,17 @@ pub fn assert_owner_only(root: &Path) -> Vec<PathBuf> {
     }
     secrets.sort();
     secrets
+}
+
+/// Starts `entente ARGS` from the repository root, its output going to files in `dir`.
+pub fn spawn(dir: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_entente"))
+        .args(args)
+        .current_dir(repo_root())
+        .env_remove("ENTENTE_DATA")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
+        .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
+        .spawn()
+        .unwrap()
 }
