@@ -267,6 +267,28 @@ pub const LINK: &str = "relationship--0b9d1c0e-0000-4000-8000-000000000005";
 pub const FRA_ONLY_NAME: &str = "Emitter FOXTROT-NINE national assessment";
 pub const SECRET_PORTION: &str = "PORTION-ONLY-FOR-FRA-GBR overflight at 0715Z";
 
+/// An indicator for FRA alone (with its label's definitions).
+pub fn fra_only_indicator() -> Vec<Value> {
+    labelled(
+        "indicator",
+        &FRA_ONLY[11..],
+        json!({"name": FRA_ONLY_NAME, "pattern": "[ipv4-addr:value = '203.0.113.77']", "pattern_type": "stix", "valid_from": "2026-11-01T08:00:00Z"}),
+        "NATO SECRET//REL TO FRA",
+        &[],
+    )
+}
+
+/// A report released to JPN (with its label's definitions).
+pub fn rel_jpn_report() -> Vec<Value> {
+    labelled(
+        "report",
+        &REL_JPN[8..],
+        json!({"name": "Pacific liaison summary", "published": "2026-11-01T08:00:00Z", "object_refs": [REL_JPN]}),
+        "NATO SECRET//REL TO FRA, JPN",
+        &[],
+    )
+}
+
 /// A FRA node with users fra (NATO SECRET), fra-low (NATO CONFIDENTIAL), gbr and jpn (NATO
 /// SECRET) and: an indicator for FRA alone, a report REL TO FRA, JPN, a report REL TO FRA, GBR,
 /// JPN whose description is NATO SECRET REL TO FRA, GBR, a hostile report everyone may see, and
@@ -277,21 +299,8 @@ pub async fn populated() -> Site {
     s.user("fra-low", "FRA", "NATO CONFIDENTIAL").await;
     s.user("gbr", "GBR", "NATO SECRET").await;
     s.user("jpn", "JPN", "NATO SECRET").await;
-    let mut objects = Vec::new();
-    objects.extend(labelled(
-        "indicator",
-        &FRA_ONLY[11..],
-        json!({"name": FRA_ONLY_NAME, "pattern": "[ipv4-addr:value = '203.0.113.77']", "pattern_type": "stix", "valid_from": "2026-11-01T08:00:00Z"}),
-        "NATO SECRET//REL TO FRA",
-        &[],
-    ));
-    objects.extend(labelled(
-        "report",
-        &REL_JPN[8..],
-        json!({"name": "Pacific liaison summary", "published": "2026-11-01T08:00:00Z", "object_refs": [REL_JPN]}),
-        "NATO SECRET//REL TO FRA, JPN",
-        &[],
-    ));
+    let mut objects = fra_only_indicator();
+    objects.extend(rel_jpn_report());
     objects.extend(labelled(
         "report",
         &PORTIONED[8..],

@@ -14,7 +14,8 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::harness::{
-    browser_at, labelled, populated, serve_console, FRA_ONLY, FRA_ONLY_NAME, PASSWORD, REL_JPN,
+    browser_at, fra_only_indicator, labelled, populated, rel_jpn_report, serve_console, FRA_ONLY,
+    FRA_ONLY_NAME, PASSWORD, REL_JPN,
 };
 
 #[tokio::test]
@@ -159,20 +160,8 @@ async fn the_links_and_the_audit_log_of_a_federated_node_name_only_what_the_read
     fra.user("fra", "FRA").await;
     fra.user("jpn", "JPN").await;
     // An indicator for FRA alone (denied to JPN) and a report released to JPN.
-    let mut objects = labelled(
-        "indicator",
-        &FRA_ONLY[11..],
-        json!({"name": FRA_ONLY_NAME, "pattern": "[ipv4-addr:value = '203.0.113.77']", "pattern_type": "stix", "valid_from": "2026-11-01T08:00:00Z"}),
-        "NATO SECRET//REL TO FRA",
-        &[],
-    );
-    objects.extend(labelled(
-        "report",
-        &REL_JPN[8..],
-        json!({"name": "Pacific liaison summary", "published": "2026-11-01T08:00:00Z", "object_refs": [REL_JPN]}),
-        "NATO SECRET//REL TO FRA, JPN",
-        &[],
-    ));
+    let mut objects = fra_only_indicator();
+    objects.extend(rel_jpn_report());
     fra.publish("fra", objects).await;
     let status = |m: &Member| m.fed.partner_status()[&japan].clone();
     until("the report reaches JPN and the indicator is denied", || {
