@@ -1,0 +1,1 @@
+//! The STIX 2.1 patterning language.

@@ -1,0 +1,1 @@
+//! Search and correlation over a reader's released view.

@@ -1,0 +1,1 @@
+//! MISP warning lists.
