@@ -1,0 +1,4 @@
+//! Integration tests of the warning lists: the vendored subset, and lookups over the full set
+//! compared with `pymispwarninglists`.
+
+mod vendored;
