@@ -1,1 +1,28 @@
-//! The STIX 2.1 patterning language.
+//! The STIX 2.1 patterning language (STIX 2.1 section 9): a parser that accepts exactly what the
+//! OASIS validator (`stix2-patterns` 2.1.2) accepts, with positioned errors; the comparisons a pattern
+//! names (what a search index reads); a canonical text; and a matcher with the semantics of the OASIS
+//! matcher (`stix2-matcher` 3.0.0, STIX 2.1) over observed-data.
+//!
+//! ```text
+//! let pattern = Pattern::parse("[ipv4-addr:value = '198.51.100.7'] WITHIN 60 SECONDS")?;
+//! for c in pattern.comparisons() { index(c.object_type, c.path, c.value) }
+//! let matcher = pattern.matcher()?;              // compiled once
+//! matcher.matches(&observations)?                // bool
+//! ```
+
+mod ast;
+mod check;
+mod display;
+mod error;
+mod lexer;
+mod parser;
+mod timestamp;
+
+pub use ast::{
+    Comparison, ComparisonExpr, Constant, Number, ObjectPath, ObservationExpr, Operator, PathStep,
+    Pattern, Qualifier, Timestamp,
+};
+pub use error::{MatchError, PatternError, PatternErrorKind};
+
+#[cfg(test)]
+mod tests;
