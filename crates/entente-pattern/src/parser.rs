@@ -64,8 +64,9 @@ impl<'t> Parser<'t> {
 
     fn error_here(&self, expected: &str) -> PatternError {
         let token = self.tokens[self.at];
-        let found = if token.kind == TokenKind::Eof {
-            token.kind.describe().to_owned()
+        let described = token.kind.describe();
+        let found = if token.kind == TokenKind::Eof || described.starts_with('\'') {
+            described.to_owned()
         } else {
             let text: String = self.token_text(token).chars().take(24).collect();
             format!("{} {:?}", token.kind.describe(), text)

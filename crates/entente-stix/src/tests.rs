@@ -57,6 +57,34 @@ fn observables_need_no_timestamps_and_default_to_2_1() {
 }
 
 #[test]
+fn an_indicator_pattern_must_parse() {
+    let mut o = indicator();
+    o["pattern"] = json!("[ipv4-addr:value = '198.51.100.1' AND]");
+    check(
+        o.clone(),
+        expect![[r#"
+            id=indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f
+            $.pattern: not a valid STIX pattern: expected an object path, 'EXISTS', 'NOT EXISTS' or '(', found ']' at character 37 (line 1, column 38)
+        "#]],
+    );
+    o["pattern"] = json!("[file:hashes.MD5 = 'nope']");
+    check(
+        o.clone(),
+        expect![[r#"
+            id=indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f
+            $.pattern: not a valid STIX pattern: "nope" is not a valid MD5 hash at character 19 (line 1, column 20)
+        "#]],
+    );
+    // Other pattern languages are not read.
+    o["pattern_type"] = json!("sigma");
+    o["pattern"] = json!("title: x");
+    check(
+        o,
+        expect!["ok indicator indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f 2.1 version=2016-04-06T20:03:48.000Z"],
+    );
+}
+
+#[test]
 fn every_problem_is_reported_with_its_path() {
     let mut o = indicator();
     o["id"] = json!("malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");

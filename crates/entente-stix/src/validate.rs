@@ -228,6 +228,9 @@ pub fn validate_object(value: &Value) -> Result<ObjectHeader, StixError> {
     }
     check_references(obj, "$", &mut problems);
     check_marking_refs(obj, &mut problems);
+    if kind.as_deref() == Some("indicator") {
+        check_stix_pattern(obj, &mut problems);
+    }
 
     if !problems.is_empty() {
         // Only an id that is itself well-formed is echoed back.
@@ -418,5 +421,25 @@ fn check_marking_refs(obj: &Map<String, Value>, problems: &mut Vec<Problem>) {
                 format!("{s:?} is not an identity"),
             ));
         }
+    }
+}
+
+/// An indicator whose `pattern_type` is `stix` must carry a STIX 2.1 pattern that parses (the
+/// OASIS validator's acceptance); the problem gives the position and the reason.
+fn check_stix_pattern(obj: &Map<String, Value>, problems: &mut Vec<Problem>) {
+    if obj.get("pattern_type").and_then(Value::as_str) != Some("stix") {
+        return;
+    }
+    match obj.get("pattern") {
+        Some(Value::String(text)) => {
+            if let Err(e) = entente_pattern::Pattern::parse(text) {
+                problems.push(Problem::new(
+                    "$.pattern",
+                    format!("not a valid STIX pattern: {e}"),
+                ));
+            }
+        }
+        Some(_) => problems.push(Problem::new("$.pattern", "must be a string")),
+        None => {} // reported as a missing required property
     }
 }
