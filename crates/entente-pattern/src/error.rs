@@ -59,11 +59,11 @@ pub enum MatchError {
     #[error("pattern cannot be matched: {0}")]
     Pattern(String),
     /// An observed-data object or its objects are not what matching needs.
-    #[error("observation {index}: {reason}")]
-    Observation { index: usize, reason: String },
+    #[error("observed-data {}: {reason}", id.as_deref().unwrap_or("without id"))]
+    Observation { id: Option<String>, reason: String },
     /// A value met while matching cannot be compared as the pattern asks (a string that is not a
     /// timestamp compared with a timestamp, an address that is not one, a reference that is not a
     /// string, a `_hex` or `_bin` property that does not decode).
-    #[error("observation {observation}: {reason}")]
+    #[error("observation {observation} (0-based): {reason}")]
     Value { observation: usize, reason: String },
 }

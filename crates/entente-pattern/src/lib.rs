@@ -15,14 +15,19 @@ mod check;
 mod display;
 mod error;
 mod lexer;
+mod matcher;
+mod observation;
 mod parser;
 mod timestamp;
+mod value;
 
 pub use ast::{
     Comparison, ComparisonExpr, Constant, Number, ObjectPath, ObservationExpr, Operator, PathStep,
     Pattern, Qualifier, Timestamp,
 };
 pub use error::{MatchError, PatternError, PatternErrorKind};
+pub use matcher::Matcher;
+pub use observation::{observations_from_objects, Observation};
 
 #[cfg(test)]
 mod tests;

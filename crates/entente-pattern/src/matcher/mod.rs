@@ -1,0 +1,685 @@
+//! Matching a pattern against observations, with the semantics of stix2-matcher 3.0.0 for STIX 2.1.
+//!
+//! A comparison expression `[...]` holds in an observation when one of its objects (the root)
+//! satisfies it: each comparison selects the values its path reaches from roots of its type
+//! (following `*_ref` and `*_refs`, `[n]` and `[*]`) and holds when one of them passes; `AND` and `OR`
+//! combine comparisons on the same root. Observation expressions are then bound to observations
+//! (see `binding`).
+//!
+//! stix2-matcher raises on some values (a string that is not a timestamp compared with a
+//! timestamp, an address it cannot read, a reference that is not a string...). It evaluates every
+//! comparison on every root of its type, so it raises whenever such a value is reached, even where
+//! the answer would not depend on it. `Matcher::matches` does the same (`Err`), taking a slower path
+//! that visits everything only when the pattern or the data can raise at all.
+
+mod binding;
+mod compare;
+mod ip;
+mod text;
+
+#[cfg(test)]
+mod tests;
+
+use crate::ast::{
+    ComparisonExpr, Constant, Number, ObservationExpr, Operator, PathStep, Pattern, Qualifier,
+};
+use crate::error::MatchError;
+use crate::observation::Observation;
+use crate::value::Value;
+use binding::Node;
+use compare::{Item, Lit};
+
+/// The object types stix2-matcher never matches in STIX 2.1 (domain objects, not observables).
+const DOMAIN_TYPES: [&str; 25] = [
+    "attack-pattern",
+    "bundle",
+    "campaign",
+    "course-of-action",
+    "extension-definition",
+    "grouping",
+    "identity",
+    "incident",
+    "indicator",
+    "infrastructure",
+    "intrusion-set",
+    "language-content",
+    "location",
+    "malware",
+    "malware-analysis",
+    "marking-definition",
+    "note",
+    "observed-data",
+    "opinion",
+    "relationship",
+    "report",
+    "threat-actor",
+    "tool",
+    "sighting",
+    "vulnerability",
+];
+
+/// A pattern compiled for matching: constants converted, expressions compiled, once.
+#[derive(Debug)]
+pub struct Matcher {
+    tests: Vec<Test>,
+    leaves: Vec<Leaf>,
+    root: Node,
+    /// Whether some comparison can raise on a value it meets.
+    may_raise: bool,
+    /// Every key a path steps through.
+    keys: Vec<Box<str>>,
+}
+
+#[derive(Debug)]
+struct Test {
+    object_type: Box<str>,
+    /// A domain object type: never matches.
+    never: bool,
+    steps: Vec<Step>,
+    negated: bool,
+    predicate: Predicate,
+}
+
+#[derive(Debug)]
+enum Step {
+    Key {
+        name: Box<str>,
+        reference: Reference,
+    },
+    Index(i64),
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reference {
+    None,
+    One,
+    List,
+}
+
+#[derive(Debug)]
+enum Predicate {
+    Equal {
+        lit: Lit,
+        not_equal: bool,
+    },
+    Order {
+        lit: Lit,
+        operator: Operator,
+    },
+    In {
+        set: Vec<Lit>,
+        timestamps: bool,
+    },
+    Like(text::Like),
+    Matches(Box<text::Matches>),
+    /// The block or address of the constant (as text; stix2-matcher reads it at each comparison).
+    IsSubset(String),
+    IsSuperset(String),
+    Exists,
+}
+
+#[derive(Debug)]
+struct Leaf {
+    formula: Formula,
+    /// The object types its comparisons name (roots of other types never satisfy it).
+    types: Vec<Box<str>>,
+}
+
+#[derive(Debug)]
+enum Formula {
+    Test(usize),
+    And(Box<Formula>, Box<Formula>),
+    Or(Box<Formula>, Box<Formula>),
+}
+
+impl Pattern {
+    /// Compiles the pattern for matching. Fails where stix2-matcher fails on the pattern whatever
+    /// the observations: a timestamp that does not exist, `REPEATS 0`, `WITHIN 0`, a set whose
+    /// constants are of different types, a regular expression that does not compile.
+    pub fn matcher(&self) -> Result<Matcher, MatchError> {
+        Matcher::new(self)
+    }
+
+    /// Compiles the pattern and matches it once (see [`Matcher::matches`]).
+    pub fn matches(&self, observations: &[Observation]) -> Result<bool, MatchError> {
+        self.matcher()?.matches(observations)
+    }
+}
+
+impl Matcher {
+    pub fn new(pattern: &Pattern) -> Result<Matcher, MatchError> {
+        let mut keys: Vec<Box<str>> = Vec::new();
+        let tests = pattern
+            .comparisons
+            .iter()
+            .map(|c| compile_test(c, &mut keys))
+            .collect::<Result<Vec<_>, _>>()?;
+        let may_raise = tests.iter().any(|t| match &t.predicate {
+            Predicate::Equal { lit, .. } | Predicate::Order { lit, .. } => {
+                matches!(lit, Lit::Time(_))
+            }
+            Predicate::In { timestamps, .. } => *timestamps,
+            Predicate::IsSubset(_) | Predicate::IsSuperset(_) | Predicate::Like(_) => true,
+            Predicate::Matches(_) | Predicate::Exists => false,
+        });
+        let mut leaves = Vec::new();
+        let root = compile_node(&pattern.root, &tests, &mut leaves)?;
+        Ok(Matcher {
+            tests,
+            leaves,
+            root,
+            may_raise,
+            keys,
+        })
+    }
+
+    /// Whether the observations match the pattern (stix2-matcher's `match`, STIX 2.1, returning a
+    /// binding). `Err` where stix2-matcher raises on a value it meets.
+    pub fn matches(&self, observations: &[Observation]) -> Result<bool, MatchError> {
+        Ok(self.find(observations)?.is_some())
+    }
+
+    /// The observations (indexes, ascending) of one binding of the pattern, or `None` when it does
+    /// not match. The binding may differ from the first stix2-matcher finds.
+    pub fn find(&self, observations: &[Observation]) -> Result<Option<Vec<usize>>, MatchError> {
+        let strict = self.may_raise
+            || observations
+                .iter()
+                .any(|o| o.invalid_keys.iter().any(|k| self.keys.contains(k)));
+        if strict {
+            self.raise_where_stix2_matcher_raises(observations)?;
+        }
+        // One bracketed expression: the first observation where it holds.
+        if let Node::Leaf(leaf) = &self.root {
+            for (i, observation) in observations.iter().enumerate() {
+                if self.holds(&self.leaves[*leaf], i, observation)? {
+                    return Ok(Some(vec![i]));
+                }
+            }
+            return Ok(None);
+        }
+        let mut holds_in = Vec::with_capacity(self.leaves.len());
+        for leaf in &self.leaves {
+            let mut list = Vec::new();
+            for (i, observation) in observations.iter().enumerate() {
+                if self.holds(leaf, i, observation)? {
+                    list.push(i);
+                }
+            }
+            holds_in.push(list);
+        }
+        let summaries = binding::bindings(&self.root, &holds_in, observations)?;
+        Ok(summaries
+            .first()
+            .map(|s| s.uses.iter().map(|(o, _)| *o as usize).collect()))
+    }
+
+    /// Every comparison on every root of its type, to its end (as stix2-matcher evaluates them).
+    fn raise_where_stix2_matcher_raises(
+        &self,
+        observations: &[Observation],
+    ) -> Result<(), MatchError> {
+        for (index, observation) in observations.iter().enumerate() {
+            for test in &self.tests {
+                if test.never {
+                    continue;
+                }
+                for object in observation
+                    .objects
+                    .iter()
+                    .filter(|o| o.object_type == test.object_type)
+                {
+                    self.test_root(test, observation, &object.value, true)
+                        .map_err(|reason| MatchError::Value {
+                            observation: index,
+                            reason,
+                        })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a bracketed expression holds in an observation: on one of its roots.
+    fn holds(
+        &self,
+        leaf: &Leaf,
+        index: usize,
+        observation: &Observation,
+    ) -> Result<bool, MatchError> {
+        for object in &observation.objects {
+            if !leaf.types.contains(&object.object_type) {
+                continue;
+            }
+            let holds = self
+                .formula(&leaf.formula, observation, object)
+                .map_err(|reason| MatchError::Value {
+                    observation: index,
+                    reason,
+                })?;
+            if holds {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn formula(
+        &self,
+        formula: &Formula,
+        observation: &Observation,
+        object: &crate::observation::ObservedObject,
+    ) -> Result<bool, String> {
+        Ok(match formula {
+            Formula::Test(i) => {
+                let test = &self.tests[*i];
+                !test.never
+                    && test.object_type == object.object_type
+                    && self.test_root(test, observation, &object.value, false)?
+            }
+            Formula::And(a, b) => {
+                self.formula(a, observation, object)? && self.formula(b, observation, object)?
+            }
+            Formula::Or(a, b) => {
+                self.formula(a, observation, object)? || self.formula(b, observation, object)?
+            }
+        })
+    }
+
+    /// Whether one of the values the test's path reaches from `root` passes. `to_the_end`: visit
+    /// every value (stepping errors anywhere raise) and test values up to the first that passes.
+    fn test_root(
+        &self,
+        test: &Test,
+        observation: &Observation,
+        root: &Value,
+        to_the_end: bool,
+    ) -> Result<bool, String> {
+        let mut passed = false;
+        let mut visit = |item: Item<'_>| -> Result<bool, String> {
+            if !passed {
+                passed = evaluate(test, item)?;
+            }
+            Ok(passed && !to_the_end)
+        };
+        walk(&test.steps, observation, Item::Value(root), &mut visit)?;
+        if let Predicate::Exists = test.predicate {
+            // `passed`: a value was reached; NOT EXISTS holds where none is.
+            return Ok(passed != test.negated);
+        }
+        Ok(passed)
+    }
+}
+
+/// Walks the path from `item`, calling `visit` on each value reached in stix2-matcher's order;
+/// stops when `visit` says so (returns true then).
+fn walk<'a>(
+    steps: &[Step],
+    observation: &'a Observation,
+    item: Item<'a>,
+    visit: &mut dyn FnMut(Item<'a>) -> Result<bool, String>,
+) -> Result<bool, String> {
+    let Some((step, rest)) = steps.split_first() else {
+        return visit(item);
+    };
+    match step {
+        Step::Key { name, reference } => {
+            let Item::Value(value) = item else {
+                return Ok(false);
+            };
+            let Some(next) = value.get(name) else {
+                return Ok(false);
+            };
+            if let Value::Invalid(why) = next {
+                return Err(why.to_string());
+            }
+            match reference {
+                Reference::None => walk(rest, observation, Item::Value(next), visit),
+                Reference::One => {
+                    let Some(id) = next.as_str() else {
+                        return Ok(false);
+                    };
+                    match observation.resolve(id) {
+                        Some(target) => walk(rest, observation, Item::Value(target), visit),
+                        None => Ok(false),
+                    }
+                }
+                Reference::List => {
+                    let Value::List(ids) = next else {
+                        return Ok(false);
+                    };
+                    let targets: Vec<&Value> = ids
+                        .iter()
+                        .filter_map(|id| id.as_str().and_then(|id| observation.resolve(id)))
+                        .collect();
+                    if targets.is_empty() {
+                        return Ok(false);
+                    }
+                    // The resolved list lives only during this walk.
+                    walk_objects(rest, observation, &targets, visit)
+                }
+            }
+        }
+        Step::Index(i) => match item {
+            Item::Value(Value::List(items)) => {
+                match usize::try_from(*i).ok().and_then(|i| items.get(i)) {
+                    Some(v) => walk(rest, observation, Item::Value(v), visit),
+                    None => Ok(false),
+                }
+            }
+            Item::Objects(objects) => match usize::try_from(*i).ok().and_then(|i| objects.get(i)) {
+                Some(v) => walk(rest, observation, Item::Value(v), visit),
+                None => Ok(false),
+            },
+            _ => Ok(false),
+        },
+        Step::Any => match item {
+            Item::Value(Value::List(items)) => {
+                for v in items.iter() {
+                    if walk(rest, observation, Item::Value(v), visit)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Item::Objects(objects) => {
+                for v in objects {
+                    if walk(rest, observation, Item::Value(v), visit)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            _ => Ok(false),
+        },
+    }
+}
+
+fn walk_objects<'a>(
+    steps: &[Step],
+    observation: &'a Observation,
+    objects: &[&'a Value],
+    visit: &mut dyn FnMut(Item<'a>) -> Result<bool, String>,
+) -> Result<bool, String> {
+    // `Item::Objects` borrows the list for 'a; the list is local, so lists are handled here.
+    match steps.split_first() {
+        None => {
+            // The resolved list itself is the value: it compares with nothing (a list).
+            let empty: &'a [&'a Value] = &[];
+            visit(Item::Objects(empty))
+        }
+        Some((Step::Index(i), rest)) => match usize::try_from(*i).ok().and_then(|i| objects.get(i))
+        {
+            Some(v) => walk(rest, observation, Item::Value(v), visit),
+            None => Ok(false),
+        },
+        Some((Step::Any, rest)) => {
+            for v in objects {
+                if walk(rest, observation, Item::Value(v), visit)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        // A key step into a list selects nothing.
+        Some((Step::Key { .. }, _)) => Ok(false),
+    }
+}
+
+/// Whether one value passes the test (with `NOT` applied as stix2-matcher applies it).
+fn evaluate(test: &Test, item: Item<'_>) -> Result<bool, String> {
+    let not = test.negated;
+    Ok(match &test.predicate {
+        Predicate::Equal { lit, not_equal } => {
+            let equal = compare::equals(lit, item)?.unwrap_or(false);
+            equal ^ not_equal ^ not
+        }
+        Predicate::Order { lit, operator } => match compare::order(lit, item)? {
+            // Types that do not order: false, whatever NOT says.
+            None => false,
+            Some(ordering) => {
+                let result = ordering.is_some_and(|o| match operator {
+                    Operator::Lt => o.is_lt(),
+                    Operator::Le => o.is_le(),
+                    Operator::Gt => o.is_gt(),
+                    _ => o.is_ge(),
+                });
+                result ^ not
+            }
+        },
+        Predicate::In { set, timestamps } => compare::member(set, *timestamps, item)? ^ not,
+        Predicate::Like(like) => match item {
+            Item::Value(v) => like.matches(v)?.unwrap_or(false) ^ not,
+            Item::Objects(_) => not,
+        },
+        Predicate::Matches(regex) => match item {
+            Item::Value(v) => regex.matches(v)?.unwrap_or(false) ^ not,
+            Item::Objects(_) => not,
+        },
+        Predicate::IsSubset(block) => match item {
+            Item::Value(Value::Str(s)) => ip::within(s, block)? ^ not,
+            _ => not,
+        },
+        Predicate::IsSuperset(address) => match item {
+            Item::Value(Value::Str(s)) => ip::within(address, s)? ^ not,
+            _ => not,
+        },
+        // A value was reached (`test_root` applies NOT).
+        Predicate::Exists => true,
+    })
+}
+
+fn lit(constant: &Constant) -> Result<Lit, MatchError> {
+    Ok(match constant {
+        Constant::String(s) => Lit::string(s.clone()),
+        Constant::Int(i) => Lit::Int(i128::from(*i)),
+        Constant::BigInt(s) => match s.parse::<i128>() {
+            Ok(i) => Lit::Int(i),
+            Err(_) => Lit::BigInt(s.starts_with('-'), s.trim_start_matches('-').to_owned()),
+        },
+        Constant::Float(f) => Lit::Float(*f),
+        Constant::Bool(b) => Lit::Bool(*b),
+        Constant::Binary(b) | Constant::Hex(b) => Lit::Bytes(b.clone()),
+        Constant::Timestamp(t) => Lit::Time(t.micros().ok_or_else(|| {
+            MatchError::Pattern(format!(
+                "t'{}' is not a date and time that exists",
+                t.as_str()
+            ))
+        })?),
+        Constant::List(_) => {
+            return Err(MatchError::Pattern(
+                "a set where a single constant is expected".into(),
+            ))
+        }
+    })
+}
+
+fn compile_test(c: &crate::ast::Comparison, keys: &mut Vec<Box<str>>) -> Result<Test, MatchError> {
+    let mut steps = Vec::with_capacity(c.path.steps.len() + 1);
+    let mut key = |name: &str, steps: &mut Vec<Step>| {
+        let reference = if name.ends_with("_ref") {
+            Reference::One
+        } else if name.ends_with("_refs") {
+            Reference::List
+        } else {
+            Reference::None
+        };
+        if !keys.iter().any(|k| **k == *name) {
+            keys.push(name.into());
+        }
+        steps.push(Step::Key {
+            name: name.into(),
+            reference,
+        });
+    };
+    key(&c.path.first, &mut steps);
+    for step in &c.path.steps {
+        match step {
+            PathStep::Key(k) => key(k, &mut steps),
+            PathStep::Index(i) => steps.push(Step::Index(*i)),
+            PathStep::AnyIndex => steps.push(Step::Any),
+        }
+    }
+    let value = c.value.as_ref();
+    let string = || match value {
+        Some(Constant::String(s)) => Ok(s.clone()),
+        _ => Err(MatchError::Pattern(format!(
+            "{} needs a string",
+            c.operator
+        ))),
+    };
+    let predicate =
+        match c.operator {
+            Operator::Eq | Operator::Ne => Predicate::Equal {
+                lit: lit(value
+                    .ok_or_else(|| MatchError::Pattern("a comparison without a value".into()))?)?,
+                not_equal: c.operator == Operator::Ne,
+            },
+            Operator::Lt | Operator::Le | Operator::Gt | Operator::Ge => Predicate::Order {
+                lit: lit(value
+                    .ok_or_else(|| MatchError::Pattern("a comparison without a value".into()))?)?,
+                operator: c.operator,
+            },
+            Operator::In => {
+                let Some(Constant::List(items)) = value else {
+                    return Err(MatchError::Pattern("IN needs a set".into()));
+                };
+                let set = items.iter().map(lit).collect::<Result<Vec<_>, _>>()?;
+                let numbers = set
+                    .iter()
+                    .all(|l| matches!(l, Lit::Int(_) | Lit::BigInt(..) | Lit::Float(_)));
+                let homogeneous = set
+                    .windows(2)
+                    .all(|w| w[0].python_type() == w[1].python_type());
+                if !homogeneous && !numbers {
+                    return Err(MatchError::Pattern(format!(
+                        "{}: a set of constants of different types",
+                        c
+                    )));
+                }
+                let timestamps = matches!(set.first(), Some(Lit::Time(_)));
+                Predicate::In { set, timestamps }
+            }
+            Operator::Like => {
+                Predicate::Like(text::Like::new(&string()?).map_err(MatchError::Pattern)?)
+            }
+            Operator::Matches => Predicate::Matches(Box::new(
+                text::Matches::new(&string()?).map_err(MatchError::Pattern)?,
+            )),
+            Operator::IsSubset => Predicate::IsSubset(string()?),
+            Operator::IsSuperset => Predicate::IsSuperset(string()?),
+            Operator::Exists => Predicate::Exists,
+        };
+    Ok(Test {
+        never: DOMAIN_TYPES.contains(&c.object_type.as_str()),
+        object_type: c.object_type.as_str().into(),
+        steps,
+        negated: c.negated,
+        predicate,
+    })
+}
+
+fn compile_formula(expr: &ComparisonExpr, tests: &[Test], types: &mut Vec<Box<str>>) -> Formula {
+    match expr {
+        ComparisonExpr::Test(i) => {
+            if let Some(t) = tests.get(*i) {
+                if !types.contains(&t.object_type) {
+                    types.push(t.object_type.clone());
+                }
+            }
+            Formula::Test(*i)
+        }
+        ComparisonExpr::And(a, b) => Formula::And(
+            Box::new(compile_formula(a, tests, types)),
+            Box::new(compile_formula(b, tests, types)),
+        ),
+        ComparisonExpr::Or(a, b) => Formula::Or(
+            Box::new(compile_formula(a, tests, types)),
+            Box::new(compile_formula(b, tests, types)),
+        ),
+    }
+}
+
+fn compile_node(
+    expr: &ObservationExpr,
+    tests: &[Test],
+    leaves: &mut Vec<Leaf>,
+) -> Result<Node, MatchError> {
+    let pair = |a: &ObservationExpr,
+                b: &ObservationExpr,
+                leaves: &mut Vec<Leaf>|
+     -> Result<(Box<Node>, Box<Node>), MatchError> {
+        Ok((
+            Box::new(compile_node(a, tests, leaves)?),
+            Box::new(compile_node(b, tests, leaves)?),
+        ))
+    };
+    Ok(match expr {
+        ObservationExpr::Observation(c) => {
+            let mut types = Vec::new();
+            let formula = compile_formula(c, tests, &mut types);
+            leaves.push(Leaf { formula, types });
+            Node::Leaf(leaves.len() - 1)
+        }
+        ObservationExpr::Group(inner) => compile_node(inner, tests, leaves)?,
+        ObservationExpr::And(a, b) => {
+            let (a, b) = pair(a, b, leaves)?;
+            Node::And(a, b)
+        }
+        ObservationExpr::Or(a, b) => {
+            let (a, b) = pair(a, b, leaves)?;
+            Node::Or(a, b)
+        }
+        ObservationExpr::FollowedBy(a, b) => {
+            let (a, b) = pair(a, b, leaves)?;
+            Node::FollowedBy(a, b)
+        }
+        ObservationExpr::Qualified(inner, qualifier) => {
+            let inner = Box::new(compile_node(inner, tests, leaves)?);
+            match qualifier {
+                Qualifier::Within(seconds) => Node::Within(inner, within_micros(seconds)?),
+                Qualifier::Repeats(0) => {
+                    return Err(MatchError::Pattern(
+                        "REPEATS 0 TIMES: the count must be at least 1".into(),
+                    ))
+                }
+                Qualifier::Repeats(n) => Node::Repeats(inner, *n),
+                Qualifier::StartStop(start, stop) => {
+                    let time = |t: &crate::ast::Timestamp| {
+                        t.micros().ok_or_else(|| {
+                            MatchError::Pattern(format!(
+                                "t'{}' is not a date and time that exists",
+                                t.as_str()
+                            ))
+                        })
+                    };
+                    Node::StartStop(inner, time(start)?, time(stop)?)
+                }
+            }
+        }
+    })
+}
+
+/// The `WITHIN` duration in microseconds (Python rounds to the microsecond, half to even); `None`
+/// when it cannot be added to any instant without leaving Python's `datetime`.
+fn within_micros(seconds: &Number) -> Result<Option<i64>, MatchError> {
+    let positive = match seconds {
+        Number::Int(i) => *i > 0,
+        Number::BigInt(s) => !s.starts_with('-'),
+        Number::Float(f) => *f > 0.0,
+    };
+    if !positive {
+        return Err(MatchError::Pattern(format!(
+            "WITHIN {seconds} SECONDS: the duration must be positive"
+        )));
+    }
+    Ok(match seconds {
+        Number::Int(i) => i.checked_mul(1_000_000),
+        Number::BigInt(_) => None,
+        Number::Float(f) => {
+            let micros = (f * 1e6).round_ties_even();
+            (micros < 9.0e18).then_some(micros as i64)
+        }
+    })
+}
