@@ -4,6 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod corpus;
+mod documented_differences;
+mod matcher_corpus;
+mod matcher_oracle;
 mod pattern_oracle;
 mod roundtrip;
 mod support;
