@@ -97,8 +97,18 @@ impl WarningLists {
                 });
             }
         }
-        let mut exact = StringTableBuilder::new();
-        let mut host_suffixes = StringTableBuilder::new();
+        let (mut entries, mut entry_bytes, mut host_entries, mut host_bytes) = (0, 0, 0, 0);
+        for list in &lists {
+            let bytes: usize = list.entries.iter().map(String::len).sum();
+            entries += list.entries.len();
+            entry_bytes += bytes;
+            if list.list_type == ListType::Hostname {
+                host_entries += list.entries.len();
+                host_bytes += bytes;
+            }
+        }
+        let mut exact = StringTableBuilder::with_capacity(entries, entry_bytes);
+        let mut host_suffixes = StringTableBuilder::with_capacity(host_entries, host_bytes);
         let mut networks_v4 = Vec::new();
         let mut networks_v6 = Vec::new();
         let mut substrings = Vec::new();

@@ -66,14 +66,15 @@ pub(crate) struct StringTableBuilder {
 }
 
 impl StringTableBuilder {
-    pub fn new() -> StringTableBuilder {
+    /// A builder sized for `keys` keys of `bytes` bytes in all (a hint: it grows past them).
+    pub fn with_capacity(keys: usize, bytes: usize) -> StringTableBuilder {
         StringTableBuilder {
             hasher: foldhash::fast::RandomState::default(),
-            table: HashTable::new(),
-            arena: String::new(),
-            key_spans: Vec::new(),
-            first_postings: Vec::new(),
-            last_list: Vec::new(),
+            table: HashTable::with_capacity(keys),
+            arena: String::with_capacity(bytes),
+            key_spans: Vec::with_capacity(keys),
+            first_postings: Vec::with_capacity(keys),
+            last_list: Vec::with_capacity(keys),
             more_postings: Vec::new(),
         }
     }
@@ -152,7 +153,7 @@ mod tests {
 
     #[test]
     fn groups_postings_by_key_one_per_list() {
-        let mut builder = StringTableBuilder::new();
+        let mut builder = StringTableBuilder::with_capacity(0, 0);
         builder.insert("a.example", posting(0, 0));
         builder.insert("b.example", posting(0, 1));
         builder.insert("a.example", posting(0, 2));

@@ -3,4 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod differential;
+mod oracle;
+mod reference_bugs;
+mod values;
 mod vendored;
