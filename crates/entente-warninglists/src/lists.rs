@@ -107,6 +107,14 @@ impl WarningLists {
                 host_bytes += bytes;
             }
         }
+        // Tables count keys, bytes and postings in u32.
+        if entries >= u32::MAX as usize || entry_bytes >= u32::MAX as usize {
+            return Err(WarningListError::field(
+                "lists",
+                "list",
+                format!("{entries} entries of {entry_bytes} bytes in all: more than this crate indexes (4 Gi)"),
+            ));
+        }
         let mut exact = StringTableBuilder::with_capacity(entries, entry_bytes);
         let mut host_suffixes = StringTableBuilder::with_capacity(host_entries, host_bytes);
         let mut networks_v4 = Vec::new();
@@ -225,9 +233,20 @@ impl WarningLists {
     /// The lists on which `value` is written exactly as an entry, whatever their type: the
     /// reference's default mode (`slow_search=False`).
     pub fn lookup_exact(&self, value: &str) -> Vec<Hit<'_>> {
-        let mut found = Found::default();
-        found.add_all(self.exact.get(value));
-        found.into_hits(self)
+        // One posting per list, in list order: the table was filled list by list.
+        self.exact
+            .get(value)
+            .iter()
+            .map(|posting| self.hit(*posting))
+            .collect()
+    }
+
+    fn hit(&self, posting: Posting) -> Hit<'_> {
+        let list = &self.lists[posting.list as usize];
+        Hit {
+            list,
+            entry: &list.entries[posting.entry as usize],
+        }
     }
 
     /// The `cidr` lists with a network that contains `address` (other list types are not
@@ -307,13 +326,7 @@ impl Found {
         self.postings.sort_unstable_by_key(|posting| posting.list);
         self.postings
             .into_iter()
-            .map(|posting| {
-                let list = &lists.lists[posting.list as usize];
-                Hit {
-                    list,
-                    entry: &list.entries[posting.entry as usize],
-                }
-            })
+            .map(|posting| lists.hit(posting))
             .collect()
     }
 }
