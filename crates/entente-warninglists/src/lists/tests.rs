@@ -319,3 +319,78 @@ fn empty_set() {
     assert_eq!(lists.lookup("10.0.0.1"), []);
     assert_eq!(lists.lookup(""), []);
 }
+
+#[test]
+fn load_dir_reads_folders_in_order_and_names_files_in_errors() {
+    let directory = tempfile::tempdir().unwrap();
+    let write = |folder: &str, json: &str| {
+        std::fs::create_dir_all(directory.path().join(folder)).unwrap();
+        std::fs::write(directory.path().join(folder).join("list.json"), json).unwrap();
+    };
+    write(
+        "b-hosts",
+        r#"{"name": "hosts", "description": "d", "version": 2, "type": "hostname", "list": ["example.org"]}"#,
+    );
+    write(
+        "a-nets",
+        r#"{"name": "nets", "description": "d", "version": 1, "type": "cidr", "list": ["192.0.2.0/24"]}"#,
+    );
+    std::fs::create_dir_all(directory.path().join("c-no-list")).unwrap();
+    std::fs::write(directory.path().join("README.md"), "not a list").unwrap();
+    let lists = WarningLists::load_dir(directory.path()).unwrap();
+    let names: Vec<&str> = lists
+        .lists()
+        .iter()
+        .map(|list| list.name.as_str())
+        .collect();
+    assert_eq!(names, ["nets", "hosts"]);
+    assert_eq!(lists.get("hosts").unwrap().version, 2);
+    assert_eq!(lists.names_of("www.example.org"), ["hosts"]);
+
+    write(
+        "d-again",
+        r#"{"name": "nets", "description": "d", "version": 1, "type": "string", "list": []}"#,
+    );
+    let error = WarningLists::load_dir(directory.path()).unwrap_err();
+    let first = directory.path().join("a-nets/list.json");
+    let second = directory.path().join("d-again/list.json");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: list name \"nets\" is already used by {}",
+            second.display(),
+            first.display()
+        )
+    );
+
+    write(
+        "d-again",
+        r#"{"name": "other", "description": "d", "version": 1, "type": "regex", "list": ["/a/", "/(/"]}"#,
+    );
+    let error = WarningLists::load_dir(directory.path()).unwrap_err();
+    assert!(
+        error.to_string().starts_with(&format!(
+            "{}: field `list[1]`: regex parse error",
+            second.display()
+        )),
+        "{error}"
+    );
+
+    write("d-again", r#"{"name": "other", "list": ["x"]}"#);
+    let error = WarningLists::load_dir(directory.path()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!("{}: field `type`: missing", second.display())
+    );
+    assert_eq!(error.code(), entente_types::ErrorCode::InvalidInput);
+
+    let missing = directory.path().join("nowhere");
+    let error = WarningLists::load_dir(&missing).unwrap_err();
+    assert!(
+        error.to_string().starts_with(&format!(
+            "cannot list warning lists in {}: ",
+            missing.display()
+        )),
+        "{error}"
+    );
+}
