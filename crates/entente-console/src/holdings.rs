@@ -594,23 +594,7 @@ async fn collections(node: &Node) -> Result<Vec<String>, NodeError> {
         .collect())
 }
 
-/// What a list shows as an object's name: its `name`, else what best stands for it.
-pub fn display_name(copy: &Value) -> String {
-    let s = |k: &str| copy.get(k).and_then(Value::as_str);
-    let text = s("name")
-        .or_else(|| s("abstract"))
-        .or_else(|| s("value"))
-        .or_else(|| s("pattern"))
-        .or_else(|| s("content"))
-        .or_else(|| s("relationship_type"))
-        .or_else(|| s("id"))
-        .unwrap_or("(unnamed)");
-    let mut out: String = text.chars().take(120).collect();
-    if text.chars().count() > 120 {
-        out.push('…');
-    }
-    out
-}
+pub use entente_node::view::display_name;
 
 /// The filters of the holdings page; empty fields do not filter.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

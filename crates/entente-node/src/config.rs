@@ -50,6 +50,10 @@ struct RawConfig {
     policy_data: Option<PathBuf>,
     #[serde(default)]
     max_content_length: Option<u64>,
+    /// A folder of MISP warning lists (`*/list.json`); default: `warninglists/` of the
+    /// policy data.
+    #[serde(default)]
+    warning_lists: Option<PathBuf>,
     /// The label given to objects that arrive without one, as a marking; without it they are
     /// refused.
     #[serde(default)]
@@ -155,6 +159,8 @@ pub struct NodeConfig {
     pub listen: SocketAddr,
     pub storage: Storage,
     pub policy_data: PathBuf,
+    /// The folder of MISP warning lists values are flagged by (`*/list.json`).
+    pub warning_lists: PathBuf,
     pub max_content_length: u64,
     pub default_label: Option<String>,
     pub collections: Vec<CollectionConfig>,
@@ -242,17 +248,22 @@ impl NodeConfig {
                 description: c.description,
             });
         }
+        let policy_data = raw
+            .policy_data
+            .map(|p| base.join(p))
+            .unwrap_or_else(shipped_data);
         Ok(NodeConfig {
             nation,
+            warning_lists: raw
+                .warning_lists
+                .map(|p| base.join(p))
+                .unwrap_or_else(|| policy_data.join("warninglists")),
             title: raw
                 .title
                 .unwrap_or_else(|| format!("Entente national node {nation}")),
             listen,
             storage,
-            policy_data: raw
-                .policy_data
-                .map(|p| base.join(p))
-                .unwrap_or_else(shipped_data),
+            policy_data,
             max_content_length: raw.max_content_length.unwrap_or(DEFAULT_MAX_CONTENT_LENGTH),
             default_label: raw.default_label,
             collections,
@@ -284,6 +295,7 @@ impl NodeConfig {
                 path: dir.join("node.db"),
             },
             policy_data: shipped_data(),
+            warning_lists: shipped_data().join("warninglists"),
             max_content_length: 1024 * 1024,
             default_label: None,
             collections: vec![CollectionConfig {

@@ -29,6 +29,7 @@ mod metrics;
 pub mod openapi;
 mod pages;
 pub mod pki;
+pub mod search;
 pub mod spread;
 mod taxii;
 mod tls;
@@ -85,6 +86,8 @@ pub struct Node {
     /// and each releases its chunks on its own thread (spreading a chunk over the cores would
     /// only add hand-offs between threads).
     pub(crate) reads_in_flight: std::sync::atomic::AtomicUsize,
+    /// Each reader's search view, and the warning lists values are flagged by.
+    pub(crate) searches: search::Searches,
 }
 
 /// Opens the store a config names (creating its tables).
@@ -135,7 +138,9 @@ impl Node {
                 })
                 .await?;
         }
+        let warnings = search::load_warnings(&config.warning_lists)?;
         Ok(Arc::new(Node {
+            searches: search::Searches::new(warnings),
             store,
             access,
             metrics: metrics::Metrics::default(),

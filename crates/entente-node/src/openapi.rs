@@ -108,7 +108,11 @@ async fn openapi_json(Extension(text): Extension<Arc<str>>) -> Response {
 
 /// The routes served beside TAXII on the node's port.
 pub(crate) fn public_routes() -> OpenApiRouter<Arc<Node>> {
-    OpenApiRouter::new().routes(routes!(health))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(crate::search::api::search))
+        .routes(routes!(crate::search::api::correlate))
+        .routes(routes!(crate::search::api::graph))
 }
 
 /// The routes of the admin listener.

@@ -204,7 +204,7 @@ impl Node {
     }
 
     /// The dominant label of a released copy: its object label and the labels of its portions.
-    fn banner_of(&self, copy: &Value) -> Option<Label> {
+    pub(crate) fn banner_of(&self, copy: &Value) -> Option<Label> {
         crate::access::labels::marking_ref_strs(copy)
             .filter_map(|id| self.access.label(id))
             .reduce(|a, b| self.access.policy.dominate(&a, &b).unwrap_or(a))
@@ -333,4 +333,23 @@ fn without_markings(v: &Value) -> Value {
         map.remove("granular_markings");
     }
     v
+}
+
+/// What a list shows as an object's name: its `name`, else what best stands for it (at most
+/// 120 characters).
+pub fn display_name(copy: &Value) -> String {
+    let s = |k: &str| copy.get(k).and_then(Value::as_str);
+    let text = s("name")
+        .or_else(|| s("abstract"))
+        .or_else(|| s("value"))
+        .or_else(|| s("pattern"))
+        .or_else(|| s("content"))
+        .or_else(|| s("relationship_type"))
+        .or_else(|| s("id"))
+        .unwrap_or("(unnamed)");
+    let mut out: String = text.chars().take(120).collect();
+    if text.chars().count() > 120 {
+        out.push('…');
+    }
+    out
 }

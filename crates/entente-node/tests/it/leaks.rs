@@ -760,6 +760,74 @@ async fn check_corpus_async(s: Sandbox, specs: &[ObjectSpec], limit: usize) {
             }
         }
 
+        // Search answers from what TAXII served and nothing else: each version's canaries find
+        // the object exactly when the served copy holds one of them, a portion cut out of the
+        // copy is found by none of its words, and counts and facets are those of the served
+        // copies.
+        let search = |q: String| {
+            let c = &c;
+            async move {
+                let r = c.get(user, &format!("/api/search/?limit=1000&q={q}")).await;
+                assert_eq!(r.status, 200, "{user} search {q}: {}", r.body);
+                r.json()
+            }
+        };
+        let everything = search(String::new()).await;
+        assert_eq!(everything["total"], objects.len(), "{user}: search total");
+        let kinds = if objects.is_empty() {
+            json!({})
+        } else {
+            json!({"attack-pattern": objects.len()})
+        };
+        assert_eq!(
+            everything["facets"]["types"], kinds,
+            "{user}: search facets"
+        );
+        for (i, spec) in specs.iter().enumerate() {
+            let served_copy = served
+                .iter()
+                .find(|o| o["id"] == object_id(i))
+                .map(Value::to_string);
+            for v in 0..spec.versions.len() {
+                let answer = search(format!("canary{i}v{v}*")).await;
+                let holds = served_copy
+                    .as_ref()
+                    .is_some_and(|t| t.contains(&format!("canary{i}v{v}")));
+                let ids: Vec<&str> = answer["hits"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| h["id"].as_str().unwrap())
+                    .collect();
+                let want: Vec<String> = if holds {
+                    vec![object_id(i)]
+                } else {
+                    Vec::new()
+                };
+                assert_eq!(ids, want, "{user}: search for version {v} of object {i}");
+                assert_eq!(
+                    answer["total"],
+                    want.len(),
+                    "{user}: count for version {v} of object {i}"
+                );
+                for (leaf, _) in LEAVES {
+                    let word = canary(i, v, leaf);
+                    if served_copy.as_ref().is_some_and(|t| !t.contains(&word)) && holds {
+                        let cut = search(word.clone()).await;
+                        assert_eq!(
+                            cut["total"], 0,
+                            "{user}: the cut portion {word} was found: {cut}"
+                        );
+                        assert_eq!(
+                            cut["facets"]["types"],
+                            json!({}),
+                            "{user}: facets of {word}"
+                        );
+                    }
+                }
+            }
+        }
+
         // Status resources belong to their poster.
         for (poster, id) in &statuses {
             let r = c.get(user, &format!("/api/status/{id}/")).await;

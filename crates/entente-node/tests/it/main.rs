@@ -10,6 +10,7 @@ mod interop;
 mod leaks;
 mod openapi;
 mod sandbox;
+mod search;
 mod taxii;
 mod tls;
 mod validator;

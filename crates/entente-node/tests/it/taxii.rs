@@ -183,7 +183,7 @@ async fn bad_objects_fail_alone_in_the_status() {
 }
 
 /// The marking definition of a label of the shipped policies.
-fn label_marking(text: &str) -> Value {
+pub fn label_marking(text: &str) -> Value {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/policies");
     let policies = entente_labels::PolicySet::load(&data).unwrap();
     let label = entente_labels::parse_marking(&policies, text).unwrap();

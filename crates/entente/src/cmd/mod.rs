@@ -16,6 +16,7 @@ pub mod node;
 pub mod picture;
 pub mod registry;
 pub mod release;
+pub mod search;
 pub mod user;
 
 #[derive(Debug, clap::Subcommand)]
@@ -42,6 +43,10 @@ pub enum Command {
     Audit(audit::Args),
     /// Federation between nodes: public identity, partners (export, import, list), rescan.
     Federation(federation::Args),
+    /// Search what a user of a node may read: words, fields, values; with facets.
+    Search(search::SearchArgs),
+    /// Objects a user may read that share a value with a value or an object (or its graph).
+    Correlate(search::CorrelateArgs),
     /// A shell completion script on stdout: bash, zsh, fish, elvish or powershell.
     Completions(docs::CompletionArgs),
     /// Man pages: `entente.1` and one page per subcommand, written to a directory.
@@ -62,6 +67,8 @@ pub fn run(command: Command, cli: impl FnOnce() -> clap::Command) -> anyhow::Res
         Command::User(args) => user::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Federation(args) => federation::run(args),
+        Command::Search(args) => search::search(args),
+        Command::Correlate(args) => search::correlate(args),
         Command::Completions(args) => docs::completions(args, cli()),
         Command::Man(args) => docs::man(args, cli()),
     }
