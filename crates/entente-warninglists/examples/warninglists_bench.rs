@@ -7,7 +7,8 @@
 //! ```
 //! LISTS_DIR is a `lists` folder (the full set: `python tests/oracle_warninglists.py --data-dir`).
 //! The values, the seeded mix of the differential test, are written to VALUES_FILE (default
-//! `target/warninglists_values.jsonl`, one JSON string per line) for the Python script to read.
+//! `warninglists_values.jsonl` in the temporary directory, one JSON string per line) for the
+//! Python script to read.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
