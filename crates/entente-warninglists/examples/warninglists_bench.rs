@@ -32,7 +32,7 @@ fn main() {
             .expect("usage: warninglists_bench LISTS_DIR [VALUES_FILE] [COUNT]"),
     );
     let values_file = arguments.next().map_or_else(
-        || PathBuf::from("target/warninglists_values.jsonl"),
+        || std::env::temp_dir().join("warninglists_values.jsonl"),
         PathBuf::from,
     );
     let count: usize = arguments
