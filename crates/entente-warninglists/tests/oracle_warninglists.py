@@ -252,9 +252,9 @@ def main(arguments):
         if any(slow.warninglists[name].type in ("hostname", "substring") for name in hits):
             typed_hits.append(number)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    how = "hostname and substring lists narrowed" if subset is None else "every list unchanged"
     print(f"oracle: {len(values)} values answered in {elapsed:.1f} s ({cpu:.1f} s CPU, "
-          f"{len(values) / cpu:.0f} values per CPU second, hostname and substring lists narrowed)",
-          file=sys.stderr)
+          f"{len(values) / max(cpu, 1e-9):.0f} values per CPU second, {how})", file=sys.stderr)
 
     api.IPv4Address, api.IPv6Address = unmodified
     if check:
