@@ -5,10 +5,16 @@
 //!
 //! ```text
 //! let pattern = Pattern::parse("[ipv4-addr:value = '198.51.100.7'] WITHIN 60 SECONDS")?;
-//! for c in pattern.comparisons() { index(c.object_type, c.path, c.value) }
-//! let matcher = pattern.matcher()?;              // compiled once
-//! matcher.matches(&observations)?                // bool
+//! for c in pattern.comparisons() {
+//!     index(&c.object_type, &c.path.to_string(), c.value.as_ref());   // ipv4-addr, value, '198.51.100.7'
+//! }
+//! let matcher = pattern.matcher()?;                         // constants, regexes, LIKE compiled once
+//! let observations = observations_from_objects(&bundle_objects)?;   // or Observation::from_observed_data
+//! matcher.matches(&observations)?                           // bool; matcher.find(..) gives the observations
 //! ```
+//!
+//! Where the OASIS tools have outright bugs we do not copy them; each such case has a test showing
+//! both answers (`tests/it/documented_differences.rs`, `accepts_what_the_validator_crashes_on`).
 
 mod ast;
 mod check;

@@ -1,0 +1,45 @@
+"""Times OASIS stix2-matcher and stix2-patterns on a pairs file written by pattern_bench.
+
+Usage: match_python.py PAIRS.jsonl   (lines {"pattern": ..., "bundles": [...]})
+Prints one JSON object: pairs, matched, raised, seconds and matches/s of
+stix2matcher.matcher.match(pattern, bundles, stix_version='2.1') once per pair, and patterns/s of
+stix2patterns.validator.run_validator(pattern, stix_version='2.1').
+"""
+
+import json
+import sys
+import time
+
+from stix2matcher.matcher import match
+from stix2patterns.validator import run_validator
+
+
+def main():
+    with open(sys.argv[1], encoding="utf-8") as f:
+        pairs = [json.loads(line) for line in f]
+    matched = raised = 0
+    start = time.perf_counter()
+    for pair in pairs:
+        try:
+            if match(pair["pattern"], pair["bundles"], stix_version="2.1"):
+                matched += 1
+        except Exception:
+            raised += 1
+    match_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    for pair in pairs:
+        run_validator(pair["pattern"], stix_version="2.1")
+    parse_seconds = time.perf_counter() - start
+    print(json.dumps({
+        "pairs": len(pairs),
+        "matched": matched,
+        "raised": raised,
+        "match_seconds": match_seconds,
+        "matches_per_second": len(pairs) / match_seconds,
+        "parse_seconds": parse_seconds,
+        "parses_per_second": len(pairs) / parse_seconds,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+//! Times pattern parsing and matching against stix2-matcher on the same (pattern, bundles) pairs.
+//!
+//! ```sh
+//! # the pairs (the seeded generator of the differential test)
+//! cargo run --release -p entente-pattern --example pattern_bench -- --write /tmp/pattern-pairs.jsonl --pairs 10000
+//! # ours, then the Python reference on the same file (bench/pattern/match_python.py), and the ratio
+//! cargo run --release -p entente-pattern --example pattern_bench -- /tmp/pattern-pairs.jsonl \
+//!     --python $HOME/.cache/entente-venv/bin/python
+//! ```
+//!
+//! Figures: parse throughput (patterns/s, `Pattern::parse`, the OASIS validator's acceptance);
+//! matches/s end to end per pair (parse, compile, read the bundles into observations, match: what
+//! `stix2matcher.matcher.match` does per call); and matches/s with the pattern compiled and the
+//! observations read once (the search index's case).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/it/matcher_corpus.rs"]
+mod matcher_corpus;
+
+use std::io::{BufRead, Write};
+use std::process::Command;
+use std::time::Instant;
+
+use entente_pattern::{observations_from_objects, Pattern};
+use serde_json::{json, Value};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--write") {
+        let path = &args[i + 1];
+        let n = args
+            .iter()
+            .position(|a| a == "--pairs")
+            .map_or(10_000, |j| args[j + 1].parse().expect("--pairs N"));
+        let mut out =
+            std::io::BufWriter::new(std::fs::File::create(path).expect("create the pairs file"));
+        for (pattern, bundles) in matcher_corpus::pairs(0xBE7C_2021, n) {
+            writeln!(out, "{}", json!({"pattern": pattern, "bundles": bundles})).unwrap();
+        }
+        println!("wrote {n} pairs to {path}");
+        return;
+    }
+    let path = args.first().expect(
+        "usage: pattern_bench PAIRS.jsonl [--python PYTHON] | --write PAIRS.jsonl [--pairs N]",
+    );
+    let file = std::io::BufReader::new(std::fs::File::open(path).expect("open the pairs file"));
+    let pairs: Vec<(String, Vec<Value>)> = file
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            let objects = v["bundles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|b| b["objects"].as_array().cloned().unwrap_or_default())
+                .collect();
+            (v["pattern"].as_str().unwrap().to_owned(), objects)
+        })
+        .collect();
+    let n = pairs.len();
+
+    // Parse throughput.
+    let rounds = 20;
+    let start = Instant::now();
+    let mut valid = 0;
+    for _ in 0..rounds {
+        for (pattern, _) in &pairs {
+            valid += usize::from(Pattern::parse(pattern).is_ok());
+        }
+    }
+    let parse_rate = (rounds * n) as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(valid, rounds * n);
+
+    // End to end per pair, as stix2-matcher's match() per call.
+    let start = Instant::now();
+    let mut matched = 0;
+    let mut raised = 0;
+    for _ in 0..rounds {
+        for (pattern, objects) in &pairs {
+            let result = Pattern::parse(pattern)
+                .map_err(|_| ())
+                .and_then(|p| p.matcher().map_err(|_| ()))
+                .and_then(|m| {
+                    observations_from_objects(objects)
+                        .map_err(|_| ())
+                        .and_then(|o| m.matches(&o).map_err(|_| ()))
+                });
+            match result {
+                Ok(true) => matched += 1,
+                Ok(false) => {}
+                Err(()) => raised += 1,
+            }
+        }
+    }
+    let end_to_end = (rounds * n) as f64 / start.elapsed().as_secs_f64();
+    matched /= rounds;
+    raised /= rounds;
+
+    // Compiled once, observations read once: matching only.
+    let prepared: Vec<_> = pairs
+        .iter()
+        .filter_map(|(p, objects)| {
+            let matcher = Pattern::parse(p).ok()?.matcher().ok()?;
+            Some((matcher, observations_from_objects(objects).ok()?))
+        })
+        .collect();
+    let match_rounds = 200;
+    let start = Instant::now();
+    let mut hits = 0usize;
+    for _ in 0..match_rounds {
+        for (matcher, observations) in &prepared {
+            hits += usize::from(matcher.matches(observations) == Ok(true));
+        }
+    }
+    let match_only = (match_rounds * prepared.len()) as f64 / start.elapsed().as_secs_f64();
+    assert!(hits > 0);
+
+    println!("pairs: {n} ({matched} match, {raised} raise)");
+    println!("entente-pattern parse:                 {parse_rate:>12.0} patterns/s");
+    println!("entente-pattern match (end to end):    {end_to_end:>12.0} matches/s");
+    println!("entente-pattern match (compiled once): {match_only:>12.0} matches/s");
+
+    if let Some(i) = args.iter().position(|a| a == "--python") {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../bench/pattern/match_python.py"
+        );
+        let output = Command::new(&args[i + 1])
+            .arg(script)
+            .arg(path)
+            .output()
+            .expect("run the Python timing");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: Value =
+            serde_json::from_slice(&output.stdout).expect("the Python timing's JSON");
+        let py_match = report["matches_per_second"].as_f64().unwrap();
+        let py_parse = report["parses_per_second"].as_f64().unwrap();
+        println!(
+            "stix2-matcher match:                   {py_match:>12.0} matches/s ({} match, {} raise)",
+            report["matched"], report["raised"]
+        );
+        println!("stix2-patterns run_validator:          {py_parse:>12.0} patterns/s");
+        println!("ratio, match end to end:   {:>8.0}x", end_to_end / py_match);
+        println!(
+            "ratio, match compiled once: {:>7.0}x",
+            match_only / py_match
+        );
+        println!("ratio, parse:              {:>8.0}x", parse_rate / py_parse);
+    }
+}
