@@ -81,6 +81,16 @@ pub fn label_class(policies: &PolicySet, label: &Label) -> &'static str {
     CLASSES[class_index(policies, label)]
 }
 
+/// The label a banner text names (as the node renders labels), if it is one.
+pub fn label_of_text(policies: &PolicySet, text: &str) -> Option<Label> {
+    entente_labels::parse_marking(policies, text).ok()
+}
+
+/// The colour class of a label given as its banner text (`level-none` when it is none).
+pub fn label_class_of_text(policies: &PolicySet, text: &str) -> &'static str {
+    label_of_text(policies, text).map_or("level-none", |l| label_class(policies, &l))
+}
+
 fn class_index(policies: &PolicySet, label: &Label) -> usize {
     let levels = policies.get(label.policy()).map_or(0, |p| p.levels.len());
     let from_top = levels.saturating_sub(usize::from(label.rank()) + 1);

@@ -13,8 +13,9 @@
 //! - [`pages`]: one module per page.
 //!
 //! Everything a page shows of objects comes from `entente_node::view`, which releases through
-//! the node's one release path: no page, count, facet or link is built from a stored object
-//! the reader was not released.
+//! the node's one release path, or from the reader's search view (`Node::search_view`, built
+//! from the same releases): no page, count, facet, correlation or link is built from a stored
+//! object the reader was not released.
 
 mod assets;
 mod audit_trail;
@@ -92,6 +93,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route(&at("/signout"), post(session::signout))
         .route(&at("/holdings"), get(pages::holdings::page))
         .route(&at("/objects/{collection}/{id}"), get(pages::object::page))
+        .route(&at("/search"), get(pages::search::page))
         .route(
             &at("/publish"),
             get(pages::publish::page).post(pages::publish::send),

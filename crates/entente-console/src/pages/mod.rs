@@ -2,11 +2,13 @@
 //! page carries around its content (navigation, the signed-in user, the banners, the CSRF token).
 
 pub mod burden;
+pub mod graph;
 pub mod holdings;
 pub mod object;
 pub mod partners;
 pub mod publish;
 pub mod registry;
+pub mod search;
 
 use std::sync::Arc;
 

@@ -14,8 +14,10 @@ use entente_node::view::{ReleaseReason, ReleasedRow};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{format_time, object_link, render, Frame};
-use crate::banner::{label_class, label_text, Banner};
+use super::graph::{self, GraphView};
+use super::search::WarnedView;
+use super::{encode, format_time, object_link, render, Frame};
+use crate::banner::{label_class, label_class_of_text, label_of_text, label_text, Banner};
 use crate::error::PageError;
 use crate::session::SignedIn;
 use crate::Console;
@@ -37,6 +39,9 @@ pub struct Params {
     /// A version to show instead of the latest.
     #[serde(default)]
     version: Option<String>,
+    /// Correlate through values on a warning list too (`1`).
+    #[serde(default)]
+    include_warned: Option<String>,
 }
 
 /// A portion of the object: a top-level property, its value and its label.
@@ -100,6 +105,8 @@ struct ObjectPage {
     provenance: Option<ProvenanceView>,
     /// The entries of this node's audit log that record this version arriving here.
     audit: Vec<AuditEntryView>,
+    /// Its values, correlations and graph, when the object is in the reader's search view.
+    related: Option<Related>,
     json: String,
 }
 
@@ -205,6 +212,16 @@ pub async fn page(
         }
         None => Vec::new(),
     };
+    let include_warned = params.include_warned.as_deref() == Some("1");
+    let search = node.search_view(&signed_in.session.user, day).await?;
+    let related = related(
+        &console,
+        &search,
+        (&collection, &id),
+        &row.copy,
+        include_warned,
+        params.version.as_deref(),
+    );
     let banner_label = row.banner.clone();
     let mut frame = Frame::new(
         &console,
@@ -212,7 +229,13 @@ pub async fn page(
         &crate::holdings::display_name(&row.copy),
         "holdings",
     );
-    frame.banner = Banner::of(node.release_policy(), banner_label.iter());
+    // The banner covers the labels of the objects the page names too.
+    frame.banner = Banner::of(
+        node.release_policy(),
+        banner_label
+            .iter()
+            .chain(related.iter().flat_map(|r| r.labels.iter())),
+    );
     let (label, class) = match &banner_label {
         Some(l) => (label_text(policies, l), label_class(policies, l)),
         None => ("UNLABELLED".to_owned(), "level-none"),
@@ -237,9 +260,145 @@ pub async fn page(
             reason,
             provenance,
             audit,
+            related,
             json: json_text(&row.copy),
         },
     ))
+}
+
+/// An object's values, what correlates with it and the graph around it: all from the
+/// reader's search view.
+pub struct Related {
+    pub values: Vec<ValueView>,
+    /// Values left out of the correlation because they are on a warning list.
+    pub ignored: Vec<WarnedView>,
+    pub include_warned: bool,
+    /// The same page with values on warning lists included, or left out again.
+    pub toggle_link: String,
+    pub correlated: Vec<CorrelatedRow>,
+    /// `None` when no object the reader may see is linked to this one.
+    pub graph: Option<GraphView>,
+    /// The labels of the objects named (for the banner).
+    pub labels: Vec<Label>,
+}
+
+/// One of the object's own values, and the warning lists it is on.
+pub struct ValueView {
+    pub value: String,
+    pub kind: &'static str,
+    /// The lists' names, joined; `None` when it is on none.
+    pub lists: Option<String>,
+}
+
+/// An object that shares or relates through a value with the one shown.
+pub struct CorrelatedRow {
+    pub link: String,
+    pub name: String,
+    pub kind: String,
+    pub originator: String,
+    pub label: String,
+    pub label_class: &'static str,
+    /// Each value it correlates through, and how, in words.
+    pub through: Vec<String>,
+}
+
+/// How a value of another object relates to one of this object's, in words:
+/// `198.51.100.7 — inside the network 198.51.100.0/24`.
+pub fn through_text(link: &entente_search::Link) -> String {
+    use entente_search::Relation as R;
+    let (value, asked) = (&link.value, &link.asked);
+    match link.relation {
+        R::Same => format!("{value} — the same value"),
+        R::Inside => format!("{value} — {} {asked}", R::Inside.describe()),
+        R::Holds => format!("{value} — a network holding {asked}"),
+        R::Subdomain => format!("{value} — a subdomain of {asked}, or on it"),
+        R::ParentDomain => format!("{value} — a parent domain of {asked}"),
+        R::SameSite => format!("{value} — the same site as {asked}"),
+        R::SameFile => format!("{value} — another hash of the same file as {asked}"),
+    }
+}
+
+/// The related part of an object's page, or `None` when the object is not in the search
+/// view (marking and extension definitions are not indexed).
+fn related(
+    console: &Console,
+    search: &entente_search::SearchIndex,
+    (collection, id): (&str, &str),
+    copy: &Value,
+    include_warned: bool,
+    version: Option<&str>,
+) -> Option<Related> {
+    search.document(collection, id)?;
+    let policies = console.node.release_policy().policies();
+    let options = entente_search::CorrelationOptions { include_warned };
+    let found = search.correlate_object(id, options)?;
+    let own = entente_search::observables_of(copy);
+    let warned = search.warned(&own);
+    let values = own
+        .iter()
+        .map(|v| {
+            let text = v.to_string();
+            ValueView {
+                lists: warned
+                    .iter()
+                    .find(|w| w.value == text)
+                    .map(|w| w.lists.join("; ")),
+                kind: v.kind(),
+                value: text,
+            }
+        })
+        .collect();
+    let mut labels: Vec<Label> = Vec::new();
+    let correlated = found
+        .objects
+        .iter()
+        .map(|c| {
+            labels.extend(label_of_text(policies, &c.label));
+            CorrelatedRow {
+                link: object_link(&c.collection, &c.id),
+                name: c.name.clone(),
+                kind: c.kind.clone(),
+                originator: c.originator.clone(),
+                label_class: label_class_of_text(policies, &c.label),
+                label: c.label.clone(),
+                through: c.through.iter().map(through_text).collect(),
+            }
+        })
+        .collect();
+    // A node's page is that of the object in the first collection holding it.
+    let first = |node: &str| {
+        search
+            .documents_of(node)
+            .min_by(|a, b| a.collection.cmp(&b.collection))
+    };
+    let drawn = search.graph(id, 2, graph::MAX_NODES).and_then(|g| {
+        for n in g.nodes.iter().filter(|n| n.id != id) {
+            labels.extend(first(&n.id).and_then(|d| label_of_text(policies, &d.label)));
+        }
+        let link = |node: &str| first(node).map(|d| object_link(&d.collection, &d.id));
+        graph::layout(&g, id, &link)
+    });
+    let mut toggle = Vec::new();
+    if let Some(v) = version {
+        toggle.push(format!("version={}", encode(v)));
+    }
+    if !include_warned {
+        toggle.push("include_warned=1".to_owned());
+    }
+    let mut toggle_link = object_link(collection, id);
+    if !toggle.is_empty() {
+        toggle_link.push('?');
+        toggle_link.push_str(&toggle.join("&"));
+    }
+    Some(Related {
+        values,
+        ignored: found.ignored.iter().map(WarnedView::of).collect(),
+        include_warned,
+        toggle_link,
+        correlated,
+        graph: drawn.filter(|g| g.nodes.len() > 1),
+        labels,
+    })
 }
 
 /// What stands for a reference to an object the reader may not see.

@@ -1,6 +1,7 @@
 //! No leak through the console: a user crawls every link reachable from every page (htmx
-//! fragments, sort and page links, object pages, assets) and nothing of what the user may not
-//! see appears anywhere: no id, name, portion text, label or count.
+//! fragments, sort and page links, object pages, the search page and its facets, assets) and
+//! nothing of what the user may not see appears anywhere: no id, name, portion text, label or
+//! count.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -33,6 +34,7 @@ async fn crawl(b: &mut Browser) -> Vec<(String, u16, String)> {
         "/console/partners",
         "/console/registry",
         "/console/burden",
+        "/console/search",
     ]
     .into_iter()
     .map(String::from)

@@ -9,4 +9,5 @@ mod harness;
 mod leaks;
 mod partners;
 mod registry;
+mod search;
 mod web;
