@@ -113,6 +113,7 @@ pub(crate) fn public_routes() -> OpenApiRouter<Arc<Node>> {
         .routes(routes!(crate::search::api::search))
         .routes(routes!(crate::search::api::correlate))
         .routes(routes!(crate::search::api::graph))
+        .routes(routes!(crate::search::api::match_bundle))
 }
 
 /// The routes of the admin listener.

@@ -195,6 +195,15 @@ fn take_ordered<K: Ord>(map: &mut BTreeMap<K, RoaringBitmap>, key: &K, n: u32) {
     }
 }
 
+/// An object's `name`, else its id.
+pub(crate) fn plain_name(object: &Value) -> String {
+    let text = |k: &str| object.get(k).and_then(Value::as_str);
+    text("name")
+        .or_else(|| text("id"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// A host as the index keys it: labels reversed, ended by a dot.
 pub(crate) fn host_key(host: &str) -> String {
     let mut key = String::with_capacity(host.len() + 1);

@@ -18,6 +18,7 @@
 
 mod correlate;
 mod index;
+mod matching;
 mod observable;
 mod query;
 pub mod reference;
@@ -29,6 +30,7 @@ pub use crate::correlate::{
     Correlated, CorrelationOptions, Correlations, Edge, Graph, GraphNode, Link,
 };
 pub use crate::index::{Document, Facets, Hit, SearchIndex, SearchResults, Sort, Warned};
+pub use crate::matching::{MatchReport, PatternHit};
 pub use crate::observable::{observables_of, pattern_observables, Observable};
 pub use crate::query::{Query, QueryError, Word};
 pub use crate::relate::Relation;

@@ -346,3 +346,49 @@ fn search_finds_values_words_and_fields() {
     index.remove("intel", &id_of(1));
     assert_eq!(hits(&index, ""), 0);
 }
+
+#[test]
+fn indicators_meet_observations_held_and_posted() {
+    let doc = |id: &str, copy: Value| Document {
+        collection: Arc::from("intel"),
+        id: id.to_owned(),
+        kind: copy["type"].as_str().unwrap().to_owned(),
+        name: id.to_owned(),
+        originator: "FRA".into(),
+        label: "NATO SECRET".into(),
+        added_us: 0,
+        copy,
+    };
+    let addr = "ipv4-addr--00000000-0000-4000-8000-000000000001";
+    let seen = "observed-data--00000000-0000-4000-8000-000000000002";
+    let mut index = SearchIndex::new(Warnings::none());
+    index.put(doc(
+        addr,
+        json!({"type": "ipv4-addr", "id": addr, "value": "198.51.100.7"}),
+    ));
+    index.put(doc(
+        seen,
+        json!({"type": "observed-data", "id": seen,
+        "first_observed": "2024-08-01T09:00:00Z", "last_observed": "2024-08-01T09:05:00Z",
+        "number_observed": 3, "object_refs": [addr]}),
+    ));
+    let held = "indicator--00000000-0000-4000-8000-000000000003";
+    index.put(doc(held, json!({"type": "indicator", "id": held, "name": "C2 network",
+        "pattern_type": "stix", "pattern": "[ipv4-addr:value ISSUBSET '198.51.100.0/24'] REPEATS 2 TIMES"})));
+    let (hits, problems) = index.match_held();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(hits.len(), 0, "REPEATS 2 needs two observations: {hits:?}");
+
+    let new_indicator = json!({"type": "indicator", "id": "indicator--00000000-0000-4000-8000-000000000009",
+        "name": "new", "pattern_type": "stix", "pattern": "[ipv4-addr:value = '198.51.100.7']"});
+    let posted_addr = json!({"type": "ipv4-addr", "id": "ipv4-addr--00000000-0000-4000-8000-000000000008", "value": "198.51.100.99"});
+    let broken = json!({"type": "indicator", "id": "indicator--00000000-0000-4000-8000-00000000000a",
+        "pattern_type": "stix", "pattern": "[ipv4-addr:value = "});
+    let report = index.match_bundle(&[new_indicator, posted_addr, broken]);
+    assert_eq!(report.bundle_indicators.len(), 1);
+    assert_eq!(report.bundle_indicators[0].observations, [addr, seen]);
+    assert_eq!(report.problems.len(), 1);
+    assert!(report.problems[0].contains("indicator--00000000-0000-4000-8000-00000000000a"));
+    // One posted address alone does not repeat twice either.
+    assert!(report.held_indicators.is_empty());
+}

@@ -204,3 +204,48 @@ pub(crate) async fn graph(
     })?;
     Ok(json_response(&graph))
 }
+
+/// What a bundle's indicators and observations meet in the caller's view.
+///
+/// The body is a STIX bundle (or `{"objects": [...]}`). Its indicators' STIX patterns are
+/// matched against the observed data and cyber-observable objects the caller may read, and the
+/// indicators the caller may read are matched against the bundle's observed data and
+/// cyber-observable objects, with the semantics of OASIS's stix2-matcher (observation operators
+/// and qualifiers included). Nothing is stored.
+#[utoipa::path(
+    post,
+    path = "/api/search/match",
+    tag = "node",
+    operation_id = "match",
+    request_body(content = Object, description = "A STIX bundle.", content_type = "application/json"),
+    responses(
+        (status = 200, description = "`{bundle_indicators: [{indicator, name, observations}], held_indicators: [...], problems: [\"id: reason\"]}`", body = Object, content_type = "application/json"),
+        (status = 400, description = "The body is not a JSON object with a list of objects."),
+        (status = 401, description = "No or wrong credentials."),
+        (status = 413, description = "The body is larger than the node accepts."),
+    )
+)]
+pub(crate) async fn match_bundle(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, NodeError> {
+    let user = authenticate(node.store.as_ref(), &node.credentials, &headers).await?;
+    if body.len() as u64 > node.config.max_content_length {
+        return Err(NodeError::new(
+            NodeErrorKind::TooLarge,
+            format!(
+                "the body is larger than {} bytes",
+                node.config.max_content_length
+            ),
+        ));
+    }
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("the body is not JSON: {e}")))?;
+    let objects = bundle
+        .get("objects")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| bad("the body has no list \"objects\""))?;
+    let view = node.search_view(&user, crate::clock::today()).await?;
+    Ok(json_response(&view.match_bundle(objects)))
+}

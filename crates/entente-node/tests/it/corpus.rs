@@ -175,3 +175,170 @@ async fn attack_for_ics_posted_in_file_order_reads_back_whole() {
     assert_eq!(read_all(&s, "deu").await.len(), 1827);
     s.stop().await;
 }
+
+/// ATT&CK for ICS searched as an analyst would: a technique by its ATT&CK id, a group by its
+/// name, what a group uses one hop out, and the counts by type; every expected answer is read
+/// from the corpus file itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_for_ics_is_searched_by_technique_group_and_relationship() {
+    let Some(bundle) = corpus() else { return };
+    let s = Sandbox::start_with(corpus_config).await;
+    let objects = bundle["objects"].as_array().unwrap().clone();
+    s.user("fra", "FRA", "NATO SECRET", "rw").await;
+    let a = s.post("fra", OBJECTS, &json!({"objects": objects})).await;
+    assert_eq!(a.status, 202, "{}", a.text);
+    let search = |q: &str| {
+        let path = format!(
+            "/api/search/?limit=1000&q={}",
+            q.replace(' ', "%20").replace(':', "%3A")
+        );
+        let s = &s;
+        async move { s.get("fra", &path).await.json() }
+    };
+    let ids = |answer: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = answer["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+
+    // Techniques by their ATT&CK id.
+    let techniques: Vec<(&str, &str)> = objects
+        .iter()
+        .filter(|o| o["type"] == "attack-pattern")
+        .filter_map(|o| {
+            let refs = o["external_references"].as_array()?;
+            let t = refs.iter().find(|r| {
+                r["source_name"] == "mitre-attack" || r["source_name"] == "mitre-ics-attack"
+            })?;
+            Some((t["external_id"].as_str()?, o["id"].as_str()?))
+        })
+        .collect();
+    assert!(
+        techniques.len() > 50,
+        "{} techniques with ids",
+        techniques.len()
+    );
+    let words = |t: &str| -> Vec<String> {
+        t.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for (technique, id) in techniques.iter().step_by(7) {
+        let answer = search(&format!("type:attack-pattern {technique}")).await;
+        // The technique, and any other technique naming it (a revoked one, a description).
+        let mut expected: Vec<String> = objects
+            .iter()
+            .filter(|o| o["type"] == "attack-pattern")
+            .filter(|o| words(&o.to_string()).contains(&technique.to_lowercase()))
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect();
+        expected.sort();
+        assert!(expected.contains(&id.to_string()));
+        assert_eq!(ids(&answer), expected, "technique {technique}");
+    }
+
+    // Groups by name, and what each uses, one hop out.
+    for group in objects.iter().filter(|o| o["type"] == "intrusion-set") {
+        let name = group["name"].as_str().unwrap();
+        let id = group["id"].as_str().unwrap();
+        let answer = search(&format!("type:intrusion-set \"{name}\"")).await;
+        let named: Vec<&str> = objects
+            .iter()
+            .filter(|o| o["type"] == "intrusion-set")
+            .filter(|o| {
+                let words = |t: &str| {
+                    t.to_lowercase()
+                        .split(|c: char| !c.is_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                };
+                let text = o.to_string().to_lowercase();
+                words(name).iter().all(|w| words(&text).contains(w))
+            })
+            .map(|o| o["id"].as_str().unwrap())
+            .collect();
+        assert!(ids(&answer).contains(&id.to_owned()), "group {name}");
+        assert!(
+            ids(&answer).len() <= named.len(),
+            "group {name}: {:?}",
+            ids(&answer)
+        );
+        // Relationships joining the group, and references to or from it (`*_ref`, `*_refs`;
+        // not the author nor the markings, which every object names).
+        let refs_of = |o: &Value| -> Vec<String> {
+            let mut out = Vec::new();
+            for (k, v) in o.as_object().unwrap() {
+                if k == "created_by_ref" || k == "object_marking_refs" {
+                    continue;
+                }
+                if k.ends_with("_ref") {
+                    out.extend(v.as_str().map(str::to_owned));
+                } else if k.ends_with("_refs") {
+                    let refs = v.as_array().into_iter().flatten();
+                    out.extend(refs.filter_map(|r| r.as_str().map(str::to_owned)));
+                }
+            }
+            out
+        };
+        let mut expected: Vec<String> = vec![id.to_owned()];
+        for o in &objects {
+            if o["type"] == "relationship" {
+                let src = o["source_ref"].as_str().unwrap();
+                let dst = o["target_ref"].as_str().unwrap();
+                if src == id {
+                    expected.push(dst.to_owned());
+                } else if dst == id {
+                    expected.push(src.to_owned());
+                }
+            } else if o["id"] == id {
+                expected.extend(refs_of(o));
+            } else if refs_of(o).iter().any(|r| r == id) {
+                expected.push(o["id"].as_str().unwrap().to_owned());
+            }
+        }
+        expected.sort();
+        expected.dedup();
+        let graph = s
+            .get("fra", &format!("/api/search/graph?id={id}&hops=1"))
+            .await
+            .json();
+        let mut got: Vec<String> = graph["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect();
+        got.sort();
+        let cap = entente_node::search::GRAPH_NODES;
+        if expected.len() <= cap {
+            assert_eq!(got, expected, "what {name} is related to");
+        } else {
+            assert_eq!(
+                got.len(),
+                cap,
+                "{name}: a graph holds at most {cap} objects"
+            );
+        }
+    }
+
+    // Counts by type: the corpus's own, marking definitions and schemas aside.
+    let everything = search("").await;
+    let mut by_type: std::collections::BTreeMap<String, usize> = Default::default();
+    for o in &objects {
+        let kind = o["type"].as_str().unwrap();
+        if !matches!(kind, "marking-definition" | "extension-definition") {
+            *by_type.entry(kind.to_owned()).or_default() += 1;
+        }
+    }
+    assert_eq!(everything["facets"]["types"], json!(by_type));
+    assert_eq!(everything["total"], by_type.values().sum::<usize>());
+    s.stop().await;
+}

@@ -47,6 +47,8 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Objects a user may read that share a value with a value or an object (or its graph).
     Correlate(search::CorrelateArgs),
+    /// A bundle's indicators against what a user may read, and the user's indicators against it.
+    Match(search::MatchArgs),
     /// A shell completion script on stdout: bash, zsh, fish, elvish or powershell.
     Completions(docs::CompletionArgs),
     /// Man pages: `entente.1` and one page per subcommand, written to a directory.
@@ -69,6 +71,7 @@ pub fn run(command: Command, cli: impl FnOnce() -> clap::Command) -> anyhow::Res
         Command::Federation(args) => federation::run(args),
         Command::Search(args) => search::search(args),
         Command::Correlate(args) => search::correlate(args),
+        Command::Match(args) => search::match_bundle(args),
         Command::Completions(args) => docs::completions(args, cli()),
         Command::Man(args) => docs::man(args, cli()),
     }

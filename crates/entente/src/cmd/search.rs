@@ -198,3 +198,48 @@ pub fn correlate(args: CorrelateArgs) -> anyhow::Result<ExitCode> {
     output::print(format!("{} objects correlate", found.objects.len()))?;
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(Debug, clap::Args)]
+pub struct MatchArgs {
+    /// A STIX bundle (`-` for standard input): its indicators are matched against the observed
+    /// data and observables the user may read, and the user's indicators against its own.
+    #[arg(value_name = "BUNDLE")]
+    bundle: PathBuf,
+    #[command(flatten)]
+    reader: Reader,
+}
+
+pub fn match_bundle(args: MatchArgs) -> anyhow::Result<ExitCode> {
+    let (name, text) = crate::cmd::read_input(&args.bundle, 256 << 20, "a STIX bundle")?;
+    let bundle: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{name}: not JSON"))?;
+    let objects = bundle
+        .get("objects")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| UsageError(format!("{name}: no list \"objects\"")))?;
+    let (_runtime, view) = view_of(&args.reader)?;
+    let report = view.match_bundle(objects);
+    if args.reader.json {
+        output::print_json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = output::table(["indicator", "name", "hits", "whose"]);
+    for (hits, whose) in [
+        (&report.bundle_indicators, "bundle's, on held data"),
+        (&report.held_indicators, "held, on the bundle's data"),
+    ] {
+        for hit in hits {
+            table.add_row([
+                hit.indicator.as_str(),
+                hit.name.as_str(),
+                &hit.observations.join(", "),
+                whose,
+            ]);
+        }
+    }
+    output::print(table)?;
+    for problem in &report.problems {
+        output::print(format!("not matched: {problem}"))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
