@@ -19,9 +19,11 @@ pub struct Observation {
     /// the target of a reference.
     pub(crate) objects: Vec<ObservedObject>,
     /// References (ids, or keys of a STIX 2.0 `objects` dictionary) to indexes of `objects`.
-    pub(crate) references: Vec<(Box<str>, usize)>,
+    pub(crate) references: foldhash::HashMap<Box<str>, usize>,
     /// Keys whose value is [`Value::Invalid`] somewhere in the objects.
     pub(crate) invalid_keys: Vec<Box<str>>,
+    /// Whether some binary value is not UTF-8 (`LIKE` raises on those).
+    pub(crate) non_utf8_binary: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -82,8 +84,9 @@ impl Observation {
             last_observed,
             number_observed,
             objects: Vec::new(),
-            references: Vec::new(),
+            references: foldhash::HashMap::default(),
             invalid_keys: Vec::new(),
+            non_utf8_binary: false,
         };
         // stix2-matcher (2.1) resolves references among the observed-data and its objects.
         observation.push(own_id, observed_data);
@@ -93,7 +96,7 @@ impl Observation {
                     let Some(id) = reference.as_str() else {
                         return Err(error("object_refs must be a list of identifiers".into()));
                     };
-                    if observation.references.iter().any(|(r, _)| **r == *id) {
+                    if observation.references.contains_key(id) {
                         continue;
                     }
                     if let Some(object) = resolve(id) {
@@ -128,8 +131,9 @@ impl Observation {
             last_observed: at,
             number_observed: 1,
             objects: Vec::new(),
-            references: Vec::new(),
+            references: foldhash::HashMap::default(),
             invalid_keys: Vec::new(),
+            non_utf8_binary: false,
         };
         for (i, object) in objects.iter().enumerate() {
             let id = object
@@ -165,8 +169,11 @@ impl Observation {
             .get("type")
             .and_then(Json::as_str)
             .unwrap_or_default();
-        self.references.push((reference.into(), self.objects.len()));
+        self.references
+            .entry(reference.into())
+            .or_insert(self.objects.len());
         let value = Value::from_json(object, &mut self.invalid_keys);
+        self.non_utf8_binary |= value.has_non_utf8_binary();
         self.objects.push(ObservedObject {
             object_type: object_type.into(),
             value,
@@ -176,9 +183,8 @@ impl Observation {
     /// The index of the object a reference names.
     pub(crate) fn resolve(&self, reference: &str) -> Option<&Value> {
         self.references
-            .iter()
-            .find(|(r, _)| **r == *reference)
-            .map(|(_, i)| &self.objects[*i].value)
+            .get(reference)
+            .map(|i| &self.objects[*i].value)
     }
 }
 
@@ -187,7 +193,7 @@ impl Observation {
 /// among all the others (the last of a repeated id wins). Every object must have a `type`, and every
 /// one but the observed-data an `id`.
 pub fn observations_from_objects(objects: &[Json]) -> Result<Vec<Observation>, MatchError> {
-    let mut by_id: std::collections::HashMap<&str, &Json> = std::collections::HashMap::new();
+    let mut by_id: foldhash::HashMap<&str, &Json> = foldhash::HashMap::default();
     let mut observed = Vec::new();
     for object in objects {
         let object_type = object.get("type").and_then(Json::as_str);

@@ -31,6 +31,16 @@ impl Value {
         }
     }
 
+    /// Whether a binary value anywhere inside is not UTF-8.
+    pub(crate) fn has_non_utf8_binary(&self) -> bool {
+        match self {
+            Value::Bytes(b) => std::str::from_utf8(b).is_err(),
+            Value::List(items) => items.iter().any(Value::has_non_utf8_binary),
+            Value::Map(entries) => entries.iter().any(|(_, v)| v.has_non_utf8_binary()),
+            _ => false,
+        }
+    }
+
     pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),

@@ -64,8 +64,6 @@ pub struct Matcher {
     tests: Vec<Test>,
     leaves: Vec<Leaf>,
     root: Node,
-    /// Whether some comparison can raise on a value it meets.
-    may_raise: bool,
     /// Every key a path steps through.
     keys: Vec<Box<str>>,
 }
@@ -78,6 +76,18 @@ struct Test {
     steps: Vec<Step>,
     negated: bool,
     predicate: Predicate,
+    /// Which values it raises on, besides those its path steps into.
+    raises: Raises,
+}
+
+/// The values a comparison raises on (as stix2-matcher raises).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Raises {
+    Never,
+    /// Strings that are not timestamps or addresses.
+    OnStrings,
+    /// Binary values that are not UTF-8.
+    OnBinary,
 }
 
 #[derive(Debug)]
@@ -111,8 +121,8 @@ enum Predicate {
         set: Vec<Lit>,
         timestamps: bool,
     },
-    Like(text::Like),
-    Matches(Box<text::Matches>),
+    Like(std::sync::Arc<text::Like>),
+    Matches(std::sync::Arc<text::Matches>),
     /// The block or address of the constant (as text; stix2-matcher reads it at each comparison).
     IsSubset(String),
     IsSuperset(String),
@@ -155,21 +165,12 @@ impl Matcher {
             .iter()
             .map(|c| compile_test(c, &mut keys))
             .collect::<Result<Vec<_>, _>>()?;
-        let may_raise = tests.iter().any(|t| match &t.predicate {
-            Predicate::Equal { lit, .. } | Predicate::Order { lit, .. } => {
-                matches!(lit, Lit::Time(_))
-            }
-            Predicate::In { timestamps, .. } => *timestamps,
-            Predicate::IsSubset(_) | Predicate::IsSuperset(_) | Predicate::Like(_) => true,
-            Predicate::Matches(_) | Predicate::Exists => false,
-        });
         let mut leaves = Vec::new();
         let root = compile_node(&pattern.root, &tests, &mut leaves)?;
         Ok(Matcher {
             tests,
             leaves,
             root,
-            may_raise,
             keys,
         })
     }
@@ -183,13 +184,7 @@ impl Matcher {
     /// The observations (indexes, ascending) of one binding of the pattern, or `None` when it does
     /// not match. The binding may differ from the first stix2-matcher finds.
     pub fn find(&self, observations: &[Observation]) -> Result<Option<Vec<usize>>, MatchError> {
-        let strict = self.may_raise
-            || observations
-                .iter()
-                .any(|o| o.invalid_keys.iter().any(|k| self.keys.contains(k)));
-        if strict {
-            self.raise_where_stix2_matcher_raises(observations)?;
-        }
+        self.raise_where_stix2_matcher_raises(observations)?;
         // One bracketed expression: the first observation where it holds.
         if let Node::Leaf(leaf) = &self.root {
             for (i, observation) in observations.iter().enumerate() {
@@ -215,14 +210,25 @@ impl Matcher {
             .map(|s| s.uses.iter().map(|(o, _)| *o as usize).collect()))
     }
 
-    /// Every comparison on every root of its type, to its end (as stix2-matcher evaluates them).
+    /// Every comparison that can raise here, on every root of its type, to its end (as
+    /// stix2-matcher evaluates every comparison); the others cannot raise and are left to matching.
     fn raise_where_stix2_matcher_raises(
         &self,
         observations: &[Observation],
     ) -> Result<(), MatchError> {
         for (index, observation) in observations.iter().enumerate() {
+            let invalid_keys = observation
+                .invalid_keys
+                .iter()
+                .any(|k| self.keys.contains(k));
             for test in &self.tests {
-                if test.never {
+                let can_raise = invalid_keys
+                    || match test.raises {
+                        Raises::Never => false,
+                        Raises::OnStrings => true,
+                        Raises::OnBinary => observation.non_utf8_binary,
+                    };
+                if test.never || !can_raise {
                     continue;
                 }
                 for object in observation
@@ -561,17 +567,30 @@ fn compile_test(c: &crate::ast::Comparison, keys: &mut Vec<Box<str>>) -> Result<
                 let timestamps = matches!(set.first(), Some(Lit::Time(_)));
                 Predicate::In { set, timestamps }
             }
-            Operator::Like => {
-                Predicate::Like(text::Like::new(&string()?).map_err(MatchError::Pattern)?)
+            Operator::Like => Predicate::Like(text::like(&string()?).map_err(MatchError::Pattern)?),
+            Operator::Matches => {
+                Predicate::Matches(text::matches(&string()?).map_err(MatchError::Pattern)?)
             }
-            Operator::Matches => Predicate::Matches(Box::new(
-                text::Matches::new(&string()?).map_err(MatchError::Pattern)?,
-            )),
             Operator::IsSubset => Predicate::IsSubset(string()?),
             Operator::IsSuperset => Predicate::IsSuperset(string()?),
             Operator::Exists => Predicate::Exists,
         };
+    let raises = match &predicate {
+        Predicate::Equal { lit, .. } | Predicate::Order { lit, .. }
+            if matches!(lit, Lit::Time(_)) =>
+        {
+            Raises::OnStrings
+        }
+        Predicate::In {
+            timestamps: true, ..
+        }
+        | Predicate::IsSubset(_)
+        | Predicate::IsSuperset(_) => Raises::OnStrings,
+        Predicate::Like(_) => Raises::OnBinary,
+        _ => Raises::Never,
+    };
     Ok(Test {
+        raises,
         never: DOMAIN_TYPES.contains(&c.object_type.as_str()),
         object_type: c.object_type.as_str().into(),
         steps,

@@ -14,6 +14,8 @@
 //! ASCII as Python's bytes patterns are.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
@@ -26,6 +28,43 @@ pub(crate) fn nfc(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Owned(s.nfc().collect())
     }
+}
+
+/// Compiled expressions by their text, shared by all matchers of the process (as Python's `re`
+/// keeps its own cache): at most this many of each kind, the cache emptied when full.
+const CACHE_SIZE: usize = 512;
+
+type Cache<T> = OnceLock<Mutex<HashMap<String, Arc<T>>>>;
+
+fn cached<T>(
+    cache: &'static Cache<T>,
+    key: &str,
+    build: impl FnOnce() -> Result<T, String>,
+) -> Result<Arc<T>, String> {
+    let cache = cache.get_or_init(Mutex::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(key).cloned()) {
+        return Ok(hit);
+    }
+    let built = Arc::new(build()?);
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= CACHE_SIZE {
+            c.clear();
+        }
+        c.insert(key.to_owned(), Arc::clone(&built));
+    }
+    Ok(built)
+}
+
+/// `LIKE` compiled, or taken from the cache.
+pub(crate) fn like(operand: &str) -> Result<Arc<Like>, String> {
+    static CACHE: Cache<Like> = OnceLock::new();
+    cached(&CACHE, operand, || Like::new(operand))
+}
+
+/// `MATCHES` compiled, or taken from the cache.
+pub(crate) fn matches(pattern: &str) -> Result<Arc<Matches>, String> {
+    static CACHE: Cache<Matches> = OnceLock::new();
+    cached(&CACHE, pattern, || Matches::new(pattern))
 }
 
 /// Compiled `LIKE`.
