@@ -4,7 +4,7 @@
 //! It is built from released copies only, and every answer (results, counts, facets,
 //! correlations, graph) is computed from it: nothing else is there to leak.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -15,6 +15,10 @@ use crate::observable::{observables_of, url_site, Observable};
 use crate::query::{Query, Word};
 use crate::text::{name_words, object_words};
 use crate::warn::Warnings;
+
+/// Hash maps with a fast hash: keys are the index's own strings, not an attacker's choice of
+/// collisions (a reader searches only what it was released).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// An object released to the reader, as it is indexed.
 #[derive(Debug, Clone)]
@@ -46,6 +50,10 @@ pub(crate) struct Entry {
     pub doc: Document,
     pub words: Vec<String>,
     pub name_words: Vec<String>,
+    /// The name in lower case (what the name order compares).
+    pub name_lower: String,
+    /// Numbers of the type, originator and label in the index's [`Names`].
+    pub facets: [u32; 3],
     pub observables: Vec<Observable>,
     /// References to other objects: (property, id).
     pub refs: Vec<(String, String)>,
@@ -61,7 +69,17 @@ pub struct SearchIndex {
     /// Documents by STIX id (an id may be held in several collections).
     pub(crate) by_id: HashMap<String, RoaringBitmap>,
     pub(crate) all: RoaringBitmap,
-    words: BTreeMap<String, RoaringBitmap>,
+    words: HashMap<String, RoaringBitmap>,
+    /// The words held, in order, for prefixes.
+    word_list: BTreeSet<String>,
+    /// The type, originator and label of each document, numbered.
+    names: [Names; 3],
+    /// The day each document was added, by document number.
+    days: Vec<i64>,
+    /// What orders and facets read of each document, by document number.
+    columns: Vec<Columns>,
+    /// Each document's place in the order of names (made on first use after a change).
+    name_ranks: std::sync::OnceLock<Arc<Vec<u32>>>,
     name_words: HashMap<String, RoaringBitmap>,
     kinds: HashMap<String, RoaringBitmap>,
     originators: HashMap<String, RoaringBitmap>,
@@ -162,6 +180,43 @@ impl Sort {
     }
 }
 
+/// What orders and facets read of a document, kept together by document number.
+#[derive(Debug, Clone, Copy, Default)]
+struct Columns {
+    facets: [u32; 3],
+    added_us: i64,
+}
+
+/// The values of one field, numbered in the order met.
+#[derive(Debug, Clone, Default)]
+struct Names {
+    names: Vec<String>,
+    numbers: HashMap<String, u32>,
+}
+
+impl Names {
+    fn number(&mut self, name: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(name) {
+            return n;
+        }
+        let n = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.to_owned());
+        self.numbers.insert(name.to_owned(), n);
+        n
+    }
+
+    /// Each number's place when the names are sorted.
+    fn ranks(&self) -> Vec<u32> {
+        let mut by: Vec<usize> = (0..self.names.len()).collect();
+        by.sort_by(|&a, &b| self.names[a].cmp(&self.names[b]));
+        let mut ranks = vec![0u32; by.len()];
+        for (place, n) in by.into_iter().enumerate() {
+            ranks[n] = u32::try_from(place).unwrap_or(u32::MAX);
+        }
+        ranks
+    }
+}
+
 fn add(map: &mut HashMap<String, RoaringBitmap>, key: &str, n: u32) {
     match map.get_mut(key) {
         Some(set) => {
@@ -248,22 +303,27 @@ impl SearchIndex {
             warnings,
             entries: Vec::new(),
             free: Vec::new(),
-            at: HashMap::new(),
-            by_id: HashMap::new(),
+            at: HashMap::default(),
+            by_id: HashMap::default(),
             all: RoaringBitmap::new(),
-            words: BTreeMap::new(),
-            name_words: HashMap::new(),
-            kinds: HashMap::new(),
-            originators: HashMap::new(),
-            labels: HashMap::new(),
-            values: HashMap::new(),
+            words: HashMap::default(),
+            word_list: BTreeSet::new(),
+            names: Default::default(),
+            days: Vec::new(),
+            columns: Vec::new(),
+            name_ranks: std::sync::OnceLock::new(),
+            name_words: HashMap::default(),
+            kinds: HashMap::default(),
+            originators: HashMap::default(),
+            labels: HashMap::default(),
+            values: HashMap::default(),
             v4: BTreeMap::new(),
             v6: BTreeMap::new(),
             v4_prefixes: BTreeMap::new(),
             v6_prefixes: BTreeMap::new(),
             hosts: BTreeMap::new(),
-            sites: HashMap::new(),
-            referrers: HashMap::new(),
+            sites: HashMap::default(),
+            referrers: HashMap::default(),
         }
     }
 
@@ -298,9 +358,28 @@ impl SearchIndex {
                 }
                 None => {
                     self.words.insert(w.clone(), RoaringBitmap::from_iter([n]));
+                    self.word_list.insert(w.clone());
                 }
             }
         }
+        let facets = [
+            self.names[0].number(&doc.kind),
+            self.names[1].number(&doc.originator),
+            self.names[2].number(&doc.label),
+        ];
+        let slot = n as usize;
+        if self.days.len() <= slot {
+            self.days.resize(slot + 1, 0);
+        }
+        self.days[slot] = doc.added_day();
+        if self.columns.len() <= slot {
+            self.columns.resize(slot + 1, Columns::default());
+        }
+        self.columns[slot] = Columns {
+            facets,
+            added_us: doc.added_us,
+        };
+        self.name_ranks = std::sync::OnceLock::new();
         for w in &names {
             add(&mut self.name_words, w, n);
         }
@@ -318,6 +397,8 @@ impl SearchIndex {
         self.at.insert((doc.collection.clone(), doc.id.clone()), n);
         self.all.insert(n);
         let entry = Entry {
+            name_lower: doc.name.to_lowercase(),
+            facets,
             doc,
             words,
             name_words: names,
@@ -384,7 +465,10 @@ impl SearchIndex {
             return;
         };
         for w in &entry.words {
-            take_ordered(&mut self.words, w, n);
+            take(&mut self.words, w.as_str(), n);
+            if !self.words.contains_key(w.as_str()) {
+                self.word_list.remove(w);
+            }
         }
         for w in &entry.name_words {
             take(&mut self.name_words, w.as_str(), n);
@@ -401,6 +485,30 @@ impl SearchIndex {
         }
         self.all.remove(n);
         self.free.push(n);
+        self.name_ranks = std::sync::OnceLock::new();
+    }
+
+    /// Each document's place in the order of lower-case names (equal names share a place).
+    fn name_ranks(&self) -> Arc<Vec<u32>> {
+        self.name_ranks
+            .get_or_init(|| {
+                let mut held: Vec<(&str, u32)> = (self.entries.iter().enumerate())
+                    .filter_map(|(n, e)| {
+                        Some((e.as_ref()?.name_lower.as_str(), u32::try_from(n).ok()?))
+                    })
+                    .collect();
+                held.sort_unstable();
+                let mut ranks = vec![0u32; self.entries.len()];
+                let mut place = 0u32;
+                for (i, &(name, n)) in held.iter().enumerate() {
+                    if i > 0 && held[i - 1].0 != name {
+                        place += 1;
+                    }
+                    ranks[n as usize] = place;
+                }
+                Arc::new(ranks)
+            })
+            .clone()
     }
 
     pub(crate) fn entry(&self, n: u32) -> Option<&Entry> {
@@ -436,18 +544,57 @@ impl SearchIndex {
             Sort::Relevance => self.named_by_all(&query.words),
             _ => RoaringBitmap::new(),
         };
-        let mut order: Vec<(SortKey<'_>, u32)> = found
+        // Every result by a key of two numbers read from the columns; only the page's and the
+        // ties at its end are then ordered by the whole key (which breaks ties by collection
+        // and id, and reads the entries).
+        let ranks = match sort {
+            Sort::Name => Some(self.name_ranks()),
+            _ => None,
+        };
+        let facet_ranks = match sort {
+            Sort::Type => Some(self.names[0].ranks()),
+            Sort::Originator => Some(self.names[1].ranks()),
+            _ => None,
+        };
+        let mut keys: Vec<(u64, i64, u32)> = found
             .iter()
             .filter_map(|n| {
-                let e = self.entry(n)?;
-                Some((sort_key(sort, &e.doc, relevant.contains(n)), n))
+                let c = self.columns.get(n as usize)?;
+                let first = match sort {
+                    Sort::Relevance => u64::from(!relevant.contains(n)),
+                    Sort::Name => u64::from(ranks.as_ref().map_or(0, |r| r[n as usize])),
+                    Sort::Type => {
+                        u64::from(facet_ranks.as_ref().map_or(0, |r| r[c.facets[0] as usize]))
+                    }
+                    Sort::Originator => {
+                        u64::from(facet_ranks.as_ref().map_or(0, |r| r[c.facets[1] as usize]))
+                    }
+                    Sort::Newest | Sort::Oldest => 0,
+                };
+                let second = if sort == Sort::Oldest {
+                    c.added_us
+                } else {
+                    c.added_us.saturating_neg()
+                };
+                Some((first, second, n))
             })
             .collect();
-        let wanted = offset.saturating_add(limit).min(order.len());
-        if wanted < order.len() && wanted > 0 {
-            order.select_nth_unstable(wanted - 1);
-            order.truncate(wanted);
+        let wanted = offset.saturating_add(limit).min(keys.len());
+        if wanted < keys.len() && wanted > 0 {
+            let (_, &mut (a, b, _), _) =
+                keys.select_nth_unstable_by_key(wanted - 1, |k| (k.0, k.1));
+            keys.retain(|k| (k.0, k.1) <= (a, b));
         }
+        let mut order: Vec<(SortKey<'_>, u32)> = keys
+            .into_iter()
+            .filter_map(|(_, _, n)| {
+                let e = self.entry(n)?;
+                Some((
+                    sort_key(sort, &e.doc, &e.name_lower, relevant.contains(n)),
+                    n,
+                ))
+            })
+            .collect();
         order.sort_unstable();
         let hits = order
             .into_iter()
@@ -539,16 +686,12 @@ impl SearchIndex {
         }
         found -= labelled(&query.without_labels);
         if let Some((from, to)) = query.added {
-            let outside: Vec<u32> = found
-                .iter()
-                .filter(|&n| {
-                    self.entry(n)
-                        .is_none_or(|e| !(from..=to).contains(&e.doc.added_day()))
-                })
-                .collect();
-            for n in outside {
-                found.remove(n);
-            }
+            let inside = found.iter().filter(|&n| {
+                self.days
+                    .get(n as usize)
+                    .is_some_and(|day| (from..=to).contains(day))
+            });
+            found = RoaringBitmap::from_sorted_iter(inside).unwrap_or_default();
         }
         found
     }
@@ -570,13 +713,15 @@ impl SearchIndex {
         } else if word.prefix {
             let mut any = RoaringBitmap::new();
             let range = self
-                .words
+                .word_list
                 .range::<str, _>((Bound::Included(word.text.as_str()), Bound::Unbounded));
-            for (w, set) in range {
+            for w in range {
                 if !w.starts_with(&word.text) {
                     break;
                 }
-                any |= set;
+                if let Some(set) = self.words.get(w) {
+                    any |= set;
+                }
             }
             any
         } else {
@@ -609,15 +754,26 @@ impl SearchIndex {
     }
 
     fn facets(&self, found: &RoaringBitmap) -> Facets {
-        let mut facets = Facets::default();
+        let mut counts: [Vec<usize>; 3] =
+            std::array::from_fn(|f| vec![0; self.names[f].names.len()]);
         for n in found {
             if let Some(e) = self.entry(n) {
-                count(&mut facets.types, &e.doc.kind);
-                count(&mut facets.originators, &e.doc.originator);
-                count(&mut facets.labels, &e.doc.label);
+                for (f, &number) in e.facets.iter().enumerate() {
+                    counts[f][number as usize] += 1;
+                }
             }
         }
-        facets
+        let named = |f: usize| -> BTreeMap<String, usize> {
+            (counts[f].iter().enumerate())
+                .filter(|(_, &c)| c > 0)
+                .map(|(number, &c)| (self.names[f].names[number].clone(), c))
+                .collect()
+        };
+        Facets {
+            types: named(0),
+            originators: named(1),
+            labels: named(2),
+        }
     }
 
     /// Documents naming `value` or a value related to it ([`crate::relate::relation`]).
@@ -731,32 +887,28 @@ fn uncount(map: &mut BTreeMap<u8, usize>, p: u8) {
     }
 }
 
-fn count(map: &mut BTreeMap<String, usize>, key: &str) {
-    match map.get_mut(key) {
-        Some(c) => *c += 1,
-        None => {
-            map.insert(key.to_owned(), 1);
-        }
-    }
-}
-
 /// What results are ordered by; ties are broken by collection and id so that every order is
 /// total and pages do not overlap.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum SortKey<'a> {
     Time(i64, &'a str, &'a str),
-    Text(String, i64, &'a str, &'a str),
+    Text(&'a str, i64, &'a str, &'a str),
     Relevance(bool, i64, &'a str, &'a str),
 }
 
-pub(crate) fn sort_key(sort: Sort, d: &Document, relevant: bool) -> SortKey<'_> {
+pub(crate) fn sort_key<'a>(
+    sort: Sort,
+    d: &'a Document,
+    name_lower: &'a str,
+    relevant: bool,
+) -> SortKey<'a> {
     let (c, id) = (&*d.collection, d.id.as_str());
     match sort {
         Sort::Relevance => SortKey::Relevance(!relevant, -d.added_us, c, id),
         Sort::Newest => SortKey::Time(-d.added_us, c, id),
         Sort::Oldest => SortKey::Time(d.added_us, c, id),
-        Sort::Name => SortKey::Text(d.name.to_lowercase(), -d.added_us, c, id),
-        Sort::Type => SortKey::Text(d.kind.clone(), -d.added_us, c, id),
-        Sort::Originator => SortKey::Text(d.originator.clone(), -d.added_us, c, id),
+        Sort::Name => SortKey::Text(name_lower, -d.added_us, c, id),
+        Sort::Type => SortKey::Text(&d.kind, -d.added_us, c, id),
+        Sort::Originator => SortKey::Text(&d.originator, -d.added_us, c, id),
     }
 }

@@ -87,14 +87,16 @@ impl Plain<'_> {
             .iter()
             .filter(|w| w.value.is_none() && !w.prefix)
             .collect();
+        let lower: Vec<String> = found.iter().map(|d| d.name.to_lowercase()).collect();
         let mut ordered: Vec<_> = found
             .iter()
-            .map(|d| {
+            .zip(&lower)
+            .map(|(d, lower)| {
                 let names = name_words(&d.name);
                 let relevant = sort == Sort::Relevance
                     && !plain_words.is_empty()
                     && plain_words.iter().all(|w| names.contains(&w.text));
-                (sort_key(sort, d, relevant), *d)
+                (sort_key(sort, d, lower, relevant), *d)
             })
             .collect();
         ordered.sort_by(|a, b| a.0.cmp(&b.0));
