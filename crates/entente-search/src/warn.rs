@@ -39,6 +39,11 @@ impl Warnings {
         }
     }
 
+    /// No list is loaded.
+    pub fn is_none(&self) -> bool {
+        self.lookup.is_none()
+    }
+
     /// The names of the lists `value` is on, sorted.
     pub fn lists_of(&self, value: &Observable) -> Vec<String> {
         let Some(lookup) = &self.lookup else {

@@ -140,6 +140,8 @@ pub struct AddRequest {
     /// Pending objects (of earlier requests) this request settles: each leaves the pending ones,
     /// and its outcome joins the status of the request that posted it.
     pub settles: Vec<Settled>,
+    /// A message for the status entry of a stored object, by id (values on a warning list).
+    pub notes: std::collections::HashMap<String, String>,
 }
 
 /// An object accepted by a request but held back: one of the marking definitions it refers to

@@ -131,9 +131,9 @@ pub(crate) async fn add<S: Statements>(
             format_added(us)
         };
         successes.push(StatusDetail {
+            message: req.notes.get(&o.id).cloned(),
             id: o.id.clone(),
             version,
-            message: None,
         });
     }
     for p in &req.pending {

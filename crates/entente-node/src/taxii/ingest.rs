@@ -408,6 +408,7 @@ pub(super) async fn settle_pending(node: &Node, cid: &str) -> Result<(), NodeErr
             failures: Vec::new(),
             pending: Vec::new(),
             settles,
+            notes: Default::default(),
         })
         .await;
     node.notify_changed();

@@ -186,6 +186,7 @@ async fn post_checked(
     // (a concurrent request may have stored their markings after this one's checks).
     let settle = !pending.is_empty() || new_objects.iter().any(|o| o.kind == "marking-definition");
     let (added, refused) = (new_objects.len() as u64, failures.len() as u64);
+    let notes = warning_notes(node, &new_objects);
     let status = node
         .store
         .add_objects(AddRequest {
@@ -197,6 +198,7 @@ async fn post_checked(
             failures,
             pending,
             settles: Vec::new(),
+            notes,
         })
         .await;
     // Wakes the federation dispatchers and drops the shared released pages.
@@ -220,4 +222,42 @@ pub(crate) async fn post_envelope(
 ) -> Result<StatusRecord, NodeError> {
     right(node, user, cid, true).await?;
     post_checked(node, user, cid, bytes).await
+}
+
+/// The status message of each object that names values on a warning list: which values, on
+/// which lists (the analyst sees at once that an indicator may be a false positive).
+fn warning_notes(
+    node: &Node,
+    objects: &[entente_store::NewObject],
+) -> std::collections::HashMap<String, String> {
+    let mut notes = std::collections::HashMap::new();
+    if node.warnings().is_none() {
+        return notes;
+    }
+    for o in objects {
+        let may_name_values = matches!(
+            o.kind.as_str(),
+            "indicator" | "observed-data" | "vulnerability"
+        ) || entente_stix::is_sco_type(&o.kind);
+        if !may_name_values {
+            continue;
+        }
+        let Ok(object) = serde_json::from_str::<serde_json::Value>(&o.json) else {
+            continue;
+        };
+        let warned: Vec<String> = entente_search::observables_of(&object)
+            .iter()
+            .filter_map(|v| {
+                let lists = node.warnings().lists_of(v);
+                (!lists.is_empty()).then(|| format!("{v} ({})", lists.join("; ")))
+            })
+            .collect();
+        if !warned.is_empty() {
+            notes.insert(
+                o.id.clone(),
+                format!("on a warning list: {}", warned.join(", ")),
+            );
+        }
+    }
+    notes
 }

@@ -18,4 +18,5 @@ mod node;
 mod picture;
 mod registry;
 mod release;
+mod search_cli;
 mod util;
