@@ -33,7 +33,7 @@ pub use ast::{
 };
 pub use error::{MatchError, PatternError, PatternErrorKind};
 pub use matcher::Matcher;
-pub use observation::{observations_from_objects, Observation};
+pub use observation::{observations_from_bundles, observations_from_objects, Observation};
 
 #[cfg(test)]
 mod tests;

@@ -29,6 +29,55 @@ pub(crate) fn decimal_value(c: char) -> Option<u32> {
 
 /// Microseconds since the Unix epoch, or `None` where stix2-matcher raises.
 pub(crate) fn parse_python(text: &str) -> Option<i64> {
+    canonical(text).or_else(|| lenient(text))
+}
+
+/// The common form, `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z` in ASCII digits, read without allocating;
+/// `None` for anything else (which [`lenient`] then reads, or refuses).
+fn canonical(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let (head, fraction) = match b.len() {
+        20 => (b, &[][..]),
+        22..=27 if b[19] == b'.' => (&b[..20], &b[20..b.len() - 1]),
+        _ => return None,
+    };
+    if b[b.len() - 1] != b'Z'
+        || head[4] != b'-'
+        || head[7] != b'-'
+        || head[10] != b'T'
+        || head[13] != b':'
+        || head[16] != b':'
+    {
+        return None;
+    }
+    let digits = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = digits(0, 4)?;
+    let (month, day) = (digits(5, 7)?, digits(8, 10)?);
+    let (hour, minute, second) = (digits(11, 13)?, digits(14, 16)?, digits(17, 19)?);
+    let mut micros = 0;
+    for (i, d) in fraction.iter().enumerate() {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        micros += u32::from(d - b'0') * 10u32.pow(5 - i as u32);
+    }
+    if year == 0 || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    let time = date.and_hms_micro_opt(hour, minute, second, micros)?;
+    Some(time.and_utc().timestamp_micros())
+}
+
+/// Every form `strptime` accepts (see the module documentation).
+fn lenient(text: &str) -> Option<i64> {
     if text.chars().any(char::is_lowercase) {
         return None;
     }
@@ -183,6 +232,27 @@ mod tests {
             parse_python("2020-01-05T01:02:03.1234567Z"),
             Some(base + 123_456)
         );
+    }
+
+    #[test]
+    fn the_common_form_reads_as_the_lenient_reading() {
+        for text in [
+            "2020-01-05T01:02:03Z",
+            "2020-12-31T23:59:59.999999Z",
+            "1970-01-01T00:00:00.5Z",
+            "2024-02-29T12:00:00.12Z",
+            "9999-12-31T23:59:59.123Z",
+        ] {
+            assert!(canonical(text).is_some(), "{text}");
+            assert_eq!(canonical(text), lenient(text), "{text}");
+        }
+        for text in [
+            "2020-1-05T01:02:03Z",
+            "2020-01-05T01:02:03.1234567Z",
+            "2020-02-30T00:00:00Z",
+        ] {
+            assert_eq!(canonical(text), None, "{text}");
+        }
     }
 
     #[test]

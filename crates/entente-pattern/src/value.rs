@@ -1,128 +1,138 @@
 //! The values of cyber-observable objects as the matcher reads them: JSON, with the values of
-//! `*_hex` and `*_bin` properties decoded to bytes once (stix2-matcher decodes them whenever a path
-//! steps into them), and the values that stix2-matcher refuses when a path steps into them marked.
+//! `*_hex` and `*_bin` properties decoded to bytes and the values that stix2-matcher refuses
+//! checked when a path steps into them (as stix2-matcher does), and nowhere else.
 
 use serde_json::Value as Json;
 
-/// A JSON value, with the property suffixes of STIX applied.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Value {
-    Null,
-    Bool(bool),
+/// A value a path reaches, as the comparisons read it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Scalar<'a> {
     Int(i128),
     Float(f64),
-    Str(Box<str>),
+    Str(&'a str),
     /// The decoded value of a `*_hex` or `*_bin` property.
-    Bytes(Box<[u8]>),
-    List(Box<[Value]>),
-    Map(Box<[(Box<str>, Value)]>),
-    /// A value stix2-matcher raises on when a path steps into it: a `*_hex` or `*_bin` property
-    /// that does not decode, a `*_ref` that is not a string, a `*_refs` that is not a list of
-    /// strings. The text says why.
-    Invalid(Box<str>),
+    Bytes(&'a [u8]),
+    Bool(bool),
+    /// Null, a list, an object: compares with nothing.
+    Other,
 }
 
-impl Value {
-    /// The value of `key` in a map.
-    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
-        match self {
-            Value::Map(entries) => entries.iter().find(|(k, _)| &**k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    /// Whether a binary value anywhere inside is not UTF-8.
-    pub(crate) fn has_non_utf8_binary(&self) -> bool {
-        match self {
-            Value::Bytes(b) => std::str::from_utf8(b).is_err(),
-            Value::List(items) => items.iter().any(Value::has_non_utf8_binary),
-            Value::Map(entries) => entries.iter().any(|(_, v)| v.has_non_utf8_binary()),
-            _ => false,
-        }
-    }
-
-    pub(crate) fn as_str(&self) -> Option<&str> {
-        match self {
-            Value::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// Converts JSON, noting the keys of values marked invalid in `invalid_keys`.
-    pub(crate) fn from_json(json: &Json, invalid_keys: &mut Vec<Box<str>>) -> Value {
+impl<'a> Scalar<'a> {
+    pub(crate) fn of_json(json: &'a Json) -> Scalar<'a> {
         match json {
-            Json::Null => Value::Null,
-            Json::Bool(b) => Value::Bool(*b),
+            Json::Bool(b) => Scalar::Bool(*b),
             Json::Number(n) => {
                 if let Some(i) = n.as_i64() {
-                    Value::Int(i128::from(i))
+                    Scalar::Int(i128::from(i))
                 } else if let Some(u) = n.as_u64() {
-                    Value::Int(i128::from(u))
+                    Scalar::Int(i128::from(u))
                 } else {
-                    Value::Float(n.as_f64().unwrap_or(f64::NAN))
+                    Scalar::Float(n.as_f64().unwrap_or(f64::NAN))
                 }
             }
-            Json::String(s) => Value::Str(s.as_str().into()),
-            Json::Array(items) => Value::List(
-                items
-                    .iter()
-                    .map(|v| Value::from_json(v, invalid_keys))
-                    .collect(),
-            ),
-            Json::Object(map) => Value::Map(
-                map.iter()
-                    .map(|(k, v)| {
-                        let value = property(k, v, invalid_keys);
-                        if matches!(value, Value::Invalid(_))
-                            && !invalid_keys.iter().any(|i| **i == **k)
-                        {
-                            invalid_keys.push(k.as_str().into());
-                        }
-                        (Box::from(k.as_str()), value)
-                    })
-                    .collect(),
-            ),
+            Json::String(s) => Scalar::Str(s),
+            Json::Null | Json::Array(_) | Json::Object(_) => Scalar::Other,
         }
     }
 }
 
-/// A property's value, decoded by its suffix as stix2-matcher does on stepping into it.
-fn property(key: &str, json: &Json, invalid_keys: &mut Vec<Box<str>>) -> Value {
-    if key.ends_with("_hex") {
-        return match json.as_str().map(python_a2b_hex) {
-            Some(Ok(bytes)) => Value::Bytes(bytes.into()),
-            Some(Err(why)) => Value::Invalid(format!("{key}: {why}").into()),
-            None => Value::Invalid(format!("{key}: a hex value must be a string").into()),
-        };
-    }
-    if key.ends_with("_bin") {
-        return match json.as_str().map(python_b64decode) {
-            Some(Ok(bytes)) => Value::Bytes(bytes.into()),
-            Some(Err(why)) => Value::Invalid(format!("{key}: {why}").into()),
-            None => Value::Invalid(format!("{key}: a base64 value must be a string").into()),
-        };
-    }
-    if key.ends_with("_ref") && !json.is_string() {
-        return Value::Invalid(
-            format!("the value of reference property '{key}' is not a string").into(),
-        );
-    }
-    if key.ends_with("_refs") {
-        match json.as_array() {
-            Some(items) if items.iter().all(Json::is_string) => {}
-            Some(_) => {
-                return Value::Invalid(
-                    format!("a value of reference property '{key}' is not a string").into(),
-                )
-            }
-            None => {
-                return Value::Invalid(
-                    format!("the value of reference list property '{key}' is not a list").into(),
-                )
-            }
+/// What a property's name says about its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Suffix {
+    Plain,
+    /// `*_hex`: hexadecimal text of binary.
+    Hex,
+    /// `*_bin`: base64 text of binary.
+    Bin,
+    /// `*_ref`: an identifier.
+    Ref,
+    /// `*_refs`: a list of identifiers.
+    Refs,
+}
+
+impl Suffix {
+    pub(crate) fn of(key: &str) -> Suffix {
+        if key.ends_with("_hex") {
+            Suffix::Hex
+        } else if key.ends_with("_bin") {
+            Suffix::Bin
+        } else if key.ends_with("_ref") {
+            Suffix::Ref
+        } else if key.ends_with("_refs") {
+            Suffix::Refs
+        } else {
+            Suffix::Plain
         }
     }
-    Value::from_json(json, invalid_keys)
+}
+
+/// A property's value, read by its suffix as stix2-matcher reads it on stepping into it.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Property<'a> {
+    Json(&'a Json),
+    /// A `*_hex` or `*_bin` value, decoded.
+    Bytes(Vec<u8>),
+}
+
+/// The value of `key` in an object, if it has one.
+pub(crate) fn get<'a>(object: &'a serde_json::Map<String, Json>, key: &str) -> Option<&'a Json> {
+    // Objects are small: a scan compares fewer bytes than hashing the key.
+    if object.len() <= 16 {
+        object.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    } else {
+        object.get(key)
+    }
+}
+
+/// A hash of a name (object type, identifier) that is the same in every process, to compare names
+/// by their hashes first.
+pub(crate) fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(name)
+}
+
+/// The value of `key` in `json`, when it is an object that has one.
+pub(crate) fn field<'a>(json: &'a Json, key: &str) -> Option<&'a Json> {
+    match json {
+        Json::Object(object) => get(object, key),
+        _ => None,
+    }
+}
+
+/// Reads the value of property `key` by its suffix. `Err`: why stix2-matcher raises on stepping
+/// into it (a `*_hex` or `*_bin` value that does not decode, a `*_ref` that is not a string, a
+/// `*_refs` that is not a list of strings).
+pub(crate) fn property<'a>(
+    key: &str,
+    suffix: Suffix,
+    json: &'a Json,
+) -> Result<Property<'a>, String> {
+    match suffix {
+        Suffix::Plain => Ok(Property::Json(json)),
+        Suffix::Hex => match json.as_str().map(python_a2b_hex) {
+            Some(Ok(bytes)) => Ok(Property::Bytes(bytes)),
+            Some(Err(why)) => Err(format!("{key}: {why}")),
+            None => Err(format!("{key}: a hex value must be a string")),
+        },
+        Suffix::Bin => match json.as_str().map(python_b64decode) {
+            Some(Ok(bytes)) => Ok(Property::Bytes(bytes)),
+            Some(Err(why)) => Err(format!("{key}: {why}")),
+            None => Err(format!("{key}: a base64 value must be a string")),
+        },
+        Suffix::Ref if !json.is_string() => Err(format!(
+            "the value of reference property '{key}' is not a string"
+        )),
+        Suffix::Refs => match json.as_array() {
+            Some(items) if items.iter().all(Json::is_string) => Ok(Property::Json(json)),
+            Some(_) => Err(format!(
+                "a value of reference property '{key}' is not a string"
+            )),
+            None => Err(format!(
+                "the value of reference list property '{key}' is not a list"
+            )),
+        },
+        Suffix::Ref => Ok(Property::Json(json)),
+    }
 }
 
 /// `binascii.a2b_hex` on a string.

@@ -35,17 +35,17 @@ pub struct MatchReport {
 }
 
 /// Observations and what each is called.
-struct Observations {
-    items: Vec<Observation>,
+struct Observations<'a> {
+    items: Vec<Observation<'a>>,
     ids: Vec<String>,
     /// The object types each observation holds.
     types: Vec<BTreeSet<String>>,
 }
 
-impl Observations {
+impl<'a> Observations<'a> {
     /// Observations of `objects`: each observed-data with the objects its references name among
     /// `objects`, and each cyber-observable object on its own.
-    fn of(objects: &[&Value]) -> Observations {
+    fn of(objects: &[&'a Value]) -> Observations<'a> {
         let by_id: HashMap<&str, &Value> = objects
             .iter()
             .filter_map(|o| Some((o.get("id")?.as_str()?, *o)))
@@ -119,7 +119,7 @@ impl Observations {
                 }
             }
         } else {
-            let chosen: Vec<Observation> =
+            let chosen: Vec<Observation<'_>> =
                 candidates.iter().map(|&i| self.items[i].clone()).collect();
             if let Some(binding) = matcher.find(&chosen).map_err(|e| e.to_string())? {
                 hits.extend(binding.into_iter().map(|b| self.ids[candidates[b]].clone()));
@@ -147,7 +147,7 @@ fn compiled(indicator: &Value) -> Option<Result<(Pattern, Matcher), String>> {
 
 fn hits_of(
     indicators: &[&Value],
-    observations: &Observations,
+    observations: &Observations<'_>,
     problems: &mut Vec<String>,
 ) -> Vec<PatternHit> {
     let mut out = Vec::new();

@@ -41,7 +41,7 @@ pub(crate) struct Summary {
 }
 
 impl Summary {
-    fn combine(&self, other: &Summary, observations: &[Observation]) -> Option<Summary> {
+    fn combine(&self, other: &Summary, observations: &[Observation<'_>]) -> Option<Summary> {
         let mut uses = Vec::with_capacity(self.uses.len() + other.uses.len());
         let (mut i, mut j) = (0, 0);
         while i < self.uses.len() || j < other.uses.len() {
@@ -121,7 +121,7 @@ fn prune(set: HashSet<Summary>) -> Vec<Summary> {
 pub(crate) fn bindings(
     node: &Node,
     leaves: &[Vec<usize>],
-    observations: &[Observation],
+    observations: &[Observation<'_>],
 ) -> Result<Vec<Summary>, MatchError> {
     Ok(match node {
         Node::Leaf(i) => leaves[*i]

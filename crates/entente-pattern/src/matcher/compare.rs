@@ -6,7 +6,9 @@
 use std::cmp::Ordering;
 
 use crate::timestamp::parse_python;
-use crate::value::Value;
+use serde_json::Value as Json;
+
+use crate::value::Scalar;
 
 /// A constant of the pattern, converted once.
 #[derive(Clone, Debug)]
@@ -48,11 +50,23 @@ impl Lit {
     }
 }
 
-/// A value met on a path: a JSON value, or the objects a `*_refs` list resolved to.
+/// A value met on a path: a JSON value, a decoded `*_hex` or `*_bin` value, or the list of objects
+/// a `*_refs` list resolved to (which compares with nothing).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Item<'a> {
-    Value(&'a Value),
-    Objects(&'a [&'a Value]),
+    Json(&'a Json),
+    Bytes(&'a [u8]),
+    Objects,
+}
+
+impl<'a> Item<'a> {
+    pub(crate) fn scalar(self) -> Scalar<'a> {
+        match self {
+            Item::Json(json) => Scalar::of_json(json),
+            Item::Bytes(bytes) => Scalar::Bytes(bytes),
+            Item::Objects => Scalar::Other,
+        }
+    }
 }
 
 /// Why a comparison could not be made (stix2-matcher raises).
@@ -75,10 +89,10 @@ fn lit_num(lit: &Lit) -> Option<Num<'_>> {
     }
 }
 
-fn value_num(value: &Value) -> Option<Num<'static>> {
+fn value_num(value: Scalar<'_>) -> Option<Num<'static>> {
     match value {
-        Value::Int(i) => Some(Num::Int(*i)),
-        Value::Float(f) => Some(Num::Float(*f)),
+        Scalar::Int(i) => Some(Num::Int(i)),
+        Scalar::Float(f) => Some(Num::Float(f)),
         _ => None,
     }
 }
@@ -177,22 +191,19 @@ fn latin1(s: &str) -> Option<Vec<u8>> {
 
 /// stix2-matcher's equality table: `Some(equal)` when the types compare, `None` when they do not
 /// (which the caller reads as not equal).
-pub(crate) fn equals(lit: &Lit, item: Item<'_>) -> Result<Option<bool>, Raise> {
-    let Item::Value(value) = item else {
-        return Ok(None);
-    };
+pub(crate) fn equals(lit: &Lit, value: Scalar<'_>) -> Result<Option<bool>, Raise> {
     Ok(match (lit, value) {
-        (Lit::Int(_) | Lit::BigInt(..) | Lit::Float(_), Value::Int(_) | Value::Float(_)) => {
+        (Lit::Int(_) | Lit::BigInt(..) | Lit::Float(_), Scalar::Int(_) | Scalar::Float(_)) => {
             let (a, b) = (lit_num(lit), value_num(value));
             a.zip(b)
                 .map(|(a, b)| cmp_num(a, b) == Some(Ordering::Equal))
         }
-        (Lit::Str { text, .. }, Value::Str(s)) => Some(**s == **text),
-        (Lit::Str { latin1, .. }, Value::Bytes(b)) => Some(latin1.as_deref() == Some(&**b)),
-        (Lit::Bytes(a), Value::Bytes(b)) => Some(**a == **b),
-        (Lit::Bytes(a), Value::Str(s)) => Some(latin1(s).as_deref() == Some(a.as_slice())),
-        (Lit::Bool(a), Value::Bool(b)) => Some(a == b),
-        (Lit::Time(t), Value::Str(s)) => Some(*t == json_time(s)?),
+        (Lit::Str { text, .. }, Scalar::Str(s)) => Some(s == text),
+        (Lit::Str { latin1, .. }, Scalar::Bytes(b)) => Some(latin1.as_deref() == Some(b)),
+        (Lit::Bytes(a), Scalar::Bytes(b)) => Some(**a == *b),
+        (Lit::Bytes(a), Scalar::Str(s)) => Some(latin1(s).as_deref() == Some(a.as_slice())),
+        (Lit::Bool(a), Scalar::Bool(b)) => Some(*a == b),
+        (Lit::Time(t), Scalar::Str(s)) => Some(*t == json_time(s)?),
         _ => None,
     })
 }
@@ -200,36 +211,30 @@ pub(crate) fn equals(lit: &Lit, item: Item<'_>) -> Result<Option<bool>, Raise> {
 /// stix2-matcher's order table: `Some(ordering)` when the types compare (`Some(None)` when they
 /// compare but this pair cannot be ordered: a string with characters beyond U+00FF against binary),
 /// `None` when they do not.
-pub(crate) fn order(lit: &Lit, item: Item<'_>) -> Result<Option<Option<Ordering>>, Raise> {
-    let Item::Value(value) = item else {
-        return Ok(None);
-    };
+pub(crate) fn order(lit: &Lit, value: Scalar<'_>) -> Result<Option<Option<Ordering>>, Raise> {
     // The ordering is of the value against the constant.
     Ok(match (lit, value) {
-        (Lit::Int(_) | Lit::BigInt(..) | Lit::Float(_), Value::Int(_) | Value::Float(_)) => {
+        (Lit::Int(_) | Lit::BigInt(..) | Lit::Float(_), Scalar::Int(_) | Scalar::Float(_)) => {
             let (a, b) = (value_num(value), lit_num(lit));
             a.zip(b).map(|(a, b)| cmp_num(a, b))
         }
-        (Lit::Str { text, .. }, Value::Str(s)) => Some(Some((**s).cmp(text.as_str()))),
-        (Lit::Str { latin1, .. }, Value::Bytes(b)) => {
-            Some(latin1.as_ref().map(|l| (**b).cmp(l.as_slice())))
+        (Lit::Str { text, .. }, Scalar::Str(s)) => Some(Some(s.cmp(text.as_str()))),
+        (Lit::Str { latin1, .. }, Scalar::Bytes(b)) => {
+            Some(latin1.as_ref().map(|l| b.cmp(l.as_slice())))
         }
-        (Lit::Bytes(a), Value::Bytes(b)) => Some(Some((**b).cmp(a.as_slice()))),
-        (Lit::Bytes(a), Value::Str(s)) => Some(latin1(s).map(|l| l.as_slice().cmp(a.as_slice()))),
-        (Lit::Time(t), Value::Str(s)) => Some(Some(json_time(s)?.cmp(t))),
+        (Lit::Bytes(a), Scalar::Bytes(b)) => Some(Some(b.cmp(a.as_slice()))),
+        (Lit::Bytes(a), Scalar::Str(s)) => Some(latin1(s).map(|l| l.as_slice().cmp(a.as_slice()))),
+        (Lit::Time(t), Scalar::Str(s)) => Some(Some(json_time(s)?.cmp(t))),
         _ => None,
     })
 }
 
 /// Python's `value in set` over the set's constants (hash equality: `true == 1 == 1.0`; strings
 /// never equal bytes); strings are read as timestamps when the set holds timestamps.
-pub(crate) fn member(set: &[Lit], timestamps: bool, item: Item<'_>) -> Result<bool, Raise> {
-    let Item::Value(value) = item else {
-        return Ok(false);
-    };
+pub(crate) fn member(set: &[Lit], timestamps: bool, value: Scalar<'_>) -> Result<bool, Raise> {
     if timestamps {
         return Ok(match value {
-            Value::Str(s) => {
+            Scalar::Str(s) => {
                 let t = json_time(s)?;
                 set.iter().any(|l| matches!(l, Lit::Time(x) if *x == t))
             }
@@ -237,14 +242,14 @@ pub(crate) fn member(set: &[Lit], timestamps: bool, item: Item<'_>) -> Result<bo
         });
     }
     let as_number = match value {
-        Value::Int(i) => Some(Num::Int(*i)),
-        Value::Float(f) => Some(Num::Float(*f)),
-        Value::Bool(b) => Some(Num::Int(i128::from(*b))),
+        Scalar::Int(i) => Some(Num::Int(i)),
+        Scalar::Float(f) => Some(Num::Float(f)),
+        Scalar::Bool(b) => Some(Num::Int(i128::from(b))),
         _ => None,
     };
     Ok(set.iter().any(|lit| match (lit, value) {
-        (Lit::Str { text, .. }, Value::Str(s)) => **s == **text,
-        (Lit::Bytes(a), Value::Bytes(b)) => **a == **b,
+        (Lit::Str { text, .. }, Scalar::Str(s)) => s == text,
+        (Lit::Bytes(a), Scalar::Bytes(b)) => **a == *b,
         (Lit::Bool(b), _) => {
             as_number.and_then(|n| cmp_num(Num::Int(i128::from(*b)), n)) == Some(Ordering::Equal)
         }
@@ -286,33 +291,11 @@ mod tests {
     #[test]
     fn set_membership_is_python_equality() {
         let ints = [Lit::Int(1), Lit::Int(2)];
-        assert_eq!(
-            member(&ints, false, Item::Value(&Value::Bool(true))),
-            Ok(true)
-        );
-        assert_eq!(
-            member(&ints, false, Item::Value(&Value::Float(2.0))),
-            Ok(true)
-        );
-        assert_eq!(
-            member(&[Lit::Bool(true)], false, Item::Value(&Value::Int(5))),
-            Ok(false)
-        );
+        assert_eq!(member(&ints, false, Scalar::Bool(true)), Ok(true));
+        assert_eq!(member(&ints, false, Scalar::Float(2.0)), Ok(true));
+        assert_eq!(member(&[Lit::Bool(true)], false, Scalar::Int(5)), Ok(false));
         let strings = [Lit::string("ABC".into())];
-        assert_eq!(
-            member(
-                &strings,
-                false,
-                Item::Value(&Value::Bytes(b"ABC".to_vec().into()))
-            ),
-            Ok(false)
-        );
-        assert_eq!(
-            equals(
-                &strings[0],
-                Item::Value(&Value::Bytes(b"ABC".to_vec().into()))
-            ),
-            Ok(Some(true))
-        );
+        assert_eq!(member(&strings, false, Scalar::Bytes(b"ABC")), Ok(false));
+        assert_eq!(equals(&strings[0], Scalar::Bytes(b"ABC")), Ok(Some(true)));
     }
 }

@@ -24,10 +24,11 @@ use crate::ast::{
     ComparisonExpr, Constant, Number, ObservationExpr, Operator, PathStep, Pattern, Qualifier,
 };
 use crate::error::MatchError;
-use crate::observation::Observation;
-use crate::value::Value;
+use crate::observation::{Observation, ObservedObject};
+use crate::value::{self, Property, Scalar, Suffix};
 use binding::Node;
 use compare::{Item, Lit};
+use serde_json::Value as Json;
 
 /// The object types stix2-matcher never matches in STIX 2.1 (domain objects, not observables).
 const DOMAIN_TYPES: [&str; 25] = [
@@ -64,47 +65,31 @@ pub struct Matcher {
     tests: Vec<Test>,
     leaves: Vec<Leaf>,
     root: Node,
-    /// Every key a path steps through.
-    keys: Vec<Box<str>>,
+    /// The tests that can raise (`Test::can_raise`), by index.
+    raising: Vec<usize>,
 }
 
 #[derive(Debug)]
 struct Test {
     object_type: Box<str>,
+    /// [`value::name_hash`] of the type.
+    type_hash: u64,
     /// A domain object type: never matches.
     never: bool,
     steps: Vec<Step>,
     negated: bool,
     predicate: Predicate,
-    /// Which values it raises on, besides those its path steps into.
-    raises: Raises,
-}
-
-/// The values a comparison raises on (as stix2-matcher raises).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Raises {
-    Never,
-    /// Strings that are not timestamps or addresses.
-    OnStrings,
-    /// Binary values that are not UTF-8.
-    OnBinary,
+    /// Whether it can raise on a value it meets: its path steps into a property whose value
+    /// stix2-matcher checks (`*_hex`, `*_bin`, `*_ref`, `*_refs`; `LIKE` raises on binary that is
+    /// not UTF-8, which only those lead to), or it reads strings as timestamps or addresses.
+    can_raise: bool,
 }
 
 #[derive(Debug)]
 enum Step {
-    Key {
-        name: Box<str>,
-        reference: Reference,
-    },
+    Key { name: Box<str>, suffix: Suffix },
     Index(i64),
     Any,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reference {
-    None,
-    One,
-    List,
 }
 
 #[derive(Debug)]
@@ -132,8 +117,9 @@ enum Predicate {
 #[derive(Debug)]
 struct Leaf {
     formula: Formula,
-    /// The object types its comparisons name (roots of other types never satisfy it).
-    types: Vec<Box<str>>,
+    /// The object types its comparisons name, with their [`value::name_hash`] (roots of other
+    /// types never satisfy it).
+    types: Vec<(u64, Box<str>)>,
 }
 
 #[derive(Debug)]
@@ -152,38 +138,38 @@ impl Pattern {
     }
 
     /// Compiles the pattern and matches it once (see [`Matcher::matches`]).
-    pub fn matches(&self, observations: &[Observation]) -> Result<bool, MatchError> {
+    pub fn matches(&self, observations: &[Observation<'_>]) -> Result<bool, MatchError> {
         self.matcher()?.matches(observations)
     }
 }
 
 impl Matcher {
     pub fn new(pattern: &Pattern) -> Result<Matcher, MatchError> {
-        let mut keys: Vec<Box<str>> = Vec::new();
         let tests = pattern
             .comparisons
             .iter()
-            .map(|c| compile_test(c, &mut keys))
+            .map(compile_test)
             .collect::<Result<Vec<_>, _>>()?;
         let mut leaves = Vec::new();
         let root = compile_node(&pattern.root, &tests, &mut leaves)?;
+        let raising = (0..tests.len()).filter(|i| tests[*i].can_raise).collect();
         Ok(Matcher {
             tests,
             leaves,
             root,
-            keys,
+            raising,
         })
     }
 
     /// Whether the observations match the pattern (stix2-matcher's `match`, STIX 2.1, returning a
     /// binding). `Err` where stix2-matcher raises on a value it meets.
-    pub fn matches(&self, observations: &[Observation]) -> Result<bool, MatchError> {
+    pub fn matches(&self, observations: &[Observation<'_>]) -> Result<bool, MatchError> {
         Ok(self.find(observations)?.is_some())
     }
 
     /// The observations (indexes, ascending) of one binding of the pattern, or `None` when it does
     /// not match. The binding may differ from the first stix2-matcher finds.
-    pub fn find(&self, observations: &[Observation]) -> Result<Option<Vec<usize>>, MatchError> {
+    pub fn find(&self, observations: &[Observation<'_>]) -> Result<Option<Vec<usize>>, MatchError> {
         self.raise_where_stix2_matcher_raises(observations)?;
         // One bracketed expression: the first observation where it holds.
         if let Node::Leaf(leaf) = &self.root {
@@ -214,29 +200,15 @@ impl Matcher {
     /// stix2-matcher evaluates every comparison); the others cannot raise and are left to matching.
     fn raise_where_stix2_matcher_raises(
         &self,
-        observations: &[Observation],
+        observations: &[Observation<'_>],
     ) -> Result<(), MatchError> {
+        if self.raising.is_empty() {
+            return Ok(());
+        }
         for (index, observation) in observations.iter().enumerate() {
-            let invalid_keys = observation
-                .invalid_keys
-                .iter()
-                .any(|k| self.keys.contains(k));
-            for test in &self.tests {
-                let can_raise = invalid_keys
-                    || match test.raises {
-                        Raises::Never => false,
-                        Raises::OnStrings => true,
-                        Raises::OnBinary => observation.non_utf8_binary,
-                    };
-                if test.never || !can_raise {
-                    continue;
-                }
-                for object in observation
-                    .objects
-                    .iter()
-                    .filter(|o| o.object_type == test.object_type)
-                {
-                    self.test_root(test, observation, &object.value, true)
+            for test in self.raising.iter().map(|i| &self.tests[*i]) {
+                for object in observation.objects.iter().filter(|o| test.is_of_type(o)) {
+                    self.test_root(test, observation, object.value, true)
                         .map_err(|reason| MatchError::Value {
                             observation: index,
                             reason,
@@ -252,10 +224,14 @@ impl Matcher {
         &self,
         leaf: &Leaf,
         index: usize,
-        observation: &Observation,
+        observation: &Observation<'_>,
     ) -> Result<bool, MatchError> {
         for object in &observation.objects {
-            if !leaf.types.contains(&object.object_type) {
+            if !leaf
+                .types
+                .iter()
+                .any(|(hash, t)| *hash == object.type_hash && **t == *object.object_type)
+            {
                 continue;
             }
             let holds = self
@@ -274,15 +250,15 @@ impl Matcher {
     fn formula(
         &self,
         formula: &Formula,
-        observation: &Observation,
-        object: &crate::observation::ObservedObject,
+        observation: &Observation<'_>,
+        object: &ObservedObject<'_>,
     ) -> Result<bool, String> {
         Ok(match formula {
             Formula::Test(i) => {
                 let test = &self.tests[*i];
                 !test.never
-                    && test.object_type == object.object_type
-                    && self.test_root(test, observation, &object.value, false)?
+                    && test.is_of_type(object)
+                    && self.test_root(test, observation, object.value, false)?
             }
             Formula::And(a, b) => {
                 self.formula(a, observation, object)? && self.formula(b, observation, object)?
@@ -298,8 +274,8 @@ impl Matcher {
     fn test_root(
         &self,
         test: &Test,
-        observation: &Observation,
-        root: &Value,
+        observation: &Observation<'_>,
+        root: &Json,
         to_the_end: bool,
     ) -> Result<bool, String> {
         let mut passed = false;
@@ -309,7 +285,7 @@ impl Matcher {
             }
             Ok(passed && !to_the_end)
         };
-        walk(&test.steps, observation, Item::Value(root), &mut visit)?;
+        walk(&test.steps, observation, Item::Json(root), &mut visit)?;
         if let Predicate::Exists = test.predicate {
             // `passed`: a value was reached; NOT EXISTS holds where none is.
             return Ok(passed != test.negated);
@@ -322,76 +298,61 @@ impl Matcher {
 /// stops when `visit` says so (returns true then).
 fn walk<'a>(
     steps: &[Step],
-    observation: &'a Observation,
+    observation: &Observation<'a>,
     item: Item<'a>,
-    visit: &mut dyn FnMut(Item<'a>) -> Result<bool, String>,
+    visit: &mut dyn FnMut(Item<'_>) -> Result<bool, String>,
 ) -> Result<bool, String> {
     let Some((step, rest)) = steps.split_first() else {
         return visit(item);
     };
     match step {
-        Step::Key { name, reference } => {
-            let Item::Value(value) = item else {
+        Step::Key { name, suffix } => {
+            let Item::Json(Json::Object(object)) = item else {
                 return Ok(false);
             };
-            let Some(next) = value.get(name) else {
+            let Some(next) = value::get(object, name) else {
                 return Ok(false);
             };
-            if let Value::Invalid(why) = next {
-                return Err(why.to_string());
-            }
-            match reference {
-                Reference::None => walk(rest, observation, Item::Value(next), visit),
-                Reference::One => {
-                    let Some(id) = next.as_str() else {
+            let next = match value::property(name, *suffix, next)? {
+                Property::Json(next) => next,
+                // Binary is a leaf: no step goes into it.
+                Property::Bytes(bytes) if rest.is_empty() => return visit(Item::Bytes(&bytes)),
+                Property::Bytes(_) => return Ok(false),
+            };
+            match suffix {
+                Suffix::Ref => match next.as_str().and_then(|id| observation.resolve(id)) {
+                    Some(target) => walk(rest, observation, Item::Json(target), visit),
+                    None => Ok(false),
+                },
+                Suffix::Refs => {
+                    let Json::Array(ids) = next else {
                         return Ok(false);
                     };
-                    match observation.resolve(id) {
-                        Some(target) => walk(rest, observation, Item::Value(target), visit),
-                        None => Ok(false),
-                    }
-                }
-                Reference::List => {
-                    let Value::List(ids) = next else {
-                        return Ok(false);
-                    };
-                    let targets: Vec<&Value> = ids
+                    let targets: Vec<&Json> = ids
                         .iter()
                         .filter_map(|id| id.as_str().and_then(|id| observation.resolve(id)))
                         .collect();
                     if targets.is_empty() {
                         return Ok(false);
                     }
-                    // The resolved list lives only during this walk.
                     walk_objects(rest, observation, &targets, visit)
                 }
+                _ => walk(rest, observation, Item::Json(next), visit),
             }
         }
         Step::Index(i) => match item {
-            Item::Value(Value::List(items)) => {
+            Item::Json(Json::Array(items)) => {
                 match usize::try_from(*i).ok().and_then(|i| items.get(i)) {
-                    Some(v) => walk(rest, observation, Item::Value(v), visit),
+                    Some(v) => walk(rest, observation, Item::Json(v), visit),
                     None => Ok(false),
                 }
             }
-            Item::Objects(objects) => match usize::try_from(*i).ok().and_then(|i| objects.get(i)) {
-                Some(v) => walk(rest, observation, Item::Value(v), visit),
-                None => Ok(false),
-            },
             _ => Ok(false),
         },
         Step::Any => match item {
-            Item::Value(Value::List(items)) => {
-                for v in items.iter() {
-                    if walk(rest, observation, Item::Value(v), visit)? {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
-            }
-            Item::Objects(objects) => {
-                for v in objects {
-                    if walk(rest, observation, Item::Value(v), visit)? {
+            Item::Json(Json::Array(items)) => {
+                for v in items {
+                    if walk(rest, observation, Item::Json(v), visit)? {
                         return Ok(true);
                     }
                 }
@@ -402,27 +363,24 @@ fn walk<'a>(
     }
 }
 
+/// Walks the path from the objects a `*_refs` list resolved to.
 fn walk_objects<'a>(
     steps: &[Step],
-    observation: &'a Observation,
-    objects: &[&'a Value],
-    visit: &mut dyn FnMut(Item<'a>) -> Result<bool, String>,
+    observation: &Observation<'a>,
+    objects: &[&'a Json],
+    visit: &mut dyn FnMut(Item<'_>) -> Result<bool, String>,
 ) -> Result<bool, String> {
-    // `Item::Objects` borrows the list for 'a; the list is local, so lists are handled here.
     match steps.split_first() {
-        None => {
-            // The resolved list itself is the value: it compares with nothing (a list).
-            let empty: &'a [&'a Value] = &[];
-            visit(Item::Objects(empty))
-        }
+        // The resolved list itself is the value: it compares with nothing (a list).
+        None => visit(Item::Objects),
         Some((Step::Index(i), rest)) => match usize::try_from(*i).ok().and_then(|i| objects.get(i))
         {
-            Some(v) => walk(rest, observation, Item::Value(v), visit),
+            Some(v) => walk(rest, observation, Item::Json(v), visit),
             None => Ok(false),
         },
         Some((Step::Any, rest)) => {
             for v in objects {
-                if walk(rest, observation, Item::Value(v), visit)? {
+                if walk(rest, observation, Item::Json(v), visit)? {
                     return Ok(true);
                 }
             }
@@ -433,15 +391,22 @@ fn walk_objects<'a>(
     }
 }
 
+impl Test {
+    fn is_of_type(&self, object: &ObservedObject<'_>) -> bool {
+        self.type_hash == object.type_hash && *self.object_type == *object.object_type
+    }
+}
+
 /// Whether one value passes the test (with `NOT` applied as stix2-matcher applies it).
 fn evaluate(test: &Test, item: Item<'_>) -> Result<bool, String> {
     let not = test.negated;
+    let value = item.scalar();
     Ok(match &test.predicate {
         Predicate::Equal { lit, not_equal } => {
-            let equal = compare::equals(lit, item)?.unwrap_or(false);
+            let equal = compare::equals(lit, value)?.unwrap_or(false);
             equal ^ not_equal ^ not
         }
-        Predicate::Order { lit, operator } => match compare::order(lit, item)? {
+        Predicate::Order { lit, operator } => match compare::order(lit, value)? {
             // Types that do not order: false, whatever NOT says.
             None => false,
             Some(ordering) => {
@@ -454,21 +419,15 @@ fn evaluate(test: &Test, item: Item<'_>) -> Result<bool, String> {
                 result ^ not
             }
         },
-        Predicate::In { set, timestamps } => compare::member(set, *timestamps, item)? ^ not,
-        Predicate::Like(like) => match item {
-            Item::Value(v) => like.matches(v)?.unwrap_or(false) ^ not,
-            Item::Objects(_) => not,
-        },
-        Predicate::Matches(regex) => match item {
-            Item::Value(v) => regex.matches(v)?.unwrap_or(false) ^ not,
-            Item::Objects(_) => not,
-        },
-        Predicate::IsSubset(block) => match item {
-            Item::Value(Value::Str(s)) => ip::within(s, block)? ^ not,
+        Predicate::In { set, timestamps } => compare::member(set, *timestamps, value)? ^ not,
+        Predicate::Like(like) => like.matches(value)?.unwrap_or(false) ^ not,
+        Predicate::Matches(regex) => regex.matches(value)?.unwrap_or(false) ^ not,
+        Predicate::IsSubset(block) => match value {
+            Scalar::Str(s) => ip::within(s, block)? ^ not,
             _ => not,
         },
-        Predicate::IsSuperset(address) => match item {
-            Item::Value(Value::Str(s)) => ip::within(address, s)? ^ not,
+        Predicate::IsSuperset(address) => match value {
+            Scalar::Str(s) => ip::within(address, s)? ^ not,
             _ => not,
         },
         // A value was reached (`test_root` applies NOT).
@@ -501,22 +460,13 @@ fn lit(constant: &Constant) -> Result<Lit, MatchError> {
     })
 }
 
-fn compile_test(c: &crate::ast::Comparison, keys: &mut Vec<Box<str>>) -> Result<Test, MatchError> {
+fn compile_test(c: &crate::ast::Comparison) -> Result<Test, MatchError> {
     let mut steps = Vec::with_capacity(c.path.steps.len() + 1);
-    let mut key = |name: &str, steps: &mut Vec<Step>| {
-        let reference = if name.ends_with("_ref") {
-            Reference::One
-        } else if name.ends_with("_refs") {
-            Reference::List
-        } else {
-            Reference::None
-        };
-        if !keys.iter().any(|k| **k == *name) {
-            keys.push(name.into());
-        }
+    let key = |name: &str, steps: &mut Vec<Step>| {
+        let suffix = Suffix::of(name);
         steps.push(Step::Key {
             name: name.into(),
-            reference,
+            suffix,
         });
     };
     key(&c.path.first, &mut steps);
@@ -575,36 +525,39 @@ fn compile_test(c: &crate::ast::Comparison, keys: &mut Vec<Box<str>>) -> Result<
             Operator::IsSuperset => Predicate::IsSuperset(string()?),
             Operator::Exists => Predicate::Exists,
         };
-    let raises = match &predicate {
-        Predicate::Equal { lit, .. } | Predicate::Order { lit, .. }
-            if matches!(lit, Lit::Time(_)) =>
-        {
-            Raises::OnStrings
+    let reads_strings = match &predicate {
+        Predicate::Equal { lit, .. } | Predicate::Order { lit, .. } => {
+            matches!(lit, Lit::Time(_))
         }
-        Predicate::In {
-            timestamps: true, ..
-        }
-        | Predicate::IsSubset(_)
-        | Predicate::IsSuperset(_) => Raises::OnStrings,
-        Predicate::Like(_) => Raises::OnBinary,
-        _ => Raises::Never,
+        Predicate::In { timestamps, .. } => *timestamps,
+        Predicate::IsSubset(_) | Predicate::IsSuperset(_) => true,
+        _ => false,
     };
+    let checked_property = steps
+        .iter()
+        .any(|s| matches!(s, Step::Key { suffix, .. } if *suffix != Suffix::Plain));
+    let never = DOMAIN_TYPES.contains(&c.object_type.as_str());
     Ok(Test {
-        raises,
-        never: DOMAIN_TYPES.contains(&c.object_type.as_str()),
+        can_raise: !never && (reads_strings || checked_property),
+        never,
         object_type: c.object_type.as_str().into(),
+        type_hash: value::name_hash(&c.object_type),
         steps,
         negated: c.negated,
         predicate,
     })
 }
 
-fn compile_formula(expr: &ComparisonExpr, tests: &[Test], types: &mut Vec<Box<str>>) -> Formula {
+fn compile_formula(
+    expr: &ComparisonExpr,
+    tests: &[Test],
+    types: &mut Vec<(u64, Box<str>)>,
+) -> Formula {
     match expr {
         ComparisonExpr::Test(i) => {
             if let Some(t) = tests.get(*i) {
-                if !types.contains(&t.object_type) {
-                    types.push(t.object_type.clone());
+                if !types.iter().any(|(_, name)| *name == t.object_type) {
+                    types.push((t.type_hash, t.object_type.clone()));
                 }
             }
             Formula::Test(*i)

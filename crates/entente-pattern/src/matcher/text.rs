@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-use crate::value::Value;
+use crate::value::Scalar;
 
 /// A string in NFC, borrowed when it already is.
 pub(crate) fn nfc(s: &str) -> Cow<'_, str> {
@@ -96,10 +96,10 @@ impl Like {
     }
 
     /// `Ok(None)`: the value is not text (no match). `Err`: binary that is not UTF-8.
-    pub(crate) fn matches(&self, value: &Value) -> Result<Option<bool>, String> {
+    pub(crate) fn matches(&self, value: Scalar<'_>) -> Result<Option<bool>, String> {
         match value {
-            Value::Str(s) => Ok(Some(self.regex.is_match(&nfc(s)))),
-            Value::Bytes(b) if self.reads_binary => match std::str::from_utf8(b) {
+            Scalar::Str(s) => Ok(Some(self.regex.is_match(&nfc(s)))),
+            Scalar::Bytes(b) if self.reads_binary => match std::str::from_utf8(b) {
                 Ok(s) => Ok(Some(self.regex.is_match(&nfc(s)))),
                 Err(e) => Err(format!("binary value is not UTF-8: {e}")),
             },
@@ -164,10 +164,10 @@ impl Matches {
     }
 
     /// `Ok(None)`: the value is neither text nor binary that can be searched (no match).
-    pub(crate) fn matches(&self, value: &Value) -> Result<Option<bool>, String> {
+    pub(crate) fn matches(&self, value: Scalar<'_>) -> Result<Option<bool>, String> {
         match value {
-            Value::Str(s) => self.text.is_match(&nfc(s)).map(Some),
-            Value::Bytes(b) => match &self.binary {
+            Scalar::Str(s) => self.text.is_match(&nfc(s)).map(Some),
+            Scalar::Bytes(b) => match &self.binary {
                 Some(binary) => {
                     let latin1: String = b.iter().map(|&byte| char::from(byte)).collect();
                     binary.is_match(&latin1).map(Some)
@@ -532,7 +532,7 @@ mod tests {
     fn search(pattern: &str, text: &str) -> bool {
         Matches::new(pattern)
             .unwrap()
-            .matches(&Value::Str(text.into()))
+            .matches(Scalar::Str(text))
             .unwrap()
             == Some(true)
     }
@@ -575,7 +575,7 @@ mod tests {
     #[test]
     fn like_is_anchored_and_stops_at_newlines() {
         let like = Like::new("a%c_").unwrap();
-        let m = |s: &str| like.matches(&Value::Str(s.into())).unwrap() == Some(true);
+        let m = |s: &str| like.matches(Scalar::Str(s)).unwrap() == Some(true);
         assert!(m("abbcd"));
         assert!(m("acd\n"));
         assert!(!m("ab\ncd"));
