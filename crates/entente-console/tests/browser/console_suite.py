@@ -4,21 +4,25 @@
 Runs against a federation started by `entente demo --manifest M` and checks, as users of its
 nodes would meet them: signing in and out with the keyboard, every page rendering with no console
 error, failed request or dialog, publishing at FRA and the tear-lined copy reaching GBR and
-nothing reaching JPN, a leak crawl of every link, page, htmx fragment and fetched resource as
-readers who may see only part of the holdings, hostile content rendering inert, the cookie and
-security headers, axe-core on every page, and screenshots of every page.
+nothing reaching JPN, a leak crawl of every link, page (the search page and its facets
+included), htmx fragment and fetched resource as readers who may see only part of the holdings,
+hostile content rendering inert, searching from the header's box, a facet, an object's
+correlations and its graph, the cookie and security headers, axe-core on every page, and
+screenshots of every page.
 
 Usage: console_suite.py --manifest M --screenshots DIR [--extra-user NATION:NAME:PASSWORD:CLEARANCE]
 Exit status 0 when every check passed.
 """
 
 import argparse
+import hashlib
 import html
 import os
 import re
 import sys
 import tempfile
 import time
+import traceback
 import urllib.parse
 from collections import deque
 from pathlib import Path
@@ -36,7 +40,7 @@ CHROMIUM_ARGS = [
 ]
 SESSION_COOKIE = "__Host-entente-session"
 #: Query parameters that only order or page a listing.
-ORDER = {"sort", "dir", "page"}
+ORDER = {"sort", "dir", "page", "offset"}
 HOSTILE_NAME = ("EXERCISE \u202etxt.exe hostile <script>window.__pwned=1;alert('script')</script>"
                 "\"><img src=x onerror=\"window.__pwned=2;alert('img')\">")
 HOSTILE_DESCRIPTION = ("javascript:alert('url') <a href=\"javascript:window.__pwned=3\">click</a> "
@@ -46,6 +50,9 @@ HOSTILE_DESCRIPTION = ("javascript:alert('url') <a href=\"javascript:window.__pw
 #: follows.
 REFERENCE_PAGES = ("/console/registry", "/console/burden")
 REFERENCE_VARIANTS = 6
+#: How many queries of the search page a crawl follows (its facets combine without end; every
+#: object it lists has its own page, which the crawl reaches from the holdings anyway).
+SEARCH_VARIANTS = 16
 #: Why a receiving node's console shows a copy cut by its sender as whole.
 class Checks:
     """Named checks: each passes or fails with a reason; failures do not stop the suite."""
@@ -70,7 +77,9 @@ class Checks:
         try:
             fn(*args)
         except Exception as e:  # noqa: BLE001 - a broken group is a failed check
-            self.ok(f"{name} ran to its end", False, f"{type(e).__name__}: {e}")
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            self.ok(f"{name} ran to its end", False,
+                    f"{type(e).__name__}: {e} (line {where.lineno}: {where.line})")
         print(f"   ({time.monotonic() - start:.1f} s)", flush=True)
 
 
@@ -94,7 +103,8 @@ class Watch:
         return page
 
     def _console(self, m):
-        if m.type == "error" and not (self.expected and "status of 404" in m.text):
+        expected = any(f"status of {status}" in m.text for status, _ in self.expected)
+        if m.type == "error" and not expected:
             self.problems.append(f"console error: {m.text} at {m.location.get('url')}")
 
     def _dialog(self, d):
@@ -342,7 +352,7 @@ class Suite:
         ctx, page, watch = self.session(reader)
         base = self.base(reader.nation)
         origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(base))
-        queue = deque(canonical(base + p) for p in ["holdings", *nav_paths(page)])
+        queue = deque(canonical(base + p) for p in ["holdings", *nav_paths(page), "search"])
         seen, bodies_checked, leaks, broken = set(), set(), [], []
         variants = {}
         unseen = set(s.visible)  # what the reader may see must show somewhere
@@ -402,6 +412,10 @@ class Suite:
                         # crawl's bound for pages that show objects.
                         variants[parts.path] = variants.get(parts.path, 0) + 1
                         if variants[parts.path] > REFERENCE_VARIANTS:
+                            continue
+                    if parts.path.endswith("/console/search") and parts.query:
+                        variants[parts.path] = variants.get(parts.path, 0) + 1
+                        if variants[parts.path] > SEARCH_VARIANTS:
                             continue
                     if "/console/objects/" in parts.path:
                         queue.appendleft(u)
@@ -553,6 +567,154 @@ class Suite:
                     page.locator(f'a[href$="{oid}"]').first.click()
                 self.inert(f"hostile: {nation}'s object page", page)
             self.clean(f"hostile: {nation}'s pages showed no error", watch)
+
+    def search_and_correlate(self):
+        """At FRA: publishes through the form two indicators sharing a file hash, one also
+        naming the address of the demo's HARBORLOCK command server (198.51.100.23, on the
+        RFC 5735 warning list); types a query in the header's search box with the keyboard,
+        lands on the search page, narrows it by a facet, opens the command server from the
+        results, sees its address flagged and left out of the correlation, asks for it, sees
+        the new indicator correlated through it and the graph of its relationships; axe and a
+        screenshot of the search page and of the object page."""
+        c = self.checks
+        fra = self.demo_user("FRA", "NATO")
+        ctx, page, watch = self.session(fra)
+        base = self.base("FRA")
+        digest = hashlib.sha256(f"EXERCISE loader {self.nonce}".encode()).hexdigest()
+        relay = f"EXERCISE HARBORLOCK relay {self.nonce}"
+        loader = f"EXERCISE HARBORLOCK loader {self.nonce}"
+        published = {}
+        for name, pattern in [
+                (relay, f"[file:hashes.'SHA-256' = '{digest}'] OR "
+                        "[ipv4-addr:value = '198.51.100.23']"),
+                (loader, f"[file:hashes.'SHA-256' = '{digest}']")]:
+            page.goto(base + "publish")
+            page.check('input[name="kind"][value="indicator"]')
+            page.fill("#p-name", name)
+            page.fill("#p-pattern", pattern)
+            page.select_option("#p-level", "NATO|RESTRICTED")
+            page.check('input[name="rel"][value="FRA"]')
+            with page.expect_navigation():
+                page.click("button.primary")
+            published[name] = urllib.parse.unquote(page.url.rsplit("/", 1)[1])
+            c.ok(f"search: the indicator {name!r} is published",
+                 published[name].startswith("indicator--"), page.url)
+
+        # The header's search box, from the keyboard, on any page.
+        page.goto(base + "holdings")
+        reached = tab_to(page, "#nav-q")
+        c.ok("search: Tab reaches the search box in the header", reached)
+        if not reached:
+            return
+        page.keyboard.type("HARBORLOCK")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        watch.settle(page)
+        c.ok("search: Enter in the header's box lands on the search page with the query",
+             "/console/search?q=HARBORLOCK" in page.url
+             and page.input_value("#search-q") == "HARBORLOCK", page.url)
+        heading = page.inner_text("#results-h")
+        names = page.locator("table.search tbody td:first-child").all_inner_texts()
+        c.ok("search: the results count and list the HARBORLOCK objects",
+             re.match(r"\d+ objects", heading) is not None
+             and int(heading.split()[0]) == len(names) and relay in names and loader in names
+             and "EXERCISE HARBORLOCK command server" in names, f"{heading}: {names}")
+        self.banners("search", page)
+        page.screenshot(path=self.shots / "search.png", full_page=True)
+
+        # A facet narrows the results to what it counted, and shows it is in the query.
+        facet = page.locator('section.facets a[href*="type%3Aindicator"]').first
+        counted = int(facet.locator(".count").inner_text())
+        with page.expect_navigation():
+            facet.click()
+        watch.settle(page)
+        kinds = {t.strip() for t in
+                 page.locator("table.search tbody td:nth-child(2)").all_inner_texts()}
+        heading = page.inner_text("#results-h")
+        c.ok("search: the type facet narrows the results to the indicators it counted",
+             kinds == {"indicator"} and int(heading.split()[0]) == counted
+             and page.input_value("#search-q") == "HARBORLOCK type:indicator",
+             f"{kinds}, {heading}, {counted}")
+        c.ok("search: the chosen facet is marked, its link removes it",
+             page.locator('section.facets a[aria-current="true"]').count() == 1)
+        row = page.locator("table.search tbody tr", has_text=relay)
+        c.ok("search: the relay is flagged for a value on a warning list",
+             "on warning list" in row.inner_text()
+             and "198.51.100.23" in row.inner_text(), row.inner_text())
+
+        # The command server: its address is on the RFC 5735 list, left out until asked for.
+        with page.expect_navigation():
+            page.locator("table.search a", has_text="EXERCISE HARBORLOCK command server").click()
+        watch.settle(page)
+        c.ok("search: a result opens its object page", "/console/objects/" in page.url,
+             page.url)
+        server = page.url.split("?")[0]
+        section = page.locator("section", has=page.locator("#corr-h"))
+        text = section.inner_text()
+        c.ok("correlate: the object's address is flagged with its warning list",
+             "198.51.100.23" in text and "on a warning list" in text
+             and "RFC 5735" in text, text)
+        c.ok("correlate: a value on a warning list is left out by default",
+             relay not in text and "left out of the correlation" in text, text)
+        toggle = section.locator("a", has_text="warning lists too")
+        c.ok("correlate: a link includes values on warning lists", toggle.count() == 1)
+        if toggle.count() == 1:
+            with page.expect_navigation():
+                toggle.click()
+            watch.settle(page)
+            section = page.locator("section", has=page.locator("#corr-h"))
+            row = section.locator("table.correlated tr", has_text=relay)
+            c.ok("correlate: the relay correlates through the same address",
+                 row.count() == 1
+                 and "198.51.100.23 — the same value" in row.inner_text(),
+                 section.inner_text())
+        svg = page.locator('svg.object-graph[role="group"]')
+        c.ok("graph: the object page draws the graph of its relationships",
+             svg.count() == 1 and svg.locator("a.node").count() >= 3
+             and svg.locator(".edge line").count() >= 2
+             and "EXERCISE HARBORLOCK" in svg.get_attribute("aria-label"),
+             svg.count() and svg.get_attribute("aria-label"))
+        c.ok("graph: its links are listed as text too",
+             page.locator("ul.graph-links li").count() == svg.locator(".edge line").count())
+        inside = page.evaluate("""() => {
+            const s = document.querySelector('svg.object-graph');
+            if (!s) return [];
+            const box = s.getBoundingClientRect();
+            return [...s.querySelectorAll('text')].map(t => t.getBoundingClientRect())
+              .filter(r => r.left < box.left - 1 || r.right > box.right + 1
+                        || r.top < box.top - 1 || r.bottom > box.bottom + 1)
+              .map(r => [r.left, r.top, r.right, r.bottom]);
+        }""")
+        c.ok("graph: every label stays inside the drawing", not inside, str(inside))
+        self.banners("correlated object", page)
+        page.screenshot(path=self.shots / "object-correlated.png", full_page=True)
+        # The graph's node opens its object (the mouse; the list serves the keyboard).
+        node = svg.locator("a.node:not(.centre)").first
+        if node.count():
+            with page.expect_navigation():
+                node.click()
+            c.ok("graph: a node opens its object", "/console/objects/" in page.url, page.url)
+        self.clean("search: the search and object pages showed no error", watch)
+
+        # axe on both, as on every other page.
+        actx = self.browser.new_context(ignore_https_errors=True, bypass_csp=True)
+        awatch = Watch(fra.name)
+        apage = awatch.attach(actx.new_page())
+        sign_in(apage, base, fra)
+        apage.goto(base + "search?q=HARBORLOCK")
+        awatch.settle(apage)
+        self.axe("fra search", apage)
+        apage.goto(base + "search?q=HARBORLOCK+type%3Aindicator")
+        awatch.settle(apage)
+        self.axe("fra search with a facet", apage)
+        apage.goto(server + "?include_warned=1")
+        awatch.settle(apage)
+        self.axe("fra object with correlations and graph", apage)
+        awatch.expected.add((400, "/console/search"))
+        apage.goto(base + "search?q=added%3Atomorrow")
+        self.axe("fra search with a query that cannot be read", apage)
+        self.clean("search: the axe pages showed no error", awatch)
+        actx.close()
 
     def inert(self, where, page):
         """The hostile strings are shown as text, and nothing of them runs or acts."""
@@ -748,7 +910,9 @@ def holdings_count(page_html):
 
 LINKS_JS = """() => {
   const out = [];
-  document.querySelectorAll('a[href]').forEach(a => out.push(a.href));
+  // (an SVG link's href is an object: its attribute is the link)
+  document.querySelectorAll('a[href]').forEach(a =>
+    out.push(new URL(a.getAttribute('href'), location.href).href));
   document.querySelectorAll('[hx-get]').forEach(e =>
     out.push(new URL(e.getAttribute('hx-get'), location.href).href));
   document.querySelectorAll('form').forEach(f => {
@@ -856,6 +1020,7 @@ def main():
             c.run(f"accessibility as {nation}", s.accessibility, nation, "NATO")
         c.run("publish at FRA, delivered to GBR, not to JPN", s.publish_and_deliver)
         c.run("hostile content", s.hostile)
+        c.run("search, facets, correlations and the graph", s.search_and_correlate)
         for ctx, _, _ in s.sessions.values():
             ctx.close()
         s.browser.close()

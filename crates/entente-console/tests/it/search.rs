@@ -405,7 +405,7 @@ async fn an_object_page_shows_its_correlations_its_graph_and_its_values_on_warni
     // The graph: the relay, the malware one hop out, the loader and FRA's trace two hops out.
     let svg = text.split("<svg").nth(1).unwrap();
     let svg = svg.split("</svg>").next().unwrap();
-    assert!(svg.contains("role=\"img\""));
+    assert!(svg.contains("role=\"group\""));
     assert!(svg.contains("aria-label=\"EXERCISE HARBORLOCK relay and 3 objects around it (1 one reference away, 2 two away), joined by 3 references"), "{svg}");
     for name in [
         "EXERCISE HARBORLOCK",

@@ -3,8 +3,9 @@
 //! and the Playwright suite (`crates/entente-console/tests/browser/console_suite.py`) drives
 //! Debian's chromium through every page of the consoles: sign-in and sign-out, publishing at
 //! FRA and delivery to GBR but not JPN, leak crawls as JPN users and the lower-cleared FRA user,
-//! hostile content, cookies and headers, axe-core, the keyboard, and screenshots of every page
-//! (written to `<target dir>/console-screenshots`).
+//! hostile content, searching from the header's box (a facet, an object's correlations and its
+//! graph), cookies and headers, axe-core, the keyboard, and screenshots of every page (written to
+//! `<target dir>/console-screenshots`).
 //!
 //! It needs chromium (`ENTENTE_CHROMIUM`, default `/usr/bin/chromium`) and the Python package
 //! `playwright` beside `ENTENTE_PYTHON` (`scripts/test-all.sh` installs both). Without them it is
