@@ -13,12 +13,7 @@ pub(crate) fn python_isspace(c: char) -> bool {
 /// `re.match`, so a trailing newline passes and the MD6 expression only checks a prefix).
 /// A path ending in a list index is left alone (the validator itself raises there).
 pub(crate) fn hash_problem(path: &ObjectPath, value_text: &str) -> Option<String> {
-    let names_hashes = path.first == "hashes"
-        || path
-            .steps
-            .iter()
-            .any(|s| matches!(s, PathStep::Key(k) if k == "hashes"));
-    if !names_hashes {
+    if !names_hashes(path) {
         return None;
     }
     let selector = match path.steps.last() {
@@ -51,6 +46,15 @@ pub(crate) fn hash_problem(path: &ObjectPath, value_text: &str) -> Option<String
         _ => return None,
     };
     (!ok).then(|| format!("{value:?} is not a valid {selector} hash"))
+}
+
+/// Whether a path names `hashes` anywhere (the hash check applies to its comparisons).
+pub(crate) fn names_hashes(path: &ObjectPath) -> bool {
+    path.first == "hashes"
+        || path
+            .steps
+            .iter()
+            .any(|s| matches!(s, PathStep::Key(k) if k == "hashes"))
 }
 
 fn leading_hex(s: &str) -> usize {

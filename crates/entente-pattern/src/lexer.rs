@@ -279,9 +279,11 @@ fn longest_match(text: &str, pos: usize) -> (usize, Option<TokenKind>) {
                     Some(TokenKind::Timestamp),
                 );
             }
-            for (word, kind) in KEYWORDS {
-                if rest.starts_with(word.as_bytes()) {
-                    offer(word.len(), Some(kind));
+            if first.is_ascii_uppercase() {
+                for (word, kind) in KEYWORDS {
+                    if word.as_bytes()[0] == first && rest.starts_with(word.as_bytes()) {
+                        offer(word.len(), Some(kind));
+                    }
                 }
             }
             let without = 1 + rest[1..]
@@ -339,13 +341,16 @@ fn longest_match(text: &str, pos: usize) -> (usize, Option<TokenKind>) {
         }
         _ => {}
     }
-    // White space (the rule comes after all the others, so it only wins when longer).
-    let spaces: usize = text[pos..]
-        .chars()
-        .take_while(|c| is_grammar_space(*c))
-        .map(char::len_utf8)
-        .sum();
-    offer(spaces, None);
+    // White space (the rule comes after all the others, so it only wins when longer; only ASCII
+    // spaces and non-ASCII characters can start it).
+    if matches!(first, b'\t'..=b'\r' | b' ') || !first.is_ascii() {
+        let spaces: usize = text[pos..]
+            .chars()
+            .take_while(|c| is_grammar_space(*c))
+            .map(char::len_utf8)
+            .sum();
+        offer(spaces, None);
+    }
     if best_len == 0 {
         // InvalidCharacter: one character, whatever it is.
         let len = text[pos..].chars().next().map_or(1, char::len_utf8);

@@ -279,19 +279,21 @@ impl<'t> Parser<'t> {
                 Constant::String(string_value(self.token_text(token)))
             }
         };
-        // The validator reads the value as the text of its tokens (without what lies between).
-        let value_text: String = self.tokens[value_start..self.at]
-            .iter()
-            .map(|t| self.token_text(*t))
-            .collect();
-        let value_at = self.tokens[value_start].start;
-        if let Some(problem) = crate::check::hash_problem(&path, &value_text) {
-            self.checks.push(PatternError::at(
-                self.text,
-                value_at,
-                PatternErrorKind::InvalidHash,
-                problem,
-            ));
+        if crate::check::names_hashes(&path) {
+            // The validator reads the value as the text of its tokens (without what lies between).
+            let value_text: String = self.tokens[value_start..self.at]
+                .iter()
+                .map(|t| self.token_text(*t))
+                .collect();
+            let value_at = self.tokens[value_start].start;
+            if let Some(problem) = crate::check::hash_problem(&path, &value_text) {
+                self.checks.push(PatternError::at(
+                    self.text,
+                    value_at,
+                    PatternErrorKind::InvalidHash,
+                    problem,
+                ));
+            }
         }
         Ok(self.push(Comparison {
             object_type,
