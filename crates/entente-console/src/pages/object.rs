@@ -311,11 +311,22 @@ pub fn through_text(link: &entente_search::Link) -> String {
         R::Same => format!("{value} — the same value"),
         R::Inside => format!("{value} — {} {asked}", R::Inside.describe()),
         R::Holds => format!("{value} — a network holding {asked}"),
-        R::Subdomain => format!("{value} — a subdomain of {asked}, or on it"),
+        R::Subdomain if names_a_host(value) => {
+            format!("{value} — on {asked} or a subdomain of it")
+        }
+        R::Subdomain => format!("{value} — a subdomain of {asked}"),
+        R::ParentDomain if names_a_host(asked) => {
+            format!("{value} — the domain {asked} is on, or a parent of it")
+        }
         R::ParentDomain => format!("{value} — a parent domain of {asked}"),
         R::SameSite => format!("{value} — the same site as {asked}"),
         R::SameFile => format!("{value} — another hash of the same file as {asked}"),
     }
+}
+
+/// A URL or an e-mail address: a value on a host rather than a domain.
+fn names_a_host(value: &str) -> bool {
+    value.contains("://") || value.contains('@')
 }
 
 /// The related part of an object's page, or `None` when the object is not in the search
@@ -584,6 +595,55 @@ async fn provenance_view(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn correlations_say_how_the_values_relate() {
+        use entente_search::{Link, Relation};
+        let link = |asked: &str, value: &str, relation| {
+            through_text(&Link {
+                asked: asked.into(),
+                value: value.into(),
+                relation,
+            })
+        };
+        assert_eq!(
+            link("198.51.100.0/24", "198.51.100.7", Relation::Inside),
+            "198.51.100.7 — inside the network 198.51.100.0/24"
+        );
+        assert_eq!(
+            link("198.51.100.7", "198.51.100.0/24", Relation::Holds),
+            "198.51.100.0/24 — a network holding 198.51.100.7"
+        );
+        assert_eq!(
+            link("example.org", "mail.example.org", Relation::Subdomain),
+            "mail.example.org — a subdomain of example.org"
+        );
+        assert_eq!(
+            link("example.org", "https://example.org/x", Relation::Subdomain),
+            "https://example.org/x — on example.org or a subdomain of it"
+        );
+        assert_eq!(
+            link(
+                "https://a.example.org/x",
+                "example.org",
+                Relation::ParentDomain
+            ),
+            "example.org — the domain https://a.example.org/x is on, or a parent of it"
+        );
+        assert_eq!(
+            link("a.example.org", "example.org", Relation::ParentDomain),
+            "example.org — a parent domain of a.example.org"
+        );
+        assert_eq!(
+            link(
+                "https://example.org/a",
+                "https://example.org/b",
+                Relation::SameSite
+            ),
+            "https://example.org/b — the same site as https://example.org/a"
+        );
+        assert_eq!(link("ab", "ab", Relation::Same), "ab — the same value");
+    }
 
     #[test]
     fn the_json_view_escapes_bidirectional_controls_and_stays_the_same_json() {
