@@ -30,9 +30,9 @@ pub struct Observation<'a> {
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ObservedObject<'a> {
+    /// The type, compared by length first so that its text is read only when the length is one
+    /// a pattern names.
     pub object_type: &'a str,
-    /// [`name_hash`] of the type.
-    pub type_hash: u64,
     pub value: &'a Json,
 }
 
@@ -219,7 +219,6 @@ impl<'a> Observation<'a> {
         self.references.insert(reference, self.objects.len());
         self.objects.push(ObservedObject {
             object_type,
-            type_hash: name_hash(object_type),
             value: object,
         });
     }
@@ -237,25 +236,27 @@ impl<'a> Observation<'a> {
 /// among all the others (the last of a repeated id wins). Every object must have a `type`, and every
 /// one but the observed-data an `id`.
 pub fn observations_from_objects(objects: &[Json]) -> Result<Vec<Observation<'_>>, MatchError> {
-    read_observations(objects.iter())
+    read_observations(objects.iter(), objects.len())
 }
 
 /// Observations from bundles, as stix2-matcher (3.0.0, STIX 2.1) is given them: the objects of
 /// every bundle's `objects` list, read as [`observations_from_objects`] reads them.
 pub fn observations_from_bundles(bundles: &[Json]) -> Result<Vec<Observation<'_>>, MatchError> {
-    read_observations(
+    let lists = || {
         bundles
             .iter()
             .filter_map(|b| field(b, "objects").and_then(Json::as_array))
-            .flatten(),
-    )
+    };
+    read_observations(lists().flatten(), lists().map(Vec::len).sum())
 }
 
 fn read_observations<'a>(
     objects: impl Iterator<Item = &'a Json>,
+    count: usize,
 ) -> Result<Vec<Observation<'a>>, MatchError> {
     // The last of a repeated id wins.
     let mut by_id: foldhash::HashMap<&'a str, &'a Json> = foldhash::HashMap::default();
+    by_id.reserve(count);
     let mut observed = Vec::new();
     for object in objects {
         let object_type = field(object, "type").and_then(Json::as_str);

@@ -20,7 +20,7 @@ pub(crate) enum Lit {
     Str {
         text: String,
         /// The string as bytes when every character is below U+0100 (for comparison with binary).
-        latin1: Option<Vec<u8>>,
+        latin1: Latin1,
     },
     Bool(bool),
     Bytes(Vec<u8>),
@@ -30,10 +30,14 @@ pub(crate) enum Lit {
 
 impl Lit {
     pub(crate) fn string(text: String) -> Lit {
-        let latin1 = text
-            .chars()
-            .map(|c| u8::try_from(u32::from(c)).ok())
-            .collect();
+        let latin1 = if text.is_ascii() {
+            Latin1::Text
+        } else {
+            match latin1(&text) {
+                Some(bytes) => Latin1::Bytes(bytes),
+                None => Latin1::Beyond,
+            }
+        };
         Lit::Str { text, latin1 }
     }
 
@@ -46,6 +50,27 @@ impl Lit {
             Lit::Bool(_) => "bool",
             Lit::Bytes(_) => "bytes",
             Lit::Time(_) => "datetime",
+        }
+    }
+}
+
+/// A string constant as bytes, for comparison with binary values.
+#[derive(Clone, Debug)]
+pub(crate) enum Latin1 {
+    /// ASCII: the bytes of the text.
+    Text,
+    /// Every character below U+0100: one byte each.
+    Bytes(Vec<u8>),
+    /// A character beyond U+00FF: no bytes.
+    Beyond,
+}
+
+impl Latin1 {
+    fn of<'a>(&'a self, text: &'a str) -> Option<&'a [u8]> {
+        match self {
+            Latin1::Text => Some(text.as_bytes()),
+            Latin1::Bytes(bytes) => Some(bytes),
+            Latin1::Beyond => None,
         }
     }
 }
@@ -199,7 +224,7 @@ pub(crate) fn equals(lit: &Lit, value: Scalar<'_>) -> Result<Option<bool>, Raise
                 .map(|(a, b)| cmp_num(a, b) == Some(Ordering::Equal))
         }
         (Lit::Str { text, .. }, Scalar::Str(s)) => Some(s == text),
-        (Lit::Str { latin1, .. }, Scalar::Bytes(b)) => Some(latin1.as_deref() == Some(b)),
+        (Lit::Str { text, latin1 }, Scalar::Bytes(b)) => Some(latin1.of(text) == Some(b)),
         (Lit::Bytes(a), Scalar::Bytes(b)) => Some(**a == *b),
         (Lit::Bytes(a), Scalar::Str(s)) => Some(latin1(s).as_deref() == Some(a.as_slice())),
         (Lit::Bool(a), Scalar::Bool(b)) => Some(*a == b),
@@ -219,9 +244,7 @@ pub(crate) fn order(lit: &Lit, value: Scalar<'_>) -> Result<Option<Option<Orderi
             a.zip(b).map(|(a, b)| cmp_num(a, b))
         }
         (Lit::Str { text, .. }, Scalar::Str(s)) => Some(Some(s.cmp(text.as_str()))),
-        (Lit::Str { latin1, .. }, Scalar::Bytes(b)) => {
-            Some(latin1.as_ref().map(|l| b.cmp(l.as_slice())))
-        }
+        (Lit::Str { text, latin1 }, Scalar::Bytes(b)) => Some(latin1.of(text).map(|l| b.cmp(l))),
         (Lit::Bytes(a), Scalar::Bytes(b)) => Some(Some(b.cmp(a.as_slice()))),
         (Lit::Bytes(a), Scalar::Str(s)) => Some(latin1(s).map(|l| l.as_slice().cmp(a.as_slice()))),
         (Lit::Time(t), Scalar::Str(s)) => Some(Some(json_time(s)?.cmp(t))),

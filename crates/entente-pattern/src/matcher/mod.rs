@@ -72,8 +72,6 @@ pub struct Matcher {
 #[derive(Debug)]
 struct Test {
     object_type: Box<str>,
-    /// [`value::name_hash`] of the type.
-    type_hash: u64,
     /// A domain object type: never matches.
     never: bool,
     steps: Vec<Step>,
@@ -117,9 +115,9 @@ enum Predicate {
 #[derive(Debug)]
 struct Leaf {
     formula: Formula,
-    /// The object types its comparisons name, with their [`value::name_hash`] (roots of other
+    /// The object types its comparisons name, as the index of one test of each (roots of other
     /// types never satisfy it).
-    types: Vec<(u64, Box<str>)>,
+    types: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -227,11 +225,7 @@ impl Matcher {
         observation: &Observation<'_>,
     ) -> Result<bool, MatchError> {
         for object in &observation.objects {
-            if !leaf
-                .types
-                .iter()
-                .any(|(hash, t)| *hash == object.type_hash && **t == *object.object_type)
-            {
+            if !leaf.types.iter().any(|t| self.tests[*t].is_of_type(object)) {
                 continue;
             }
             let holds = self
@@ -393,7 +387,8 @@ fn walk_objects<'a>(
 
 impl Test {
     fn is_of_type(&self, object: &ObservedObject<'_>) -> bool {
-        self.type_hash == object.type_hash && *self.object_type == *object.object_type
+        self.object_type.len() == object.object_type.len()
+            && *self.object_type == *object.object_type
     }
 }
 
@@ -541,23 +536,18 @@ fn compile_test(c: &crate::ast::Comparison) -> Result<Test, MatchError> {
         can_raise: !never && (reads_strings || checked_property),
         never,
         object_type: c.object_type.as_str().into(),
-        type_hash: value::name_hash(&c.object_type),
         steps,
         negated: c.negated,
         predicate,
     })
 }
 
-fn compile_formula(
-    expr: &ComparisonExpr,
-    tests: &[Test],
-    types: &mut Vec<(u64, Box<str>)>,
-) -> Formula {
+fn compile_formula(expr: &ComparisonExpr, tests: &[Test], types: &mut Vec<usize>) -> Formula {
     match expr {
         ComparisonExpr::Test(i) => {
             if let Some(t) = tests.get(*i) {
-                if !types.iter().any(|(_, name)| *name == t.object_type) {
-                    types.push((t.type_hash, t.object_type.clone()));
+                if !types.iter().any(|j| tests[*j].object_type == t.object_type) {
+                    types.push(*i);
                 }
             }
             Formula::Test(*i)
