@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use entente_labels::Label;
-use entente_node::view::ReleasedRow;
+use entente_node::view::{ReleasedRow, ViewSlots};
 use entente_node::{Node, NodeError, Reader};
 use entente_types::{Date, NationCode};
 use serde_json::Value;
@@ -141,15 +141,17 @@ struct Lookups {
     relationships: HashMap<String, Vec<u32>>,
 }
 
-/// A reader's index, built or refreshed by one request at a time.
-type Slot = Arc<tokio::sync::Mutex<Option<Arc<Index>>>>;
-
 /// The indexes of every reader met recently.
-#[derive(Default)]
 pub struct Holdings {
-    /// Each reader's slot and when it was last used.
-    readers: Mutex<HashMap<Reader, (Slot, u64)>>,
-    uses: std::sync::atomic::AtomicU64,
+    readers: ViewSlots<Reader, Index>,
+}
+
+impl Default for Holdings {
+    fn default() -> Holdings {
+        Holdings {
+            readers: ViewSlots::new(MAX_READERS),
+        }
+    }
 }
 
 impl Holdings {
@@ -160,7 +162,7 @@ impl Holdings {
         reader: &Reader,
         day: Date,
     ) -> Result<Arc<Index>, NodeError> {
-        let slot = self.slot(reader);
+        let slot = self.readers.slot(reader);
         // One refresh per reader at a time: readers alike wait for it rather than repeat it.
         let mut guard = slot.lock().await;
         let writes = node.writes_seen();
@@ -186,25 +188,6 @@ impl Holdings {
         let index = Arc::new(index);
         *guard = Some(index.clone());
         Ok(index)
-    }
-
-    fn slot(&self, reader: &Reader) -> Slot {
-        let now = self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let Ok(mut map) = self.readers.lock() else {
-            return Arc::default();
-        };
-        if !map.contains_key(reader) && map.len() >= MAX_READERS {
-            if let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(r, _)| r.clone())
-            {
-                map.remove(&oldest);
-            }
-        }
-        let entry = map.entry(reader.clone()).or_default();
-        entry.1 = now;
-        entry.0.clone()
     }
 }
 

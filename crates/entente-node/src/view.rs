@@ -353,3 +353,47 @@ pub fn display_name(copy: &Value) -> String {
     }
     out
 }
+
+/// A reader's view (an index of what it was released), built or refreshed by one request at a
+/// time: requests alike wait on the slot's lock rather than repeat the work.
+pub type ViewSlot<V> = std::sync::Arc<tokio::sync::Mutex<Option<std::sync::Arc<V>>>>;
+
+/// The views of the readers met recently, at most `capacity`: past it, the least recently used
+/// is dropped.
+pub struct ViewSlots<K, V> {
+    slots: std::sync::Mutex<std::collections::HashMap<K, (ViewSlot<V>, u64)>>,
+    uses: std::sync::atomic::AtomicU64,
+    capacity: usize,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V> ViewSlots<K, V> {
+    pub fn new(capacity: usize) -> ViewSlots<K, V> {
+        ViewSlots {
+            slots: std::sync::Mutex::default(),
+            uses: std::sync::atomic::AtomicU64::new(0),
+            capacity,
+        }
+    }
+
+    /// The slot of `key`'s view (empty when new).
+    pub fn slot(&self, key: &K) -> ViewSlot<V> {
+        let now = self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Ok(mut map) = self.slots.lock() else {
+            return std::sync::Arc::default();
+        };
+        if !map.contains_key(key) && map.len() >= self.capacity {
+            if let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            {
+                map.remove(&oldest);
+            }
+        }
+        let entry = map
+            .entry(key.clone())
+            .or_insert_with(|| (std::sync::Arc::default(), now));
+        entry.1 = now;
+        entry.0.clone()
+    }
+}

@@ -11,10 +11,9 @@ pub(crate) mod api;
 
 pub use api::GRAPH_NODES;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use entente_search::{Document, SearchIndex, Warnings};
@@ -23,7 +22,7 @@ use entente_types::Date;
 
 use crate::access::Reader;
 use crate::error::NodeError;
-use crate::view::{display_name, ReleasedRow};
+use crate::view::{display_name, ReleasedRow, ViewSlots};
 use crate::Node;
 
 /// Rows released per store read while a view is built.
@@ -42,13 +41,10 @@ struct ViewKey {
     collections: Vec<String>,
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<Arc<SearchView>>>>;
-
 /// The search views of the readers met recently.
 pub struct Searches {
     warnings: Warnings,
-    views: Mutex<HashMap<ViewKey, (Slot, u64)>>,
-    uses: AtomicU64,
+    views: ViewSlots<ViewKey, SearchView>,
 }
 
 /// One reader's index on one day.
@@ -73,32 +69,12 @@ impl Searches {
     pub fn new(warnings: Warnings) -> Searches {
         Searches {
             warnings,
-            views: Mutex::default(),
-            uses: AtomicU64::new(0),
+            views: ViewSlots::new(MAX_VIEWS),
         }
     }
 
     pub fn warnings(&self) -> &Warnings {
         &self.warnings
-    }
-
-    fn slot(&self, key: &ViewKey) -> Slot {
-        let now = self.uses.fetch_add(1, Ordering::Relaxed);
-        let Ok(mut map) = self.views.lock() else {
-            return Arc::default();
-        };
-        if !map.contains_key(key) && map.len() >= MAX_VIEWS {
-            if let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(k, _)| k.clone())
-            {
-                map.remove(&oldest);
-            }
-        }
-        let entry = map.entry(key.clone()).or_default();
-        entry.1 = now;
-        entry.0.clone()
     }
 }
 
@@ -122,7 +98,7 @@ impl Node {
             reader: Reader::of(user),
             collections,
         };
-        let slot = self.searches.slot(&key);
+        let slot = self.searches.views.slot(&key);
         // One refresh per view at a time: readers alike wait for it rather than repeat it.
         let mut guard = slot.lock().await;
         let writes = self.writes_seen();
