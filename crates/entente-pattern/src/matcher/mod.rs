@@ -67,6 +67,17 @@ pub struct Matcher {
     root: Node,
     /// The tests that can raise (`Test::can_raise`), by index.
     raising: Vec<usize>,
+    /// For each test, its position in `raising`.
+    raising_slot: Vec<Option<usize>>,
+}
+
+/// The results of the tests that can raise, on every root of their types, found by the pass that
+/// raises where stix2-matcher raises (so matching does not walk them again).
+struct Known {
+    /// By observation, object and slot of the test in `Matcher::raising`.
+    results: Vec<bool>,
+    /// Where each observation's results start.
+    offsets: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -150,12 +161,17 @@ impl Matcher {
             .collect::<Result<Vec<_>, _>>()?;
         let mut leaves = Vec::new();
         let root = compile_node(&pattern.root, &tests, &mut leaves)?;
-        let raising = (0..tests.len()).filter(|i| tests[*i].can_raise).collect();
+        let raising: Vec<usize> = (0..tests.len()).filter(|i| tests[*i].can_raise).collect();
+        let mut raising_slot = vec![None; tests.len()];
+        for (slot, test) in raising.iter().enumerate() {
+            raising_slot[*test] = Some(slot);
+        }
         Ok(Matcher {
             tests,
             leaves,
             root,
             raising,
+            raising_slot,
         })
     }
 
@@ -168,11 +184,12 @@ impl Matcher {
     /// The observations (indexes, ascending) of one binding of the pattern, or `None` when it does
     /// not match. The binding may differ from the first stix2-matcher finds.
     pub fn find(&self, observations: &[Observation<'_>]) -> Result<Option<Vec<usize>>, MatchError> {
-        self.raise_where_stix2_matcher_raises(observations)?;
+        let known = self.raise_where_stix2_matcher_raises(observations)?;
+        let known = known.as_ref();
         // One bracketed expression: the first observation where it holds.
         if let Node::Leaf(leaf) = &self.root {
             for (i, observation) in observations.iter().enumerate() {
-                if self.holds(&self.leaves[*leaf], i, observation)? {
+                if self.holds(&self.leaves[*leaf], i, observation, known)? {
                     return Ok(Some(vec![i]));
                 }
             }
@@ -182,7 +199,7 @@ impl Matcher {
         for leaf in &self.leaves {
             let mut list = Vec::new();
             for (i, observation) in observations.iter().enumerate() {
-                if self.holds(leaf, i, observation)? {
+                if self.holds(leaf, i, observation, known)? {
                     list.push(i);
                 }
             }
@@ -199,14 +216,26 @@ impl Matcher {
     fn raise_where_stix2_matcher_raises(
         &self,
         observations: &[Observation<'_>],
-    ) -> Result<(), MatchError> {
-        if self.raising.is_empty() {
-            return Ok(());
+    ) -> Result<Option<Known>, MatchError> {
+        let slots = self.raising.len();
+        if slots == 0 {
+            return Ok(None);
         }
+        let mut offsets = Vec::with_capacity(observations.len());
+        let mut total = 0;
+        for observation in observations {
+            offsets.push(total);
+            total += observation.objects.len() * slots;
+        }
+        let mut results = vec![false; total];
         for (index, observation) in observations.iter().enumerate() {
-            for test in self.raising.iter().map(|i| &self.tests[*i]) {
-                for object in observation.objects.iter().filter(|o| test.is_of_type(o)) {
-                    self.test_root(test, observation, object.value, true)
+            for (slot, test) in self.raising.iter().map(|i| &self.tests[*i]).enumerate() {
+                for (j, object) in observation.objects.iter().enumerate() {
+                    if !test.is_of_type(object) {
+                        continue;
+                    }
+                    results[offsets[index] + j * slots + slot] = self
+                        .test_root(test, observation, object.value, true)
                         .map_err(|reason| MatchError::Value {
                             observation: index,
                             reason,
@@ -214,7 +243,7 @@ impl Matcher {
                 }
             }
         }
-        Ok(())
+        Ok(Some(Known { results, offsets }))
     }
 
     /// Whether a bracketed expression holds in an observation: on one of its roots.
@@ -223,13 +252,16 @@ impl Matcher {
         leaf: &Leaf,
         index: usize,
         observation: &Observation<'_>,
+        known: Option<&Known>,
     ) -> Result<bool, MatchError> {
-        for object in &observation.objects {
+        let slots = self.raising.len();
+        for (j, object) in observation.objects.iter().enumerate() {
             if !leaf.types.iter().any(|t| self.tests[*t].is_of_type(object)) {
                 continue;
             }
+            let known = known.map(|k| &k.results[k.offsets[index] + j * slots..][..slots]);
             let holds = self
-                .formula(&leaf.formula, observation, object)
+                .formula(&leaf.formula, observation, object, known)
                 .map_err(|reason| MatchError::Value {
                     observation: index,
                     reason,
@@ -246,19 +278,26 @@ impl Matcher {
         formula: &Formula,
         observation: &Observation<'_>,
         object: &ObservedObject<'_>,
+        known: Option<&[bool]>,
     ) -> Result<bool, String> {
         Ok(match formula {
             Formula::Test(i) => {
                 let test = &self.tests[*i];
-                !test.never
-                    && test.is_of_type(object)
-                    && self.test_root(test, observation, object.value, false)?
+                if test.never || !test.is_of_type(object) {
+                    return Ok(false);
+                }
+                match (known, self.raising_slot[*i]) {
+                    (Some(known), Some(slot)) => known[slot],
+                    _ => self.test_root(test, observation, object.value, false)?,
+                }
             }
             Formula::And(a, b) => {
-                self.formula(a, observation, object)? && self.formula(b, observation, object)?
+                self.formula(a, observation, object, known)?
+                    && self.formula(b, observation, object, known)?
             }
             Formula::Or(a, b) => {
-                self.formula(a, observation, object)? || self.formula(b, observation, object)?
+                self.formula(a, observation, object, known)?
+                    || self.formula(b, observation, object, known)?
             }
         })
     }
