@@ -540,13 +540,17 @@ fn a_federating_node_describes_every_route_it_serves_on_its_admin_listener() {
         "/audit/proof/consistency",
         "/audit/entries",
         entente_federation::wire::INBOX,
+        "/api/search/",
+        "/api/search/correlate",
+        "/api/search/graph",
+        "/api/search/match",
     ] {
         assert!(paths.contains_key(path), "{path} is not described");
     }
     assert!(
         !paths
             .keys()
-            .any(|p| p.starts_with("/api/") || p == "/taxii2/"),
+            .any(|p| (p.starts_with("/api/") && !p.starts_with("/api/search/")) || p == "/taxii2/"),
         "TAXII routes are not ours to describe"
     );
     // The CLI prints the same document.
@@ -561,6 +565,10 @@ fn a_federating_node_describes_every_route_it_serves_on_its_admin_listener() {
             let answered = match (tag, method.as_str()) {
                 ("node" | "audit", "get") => {
                     let (line, _) = https(&taxii, &ca, "GET", path, "", None).unwrap();
+                    status_of(&line)
+                }
+                ("node", "post") => {
+                    let (line, _) = https(&taxii, &ca, "POST", path, "", Some("{}")).unwrap();
                     status_of(&line)
                 }
                 ("admin", "get") => plain_get(&admin, path).0,
