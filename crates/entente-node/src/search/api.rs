@@ -37,6 +37,16 @@ fn bad(message: impl Into<String>) -> NodeError {
     NodeError::new(NodeErrorKind::BadRequest, message)
 }
 
+/// A parameter that must be a whole number, when given.
+fn number(name: &str, text: Option<&str>) -> Result<Option<usize>, NodeError> {
+    text.filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse()
+                .map_err(|_| bad(format!("{name} {t:?}: not a whole number")))
+        })
+        .transpose()
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct SearchParams {
@@ -49,10 +59,10 @@ pub(crate) struct SearchParams {
     #[serde(default)]
     sort: Option<String>,
     #[serde(default)]
-    offset: Option<usize>,
+    offset: Option<String>,
     /// At most 1000 (default 50).
     #[serde(default)]
-    limit: Option<usize>,
+    limit: Option<String>,
 }
 
 /// Search the objects the caller may read.
@@ -68,8 +78,8 @@ pub(crate) struct SearchParams {
     params(SearchParams),
     responses(
         (status = 200, description = "`{query, sort, total, offset, hits: [{collection, id, type, name, originator, label, added_us, warnings: [{value, lists}]}], facets: {types, originators, labels}}`", body = Object, content_type = "application/json"),
-        (status = 400, description = "The query could not be read; the message names the term."),
-        (status = 401, description = "No or wrong credentials."),
+        (status = 400, description = "The query could not be read; the message names the term.", body = Object, content_type = "application/taxii+json;version=2.1"),
+        (status = 401, description = "No or wrong credentials.", body = Object, content_type = "application/taxii+json;version=2.1"),
     )
 )]
 pub(crate) async fn search(
@@ -87,8 +97,10 @@ pub(crate) async fn search(
             ))
         })?,
     };
-    let offset = params.offset.unwrap_or(0);
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
+    let offset = number("offset", params.offset.as_deref())?.unwrap_or(0);
+    let limit = number("limit", params.limit.as_deref())?
+        .unwrap_or(DEFAULT_LIMIT)
+        .min(MAX_LIMIT);
     let view = node.search_view(&user, crate::clock::today()).await?;
     let results = view.search(&query, sort, offset, limit);
     Ok(json_response(&json!({
@@ -129,9 +141,9 @@ pub(crate) struct CorrelateParams {
     params(CorrelateParams),
     responses(
         (status = 200, description = "`{values, ignored: [{value, lists}], objects: [{collection, id, type, name, originator, label, through: [{asked, value, relation}]}]}`", body = Object, content_type = "application/json"),
-        (status = 400, description = "Neither or both of value and id, or a value that is no observable."),
-        (status = 401, description = "No or wrong credentials."),
-        (status = 404, description = "No object of that id is in the caller's view."),
+        (status = 400, description = "Neither or both of value and id, or a value that is no observable.", body = Object, content_type = "application/taxii+json;version=2.1"),
+        (status = 401, description = "No or wrong credentials.", body = Object, content_type = "application/taxii+json;version=2.1"),
+        (status = 404, description = "No object of that id is in the caller's view.", body = Object, content_type = "application/taxii+json;version=2.1"),
     )
 )]
 pub(crate) async fn correlate(
@@ -162,10 +174,11 @@ pub(crate) async fn correlate(
 #[into_params(parameter_in = Query)]
 pub(crate) struct GraphParams {
     /// The object at the centre.
-    id: String,
+    #[serde(default)]
+    id: Option<String>,
     /// 1 or 2 (default 2).
     #[serde(default)]
-    hops: Option<usize>,
+    hops: Option<String>,
 }
 
 /// The objects around one, and the references between them.
@@ -180,9 +193,9 @@ pub(crate) struct GraphParams {
     params(GraphParams),
     responses(
         (status = 200, description = "`{nodes: [{id, type, name, originator, distance}], edges: [{source, target, label, via}], truncated}`", body = Object, content_type = "application/json"),
-        (status = 400, description = "hops is not 1 or 2."),
-        (status = 401, description = "No or wrong credentials."),
-        (status = 404, description = "No object of that id is in the caller's view."),
+        (status = 400, description = "No id, or hops is not 1 or 2.", body = Object, content_type = "application/taxii+json;version=2.1"),
+        (status = 401, description = "No or wrong credentials.", body = Object, content_type = "application/taxii+json;version=2.1"),
+        (status = 404, description = "No object of that id is in the caller's view.", body = Object, content_type = "application/taxii+json;version=2.1"),
     )
 )]
 pub(crate) async fn graph(
@@ -191,17 +204,15 @@ pub(crate) async fn graph(
     QueryParams(params): QueryParams<GraphParams>,
 ) -> Result<Response, NodeError> {
     let user = authenticate(node.store.as_ref(), &node.credentials, &headers).await?;
-    let hops = params.hops.unwrap_or(2);
+    let id = params.id.ok_or_else(|| bad("give the id of an object"))?;
+    let hops = number("hops", params.hops.as_deref())?.unwrap_or(2);
     if !(1..=2).contains(&hops) {
         return Err(bad(format!("hops {hops}: 1 or 2")));
     }
     let view = node.search_view(&user, crate::clock::today()).await?;
-    let graph = view.graph(&params.id, hops, GRAPH_NODES).ok_or_else(|| {
-        NodeError::new(
-            NodeErrorKind::NotFound,
-            format!("no object {:?}", params.id),
-        )
-    })?;
+    let graph = view
+        .graph(&id, hops, GRAPH_NODES)
+        .ok_or_else(|| NodeError::new(NodeErrorKind::NotFound, format!("no object {id:?}")))?;
     Ok(json_response(&graph))
 }
 
@@ -220,9 +231,9 @@ pub(crate) async fn graph(
     request_body(content = Object, description = "A STIX bundle.", content_type = "application/json"),
     responses(
         (status = 200, description = "`{bundle_indicators: [{indicator, name, observations}], held_indicators: [...], problems: [\"id: reason\"]}`", body = Object, content_type = "application/json"),
-        (status = 400, description = "The body is not a JSON object with a list of objects."),
-        (status = 401, description = "No or wrong credentials."),
-        (status = 413, description = "The body is larger than the node accepts."),
+        (status = 400, description = "The body is not a JSON object with a list of objects.", body = Object, content_type = "application/taxii+json;version=2.1"),
+        (status = 401, description = "No or wrong credentials.", body = Object, content_type = "application/taxii+json;version=2.1"),
+        (status = 413, description = "The body is larger than the node accepts.", body = Object, content_type = "application/taxii+json;version=2.1"),
     )
 )]
 pub(crate) async fn match_bundle(
