@@ -298,6 +298,11 @@ impl User {
     pub fn right(&self, collection: &str) -> Option<&CollectionRight> {
         self.rights.iter().find(|r| r.collection == collection)
     }
+
+    /// The user may read `collection` (a right to write implies it: [`CollectionRight::merged`]).
+    pub fn may_read(&self, collection: &str) -> bool {
+        self.right(collection).is_some_and(|r| r.read)
+    }
 }
 
 /// One entry of the change stream: a stored version, or the tombstone of a deleted one.

@@ -90,7 +90,7 @@ impl Node {
     pub async fn search_view(&self, user: &User, day: Date) -> Result<Arc<SearchView>, NodeError> {
         let mut collections: Vec<String> = Vec::new();
         for c in self.store.collections().await? {
-            if user.right(&c.id).is_some_and(|r| r.read) {
+            if user.may_read(&c.id) {
                 collections.push(c.id);
             }
         }
