@@ -43,6 +43,9 @@ pub struct RunRecord {
     pub realtime: bool,
     /// Participating nations.
     pub nations: Vec<String>,
+    /// The exercise area's bounds (absent from records written before it was kept).
+    #[serde(default)]
+    pub area: Option<AreaBounds>,
     /// Standards the review checks.
     pub standards: Vec<StandardSpec>,
     /// GOSPA cut-off, metres.
@@ -65,6 +68,30 @@ pub struct RunRecord {
     pub pdus: u64,
     /// Simulation steps run.
     pub steps: u64,
+}
+
+/// The bounds of the exercise area, degrees (the scenario's `[area]`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AreaBounds {
+    /// Southern bound.
+    pub south: f64,
+    /// Northern bound.
+    pub north: f64,
+    /// Western bound.
+    pub west: f64,
+    /// Eastern bound.
+    pub east: f64,
+}
+
+impl From<&crate::scenario::Area> for AreaBounds {
+    fn from(area: &crate::scenario::Area) -> AreaBounds {
+        AreaBounds {
+            south: area.south,
+            north: area.north,
+            west: area.west,
+            east: area.east,
+        }
+    }
 }
 
 /// One simulated aircraft.

@@ -82,6 +82,10 @@ struct RawConsole {
     /// How long a console session lasts without a new sign-in, in minutes.
     #[serde(default)]
     session_minutes: Option<u64>,
+    /// A folder of recorded exercise runs (one folder per run, each with its `run.json`), replayed
+    /// by the console's exercises page; relative to the config file. Default: none.
+    #[serde(default)]
+    exercise_runs: Option<PathBuf>,
 }
 
 fn enabled() -> bool {
@@ -94,6 +98,8 @@ pub struct ConsoleSettings {
     /// Served under `/console/` unless `enabled = false`.
     pub enabled: bool,
     pub session_minutes: u64,
+    /// The folder of recorded exercise runs the exercises page lists (`exercise_runs`), if any.
+    pub exercise_runs: Option<PathBuf>,
 }
 
 /// A console session's default length: a working day.
@@ -278,8 +284,13 @@ impl NodeConfig {
                 enabled: raw.console.as_ref().is_none_or(|c| c.enabled),
                 session_minutes: raw
                     .console
+                    .as_ref()
                     .and_then(|c| c.session_minutes)
                     .unwrap_or(DEFAULT_SESSION_MINUTES),
+                exercise_runs: raw
+                    .console
+                    .and_then(|c| c.exercise_runs)
+                    .map(|p| base.join(p)),
             },
             base_dir: base.to_owned(),
         })
@@ -309,6 +320,7 @@ impl NodeConfig {
             console: ConsoleSettings {
                 enabled: true,
                 session_minutes: DEFAULT_SESSION_MINUTES,
+                exercise_runs: None,
             },
             base_dir: dir.to_owned(),
         }

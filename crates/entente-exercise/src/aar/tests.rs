@@ -24,6 +24,7 @@ fn record() -> RunRecord {
         epoch: 0.0,
         realtime: false,
         nations: vec!["LTU".into()],
+        area: None,
         standards: vec![
             StandardSpec {
                 name: "QRA airborne".into(),
@@ -178,4 +179,22 @@ fn the_report_is_written_with_its_charts() {
     let review: Review =
         serde_json::from_str(&std::fs::read_to_string(&files.json).unwrap()).unwrap();
     assert_eq!(review.standards.len(), 4);
+}
+
+#[test]
+fn a_record_without_area_bounds_still_loads() {
+    let mut with_area = record();
+    with_area.area = Some(crate::record::AreaBounds {
+        south: 53.8,
+        north: 60.3,
+        west: 18.0,
+        east: 28.5,
+    });
+    let text = serde_json::to_string(&with_area).unwrap();
+    let back: RunRecord = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.area, with_area.area);
+    let mut value = serde_json::to_value(&with_area).unwrap();
+    value.as_object_mut().unwrap().remove("area");
+    let older: RunRecord = serde_json::from_value(value).unwrap();
+    assert_eq!(older.area, None);
 }

@@ -211,6 +211,7 @@ impl Simulation {
             epoch,
             realtime: absolute_time,
             nations: s.nations.iter().map(|n| n.code.to_string()).collect(),
+            area: Some((&s.area).into()),
             standards: s
                 .standards
                 .iter()
