@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 const FILES: &[(&str, &[u8])] = &[
     ("console.css", include_bytes!("../assets/console.css")),
     ("console.js", include_bytes!("../assets/console.js")),
+    ("picture.js", include_bytes!("../assets/picture.js")),
     (
         "vendor/htmx-2.0.11/htmx.min.js",
         include_bytes!("../assets/vendor/htmx-2.0.11/htmx.min.js"),

@@ -104,6 +104,9 @@ pub fn router(console: Arc<Console>) -> Router {
             &at("/partners/verify/{index}"),
             get(pages::partners::verify),
         )
+        .route(&at("/picture"), get(pages::picture::page))
+        .route(&at("/picture/stream"), get(pages::picture::stream))
+        .route(&at("/picture/tracks/{stn}"), get(pages::picture::history))
         .route(&at("/registry"), get(pages::registry::page))
         .route(&at("/registry/decision"), get(pages::registry::decision))
         .route(&at("/burden"), get(pages::burden::page))

@@ -58,17 +58,18 @@ pub fn extension_definition() -> Value {
         "id": extension_id(),
         "created_by_ref": producer_id(),
         "created": "2026-01-01T00:00:00.000Z",
-        "modified": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-12-07T00:00:00.000Z",
         "name": "Entente air picture tracks",
         "description": "National tracks reported by allied sensors and system tracks of the fused air picture.",
         "schema": "x-entente-plot: nation, sensor, time, position [x, y] in metres in the exercise's \
                    local east-north frame. x-entente-national-track: nation (ISO 3166-1 alpha-3), sensor, local_track_id, \
                    time, state [x, vx, y, vy] in metres and m/s in the exercise's local east-north frame, \
                    covariance (16 numbers, row-major), identity (pending, unknown, assumed-friend, friend, \
-                   neutral, suspect, hostile). x-entente-system-track: system_track_number, time, state, \
+                   neutral, suspect, hostile), optional frame_origin {lat, lon} in degrees (the origin \
+                   of the east-north frame). x-entente-system-track: system_track_number, time, state, \
                    covariance, quality (0-15), identity, contributions [{nation, local_track_id}]. \
                    Labels are object_marking_refs.",
-        "version": "1.0.0",
+        "version": "1.1.0",
         "extension_types": ["new-sdo"]
     })
 }
@@ -116,6 +117,33 @@ pub fn plot(plot: &Plot<Markings>, epoch: f64) -> Result<Value, Error> {
     m.insert("time".into(), json!(time));
     m.insert("position".into(), json!([plot.z[0], plot.z[1]]));
     Ok(Value::Object(m))
+}
+
+/// A national track as a STIX object that also names the origin of the east-north frame its
+/// state is in (`frame_origin`, degrees), so that a node fusing it can place it on a map.
+pub fn national_track_in_frame(
+    track: &NationalTrack<Markings>,
+    epoch: f64,
+    origin_lat: f64,
+    origin_lon: f64,
+) -> Result<Value, Error> {
+    let mut value = national_track(track, epoch)?;
+    if let Some(m) = value.as_object_mut() {
+        m.insert(
+            "frame_origin".into(),
+            json!({ "lat": origin_lat, "lon": origin_lon }),
+        );
+    }
+    Ok(value)
+}
+
+/// The origin of a national track's east-north frame (`lat`, `lon` in degrees), when the object
+/// names a valid one.
+pub fn frame_origin(value: &Value) -> Option<(f64, f64)> {
+    let o = value.get("frame_origin")?;
+    let lat = o.get("lat")?.as_f64()?;
+    let lon = o.get("lon")?.as_f64()?;
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
 }
 
 /// A national track as a STIX object; `epoch` is the Unix time of `t = 0`.

@@ -28,6 +28,7 @@ pub mod error;
 mod metrics;
 pub mod openapi;
 mod pages;
+pub mod picture;
 pub mod pki;
 pub mod search;
 pub mod spread;
@@ -88,6 +89,8 @@ pub struct Node {
     pub(crate) reads_in_flight: std::sync::atomic::AtomicUsize,
     /// Each reader's search view, and the warning lists values are flagged by.
     pub(crate) searches: search::Searches,
+    /// Each reader's live air picture, while a browser watches it.
+    pub(crate) pictures: picture::Pictures,
 }
 
 /// Opens the store a config names (creating its tables).
@@ -141,6 +144,7 @@ impl Node {
         let warnings = search::load_warnings(&config.warning_lists)?;
         Ok(Arc::new(Node {
             searches: search::Searches::new(warnings),
+            pictures: picture::Pictures::default(),
             store,
             access,
             metrics: metrics::Metrics::default(),

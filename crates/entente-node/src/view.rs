@@ -141,7 +141,7 @@ impl Node {
         self.release_stored_rows(reader, &versions, day).await
     }
 
-    async fn release_stored_rows(
+    pub(crate) async fn release_stored_rows(
         &self,
         reader: &Reader,
         rows: &[StoredObject],

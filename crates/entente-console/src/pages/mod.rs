@@ -6,6 +6,7 @@ pub mod graph;
 pub mod holdings;
 pub mod object;
 pub mod partners;
+pub mod picture;
 pub mod publish;
 pub mod registry;
 pub mod search;
@@ -43,8 +44,9 @@ pub struct Frame {
 }
 
 /// The navigation bar's entries: path under [`BASE`] and text.
-pub const NAVIGATION: [(&str, &str); 5] = [
+pub const NAVIGATION: [(&str, &str); 6] = [
     ("holdings", "Holdings"),
+    ("picture", "Air picture"),
     ("publish", "Publish"),
     ("partners", "Partners and audit"),
     ("registry", "Registry"),

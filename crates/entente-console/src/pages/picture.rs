@@ -1,0 +1,189 @@
+//! The live air picture: the Recognized Air Picture the signed-in user's nation and clearance
+//! may see, fused by the node from the national tracks released to it
+//! ([`entente_node::picture`]), drawn on the console's air map with a track list beside it.
+//!
+//! Frames reach the browser as server-sent events (`/console/picture/stream`): one `picture`
+//! event per frame (the JSON the node serialised once for every browser of the same reader) and
+//! a `banner` event whenever the dominant label of what is shown changes. A browser that falls
+//! behind gets the newest frame next, never a backlog: the stream reads a `watch` channel. A
+//! stream ends after [`STREAM_LIFETIME`] and the browser reconnects through the sign-in check,
+//! so a session that ended or a user whose rights changed stops receiving within that time.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use entente_node::picture::{Frame as PictureFrame, PictureFeed};
+
+use super::{error_page, render, Frame};
+use crate::banner::Banner;
+use crate::session::SignedIn;
+use crate::Console;
+
+/// How long one event stream lasts before the browser reconnects (and is checked again).
+pub const STREAM_LIFETIME: Duration = Duration::from_secs(300);
+/// What the browser waits before reconnecting a stream that ended, in milliseconds.
+const RECONNECT_MS: u32 = 500;
+
+#[derive(Template)]
+#[template(path = "picture.html")]
+struct PicturePage {
+    frame: Frame,
+    tracks: usize,
+    nation: String,
+}
+
+/// `GET /console/picture`: the page; the map and the list are filled from the stream.
+pub async fn page(State(console): State<Arc<Console>>, signed_in: SignedIn) -> Response {
+    let feed = match console.node.air_picture(&signed_in.session.user).await {
+        Ok(feed) => feed,
+        Err(e) => {
+            tracing::error!(error = %e, "the air picture could not be started");
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The air picture could not be started.",
+            );
+        }
+    };
+    let current = feed.frames().borrow().clone();
+    let mut frame = Frame::new(&console, &signed_in, "Air picture", "picture");
+    frame.banner = Banner::of(console.node.release_policy(), current.labels.iter());
+    render(
+        StatusCode::OK,
+        &PicturePage {
+            frame,
+            tracks: current.tracks,
+            nation: signed_in.session.user.nation.to_string(),
+        },
+    )
+}
+
+/// One server-sent event.
+fn event(name: &str, data: &str) -> String {
+    let mut out = String::with_capacity(data.len() + name.len() + 16);
+    out.push_str("event: ");
+    out.push_str(name);
+    out.push('\n');
+    // Frames are one line of JSON; a line break would end the event's data early.
+    for line in data.lines() {
+        out.push_str("data: ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
+/// What a stream sends next.
+struct Stream {
+    console: Arc<Console>,
+    feed: Arc<PictureFeed>,
+    frames: tokio::sync::watch::Receiver<Arc<PictureFrame>>,
+    banner: Option<Banner>,
+    started: Instant,
+    first: bool,
+}
+
+impl Stream {
+    /// The events of the newest frame, or `None` when the stream is over.
+    async fn next(&mut self) -> Option<Vec<u8>> {
+        if self.first {
+            self.first = false;
+            let mut head = format!("retry: {RECONNECT_MS}\n\n").into_bytes();
+            let frame = self.frames.borrow_and_update().clone();
+            head.extend_from_slice(&self.events(&frame));
+            return Some(head);
+        }
+        let left = STREAM_LIFETIME.checked_sub(self.started.elapsed())?;
+        match tokio::time::timeout(left, self.frames.changed()).await {
+            Ok(Ok(())) => {
+                let frame = self.frames.borrow_and_update().clone();
+                Some(self.events(&frame))
+            }
+            _ => None,
+        }
+    }
+
+    fn events(&mut self, frame: &PictureFrame) -> Vec<u8> {
+        let _ = &self.feed;
+        let mut out = Vec::with_capacity(frame.json.len() + 64);
+        let banner = Banner::of(self.console.node.release_policy(), frame.labels.iter());
+        if self.banner.as_ref() != Some(&banner) {
+            let json = serde_json::json!({ "text": banner.text, "class": banner.class });
+            out.extend_from_slice(event("banner", &json.to_string()).as_bytes());
+            self.banner = Some(banner);
+        }
+        out.extend_from_slice(event("picture", &frame.json).as_bytes());
+        out
+    }
+}
+
+/// `GET /console/picture/stream`: the frames as server-sent events.
+pub async fn stream(State(console): State<Arc<Console>>, signed_in: SignedIn) -> Response {
+    let feed = match console.node.air_picture(&signed_in.session.user).await {
+        Ok(feed) => feed,
+        Err(e) => {
+            tracing::error!(error = %e, "the air picture could not be started");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the air picture could not be started",
+            )
+                .into_response();
+        }
+    };
+    let state = Stream {
+        console,
+        frames: feed.frames(),
+        feed,
+        banner: None,
+        started: Instant::now(),
+        first: true,
+    };
+    let body = futures_util::stream::unfold(state, |mut s| async move {
+        s.next()
+            .await
+            .map(|bytes| (Ok::<_, std::convert::Infallible>(bytes), s))
+    });
+    let mut response = Body::from_stream(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /console/picture/tracks/{stn}`: a system track's history (its positions, oldest first).
+pub async fn history(
+    State(console): State<Arc<Console>>,
+    signed_in: SignedIn,
+    Path(stn): Path<String>,
+) -> Response {
+    let Ok(stn) = stn.parse::<u64>() else {
+        return (StatusCode::NOT_FOUND, "no such track").into_response();
+    };
+    let feed = match console.node.air_picture(&signed_in.session.user).await {
+        Ok(feed) => feed,
+        Err(e) => {
+            tracing::error!(error = %e, "the air picture could not be started");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the air picture could not be started",
+            )
+                .into_response();
+        }
+    };
+    let points = feed.history(stn);
+    let body = serde_json::json!({ "stn": stn, "history": points });
+    let mut response = body.to_string().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
