@@ -12,6 +12,10 @@ const FILES: &[(&str, &[u8])] = &[
     ("console.css", include_bytes!("../assets/console.css")),
     ("console.js", include_bytes!("../assets/console.js")),
     ("picture.js", include_bytes!("../assets/picture.js")),
+    ("airmap.js", include_bytes!("../assets/airmap.js")),
+    ("airmap.css", include_bytes!("../assets/airmap.css")),
+    ("replay.js", include_bytes!("../assets/replay.js")),
+    ("exercises.css", include_bytes!("../assets/exercises.css")),
     (
         "vendor/htmx-2.0.11/htmx.min.js",
         include_bytes!("../assets/vendor/htmx-2.0.11/htmx.min.js"),

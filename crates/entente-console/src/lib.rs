@@ -10,13 +10,15 @@
 //! - [`security`]: the headers every answer carries;
 //! - [`banner`]: the classification banner of a page, the dominant label of what it shows;
 //! - [`holdings`]: what a reader may see, kept per reader and brought up to date on writes;
-//! - [`pages`]: one module per page.
+//! - [`pages`]: one module per page;
+//! - `airmap`: the geography of the air map (`assets/airmap.js`), shared by the map pages.
 //!
 //! Everything a page shows of objects comes from `entente_node::view`, which releases through
 //! the node's one release path, or from the reader's search view (`Node::search_view`, built
 //! from the same releases): no page, count, facet, correlation or link is built from a stored
 //! object the reader was not released.
 
+mod airmap;
 mod assets;
 mod audit_trail;
 pub mod banner;
@@ -48,6 +50,8 @@ pub struct Console {
     pub(crate) holdings: holdings::Holdings,
     /// Where the audit log records each version published or received here.
     pub(crate) audit_trail: Arc<std::sync::Mutex<audit_trail::AuditTrail>>,
+    /// Recorded exercise runs: the configured folder's, read on use, and each session's uploads.
+    pub(crate) exercises: pages::exercises::Runs,
 }
 
 impl Console {
@@ -69,6 +73,7 @@ impl Console {
             sessions: session::Sessions::new(std::time::Duration::from_secs(minutes * 60)),
             holdings: holdings::Holdings::default(),
             audit_trail: Arc::default(),
+            exercises: pages::exercises::Runs::default(),
         }))
     }
 
@@ -111,6 +116,20 @@ pub fn router(console: Arc<Console>) -> Router {
         .route(&at("/registry/decision"), get(pages::registry::decision))
         .route(&at("/burden"), get(pages::burden::page))
         .route(&at("/burden/charts/{file}"), get(pages::burden::chart))
+        .route(&at("/exercises"), get(pages::exercises::list))
+        .route(&at("/exercises/"), get(pages::exercises::list))
+        .route(
+            &at("/exercises/upload"),
+            post(pages::exercises::upload).layer(axum::extract::DefaultBodyLimit::max(
+                pages::exercises::UPLOAD_LIMIT + pages::exercises::MULTIPART_SLACK,
+            )),
+        )
+        .route(&at("/exercises/{run}"), get(pages::exercises::page))
+        .route(
+            &at("/exercises/{run}/data.json"),
+            get(pages::exercises::data),
+        )
+        .route(&at("/map/lines.json"), get(airmap::lines))
         .route(&at("/assets/{*path}"), get(assets::serve))
         .route(&at("/{*rest}"), get(pages::not_found))
         .layer(axum::middleware::from_fn(security::headers))

@@ -11,7 +11,9 @@ use axum::response::Response;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub async fn headers(request: Request, next: Next) -> Response {
-    let is_asset = request.uri().path().starts_with("/console/assets/");
+    // The map's lines are public geography, cached as the assets are.
+    let path = request.uri().path();
+    let is_asset = path.starts_with("/console/assets/") || path == "/console/map/lines.json";
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {

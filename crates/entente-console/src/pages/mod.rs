@@ -2,6 +2,7 @@
 //! page carries around its content (navigation, the signed-in user, the banners, the CSRF token).
 
 pub mod burden;
+pub mod exercises;
 pub mod graph;
 pub mod holdings;
 pub mod object;
@@ -44,13 +45,14 @@ pub struct Frame {
 }
 
 /// The navigation bar's entries: path under [`BASE`] and text.
-pub const NAVIGATION: [(&str, &str); 6] = [
+pub const NAVIGATION: [(&str, &str); 7] = [
     ("holdings", "Holdings"),
     ("picture", "Air picture"),
     ("publish", "Publish"),
     ("partners", "Partners and audit"),
     ("registry", "Registry"),
     ("burden", "Burden sharing"),
+    ("exercises", "Exercises"),
 ];
 
 impl Frame {

@@ -11,7 +11,7 @@ mod codes;
 mod graph;
 mod map;
 mod svg;
-mod topojson;
+pub(crate) mod topojson;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

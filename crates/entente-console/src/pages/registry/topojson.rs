@@ -118,6 +118,73 @@ pub fn decode(json: &str, object: &str) -> Result<Vec<Feature>, TopologyError> {
     Ok(features)
 }
 
+/// The lines of a polygon layer, each drawn once: coastlines (arcs one polygon uses) and
+/// borders (arcs two polygons share).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lines {
+    pub coast: Vec<Vec<Point>>,
+    pub borders: Vec<Vec<Point>>,
+}
+
+/// The arcs of the geometry collection `object`, split by how many of its polygons use them
+/// (a map of outlines needs no polygon stitching, and shared borders are not drawn twice). Arcs
+/// no geometry of `object` uses are left out.
+pub fn lines(json: &str, object: &str) -> Result<Lines, TopologyError> {
+    let topology: Topology = serde_json::from_str(json)?;
+    let arcs = absolute_arcs(&topology)?;
+    let layer = topology
+        .objects
+        .get(object)
+        .ok_or_else(|| TopologyError::NoObject(object.to_owned()))?;
+    let mut uses = vec![0u32; arcs.len()];
+    for g in &layer.geometries {
+        let rings: Vec<Vec<i64>> = match g.kind.as_str() {
+            "Polygon" => serde_json::from_value(g.arcs.clone())?,
+            "MultiPolygon" => {
+                let polygons: Vec<Vec<Vec<i64>>> = serde_json::from_value(g.arcs.clone())?;
+                polygons.into_iter().flatten().collect()
+            }
+            _ => continue,
+        };
+        for index in rings.into_iter().flatten() {
+            let k = if index < 0 { !index } else { index };
+            let used = usize::try_from(k)
+                .ok()
+                .and_then(|k| uses.get_mut(k))
+                .ok_or_else(|| TopologyError::NoArc {
+                    feature: g.label(),
+                    index,
+                    arcs: arcs.len(),
+                })?;
+            *used += 1;
+        }
+    }
+    let mut out = Lines::default();
+    for (arc, used) in arcs.into_iter().zip(uses) {
+        match used {
+            0 => {}
+            1 => out.coast.push(arc),
+            _ => out.borders.push(arc),
+        }
+    }
+    Ok(out)
+}
+
+impl Geometry {
+    /// How errors name the geometry: its id, else its name.
+    fn label(&self) -> String {
+        match &self.id {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => self
+                .properties
+                .as_ref()
+                .and_then(|p| p.name.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// Every arc as absolute positions in degrees: undoes the delta encoding and the quantization
 /// when the topology is quantized.
 fn absolute_arcs(topology: &Topology) -> Result<Vec<Vec<Point>>, TopologyError> {
@@ -261,6 +328,20 @@ mod tests {
             decode("{\"type\": \"Topology\"}", "land"),
             Err(TopologyError::Json(_))
         ));
+    }
+
+    #[test]
+    fn lines_split_coasts_from_shared_borders() {
+        let lines = lines(TWO_SQUARES, "land").unwrap();
+        // Arc 0 is the shared side; arcs 1, 2 and 3 are used once.
+        assert_eq!(lines.borders, vec![vec![[11.0, 20.0], [11.0, 21.0]]]);
+        assert_eq!(lines.coast.len(), 3);
+        assert_eq!(lines.coast[2][0], [14.0, 24.0]);
+        let dangling = TWO_SQUARES.replace("[[[2, -1]]]", "[[[2, -10]]]");
+        assert_eq!(
+            super::lines(&dangling, "land").unwrap_err().to_string(),
+            "2 refers to arc -10, and the topology has 4 arcs"
+        );
     }
 
     #[test]
