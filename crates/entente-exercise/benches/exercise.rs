@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use entente_exercise::dis::{PcapWriter, PduSink, UdpSink};
 use entente_exercise::scenario::{Force, Traffic, Waypoint};
-use entente_exercise::{Error, Outputs, Scenario, Simulation};
+use entente_exercise::{Error, Outputs, Releases, Scenario, Simulation};
 use entente_fusion::geodesy::Geodetic;
 use entente_fusion::model::{Markings, NationalTrack};
 use entente_types::NationCode;
@@ -77,6 +77,15 @@ fn receiver() -> (
         }
     });
     (addr, stop, count, handle)
+}
+
+/// What the shipped release policy decides for `s`'s sensors over its run.
+fn releases(s: &Scenario) -> Releases {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    let registry = entente_registry::Registry::load(&data.join("registry")).unwrap();
+    let policies = entente_labels::PolicySet::load(&data.join("policies")).unwrap();
+    let policy = entente_policy::ReleasePolicy::new(&registry, policies);
+    Releases::prepare(&policy, s, s.epoch).unwrap()
 }
 
 fn shipped() -> Scenario {
@@ -140,7 +149,7 @@ fn load(label: &str, sensors: bool, bundle: bool, seconds: f64) {
         .unwrap(),
         pcap: None,
     };
-    let mut sim = Simulation::new(&s, s.epoch, false);
+    let mut sim = Simulation::new(&s, s.epoch, false, &releases(&s));
     let mut steps = Vec::new();
     let start = Instant::now();
     while !sim.finished() {
@@ -181,6 +190,7 @@ fn batch() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut times = Vec::new();
     let mut pdus = 0;
+    let releases = releases(&s);
     for _ in 0..5 {
         let (addr, stop, _received, handle) = receiver();
         let mut sinks = Sinks {
@@ -188,9 +198,14 @@ fn batch() {
             pcap: Some(PcapWriter::create(&dir.join("dis.pcap"), s.epoch, 3000).unwrap()),
         };
         let start = Instant::now();
-        let record =
-            entente_exercise::run(&s, s.epoch, entente_exercise::Pacing::Batch, &mut sinks)
-                .unwrap();
+        let record = entente_exercise::run(
+            &s,
+            s.epoch,
+            entente_exercise::Pacing::Batch,
+            &releases,
+            &mut sinks,
+        )
+        .unwrap();
         if let Some(p) = sinks.pcap.take() {
             p.finish().unwrap();
         }

@@ -476,7 +476,26 @@ pub fn render_html(record: &RunRecord, review: &Review) -> String {
             opt_time(f.picture)
         );
     }
-    h.push_str("</table>\n<h2>Map</h2>\n<img src=\"map.svg\" alt=\"map of truth and picture\" width=\"1100\">\n</body></html>\n");
+    h.push_str("</table>\n");
+    if !record.releases.is_empty() {
+        h.push_str("<h2>What each nation was released</h2>\n<table><tr><th>day</th><th>sensor</th><th>its nation</th><th>label</th><th>recipient</th><th>released</th><th>reason</th></tr>\n");
+        for r in &record.releases {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
+                esc(&r.day),
+                esc(&r.sensor),
+                esc(&r.nation),
+                esc(&r.label),
+                esc(&r.recipient),
+                if r.released { "met" } else { "missed" },
+                if r.released { "yes" } else { "no" },
+                esc(&r.reason)
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    h.push_str("<h2>Map</h2>\n<img src=\"map.svg\" alt=\"map of truth and picture\" width=\"1100\">\n</body></html>\n");
     h
 }
 

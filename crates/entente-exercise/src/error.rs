@@ -56,6 +56,14 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+    /// A sensor's label that cannot be written as a marking or a STIX marking definition.
+    #[error("label of sensor {sensor}: {message}")]
+    Label {
+        /// The sensor.
+        sensor: String,
+        /// What failed.
+        message: String,
+    },
     /// A publisher of national tracks or PDUs (a node, a socket) failed.
     #[error("publishing {what}: {message}")]
     Publish {

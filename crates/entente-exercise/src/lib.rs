@@ -5,8 +5,9 @@
 //!   line and field.
 //! - [`sim`] is the deterministic core: fixed step, one seeded random stream; aircraft are
 //!   point masses ([`kinematics`]), radars produce plots that the trackers of `entente-fusion`
-//!   turn into national tracks, each nation fuses what it may receive, and QRA flights follow
-//!   the simple controller logic of [`controller`].
+//!   turn into national tracks, each nation fuses what the release policy releases to it
+//!   ([`release`]: per sensor, recipient and day), and QRA flights follow the simple controller
+//!   logic of [`controller`].
 //! - [`dis`] encodes Entity State PDUs and sends them over UDP or into pcap files.
 //! - [`record`] is what a run leaves; [`aar`] reviews it (standards, GOSPA, first sightings,
 //!   charts, HTML).
@@ -22,12 +23,14 @@ mod error;
 pub mod kinematics;
 pub mod outputs;
 pub mod record;
+pub mod release;
 pub mod report;
 pub mod scenario;
 pub mod sim;
 
 pub use error::{Diagnostic, Error};
 pub use record::RunRecord;
+pub use release::Releases;
 pub use scenario::Scenario;
 pub use sim::{NoOutputs, Outputs, Simulation};
 
@@ -46,15 +49,18 @@ pub enum Pacing {
 }
 
 /// Runs `scenario` to its end. `epoch` is the Unix time of `t = 0`; live runs pass the wall
-/// clock at start and get UTC-synchronised (absolute) DIS timestamps.
+/// clock at start and get UTC-synchronised (absolute) DIS timestamps. `releases` are what the
+/// release policy decided for the scenario's sensors over the days of the run
+/// ([`Releases::prepare`] with the same scenario and epoch).
 pub fn run(
     scenario: &Scenario,
     epoch: f64,
     pacing: Pacing,
+    releases: &Releases,
     out: &mut dyn Outputs,
 ) -> Result<RunRecord, Error> {
     let realtime = matches!(pacing, Pacing::Realtime { .. });
-    let mut sim = Simulation::new(scenario, epoch, realtime);
+    let mut sim = Simulation::new(scenario, epoch, realtime, releases);
     let start = Instant::now();
     while !sim.finished() {
         sim.step(out)?;

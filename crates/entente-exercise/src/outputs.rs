@@ -1,13 +1,13 @@
 //! Where a run sends its products: DIS PDUs to a UDP socket, a pcap capture and a CSV log, and
 //! each nation's national tracks to its node as STIX objects in TAXII 2.1 envelopes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use entente_fusion::model::{Markings, NationalTrack};
 use entente_types::NationCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::dis::{PcapWriter, PduLog, PduSink, UdpSink};
 use crate::{Error, Outputs};
@@ -147,6 +147,8 @@ pub struct NodePublisher {
     token: String,
     client: reqwest::blocking::Client,
     extension_sent: bool,
+    /// Marking definitions already posted: each goes once, before the first track carrying it.
+    markings_sent: BTreeSet<String>,
     /// National track states posted so far.
     pub posted: u64,
     /// Time of the last state posted per national track: a state is posted once, however many
@@ -203,16 +205,21 @@ impl NodePublisher {
             token,
             client,
             extension_sent: false,
+            markings_sent: BTreeSet::new(),
             posted: 0,
             last: HashMap::new(),
         })
     }
 
-    /// Posts the states not posted yet (and, the first time, the extension definition).
+    /// Posts the states not posted yet (and, the first time, the extension definition), each
+    /// after the marking definition of its label (from `tracks`, by id; once per label). With
+    /// `frame`, the track objects name the origin (latitude, longitude) of their east-north frame.
     pub fn publish(
         &mut self,
         tracks: &[NationalTrack<Markings>],
         epoch: f64,
+        frame: Option<(f64, f64)>,
+        markings: &BTreeMap<String, Value>,
     ) -> Result<(), PostError> {
         let fresh: Vec<&NationalTrack<Markings>> = tracks
             .iter()
@@ -222,11 +229,30 @@ impl NodePublisher {
         if !self.extension_sent {
             objects.push(entente_fusion::stix::extension_definition());
         }
+        let mut new_markings = Vec::new();
         for tr in &fresh {
-            objects.push(
-                entente_fusion::stix::national_track(tr, epoch)
-                    .map_err(|e| PostError::Encode(e.to_string()))?,
-            );
+            for id in &tr.label.0 {
+                if self.markings_sent.contains(id) || new_markings.contains(id) {
+                    continue;
+                }
+                let definition = markings.get(id).ok_or_else(|| {
+                    PostError::Encode(format!(
+                        "national track {} is marked {id}, whose marking definition is unknown",
+                        tr.source.local_id
+                    ))
+                })?;
+                objects.push(definition.clone());
+                new_markings.push(id.clone());
+            }
+        }
+        for tr in &fresh {
+            let object = match frame {
+                Some((lat, lon)) => {
+                    entente_fusion::stix::national_track_in_frame(tr, epoch, lat, lon)
+                }
+                None => entente_fusion::stix::national_track(tr, epoch),
+            };
+            objects.push(object.map_err(|e| PostError::Encode(e.to_string()))?);
         }
         if objects.is_empty() {
             return Ok(());
@@ -268,6 +294,7 @@ impl NodePublisher {
             });
         }
         self.extension_sent = true;
+        self.markings_sent.extend(new_markings);
         self.posted += fresh.len() as u64;
         for tr in fresh {
             self.last.insert(tr.source.local_id.clone(), tr.t);
@@ -285,6 +312,11 @@ pub struct RunOutputs {
     pub nodes: Vec<NodePublisher>,
     /// The epoch national tracks are stamped from (seconds since 1970).
     pub epoch: f64,
+    /// Origin (latitude, longitude) of the east-north frame the tracks are in, written into the
+    /// track objects posted to nodes.
+    pub frame: Option<(f64, f64)>,
+    /// Marking definitions of the tracks' labels, by id (posted before the tracks).
+    pub markings: BTreeMap<String, Value>,
 }
 
 impl RunOutputs {
@@ -317,7 +349,21 @@ impl RunOutputs {
             log,
             nodes,
             epoch,
+            frame: None,
+            markings: BTreeMap::new(),
         })
+    }
+
+    /// What the track objects posted to nodes need beside the tracks: the scenario's frame
+    /// origin and the marking definitions of the sensors' labels.
+    pub fn with_tracks_of(
+        mut self,
+        scenario: &crate::Scenario,
+        releases: &crate::Releases,
+    ) -> RunOutputs {
+        self.frame = Some((scenario.area.origin.lat, scenario.area.origin.lon));
+        self.markings = releases.marking_definitions();
+        self
     }
 
     /// Closes the capture and the log, writing what they still buffer.
@@ -354,10 +400,11 @@ impl Outputs for RunOutputs {
     ) -> Result<(), Error> {
         let epoch = self.epoch;
         for node in self.nodes.iter_mut().filter(|n| n.nation == nation) {
-            node.publish(tracks, epoch).map_err(|e| Error::Publish {
-                what: format!("national tracks of {nation}"),
-                message: e.to_string(),
-            })?;
+            node.publish(tracks, epoch, self.frame, &self.markings)
+                .map_err(|e| Error::Publish {
+                    what: format!("national tracks of {nation}"),
+                    message: e.to_string(),
+                })?;
         }
         Ok(())
     }
@@ -410,7 +457,7 @@ mod tests {
         std::fs::write(&token, "t").unwrap();
         let mut p = NodePublisher::connect(fra(), "http://127.0.0.1:1", "c", &token, None).unwrap();
         p.extension_sent = true;
-        assert!(p.publish(&[], 0.0).is_ok());
+        assert!(p.publish(&[], 0.0, None, &BTreeMap::new()).is_ok());
         assert_eq!(p.posted, 0);
     }
 

@@ -64,6 +64,10 @@ pub struct RunRecord {
     pub truth: Vec<PositionSample>,
     /// Fused picture positions per nation, sampled.
     pub pictures: Vec<PictureSample>,
+    /// What the release policy decided, per day, sensor and recipient (absent from records
+    /// written before tracks carried labels).
+    #[serde(default)]
+    pub releases: Vec<ReleaseEntry>,
     /// Entity State PDUs produced.
     pub pdus: u64,
     /// Simulation steps run.
@@ -92,6 +96,25 @@ impl From<&crate::scenario::Area> for AreaBounds {
             east: area.east,
         }
     }
+}
+
+/// Whether one sensor's national tracks were released to one nation's picture on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseEntry {
+    /// The sensor (a nation's tracker).
+    pub sensor: String,
+    /// Its nation, the originator of its tracks.
+    pub nation: String,
+    /// The nation whose picture it is.
+    pub recipient: String,
+    /// UTC day, `YYYY-MM-DD`.
+    pub day: String,
+    /// The tracks' label, as a marking.
+    pub label: String,
+    /// Whether the policy released them.
+    pub released: bool,
+    /// The policy's reason.
+    pub reason: String,
 }
 
 /// One simulated aircraft.

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::aar::{QualitySummary, ReportFiles, StandardResult};
 use crate::outputs::NodePublisher;
-use crate::record::TimelineEntry;
+use crate::record::{ReleaseEntry, TimelineEntry};
 use crate::scenario::format_duration;
 use crate::{RunRecord, Scenario};
 
@@ -90,6 +90,8 @@ pub struct RunSummary {
     pub dis: Option<String>,
     pub published: Vec<Published>,
     pub timeline: Vec<TimelineEntry>,
+    /// What the release policy decided per day, sensor and recipient.
+    pub releases: Vec<ReleaseEntry>,
 }
 
 impl RunSummary {
@@ -116,6 +118,7 @@ impl RunSummary {
             dis: dis.map(|a| a.to_string()),
             published: published.collect(),
             timeline: record.timeline.clone(),
+            releases: record.releases.clone(),
         }
     }
 }
@@ -156,11 +159,31 @@ impl ToReport for RunSummary {
                 e.nation.clone().unwrap_or_default(),
             ]);
         }
-        report
-            .table(table)
-            .text(format!("run record: {}", self.run));
+        report.table(table);
+        for r in &self.releases {
+            report.text(release_line(r));
+        }
+        report.text(format!("run record: {}", self.run));
         report
     }
+}
+
+/// One release decision as a line: `EST-radars (EST) → LVA on 2026-03-29: released (…)`.
+pub fn release_line(r: &ReleaseEntry) -> String {
+    format!(
+        "{} ({}, {}) → {} on {}: {} ({})",
+        r.sensor,
+        r.nation,
+        r.label,
+        r.recipient,
+        r.day,
+        if r.released {
+            "released"
+        } else {
+            "NOT released"
+        },
+        r.reason
+    )
 }
 
 /// A run reviewed: the files written, the standards and the picture quality.

@@ -8,7 +8,6 @@
 //! The public model is here; the raw twins are in `raw`, the shared checks in `validate`, and the
 //! conversion of each section in `build`.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use entente_fusion::geodesy::Geodetic;
@@ -54,7 +53,7 @@ pub struct Scenario {
     pub sources: Vec<Source>,
     /// The exercise area.
     pub area: Area,
-    /// Participating nations (those with sensors or flights), with what they share.
+    /// Participating nations (those with sensors or flights), with their tracks' labels.
     pub nations: Vec<Nation>,
     /// Air bases.
     pub bases: Vec<Base>,
@@ -118,8 +117,19 @@ impl Area {
 pub struct Nation {
     /// ISO 3166-1 alpha-3.
     pub code: NationCode,
-    /// Nations its national tracks are released to (itself always included).
-    pub shares_with: BTreeSet<NationCode>,
+    /// The confidentiality label of its sensors' national tracks (a marking such as
+    /// `NATO SECRET//REL TO NATO`), checked against the policies by
+    /// [`crate::release::sensors`]; the release policy decides who receives them.
+    pub label: LabelText,
+}
+
+/// A label as written in the scenario, with its line for diagnostics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelText {
+    /// The marking.
+    pub text: String,
+    /// Line of the file it is on (1-based).
+    pub line: usize,
 }
 
 /// An air base.
@@ -192,6 +202,8 @@ pub struct Radar {
     pub period: f64,
     /// Probability of detecting a target in coverage on one scan.
     pub pd: f64,
+    /// The label of this radar's tracks, when not its nation's.
+    pub label: Option<LabelText>,
 }
 
 /// A QRA flight (one or two aircraft) held at readiness at a base.

@@ -27,6 +27,7 @@ use crate::dis::{self, Kinematics, ESPDU_LEN};
 use crate::error::Error;
 use crate::kinematics::{self, Command};
 use crate::record::{PositionSample, RunRecord, TimelineEntry};
+use crate::release::Releases;
 use crate::scenario::{EventKind, Milestone, Radar, Scenario};
 
 /// Largest speed a new track is assumed to have, m/s (1-σ of each velocity component's prior).
@@ -81,10 +82,15 @@ struct RadarState {
     sensor: usize,
 }
 
-/// A nation's multi-radar tracker and the national tracks it holds.
+/// A nation's multi-radar tracker (its radars under one label) and the national tracks it holds.
 struct NationSensors {
     nation: NationCode,
     name: String,
+    /// The label its tracks carry: its marking definition's id.
+    label: Markings,
+    /// What its tracks' local ids start with: the nation when it is the nation's only sensor
+    /// (`LTU-12`), else the sensor's name, so that track references stay unique.
+    track_prefix: String,
     tracker: Tracker,
     tracks: Vec<NationalTrack<Markings>>,
 }
@@ -117,6 +123,7 @@ pub struct Simulation {
     detected: BTreeSet<usize>,
     record: RunRecord,
     plots: Vec<Measurement>,
+    releases: Releases,
 }
 
 /// A standard normal draw (Box–Muller; one value per call keeps the stream simple to follow).
@@ -158,6 +165,11 @@ impl Simulation {
             .iter()
             .find(|n| n.code == nation)
             .map(|n| n.latest.as_slice())
+    }
+
+    /// The national tracks every sensor holds as of its last scan, with their labels.
+    pub fn national_tracks(&self) -> impl Iterator<Item = &NationalTrack<Markings>> {
+        self.sensors.iter().flat_map(|s| s.tracks.iter())
     }
 
     /// The record so far.

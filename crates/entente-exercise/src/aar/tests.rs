@@ -76,6 +76,15 @@ fn record() -> RunRecord {
         first_seen: vec![],
         truth: vec![],
         pictures: vec![],
+        releases: vec![crate::record::ReleaseEntry {
+            sensor: "LVA-radars".into(),
+            nation: "LVA".into(),
+            recipient: "POL".into(),
+            day: "2026-03-29".into(),
+            label: "NATO SECRET//REL TO EST, LTU, LVA".into(),
+            released: false,
+            reason: "POL is not in REL TO EST, LTU, LVA on 2026-03-29".into(),
+        }],
         pdus: 0,
         steps: 0,
     }
@@ -141,6 +150,10 @@ fn html_escapes_and_lists_results() {
     for chart in ["gospa.svg", "map.svg", "timeline.svg"] {
         assert!(html.contains(chart));
     }
+    assert!(html.contains("<h2>What each nation was released</h2>"));
+    assert!(html.contains(
+        "<td>2026-03-29</td><td>LVA-radars</td><td>LVA</td><td>NATO SECRET//REL TO EST, LTU, LVA</td><td>POL</td><td class=\"missed\">no</td><td>POL is not in REL TO EST, LTU, LVA on 2026-03-29</td>"
+    ), "{html}");
 }
 
 /// DejaVu Sans, which `scripts/test-all.sh` installs; without it under CI the test fails.

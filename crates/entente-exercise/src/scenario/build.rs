@@ -1,7 +1,7 @@
 //! Building a [`Scenario`] from its raw twin: each section converted and checked, references
 //! between sections resolved to indices, every problem reported rather than the first.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use entente_fusion::geodesy::Geodetic;
 use entente_types::NationCode;
@@ -93,42 +93,42 @@ pub(super) fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
     let mut nations = Vec::new();
     let mut nation_seen = HashMap::new();
     for n in &raw.nation {
+        let table = n.span().start;
         let n = n.get_ref();
         let field = format!("nation[{}]", n.code.get_ref());
         cx.unique(&mut nation_seen, &n.code, &format!("{field}.code"));
+        if let Some(old) = &n.shares_with {
+            cx.report(
+                old.span().start,
+                format!("{field}.shares_with"),
+                "`shares_with` is replaced by labels: give the nation `label = \"MARKING\"` \
+                 (e.g. \"NATO SECRET//REL TO NATO\", or \"NATO SECRET//REL TO EST, LTU, LVA\" for \
+                 the nations it listed) and the release policy decides who receives its tracks",
+            );
+        }
+        let label = match &n.label {
+            Some(l) => cx.label(l, &format!("{field}.label")),
+            None => {
+                cx.report(
+                    table,
+                    format!("{field}.label"),
+                    "missing: the label of the nation's national tracks, e.g. \
+                     label = \"NATO SECRET//REL TO NATO\"",
+                );
+                LabelText {
+                    text: String::new(),
+                    line: 0,
+                }
+            }
+        };
         let Some(code) = cx.nation(&n.code, &format!("{field}.code")) else {
             continue;
         };
-        nations.push((code, n.shares_with.as_ref()));
+        nations.push(Nation { code, label });
     }
-    let codes: Vec<NationCode> = nations.iter().map(|(c, _)| *c).collect();
+    let codes: Vec<NationCode> = nations.iter().map(|n| n.code).collect();
     let code_names: Vec<String> = codes.iter().map(ToString::to_string).collect();
     let code_refs: Vec<&str> = code_names.iter().map(String::as_str).collect();
-    let nations: Vec<Nation> = nations
-        .into_iter()
-        .map(|(code, shares)| {
-            let mut set: BTreeSet<NationCode> = match shares {
-                None => codes.iter().copied().collect(),
-                Some(list) => list
-                    .iter()
-                    .filter_map(|s| {
-                        let i = cx.lookup(
-                            s,
-                            &format!("nation[{code}].shares_with"),
-                            "participating nation",
-                            &code_refs,
-                        );
-                        codes.get(i).copied()
-                    })
-                    .collect(),
-            };
-            set.insert(code);
-            Nation {
-                code,
-                shares_with: set,
-            }
-        })
-        .collect();
     let participant = |cx: &mut Ctx, v: &Spanned<String>, field: &str| -> Option<NationCode> {
         let code = cx.nation(v, field)?;
         if codes.contains(&code) {
@@ -241,6 +241,7 @@ pub(super) fn convert(cx: &mut Ctx, raw: RawScenario) -> Scenario {
             sigma: cx.positive(&r.sigma_m, &format!("{f}.sigma_m"), 10_000.0),
             period: cx.positive(&r.period_s, &format!("{f}.period_s"), 600.0),
             pd: cx.range(&r.pd, &format!("{f}.pd"), 0.0, 1.0),
+            label: r.label.as_ref().map(|l| cx.label(l, &format!("{f}.label"))),
         });
     }
 

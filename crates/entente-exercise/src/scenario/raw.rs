@@ -72,7 +72,9 @@ pub(super) struct RawPoint {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawNation {
     pub(super) code: Spanned<String>,
-    pub(super) shares_with: Option<Vec<Spanned<String>>>,
+    pub(super) label: Option<Spanned<String>>,
+    /// Replaced by labels; read only to say so at its line.
+    pub(super) shares_with: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -122,6 +124,7 @@ pub(super) struct RawRadar {
     pub(super) period_s: Spanned<f64>,
     pub(super) pd: Spanned<f64>,
     pub(super) source: Spanned<String>,
+    pub(super) label: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

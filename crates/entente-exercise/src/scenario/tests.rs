@@ -46,8 +46,40 @@ fn the_shipped_scenario_is_valid_and_cites_its_figures() {
     assert_eq!(s.events.len(), 4);
     assert!(s.events.windows(2).all(|w| w[0].t <= w[1].t));
     let lva = s.nation("LVA".parse().unwrap()).unwrap();
-    assert!(!lva.shares_with.contains(&"POL".parse().unwrap()));
-    assert!(lva.shares_with.contains(&"LVA".parse().unwrap()));
+    assert_eq!(lva.label.text, "NATO SECRET//REL TO EST, LTU, LVA");
+    assert_eq!(
+        lva.label.line,
+        line_of(&shipped_text(), "NATO SECRET//REL TO EST, LTU, LVA")
+    );
+    let est_n = s.radars.iter().find(|r| r.id == "EST-N").unwrap();
+    assert_eq!(
+        est_n.label.as_ref().map(|l| l.text.as_str()),
+        Some("NATO CONFIDENTIAL//REL TO NATO, JPN")
+    );
+}
+
+#[test]
+fn shares_with_is_refused_at_its_line_with_what_replaces_it() {
+    let text = shipped_text().replace(
+        "label = \"NATO SECRET//REL TO EST, LTU, LVA\"",
+        "shares_with = [\"LTU\", \"EST\"]",
+    );
+    let d = diagnostics(&text);
+    let old = d
+        .iter()
+        .find(|d| d.field == "nation[LVA].shares_with")
+        .unwrap_or_else(|| panic!("{d:?}"));
+    assert_eq!(old.line, line_of(&text, "shares_with = "));
+    assert!(
+        old.message.contains("replaced by labels"),
+        "{}",
+        old.message
+    );
+    assert!(old.message.contains("label = "), "{}", old.message);
+    // The label it lacks is reported too, at the nation's table.
+    let missing = d.iter().find(|d| d.field == "nation[LVA].label").unwrap();
+    assert!(missing.message.contains("missing"), "{}", missing.message);
+    assert_eq!(d.len(), 2, "{d:?}");
 }
 
 #[test]

@@ -97,6 +97,18 @@ impl Ctx {
         }
     }
 
+    /// A label's text and line; whether the policies accept it is checked with them
+    /// ([`crate::release::sensors`]).
+    pub(super) fn label(&mut self, v: &Spanned<String>, field: &str) -> LabelText {
+        if v.get_ref().trim().is_empty() {
+            self.report(v.span().start, field, "must not be empty");
+        }
+        LabelText {
+            text: v.get_ref().clone(),
+            line: self.lines.line_of(v.span().start),
+        }
+    }
+
     pub(super) fn duration(&mut self, v: &Spanned<String>, field: &str) -> f64 {
         match parse_duration(v.get_ref()) {
             Some(s) => s,

@@ -56,13 +56,13 @@ impl Simulation {
                 .map(|tr| NationalTrack {
                     source: TrackRef {
                         nation: n.nation,
-                        local_id: format!("{}-{}", n.nation, tr.id),
+                        local_id: format!("{}-{}", n.track_prefix, tr.id),
                     },
                     sensor: n.name.clone(),
                     t: tr.t,
                     estimate: tr.estimate,
                     identity: Identity::Unknown,
-                    label: Markings::default(),
+                    label: n.label.clone(),
                 })
                 .collect();
         }
@@ -84,16 +84,12 @@ impl Simulation {
             .iter()
             .flat_map(|n| n.tracks.iter().cloned())
             .collect();
-        let scenario = &self.scenario;
-        let releasable = |tr: &NationalTrack<Markings>, recipient: NationCode| {
-            scenario
-                .nation(tr.source.nation)
-                .is_some_and(|n| n.shares_with.contains(&recipient))
-        };
+        // What the release policy decided for the day of this instant (a run may cross midnight).
+        let releasable = self.releases.at(self.epoch + t);
         for n in &mut self.nations {
             n.latest = n
                 .picture
-                .fuse(t, &all, &releasable)
+                .fuse(t, &all, releasable)
                 .map_err(|source| Error::Picture { t, source })?;
         }
         for n in &self.nations {

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use entente_fusion::fusion::{FusionConfig, RecipientPicture};
 use entente_fusion::geodesy::LocalFrame;
 use entente_fusion::kalman::{MeasurementCovariance, Motion};
+use entente_fusion::model::Markings;
 use entente_fusion::tracker::{Tracker, TrackerConfig};
 use entente_types::NationCode;
 use rand::SeedableRng;
@@ -17,14 +18,23 @@ use crate::dis::{self, DeadReckoning, EntityHeader, ESPDU_LEN};
 use crate::entity::{Entity, Role};
 use crate::kinematics::{self, Command, Limits, State};
 use crate::record::{EntityInfo, RunRecord};
+use crate::release::Releases;
 use crate::scenario::Scenario;
 
 use super::{NationSensors, NationState, RadarState, Simulation, PRIOR_SPEED};
 
 impl Simulation {
     /// A simulation at `t = 0`. `epoch` is the Unix time of `t = 0` (DIS and STIX times);
-    /// `absolute_time` marks DIS timestamps as UTC-synchronised (live runs).
-    pub fn new(scenario: &Scenario, epoch: f64, absolute_time: bool) -> Simulation {
+    /// `absolute_time` marks DIS timestamps as UTC-synchronised (live runs). `releases` are the
+    /// scenario's sensors and what the release policy decided for the days of the run
+    /// ([`Releases::prepare`] with the same scenario and epoch); each nation's picture holds only
+    /// what they release to it.
+    pub fn new(
+        scenario: &Scenario,
+        epoch: f64,
+        absolute_time: bool,
+        releases: &Releases,
+    ) -> Simulation {
         let s = scenario.clone();
         let frame = LocalFrame::new(s.area.origin);
         let mut entities = Vec::new();
@@ -139,43 +149,69 @@ impl Simulation {
             };
             flights.push(FlightState::new(members, controller));
         }
-        // One tracker per nation, fed by each of its radars in turn: the fusion never fuses two
-        // tracks of one nation, so a nation reports one track per aircraft, as a national
-        // air operations centre does.
-        let mut sensors: Vec<NationSensors> = Vec::new();
-        let mut radars = Vec::new();
-        for r in &s.radars {
-            let sensor = match sensors.iter().position(|n| n.nation == r.nation) {
-                Some(i) => i,
-                None => {
-                    let sigma = s
+        // One tracker per sensor (a nation's radars under one label), fed by each of its radars in
+        // turn: the fusion never fuses two tracks of one nation, so a nation reports one track
+        // per aircraft and label, as a national air operations centre does.
+        let tracker = |sigma: f64| {
+            let var = sigma * sigma;
+            let prior = PRIOR_SPEED * PRIOR_SPEED;
+            Tracker::new(TrackerConfig {
+                motion: Motion::ConstantVelocity { q: s.picture.q },
+                r: MeasurementCovariance::new(var, 0.0, 0.0, var),
+                missed_distance: 3.0,
+                // Above a new track's own trace, so that one missed scan of a held track does
+                // not drop it; two or three do.
+                delete_covariance_trace: 4.0 * (var + prior),
+                min_points: 3,
+                prior_velocity_variance: prior,
+                keep_history: false,
+                report_deleted: false,
+            })
+        };
+        let mut sensors: Vec<NationSensors> = releases
+            .sensors()
+            .iter()
+            .map(|sensor| NationSensors {
+                nation: sensor.nation,
+                name: sensor.name.clone(),
+                label: Markings::of([sensor.marking_id.clone()]),
+                track_prefix: if releases
+                    .sensors()
+                    .iter()
+                    .filter(|o| o.nation == sensor.nation)
+                    .count()
+                    == 1
+                {
+                    sensor.nation.to_string()
+                } else {
+                    sensor.name.clone()
+                },
+                tracker: tracker(
+                    sensor
                         .radars
                         .iter()
-                        .filter(|o| o.nation == r.nation)
-                        .map(|o| o.sigma)
-                        .fold(0.0, f64::max);
-                    let var = sigma * sigma;
-                    let prior = PRIOR_SPEED * PRIOR_SPEED;
-                    sensors.push(NationSensors {
-                        nation: r.nation,
-                        name: format!("{}-radars", r.nation),
-                        tracker: Tracker::new(TrackerConfig {
-                            motion: Motion::ConstantVelocity { q: s.picture.q },
-                            r: MeasurementCovariance::new(var, 0.0, 0.0, var),
-                            missed_distance: 3.0,
-                            // Above a new track's own trace, so that one missed scan of a held
-                            // track does not drop it; two or three do.
-                            delete_covariance_trace: 4.0 * (var + prior),
-                            min_points: 3,
-                            prior_velocity_variance: prior,
-                            keep_history: false,
-                            report_deleted: false,
-                        }),
-                        tracks: Vec::new(),
-                    });
-                    sensors.len() - 1
-                }
-            };
+                        .map(|&i| s.radars[i].sigma)
+                        .fold(0.0, f64::max),
+                ),
+                tracks: Vec::new(),
+            })
+            .collect();
+        let mut radars = Vec::new();
+        for (ri, r) in s.radars.iter().enumerate() {
+            // Releases prepared for another scenario may miss a radar: it still scans (the random
+            // stream does not depend on labels), into a sensor they do not know, which no
+            // picture receives.
+            let sensor = releases.sensor_of_radar(ri).unwrap_or_else(|| {
+                sensors.push(NationSensors {
+                    nation: r.nation,
+                    name: format!("{} (no label)", r.id),
+                    label: Markings::default(),
+                    track_prefix: r.id.clone(),
+                    tracker: tracker(r.sigma),
+                    tracks: Vec::new(),
+                });
+                sensors.len() - 1
+            });
             radars.push(RadarState {
                 ecef: entente_fusion::geodesy::to_ecef(r.position),
                 next_scan: 0.0,
@@ -236,6 +272,7 @@ impl Simulation {
             first_seen: Vec::new(),
             truth: Vec::new(),
             pictures: Vec::new(),
+            releases: releases.entries(),
             pdus: 0,
             steps: 0,
         };
@@ -259,6 +296,7 @@ impl Simulation {
             detected: BTreeSet::new(),
             record,
             plots: Vec::new(),
+            releases: releases.clone(),
             scenario: s,
         }
     }

@@ -35,10 +35,59 @@ impl Outputs for Capture {
     }
 }
 
+fn releases(s: &Scenario) -> Releases {
+    Releases::prepare(&crate::release::tests::shipped_policy(), s, s.epoch).unwrap()
+}
+
 fn run(s: &Scenario) -> (RunRecord, Capture) {
     let mut cap = Capture::default();
-    let r = crate::run(s, s.epoch, Pacing::Batch, &mut cap).unwrap();
+    let r = crate::run(s, s.epoch, Pacing::Batch, &releases(s), &mut cap).unwrap();
     (r, cap)
+}
+
+/// FNV-1a (64 bits) of a text: the digest the fixture keeps of each nation's GOSPA samples.
+fn fnv1a64(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// The Baltic run is what it was when the scenario's `shares_with` decided the pictures
+/// (`tests/fixtures/baltic-qra-before-labels.json`, written by that version): the same
+/// milestones at the same times, and, per nation, the same GOSPA samples bit for bit.
+fn assert_unchanged_by_labels(r: &RunRecord) {
+    use std::fmt::Write;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/baltic-qra-before-labels.json");
+    let before: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let timeline: Vec<TimelineEntry> = serde_json::from_value(before["timeline"].clone()).unwrap();
+    assert_eq!(r.timeline, timeline);
+    let mut per_nation: std::collections::BTreeMap<&str, (u64, String)> = Default::default();
+    for q in &r.quality {
+        let (count, text) = per_nation.entry(&q.nation).or_default();
+        *count += 1;
+        let _ = writeln!(
+            text,
+            "{:?} {:?} {:?} {:?} {:?} {} {}",
+            q.t, q.gospa, q.localisation, q.missed, q.false_tracks, q.truths, q.tracks
+        );
+    }
+    let expected = before["quality"].as_array().unwrap();
+    assert_eq!(per_nation.len(), expected.len());
+    for e in expected {
+        let nation = e["nation"].as_str().unwrap();
+        let (count, text) = &per_nation[nation];
+        assert_eq!(Some(*count), e["samples"].as_u64(), "{nation}");
+        assert_eq!(
+            fnv1a64(text),
+            e["fnv1a64"].as_str().unwrap(),
+            "GOSPA samples of {nation}"
+        );
+    }
 }
 
 #[test]
@@ -97,6 +146,25 @@ fn the_shipped_scramble_meets_the_qra_standard() {
     for q in crate::aar::quality_summary(&r, s.picture.gospa_c, s.picture.gospa_p) {
         assert!(q.mean_gospa < 0.5 * s.picture.gospa_c, "{q:?}");
     }
+    // Labels and the release policy took over from `shares_with` without changing the outcome.
+    assert_unchanged_by_labels(&r);
+    // The record says what was released: Latvia's tracks to its Baltic neighbours only.
+    let lva: Vec<(&str, bool)> = r
+        .releases
+        .iter()
+        .filter(|e| e.sensor == "LVA-radars")
+        .map(|e| (e.recipient.as_str(), e.released))
+        .collect();
+    assert_eq!(
+        lva,
+        [
+            ("LTU", true),
+            ("LVA", true),
+            ("EST", true),
+            ("POL", false),
+            ("DEU", false)
+        ]
+    );
 }
 
 #[test]
@@ -118,12 +186,14 @@ fn runs_are_deterministic_and_the_seed_matters() {
 fn pacing_does_not_change_the_run() {
     let mut s = shipped();
     s.duration = 30.0;
-    let batch = crate::run(&s, s.epoch, Pacing::Batch, &mut NoOutputs).unwrap();
+    let releases = releases(&s);
+    let batch = crate::run(&s, s.epoch, Pacing::Batch, &releases, &mut NoOutputs).unwrap();
     let started = std::time::Instant::now();
     let live = crate::run(
         &s,
         s.epoch,
         Pacing::Realtime { speed: 100.0 },
+        &releases,
         &mut NoOutputs,
     )
     .unwrap();
@@ -162,27 +232,86 @@ fn a_radar_out_of_range_sees_nothing() {
 }
 
 mod releasability {
-    use std::collections::BTreeSet;
+    use std::collections::HashMap;
 
+    use entente_labels::parse_marking;
+    use entente_policy::ReleasePolicy;
     use proptest::prelude::*;
 
     use super::*;
+    use crate::scenario::LabelText;
 
-    /// Every contribution to every nation's picture comes from a nation that shares with it.
-    fn check(s: &Scenario, steps: u64) -> Result<usize, TestCaseError> {
-        let mut sim = Simulation::new(s, s.epoch, false);
+    /// Markings of several policies: NATO with and without "Releasable To" (its default is NATO's
+    /// members), sets of nations and groups, national labels (kept by their originator unless a
+    /// set names others), the EU's, and a set that admits nobody.
+    const MARKINGS: [&str; 12] = [
+        "NATO SECRET//REL TO NATO",
+        "NATO SECRET",
+        "NATO CONFIDENTIAL//REL TO NATO, JPN",
+        "NATO RESTRICTED//REL TO FIN, SWE",
+        "NATO SECRET//REL TO EST, LTU, LVA",
+        "NATO SECRET//REL TO NONE",
+        "FR SECRET//REL TO FRA, DEU",
+        "FR SECRET",
+        "DE GEHEIM//REL TO DEU, FRA, SWE",
+        "SECRET UE/EU SECRET//REL TO EU",
+        "CONFIDENTIEL UE/EU CONFIDENTIAL",
+        "UK SECRET//REL TO GBR, USA, SWE",
+    ];
+    /// Nations whose memberships and agreements change across 2023–2025 (Finland and Sweden join
+    /// NATO, Sweden its security agreement), and others.
+    const NATIONS: [&str; 10] = [
+        "FIN", "SWE", "NOR", "DEU", "FRA", "EST", "LVA", "JPN", "USA", "GBR",
+    ];
+
+    /// The label each contribution's national track carries, read back from its marking id.
+    fn labels_by_marking(policy: &ReleasePolicy) -> HashMap<String, entente_labels::Label> {
+        MARKINGS
+            .iter()
+            .map(|m| {
+                let label = parse_marking(policy.policies(), m).unwrap();
+                let id =
+                    entente_labels::stix::marking_definition_id(policy.policies(), &label).unwrap();
+                (id, label)
+            })
+            .collect()
+    }
+
+    /// Runs `steps` steps and checks, after each fusion, that every contribution to every
+    /// nation's picture is released by `ReleasePolicy::decide` for the label its national track
+    /// carries, from its nation to the picture's, on the day. Returns the contributions checked.
+    fn check(s: &Scenario, policy: &ReleasePolicy, steps: u64) -> Result<usize, TestCaseError> {
+        let labels = labels_by_marking(policy);
+        let releases = Releases::prepare(policy, s, s.epoch).unwrap();
+        let mut sim = Simulation::new(s, s.epoch, false, &releases);
         let mut contributions = 0;
         for _ in 0..steps {
+            let t = sim.t();
+            let fusing = t + 1e-9 >= sim.next_fusion;
             sim.step(&mut NoOutputs).unwrap();
+            if !fusing {
+                continue;
+            }
+            let day = crate::release::day_of(s.epoch + t);
+            let tracks: HashMap<&entente_fusion::model::TrackRef, &NationalTrack<Markings>> =
+                sim.national_tracks().map(|tr| (&tr.source, tr)).collect();
             for n in &s.nations {
-                for track in sim.picture(n.code).unwrap() {
-                    for c in &track.contributions {
-                        let owner = s.nation(c.nation).unwrap();
+                for system in sim.picture(n.code).unwrap() {
+                    for c in &system.contributions {
+                        let track = tracks.get(c);
+                        prop_assert!(track.is_some(), "{c:?} is no national track");
+                        let track = track.unwrap();
+                        prop_assert_eq!(track.label.0.len(), 1);
+                        let id = track.label.0.iter().next().unwrap();
+                        let label = &labels[id];
+                        let d = policy.decide(label, c.nation, n.code, day);
                         prop_assert!(
-                            owner.shares_with.contains(&n.code),
-                            "{} holds a track of {} which does not share with it",
+                            d.is_permit(),
+                            "{} holds {} of {}: {}",
                             n.code,
-                            c.nation
+                            c.local_id,
+                            c.nation,
+                            d
                         );
                         contributions += 1;
                     }
@@ -195,14 +324,15 @@ mod releasability {
     #[test]
     fn the_shipped_pictures_hold_only_released_tracks() {
         let s = shipped();
+        let policy = crate::release::tests::shipped_policy();
         let lva: NationCode = "LVA".parse().unwrap();
         let pol: NationCode = "POL".parse().unwrap();
-        let mut sim = Simulation::new(&s, s.epoch, false);
+        let mut sim = Simulation::new(&s, s.epoch, false, &releases(&s));
         for _ in 0..3000 {
             sim.step(&mut NoOutputs).unwrap();
         }
-        // Latvia shares with its Baltic neighbours only: Poland's picture has none of its tracks,
-        // Lithuania's has some.
+        // Latvia releases to its Baltic neighbours only: Poland's picture has none of its
+        // tracks, Lithuania's has some.
         let has_lva = |n: &str| {
             sim.picture(n.parse().unwrap())
                 .unwrap()
@@ -211,27 +341,66 @@ mod releasability {
         };
         assert!(has_lva("LTU"));
         assert!(!has_lva(pol.as_str()));
-        assert!(check(&s, 600).unwrap() > 0);
+        assert!(check(&s, &policy, 600).unwrap() > 0);
+    }
+
+    /// A small scenario on the shipped world: a few nations drawn from the registry, each with
+    /// a label, its radars (the shipped sites) given to them, some with labels of their own,
+    /// on a day of 2023–2025.
+    fn small_scenario(
+        nations: &[usize],
+        nation_labels: &[usize],
+        radars: &[(usize, Option<usize>)],
+        day: u32,
+    ) -> Scenario {
+        let mut s = shipped();
+        s.duration = 30.0;
+        let line = 1;
+        let codes: Vec<NationCode> = nations
+            .iter()
+            .map(|&i| NATIONS[i].parse().unwrap())
+            .collect();
+        s.nations = codes
+            .iter()
+            .zip(nation_labels)
+            .map(|(&code, &l)| crate::scenario::Nation {
+                code,
+                label: LabelText {
+                    text: MARKINGS[l].into(),
+                    line,
+                },
+            })
+            .collect();
+        for (r, &(owner, label)) in s.radars.iter_mut().zip(radars) {
+            r.nation = codes[owner % codes.len()];
+            r.label = label.map(|l| LabelText {
+                text: MARKINGS[l].into(),
+                line,
+            });
+        }
+        for f in &mut s.flights {
+            f.nation = codes[0];
+        }
+        let start = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+        let day = start + chrono::Days::new(u64::from(day));
+        // 23:59:50, so that every run crosses midnight into the next day.
+        s.epoch = day.and_hms_opt(23, 59, 50).unwrap().and_utc().timestamp() as f64;
+        s
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(12))]
+        #![proptest_config(ProptestConfig::with_cases(24))]
         #[test]
-        fn random_sharing_is_respected(masks in proptest::collection::vec(0u8..32, 5)) {
-            let mut s = shipped();
-            s.duration = 60.0;
-            let codes: Vec<NationCode> = s.nations.iter().map(|n| n.code).collect();
-            for (n, mask) in s.nations.iter_mut().zip(&masks) {
-                let mut set: BTreeSet<NationCode> = codes
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| mask & (1 << i) != 0)
-                    .map(|(_, c)| *c)
-                    .collect();
-                set.insert(n.code);
-                n.shares_with = set;
-            }
-            check(&s, 600)?;
+        fn pictures_hold_only_what_the_policy_releases(
+            nations in proptest::sample::subsequence((0..NATIONS.len()).collect::<Vec<_>>(), 2..=4),
+            nation_labels in proptest::collection::vec(0..MARKINGS.len(), 4),
+            radars in proptest::collection::vec(
+                (0usize..4, proptest::option::weighted(0.3, 0..MARKINGS.len())), 4),
+            day in 0u32..(3 * 365),
+        ) {
+            let s = small_scenario(&nations, &nation_labels, &radars, day);
+            let policy = crate::release::tests::shipped_policy();
+            check(&s, &policy, 300)?;
         }
     }
 }

@@ -8,20 +8,28 @@ use std::time::Instant;
 use anyhow::Context;
 use entente_exercise::outputs::{NodeLinks, RunOutputs};
 use entente_exercise::report::{ReviewSummary, RunSummary, ScenarioSummary};
-use entente_exercise::{aar, Pacing, RunRecord, Scenario};
+use entente_exercise::{aar, Pacing, Releases, RunRecord, Scenario};
+use entente_labels::PolicySet;
+use entente_policy::ReleasePolicy;
+use entente_registry::Registry;
 
-use crate::cmd::nation_pairs;
+use crate::cmd::{data_dirs, nation_pairs};
 use crate::output::{self, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The data folder holding `registry/` and `policies/`, against which the scenario's labels
+    /// are checked and released (default: the shipped data).
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Check a scenario file; every problem is listed with its file, line and field.
+    /// Check a scenario file, its labels against the policies; every problem is listed with its
+    /// file, line and field.
     Validate {
         /// Scenario file (TOML).
         scenario: PathBuf,
@@ -93,6 +101,11 @@ struct RunArgs {
     /// Stop after this much exercise time (HH:MM:SS) instead of the scenario's duration.
     #[arg(long, value_name = "HH:MM:SS")]
     duration: Option<String>,
+    /// Start a batch run at this time (RFC 3339, e.g. 2024-03-01T08:00:00Z) instead of the
+    /// scenario's epoch: the release policy decides on the days the run then covers, so one
+    /// scenario can be run before and after a change of membership or agreement.
+    #[arg(long, value_name = "RFC3339", conflicts_with = "realtime")]
+    epoch: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -101,15 +114,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Validate { scenario, json } => {
             let s = Scenario::load(&scenario)?;
+            // The labels are checked against the policies and the registry's release tokens.
+            entente_exercise::release::sensors(&release_policy(args.data)?, &s)?;
             output::emit(json, &ScenarioSummary::new(&scenario, &s))
         }
-        Command::Run(args) => run_scenario(args),
+        Command::Run(a) => run_scenario(a, args.data),
         Command::Report(a) => report(a),
     }
 }
 
-fn run_scenario(a: RunArgs) -> anyhow::Result<ExitCode> {
+/// The release policy of the registry and policies under `data` (default: the shipped data).
+fn release_policy(data: Option<PathBuf>) -> anyhow::Result<ReleasePolicy> {
+    let [registry_dir, policies_dir] = data_dirs(data.as_deref(), ["registry", "policies"]);
+    let registry = Registry::load(&registry_dir)?;
+    let policies = PolicySet::load(&policies_dir)?;
+    Ok(ReleasePolicy::new(&registry, policies))
+}
+
+fn run_scenario(a: RunArgs, data: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let mut s = Scenario::load(&a.scenario)?;
+    let policy = release_policy(data)?;
+    if let Some(text) = &a.epoch {
+        s.epoch = chrono::DateTime::parse_from_rfc3339(text)
+            .map_err(|e| UsageError(format!("--epoch {text:?} is not an RFC 3339 time: {e}")))?
+            .timestamp() as f64;
+    }
     if let Some(seed) = a.seed {
         s.seed = seed;
     }
@@ -142,14 +171,16 @@ fn run_scenario(a: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         s.epoch
     };
-    let mut outputs = RunOutputs::open(out, epoch, dis, !a.no_capture, nodes)?;
+    let releases = Releases::prepare(&policy, &s, epoch)?;
+    let mut outputs =
+        RunOutputs::open(out, epoch, dis, !a.no_capture, nodes)?.with_tracks_of(&s, &releases);
     let pacing = if realtime {
         Pacing::Realtime { speed }
     } else {
         Pacing::Batch
     };
     let started = Instant::now();
-    let record = entente_exercise::run(&s, epoch, pacing, &mut outputs)?;
+    let record = entente_exercise::run(&s, epoch, pacing, &releases, &mut outputs)?;
     let wall = started.elapsed().as_secs_f64();
     outputs.finish()?;
     let run_file = out.join("run.json");
