@@ -9,6 +9,7 @@ mod faults;
 mod interop;
 mod leaks;
 mod openapi;
+mod picture;
 mod sandbox;
 mod search;
 mod taxii;
