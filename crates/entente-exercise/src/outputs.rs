@@ -461,6 +461,127 @@ mod tests {
         assert_eq!(p.posted, 0);
     }
 
+    /// A node on loopback that answers `posts` TAXII posts with success and hands back their
+    /// bodies.
+    fn node(posts: usize) -> (String, std::thread::JoinHandle<Vec<serde_json::Value>>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let mut bodies = Vec::new();
+            for _ in 0..posts {
+                let (stream, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                bodies.push(serde_json::from_slice(&body).unwrap());
+                let answer =
+                    r#"{"id":"s","status":"complete","success_count":1,"failure_count":0}"#;
+                write!(
+                    reader.get_mut(),
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/taxii+json;version=2.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                )
+                .unwrap();
+            }
+            bodies
+        });
+        (url, handle)
+    }
+
+    fn track(local_id: &str, t: f64, marking: &str) -> NationalTrack<Markings> {
+        NationalTrack {
+            source: entente_fusion::model::TrackRef {
+                nation: fra(),
+                local_id: local_id.into(),
+            },
+            sensor: "FRA-radars".into(),
+            t,
+            estimate: entente_fusion::kalman::Gaussian {
+                x: Default::default(),
+                p: entente_fusion::kalman::StateCovariance::identity(),
+            },
+            identity: entente_fusion::model::Identity::Unknown,
+            label: Markings::of([marking]),
+        }
+    }
+
+    #[test]
+    fn tracks_go_after_their_label_once_and_name_their_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("t");
+        std::fs::write(&token, "t").unwrap();
+        let (url, node) = node(2);
+        let mut p = NodePublisher::connect(fra(), &url, "intel", &token, None).unwrap();
+        let id = "marking-definition--00000000-0000-4000-8000-000000000001";
+        let markings = BTreeMap::from([(
+            id.to_owned(),
+            json!({"type": "marking-definition", "id": id}),
+        )]);
+        let frame = Some((57.0, 23.0));
+        p.publish(&[track("FRA-1", 1.0, id)], 0.0, frame, &markings)
+            .unwrap();
+        p.publish(
+            &[track("FRA-1", 2.0, id), track("FRA-2", 2.0, id)],
+            0.0,
+            frame,
+            &markings,
+        )
+        .unwrap();
+        let bodies = node.join().unwrap();
+        let kinds = |b: &serde_json::Value| -> Vec<String> {
+            b["objects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["type"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        // The extension and the marking definition first, once; then tracks only.
+        assert_eq!(
+            kinds(&bodies[0]),
+            [
+                "extension-definition",
+                "marking-definition",
+                "x-entente-national-track"
+            ]
+        );
+        assert_eq!(
+            kinds(&bodies[1]),
+            ["x-entente-national-track", "x-entente-national-track"]
+        );
+        for b in &bodies {
+            for o in b["objects"].as_array().unwrap() {
+                if o["type"] == "x-entente-national-track" {
+                    assert_eq!(o["object_marking_refs"], json!([id]));
+                    assert_eq!(entente_fusion::stix::frame_origin(o), Some((57.0, 23.0)));
+                }
+            }
+        }
+        assert_eq!(p.posted, 3);
+        // A track whose label has no marking definition is not posted.
+        let err = p
+            .publish(
+                &[track("FRA-3", 3.0, "marking-definition--unknown")],
+                0.0,
+                frame,
+                &markings,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("FRA-3"), "{err}");
+    }
+
     #[test]
     fn outputs_without_sinks_accept_everything() {
         let mut outputs = RunOutputs::default();
