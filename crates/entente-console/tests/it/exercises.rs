@@ -65,6 +65,7 @@ fn record() -> RunRecord {
             })
             .collect(),
         pictures: Vec::new(),
+        releases: Vec::new(),
         pdus: 0,
         steps: 6000,
     }

@@ -101,6 +101,7 @@ fn record() -> RunRecord {
                 lon: 20.9,
             },
         ],
+        releases: Vec::new(),
         pdus: 0,
         steps: 1200,
     }
