@@ -149,6 +149,50 @@ fn validate_reports_located_problems() {
         "{}",
         run.stderr
     );
+    // Labels are checked against the policies and the registry, at their line.
+    let labelled = std::fs::read_to_string(repo_root().join(SHIPPED))
+        .unwrap()
+        .replace(
+            "label = \"NATO SECRET//REL TO EST, LTU, LVA\"",
+            "label = \"NATO SECRT//REL TO EST, LTU, LVA\"",
+        )
+        .replace(
+            "label = \"NATO CONFIDENTIAL//REL TO NATO, JPN\"",
+            "label = \"NATO CONFIDENTIAL//REL TO NATOO\"",
+        );
+    std::fs::write(&bad, &labelled).unwrap();
+    let run = entente(&["exercise", "validate", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let line = |needle: &str| labelled.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (needle, field) in [
+        ("NATO SECRT", "nation[LVA].label"),
+        ("REL TO NATOO", "radar[EST-N].label"),
+    ] {
+        assert!(
+            run.stderr
+                .contains(&format!("bad.toml:{}: {field}: label ", line(needle))),
+            "{field}: {}",
+            run.stderr
+        );
+    }
+    // `shares_with` is gone: the diagnostic says what replaces it.
+    let old = std::fs::read_to_string(repo_root().join(SHIPPED))
+        .unwrap()
+        .replace(
+            "label = \"NATO SECRET//REL TO EST, LTU, LVA\"",
+            "label = \"NATO SECRET//REL TO EST, LTU, LVA\"\nshares_with = [\"LTU\", \"EST\"]",
+        );
+    std::fs::write(&bad, &old).unwrap();
+    let run = entente(&["exercise", "validate", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "bad.toml:{}: nation[LVA].shares_with: `shares_with` is replaced by labels",
+            old.lines().position(|l| l.contains("shares_with")).unwrap() + 1
+        )),
+        "{}",
+        run.stderr
+    );
     let missing = entente(&["exercise", "run", "no/such/scenario.toml"]);
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert!(
@@ -214,6 +258,14 @@ fn batch_run_then_report_with_the_timeline_against_the_standards() {
         "timeline row"
     );
     assert!(html.contains("What each nation saw and when"));
+    // What the release policy released, per sensor and recipient, with its reason.
+    assert!(html.contains("What each nation was released"));
+    assert!(
+        html.contains("<td>POL</td><td class=\"missed\">no</td><td>POL is not in REL TO EST, LTU, LVA on 2026-03-29</td>"),
+        "release row"
+    );
+    let releases = j["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 3 * 5, "3 sensors, 5 recipients, 1 day");
     for chart in ["gospa.svg", "map.svg", "timeline.svg"] {
         let svg = std::fs::read_to_string(out.join(chart)).unwrap();
         assert!(svg.starts_with("<svg"), "{chart}");
@@ -224,6 +276,120 @@ fn batch_run_then_report_with_the_timeline_against_the_standards() {
     assert_eq!(text.code, 0, "{}", text.stderr);
     assert!(text.stdout.contains("met"), "{}", text.stdout);
     assert!(!text.stdout.contains("NOT MET"), "{}", text.stdout);
+}
+
+/// Gotland, run on a day before Sweden joined NATO and on the scenario's own day after the NATO
+/// security agreement came into force for it: Sweden's picture lacks the allies' tracks, then has
+/// them, and the run record says why, as `ReleasePolicy::decide` does.
+#[test]
+fn a_partner_receives_the_allies_tracks_only_when_the_policy_releases_them() {
+    use entente_labels::{parse_marking, PolicySet};
+    use entente_policy::ReleasePolicy;
+    use entente_registry::Registry;
+
+    const GOTLAND: &str = "data/scenarios/gotland-qra.toml";
+    let data = repo_root().join("data");
+    let policy = ReleasePolicy::new(
+        &Registry::load(&data.join("registry")).unwrap(),
+        PolicySet::load(&data.join("policies")).unwrap(),
+    );
+    let label = parse_marking(policy.policies(), "NATO SECRET//REL TO NATO").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |epoch: Option<&str>| {
+        let out = dir.path().join(epoch.unwrap_or("scenario-epoch"));
+        let mut args = vec![
+            "exercise",
+            "run",
+            GOTLAND,
+            "--no-capture",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ];
+        if let Some(e) = epoch {
+            args.extend(["--epoch", e]);
+        }
+        let r = entente(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+        (r.json(), record)
+    };
+    let n = |c: &str| c.parse::<entente_types::NationCode>().unwrap();
+    // When Sweden's picture first held the transport, and when its own radar first did.
+    let sightings = |record: &serde_json::Value| {
+        let f = record["first_seen"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["nation"] == "SWE" && f["callsign"] == "TGT02")
+            .unwrap()
+            .clone();
+        (
+            f["picture"].as_f64().unwrap(),
+            f["own_sensors"].as_f64().unwrap(),
+        )
+    };
+    for (epoch, day, released) in [
+        (Some("2024-02-20T08:00:00Z"), "2024-02-20", false),
+        (Some("2024-05-15T08:00:00Z"), "2024-05-15", false),
+        (None, "2024-09-10", true),
+    ] {
+        let (summary, record) = run(epoch);
+        let date = entente_types::parse_date(day).unwrap();
+        for ally in ["POL", "LTU"] {
+            let expected = policy.decide(&label, n(ally), n("SWE"), date);
+            assert_eq!(expected.is_permit(), released, "{expected}");
+            let entry = record["releases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["sensor"] == format!("{ally}-radars") && e["recipient"] == "SWE")
+                .unwrap()
+                .clone();
+            assert_eq!(entry["day"], day);
+            assert_eq!(entry["released"], released, "{entry}");
+            assert_eq!(entry["reason"], expected.to_string());
+            assert!(summary["releases"].as_array().unwrap().contains(&entry));
+        }
+        let (picture, own) = sightings(&record);
+        if released {
+            // The allies hold the transport from the start, long before Sweden's radar does.
+            assert!(
+                picture + 600.0 < own,
+                "picture {picture} s, own radar {own} s"
+            );
+        } else {
+            // Only Sweden's own radar feeds its picture.
+            assert!(picture >= own, "picture {picture} s, own radar {own} s");
+        }
+    }
+    // The text form gives one line per sensor and recipient, with the reason.
+    let text = entente(&[
+        "exercise",
+        "run",
+        GOTLAND,
+        "--no-capture",
+        "--epoch",
+        "2024-02-20T08:00:00Z",
+        "--out",
+        dir.path().join("text").to_str().unwrap(),
+    ]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains(
+            "POL-radars (POL, NATO SECRET//REL TO NATO) → SWE on 2024-02-20: NOT released (SWE is not in REL TO NATO on 2024-02-20)"
+        ),
+        "{}",
+        text.stdout
+    );
+    let bad = entente(&["exercise", "run", GOTLAND, "--epoch", "yesterday"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("--epoch \"yesterday\""),
+        "{}",
+        bad.stderr
+    );
 }
 
 /// Receives datagrams on loopback until none has come for `idle`.
