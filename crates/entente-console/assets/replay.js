@@ -329,6 +329,7 @@
       performance.mark("replay-data-end");
       measures.dataMs = performance.measure("replay-data", "replay-data-start", "replay-data-end").duration;
       map = window.AirMap.create($("replay-map"), data.area);
+      measures.map = map;
       buildMarks();
       wire();
       show(0);

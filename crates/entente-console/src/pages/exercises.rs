@@ -343,6 +343,17 @@ pub struct SightingRow {
     pub picture_t: Option<f64>,
 }
 
+/// A row of "what each nation was released": one sensor's tracks for one recipient on one day.
+pub struct ReleaseRow {
+    pub day: String,
+    pub sensor: String,
+    pub nation: String,
+    pub recipient: String,
+    pub label: String,
+    pub released: bool,
+    pub reason: String,
+}
+
 /// An event of the timeline.
 pub struct EventRow {
     pub t: f64,
@@ -367,6 +378,8 @@ struct ReplayPage {
     standards: Vec<StandardRow>,
     quality: Vec<QualityRow>,
     sightings: Vec<SightingRow>,
+    /// Empty for records written before tracks carried labels.
+    releases: Vec<ReleaseRow>,
 }
 
 fn opt_time(t: Option<f64>) -> String {
@@ -443,6 +456,20 @@ pub async fn page(
                 own_sensors: opt_time(f.own_sensors),
                 picture: opt_time(f.picture),
                 picture_t: f.picture,
+            })
+            .collect(),
+        releases: r
+            .releases
+            .iter()
+            .filter(|e| e.nation != e.recipient)
+            .map(|e| ReleaseRow {
+                day: e.day.clone(),
+                sensor: e.sensor.clone(),
+                nation: e.nation.clone(),
+                recipient: e.recipient.clone(),
+                label: e.label.clone(),
+                released: e.released,
+                reason: e.reason.clone(),
             })
             .collect(),
     };

@@ -2,7 +2,9 @@
 //! data, uploads (valid and refused with the field at fault), not found for unknown runs, the
 //! map's lines, and the headers every answer carries.
 
-use entente_exercise::record::{AreaBounds, EntityInfo, PositionSample, TimelineEntry};
+use entente_exercise::record::{
+    AreaBounds, EntityInfo, PositionSample, ReleaseEntry, TimelineEntry,
+};
 use entente_exercise::scenario::Milestone;
 use entente_exercise::RunRecord;
 use serde_json::Value;
@@ -65,7 +67,15 @@ fn record() -> RunRecord {
             })
             .collect(),
         pictures: Vec::new(),
-        releases: Vec::new(),
+        releases: vec![ReleaseEntry {
+            sensor: "LTU radar".into(),
+            nation: "LTU".into(),
+            recipient: "EST".into(),
+            day: "2026-03-29".into(),
+            label: "NATO SECRET//REL TO NATO".into(),
+            released: true,
+            reason: "releasable to NATO members on 2026-03-29".into(),
+        }],
         pdus: 0,
         steps: 6000,
     }
@@ -179,6 +189,9 @@ async fn the_replay_page_and_its_data() {
         "Picture quality (GOSPA)",
         "What each nation saw and when",
         "No flight was scrambled",
+        "What each nation was released",
+        "LTU radar <span class=\"muted\">(LTU)</span>",
+        "releasable to NATO members on 2026-03-29",
     ] {
         assert!(a.text.contains(part), "{part} missing from {}", a.text);
     }
