@@ -354,7 +354,7 @@ mod releasability {
         day: u32,
     ) -> Scenario {
         let mut s = shipped();
-        s.duration = 30.0;
+        s.duration = 60.0;
         let line = 1;
         let codes: Vec<NationCode> = nations
             .iter()
@@ -389,7 +389,7 @@ mod releasability {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(24))]
+        #![proptest_config(ProptestConfig::with_cases(48))]
         #[test]
         fn pictures_hold_only_what_the_policy_releases(
             nations in proptest::sample::subsequence((0..NATIONS.len()).collect::<Vec<_>>(), 2..=4),
@@ -400,7 +400,7 @@ mod releasability {
         ) {
             let s = small_scenario(&nations, &nation_labels, &radars, day);
             let policy = crate::release::tests::shipped_policy();
-            check(&s, &policy, 300)?;
+            check(&s, &policy, 600)?;
         }
     }
 }
