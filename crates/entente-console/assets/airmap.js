@@ -3,6 +3,7 @@
 //
 //   const map = AirMap.create(canvas, {south, north, west, east});
 //   map.setTracks([{id, lat, lon, heading_deg, speed_mps, altitude_m, identity, label}, …]);
+//     (optional label_side: "left" puts the label left of the symbol; later tracks draw on top)
 //   map.setTrails({id: [[lat, lon], …], …});       // drawn under the tracks, oldest first
 //   map.setEllipse(id, {lat, lon, cov: [[ee, en], [ne, nn]]});   // m², east/north; or null
 //   map.select(id);  map.onSelect(function (id) {…});           // id, or null when cleared
@@ -378,8 +379,14 @@
         const line1 = t.label === undefined || t.label === null ? String(t.id) : String(t.label);
         const fl = flightLevel(t.altitude_m);
         const line2 = Math.round(speed * KNOTS) + " kt" + (fl ? " " + fl : "");
-        c.fillText(line1, p[0] + r + 3, p[1] + 1);
-        c.fillText(line2, p[0] + r + 3, p[1] + 13);
+        // A second layer of tracks at the same places (a picture over the truth) labels on the
+        // left, so that both stay readable.
+        const left = t.label_side === "left";
+        c.textAlign = left ? "right" : "left";
+        const lx = left ? p[0] - r - 3 : p[0] + r + 3;
+        c.fillText(line1, lx, p[1] + 1);
+        c.fillText(line2, lx, p[1] + 13);
+        c.textAlign = "left";
         if (selected !== null && String(t.id) === String(selected)) {
           c.strokeStyle = "#ffffff";
           c.lineWidth = 2;

@@ -107,6 +107,27 @@
     const tracks = [];
     const trails = {};
     const table = document.createDocumentFragment();
+    const pictureRows = document.createDocumentFragment();
+    const nation = nationSelect.value;
+    const picture = nation && data.pictures[nation] ? data.pictures[nation] : [];
+    for (const s of picture) {
+      const p = sample(s, t, data.picture_period);
+      if (!p) continue;
+      const id = nation + "-" + s.track;
+      tracks.push({ id: id, lat: p.lat, lon: p.lon, heading_deg: p.heading, speed_mps: p.speed, identity: "unknown", label: "T" + s.track, label_side: "left" });
+      trails[id] = trail(s, t, p);
+      const tr = document.createElement("tr");
+      tr.dataset.id = id;
+      tr.appendChild(cell("th", nation + " T" + s.track));
+      tr.lastChild.scope = "row";
+      tr.appendChild(cell("td", "track of " + nation + "'s picture"));
+      tr.appendChild(cell("td", p.lat.toFixed(3) + "° N", "num"));
+      tr.appendChild(cell("td", p.lon.toFixed(3) + "° E", "num"));
+      tr.appendChild(cell("td", Math.round(p.speed * KNOTS) + " kt", "num"));
+      tr.appendChild(cell("td", "", "num"));
+      if (id === selected) tr.className = "selected";
+      pictureRows.appendChild(tr);
+    }
     for (const a of data.truth) {
       const p = sample(a, t, data.truth_period);
       if (!p) continue;
@@ -125,26 +146,7 @@
       if (id === selected) tr.className = "selected";
       table.appendChild(tr);
     }
-    const nation = nationSelect.value;
-    const picture = nation && data.pictures[nation] ? data.pictures[nation] : [];
-    for (const s of picture) {
-      const p = sample(s, t, data.picture_period);
-      if (!p) continue;
-      const id = nation + "-" + s.track;
-      tracks.push({ id: id, lat: p.lat, lon: p.lon, heading_deg: p.heading, speed_mps: p.speed, identity: "unknown", label: nation + " T" + s.track });
-      trails[id] = trail(s, t, p);
-      const tr = document.createElement("tr");
-      tr.dataset.id = id;
-      tr.appendChild(cell("th", nation + " T" + s.track));
-      tr.lastChild.scope = "row";
-      tr.appendChild(cell("td", "track of " + nation + "'s picture"));
-      tr.appendChild(cell("td", p.lat.toFixed(3) + "° N", "num"));
-      tr.appendChild(cell("td", p.lon.toFixed(3) + "° E", "num"));
-      tr.appendChild(cell("td", Math.round(p.speed * KNOTS) + " kt", "num"));
-      tr.appendChild(cell("td", "", "num"));
-      if (id === selected) tr.className = "selected";
-      table.appendChild(tr);
-    }
+    table.appendChild(pictureRows);
     rows.replaceChildren(table);
     map.setTracks(tracks);
     map.setTrails(trails);
@@ -264,9 +266,14 @@
     ctx.stroke();
   }
 
+  // Events close in time go on lanes below one another, so that every mark can be clicked.
   function buildMarks() {
     const frag = document.createDocumentFragment();
+    const laneEnds = [];
+    const gap = 0.012 * Math.max(1, data.duration);
     for (const e of data.events) {
+      let lane = laneEnds.findIndex(function (end) { return e.t - end >= gap; });
+      if (lane < 0) { lane = laneEnds.length; laneEnds.push(e.t); } else { laneEnds[lane] = e.t; }
       const b = document.createElement("button");
       b.type = "button";
       b.className = "mark m-" + e.milestone;
@@ -275,9 +282,13 @@
       b.setAttribute("aria-label", eventText(e));
       b.title = eventText(e);
       b.style.left = (e.t / Math.max(1, data.duration) * 100) + "%";
+      b.style.top = (lane * 1.05) + "rem";
       frag.appendChild(b);
     }
     marks.replaceChildren(frag);
+    const height = Math.max(1, laneEnds.length) * 1.05 + 0.1;
+    marks.style.height = height + "rem";
+    marks.parentElement.style.paddingTop = height + "rem";
   }
 
   function wire() {

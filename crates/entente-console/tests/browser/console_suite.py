@@ -17,8 +17,10 @@ Exit status 0 when every check passed.
 import argparse
 import hashlib
 import html
+import json
 import os
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -59,6 +61,8 @@ class Checks:
 
     def __init__(self):
         self.passed, self.failed = 0, []
+        #: When set, only the groups whose name contains it run (--only, while developing).
+        self.only = None
 
     def ok(self, name, good, detail=""):
         """Records one check."""
@@ -72,6 +76,8 @@ class Checks:
 
     def run(self, name, fn, *args):
         """Runs a group of checks; an exception fails the group, not the suite."""
+        if self.only and self.only not in name:
+            return
         start = time.monotonic()
         print(f"== {name}", flush=True)
         try:
@@ -716,6 +722,103 @@ class Suite:
         self.clean("search: the axe pages showed no error", awatch)
         actx.close()
 
+    def exercise_replay(self):
+        """At FRA: the exercises page lists the demo's recorded Baltic run; its replay draws the
+        map (coastlines and tracks: bright pixels on the canvas), a click on the intercept's mark
+        on the timeline jumps there (the visual identification shown as current or next event,
+        the aircraft moved), playing at 60x for a second advances the time, no console error;
+        the page's own Performance API measures of loading and scrubbing within their limits
+        (recorded in replay-measures.json); the cost of a map frame with 1,000 tracks while
+        dragging; a screenshot at the intercept (replay-intercept.png)."""
+        c = self.checks
+        fra = self.demo_user("FRA", "NATO")
+        ctx, page, watch = self.session(fra)
+        base = self.base("FRA")
+        page.goto(base + "exercises")
+        link = page.locator('a[href$="/exercises/baltic-qra"]')
+        if not c.ok("replay: the exercises page lists the demo's Baltic run", link.count() == 1,
+                    page.content()[:400]):
+            return
+        with page.expect_navigation():
+            link.click()
+        page.wait_for_function(
+            "() => window.entente && window.entente.replay && window.entente.replay.loadMs !== null"
+            " && window.entente.replay.map.ready()", timeout=15000)
+        page.wait_for_timeout(100)
+        bright = page.evaluate("""() => {
+            const c = document.getElementById('replay-map');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 330) n++;
+            return n; }""")
+        c.ok("replay: the map canvas shows coastlines and tracks", bright > 2000, f"{bright} bright pixels")
+        rows = lambda: page.inner_text("#replay-aircraft-rows")
+        before = rows()
+        page.locator('#replay-marks button[data-milestone="intercept"]').first.click()
+        page.wait_for_timeout(100)
+        r = page.evaluate("() => ({time: entente.replay.time, current: entente.replay.current,"
+                          " next: entente.replay.next, scrub: entente.replay.lastScrubMs})")
+        c.ok("replay: the intercept's mark jumps to the intercept",
+             "intercept" in r["current"] and 2000 < r["time"] < 2400, str(r))
+        c.ok("replay: the visual identification is shown as current or next",
+             "visual identification" in r["current"] + r["next"], str(r))
+        c.ok("replay: the aircraft positions changed", rows() != before, before[:200])
+        c.ok("replay: the current event is marked in the list",
+             page.locator("#replay-events li.current").count() == 1)
+        page.screenshot(path=self.shots / "replay-intercept.png", full_page=False)
+        # Scrubbing with the keyboard: each step timed by the page.
+        page.focus("#replay-time")
+        for _ in range(20):
+            page.keyboard.press("ArrowRight")
+        scrubs = page.evaluate("() => entente.replay.scrubMs.slice()")
+        # Playing at 60x for a second.
+        page.select_option("#replay-speed", "60")
+        t0 = page.evaluate("() => entente.replay.time")
+        page.click("#replay-play")
+        page.wait_for_timeout(1000)
+        page.click("#replay-play")
+        t1 = page.evaluate("() => entente.replay.time")
+        c.ok("replay: a second at 60x advances the exercise time", 20 <= t1 - t0 <= 120,
+             f"{t0:.0f} s -> {t1:.0f} s")
+        # A thousand tracks on the map while dragging it: the cost of each frame.
+        page.evaluate("""() => {
+            const m = entente.replay.map, tracks = [];
+            const ids = ['friend', 'hostile', 'neutral', 'unknown', 'suspect', 'assumed-friend'];
+            for (let i = 0; i < 1000; i++) tracks.push({id: 'x' + i, lat: 54 + (i % 40) * 0.15,
+                lon: 18.5 + Math.floor(i / 40) * 0.4, heading_deg: (i * 37) % 360,
+                speed_mps: 120 + i % 150, altitude_m: 3000 + (i % 30) * 300,
+                identity: ids[i % ids.length], label: 'T' + i});
+            m.setTracks(tracks); m.drawNow(); }""")
+        box = page.locator("#replay-map").bounding_box()
+        frames0 = page.evaluate("() => entente.replay.map.stats.frames")
+        costs = []
+        started = time.monotonic()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        for i in range(60):
+            page.mouse.move(box["x"] + box["width"] / 2 + 3 * i, box["y"] + box["height"] / 2 + i)
+            costs.append(page.evaluate("() => entente.replay.map.stats.lastFrameMs"))
+        page.mouse.up()
+        elapsed = time.monotonic() - started
+        frames = page.evaluate("() => entente.replay.map.stats.frames") - frames0
+        frame_ms = statistics.median(costs)
+        c.ok("replay: a frame with 1,000 tracks costs under 33 ms (30 frames per second)",
+             frame_ms < 33, f"median {frame_ms:.1f} ms")
+        page.keyboard.press("Escape")
+        load = page.evaluate("() => entente.replay.loadMs")
+        data = page.evaluate("() => entente.replay.dataMs")
+        measures = {"load_ms": load, "data_ms": data, "scrub_ms": scrubs,
+                    "scrub_median_ms": statistics.median(scrubs), "scrub_max_ms": max(scrubs),
+                    "frame_1000_tracks_median_ms": frame_ms,
+                    "drag_frames_per_second": frames / elapsed}
+        (self.shots / "replay-measures.json").write_text(json.dumps(measures, indent=1))
+        print(f"   replay: load {load:.0f} ms (data {data:.0f} ms), scrub median "
+              f"{measures['scrub_median_ms']:.1f} ms, max {max(scrubs):.1f} ms; 1,000 tracks: "
+              f"{frame_ms:.1f} ms a frame, {frames / elapsed:.0f} frames/s while dragging", flush=True)
+        c.ok("replay: the run loads within 3 s", load is not None and load <= 3000, f"{load} ms")
+        c.ok("replay: every scrub is handled within 200 ms", max(scrubs) <= 200, str(scrubs))
+        self.clean("replay: no console error, no failed request", watch)
+
     def inert(self, where, page):
         """The hostile strings are shown as text, and nothing of them runs or acts."""
         c = self.checks
@@ -994,12 +1097,14 @@ def main():
     ap.add_argument("--max-pages", type=int, default=400)
     ap.add_argument("--all-users", action="store_true",
                     help="crawl as every JPN demo user, not only its NATO and FRA ones")
+    ap.add_argument("--only", help="run only the groups whose name contains this text")
     args = ap.parse_args()
     os.environ.setdefault("TMPDIR", tempfile.gettempdir())
     start = time.monotonic()
     with sync_playwright() as pw:
         s = Suite(args, pw)
         c = s.checks
+        c.only = args.only
         for nation in ("JPN", "FRA", "GBR"):
             c.run(f"the suite's oracle for {nation}", s.oracle, nation)
         # The leak crawls run first, on the demo's data alone (publishing adds objects).
@@ -1021,6 +1126,7 @@ def main():
         c.run("publish at FRA, delivered to GBR, not to JPN", s.publish_and_deliver)
         c.run("hostile content", s.hostile)
         c.run("search, facets, correlations and the graph", s.search_and_correlate)
+        c.run("exercise replay", s.exercise_replay)
         for ctx, _, _ in s.sessions.values():
             ctx.close()
         s.browser.close()

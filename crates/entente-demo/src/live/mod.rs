@@ -14,6 +14,7 @@ mod checks;
 mod nodes;
 mod publish;
 mod report;
+mod runs;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -79,10 +80,13 @@ pub async fn run(
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
+    // A recorded exercise for the consoles' replay page, run while the nodes start.
+    let recording = runs::start(&root, &policy_data, release);
     let setup = nodes::Setup {
         root: &root,
         policy_data: &policy_data,
         plain_http: opts.plain_http,
+        exercise_runs: recording.is_some(),
     };
     let mut nodes = nodes::start(&setup, &nations, &dataset, &expected, stopped).await?;
     let ca_path = root.join("ca.pem");
@@ -155,6 +159,20 @@ pub async fn run(
         report::show_audits(&audits, progress)?;
     }
     report::show_access(&nodes, &ca_path, opts.plain_http, progress)?;
+
+    if let Some(recording) = recording {
+        match recording.finish().await {
+            Ok(took) => progress.text(&format!(
+                "exercise {} recorded in {:.1} s for the consoles' replay page (Exercises)",
+                runs::SCENARIO,
+                took.as_secs_f64()
+            ))?,
+            Err(e) => progress.text(&format!(
+                "the exercise recording failed: {}",
+                chain_text(&e)
+            ))?,
+        }
+    }
 
     let federation = report::federation_json(&report::Outcome {
         opts,

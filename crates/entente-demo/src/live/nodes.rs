@@ -56,6 +56,8 @@ pub(super) struct Setup<'a> {
     pub policy_data: &'a Path,
     /// TAXII over plain HTTP instead of TLS.
     pub plain_http: bool,
+    /// Whether the consoles replay the runs recorded in `root/runs/`.
+    pub exercise_runs: bool,
 }
 
 /// A nation's folder written and its listeners bound, before any node starts (every node's
@@ -157,7 +159,10 @@ pub(super) async fn start(
         let taxii_addr = p.taxii.local_addr()?;
         let fed_addr = p.federation.local_addr()?;
         let admin_addr = p.admin.local_addr()?;
-        let text = node_toml(p, &prepared, &policy_data, setup.plain_http)?;
+        let mut text = node_toml(p, &prepared, &policy_data, setup.plain_http)?;
+        if setup.exercise_runs {
+            text.push_str(&super::runs::console_table());
+        }
         let config_path = p.dir.join("node.toml");
         write_private(&config_path, &text)?;
         let config = NodeConfig::parse(&text, &p.dir)
