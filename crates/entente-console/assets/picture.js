@@ -33,6 +33,7 @@
       west: origin[1] - 6.5,
       east: origin[1] + 6.5,
     });
+    seen.map = map;
     map.onSelect(function (id) {
       select(id === null || id === undefined ? null : Number(id));
     });
@@ -163,6 +164,9 @@
     seen.seq = frame.seq;
     seen.tracks = frame.tracks.length;
     seen.time = frame.time;
+    seen.last = frame.tracks.slice(0, 50).map(function (t) {
+      return { stn: t.stn, lat: t.lat, lon: t.lon };
+    });
     if (frame.made_us) {
       seen.latencies.push(Date.now() - frame.made_us / 1000);
       if (seen.latencies.length > 1000) seen.latencies.shift();

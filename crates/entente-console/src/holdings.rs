@@ -330,11 +330,7 @@ impl Index {
     }
 
     fn put(&mut self, node: &Node, collection: &Arc<str>, row: ReleasedRow) {
-        if matches!(
-            row.kind.as_str(),
-            "marking-definition" | "extension-definition"
-        ) {
-            // Labels (shown as labels of what refers to them) and schemas: not holdings.
+        if !entente_node::view::is_holding(&row.kind) {
             return;
         }
         let policies = node.release_policy().policies();

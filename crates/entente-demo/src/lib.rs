@@ -24,6 +24,7 @@ use std::time::Duration;
 use entente_types::Date;
 
 pub use crate::error::{chain_text, DemoError};
+pub use crate::live::picture::LiveExercise;
 pub use crate::live::LiveReport;
 pub use crate::progress::{Delivery, Progress, Table};
 pub use crate::walkthrough::{Walkthrough, WalkthroughReport};
@@ -57,6 +58,9 @@ pub struct DemoOptions {
     pub ready_file: Option<PathBuf>,
     /// The longest wait for the federation to converge and for audit events to appear.
     pub timeout: Duration,
+    /// The exercise flown live once the federation converged, feeding every console's air
+    /// picture (none: no air picture).
+    pub exercise: Option<LiveExercise>,
 }
 
 /// What the demonstration showed: the walk-through, and the live federation unless

@@ -49,6 +49,7 @@ fn registry_only_writes_the_walk_through_as_the_manifest() {
         duration: None,
         ready_file: None,
         timeout: Duration::from_secs(1),
+        exercise: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()

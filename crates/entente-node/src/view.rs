@@ -13,6 +13,20 @@ use crate::access::{Outcome, Reader, Served};
 use crate::error::{NodeError, NodeErrorKind};
 use crate::Node;
 
+/// Whether objects of `kind` are holdings, listed by pages and found by search: not labels
+/// (shown as the labels of what refers to them), schemas, nor the air picture's sensor reports
+/// (many a second; the picture page shows them fused).
+pub fn is_holding(kind: &str) -> bool {
+    !matches!(
+        kind,
+        "marking-definition"
+            | "extension-definition"
+            | entente_fusion::stix::PLOT_TYPE
+            | entente_fusion::stix::NATIONAL_TRACK_TYPE
+            | entente_fusion::stix::SYSTEM_TRACK_TYPE
+    )
+}
+
 /// A stored version released to a reader.
 #[derive(Debug, Clone)]
 pub struct ReleasedRow {

@@ -102,7 +102,9 @@ class Watch:
         page.on("console", self._console)
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         page.on("dialog", self._dialog)
-        page.on("request", lambda r: self.inflight.add(r))
+        # An event stream (the air picture) stays open while its page lives: it is never waited
+        # for, and leaving its page aborts it by design.
+        page.on("request", lambda r: r.resource_type != "eventsource" and self.inflight.add(r))
         page.on("requestfinished", lambda r: self.inflight.discard(r))
         page.on("requestfailed", self._failed)
         page.on("response", self._response)
@@ -119,6 +121,8 @@ class Watch:
 
     def _failed(self, r):
         self.inflight.discard(r)
+        if r.resource_type == "eventsource" and r.failure == "net::ERR_ABORTED":
+            return
         self.problems.append(f"request failed: {r.method} {r.url}: {r.failure}")
 
     def _response(self, r):
@@ -386,6 +390,8 @@ class Suite:
             for r in watch.responses:
                 if r.url in bodies_checked or r.status in (301, 302, 303, 307, 308):
                     continue
+                if r.request.resource_type == "eventsource":
+                    continue  # never ends; the picture group reads every message it sends
                 if "/assets/" in r.url:
                     bodies_checked.add(r.url)
                 kinds["resource"] += r.url != url
@@ -819,6 +825,100 @@ class Suite:
         c.ok("replay: every scrub is handled within 200 ms", max(scrubs) <= 200, str(scrubs))
         self.clean("replay: no console error, no failed request", watch)
 
+    def live_air_picture(self):
+        """FRA and JPN watch the live air picture of the demo's exercise: tracks move on the
+        map within 3 s of opening the page; every message the node pushes (read from the
+        browser's network events, not from the page) names only contributions of sensors the
+        release policy lets the nation receive (the Rust driver's oracle, --picture-sensors),
+        and FRA receives a sensor JPN does not; selecting a track shows its details, national
+        contributions, uncertainty ellipse and history; no console error; the frame cost of
+        1,000 tracks on this page's map; screenshots picture-fra.png and picture-jpn.png."""
+        c = self.checks
+        allowed = {}
+        for spec in self.args.picture_sensors:
+            nation, sensors = spec.split("=", 1)
+            allowed[nation] = set(filter(None, sensors.split(",")))
+        seen_sensors = {}
+        for nation in ("FRA", "JPN"):
+            reader = self.demo_user(nation, "NATO")
+            base = self.base(nation)
+            ctx = self.browser.new_context(ignore_https_errors=True,
+                                           viewport={"width": 1280, "height": 900})
+            watch = Watch(reader.name)
+            page = watch.attach(ctx.new_page())
+            messages = []
+            cdp = ctx.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.on("Network.eventSourceMessageReceived", lambda e: messages.append(e))
+            sign_in(page, base, reader)
+            opened = time.monotonic()
+            page.goto(base + "picture")
+            moved_at, first = None, None
+            while time.monotonic() - opened < 10 and moved_at is None:
+                page.wait_for_timeout(100)
+                frame = page.evaluate("""() => {
+                    const p = window.entente && window.entente.picture;
+                    return p && p.last ? p.last : null; }""")
+                if not frame:
+                    continue
+                if first is None:
+                    first = frame
+                elif any(t["stn"] == u["stn"] and (t["lat"], t["lon"]) != (u["lat"], u["lon"])
+                         for t in frame for u in first):
+                    moved_at = time.monotonic() - opened
+            c.ok(f"picture {nation}: tracks move on the map within 3 s of opening the page",
+                 moved_at is not None and moved_at <= 3.0,
+                 f"moved after {moved_at if moved_at is None else round(moved_at, 2)} s")
+            page.wait_for_timeout(2500)
+            pictures = [m for m in messages if m.get("eventName") == "picture"]
+            sensors, bad = set(), []
+            for m in pictures:
+                body = json.loads(m["data"])
+                for t in body["tracks"]:
+                    for contribution in t["contributions"]:
+                        sensors.add(contribution["sensor"])
+                        if contribution["sensor"] not in allowed.get(nation, set()):
+                            bad.append(f"{contribution['nation']}/{contribution['sensor']}")
+            seen_sensors[nation] = sensors
+            c.ok(f"picture {nation}: the node pushed frames at 1 Hz or more",
+                 len(pictures) >= 3, f"{len(pictures)} frames")
+            c.ok(f"picture {nation}: no pushed message holds a contribution not released to "
+                 f"{nation} ({len(pictures)} frames read from the network)",
+                 not bad and sensors, f"not released: {sorted(set(bad))}; seen {sorted(sensors)}")
+            # Select the first track of the list: its details, contributions and history.
+            row = page.locator("#picture-list tr[data-stn] button").first
+            row.click()
+            page.wait_for_timeout(700)
+            detail = page.inner_text("#picture-detail")
+            c.ok(f"picture {nation}: a selected track shows its facts and contributions",
+                 "National contributions" in detail and "Speed" in detail
+                 and page.locator("#picture-contributions tr").count() >= 1, detail[:300])
+            page.screenshot(path=self.shots / f"picture-{nation.lower()}.png", full_page=False)
+            if nation == "FRA":
+                page.evaluate("""() => {
+                    const m = entente.picture.map, tracks = [];
+                    const ids = ['friend', 'hostile', 'neutral', 'unknown', 'suspect'];
+                    for (let i = 0; i < 1000; i++) tracks.push({id: 90000 + i,
+                        lat: 54 + (i % 40) * 0.15, lon: 17 + Math.floor(i / 40) * 0.45,
+                        heading_deg: (i * 37) % 360, speed_mps: 120 + i % 150,
+                        altitude_m: 3000 + (i % 30) * 300, identity: ids[i % ids.length],
+                        label: 'T' + i});
+                    m.setTracks(tracks); m.drawNow(); }""")
+                costs = []
+                for _ in range(30):
+                    costs.append(page.evaluate(
+                        "() => { entente.picture.map.drawNow(); return entente.picture.map.stats.lastFrameMs; }"))
+                median = statistics.median(costs)
+                print(f"   picture: a frame of 1,000 tracks costs {median:.1f} ms (median of 30)",
+                      flush=True)
+                c.ok("picture: a frame with 1,000 tracks costs under 33 ms (30 frames per second)",
+                     median < 33, f"median {median:.1f} ms")
+            self.clean(f"picture {nation}: no console error, no failed request", watch)
+            ctx.close()
+        c.ok("picture: FRA receives a sensor's tracks that JPN does not",
+             seen_sensors.get("FRA", set()) - seen_sensors.get("JPN", set()),
+             str(seen_sensors))
+
     def inert(self, where, page):
         """The hostile strings are shown as text, and nothing of them runs or acts."""
         c = self.checks
@@ -1095,6 +1195,8 @@ def main():
     ap.add_argument("--extra-user", action="append", default=[],
                     help="NATION:NAME:PASSWORD:CLEARANCE, a user added to a running node")
     ap.add_argument("--max-pages", type=int, default=400)
+    ap.add_argument("--picture-sensors", action="append", default=[],
+                    help="NATION=SENSOR,…: the sensors whose tracks NATION may receive")
     ap.add_argument("--all-users", action="store_true",
                     help="crawl as every JPN demo user, not only its NATO and FRA ones")
     ap.add_argument("--only", help="run only the groups whose name contains this text")
@@ -1127,6 +1229,7 @@ def main():
         c.run("hostile content", s.hostile)
         c.run("search, facets, correlations and the graph", s.search_and_correlate)
         c.run("exercise replay", s.exercise_replay)
+        c.run("live air picture", s.live_air_picture)
         for ctx, _, _ in s.sessions.values():
             ctx.close()
         s.browser.close()

@@ -12,6 +12,7 @@
 mod audit;
 mod checks;
 mod nodes;
+pub mod picture;
 mod publish;
 mod report;
 mod runs;
@@ -204,11 +205,34 @@ pub async fn run(
     }
 
     let ok = converged.is_ok() && audit_ok;
+    // The air picture: a live exercise whose national tracks federation carries.
+    let mut feed = None;
+    if let (true, Some(exercise)) = (ok, &opts.exercise) {
+        let ca = (!opts.plain_http).then_some(ca_path.as_path());
+        let started = picture::start(exercise, &nodes, &root, ca).await?;
+        progress.text(&format!(
+            "\nAir picture: exercise {} flown live at {}× real time, looping; its national tracks enter the federation at {}'s node (collection {}), each console fuses what its nation is released",
+            started.scenario,
+            exercise.speed,
+            picture::HOST,
+            picture::COLLECTION
+        ))?;
+        feed = Some(started);
+    }
     if ok {
         if let Some(ready) = &opts.ready_file {
             write(ready, &format!("{}\n", root.display()))?;
         }
         serve(opts.duration, shutdown, progress).await?;
+    }
+    if let Some(feed) = feed {
+        let posted = feed.posted();
+        match feed.stop() {
+            Ok(()) => progress.text(&format!(
+                "the exercise stopped ({posted} national track states posted)"
+            ))?,
+            Err(e) => progress.text(&format!("the exercise failed: {e}"))?,
+        }
     }
     progress.text("stopping the nodes…")?;
     let _ = stop.send(true);

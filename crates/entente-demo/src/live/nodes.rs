@@ -115,11 +115,18 @@ pub(super) fn users_for(
             clearance_level: top.name.clone(),
             clearance_caveats: policy.caveats.clone(),
             password_hash: Some(entente_node::auth::hash_password(&password)?),
-            rights: vec![CollectionRight {
-                collection: COLLECTION.into(),
-                read: true,
-                write: true,
-            }],
+            rights: vec![
+                CollectionRight {
+                    collection: COLLECTION.into(),
+                    read: true,
+                    write: true,
+                },
+                CollectionRight {
+                    collection: super::picture::COLLECTION.into(),
+                    read: true,
+                    write: false,
+                },
+            ],
         };
         out.push((
             user,
@@ -253,8 +260,9 @@ fn node_toml(
         text.push_str("\n[tls]\ncert = \"tls/taxii.pem\"\nkey = \"tls/taxii.key\"\n");
     }
     text.push_str(&format!(
-        "\n[[collections]]\nid = \"{COLLECTION}\"\ntitle = \"Intelligence\"\ndescription = \"Exercise objects published by {n} analysts and received from partners\"\n\n[federation]\nlisten = \"{fed_addr}\"\nkeys = \"node.keys\"\ntls_cert = \"tls/node.crt\"\ntls_key = \"tls/node.key\"\ntls_ca = \"tls/ca.crt\"\nretry_max_ms = 500\ncheckpoint_interval_ms = 500\n",
-        n = p.nation
+        "\n[[collections]]\nid = \"{COLLECTION}\"\ntitle = \"Intelligence\"\ndescription = \"Exercise objects published by {n} analysts and received from partners\"\n\n[[collections]]\nid = \"{picture}\"\ntitle = \"Air picture\"\ndescription = \"National tracks of the live exercise, as released to {n}\"\n\n[federation]\nlisten = \"{fed_addr}\"\nkeys = \"node.keys\"\ntls_cert = \"tls/node.crt\"\ntls_key = \"tls/node.key\"\ntls_ca = \"tls/ca.crt\"\nretry_max_ms = 500\ncheckpoint_interval_ms = 500\n",
+        n = p.nation,
+        picture = super::picture::COLLECTION,
     ));
     for q in all.iter().filter(|q| q.nation != p.nation) {
         let vkey = entente_audit::vkey(

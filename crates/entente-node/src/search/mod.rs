@@ -215,11 +215,7 @@ impl Node {
     }
 
     fn index_row(&self, index: &mut SearchIndex, collection: &Arc<str>, row: ReleasedRow) {
-        if matches!(
-            row.kind.as_str(),
-            "marking-definition" | "extension-definition"
-        ) {
-            // Labels and schemas: what objects carry, not what analysts look for.
+        if !crate::view::is_holding(&row.kind) {
             return;
         }
         index.put(Document {

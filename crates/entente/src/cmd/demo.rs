@@ -49,11 +49,36 @@ pub struct Args {
     /// Written once the nodes serve and every check passed (for scripts and tests).
     #[arg(long, value_name = "FILE")]
     ready_file: Option<PathBuf>,
+    /// The exercise flown live for the consoles' air picture (default: the shipped
+    /// data/scenarios/baltic-qra.toml).
+    #[arg(long, value_name = "FILE")]
+    exercise: Option<PathBuf>,
+    /// Simulated seconds per wall-clock second of the live exercise.
+    #[arg(long, value_name = "FACTOR", default_value_t = 10.0)]
+    exercise_speed: f64,
+    /// Fly no exercise: the consoles' air picture stays empty.
+    #[arg(long, conflicts_with_all = ["exercise", "exercise_speed"])]
+    no_exercise: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let [registry_dir, policies_dir, demo_dir] =
-        data_dirs(args.data.as_deref(), ["registry", "policies", "demo"]);
+    let [registry_dir, policies_dir, demo_dir, scenarios_dir] = data_dirs(
+        args.data.as_deref(),
+        ["registry", "policies", "demo", "scenarios"],
+    );
+    let speed = args.exercise_speed;
+    if !(speed.is_finite() && speed > 0.0) {
+        return Err(crate::output::UsageError(format!(
+            "--exercise-speed {speed} must be a positive number"
+        ))
+        .into());
+    }
+    let exercise = (!args.no_exercise).then(|| entente_demo::LiveExercise {
+        scenario: args
+            .exercise
+            .unwrap_or_else(|| scenarios_dir.join("baltic-qra.toml")),
+        speed,
+    });
     let options = DemoOptions {
         registry_dir,
         policies_dir,
@@ -69,6 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         duration: args.duration.map(Duration::from_secs),
         ready_file: args.ready_file,
         timeout: Duration::from_secs(args.timeout),
+        exercise,
     };
     let mut shown = render::Terminal::default();
     crate::cmd::node::runtime()?

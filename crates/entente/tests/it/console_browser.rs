@@ -45,6 +45,31 @@ impl Demo {
     }
 }
 
+/// The sensors of the demo's live exercise whose national tracks `nation`'s NATO-cleared demo
+/// user may receive today: the release policy asked here, independently of the nodes (the
+/// tracks enter the federation at DEU's node, which is their originator).
+fn picture_sensors(nation: &str) -> String {
+    let data = repo_root().join("data");
+    let registry = entente_registry::Registry::load(&data.join("registry")).unwrap();
+    let policies = entente_labels::PolicySet::load(&data.join("policies")).unwrap();
+    let policy = entente_policy::ReleasePolicy::new(&registry, policies);
+    let scenario =
+        entente_exercise::Scenario::load(&data.join("scenarios/baltic-qra.toml")).unwrap();
+    let today = entente_node::clock::today();
+    let (host, recipient) = ("DEU".parse().unwrap(), nation.parse().unwrap());
+    let sensors = entente_exercise::release::sensors(&policy, &scenario).unwrap();
+    let released: Vec<String> = sensors
+        .iter()
+        .filter(|s| policy.decide(&s.label, host, recipient, today).is_permit())
+        .map(|s| s.name.clone())
+        .collect();
+    assert!(
+        !released.is_empty(),
+        "{nation} may receive no sensor's tracks"
+    );
+    released.join(",")
+}
+
 /// Whether the browser and Playwright are here; `Err` names what is missing.
 fn prerequisites(python: &str, chromium: &Path) -> Result<(), String> {
     if !chromium.is_file() {
@@ -185,6 +210,10 @@ fn the_console_works_in_a_real_browser() {
         .arg(&shots)
         .arg("--extra-user")
         .arg(format!("FRA:{LOW_USER}:{LOW_PASSWORD}:{LOW_CLEARANCE}"))
+        .arg("--picture-sensors")
+        .arg(format!("FRA={}", picture_sensors("FRA")))
+        .arg("--picture-sensors")
+        .arg(format!("JPN={}", picture_sensors("JPN")))
         .env("ENTENTE_CHROMIUM", &chromium)
         .current_dir(repo_root())
         .stdin(Stdio::null())
