@@ -64,7 +64,7 @@
       tr.className = "identity-" + t.identity + (t.stn === selected ? " selected" : "");
       const name = document.createElement("th");
       name.scope = "row";
-      const button = text("button", nameOf(t), "link");
+      const button = text("button", nameOf(t), "track-pick");
       button.type = "button";
       button.addEventListener("click", function () { select(t.stn); });
       name.appendChild(button);

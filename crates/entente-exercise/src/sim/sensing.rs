@@ -12,7 +12,10 @@ use crate::controller;
 use crate::entity::{Entity, Role};
 use crate::error::Error;
 use crate::record::{FirstSeen, PictureSample, QualitySample};
-use crate::scenario::Milestone;
+use crate::scenario::{Force, Milestone};
+
+/// How far from an aircraft a track may lie and still take the identity of its reply, metres.
+const IDENTIFY_RANGE: f64 = 5_000.0;
 
 use super::{gauss, radar_horizon, Outputs, Simulation, PICTURE_PERIOD};
 
@@ -46,14 +49,21 @@ impl Simulation {
                     ));
                 }
             }
-            let n = &mut self.sensors[self.radars[ri].sensor];
-            let tracks = n
+            let sensor = self.radars[ri].sensor;
+            let tracks = self.sensors[sensor]
                 .tracker
                 .step(t, &self.plots)
-                .map_err(|source| Error::Picture { t, source })?;
+                .map_err(|source| Error::Picture { t, source })?
+                .to_vec();
+            let identities: Vec<Identity> = tracks
+                .iter()
+                .map(|tr| self.identify(tr.estimate.x[0], tr.estimate.x[2]))
+                .collect();
+            let n = &mut self.sensors[sensor];
             n.tracks = tracks
                 .iter()
-                .map(|tr| NationalTrack {
+                .zip(identities)
+                .map(|(tr, identity)| NationalTrack {
                     source: TrackRef {
                         nation: n.nation,
                         local_id: format!("{}-{}", n.track_prefix, tr.id),
@@ -61,12 +71,44 @@ impl Simulation {
                     sensor: n.name.clone(),
                     t: tr.t,
                     estimate: tr.estimate,
-                    identity: Identity::Unknown,
+                    identity,
                     label: n.label.clone(),
                 })
                 .collect();
         }
         Ok(())
+    }
+
+    /// The identity a nation gives a track at east-north position (`e`, `n`), from the reply of
+    /// the aircraft it correlates with (the nearest within [`IDENTIFY_RANGE`]): an allied
+    /// fighter answers IFF and is a friend; traffic with its transponder on is identified by
+    /// what it declares (its force: friendly, neutral, opposing); traffic that stopped answering
+    /// air traffic control is suspect; a track that correlates with no aircraft stays unknown.
+    /// No random draw: the simulation's stream does not depend on it.
+    fn identify(&self, e: f64, n: f64) -> Identity {
+        let nearest = self
+            .entities
+            .iter()
+            .filter(|x| x.active)
+            .map(|x| {
+                let [xe, xn] = self.enu(x);
+                (x, (xe - e).hypot(xn - n))
+            })
+            .filter(|(_, d)| *d <= IDENTIFY_RANGE)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((aircraft, _)) = nearest else {
+            return Identity::Unknown;
+        };
+        match aircraft.role {
+            Role::Fighter { .. } => Identity::Friend,
+            Role::Traffic { .. } if !aircraft.transponder => Identity::Suspect,
+            Role::Traffic { index, .. } => match self.scenario.traffic[index].force {
+                Force::Friendly => Identity::Friend,
+                Force::Neutral => Identity::Neutral,
+                Force::Opposing => Identity::Hostile,
+                Force::Other => Identity::Unknown,
+            },
+        }
     }
 
     /// ENU position (e, n) of an entity in the shared frame.
