@@ -52,14 +52,18 @@ struct FeedKey {
     collections: Vec<String>,
 }
 
+/// How long a picture is kept fused after its last browser left (a page reloaded, a stream
+/// reconnecting, a history asked for): its track numbers and histories survive that.
+pub const KEEP: Duration = Duration::from_secs(30);
+
 /// The pictures being served, one per reader and readable collections.
 #[derive(Default)]
 pub struct Pictures {
-    feeds: Mutex<HashMap<FeedKey, Weak<PictureFeed>>>,
+    feeds: Mutex<HashMap<FeedKey, Arc<PictureFeed>>>,
 }
 
-/// One reader's live picture: the latest frame and the history of its system tracks. The task
-/// that fuses it stops when the last holder of the feed drops it.
+/// One reader's live picture: the latest frame and the history of its system tracks. Its task
+/// takes it out of the node's pictures [`KEEP`] after the last stream of it closed.
 pub struct PictureFeed {
     frames: watch::Receiver<Arc<Frame>>,
     history: Arc<Mutex<HashMap<u64, VecDeque<HistoryPoint>>>>,
@@ -173,9 +177,8 @@ impl Node {
             .feeds
             .lock()
             .map_err(|_| internal("the picture feeds' lock is poisoned"))?;
-        feeds.retain(|_, feed| feed.strong_count() > 0);
-        if let Some(feed) = feeds.get(&key).and_then(Weak::upgrade) {
-            return Ok(feed);
+        if let Some(feed) = feeds.get(&key) {
+            return Ok(feed.clone());
         }
         let (send, frames) = watch::channel(Arc::new(Frame {
             seq: 0,
@@ -191,7 +194,7 @@ impl Node {
             history,
             task,
         });
-        feeds.insert(key, Arc::downgrade(&feed));
+        feeds.insert(key, feed.clone());
         Ok(feed)
     }
 }
@@ -223,8 +226,21 @@ async fn follow(node: Weak<Node>, mut state: PictureState, send: watch::Sender<A
         None => return,
     };
     let mut last_frame = Instant::now() - HEARTBEAT;
+    let mut idle_since: Option<Instant> = None;
     loop {
         let Some(n) = node.upgrade() else { return };
+        // The feed holds one receiver; each open stream holds another.
+        if send.receiver_count() <= 1 {
+            let since = *idle_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= KEEP {
+                if let Ok(mut feeds) = n.pictures.feeds.lock() {
+                    feeds.remove(&state.key);
+                }
+                return;
+            }
+        } else {
+            idle_since = None;
+        }
         let fresh = match state.read(&n).await {
             Ok(fresh) => fresh,
             Err(e) => {

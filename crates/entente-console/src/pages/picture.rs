@@ -122,18 +122,27 @@ impl Stream {
     }
 }
 
-/// `GET /console/picture/stream`: the frames as server-sent events.
-pub async fn stream(State(console): State<Arc<Console>>, signed_in: SignedIn) -> Response {
-    let feed = match console.node.air_picture(&signed_in.session.user).await {
-        Ok(feed) => feed,
-        Err(e) => {
+/// The signed-in user's picture feed, or the answer saying it could not be started.
+async fn feed_of(console: &Console, signed_in: &SignedIn) -> Result<Arc<PictureFeed>, Response> {
+    console
+        .node
+        .air_picture(&signed_in.session.user)
+        .await
+        .map_err(|e| {
             tracing::error!(error = %e, "the air picture could not be started");
-            return (
+            (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the air picture could not be started",
             )
-                .into_response();
-        }
+                .into_response()
+        })
+}
+
+/// `GET /console/picture/stream`: the frames as server-sent events.
+pub async fn stream(State(console): State<Arc<Console>>, signed_in: SignedIn) -> Response {
+    let feed = match feed_of(&console, &signed_in).await {
+        Ok(feed) => feed,
+        Err(answer) => return answer,
     };
     let state = Stream {
         console,
@@ -167,16 +176,9 @@ pub async fn history(
     let Ok(stn) = stn.parse::<u64>() else {
         return (StatusCode::NOT_FOUND, "no such track").into_response();
     };
-    let feed = match console.node.air_picture(&signed_in.session.user).await {
+    let feed = match feed_of(&console, &signed_in).await {
         Ok(feed) => feed,
-        Err(e) => {
-            tracing::error!(error = %e, "the air picture could not be started");
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the air picture could not be started",
-            )
-                .into_response();
-        }
+        Err(answer) => return answer,
     };
     let points = feed.history(stn);
     let body = serde_json::json!({ "stn": stn, "history": points });

@@ -9,6 +9,7 @@ mod exercises;
 mod harness;
 mod leaks;
 mod partners;
+mod picture;
 mod registry;
 mod search;
 mod web;
