@@ -215,6 +215,7 @@
   });
 
   const source = new EventSource(root.dataset.stream);
+  seen.source = source;
   source.addEventListener("picture", function (e) { onPicture(e.data); });
   source.addEventListener("banner", function (e) { onBanner(e.data); });
   source.addEventListener("error", function () {

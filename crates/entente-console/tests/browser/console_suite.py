@@ -826,20 +826,20 @@ class Suite:
         self.clean("replay: no console error, no failed request", watch)
 
     def live_air_picture(self):
-        """FRA and JPN watch the live air picture of the demo's exercise: tracks move on the
-        map within 3 s of opening the page; every message the node pushes (read from the
+        """Every nation's user watches the live air picture of the demo's exercise: tracks move
+        on the map within 3 s of opening the page; every message the node pushes (read from the
         browser's network events, not from the page) names only contributions of sensors the
         release policy lets the nation receive (the Rust driver's oracle, --picture-sensors),
         and FRA receives a sensor JPN does not; selecting a track shows its details, national
         contributions, uncertainty ellipse and history; no console error; the frame cost of
-        1,000 tracks on this page's map; screenshots picture-fra.png and picture-jpn.png."""
+        1,000 tracks on this page's map; screenshots picture-<nation>.png."""
         c = self.checks
         allowed = {}
         for spec in self.args.picture_sensors:
             nation, sensors = spec.split("=", 1)
             allowed[nation] = set(filter(None, sensors.split(",")))
         seen_sensors = {}
-        for nation in ("FRA", "JPN"):
+        for nation in ("FRA", "USA", "GBR", "DEU", "JPN"):
             reader = self.demo_user(nation, "NATO")
             base = self.base(nation)
             ctx = self.browser.new_context(ignore_https_errors=True,
@@ -895,7 +895,9 @@ class Suite:
                  and page.locator("#picture-contributions tr").count() >= 1, detail[:300])
             page.screenshot(path=self.shots / f"picture-{nation.lower()}.png", full_page=False)
             if nation == "FRA":
+                # The stream closed first: its frames would replace the thousand tracks.
                 page.evaluate("""() => {
+                    entente.picture.source.close();
                     const m = entente.picture.map, tracks = [];
                     const ids = ['friend', 'hostile', 'neutral', 'unknown', 'suspect'];
                     for (let i = 0; i < 1000; i++) tracks.push({id: 90000 + i,
