@@ -513,6 +513,7 @@ mod tests {
                 p: entente_fusion::kalman::StateCovariance::identity(),
             },
             identity: entente_fusion::model::Identity::Unknown,
+            reply: Default::default(),
             label: Markings::of([marking]),
         }
     }

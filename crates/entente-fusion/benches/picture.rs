@@ -107,6 +107,7 @@ fn fusion(c: &mut Criterion) {
                     )),
                 ),
                 identity: Identity::Unknown,
+                reply: Default::default(),
                 label: Markings::default(),
             });
         }

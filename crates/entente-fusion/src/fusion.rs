@@ -200,10 +200,12 @@ impl Fuser {
             taken.insert(id);
             let first = &fresh[group.members[0]];
             let mut identity = first.identity;
+            let mut reply = crate::model::Reply::default();
             let mut contributions = Vec::with_capacity(group.members.len());
             for &m in &group.members {
                 let tr = fresh[m];
                 identity = identity.max(tr.identity);
+                reply = reply.or(&tr.reply);
                 contributions.push(tr.source.clone());
                 match self.owner.get_mut(&tr.source) {
                     Some(entry) => *entry = (id, generation),
@@ -220,6 +222,7 @@ impl Fuser {
                 contributions,
                 quality: quality(&group.fused),
                 identity,
+                reply,
                 label: group.label,
             });
         }

@@ -118,6 +118,27 @@ pub struct TrackRef {
     pub local_id: String,
 }
 
+/// What an aircraft's own replies add to a track: its pressure altitude (SSR Mode C, IFF) and
+/// its identification (Mode S aircraft identification, or an own flight's callsign). Radars
+/// measure neither: a track of an aircraft that does not answer has none.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reply {
+    /// Altitude, metres.
+    pub altitude_m: Option<f64>,
+    /// Callsign or aircraft identification.
+    pub callsign: Option<String>,
+}
+
+impl Reply {
+    /// This reply, completed with what `other` has and this one lacks.
+    pub fn or(&self, other: &Reply) -> Reply {
+        Reply {
+            altitude_m: self.altitude_m.or(other.altitude_m),
+            callsign: self.callsign.clone().or_else(|| other.callsign.clone()),
+        }
+    }
+}
+
 /// A local track as a nation reports it to its partners.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NationalTrack<L = Markings> {
@@ -131,6 +152,8 @@ pub struct NationalTrack<L = Markings> {
     pub estimate: Gaussian,
     /// Identity the nation assigns.
     pub identity: Identity,
+    /// What the aircraft's replies told the nation.
+    pub reply: Reply,
     /// Confidentiality label.
     pub label: L,
 }
@@ -151,6 +174,9 @@ pub struct SystemTrack<L = Markings> {
     pub quality: u8,
     /// Most alarming identity among the contributions.
     pub identity: Identity,
+    /// The replies of the contributions, the first one reported of each kind, in contribution
+    /// order.
+    pub reply: Reply,
     /// Dominant label of the contributions.
     pub label: L,
 }

@@ -181,6 +181,7 @@ fn latest_reports(reports: &Reports<'_>, k: i64) -> Vec<NationalTrack<Markings>>
                 sensor: nation.to_string(),
                 t: r.t,
                 estimate: Gaussian::new(r.x, r.p.unwrap_or_else(StateCovariance::identity)),
+                reply: Default::default(),
                 identity: Identity::Unknown,
                 label: Markings::default(),
             });

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::kalman::{Gaussian, StateCovariance, StateVector};
-use crate::model::{Identity, Markings, NationalTrack, Plot, SystemTrack, TrackRef};
+use crate::model::{Identity, Markings, NationalTrack, Plot, Reply, SystemTrack, TrackRef};
 use crate::Error;
 
 /// STIX type of a plot (one detection of one national sensor).
@@ -66,7 +66,8 @@ pub fn extension_definition() -> Value {
                    time, state [x, vx, y, vy] in metres and m/s in the exercise's local east-north frame, \
                    covariance (16 numbers, row-major), identity (pending, unknown, assumed-friend, friend, \
                    neutral, suspect, hostile), optional frame_origin {lat, lon} in degrees (the origin \
-                   of the east-north frame). x-entente-system-track: system_track_number, time, state, \
+                   of the east-north frame), optional altitude_m and callsign (from the aircraft's \
+                   replies). x-entente-system-track: system_track_number, time, state, \
                    covariance, quality (0-15), identity, contributions [{nation, local_track_id}]. \
                    Labels are object_marking_refs.",
         "version": "1.1.0",
@@ -162,7 +163,17 @@ pub fn national_track(track: &NationalTrack<Markings>, epoch: f64) -> Result<Val
     m.insert("state".into(), state);
     m.insert("covariance".into(), cov);
     m.insert("identity".into(), json!(track.identity.as_str()));
+    write_reply(&mut m, &track.reply);
     Ok(Value::Object(m))
+}
+
+fn write_reply(m: &mut serde_json::Map<String, Value>, reply: &Reply) {
+    if let Some(a) = reply.altitude_m {
+        m.insert("altitude_m".into(), json!(a));
+    }
+    if let Some(c) = &reply.callsign {
+        m.insert("callsign".into(), json!(c));
+    }
 }
 
 /// A system track as a STIX object; `picture` names the picture (e.g. the recipient nation) so that
@@ -191,6 +202,7 @@ pub fn system_track(
         .map(|c| json!({ "nation": c.nation, "local_track_id": c.local_id }))
         .collect();
     m.insert("contributions".into(), json!(contributions));
+    write_reply(&mut m, &track.reply);
     Ok(Value::Object(m))
 }
 
@@ -263,6 +275,13 @@ pub fn parse_national_track(value: &Value, epoch: f64) -> Result<NationalTrack<M
             StateCovariance::from_row_slice(&cov),
         ),
         identity,
+        reply: Reply {
+            altitude_m: value.get("altitude_m").and_then(Value::as_f64),
+            callsign: value
+                .get("callsign")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        },
         label,
     })
 }

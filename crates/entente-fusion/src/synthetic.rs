@@ -82,6 +82,7 @@ impl SyntheticPicture {
                     t,
                     estimate: Gaussian::new(noisy, p),
                     identity: Identity::Unknown,
+                    reply: Default::default(),
                     label: Markings::default(),
                 });
             }

@@ -128,6 +128,10 @@ pub struct PictureTrack {
     pub heading_deg: f64,
     pub speed_mps: f64,
     pub identity: &'static str,
+    /// Altitude from the aircraft's replies, metres.
+    pub altitude_m: Option<f64>,
+    /// Callsign from the aircraft's replies.
+    pub callsign: Option<String>,
     /// 0 (worst) to 15.
     pub quality: u8,
     /// Position covariance in the local east-north plane: `[ee, en, nn]`, m².
@@ -453,6 +457,8 @@ impl PictureState {
             heading_deg: ve.atan2(vn).to_degrees().rem_euclid(360.0),
             speed_mps: ve.hypot(vn),
             identity: s.identity.as_str(),
+            altitude_m: s.reply.altitude_m,
+            callsign: s.reply.callsign.clone(),
             quality: s.quality,
             cov: [p[(0, 0)], p[(0, 2)], p[(2, 2)]],
             label: node.banner_text(banner.as_ref()),

@@ -23,6 +23,7 @@ fn track(id: &str, nation: &str, marking: &str) -> serde_json::Value {
             StateCovariance::from_diagonal(&StateVector::new(400.0, 4.0, 400.0, 4.0)),
         ),
         identity: Identity::Suspect,
+        reply: Default::default(),
         label: Markings::of([marking]),
     };
     national_track_in_frame(&tr, 0.0, 57.0, 23.0).unwrap()

@@ -179,6 +179,7 @@ fn tracks_of_unknown_sensors_or_another_nation_are_denied() {
             p: entente_fusion::kalman::StateCovariance::identity(),
         },
         identity: entente_fusion::model::Identity::Unknown,
+        reply: Default::default(),
         label: Markings::default(),
     };
     assert!(day.may_receive(&track("LTU", "LTU-radars"), n("POL")));

@@ -4,7 +4,7 @@
 
 use entente_fusion::kalman::Measurement;
 use entente_fusion::metrics;
-use entente_fusion::model::{Identity, Markings, NationalTrack, TrackRef};
+use entente_fusion::model::{Identity, Markings, NationalTrack, Reply, TrackRef};
 use entente_types::NationCode;
 use rand::RngExt;
 
@@ -55,7 +55,7 @@ impl Simulation {
                 .step(t, &self.plots)
                 .map_err(|source| Error::Picture { t, source })?
                 .to_vec();
-            let identities: Vec<Identity> = tracks
+            let identities: Vec<(Identity, Reply)> = tracks
                 .iter()
                 .map(|tr| self.identify(tr.estimate.x[0], tr.estimate.x[2]))
                 .collect();
@@ -63,7 +63,7 @@ impl Simulation {
             n.tracks = tracks
                 .iter()
                 .zip(identities)
-                .map(|(tr, identity)| NationalTrack {
+                .map(|(tr, (identity, reply))| NationalTrack {
                     source: TrackRef {
                         nation: n.nation,
                         local_id: format!("{}-{}", n.track_prefix, tr.id),
@@ -72,6 +72,7 @@ impl Simulation {
                     t: tr.t,
                     estimate: tr.estimate,
                     identity,
+                    reply,
                     label: n.label.clone(),
                 })
                 .collect();
@@ -84,8 +85,9 @@ impl Simulation {
     /// fighter answers IFF and is a friend; traffic with its transponder on is identified by
     /// what it declares (its force: friendly, neutral, opposing); traffic that stopped answering
     /// air traffic control is suspect; a track that correlates with no aircraft stays unknown.
-    /// No random draw: the simulation's stream does not depend on it.
-    fn identify(&self, e: f64, n: f64) -> Identity {
+    /// An aircraft that answers (a fighter's IFF, a transponder) also gives its altitude and
+    /// its callsign. No random draw: the simulation's stream does not depend on it.
+    fn identify(&self, e: f64, n: f64) -> (Identity, Reply) {
         let nearest = self
             .entities
             .iter()
@@ -97,9 +99,18 @@ impl Simulation {
             .filter(|(_, d)| *d <= IDENTIFY_RANGE)
             .min_by(|a, b| a.1.total_cmp(&b.1));
         let Some((aircraft, _)) = nearest else {
-            return Identity::Unknown;
+            return (Identity::Unknown, Reply::default());
         };
-        match aircraft.role {
+        let answers = matches!(aircraft.role, Role::Fighter { .. }) || aircraft.transponder;
+        let reply = if answers {
+            Reply {
+                altitude_m: Some(aircraft.state.position.h),
+                callsign: Some(aircraft.header.marking.clone()),
+            }
+        } else {
+            Reply::default()
+        };
+        let identity = match aircraft.role {
             Role::Fighter { .. } => Identity::Friend,
             Role::Traffic { .. } if !aircraft.transponder => Identity::Suspect,
             Role::Traffic { index, .. } => match self.scenario.traffic[index].force {
@@ -108,7 +119,8 @@ impl Simulation {
                 Force::Opposing => Identity::Hostile,
                 Force::Other => Identity::Unknown,
             },
-        }
+        };
+        (identity, reply)
     }
 
     /// ENU position (e, n) of an entity in the shared frame.

@@ -24,6 +24,7 @@ fn track(n: &str, id: &str, x: f64, y: f64, var: f64) -> NationalTrack<Markings>
             StateCovariance::from_diagonal(&Vector4::new(var, 1.0, var, 1.0)),
         ),
         identity: Identity::Unknown,
+        reply: Default::default(),
         label: Markings::of([format!("marking-definition--{n}-{id}")]),
     }
 }
@@ -217,6 +218,7 @@ fn contributions_whose_labels_cannot_be_combined_stay_apart() {
         t: t.t,
         estimate: t.estimate,
         identity: t.identity,
+        reply: t.reply,
         label,
     };
     let a = relabel(track("EST", "1", 0.0, 0.0, 1.0), PolicyLabel("NATO"));

@@ -14,6 +14,7 @@ fn sample() -> NationalTrack<Markings> {
         t: 12.5,
         estimate: Gaussian::new(state(1000.0, 200.0, -50.0, 0.0), p),
         identity: Identity::Suspect,
+        reply: Default::default(),
         label: Markings::of(["marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"]),
     }
 }
@@ -90,6 +91,7 @@ fn plots_and_system_tracks_carry_markings_and_contributions() {
         contributions: vec![sample().source],
         quality: 14,
         identity: Identity::Hostile,
+        reply: Default::default(),
         label,
     };
     let v = system_track(&s, "LTU", 0.0).unwrap();
@@ -99,4 +101,31 @@ fn plots_and_system_tracks_carry_markings_and_contributions() {
     assert_eq!(v["contributions"][0]["local_track_id"], "T17");
     // The same number in another nation's picture is another object.
     assert_ne!(system_track(&s, "EST", 0.0).unwrap()["id"], v["id"]);
+}
+
+#[test]
+fn replies_and_the_frame_origin_round_trip_and_a_bad_origin_is_none() {
+    let epoch = 1_790_000_000.0;
+    let mut track = sample();
+    track.reply = Reply {
+        altitude_m: Some(10_668.0),
+        callsign: Some("CIV505".into()),
+    };
+    let v = national_track_in_frame(&track, epoch, 57.0, 23.0).unwrap();
+    assert_eq!(v["altitude_m"], 10_668.0);
+    assert_eq!(v["callsign"], "CIV505");
+    assert_eq!(frame_origin(&v), Some((57.0, 23.0)));
+    assert_eq!(parse_national_track(&v, epoch).unwrap(), track);
+    // A track without replies writes neither property.
+    let plain = national_track(&sample(), epoch).unwrap();
+    assert!(plain.get("altitude_m").is_none() && plain.get("callsign").is_none());
+    assert_eq!(frame_origin(&plain), None);
+    for bad in [
+        serde_json::json!({ "frame_origin": { "lat": 91.0, "lon": 0.0 } }),
+        serde_json::json!({ "frame_origin": { "lat": 10.0 } }),
+        serde_json::json!({ "frame_origin": { "lat": "57", "lon": 23.0 } }),
+        serde_json::json!({ "frame_origin": [57.0, 23.0] }),
+    ] {
+        assert_eq!(frame_origin(&bad), None, "{bad}");
+    }
 }

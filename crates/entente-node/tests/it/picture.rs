@@ -82,6 +82,7 @@ fn track(n: usize, spec: &Spec, marking: &str, t: f64) -> Value {
             StateCovariance::from_diagonal(&StateVector::new(2500.0, 25.0, 2500.0, 25.0)),
         ),
         identity: Identity::Unknown,
+        reply: Default::default(),
         label: Markings::of([marking]),
     };
     national_track_in_frame(&tr, 0.0, ORIGIN.0, ORIGIN.1).unwrap()

@@ -211,7 +211,10 @@ fn the_console_works_in_a_real_browser() {
         .arg("--extra-user")
         .arg(format!("FRA:{LOW_USER}:{LOW_PASSWORD}:{LOW_CLEARANCE}"))
         .args(["FRA", "USA", "GBR", "DEU", "JPN"].iter().flat_map(|n| {
-            ["--picture-sensors".to_owned(), format!("{n}={}", picture_sensors(n))]
+            [
+                "--picture-sensors".to_owned(),
+                format!("{n}={}", picture_sensors(n)),
+            ]
         }))
         .env("ENTENTE_CHROMIUM", &chromium)
         .current_dir(repo_root())
