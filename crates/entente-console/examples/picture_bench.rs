@@ -85,6 +85,8 @@ async fn read_stream(
         .unwrap();
     assert_eq!(r.status(), 200);
     let mut buffer: Vec<u8> = Vec::new();
+    // Where the search for the end of the event under way resumes.
+    let mut scanned = 0;
     let mut frames = 0;
     while !stop.load(Ordering::Relaxed) {
         let chunk = match tokio::time::timeout(Duration::from_secs(2), r.chunk()).await {
@@ -93,27 +95,32 @@ async fn read_stream(
             Err(_) => continue,
         };
         buffer.extend_from_slice(&chunk);
-        while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
-            let event: Vec<u8> = buffer.drain(..end + 2).collect();
-            let text = String::from_utf8_lossy(&event);
-            if !text.starts_with("event: picture") {
-                continue;
-            }
+        while let Some(at) = find(&buffer[scanned..], b"\n\n") {
+            let end = scanned + at + 2;
             let received = now_us();
-            if let Some(at) = text.find("\"made_us\":") {
-                let digits: String = text[at + 10..]
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                let made: i64 = digits.parse().unwrap();
-                if text.contains("\"tracks\":[{") {
+            let event = &buffer[..end];
+            if event.starts_with(b"event: picture") && find(event, b"\"tracks\":[{").is_some() {
+                if let Some(at) = find(event, b"\"made_us\":") {
+                    let digits: Vec<u8> = event[at + 10..]
+                        .iter()
+                        .copied()
+                        .take_while(u8::is_ascii_digit)
+                        .collect();
+                    let made: i64 = std::str::from_utf8(&digits).unwrap().parse().unwrap();
                     latencies.lock().unwrap().push(received - made);
                     frames += 1;
                 }
             }
+            buffer.drain(..end);
+            scanned = 0;
         }
+        scanned = buffer.len().saturating_sub(1);
     }
     frames
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn quantile(sorted: &[i64], q: f64) -> f64 {

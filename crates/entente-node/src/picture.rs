@@ -99,9 +99,26 @@ pub struct Frame {
     pub seq: u64,
     /// The frame as JSON ([`FrameBody`]), serialised once for every browser.
     pub json: Arc<str>,
+    /// The frame as one server-sent event (`event: picture`), written once and shared, so that
+    /// each browser's stream only refers to it.
+    pub event: axum::body::Bytes,
     /// The labels of the contributions the frame shows (for the page's banner).
     pub labels: Vec<Label>,
     pub tracks: usize,
+}
+
+impl Frame {
+    fn new(seq: u64, json: String, labels: Vec<Label>, tracks: usize) -> Frame {
+        // The JSON is one line: it is one `data:` field.
+        let event = format!("event: picture\ndata: {json}\n\n");
+        Frame {
+            seq,
+            json: json.into(),
+            event: event.into(),
+            labels,
+            tracks,
+        }
+    }
 }
 
 /// The JSON body of a frame.
@@ -184,12 +201,12 @@ impl Node {
         if let Some(feed) = feeds.get(&key) {
             return Ok(feed.clone());
         }
-        let (send, frames) = watch::channel(Arc::new(Frame {
-            seq: 0,
-            json: render(0, None, None, &[]).into(),
-            labels: Vec::new(),
-            tracks: 0,
-        }));
+        let (send, frames) = watch::channel(Arc::new(Frame::new(
+            0,
+            render(0, None, None, &[]),
+            Vec::new(),
+            0,
+        )));
         let history = Arc::new(Mutex::new(HashMap::new()));
         let state = PictureState::new(key.clone(), history.clone());
         let task = tokio::spawn(follow(Arc::downgrade(self), state, send));
@@ -404,12 +421,12 @@ impl PictureState {
             [o.lat, o.lon]
         });
         let time = newest.and_then(|t| entente_fusion::stix::timestamp(t).ok());
-        Ok(Frame {
-            seq: self.seq,
-            json: render(self.seq, time, origin, &out).into(),
+        Ok(Frame::new(
+            self.seq,
+            render(self.seq, time, origin, &out),
             labels,
-            tracks: out.len(),
-        })
+            out.len(),
+        ))
     }
 
     fn draw(

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use askama::Template;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -62,27 +62,18 @@ pub async fn page(State(console): State<Arc<Console>>, signed_in: SignedIn) -> R
     )
 }
 
-/// One server-sent event.
-fn event(name: &str, data: &str) -> String {
-    let mut out = String::with_capacity(data.len() + name.len() + 16);
-    out.push_str("event: ");
-    out.push_str(name);
-    out.push('\n');
-    // Frames are one line of JSON; a line break would end the event's data early.
-    for line in data.lines() {
-        out.push_str("data: ");
-        out.push_str(line);
-        out.push('\n');
-    }
-    out.push('\n');
-    out
+/// The banner event: the classification of what the stream shows.
+fn banner_event(banner: &Banner) -> String {
+    let json = serde_json::json!({ "text": banner.text, "class": banner.class });
+    format!("event: banner\ndata: {json}\n\n")
 }
 
 /// What a stream sends next.
 struct Stream {
     console: Arc<Console>,
-    feed: Arc<PictureFeed>,
     frames: tokio::sync::watch::Receiver<Arc<PictureFrame>>,
+    /// Held so that the picture is fused while the stream is open.
+    _feed: Arc<PictureFeed>,
     banner: Option<Banner>,
     started: Instant,
     first: bool,
@@ -90,35 +81,32 @@ struct Stream {
 
 impl Stream {
     /// The events of the newest frame, or `None` when the stream is over.
-    async fn next(&mut self) -> Option<Vec<u8>> {
+    async fn next(&mut self) -> Option<Bytes> {
+        let mut head = String::new();
         if self.first {
             self.first = false;
-            let mut head = format!("retry: {RECONNECT_MS}\n\n").into_bytes();
-            let frame = self.frames.borrow_and_update().clone();
-            head.extend_from_slice(&self.events(&frame));
-            return Some(head);
-        }
-        let left = STREAM_LIFETIME.checked_sub(self.started.elapsed())?;
-        match tokio::time::timeout(left, self.frames.changed()).await {
-            Ok(Ok(())) => {
-                let frame = self.frames.borrow_and_update().clone();
-                Some(self.events(&frame))
+            head = format!("retry: {RECONNECT_MS}\n\n");
+        } else {
+            let left = STREAM_LIFETIME.checked_sub(self.started.elapsed())?;
+            match tokio::time::timeout(left, self.frames.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return None,
             }
-            _ => None,
         }
-    }
-
-    fn events(&mut self, frame: &PictureFrame) -> Vec<u8> {
-        let _ = &self.feed;
-        let mut out = Vec::with_capacity(frame.json.len() + 64);
+        let frame = self.frames.borrow_and_update().clone();
         let banner = Banner::of(self.console.node.release_policy(), frame.labels.iter());
         if self.banner.as_ref() != Some(&banner) {
-            let json = serde_json::json!({ "text": banner.text, "class": banner.class });
-            out.extend_from_slice(event("banner", &json.to_string()).as_bytes());
+            head.push_str(&banner_event(&banner));
             self.banner = Some(banner);
         }
-        out.extend_from_slice(event("picture", &frame.json).as_bytes());
-        out
+        if head.is_empty() {
+            // The common case: the frame's event, shared by every browser, not copied.
+            return Some(frame.event.clone());
+        }
+        let mut out = Vec::with_capacity(head.len() + frame.event.len());
+        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(&frame.event);
+        Some(out.into())
     }
 }
 
@@ -147,7 +135,7 @@ pub async fn stream(State(console): State<Arc<Console>>, signed_in: SignedIn) ->
     let state = Stream {
         console,
         frames: feed.frames(),
-        feed,
+        _feed: feed,
         banner: None,
         started: Instant::now(),
         first: true,
