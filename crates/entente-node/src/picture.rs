@@ -13,7 +13,7 @@
 //! Frames are serialised once and shared by every browser of the same reader, through a
 //! `watch` channel: a browser that falls behind gets the latest frame, never a queue.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -97,27 +97,35 @@ impl PictureFeed {
 pub struct Frame {
     /// Counts frames of this feed from 1 (0: nothing fused yet).
     pub seq: u64,
-    /// The frame as JSON ([`FrameBody`]), serialised once for every browser.
-    pub json: Arc<str>,
-    /// The frame as one server-sent event (`event: picture`), written once and shared, so that
-    /// each browser's stream only refers to it.
+    /// The frame as one server-sent event (`event: picture`, its data the JSON of
+    /// [`FrameBody`]), written once and shared, so that each browser's stream only refers to it.
     pub event: axum::body::Bytes,
     /// The labels of the contributions the frame shows (for the page's banner).
     pub labels: Vec<Label>,
     pub tracks: usize,
 }
 
+/// What comes before a frame's JSON in its event, and after it.
+const EVENT_HEAD: &str = "event: picture\ndata: ";
+const EVENT_TAIL: &str = "\n\n";
+
 impl Frame {
     fn new(seq: u64, json: String, labels: Vec<Label>, tracks: usize) -> Frame {
         // The JSON is one line: it is one `data:` field.
-        let event = format!("event: picture\ndata: {json}\n\n");
+        let event = format!("{EVENT_HEAD}{json}{EVENT_TAIL}");
         Frame {
             seq,
-            json: json.into(),
             event: event.into(),
             labels,
             tracks,
         }
+    }
+
+    /// The frame as JSON ([`FrameBody`]): the data of its event.
+    pub fn json(&self) -> &str {
+        let data = &self.event[EVENT_HEAD.len()..self.event.len() - EVENT_TAIL.len()];
+        // Written from a `String` in `new`.
+        std::str::from_utf8(data).unwrap_or_default()
     }
 }
 
@@ -400,7 +408,8 @@ impl PictureState {
             out.push(self.draw(node, frame, s, &mut labels));
         }
         if let Ok(mut history) = self.history.lock() {
-            history.retain(|stn, _| out.iter().any(|t| t.stn == *stn));
+            let shown: HashSet<u64> = out.iter().map(|t| t.stn).collect();
+            history.retain(|stn, _| shown.contains(stn));
             for t in &out {
                 let h = history.entry(t.stn).or_default();
                 let t_s = newest.unwrap_or_default();

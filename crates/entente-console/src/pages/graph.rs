@@ -14,9 +14,10 @@
 
 use std::collections::BTreeMap;
 use std::f64::consts::TAU;
-use std::fmt;
 
 use entente_search::{Graph, GraphNode};
+
+pub use super::registry::svg::Number;
 
 /// Objects a drawing holds at most (the nearest first); more would not be readable.
 pub const MAX_NODES: usize = 25;
@@ -41,23 +42,6 @@ const NAME_EM: f64 = 7.4;
 const SMALL_EM: f64 = 6.0;
 /// Room left around the drawing's content.
 const PAD: f64 = 10.0;
-
-/// A coordinate to one decimal, without a trailing `.0`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Number(pub f64);
-
-impl fmt::Display for Number {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rounded = (self.0 * 10.0).round() / 10.0;
-        if rounded == 0.0 {
-            f.write_str("0")
-        } else if rounded.fract() == 0.0 {
-            write!(f, "{rounded:.0}")
-        } else {
-            write!(f, "{rounded:.1}")
-        }
-    }
-}
 
 /// What a drawing needs of each object beyond the graph: the link to its page.
 pub trait Links {

@@ -10,7 +10,7 @@
 mod codes;
 mod graph;
 mod map;
-mod svg;
+pub(super) mod svg;
 pub(crate) mod topojson;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -165,7 +165,7 @@ fn check(specs: Vec<Spec>) {
             })
             .await
             .expect("no frame within 10 s");
-            let body: Value = serde_json::from_str(&frame.json).unwrap();
+            let body: Value = serde_json::from_str(frame.json()).unwrap();
             assert_eq!(
                 contributions(&body),
                 released,
@@ -180,7 +180,7 @@ fn check(specs: Vec<Spec>) {
                 }
                 let needle = format!("\"{}\"", key.1);
                 assert!(
-                    !frame.json.contains(&needle),
+                    !frame.json().contains(&needle),
                     "{user}: withheld track {} appears in the frame",
                     key.1
                 );

@@ -19,6 +19,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// A coordinate to one decimal, without a trailing `.0`.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Number(pub f64);
 
 impl Number {

@@ -99,10 +99,8 @@ pub fn decode(json: &str, object: &str) -> Result<Vec<Feature>, TopologyError> {
             .and_then(|p| p.name.clone())
             .unwrap_or_default();
         let label = id.clone().unwrap_or_else(|| name.clone());
-        let polygons: Vec<Vec<Vec<i64>>> = match g.kind.as_str() {
-            "Polygon" => vec![serde_json::from_value(g.arcs.clone())?],
-            "MultiPolygon" => serde_json::from_value(g.arcs.clone())?,
-            _ => continue,
+        let Some(polygons) = g.polygons()? else {
+            continue;
         };
         let polygons = polygons
             .iter()
@@ -138,18 +136,12 @@ pub fn lines(json: &str, object: &str) -> Result<Lines, TopologyError> {
         .ok_or_else(|| TopologyError::NoObject(object.to_owned()))?;
     let mut uses = vec![0u32; arcs.len()];
     for g in &layer.geometries {
-        let rings: Vec<Vec<i64>> = match g.kind.as_str() {
-            "Polygon" => serde_json::from_value(g.arcs.clone())?,
-            "MultiPolygon" => {
-                let polygons: Vec<Vec<Vec<i64>>> = serde_json::from_value(g.arcs.clone())?;
-                polygons.into_iter().flatten().collect()
-            }
-            _ => continue,
+        let Some(polygons) = g.polygons()? else {
+            continue;
         };
-        for index in rings.into_iter().flatten() {
-            let k = if index < 0 { !index } else { index };
-            let used = usize::try_from(k)
-                .ok()
+        for index in polygons.into_iter().flatten().flatten() {
+            let used = arc_number(index)
+                .0
                 .and_then(|k| uses.get_mut(k))
                 .ok_or_else(|| TopologyError::NoArc {
                     feature: g.label(),
@@ -170,7 +162,28 @@ pub fn lines(json: &str, object: &str) -> Result<Lines, TopologyError> {
     Ok(out)
 }
 
+/// The arc an index names, and whether it is followed backwards (a negative index is the
+/// ones' complement of the arc's number).
+fn arc_number(index: i64) -> (Option<usize>, bool) {
+    let (k, reversed) = if index < 0 {
+        (!index, true)
+    } else {
+        (index, false)
+    };
+    (usize::try_from(k).ok(), reversed)
+}
+
 impl Geometry {
+    /// The arc indices of a polygon geometry, polygon by polygon and ring by ring; `None` for a
+    /// geometry of another kind.
+    fn polygons(&self) -> Result<Option<Vec<Vec<Vec<i64>>>>, TopologyError> {
+        Ok(match self.kind.as_str() {
+            "Polygon" => Some(vec![serde_json::from_value(self.arcs.clone())?]),
+            "MultiPolygon" => Some(serde_json::from_value(self.arcs.clone())?),
+            _ => None,
+        })
+    }
+
     /// How errors name the geometry: its id, else its name.
     fn label(&self) -> String {
         match &self.id {
@@ -226,13 +239,8 @@ fn stitch(
 ) -> Result<Vec<Point>, TopologyError> {
     let mut ring: Vec<Point> = Vec::new();
     for &index in indices {
-        let (k, reversed) = if index < 0 {
-            (!index, true)
-        } else {
-            (index, false)
-        };
-        let arc = usize::try_from(k)
-            .ok()
+        let (k, reversed) = arc_number(index);
+        let arc = k
             .and_then(|k| arcs.get(k))
             .ok_or_else(|| TopologyError::NoArc {
                 feature: feature.to_owned(),
