@@ -4,7 +4,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use entente_types::ErrorCode;
+use entente_types::{Date, ErrorCode, NationCode};
+
+use crate::model::ClauseKind;
 
 pub use entente_types::diagnostic::Diagnostic;
 
@@ -33,6 +35,28 @@ pub enum ErrorKind {
         text: String,
         suggestion: Option<String>,
     },
+    /// A clause reference (`agreement/clause` or an alias) that the registry does not know.
+    UnknownClause {
+        text: String,
+        suggestion: Option<String>,
+    },
+    /// A clause asked about on a day its agreement does not apply (not yet in force, suspended,
+    /// terminated).
+    NotInForce {
+        clause: String,
+        day: Date,
+        status: &'static str,
+    },
+    /// A clause that no party invokes (security of information, cooperation).
+    NotInvocable { clause: String, kind: ClauseKind },
+    /// A requesting nation that is not a party to the clause's agreement on the day.
+    NotAParty {
+        nation: NationCode,
+        clause: String,
+        day: Date,
+    },
+    /// A requesting nation outside the parties a defence clause protects.
+    NotProtected { nation: NationCode, clause: String },
     /// The dataset has problems; every one is listed.
     Invalid(Vec<Diagnostic>),
     /// A dataset file or folder could not be read.
@@ -63,7 +87,13 @@ impl Error {
         match self.kind {
             ErrorKind::UnknownNation { .. }
             | ErrorKind::UnknownOrganization { .. }
-            | ErrorKind::UnknownAgreement { .. } => ErrorCode::NotFound,
+            | ErrorKind::UnknownAgreement { .. }
+            | ErrorKind::UnknownClause { .. } => ErrorCode::NotFound,
+            // The question names things that exist but do not fit together on that day.
+            ErrorKind::NotInForce { .. }
+            | ErrorKind::NotInvocable { .. }
+            | ErrorKind::NotAParty { .. }
+            | ErrorKind::NotProtected { .. } => ErrorCode::InvalidInput,
             // A dataset folder is named by the user: failing to read it is bad input.
             ErrorKind::Invalid(_) | ErrorKind::Io { .. } => ErrorCode::InvalidInput,
         }
@@ -87,6 +117,23 @@ impl fmt::Display for Error {
             }
             ErrorKind::UnknownAgreement { text, suggestion } => {
                 unknown(f, "agreement", text, suggestion)
+            }
+            ErrorKind::UnknownClause { text, suggestion } => {
+                unknown(f, "clause", text, suggestion)
+            }
+            ErrorKind::NotInForce { clause, day, status } => {
+                write!(f, "{clause} does not apply on {day}: its agreement is {status}")
+            }
+            ErrorKind::NotInvocable { clause, kind } => write!(
+                f,
+                "{clause} is a {} clause: only consultation, collective-defence and mutual-assistance clauses are invoked",
+                kind.as_str()
+            ),
+            ErrorKind::NotAParty { nation, clause, day } => {
+                write!(f, "{nation} is not a party to {clause} on {day}")
+            }
+            ErrorKind::NotProtected { nation, clause } => {
+                write!(f, "{clause} does not protect {nation}")
             }
             ErrorKind::Invalid(diagnostics) => {
                 let n = diagnostics.len();

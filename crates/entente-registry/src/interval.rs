@@ -141,6 +141,13 @@ impl StatedDate {
     }
 }
 
+/// As written in the dataset: `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
+impl serde::Serialize for StatedDate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 fn parse_year(text: &str) -> Option<i32> {
     (text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()))
         .then(|| text.parse().ok())

@@ -28,6 +28,7 @@
 mod dot;
 mod error;
 mod interval;
+mod invocation;
 mod load;
 mod model;
 mod query;
@@ -40,6 +41,7 @@ use entente_types::NationCode;
 
 pub use crate::error::{Diagnostic, Error, ErrorKind};
 pub use crate::interval::{Interval, StatedDate};
+pub use crate::invocation::{ClauseRef, Invocation, Participant, ParticipantChange, Participants};
 pub use crate::load::DatasetText;
 pub use crate::model::{
     Accession, Agreement, AgreementId, AgreementKind, AgreementStatus, Clause, ClauseKind,
@@ -60,6 +62,9 @@ pub struct Registry {
     agreements: Vec<Agreement>,
     org_index: HashMap<String, usize>,
     agreement_index: HashMap<String, usize>,
+    /// Lower-cased clause alias → (agreement, clause) indices.
+    clause_aliases: HashMap<String, (usize, usize)>,
+    invocations: Vec<Invocation>,
 }
 
 impl Registry {
@@ -72,7 +77,15 @@ impl Registry {
     /// Converts and validates a dataset held in memory (e.g. generated for tests), with the same
     /// checks as [`Registry::load`].
     pub fn from_text(text: DatasetText) -> Result<Registry, Error> {
-        load::load_text(text)
+        load::load_text(text, None)
+    }
+
+    /// As [`Registry::from_text`], with the text of an `invocations.toml`.
+    pub fn from_text_with_invocations(
+        text: DatasetText,
+        invocations: String,
+    ) -> Result<Registry, Error> {
+        load::load_text(text, Some(invocations))
     }
 
     fn from_parts(
@@ -91,6 +104,15 @@ impl Registry {
             .enumerate()
             .map(|(i, a)| (a.id.0.to_ascii_lowercase(), i))
             .collect();
+        let clause_aliases = agreements
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| {
+                a.clauses.iter().enumerate().filter_map(move |(j, c)| {
+                    c.alias.as_ref().map(|x| (x.to_ascii_lowercase(), (i, j)))
+                })
+            })
+            .collect();
         Registry {
             sources,
             nations,
@@ -98,6 +120,8 @@ impl Registry {
             agreements,
             org_index,
             agreement_index,
+            clause_aliases,
+            invocations: Vec::new(),
         }
     }
 

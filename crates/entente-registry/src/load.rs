@@ -15,6 +15,7 @@ use convert::convert;
 
 mod check;
 mod convert;
+mod invocations;
 mod raw;
 
 /// The files of a dataset folder, in a fixed order so that diagnostics are stable.
@@ -64,7 +65,22 @@ pub(crate) fn load(dir: &Path) -> Result<Registry, Error> {
         .into_iter()
         .map(SourceFile::read)
         .collect::<Result<Vec<_>, _>>()?;
-    convert(sources_file, nations_file, org_files, agreement_files)
+    let invocations_path = dir.join("invocations.toml");
+    // The file is optional: a dataset without invocations records none.
+    let invocations_file = match std::fs::read_to_string(&invocations_path) {
+        Ok(text) => Some(SourceFile::new(invocations_path, text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(Error::new(ErrorKind::Io {
+                path: invocations_path,
+                source,
+            }))
+        }
+    };
+    // Invocations refer to clauses, nations and days of the rest, so they are checked once the
+    // rest is valid.
+    let registry = convert(sources_file, nations_file, org_files, agreement_files)?;
+    invocations::attach(registry, invocations_file)
 }
 
 /// The text of a dataset held in memory (generated data, tests): the same files as on disk.
@@ -79,17 +95,21 @@ pub struct DatasetText {
 }
 
 /// Converts and validates a dataset held in memory, exactly as [`load`] does for files.
-pub(crate) fn load_text(text: DatasetText) -> Result<Registry, Error> {
+pub(crate) fn load_text(text: DatasetText, invocations: Option<String>) -> Result<Registry, Error> {
     let named = |dir: &str, files: Vec<(String, String)>| -> Vec<SourceFile> {
         files
             .into_iter()
             .map(|(name, text)| SourceFile::new(Path::new(dir).join(name), text))
             .collect()
     };
-    convert(
+    let registry = convert(
         SourceFile::new(PathBuf::from("sources.toml"), text.sources),
         SourceFile::new(PathBuf::from("nations.toml"), text.nations),
         named("organizations", text.organizations),
         named("agreements", text.agreements),
+    )?;
+    invocations::attach(
+        registry,
+        invocations.map(|t| SourceFile::new(PathBuf::from("invocations.toml"), t)),
     )
 }

@@ -7,7 +7,8 @@ use entente_types::{Date, NationCode};
 use crate::interval::{Interval, StatedDate};
 
 /// The key of a source in `sources.toml` (e.g. `N9`); every fact names at least one.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct SourceId(pub String);
 
 /// A bibliographic source.
@@ -29,7 +30,8 @@ pub struct Nation {
 }
 
 /// The id of an organisation or group, e.g. `NATO`, `PESCO-MM`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct OrgId(pub String);
 
 impl fmt::Display for OrgId {
@@ -135,7 +137,8 @@ impl Organization {
 }
 
 /// The id of an agreement, e.g. `north-atlantic-treaty`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct AgreementId(pub String);
 
 impl fmt::Display for AgreementId {
@@ -219,6 +222,15 @@ impl ClauseKind {
             .map_or("?", |(s, _)| s)
     }
 
+    /// Whether a party may invoke the clause, calling the others together: an undertaking to
+    /// consult or a defence obligation.
+    pub fn is_invocable(self) -> bool {
+        matches!(
+            self,
+            ClauseKind::Consultation | ClauseKind::CollectiveDefence | ClauseKind::MutualAssistance
+        )
+    }
+
     /// Whether the clause binds parties to come to another's aid.
     pub fn is_defence_obligation(self) -> bool {
         matches!(
@@ -257,6 +269,9 @@ pub struct SecurityProvision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clause {
     pub id: String,
+    /// A short name unique across the registry (e.g. `nato-art-5`), usable wherever
+    /// `agreement/clause` is.
+    pub alias: Option<String>,
     /// The article as cited, e.g. "Article 5", "Article 42(7)".
     pub article: String,
     pub kind: ClauseKind,
@@ -380,6 +395,12 @@ impl DateQualifier {
     }
 }
 
+impl serde::Serialize for DateQualifier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// A nation for which an agreement took effect on its own day, as the sources give it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accession {
@@ -409,7 +430,8 @@ impl MemberDates {
 }
 
 /// On what a nation's being a party to an agreement on a given day rests.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PartyBasis {
     /// Named as a party.
     Named,

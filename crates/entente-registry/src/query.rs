@@ -12,7 +12,7 @@ use crate::Registry;
 
 /// How close an unknown nation, organisation or agreement name must be to a known one to be
 /// suggested.
-const NAME_NEARNESS: Nearness = Nearness::JaroWinkler(0.7);
+pub(crate) const NAME_NEARNESS: Nearness = Nearness::JaroWinkler(0.7);
 
 /// One agreement clause on which an obligation rests.
 #[derive(Debug, Clone, PartialEq, Eq)]

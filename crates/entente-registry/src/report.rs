@@ -7,8 +7,9 @@ use serde::{Serialize, Serializer};
 use serde_json::json;
 
 use crate::{
-    Agreement, AgreementId, AgreementStatus, Defender, Error, Graph, NationProfile, Organization,
-    Party, Registry, StatedDate, TimelineEvent,
+    Agreement, AgreementId, AgreementStatus, Clause, ClauseRef, Defender, Error, Graph, Invocation,
+    NationProfile, Organization, ParticipantChange, Participants, Party, Registry, StatedDate,
+    TimelineEvent,
 };
 
 fn name_of(registry: &Registry, code: NationCode) -> &str {
@@ -438,6 +439,251 @@ impl ToReport for Checked {
             )),
             None => report.text(self.problems_text().trim_end()),
         };
+        report
+    }
+}
+
+/// The clause of an invocation as a table shows it: its alias or reference, and its article.
+fn clause_text(registry: &Registry, clause: &ClauseRef) -> String {
+    let found = registry
+        .agreement_by_id(&clause.agreement)
+        .and_then(|a| a.clauses.iter().find(|c| c.id == clause.clause));
+    match found {
+        Some(c) => format!(
+            "{} ({})",
+            c.alias.clone().unwrap_or_else(|| clause.to_string()),
+            c.article
+        ),
+        None => clause.to_string(),
+    }
+}
+
+/// Recorded invocations, optionally of one clause or requested by one nation.
+pub struct Invocations<'a> {
+    pub registry: &'a Registry,
+    pub clause: Option<ClauseRef>,
+    pub nation: Option<NationCode>,
+    pub invocations: Vec<&'a Invocation>,
+}
+
+impl<'a> Invocations<'a> {
+    /// The invocations of `clause` (`agreement/clause` or an alias) requested by `nation` (code or
+    /// name), each filter only when given.
+    pub fn list(
+        registry: &'a Registry,
+        clause: Option<&str>,
+        nation: Option<&str>,
+    ) -> Result<Self, Error> {
+        let clause = clause
+            .map(|c| registry.clause(c).map(|(a, c)| ClauseRef::of(a, c)))
+            .transpose()?;
+        let nation = nation.map(|n| registry.nation_code(n)).transpose()?;
+        let invocations = registry
+            .invocations()
+            .iter()
+            .filter(|i| clause.as_ref().is_none_or(|c| i.clause == *c))
+            .filter(|i| nation.is_none_or(|n| i.requested_by.contains(&n)))
+            .collect();
+        Ok(Invocations {
+            registry,
+            clause,
+            nation,
+            invocations,
+        })
+    }
+}
+
+impl Serialize for Invocations<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let registry = self.registry;
+        json!({
+            "clause": self.clause,
+            "nation": self.nation,
+            "invocations": self.invocations.iter().map(|i| {
+                let clause = registry
+                    .agreement_by_id(&i.clause.agreement)
+                    .and_then(|a| a.clauses.iter().find(|c| c.id == i.clause.clause));
+                json!({
+                    "id": i.id,
+                    "clause": i.clause,
+                    "alias": clause.and_then(|c| c.alias.clone()),
+                    "article": clause.map(|c| c.article.clone()),
+                    "kind": clause.map(|c| c.kind.as_str()),
+                    "requested_by": i.requested_by,
+                    "requested": i.requested,
+                    "met": i.met,
+                    "closed": i.closed,
+                    "summary": i.summary,
+                    "note": i.note,
+                    "sources": i.sources.iter().map(|id| match registry.source(id) {
+                        Some(src) => json!({
+                            "id": src.id,
+                            "title": src.title,
+                            "reference": src.reference,
+                            "url": src.url,
+                        }),
+                        None => json!({ "id": id }),
+                    }).collect::<Vec<_>>(),
+                })
+            }).collect::<Vec<_>>(),
+        })
+        .serialize(s)
+    }
+}
+
+impl ToReport for Invocations<'_> {
+    fn report(&self) -> Report {
+        let mut table = Table::new([
+            "id",
+            "clause",
+            "requested by",
+            "requested",
+            "met",
+            "closed",
+            "summary",
+        ]);
+        for i in &self.invocations {
+            let by: Vec<&str> = i.requested_by.iter().map(|n| n.as_str()).collect();
+            table.add_row([
+                i.id.clone(),
+                clause_text(self.registry, &i.clause),
+                by.join(", "),
+                i.requested.to_string(),
+                stated(i.met),
+                stated(i.closed),
+                i.summary.clone(),
+            ]);
+        }
+        let mut scope = Vec::new();
+        if let Some(c) = &self.clause {
+            scope.push(format!("of {}", clause_text(self.registry, c)));
+        }
+        if let Some(n) = self.nation {
+            scope.push(format!("requested by {n}"));
+        }
+        let n = self.invocations.len();
+        let title = format!(
+            "{n} invocation{}{}{}",
+            if n == 1 { "" } else { "s" },
+            if scope.is_empty() { "" } else { " " },
+            scope.join(", ")
+        );
+        report_of(title, [table])
+    }
+}
+
+/// Who takes part in a consultation or invocation of a clause on a day, and, up to a later day,
+/// how that changes.
+pub struct Room<'a> {
+    pub registry: &'a Registry,
+    pub agreement: &'a Agreement,
+    pub clause: &'a Clause,
+    pub requested_by: Vec<NationCode>,
+    pub participants: Participants,
+    /// The last day of the changes asked about, and the changes in between.
+    pub until: Option<(Date, Vec<ParticipantChange>)>,
+}
+
+impl<'a> Room<'a> {
+    /// The room of `clause` (`agreement/clause` or an alias) requested by `requested_by` (codes or
+    /// names) on `day`, with the changes up to `until` when given.
+    pub fn of(
+        registry: &'a Registry,
+        clause: &str,
+        requested_by: &[&str],
+        day: Date,
+        until: Option<Date>,
+    ) -> Result<Self, Error> {
+        let (agreement, clause) = registry.clause(clause)?;
+        let requested_by = requested_by
+            .iter()
+            .map(|n| registry.nation_code(n))
+            .collect::<Result<Vec<_>, _>>()?;
+        let participants = registry.participants(agreement, clause, &requested_by, day)?;
+        let until = until.map(|u| (u, registry.participant_changes(agreement, clause, day, u)));
+        Ok(Room {
+            registry,
+            agreement,
+            clause,
+            requested_by,
+            participants,
+            until,
+        })
+    }
+}
+
+impl Serialize for Room<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let registry = self.registry;
+        let with_name = |nation: NationCode, mut v: serde_json::Value| {
+            v["name"] = json!(name_of(registry, nation));
+            v
+        };
+        json!({
+            "clause": ClauseRef::of(self.agreement, self.clause),
+            "alias": self.clause.alias,
+            "article": self.clause.article,
+            "kind": self.clause.kind.as_str(),
+            "agreement": self.agreement.name,
+            "at": self.participants.day,
+            "requested_by": self.requested_by,
+            "participants": self.participants.entries.iter()
+                .map(|p| with_name(p.nation, json!(p)))
+                .collect::<Vec<_>>(),
+            "until": self.until.as_ref().map(|(u, _)| *u),
+            "changes": self.until.as_ref().map(|(_, changes)| changes.iter()
+                .map(|c| with_name(c.nation, json!(c)))
+                .collect::<Vec<_>>()),
+        })
+        .serialize(s)
+    }
+}
+
+impl ToReport for Room<'_> {
+    fn report(&self) -> Report {
+        let registry = self.registry;
+        let mut table = Table::new(["nation", "name", "requesting", "why"]);
+        for p in &self.participants.entries {
+            table.add_row([
+                p.nation.as_str(),
+                name_of(registry, p.nation),
+                if p.requesting { "yes" } else { "" },
+                p.reason.as_str(),
+            ]);
+        }
+        let by: Vec<&str> = self.requested_by.iter().map(|n| n.as_str()).collect();
+        let n = self.participants.entries.len();
+        let title = format!(
+            "{} of the {} ({}), requested by {} on {}: {n} participant{}",
+            self.clause.article,
+            self.agreement.name,
+            self.clause.kind.as_str(),
+            if by.is_empty() {
+                "-".to_owned()
+            } else {
+                by.join(", ")
+            },
+            self.participants.day,
+            if n == 1 { "" } else { "s" },
+        );
+        let mut report = report_of(title, [table]);
+        if let Some((until, changes)) = &self.until {
+            let mut table = Table::new(["day", "nation", "change", "why"]);
+            for c in changes {
+                table.add_row([
+                    c.day.to_string(),
+                    c.nation.to_string(),
+                    if c.joined { "joins" } else { "leaves" }.to_owned(),
+                    c.reason.clone(),
+                ]);
+            }
+            report.text(format!(
+                "Changes after {} up to {until}: {}",
+                self.participants.day,
+                changes.len()
+            ));
+            report.table(table);
+        }
         report
     }
 }

@@ -228,6 +228,8 @@ pub(super) fn convert(
     // Agreements.
     let mut agreements: Vec<Agreement> = Vec::new();
     let mut agreement_index: HashMap<String, usize> = HashMap::new();
+    // Lower-cased alias → the clause that has it, as `agreement/clause`.
+    let mut aliases: HashMap<String, String> = HashMap::new();
     for file in &agreement_files {
         let Some(raw) = ck.parse::<RawAgreementsFile>(file) else {
             continue;
@@ -389,6 +391,36 @@ pub(super) fn convert(
                         format!("duplicate clause id {cid:?}"),
                     );
                 }
+                let alias = match &c.alias {
+                    Some(raw) => {
+                        let text = raw.get_ref().trim();
+                        let afield = format!("{cfield}.alias");
+                        let here = format!("{id}/{cid}");
+                        if text.is_empty() {
+                            ck.report(raw.span().start, afield, "must not be empty");
+                            None
+                        } else if text.contains('/') || text.contains(char::is_whitespace) {
+                            // A slash would read as `agreement/clause`.
+                            ck.report(
+                                raw.span().start,
+                                afield,
+                                format!("malformed alias {text:?}: no slash or space allowed"),
+                            );
+                            None
+                        } else if let Some(other) = aliases.get(&text.to_ascii_lowercase()) {
+                            ck.report(
+                                raw.span().start,
+                                afield,
+                                format!("duplicate alias {text:?}: already names {other}"),
+                            );
+                            None
+                        } else {
+                            aliases.insert(text.to_ascii_lowercase(), here);
+                            Some(text.to_owned())
+                        }
+                    }
+                    None => None,
+                };
                 let ckind = ck.keyword(&c.kind, &format!("{cfield}.kind"), &ClauseKind::ALL);
                 let c_sources =
                     ck.sources(&c.source, c_offset, &format!("{cfield}.source"), &sources);
@@ -446,6 +478,7 @@ pub(super) fn convert(
                 };
                 clauses.push(Clause {
                     id: cid,
+                    alias,
                     article: c.article.get_ref().clone(),
                     kind: ckind,
                     summary: c.summary.get_ref().clone(),

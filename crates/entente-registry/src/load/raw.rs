@@ -121,6 +121,7 @@ pub(super) struct RawAccession {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawClause {
     pub(super) id: Spanned<String>,
+    pub(super) alias: Option<Spanned<String>>,
     pub(super) article: Spanned<String>,
     pub(super) kind: Spanned<String>,
     pub(super) summary: Spanned<String>,
@@ -141,4 +142,26 @@ pub(super) struct RawClause {
 pub(super) struct RawPolicyLevel {
     pub(super) policy: String,
     pub(super) level: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInvocationsFile {
+    #[serde(default)]
+    pub(super) invocation: Vec<Spanned<RawInvocation>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInvocation {
+    pub(super) id: Spanned<String>,
+    pub(super) clause: Spanned<String>,
+    #[serde(default)]
+    pub(super) requested_by: Vec<Spanned<String>>,
+    pub(super) requested: Spanned<String>,
+    pub(super) met: Option<Spanned<String>>,
+    pub(super) closed: Option<Spanned<String>>,
+    pub(super) summary: Spanned<String>,
+    pub(super) source: Option<Spanned<String>>,
+    pub(super) note: Option<String>,
 }

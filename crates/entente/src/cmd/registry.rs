@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use entente_registry::report::{Agreements, Checked, Members, Obligations, Profile, Timeline};
+use entente_registry::report::{
+    Agreements, Checked, Invocations, Members, Obligations, Profile, Room, Timeline,
+};
 use entente_registry::Registry;
 
 use crate::cmd::{data_dir, parse_day};
@@ -80,6 +82,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Recorded invocations of consultation and defence clauses (NATO Articles 4 and 5, Article
+    /// 42(7) TEU), with their sources.
+    Invocations {
+        /// Only those of this clause: `agreement/clause` or an alias, e.g. nato-art-4.
+        #[arg(long)]
+        clause: Option<String>,
+        /// Only those this nation requested (code or name).
+        #[arg(long)]
+        nation: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who takes part in a consultation or invocation of a clause requested on a day, and why.
+    Participants {
+        /// `agreement/clause` or an alias, e.g. nato-art-4, nato-art-5, eu-art-42-7, aachen-art-4.
+        #[arg(long)]
+        clause: String,
+        /// The requesting nations, comma-separated codes or names, e.g. POL,EST.
+        #[arg(long, value_delimiter = ',', required = true)]
+        requested_by: Vec<String>,
+        /// The day of the request, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        at: Option<String>,
+        /// Also list who joins or leaves after that day up to this one (YYYY-MM-DD).
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Nations, organisations and agreements in force, and their links.
     Graph {
         #[arg(long, value_enum, default_value = "dot")]
@@ -142,6 +173,44 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             let events = registry.timeline(from, to);
             output::emit(json, &Timeline { from, to, events })
+        }
+        Command::Invocations {
+            clause,
+            nation,
+            json,
+        } => {
+            let list = Invocations::list(&registry, clause.as_deref(), nation.as_deref())?;
+            output::emit(json, &list)
+        }
+        Command::Participants {
+            clause,
+            requested_by,
+            at,
+            until,
+            json,
+        } => {
+            let day = parse_day(at.as_deref())?;
+            let until = until
+                .as_deref()
+                .map(entente_types::parse_date)
+                .transpose()?;
+            if let Some(u) = until {
+                if u < day {
+                    return Err(UsageError(format!(
+                        "--until {u} is before the day asked about, {day}"
+                    ))
+                    .into());
+                }
+            }
+            let requested_by: Vec<&str> = requested_by
+                .iter()
+                .map(|n| n.trim())
+                .filter(|n| !n.is_empty())
+                .collect();
+            output::emit(
+                json,
+                &Room::of(&registry, &clause, &requested_by, day, until)?,
+            )
         }
         Command::Graph { format, at } => {
             let graph = registry.graph(parse_day(at.as_deref())?);

@@ -17,6 +17,7 @@ mod label;
 mod node;
 mod picture;
 mod registry;
+mod registry_invocations;
 mod release;
 mod search_cli;
 mod util;
