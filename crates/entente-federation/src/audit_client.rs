@@ -22,6 +22,56 @@ pub const AUDIT_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// The most entries the server returns per `GET /audit/entries`.
 const ENTRIES_PAGE: u64 = 1000;
 
+/// A client of the node at `url` (`http://HOST:PORT` or `https://HOST:PORT`, optionally with a
+/// path prefix); HTTPS trusts only the CA certificates in `ca`.
+pub(crate) fn client_of(
+    url: &str,
+    ca: Option<&Path>,
+    timeout: Duration,
+) -> Result<HttpClient, FederationError> {
+    let bad = |message: String| FederationError::Remote {
+        url: url.to_owned(),
+        message,
+    };
+    let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return Err(bad("the URL must start with http:// or https://".into()));
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+        None => (rest, ""),
+    };
+    let host = match authority.rsplit_once(':') {
+        Some((h, p)) => {
+            p.parse::<u16>()
+                .map_err(|_| bad(format!("port {p:?} is not a number")))?;
+            h
+        }
+        None => authority,
+    };
+    if host.is_empty() {
+        return Err(bad("no host".into()));
+    }
+    let tls = if https {
+        let ca =
+            ca.ok_or_else(|| bad("https needs the node's CA certificate (--ca FILE)".into()))?;
+        let config = entente_node::pki::client_config(ca, None)
+            .map_err(|e| bad(format!("CA {}: {e}", ca.display())))?;
+        ServerName::try_from(host.to_owned()).map_err(|e| bad(format!("host {host:?}: {e}")))?;
+        ClientConfig::clone(&config)
+    } else {
+        let config = entente_node::pki::trust_nobody_client_config()
+            .map_err(|e| bad(format!("TLS configuration: {e}")))?;
+        ClientConfig::clone(&config)
+    };
+    let scheme = if https { "https" } else { "http" };
+    let base = format!("{scheme}://{authority}{path}");
+    HttpClient::new(base, tls, timeout).map_err(|e| bad(format!("HTTP client: {e}")))
+}
+
 /// One node's audit routes, reached at a base URL (`https://127.0.0.1:8401`), keeping its
 /// connection between requests.
 pub struct AuditClient {
@@ -33,52 +83,9 @@ impl AuditClient {
     /// A client of the node at `url` (`http://HOST:PORT` or `https://HOST:PORT`, optionally with
     /// a path prefix). HTTPS trusts only the CA certificates in `ca`.
     pub fn new(url: &str, ca: Option<&Path>) -> Result<AuditClient, FederationError> {
-        let bad = |message: String| FederationError::Remote {
-            url: url.to_owned(),
-            message,
-        };
-        let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
-            (true, rest)
-        } else if let Some(rest) = url.strip_prefix("http://") {
-            (false, rest)
-        } else {
-            return Err(bad("the URL must start with http:// or https://".into()));
-        };
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
-            None => (rest, ""),
-        };
-        let host = match authority.rsplit_once(':') {
-            Some((h, p)) => {
-                p.parse::<u16>()
-                    .map_err(|_| bad(format!("port {p:?} is not a number")))?;
-                h
-            }
-            None => authority,
-        };
-        if host.is_empty() {
-            return Err(bad("no host".into()));
-        }
-        let tls = if https {
-            let ca =
-                ca.ok_or_else(|| bad("https needs the node's CA certificate (--ca FILE)".into()))?;
-            let config = entente_node::pki::client_config(ca, None)
-                .map_err(|e| bad(format!("CA {}: {e}", ca.display())))?;
-            ServerName::try_from(host.to_owned())
-                .map_err(|e| bad(format!("host {host:?}: {e}")))?;
-            ClientConfig::clone(&config)
-        } else {
-            let config = entente_node::pki::trust_nobody_client_config()
-                .map_err(|e| bad(format!("TLS configuration: {e}")))?;
-            ClientConfig::clone(&config)
-        };
-        let scheme = if https { "https" } else { "http" };
-        let base = format!("{scheme}://{authority}{path}");
-        let http = HttpClient::new(base, tls, AUDIT_REQUEST_TIMEOUT)
-            .map_err(|e| bad(format!("HTTP client: {e}")))?;
         Ok(AuditClient {
             url: url.trim_end_matches('/').to_owned(),
-            http,
+            http: client_of(url, ca, AUDIT_REQUEST_TIMEOUT)?,
         })
     }
 

@@ -57,6 +57,8 @@ impl RequestError {
 pub(crate) struct HttpClient {
     base: String,
     client: reqwest::Client,
+    /// The `Authorization` header sent with every request, when the peer wants a user's.
+    authorization: Option<String>,
 }
 
 impl HttpClient {
@@ -79,7 +81,14 @@ impl HttpClient {
         Ok(HttpClient {
             base,
             client: builder.build()?,
+            authorization: None,
         })
+    }
+
+    /// The client sending `Authorization: Bearer <token>` with every request.
+    pub(crate) fn with_bearer(mut self, token: &str) -> HttpClient {
+        self.authorization = Some(format!("Bearer {token}"));
+        self
     }
 
     /// Sends a request for `path` (below the base) and returns the status and body; a body that
@@ -93,6 +102,9 @@ impl HttpClient {
         let mut request = self
             .client
             .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(a) = &self.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, a);
+        }
         if !body.is_empty() {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")

@@ -10,10 +10,13 @@ pub enum FederationError {
     /// A partner could not be reached or answered badly (retried).
     #[error("partner {partner}: {message}")]
     Transport { partner: String, message: String },
-    /// The node's store failed.
-    /// A node's audit routes could not be reached or answered badly.
+    /// A node's audit or crisis routes could not be reached or answered badly.
     #[error("{url}: {message}")]
     Remote { url: String, message: String },
+    /// A node refused a user's request (its HTTP status and what it said).
+    #[error("refused ({status}): {message}")]
+    Refused { status: u16, message: String },
+    /// The node's store failed.
     #[error("store: {0}")]
     Store(#[from] entente_store::StoreError),
     #[error("node: {0}")]
@@ -29,6 +32,12 @@ impl FederationError {
         match self {
             FederationError::Config(_) => ErrorCode::InvalidInput,
             FederationError::Seal(e) => e.code(),
+            FederationError::Refused { status, .. } => match status {
+                400 | 422 => ErrorCode::InvalidInput,
+                401 | 403 => ErrorCode::Forbidden,
+                404 => ErrorCode::NotFound,
+                _ => ErrorCode::Internal,
+            },
             _ => ErrorCode::Internal,
         }
     }

@@ -338,6 +338,20 @@ async fn receive(
                     binding.digest.clone(),
                     None,
                 ))?;
+                if let Some(reason) = take_room(fed, &item.collection, &objects).await {
+                    tracing::warn!(partner = %peer, object_id = %item.object_id, %reason, "federation envelope rejected");
+                    events.push(event(
+                        EventKind::Deny,
+                        fed,
+                        binding.origin.as_str(),
+                        peer,
+                        (&item.object_id, &item.version),
+                        binding.digest.clone(),
+                        Some(format!("rejected from {peer}: {reason}")),
+                    ));
+                    results[index].reason = Some(reason);
+                    continue;
+                }
                 let n = objects.len();
                 let mut intent = Some(received_event);
                 let received = objects
@@ -483,6 +497,35 @@ fn problems(e: &entente_stix::StixError) -> String {
         .join("; ")
 }
 
+/// A crisis room's collection before an object is stored in it: a room's descriptor creates
+/// it (or updates the room, a closing); anything else needs the room known already. Returns
+/// why the object is refused, if it is.
+async fn take_room(fed: &Federation, collection: &str, objects: &[NewObject]) -> Option<String> {
+    if !entente_crisis::is_room_collection(collection) {
+        return None;
+    }
+    let bound = objects.last()?;
+    if bound.kind == entente_crisis::ROOM_TYPE {
+        let room: Value = match serde_json::from_str(&bound.json) {
+            Ok(v) => v,
+            Err(e) => return Some(format!("crisis room descriptor: {e}")),
+        };
+        return fed
+            .node
+            .room_received(collection, &room)
+            .await
+            .err()
+            .map(|e| e.to_string());
+    }
+    (!fed.node.knows_collection(collection)).then(|| {
+        Refusal::UnknownCollection {
+            collection: collection.to_owned(),
+            me: fed.nation(),
+        }
+        .to_string()
+    })
+}
+
 /// The checks on a bound object: valid STIX, a known collection, valid labels, and a release
 /// to this nation that the policy permits whole. Returns the versions to store: the marking
 /// definitions, then the object.
@@ -495,13 +538,9 @@ fn check(
     collection: &str,
 ) -> Result<Vec<NewObject>, Refusal> {
     let me = fed.nation();
-    if !fed
-        .node
-        .config()
-        .collections
-        .iter()
-        .any(|c| c.id == collection)
-    {
+    // A crisis room's collection is created by its descriptor, which may come earlier in the
+    // same batch: whether it exists is checked again, in batch order, before storing.
+    if !entente_crisis::is_room_collection(collection) && !fed.node.knows_collection(collection) {
         return Err(Refusal::UnknownCollection {
             collection: collection.to_owned(),
             me,

@@ -24,6 +24,7 @@ pub mod auth;
 mod body;
 pub mod clock;
 mod config;
+pub mod crisis;
 pub mod error;
 mod metrics;
 pub mod openapi;
@@ -91,6 +92,10 @@ pub struct Node {
     pub(crate) searches: search::Searches,
     /// Each reader's live air picture, while a browser watches it.
     pub(crate) pictures: picture::Pictures,
+    /// The crisis rooms this node takes part in.
+    pub(crate) rooms: crisis::Rooms,
+    /// The registry the release policy was compiled from (who takes part in a crisis room).
+    pub(crate) registry: Arc<Registry>,
 }
 
 /// Opens the store a config names (creating its tables).
@@ -142,7 +147,7 @@ impl Node {
                 .await?;
         }
         let warnings = search::load_warnings(&config.warning_lists)?;
-        Ok(Arc::new(Node {
+        let node = Arc::new(Node {
             searches: search::Searches::new(warnings),
             pictures: picture::Pictures::default(),
             store,
@@ -153,8 +158,17 @@ impl Node {
             known_collections: std::sync::RwLock::default(),
             reads_in_flight: std::sync::atomic::AtomicUsize::new(0),
             pages: matches!(config.storage, Storage::Sqlite { .. }).then(pages::PageCache::default),
+            rooms: crisis::Rooms::default(),
+            registry: Arc::new(registry),
             config,
-        }))
+        });
+        node.load_rooms().await?;
+        Ok(node)
+    }
+
+    /// The registry the node's release policy was compiled from.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

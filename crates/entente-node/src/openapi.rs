@@ -114,6 +114,12 @@ pub(crate) fn public_routes() -> OpenApiRouter<Arc<Node>> {
         .routes(routes!(crate::search::api::correlate))
         .routes(routes!(crate::search::api::graph))
         .routes(routes!(crate::search::api::match_bundle))
+        .routes(routes!(
+            crate::crisis::api::list_rooms,
+            crate::crisis::api::open_room
+        ))
+        .routes(routes!(crate::crisis::api::show_room))
+        .routes(routes!(crate::crisis::api::close_room))
 }
 
 /// The routes of the admin listener.

@@ -85,10 +85,21 @@ impl ReleasePolicy {
         object: &Value,
         lookup: &dyn Fn(&str) -> Option<Label>,
     ) -> Result<AtIngest, PolicyError> {
+        self.label_at_ingest_under(object, lookup, self.default_label.as_ref())
+    }
+
+    /// [`ReleasePolicy::label_at_ingest`] with `default` standing for the node's default label
+    /// (a crisis room's label, in the room's collection).
+    pub fn label_at_ingest_under(
+        &self,
+        object: &Value,
+        lookup: &dyn Fn(&str) -> Option<Label>,
+        default: Option<&Label>,
+    ) -> Result<AtIngest, PolicyError> {
         if KindRule::of(kind_of(object)) != KindRule::Information || is_labelled(object, lookup) {
             return Ok(AtIngest::Labelled);
         }
-        match &self.default_label {
+        match default {
             Some(label) => Ok(AtIngest::Default(
                 self.marking_memo.get_or_build(self.policies(), label)?,
             )),

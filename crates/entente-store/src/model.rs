@@ -295,8 +295,19 @@ impl CollectionRight {
 }
 
 impl User {
+    /// The user's right on `collection`: the right named for it, else the right on a pattern
+    /// that ends in `*` and matches its start (`crisis-*` is every crisis room's).
     pub fn right(&self, collection: &str) -> Option<&CollectionRight> {
-        self.rights.iter().find(|r| r.collection == collection)
+        self.rights
+            .iter()
+            .find(|r| r.collection == collection)
+            .or_else(|| {
+                self.rights.iter().find(|r| {
+                    r.collection
+                        .strip_suffix('*')
+                        .is_some_and(|prefix| collection.starts_with(prefix))
+                })
+            })
     }
 
     /// The user may read `collection` (a right to write implies it: [`CollectionRight::merged`]).

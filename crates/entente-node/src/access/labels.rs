@@ -103,6 +103,13 @@ pub enum IngestLabel {
     Refused(String),
 }
 
+/// The crisis room an object is posted in, by this node's nation, on a day.
+pub struct RoomIngest<'a> {
+    pub room: &'a crate::crisis::NodeRoom,
+    pub originator: entente_types::NationCode,
+    pub day: entente_types::Date,
+}
+
 impl Access {
     /// Loads into the cache the markings that `objects` refer to and that are stored.
     pub async fn load_markings<'a>(
@@ -162,12 +169,15 @@ impl Access {
 
     /// The ingest checks on an object's labels, for `poster`: markings that exist, labels
     /// that parse and are valid, within the poster's clearance. `envelope` holds the labels of
-    /// marking definitions posted in the same request.
+    /// marking definitions posted in the same request. In a crisis room (`room`), the room's
+    /// label stands for the node's default, and a label that would release the object to a
+    /// nation outside the room is refused.
     pub fn check_ingest(
         &self,
         poster: &Reader,
         object: &Value,
         envelope: &HashMap<String, Option<Label>>,
+        room: Option<&RoomIngest<'_>>,
     ) -> IngestLabel {
         // Each id once, sorted (`referenced_markings`), so the list waited for reads the same
         // every time.
@@ -184,13 +194,23 @@ impl Access {
             Some(l) => l.clone(),
             None => self.lookup(id),
         };
-        match self.policy.label_at_ingest(object, &lookup) {
+        let default = match room {
+            Some(r) => Some(&r.room.label),
+            None => self.policy.default_label(),
+        };
+        let at_ingest = self.policy.label_at_ingest_under(object, &lookup, default);
+        match at_ingest {
             Ok(AtIngest::Labelled) => {}
             Ok(AtIngest::Default(marking)) => {
-                return match self.policy.default_label() {
+                return match default {
                     Some(l) if self.cleared(poster, l) => IngestLabel::Default(marking),
                     _ => IngestLabel::Refused(
-                        "the node's default label is above the poster's clearance".into(),
+                        if room.is_some() {
+                            "the crisis room's label is above the poster's clearance"
+                        } else {
+                            "the node's default label is above the poster's clearance"
+                        }
+                        .into(),
                     ),
                 };
             }
@@ -203,6 +223,16 @@ impl Access {
         for label in std::iter::once(&labels.object).chain(labels.portions.iter().map(|(_, l)| l)) {
             if let Err(e) = self.policy.check_release_tokens(label) {
                 return IngestLabel::Refused(format!("label: {e}"));
+            }
+        }
+        if let Some(r) = room {
+            let boundary = entente_crisis::Boundary {
+                policy: &self.policy,
+                room_label: &r.room.label,
+                originator: r.originator,
+            };
+            if let Err(outside) = boundary.admits(&labels.object, r.day) {
+                return IngestLabel::Refused(outside.to_string());
             }
         }
         match labels.banner() {

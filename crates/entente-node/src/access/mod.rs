@@ -31,7 +31,7 @@ pub mod scan;
 mod tests;
 
 pub use caches::RowKeys;
-pub use labels::{label_of_marking, IngestLabel, LabelCache, MarkingLabelError};
+pub use labels::{label_of_marking, IngestLabel, LabelCache, MarkingLabelError, RoomIngest};
 pub use release::{ByMarkings, Outcome, Served};
 
 /// What decides what a reader may see: the nation a release is made to and the clearance that

@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::{bad, error};
-use crate::access::{label_of_marking, IngestLabel, Reader};
+use crate::access::{label_of_marking, IngestLabel, Reader, RoomIngest};
 use crate::clock;
 use crate::error::{NodeError, NodeErrorKind};
 use crate::metrics::Metrics;
@@ -130,11 +130,19 @@ pub(super) struct Sorted {
     pub(super) default_marking: Option<Arc<Value>>,
 }
 
+/// Where a posted envelope goes: a crisis room's collection (`room`), and whether a room's
+/// descriptor may be in it (only when the node writes it, opening or closing the room).
+pub(super) struct Target {
+    pub(super) room: Option<Arc<crate::crisis::NodeRoom>>,
+    pub(super) descriptor: bool,
+}
+
 /// Validates the objects of a posted envelope and checks their labels for `poster`.
 pub(super) async fn sort_envelope(
     node: &Node,
     poster: &Reader,
     raw_objects: Vec<&RawValue>,
+    target: &Target,
 ) -> Result<Sorted, NodeError> {
     // Each object parsed, validated and serialized for storage on every core: a large envelope
     // is milliseconds of CPU work, and the store's writer waits for it.
@@ -177,6 +185,13 @@ pub(super) async fn sort_envelope(
                 continue;
             }
         };
+        if header.kind == entente_crisis::ROOM_TYPE && !target.descriptor {
+            checked.push(Err(failure(
+                &o,
+                "a crisis room's descriptor is written by the node: open or close rooms through /api/crisis/rooms".into(),
+            )));
+            continue;
+        }
         if header.kind == "marking-definition" {
             match label_of_marking(&node.access.policy, &o) {
                 Some(Err(e)) => {
@@ -211,6 +226,12 @@ pub(super) async fn sort_envelope(
     // The label checks, on every core too (the objects are dropped there as well).
     let nation = node.config.nation;
     let (access, envelope_labels) = (&node.access, &envelope_labels);
+    let room = target.room.as_deref().map(|room| RoomIngest {
+        room,
+        originator: nation,
+        day: clock::today(),
+    });
+    let room = room.as_ref();
     // Objects labelled by their object markings alone get the same outcome for the same list:
     // each share of the work keeps the outcomes it has decided (for this request only, as the
     // labels known here stay fixed during it).
@@ -227,7 +248,7 @@ pub(super) async fn sort_envelope(
                     None,
                 ));
             }
-            let check = || access.check_ingest(poster, &o, envelope_labels);
+            let check = || access.check_ingest(poster, &o, envelope_labels, room);
             let outcome = match object_marking_list(&o) {
                 Some(refs) => match memo.get(&refs) {
                     Some(outcome) => outcome.clone(),
@@ -323,6 +344,12 @@ pub(super) async fn settle_pending(node: &Node, cid: &str) -> Result<(), NodeErr
         )
         .await?;
     let nation = node.config.nation;
+    let held_room = node.room(cid);
+    let room = held_room.as_deref().map(|room| RoomIngest {
+        room,
+        originator: nation,
+        day: clock::today(),
+    });
     let mut objects = Vec::new();
     let mut settles = Vec::new();
     let mut default_marking = None;
@@ -371,9 +398,9 @@ pub(super) async fn settle_pending(node: &Node, cid: &str) -> Result<(), NodeErr
         node.access
             .load_markings(store, std::iter::once(&o))
             .await?;
-        let outcome = node
-            .access
-            .check_ingest(&Reader::of(poster), &o, &HashMap::new());
+        let outcome =
+            node.access
+                .check_ingest(&Reader::of(poster), &o, &HashMap::new(), room.as_ref());
         match labelled(o, header, row.object.json.clone(), outcome, nation) {
             Ok(Checked::Store(n, marking)) => {
                 default_marking = default_marking.or(marking);

@@ -28,7 +28,7 @@ mod routes;
 mod status;
 mod versions;
 
-pub(crate) use objects::{post_envelope, PageKey};
+pub(crate) use objects::{post_descriptor, post_envelope, PageKey};
 pub(crate) use routes::router;
 
 type Shared = State<Arc<Node>>;

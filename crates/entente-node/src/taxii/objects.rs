@@ -12,7 +12,7 @@ use entente_types::Date;
 
 use super::envelope::{taxii, taxii_bytes, EnvelopeWriter};
 use super::filters::{parse_filters, Filters};
-use super::ingest::{envelope_objects, read_body, settle_pending, sort_envelope, Sorted};
+use super::ingest::{envelope_objects, read_body, settle_pending, sort_envelope, Sorted, Target};
 use super::page::{visible, visible_on};
 use super::routes::{caller, is_taxii_media, right};
 use super::status::status_body;
@@ -150,7 +150,7 @@ pub(super) async fn post_objects(
         ));
     }
     let bytes = read_body(&headers, body, node.config.max_content_length).await?;
-    let status = post_checked(&node, &user, &cid, &bytes).await?;
+    let status = post_checked(&node, &user, &cid, &bytes, false).await?;
     Ok(taxii(StatusCode::ACCEPTED, &status_body(&status), &[]))
 }
 
@@ -161,14 +161,31 @@ async fn post_checked(
     user: &User,
     cid: &str,
     bytes: &[u8],
+    descriptor: bool,
 ) -> Result<StatusRecord, NodeError> {
+    let room = node.room(cid);
+    if let Some(r) = room.as_ref().filter(|r| !r.room.is_open()) {
+        return Err(error(
+            NodeErrorKind::Forbidden,
+            format!(
+                "crisis room {} is closed: it takes no new objects",
+                r.room.id
+            ),
+        ));
+    }
     let raw_objects = envelope_objects(bytes)?;
     let Sorted {
         new_objects,
         failures,
         pending,
         default_marking,
-    } = sort_envelope(node, &Reader::of(user), raw_objects).await?;
+    } = sort_envelope(
+        node,
+        &Reader::of(user),
+        raw_objects,
+        &Target { room, descriptor },
+    )
+    .await?;
     // The default label's marking definition is in the collection before any object that refers
     // to it.
     if let Some(marking) = default_marking {
@@ -221,7 +238,18 @@ pub(crate) async fn post_envelope(
     bytes: &[u8],
 ) -> Result<StatusRecord, NodeError> {
     right(node, user, cid, true).await?;
-    post_checked(node, user, cid, bytes).await
+    post_checked(node, user, cid, bytes, false).await
+}
+
+/// A crisis room's descriptor (opening or closing it), stored as `user` posted it.
+pub(crate) async fn post_descriptor(
+    node: &Node,
+    user: &User,
+    cid: &str,
+    bytes: &[u8],
+) -> Result<StatusRecord, NodeError> {
+    right(node, user, cid, true).await?;
+    post_checked(node, user, cid, bytes, true).await
 }
 
 /// The status message of each object that names values on a warning list: which values, on

@@ -7,6 +7,7 @@ use crate::output::UsageError;
 
 pub mod audit;
 pub mod burden;
+pub mod crisis;
 pub mod demo;
 pub mod docs;
 pub mod exercise;
@@ -43,6 +44,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Federation between nodes: public identity, partners (export, import, list), rescan.
     Federation(federation::Args),
+    /// Crisis rooms at a node: open one for an invoked clause, list, show, close.
+    Crisis(crisis::Args),
     /// Search what a user of a node may read: words, fields, values; with facets.
     Search(search::SearchArgs),
     /// Objects a user may read that share a value with a value or an object (or its graph).
@@ -69,6 +72,7 @@ pub fn run(command: Command, cli: impl FnOnce() -> clap::Command) -> anyhow::Res
         Command::User(args) => user::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Federation(args) => federation::run(args),
+        Command::Crisis(args) => crisis::run(args),
         Command::Search(args) => search::search(args),
         Command::Correlate(args) => search::correlate(args),
         Command::Match(args) => search::match_bundle(args),
