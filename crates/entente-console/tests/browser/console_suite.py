@@ -130,8 +130,11 @@ class Watch:
         if r.status >= 400 and (r.status, urllib.parse.urlsplit(r.url).path) not in self.expected:
             self.problems.append(f"answer {r.status}: {r.request.method} {r.url}")
 
-    def settle(self, page, limit=5.0):
-        """Waits until the page has no request in flight (htmx, fetched JSON)."""
+    def settle(self, page, limit=30.0):
+        """Waits until the page has no request in flight (htmx, fetched JSON). The limit is
+        generous: the first map outlines a node serves are decoded on that request, which a
+        busy two-core machine running a debug build takes seconds over, and leaving the page
+        earlier would abort it."""
         end = time.monotonic() + limit
         while self.inflight and time.monotonic() < end:
             page.wait_for_timeout(25)
