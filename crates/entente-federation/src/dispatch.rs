@@ -201,7 +201,7 @@ async fn acknowledged(
             name,
             &Cursor {
                 seq: prepared.last,
-                fingerprint: fed.fingerprint.clone(),
+                fingerprint: fed.fingerprint(),
             },
             intents,
         )
@@ -246,7 +246,7 @@ pub async fn run(
     let store = fed.node.store().clone();
     let name = cursor_name(partner.nation);
     let mut cursor = match store.cursor(&name).await? {
-        Some(c) if c.fingerprint == fed.fingerprint => c.seq,
+        Some(c) if c.fingerprint == fed.fingerprint() => c.seq,
         Some(_) => {
             tracing::info!(partner = %partner.nation, "registry or policies changed: walking the whole stream again");
             0

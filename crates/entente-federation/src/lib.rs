@@ -38,6 +38,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use entente_audit::AuditLog;
+use entente_node::clock::today;
 use entente_node::Node;
 use entente_seal::{NodeIdentity, Signers};
 use entente_types::NationCode;
@@ -68,9 +69,13 @@ pub struct Federation {
     pub(crate) signers: Signers,
     pub(crate) tls: tls::Tls,
     pub(crate) audit: Arc<AuditLog>,
-    /// A digest of the registry and policies in force: when it changes, every partner's stream is
-    /// walked again so that what became releasable is sent.
-    pub(crate) fingerprint: String,
+    /// A digest of the registry and policies in force, and the registry's epoch today (the last
+    /// day on which a membership or an agreement started or stopped holding): when it changes,
+    /// every partner's stream is walked again so that what became releasable is sent (a nation
+    /// acceding to NATO receives what NATO SECRET objects it now may from its accession day).
+    pub(crate) fingerprint: std::sync::RwLock<String>,
+    /// The policy data's digest alone.
+    policy_digest: String,
     /// Bumped by [`Federation::rescan`]: running dispatchers start again from the beginning.
     pub(crate) rescans: watch::Sender<u64>,
     /// Held while the pending audit intents are appended and cleared (one drain at a time).
@@ -134,7 +139,47 @@ fn policy_fingerprint(dir: &std::path::Path) -> String {
     entente_seal::canonical::hex(&h.finalize())
 }
 
+/// The fingerprint of what decides releases on `day`: the policy data's digest and the
+/// registry's epoch that day.
+fn fingerprint_on(node: &Node, policy_digest: &str, day: entente_types::Date) -> String {
+    match node.registry().epoch(day) {
+        Some(epoch) => format!("{policy_digest}@{epoch}"),
+        None => policy_digest.to_owned(),
+    }
+}
+
+/// Checks, every minute, whether the registry's epoch moved (a day passed on which a
+/// membership or an agreement started or stopped holding); if it did, every partner's stream is
+/// walked again.
+async fn watch_registry_days(
+    fed: Arc<Federation>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), FederationError> {
+    loop {
+        tokio::select! {
+            _ = stopped(&mut shutdown) => return Ok(()),
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+        }
+        let now = fingerprint_on(&fed.node, &fed.policy_digest, today());
+        if now != fed.fingerprint() {
+            tracing::info!(day = %today(), "the registry's memberships or agreements in force changed today: walking every stream again");
+            if let Ok(mut f) = fed.fingerprint.write() {
+                *f = now;
+            }
+            fed.rescan().await?;
+        }
+    }
+}
+
 impl Federation {
+    /// The fingerprint partner cursors are kept under.
+    pub(crate) fn fingerprint(&self) -> String {
+        self.fingerprint
+            .read()
+            .map(|f| f.clone())
+            .unwrap_or_default()
+    }
+
     /// The federation of a node, or `None` when its config has no `[federation]` table.
     pub fn open(node: Arc<Node>) -> Result<Option<Arc<Federation>>, FederationError> {
         let Some(table) = node.config().federation.clone() else {
@@ -161,7 +206,8 @@ impl Federation {
             identity.nation().as_str(),
             identity.signing_key().clone(),
         )?);
-        let fingerprint = policy_fingerprint(&node.config().policy_data);
+        let policy_digest = policy_fingerprint(&node.config().policy_data);
+        let fingerprint = std::sync::RwLock::new(fingerprint_on(&node, &policy_digest, today()));
         Ok(Some(Arc::new(Federation {
             node,
             identity,
@@ -169,6 +215,7 @@ impl Federation {
             tls,
             audit,
             fingerprint,
+            policy_digest,
             rescans: watch::Sender::new(0),
             intents_drain: tokio::sync::Mutex::new(()),
             status: status::PartnerStatuses::new(config.partners.iter().map(|p| p.nation)),
@@ -215,7 +262,7 @@ impl Federation {
     ) -> Result<Backlog, FederationError> {
         let store = self.node.store();
         let from = match store.cursor(&dispatch::cursor_name(partner)).await? {
-            Some(c) if c.fingerprint == self.fingerprint => c.seq,
+            Some(c) if c.fingerprint == self.fingerprint() => c.seq,
             _ => 0,
         };
         let page = store.changes(from, cap.saturating_add(1)).await?;
@@ -290,6 +337,7 @@ impl Federation {
             "entente-audit",
             audit::record_local(self.clone(), shutdown.clone()),
         ));
+        tasks.spawn(watch_registry_days(self.clone(), shutdown.clone()));
         for p in self.config.partners.clone() {
             tasks.spawn(dispatch::run(self.clone(), p.clone(), shutdown.clone()));
             if p.audit_key.is_some() {
@@ -375,7 +423,7 @@ impl Federation {
                     &dispatch::cursor_name(p.nation),
                     &entente_store::Cursor {
                         seq: 0,
-                        fingerprint: self.fingerprint.clone(),
+                        fingerprint: self.fingerprint(),
                     },
                 )
                 .await?;

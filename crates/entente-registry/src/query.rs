@@ -298,6 +298,44 @@ impl Registry {
         set.into_iter().collect()
     }
 
+    /// Every day on which a membership, an agreement, a suspension or an accession starts or
+    /// stops holding: the days on which an answer as of a day, and so a release decision, may
+    /// change.
+    pub fn change_days(&self) -> BTreeSet<Date> {
+        let mut days = BTreeSet::new();
+        let mut interval = |i: &Interval| {
+            days.insert(i.from);
+            if let Some(next) = i.until.and_then(|u| u.succ_opt()) {
+                days.insert(next);
+            }
+        };
+        for org in &self.organizations {
+            for m in &org.memberships {
+                interval(&m.period);
+            }
+        }
+        for a in &self.agreements {
+            if let Some(p) = a.force_period() {
+                interval(&p);
+            }
+            for s in &a.suspended {
+                interval(s);
+            }
+        }
+        for a in &self.agreements {
+            for (_, d) in &a.accessions {
+                days.insert(d.earliest_certain_start());
+            }
+        }
+        days
+    }
+
+    /// The last day on or before `day` on which anything the registry says changed
+    /// ([`Registry::change_days`]): two days with the same epoch get the same answers.
+    pub fn epoch(&self, day: Date) -> Option<Date> {
+        self.change_days().range(..=day).next_back().copied()
+    }
+
     /// Whether `nation` is a full member of the organisation `org` on `day`.
     pub fn is_member(&self, nation: NationCode, org: &OrgId, day: Date) -> bool {
         self.organization_by_id(org)

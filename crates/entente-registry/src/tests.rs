@@ -822,3 +822,20 @@ fn datasets_load_from_memory_with_the_same_checks() {
         "agreements/x.toml:5: agreement[x].parties[1]: unknown nation code DEU: not in nations.toml"
     );
 }
+
+#[test]
+fn the_registry_epoch_moves_on_the_days_memberships_start_and_stop() {
+    let registry = shipped();
+    let day = |t: &str| entente_types::parse_date(t).unwrap();
+    let days = registry.change_days();
+    // Finland's and Sweden's accessions to NATO, and the day after the UK's last as an EU member.
+    for d in ["2023-04-04", "2024-03-07", "2020-02-01"] {
+        assert!(days.contains(&day(d)), "{d}");
+    }
+    assert_eq!(registry.epoch(day("2023-04-04")), Some(day("2023-04-04")));
+    assert!(registry.epoch(day("2023-04-03")) < Some(day("2023-04-04")));
+    // Two days with no change between them share an epoch.
+    let e = registry.epoch(day("2023-04-05"));
+    assert!(e >= Some(day("2023-04-04")));
+    assert_eq!(registry.epoch(e.unwrap()), e);
+}
