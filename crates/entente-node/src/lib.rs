@@ -26,6 +26,7 @@ pub mod clock;
 mod config;
 pub mod crisis;
 pub mod error;
+mod json;
 mod metrics;
 pub mod openapi;
 mod pages;

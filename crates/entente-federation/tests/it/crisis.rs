@@ -176,6 +176,17 @@ fn mesh_is_symmetric(mesh: &Mesh) -> bool {
     })
 }
 
+/// An Article 4 consultation requested by Poland today.
+fn art4_requested_by_pol() -> OpenRequest {
+    OpenRequest {
+        clause: "nato-art-4".into(),
+        requested_by: vec![nation("POL")],
+        as_of: today(),
+        title: None,
+        label: None,
+    }
+}
+
 fn today() -> entente_types::Date {
     chrono::Utc::now().date_naive()
 }
@@ -370,16 +381,7 @@ async fn objects_whose_labels_would_leave_the_room_are_refused_and_a_closed_room
     let officer = officer(nation("POL"), "NATO", "SECRET");
     let room = pol
         .node
-        .open_room(
-            &officer,
-            &OpenRequest {
-                clause: "nato-art-4".into(),
-                requested_by: vec![nation("POL")],
-                as_of: today(),
-                title: None,
-                label: None,
-            },
-        )
+        .open_room(&officer, &art4_requested_by_pol())
         .await
         .unwrap();
     let wide = mesh.marking("NATO CONFIDENTIAL//REL TO NATO, JPN");
@@ -530,16 +532,7 @@ async fn a_departing_nation_receives_nothing_more_and_an_acceding_one_receives_t
     let room = mesh
         .get("POL")
         .node
-        .open_room(
-            &pol_officer,
-            &OpenRequest {
-                clause: "nato-art-4".into(),
-                requested_by: vec![nation("POL")],
-                as_of: today(),
-                title: None,
-                label: None,
-            },
-        )
+        .open_room(&pol_officer, &art4_requested_by_pol())
         .await
         .unwrap();
     let a = publish_in(mesh.get("POL"), &room, 1).await;

@@ -4,28 +4,14 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use entente_crisis::OpenRequest;
 use serde_json::json;
 
 use crate::auth::authenticate;
 use crate::error::{NodeError, NodeErrorKind};
 use crate::{clock, Node};
-
-fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(body) => {
-            let mut response = (status, body).into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
-        Err(e) => NodeError::new(NodeErrorKind::Internal, e.to_string()).into_response(),
-    }
-}
 
 /// The rooms the caller may see.
 ///
@@ -52,7 +38,10 @@ pub(crate) async fn list_rooms(
         .iter()
         .map(|r| r.room.clone())
         .collect();
-    Ok(json_response(StatusCode::OK, &json!({ "rooms": rooms })))
+    Ok(crate::json::answer(
+        StatusCode::OK,
+        &json!({ "rooms": rooms }),
+    ))
 }
 
 /// Open a crisis room.
@@ -90,7 +79,7 @@ pub(crate) async fn open_room(
         )
     })?;
     let room = node.open_room(&user, &request).await?;
-    Ok(json_response(StatusCode::CREATED, &json!(room)))
+    Ok(crate::json::answer(StatusCode::CREATED, &json!(room)))
 }
 
 /// One room, with the changes of its participants since the day it was opened as of.
@@ -118,7 +107,7 @@ pub(crate) async fn show_room(
     let today = clock::today();
     let held = node.room_for(&user, &room, today).await?;
     let changes = node.room_changes(&held.room, today);
-    Ok(json_response(
+    Ok(crate::json::answer(
         StatusCode::OK,
         &json!({ "room": held.room, "changes": changes }),
     ))
@@ -149,5 +138,5 @@ pub(crate) async fn close_room(
 ) -> Result<Response, NodeError> {
     let user = authenticate(node.store.as_ref(), &node.credentials, &headers).await?;
     let room = node.close_room(&user, &room).await?;
-    Ok(json_response(StatusCode::OK, &json!(room)))
+    Ok(crate::json::answer(StatusCode::OK, &json!(room)))
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Query as QueryParams, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use entente_search::{CorrelationOptions, Observable, Query, Sort};
 use serde::Deserialize;
 use serde_json::json;
@@ -18,20 +18,6 @@ const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 1_000;
 /// Objects a graph holds at most.
 pub const GRAPH_NODES: usize = 200;
-
-fn json_response(value: &impl serde::Serialize) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(body) => {
-            let mut response = (StatusCode::OK, body).into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
-        Err(e) => NodeError::new(NodeErrorKind::Internal, e.to_string()).into_response(),
-    }
-}
 
 fn bad(message: impl Into<String>) -> NodeError {
     NodeError::new(NodeErrorKind::BadRequest, message)
@@ -103,14 +89,17 @@ pub(crate) async fn search(
         .min(MAX_LIMIT);
     let view = node.search_view(&user, crate::clock::today()).await?;
     let results = view.search(&query, sort, offset, limit);
-    Ok(json_response(&json!({
-        "query": params.q,
-        "sort": sort.as_str(),
-        "offset": offset,
-        "total": results.total,
-        "hits": results.hits,
-        "facets": results.facets,
-    })))
+    Ok(crate::json::answer(
+        StatusCode::OK,
+        &json!({
+            "query": params.q,
+            "sort": sort.as_str(),
+            "offset": offset,
+            "total": results.total,
+            "hits": results.hits,
+            "facets": results.facets,
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -167,7 +156,7 @@ pub(crate) async fn correlate(
             .ok_or_else(|| NodeError::new(NodeErrorKind::NotFound, format!("no object {id:?}")))?,
         _ => return Err(bad("give either value or id")),
     };
-    Ok(json_response(&found))
+    Ok(crate::json::answer(StatusCode::OK, &found))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -213,7 +202,7 @@ pub(crate) async fn graph(
     let graph = view
         .graph(&id, hops, GRAPH_NODES)
         .ok_or_else(|| NodeError::new(NodeErrorKind::NotFound, format!("no object {id:?}")))?;
-    Ok(json_response(&graph))
+    Ok(crate::json::answer(StatusCode::OK, &graph))
 }
 
 /// What a bundle's indicators and observations meet in the caller's view.
@@ -258,5 +247,8 @@ pub(crate) async fn match_bundle(
         .and_then(serde_json::Value::as_array)
         .ok_or_else(|| bad("the body has no list \"objects\""))?;
     let view = node.search_view(&user, crate::clock::today()).await?;
-    Ok(json_response(&view.match_bundle(objects)))
+    Ok(crate::json::answer(
+        StatusCode::OK,
+        &view.match_bundle(objects),
+    ))
 }
