@@ -338,7 +338,9 @@ async fn receive(
                     binding.digest.clone(),
                     None,
                 ))?;
-                if let Some(reason) = take_room(fed, &item.collection, &objects).await {
+                if let Some(reason) =
+                    take_room(fed, &item.collection, &objects, binding.origin).await
+                {
                     tracing::warn!(partner = %peer, object_id = %item.object_id, %reason, "federation envelope rejected");
                     events.push(event(
                         EventKind::Deny,
@@ -500,7 +502,12 @@ fn problems(e: &entente_stix::StixError) -> String {
 /// A crisis room's collection before an object is stored in it: a room's descriptor creates
 /// it (or updates the room, a closing); anything else needs the room known already. Returns
 /// why the object is refused, if it is.
-async fn take_room(fed: &Federation, collection: &str, objects: &[NewObject]) -> Option<String> {
+async fn take_room(
+    fed: &Federation,
+    collection: &str,
+    objects: &[NewObject],
+    origin: NationCode,
+) -> Option<String> {
     if !entente_crisis::is_room_collection(collection) {
         return None;
     }
@@ -512,7 +519,7 @@ async fn take_room(fed: &Federation, collection: &str, objects: &[NewObject]) ->
         };
         return fed
             .node
-            .room_received(collection, &room)
+            .room_received(collection, &room, origin)
             .await
             .err()
             .map(|e| e.to_string());

@@ -37,6 +37,11 @@ fn officer(nation: NationCode, policy: &str, level: &str) -> User {
     }
 }
 
+/// A NATO SECRET crisis officer of `nation`.
+fn officer_of(nation: NationCode) -> User {
+    officer(nation, "NATO", "SECRET")
+}
+
 /// A note, unlabelled: it gets the room's label at ingest.
 fn note(origin: NationCode, n: usize) -> serde_json::Value {
     json!({
@@ -414,6 +419,22 @@ async fn objects_whose_labels_would_leave_the_room_are_refused_and_a_closed_room
         .await
         .unwrap();
     assert_eq!(status.failures.len(), 1, "{status:?}");
+    // Only the opening node closes a room: EST's officer, in the room, may not.
+    let est = mesh.get("EST");
+    let start = Instant::now();
+    while est.node.room(&room.collection).is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "EST never learned of the room"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let e = est
+        .node
+        .close_room(&officer_of(nation("EST")), room.uuid())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("only its node closes it"), "{e}");
     let closed = pol.node.close_room(&officer, room.uuid()).await.unwrap();
     assert!(!closed.is_open());
     let e = pol

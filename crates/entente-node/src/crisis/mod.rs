@@ -181,6 +181,12 @@ impl Node {
     pub async fn close_room(&self, user: &User, room_ref: &str) -> Result<Room, NodeError> {
         self.may_manage_rooms(user)?;
         let held = self.room_for(user, room_ref, clock::today()).await?;
+        if held.room.opened_by != self.config.nation {
+            return Err(forbidden(format!(
+                "crisis room {} was opened by {}: only its node closes it",
+                held.room.id, held.room.opened_by
+            )));
+        }
         if !held.room.is_open() {
             return Err(NodeError::new(
                 NodeErrorKind::Unprocessable,
@@ -310,21 +316,44 @@ impl Node {
         }
     }
 
-    /// A room's descriptor received from a partner, before it is stored: the room's collection
-    /// is created when new, and a later version (a closing) replaces the room's state.
-    pub async fn room_received(&self, collection: &str, object: &Value) -> Result<(), NodeError> {
-        let room = Room::from_stix(object)
-            .map_err(|e| NodeError::new(NodeErrorKind::Unprocessable, e.to_string()))?;
+    /// A room's descriptor received from a partner, bound by `origin`, before it is stored: the
+    /// room's collection is created when new, and a later version (a closing) replaces the
+    /// room's state. Only the opening nation writes a room's descriptor, and a later version
+    /// changes nothing but its status.
+    pub async fn room_received(
+        &self,
+        collection: &str,
+        object: &Value,
+        origin: entente_types::NationCode,
+    ) -> Result<(), NodeError> {
+        let refuse = |message: String| NodeError::new(NodeErrorKind::Unprocessable, message);
+        let room = Room::from_stix(object).map_err(|e| refuse(e.to_string()))?;
         if room.collection != collection {
-            return Err(NodeError::new(
-                NodeErrorKind::Unprocessable,
-                format!(
-                    "crisis room {} arrived in collection {collection:?}, not its own",
-                    room.id
-                ),
-            ));
+            return Err(refuse(format!(
+                "crisis room {} arrived in collection {collection:?}, not its own",
+                room.id
+            )));
         }
-        if self.rooms.get(collection).is_none() {
+        if room.opened_by != origin {
+            return Err(refuse(format!(
+                "crisis room {} was opened by {}, but this version is {origin}'s",
+                room.id, room.opened_by
+            )));
+        }
+        if let Some(held) = self.rooms.get(collection) {
+            let same = Room {
+                status: held.room.status,
+                closed: held.room.closed.clone(),
+                modified: held.room.modified.clone(),
+                ..room.clone()
+            };
+            if same != held.room {
+                return Err(refuse(format!(
+                    "crisis room {}: a later version may change only its status",
+                    room.id
+                )));
+            }
+        } else {
             self.store
                 .put_collection(&CollectionInfo {
                     id: collection.to_owned(),
