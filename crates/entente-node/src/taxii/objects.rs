@@ -164,6 +164,14 @@ async fn post_checked(
     descriptor: bool,
 ) -> Result<StatusRecord, NodeError> {
     let room = node.room(cid);
+    if room.is_none() && !descriptor && entente_crisis::is_room_collection(cid) {
+        // A room's collection without its descriptor (an opening that failed half-way): what
+        // would be posted there has no room label to keep it in.
+        return Err(error(
+            NodeErrorKind::Forbidden,
+            format!("collection {cid:?} is a crisis room this node does not know"),
+        ));
+    }
     if let Some(r) = room.as_ref().filter(|r| !r.room.is_open()) {
         return Err(error(
             NodeErrorKind::Forbidden,
