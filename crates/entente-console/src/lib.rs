@@ -112,6 +112,16 @@ pub fn router(console: Arc<Console>) -> Router {
         .route(&at("/picture"), get(pages::picture::page))
         .route(&at("/picture/stream"), get(pages::picture::stream))
         .route(&at("/picture/tracks/{stn}"), get(pages::picture::history))
+        .route(&at("/crisis"), get(pages::crisis::list))
+        .route(&at("/crisis/"), get(pages::crisis::list))
+        .route(&at("/crisis/open"), post(pages::crisis::open))
+        .route(&at("/crisis/{room}"), get(pages::crisis::room))
+        .route(&at("/crisis/{room}/timeline"), get(pages::crisis::timeline))
+        .route(&at("/crisis/{room}/publish"), post(pages::crisis::publish))
+        .route(
+            &at("/crisis/{room}/close"),
+            get(pages::crisis::close_confirm).post(pages::crisis::close),
+        )
         .route(&at("/registry"), get(pages::registry::page))
         .route(&at("/registry/decision"), get(pages::registry::decision))
         .route(&at("/burden"), get(pages::burden::page))

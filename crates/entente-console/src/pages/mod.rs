@@ -2,6 +2,7 @@
 //! page carries around its content (navigation, the signed-in user, the banners, the CSRF token).
 
 pub mod burden;
+pub mod crisis;
 pub mod exercises;
 pub mod graph;
 pub mod holdings;
@@ -45,8 +46,9 @@ pub struct Frame {
 }
 
 /// The navigation bar's entries: path under [`BASE`] and text.
-pub const NAVIGATION: [(&str, &str); 7] = [
+pub const NAVIGATION: [(&str, &str); 8] = [
     ("holdings", "Holdings"),
+    ("crisis", "Crisis rooms"),
     ("picture", "Air picture"),
     ("publish", "Publish"),
     ("partners", "Partners and audit"),

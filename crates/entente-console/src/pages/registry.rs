@@ -7,9 +7,9 @@
 //! typed: no stored object is shown, so the banner stays unlabelled. Every state is a plain GET
 //! (`?nation=FRA&day=2024-09-01&view=europe`); htmx only replaces the page's body in place.
 
-mod codes;
+pub(crate) mod codes;
 mod graph;
-mod map;
+pub(crate) mod map;
 pub(super) mod svg;
 pub(crate) mod topojson;
 

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod burden;
+mod crisis;
 mod exercises;
 mod harness;
 mod leaks;
