@@ -45,14 +45,22 @@ impl CrisisClient {
             .await
             .map_err(|e| fail(e.to_string()))?;
         if !status.is_success() {
-            // The node's error body is TAXII's: its title says what is wrong.
-            let title = serde_json::from_slice::<serde_json::Value>(&answer)
-                .ok()
-                .and_then(|v| v.get("title").and_then(|t| t.as_str()).map(str::to_owned))
-                .unwrap_or_else(|| String::from_utf8_lossy(&answer).trim().to_owned());
+            // The node's error body is TAXII's: its title is the class of the error, its
+            // description says what is wrong (the field, the right, the closest clause).
+            let body = serde_json::from_slice::<serde_json::Value>(&answer).ok();
+            let part = |key: &str| {
+                body.as_ref()
+                    .and_then(|v| v.get(key).and_then(|t| t.as_str()).map(str::to_owned))
+            };
+            let title =
+                part("title").unwrap_or_else(|| String::from_utf8_lossy(&answer).trim().to_owned());
+            let message = match part("description") {
+                Some(why) => format!("{method} {path}: {title}: {why}"),
+                None => format!("{method} {path}: {title}"),
+            };
             return Err(FederationError::Refused {
                 status: status.as_u16(),
-                message: format!("{method} {path}: {title}"),
+                message,
             });
         }
         serde_json::from_slice(&answer).map_err(|e| fail(format!("{method} {path}: {e}")))

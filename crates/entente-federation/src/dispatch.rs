@@ -73,6 +73,8 @@ struct Prepared {
     denied: Vec<AuditEvent>,
     /// The last stream position the page covers: the cursor once this is acknowledged.
     last: i64,
+    /// Whether the batch announces a crisis room (carries a room's descriptor).
+    announces_room: bool,
 }
 
 /// A delivery that ended: the partner acknowledged it (`None` when nothing was sent), or
@@ -178,6 +180,10 @@ async fn acknowledged(
             }
         }
         tracing::debug!(partner = %partner, sent = ack.results.len(), stored, "batch acknowledged");
+        if prepared.announces_room {
+            // The partner holds the room; this node has not yet recorded so (cursor, releases).
+            crate::failpoint("after-room-announced");
+        }
         events.extend(
             prepared
                 .sent
@@ -581,6 +587,7 @@ async fn prepare(
         sent: Vec::new(),
         denied: Vec::new(),
         last,
+        announces_room: false,
     };
     // In stream order: what needs the store, then the envelopes' positions.
     let mut to_seal: Vec<(String, Binding, Vec<u8>)> = Vec::new();
@@ -674,6 +681,12 @@ async fn prepare(
             }
         }
     }
+    // A room's descriptor is an object of the room's own type (its id says so).
+    let room_prefix = format!("{}--", entente_crisis::ROOM_TYPE);
+    out.announces_room = out
+        .sent
+        .iter()
+        .any(|e| e.kind == EventKind::Release && e.object_id.starts_with(&room_prefix));
     if !to_seal.is_empty() {
         // One key encapsulation for the batch; each envelope its own AEAD at its position.
         let sealer = BatchSealer::new(fed.nation(), &partner.identity)?;

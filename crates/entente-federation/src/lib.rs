@@ -462,7 +462,8 @@ pub const FAILPOINT_VAR: &str = "ENTENTE_FAILPOINT";
 /// It is read in every build, not behind a cargo feature: the tests run the `entente` binary
 /// that `cargo test` builds, and a crate's own tests cannot turn on its features. Unset, it
 /// costs one comparison per batch. Points: `after-receive-commit`, `after-local-append`,
-/// `after-intent-append`.
+/// `after-intent-append`, `after-room-announced` (a partner acknowledged a batch carrying a
+/// crisis room's descriptor; the cursor has not moved).
 pub(crate) fn failpoint(name: &str) {
     static ARMED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let armed = ARMED.get_or_init(|| std::env::var(FAILPOINT_VAR).ok());

@@ -9,6 +9,7 @@ mod audit_faults;
 mod burden;
 mod cli;
 mod console_browser;
+mod crisis;
 mod demo;
 mod exercise;
 mod federation;

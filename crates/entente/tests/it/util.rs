@@ -47,13 +47,34 @@ pub fn entente_in(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-/// A TCP port free on loopback at the time of the call.
+/// A TCP port free on loopback at the time of the call, for a node started later.
+///
+/// Taken below the kernel's ephemeral range (32768–60999 by default): a port from that range
+/// can be handed, before the node binds it, to any outgoing connection or `:0` listener (the
+/// nodes' own retries to a partner that is down, their admin listeners), and the node then
+/// fails to start. Ports are handed out in turn from a random start, so two tests of this
+/// process never get the same one and other processes rarely do.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(7919) % SPAN,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    for _ in 0..SPAN {
+        let port = (LOW + NEXT.fetch_add(1, Ordering::SeqCst) % SPAN) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!(
+        "no free TCP port on loopback between {LOW} and {}",
+        LOW + SPAN
+    )
 }
 
 /// Polls `ok` every 20 ms until it holds; fails the test after a minute.
