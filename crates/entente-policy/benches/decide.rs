@@ -9,7 +9,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use entente_labels::{parse_marking, stix, Label, PolicySet};
-use entente_policy::{CedarNationalRules, CedarPolicy, ReleasePolicy};
+use entente_policy::{CedarNationalRules, CedarPolicy, CompiledNationalRules, ReleasePolicy};
 use entente_registry::Registry;
 use entente_types::{parse_date, NationCode};
 use serde_json::{json, Value};
@@ -18,6 +18,7 @@ struct Setup {
     policies: PolicySet,
     compiled: ReleasePolicy,
     compiled_with_rules: ReleasePolicy,
+    compiled_with_cedar_rules: ReleasePolicy,
     cedar: CedarPolicy,
     cedar_with_rules: CedarPolicy,
     registry: Registry,
@@ -32,6 +33,8 @@ fn setup() -> Setup {
     Setup {
         compiled: ReleasePolicy::new(&registry, policies.clone()),
         compiled_with_rules: ReleasePolicy::new(&registry, policies.clone())
+            .with_national_rules(Box::new(CompiledNationalRules::compile(rules(), &registry))),
+        compiled_with_cedar_rules: ReleasePolicy::new(&registry, policies.clone())
             .with_national_rules(Box::new(rules())),
         cedar: CedarPolicy::new(&registry, &policies).unwrap(),
         cedar_with_rules: CedarPolicy::new(&registry, &policies)
@@ -59,10 +62,16 @@ fn decide(c: &mut Criterion) {
     g.bench_function("cedar", |b| {
         b.iter(|| s.cedar.decide(black_box(&label), fra, usa, day))
     });
-    // With France's national rules (Cedar) evaluated after the agreements, as deployed.
+    // With France's national rules evaluated after the agreements: compiled, and by Cedar.
     g.bench_function("compiled + FRA rules", |b| {
         b.iter(|| {
             s.compiled_with_rules
+                .decide(black_box(&label), fra, usa, day)
+        })
+    });
+    g.bench_function("compiled + FRA rules by Cedar", |b| {
+        b.iter(|| {
+            s.compiled_with_cedar_rules
                 .decide(black_box(&label), fra, usa, day)
         })
     });

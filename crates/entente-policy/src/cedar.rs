@@ -37,6 +37,7 @@ use entente_types::{Date, NationCode};
 use crate::compiled::RulesError;
 use crate::decision::{Decision, Reason, Verdict};
 
+pub use compile::CompiledNationalRules;
 use encode::Encoder;
 use generate::{clause_policy, releasability_policies};
 pub use rules::CedarNationalRules;
@@ -399,6 +400,7 @@ impl CedarPolicy {
     }
 }
 
+mod compile;
 mod encode;
 mod generate;
 mod rules;

@@ -26,7 +26,9 @@ mod decision;
 mod stored;
 mod tearline;
 
-pub use crate::cedar::{CedarError, CedarNationalRules, CedarPolicy, SCHEMA as CEDAR_SCHEMA};
+pub use crate::cedar::{
+    CedarError, CedarNationalRules, CedarPolicy, CompiledNationalRules, SCHEMA as CEDAR_SCHEMA,
+};
 pub use crate::compiled::{
     Clearance, NationalRules, ReleasePolicy, RulesError, UnknownReleaseToken,
 };

@@ -15,6 +15,7 @@ use super::*;
 
 /// Turns a registry, a set of classification policies and a request into Cedar entities and a
 /// request. Shared by the generated policies and the national rules.
+#[derive(Clone)]
 pub(super) struct Encoder {
     pub(super) schema: Schema,
     pub(super) nation_type: EntityTypeName,

@@ -115,6 +115,36 @@ impl CedarNationalRules {
         })
     }
 
+    /// Each nation's rules.
+    pub(super) fn sets(&self) -> impl Iterator<Item = (&NationCode, &CedarPolicySet)> {
+        self.by_nation.iter()
+    }
+
+    /// These rules with, per nation, only those whose ids `keep` lists (a nation with none
+    /// left has no rules).
+    pub(super) fn restricted_to(
+        &self,
+        keep: &HashMap<NationCode, std::collections::BTreeSet<String>>,
+    ) -> CedarNationalRules {
+        let mut by_nation = HashMap::new();
+        for (nation, set) in &self.by_nation {
+            let Some(ids) = keep.get(nation).filter(|ids| !ids.is_empty()) else {
+                continue;
+            };
+            let mut kept = CedarPolicySet::new();
+            for p in set.policies().filter(|p| ids.contains(&p.id().to_string())) {
+                // Ids are unique within a set already validated: adding cannot fail.
+                let _ = kept.add(p.clone());
+            }
+            by_nation.insert(*nation, kept);
+        }
+        CedarNationalRules {
+            encoder: self.encoder.clone(),
+            authorizer: Authorizer::new(),
+            by_nation,
+        }
+    }
+
     /// The `@id`s of `nation`'s rules, sorted.
     pub fn rule_ids(&self, nation: NationCode) -> Vec<String> {
         let mut ids: Vec<String> = self
