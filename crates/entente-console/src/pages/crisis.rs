@@ -24,8 +24,7 @@ use entente_types::{Date, NationCode};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::registry::codes;
-use super::registry::map::{self, Country, Marker, Shade, View};
+use super::registry::map::{Shade, View};
 use super::{encode, object_link, render, Frame};
 use crate::banner::{label_class, label_text, Banner};
 use crate::error::PageError;
@@ -635,34 +634,15 @@ async fn room_page(
             },
         }
     };
-    let alpha3_of = |c: &Country| {
-        c.numeric
-            .as_deref()
-            .and_then(codes::alpha3)
-            .and_then(|a| a.parse::<NationCode>().ok())
-    };
-    let markers: Vec<Marker> = codes::NATIONS
-        .iter()
-        .filter_map(|(alpha3, _, at)| {
-            let at = (*at)?;
-            let code: NationCode = alpha3.parse().ok()?;
-            registry.nation(code)?;
-            Some(Marker {
-                at,
-                shade: shade(Some(code), alpha3),
-            })
-        })
-        .collect();
-    let map_svg = map::svg(
-        &map::WORLD,
+    let map_svg = super::registry::nations_map(
+        registry,
         view,
         &format!(
             "Map of the {} participants in the room as of {}, the requesting nations emphasised; the table beside the map lists them",
             participants.len(),
             room.as_of
         ),
-        |c| shade(alpha3_of(c), &c.name),
-        &markers,
+        shade,
     );
     let uuid = room.uuid().to_owned();
     let view_links = View::ALL

@@ -64,6 +64,42 @@ fn nation_options(registry: &Registry, selected: &str) -> Vec<NationOption> {
 }
 
 /// A field's error as a sentence: `field: message.`, without doubling the message's own stop.
+/// The world map with every country shaded by `shade` (given its ISO 3166-1 alpha-3 code, when
+/// the atlas' numeric code has one, and its atlas name) and the registry's small states as
+/// markers; `label` is its accessible name.
+pub(super) fn nations_map(
+    registry: &Registry,
+    view: View,
+    label: &str,
+    shade: impl Fn(Option<NationCode>, &str) -> Shade,
+) -> String {
+    let alpha3_of = |c: &Country| {
+        c.numeric
+            .as_deref()
+            .and_then(codes::alpha3)
+            .and_then(|a| a.parse::<NationCode>().ok())
+    };
+    let markers: Vec<Marker> = codes::NATIONS
+        .iter()
+        .filter_map(|(alpha3, _, at)| {
+            let at = (*at)?;
+            let code: NationCode = alpha3.parse().ok()?;
+            registry.nation(code)?;
+            Some(Marker {
+                at,
+                shade: shade(Some(code), alpha3),
+            })
+        })
+        .collect();
+    map::svg(
+        &map::WORLD,
+        view,
+        label,
+        |c| shade(alpha3_of(c), &c.name),
+        &markers,
+    )
+}
+
 fn field_error(field: &str, message: impl std::fmt::Display) -> String {
     let message = message.to_string();
     let stop = if message.ends_with(['.', '?', '!']) {
@@ -398,34 +434,15 @@ fn body(console: &Console, nation: NationCode, day: Date, view: View) -> Body {
             rank: 1,
         }
     };
-    let alpha3_of = |c: &Country| {
-        c.numeric
-            .as_deref()
-            .and_then(codes::alpha3)
-            .and_then(|a| a.parse::<NationCode>().ok())
-    };
-    let markers: Vec<Marker> = codes::NATIONS
-        .iter()
-        .filter_map(|(alpha3, _, at)| {
-            let at = (*at)?;
-            let code: NationCode = alpha3.parse().ok()?;
-            registry.nation(code)?;
-            Some(Marker {
-                at,
-                shade: shade(Some(code), alpha3),
-            })
-        })
-        .collect();
-    let map_svg = map::svg(
-        &map::WORLD,
+    let map_svg = nations_map(
+        registry,
         view,
         &format!(
             "Map of the nations bound to defend {nation_name} on {day}: {} {}; the table beside the map lists them",
             bound.len(),
             if bound.len() == 1 { "nation" } else { "nations" }
         ),
-        |c| shade(alpha3_of(c), &c.name),
-        &markers,
+        shade,
     );
     let view_links = View::ALL
         .into_iter()
