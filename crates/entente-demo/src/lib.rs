@@ -1,7 +1,7 @@
 //! `entente demo`, the main job of the README, as a library. Part 1 ([`walkthrough`]) walks
 //! through the shipped registry: who belongs to which alliance on which day, who must come to
 //! whose aid, and which agreements let two nations exchange classified information. Part 2
-//! ([`live`]) starts a federation of five national nodes on loopback, publishes the shipped
+//! ([`live`]) starts a federation of national nodes on loopback (five by default), publishes the shipped
 //! exercise objects ([`dataset`]), shows what each nation received and why, verifies every audit
 //! log and serves until the caller's shutdown signal or the requested duration.
 //!
@@ -21,12 +21,12 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use entente_types::Date;
+use entente_types::{Date, NationCode};
 
 pub use crate::error::{chain_text, DemoError};
 pub use crate::live::picture::LiveExercise;
 pub use crate::live::LiveReport;
-pub use crate::progress::{Delivery, Progress, Table};
+pub use crate::progress::{Crisis, Delivery, Progress, Table};
 pub use crate::walkthrough::{Walkthrough, WalkthroughReport};
 
 /// How the demonstration runs.
@@ -61,6 +61,10 @@ pub struct DemoOptions {
     /// The exercise flown live once the federation converged, feeding every console's air
     /// picture (none: no air picture).
     pub exercise: Option<LiveExercise>,
+    /// The nations of the live federation, one node each, in the order shown (default
+    /// [`live::NATIONS`]); FRA, whose node replays the consultation, and DEU, where the live
+    /// exercise's tracks enter, must be among them.
+    pub nations: Vec<NationCode>,
 }
 
 /// What the demonstration showed: the walk-through, and the live federation unless
@@ -104,6 +108,12 @@ pub async fn run(
     if !live.audit_ok {
         return Err(DemoError::Message(
             "an audit check failed (see the table above)".into(),
+        ));
+    }
+    if !live.crisis_ok {
+        return Err(DemoError::Message(
+            "the replayed consultation's room did not reach exactly its participants (see above)"
+                .into(),
         ));
     }
     Ok(DemoReport {

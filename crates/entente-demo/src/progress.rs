@@ -29,6 +29,28 @@ pub enum Delivery<'a> {
     TimedOut,
 }
 
+/// One step of the replayed consultation: its room opened, then reaching the participants'
+/// nodes and no other.
+#[derive(Debug, Clone, Copy)]
+pub enum Crisis<'a> {
+    /// The room opened at `host`'s node for the recorded `invocation`: who is in it and why, and
+    /// the changes of its participants since its day.
+    Opened {
+        host: NationCode,
+        invocation: &'a str,
+        detail: &'a entente_crisis::RoomDetail,
+    },
+    /// A participant's node holds the room, `after` it was opened.
+    Reached {
+        nation: NationCode,
+        after: std::time::Duration,
+    },
+    /// A participant's node did not hold the room in time (the demo fails).
+    Missing { nation: NationCode },
+    /// A nation outside the room: whether its node holds the room (the demo fails if it does).
+    Outside { nation: NationCode, holds: bool },
+}
+
 /// Where the demonstration's output goes, in order.
 pub trait Progress {
     /// Text of one or more lines, shown as a line.
@@ -37,6 +59,8 @@ pub trait Progress {
     fn table(&mut self, table: &Table) -> io::Result<()>;
     /// The delivery of the published objects.
     fn delivery(&mut self, step: Delivery<'_>) -> io::Result<()>;
+    /// The replayed consultation.
+    fn crisis(&mut self, step: Crisis<'_>) -> io::Result<()>;
 }
 
 #[cfg(test)]

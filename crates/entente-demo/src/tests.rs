@@ -29,6 +29,9 @@ impl Progress for Silent {
     fn delivery(&mut self, _: Delivery<'_>) -> std::io::Result<()> {
         Ok(())
     }
+    fn crisis(&mut self, _: crate::Crisis<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[test]
@@ -50,6 +53,7 @@ fn registry_only_writes_the_walk_through_as_the_manifest() {
         ready_file: None,
         timeout: Duration::from_secs(1),
         exercise: None,
+        nations: crate::live::default_nations(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()

@@ -372,6 +372,9 @@ mod tests {
         fn delivery(&mut self, _: Delivery<'_>) -> std::io::Result<()> {
             Ok(())
         }
+        fn crisis(&mut self, _: crate::Crisis<'_>) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 
     fn walk(day: &str) -> (Walkthrough, Recorded) {

@@ -188,7 +188,7 @@ mod tests {
         let registry = Registry::load(&data_dir("registry")).unwrap();
         let release =
             ReleasePolicy::new(&registry, PolicySet::load(&data_dir("policies")).unwrap());
-        let nations = super::super::nations().unwrap();
+        let nations = super::super::default_nations();
         let dataset = Dataset::load(
             &data_dir("demo").join("exercise-objects.json"),
             release.policies(),

@@ -11,6 +11,7 @@
 
 mod audit;
 mod checks;
+pub mod crisis;
 mod nodes;
 pub mod picture;
 mod publish;
@@ -47,6 +48,9 @@ pub struct LiveReport {
     pub converged: bool,
     /// Every audit log verified.
     pub audit_ok: bool,
+    /// The replayed consultation's room reached exactly the demo nations among its
+    /// participants (true when there was nothing to replay).
+    pub crisis_ok: bool,
     /// The manifest's `federation` object: nodes, published objects, what each nation
     /// received, the audit checks and the timings.
     pub federation: Value,
@@ -64,7 +68,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<LiveReport, DemoError> {
     let started = Instant::now();
-    let nations = nations()?;
+    let nations = nations(&opts.nations, release)?;
     let dataset = Dataset::load(&opts.dataset, release.policies(), &nations)?;
     // The folder of the federation: given, or temporary (removed when the demo ends).
     let (root, _temp) = federation_root(opts.nodes_dir.as_deref())?;
@@ -161,6 +165,19 @@ pub async fn run(
     }
     report::show_access(&nodes, &ca_path, opts.plain_http, progress)?;
 
+    // A historical consultation replayed in a crisis room, once everything else is verified.
+    let replay = if converged.is_ok() && audit_ok {
+        progress.text(&format!(
+            "\n== Crisis room: the consultation {} replayed at {}'s node ==",
+            crisis::INVOCATION,
+            crisis::HOST
+        ))?;
+        crisis::replay(&nodes, opts.timeout, progress).await?
+    } else {
+        None
+    };
+    let crisis_ok = replay.as_ref().is_none_or(crisis::Replay::ok);
+
     if let Some(recording) = recording {
         match recording.finish().await {
             Ok(took) => progress.text(&format!(
@@ -194,6 +211,10 @@ pub async fn run(
             audited: audited_at,
         },
     });
+    let mut federation = federation;
+    if let (Some(replay), Value::Object(map)) = (&replay, &mut federation) {
+        map.insert("crisis".into(), replay.to_json());
+    }
     if let Some(path) = &opts.manifest {
         let mut manifest = match serde_json::to_value(walkthrough)? {
             Value::Object(map) => map,
@@ -204,7 +225,7 @@ pub async fn run(
         write(path, &(text + "\n")).context("cannot write the manifest")?;
     }
 
-    let ok = converged.is_ok() && audit_ok;
+    let ok = converged.is_ok() && audit_ok && crisis_ok;
     // The air picture: a live exercise whose national tracks federation carries.
     let mut feed = None;
     if let (true, Some(exercise)) = (ok, &opts.exercise) {
@@ -253,6 +274,7 @@ pub async fn run(
         root,
         converged: converged.is_ok(),
         audit_ok,
+        crisis_ok,
         federation,
     })
 }
@@ -313,11 +335,37 @@ fn federation_root(
     }
 }
 
-fn nations() -> Result<Vec<NationCode>, DemoError> {
-    NATIONS
-        .iter()
-        .map(|n| n.parse().map_err(DemoError::from))
-        .collect()
+/// The default nations of the federation, [`NATIONS`].
+pub fn default_nations() -> Vec<NationCode> {
+    NATIONS.iter().filter_map(|n| n.parse().ok()).collect()
+}
+
+/// The federation's nations, checked: at least two, each once, each a nation the release
+/// policy knows, FRA (the consultation's host) and DEU (the live exercise's) among them.
+fn nations(given: &[NationCode], release: &ReleasePolicy) -> Result<Vec<NationCode>, DemoError> {
+    if given.len() < 2 {
+        return Err(DemoError::Usage(
+            "--nations: a federation takes at least two nations".into(),
+        ));
+    }
+    for (i, n) in given.iter().enumerate() {
+        if given[..i].contains(n) {
+            return Err(DemoError::Usage(format!("--nations: {n} is named twice")));
+        }
+        if !release.nations().contains(n) {
+            return Err(DemoError::Usage(format!(
+                "--nations: {n} is not a nation of the registry's policies"
+            )));
+        }
+    }
+    for needed in [crisis::HOST, picture::HOST] {
+        if !given.iter().any(|n| n.as_str() == needed) {
+            return Err(DemoError::Usage(format!(
+                "--nations: {needed} must be among them (its node has a part in the demonstration)"
+            )));
+        }
+    }
+    Ok(given.to_vec())
 }
 
 /// The folder and user-name form of a nation code.
@@ -378,9 +426,34 @@ mod tests {
 
     #[test]
     fn the_nations_parse_in_the_order_shown() {
-        let parsed = nations().unwrap();
+        let parsed = default_nations();
         assert_eq!(parsed.len(), NATIONS.len());
         assert_eq!(parsed[0].as_str(), "FRA");
         assert_eq!(lower(parsed[4]), "jpn");
+    }
+
+    #[test]
+    fn a_bad_list_of_nations_is_a_usage_error_naming_the_nation() {
+        let data = crate::tests::data_dir("registry");
+        let registry = entente_registry::Registry::load(&data).unwrap();
+        let policies =
+            entente_labels::PolicySet::load(&crate::tests::data_dir("policies")).unwrap();
+        let release = ReleasePolicy::new(&registry, policies);
+        let codes = |list: &[&str]| -> Vec<NationCode> {
+            list.iter().map(|n| n.parse().unwrap()).collect()
+        };
+        let with_pol_est = codes(&["FRA", "USA", "GBR", "DEU", "JPN", "POL", "EST"]);
+        assert_eq!(nations(&with_pol_est, &release).unwrap(), with_pol_est);
+        for (list, named) in [
+            (&["FRA"][..], "at least two"),
+            (&["FRA", "DEU", "FRA"][..], "FRA is named twice"),
+            (&["FRA", "USA"][..], "DEU must be among them"),
+            (&["DEU", "USA"][..], "FRA must be among them"),
+        ] {
+            let Err(DemoError::Usage(message)) = nations(&codes(list), &release) else {
+                panic!("{list:?} accepted")
+            };
+            assert!(message.contains(named), "{list:?}: {message}");
+        }
     }
 }

@@ -126,6 +126,13 @@ pub(super) fn users_for(
                     read: true,
                     write: false,
                 },
+                // Every crisis room; the NATO-cleared officer of each nation opens, publishes
+                // in and closes rooms, the others read them.
+                CollectionRight {
+                    collection: entente_node::crisis::ROOMS_RIGHT.into(),
+                    read: true,
+                    write: policy_id == "NATO",
+                },
             ],
         };
         out.push((
@@ -359,6 +366,11 @@ mod tests {
                 .rights
                 .iter()
                 .any(|r| r.collection == COLLECTION && r.write));
+            let rooms = user
+                .right("crisis-0b6c7b52-5d64-4b5f-9a43-7d5b2f3c8e11")
+                .unwrap();
+            assert!(rooms.read);
+            assert_eq!(rooms.write, shown.policy == "NATO", "{}", shown.name);
             let policy = policies.get(&shown.policy).unwrap();
             assert_eq!(user.clearance_level, policy.levels.last().unwrap().name);
             assert!(shown

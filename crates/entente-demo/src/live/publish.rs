@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn each_envelope_holds_one_policy_with_its_markings_once_before_the_objects() {
         let policies = PolicySet::load(&data_dir("policies")).unwrap();
-        let nations: Vec<NationCode> = super::super::nations().unwrap();
+        let nations: Vec<NationCode> = super::super::default_nations();
         let dataset = Dataset::load(
             &data_dir("demo").join("exercise-objects.json"),
             &policies,

@@ -13,7 +13,7 @@ use super::audit::AuditResult;
 use super::checks::{Expected, Held};
 use super::nodes::DemoNode;
 use super::publish::TAXII_MEDIA;
-use super::{COLLECTION, NATIONS};
+use super::COLLECTION;
 use crate::dataset::Dataset;
 use crate::progress::{Progress, Table};
 use crate::{DemoError, DemoOptions};
@@ -46,7 +46,7 @@ pub(super) fn show_outcomes(
         mine.sort_by_key(|e| {
             (
                 rank(e.verdict),
-                NATIONS.iter().position(|x| *x == e.object.origin.as_str()),
+                nations.iter().position(|x| *x == e.object.origin),
             )
         });
         let got = mine

@@ -1,5 +1,5 @@
 //! `entente demo`: the main job of the README. Part 1 walks through the shipped registry; part 2
-//! starts a federation of five national nodes on loopback, publishes the shipped exercise
+//! starts a federation of national nodes on loopback (five by default), publishes the shipped exercise
 //! objects, shows what each nation received and why, verifies every audit log and serves until
 //! Ctrl-C or `--duration`. The work is `entente_demo::run`; this module reads the arguments and
 //! renders what it shows (`render`).
@@ -59,6 +59,15 @@ pub struct Args {
     /// Fly no exercise: the consoles' air picture stays empty.
     #[arg(long, conflicts_with_all = ["exercise", "exercise_speed"])]
     no_exercise: bool,
+    /// The nations of the live federation, one node each (ISO 3166-1 alpha-3 codes, comma
+    /// separated; FRA and DEU must be among them).
+    #[arg(
+        long,
+        value_name = "CODES",
+        value_delimiter = ',',
+        default_value = "FRA,USA,GBR,DEU,JPN"
+    )]
+    nations: Vec<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -79,6 +88,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| scenarios_dir.join("baltic-qra.toml")),
         speed,
     });
+    let nations =
+        args.nations
+            .iter()
+            .map(|n| {
+                n.trim().to_ascii_uppercase().parse().map_err(|e| {
+                    crate::output::UsageError(format!("--nations: {:?}: {e}", n.trim()))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
     let options = DemoOptions {
         registry_dir,
         policies_dir,
@@ -95,6 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ready_file: args.ready_file,
         timeout: Duration::from_secs(args.timeout),
         exercise,
+        nations,
     };
     let mut shown = render::Terminal::default();
     crate::cmd::node::runtime()?

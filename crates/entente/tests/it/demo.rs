@@ -273,7 +273,62 @@ fn demo_federation_delivers_exactly_what_the_policy_allows_and_verifies_every_lo
         assert_eq!(a["inclusion_proofs"]["verified"].as_u64().unwrap(), checked);
         assert_eq!(a["partner_views"].as_array().unwrap().len(), 4);
     }
+    // The 2022-02-24 Article 4 consultation replayed at FRA's node as of that day: the 30
+    // Allies of that day (Finland and Sweden joined since), reaching USA, GBR and DEU, not JPN.
+    let crisis = &fed["crisis"];
+    assert_eq!(crisis["ok"], true, "{crisis}");
+    assert_eq!(crisis["as_of"], "2022-02-24");
+    assert_eq!(crisis["clause"], "north-atlantic-treaty/art4");
+    assert_eq!(
+        crisis["requested_by"],
+        json!(["BGR", "CZE", "EST", "LTU", "LVA", "POL", "ROU", "SVK"])
+    );
+    assert_eq!(crisis["participant_count"], 30);
+    let participants: BTreeSet<&str> = crisis["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["nation"].as_str().unwrap())
+        .collect();
+    assert!(!participants.contains("FIN") && !participants.contains("SWE"));
+    for p in crisis["participants"].as_array().unwrap() {
+        assert!(!p["reason"].as_str().unwrap().is_empty(), "{p}");
+    }
+    let joined: BTreeSet<&str> = crisis["changes_since"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["joined"] == true)
+        .map(|c| c["nation"].as_str().unwrap())
+        .collect();
+    assert!(joined.contains("FIN") && joined.contains("SWE"), "{crisis}");
+    let reached: BTreeSet<&str> = crisis["reached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["nation"].as_str().unwrap())
+        .collect();
+    assert_eq!(reached, BTreeSet::from(["USA", "GBR", "DEU"]));
+    assert_eq!(
+        crisis["outside"],
+        json!([{ "nation": "JPN", "holds_room": false }])
+    );
+    assert!(out.contains("== Crisis room: the consultation nato-art4-2022-02-24"));
+    assert!(out.contains("30 participants as of 2022-02-24"), "{out}");
+    assert!(out.contains("JPN knows nothing of the room"));
     assert!(out.contains("stopping the nodes"));
+}
+
+#[test]
+fn a_list_of_nations_without_the_demonstration_s_hosts_is_a_usage_error() {
+    for (list, named) in [
+        ("FRA,USA", "DEU must be among them"),
+        ("FRA,DEU,XX1", "XX1"),
+    ] {
+        let run = entente(&["demo", "--nations", list, "--duration", "1"]);
+        assert_eq!(run.code, 2, "{list}: {}", run.stderr);
+        assert!(run.stderr.contains(named), "{list}: {}", run.stderr);
+    }
 }
 
 #[test]

@@ -4,7 +4,8 @@
 
 use std::io::{self, IsTerminal as _, Write as _};
 
-use entente_demo::{Delivery, DemoError, Progress, Table};
+use entente_demo::{Crisis, Delivery, DemoError, Progress, Table};
+use entente_types::report::{Block, ToReport as _};
 use entente_types::NationCode;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -98,6 +99,54 @@ impl Progress for Terminal {
                     bar.abandon();
                 }
                 self.done();
+            }
+        }
+        Ok(())
+    }
+
+    fn crisis(&mut self, step: Crisis<'_>) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        match step {
+            Crisis::Opened {
+                host,
+                invocation,
+                detail,
+            } => {
+                writeln!(
+                    out,
+                    "{host}'s officer opened the room of the recorded request {invocation}, as of {}:",
+                    detail.room.as_of
+                )?;
+                // The room's own report: its heading, who is in it and why, the changes since.
+                for block in &detail.report().blocks {
+                    match block {
+                        Block::Text(text) => writeln!(out, "{text}")?,
+                        Block::Table(t) => writeln!(out, "{}", output::draw(t))?,
+                    }
+                }
+                writeln!(
+                    out,
+                    "Waiting for the room to reach the participants' nodes:"
+                )?;
+            }
+            Crisis::Reached { nation, after } => writeln!(
+                out,
+                "  {nation} holds the room ({:.1} s after it was opened)",
+                after.as_secs_f64()
+            )?,
+            Crisis::Missing { nation } => writeln!(
+                out,
+                "  {nation} DID NOT RECEIVE THE ROOM in time, though a participant"
+            )?,
+            Crisis::Outside { nation, holds } => {
+                if holds {
+                    writeln!(out, "  {nation} HOLDS THE ROOM, though not a participant")?;
+                } else {
+                    writeln!(
+                        out,
+                        "  {nation} knows nothing of the room (not a participant)"
+                    )?;
+                }
             }
         }
         Ok(())
