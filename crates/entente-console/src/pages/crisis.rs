@@ -41,6 +41,17 @@ fn room_link(uuid: &str) -> String {
     format!("{BASE}/crisis/{}", encode(uuid))
 }
 
+/// A STIX timestamp as the pages show times (UTC, to the second); other text as it is.
+fn shown_time(text: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| text.to_owned())
+}
+
 /// Whether `signed_in` may open and close rooms at this node (the node checks it again).
 fn may_manage(console: &Console, signed_in: &SignedIn) -> bool {
     let user = &signed_in.session.user;
@@ -128,7 +139,8 @@ fn join(nations: &[NationCode]) -> String {
 }
 
 /// The registry's invocable clauses (consultation, collective defence, mutual assistance),
-/// each by its alias when it has one, else `agreement/clause`.
+/// each by its alias when it has one, else `agreement/clause`; those with an alias (the
+/// clauses invoked most, NATO's Article 4 first) come first.
 fn clause_options(registry: &Registry, chosen: &str) -> Vec<ClauseOption> {
     let chosen = registry
         .clause(chosen)
@@ -138,14 +150,20 @@ fn clause_options(registry: &Registry, chosen: &str) -> Vec<ClauseOption> {
     for a in registry.agreements() {
         for c in a.clauses.iter().filter(|c| c.kind.is_invocable()) {
             let reference = format!("{}/{}", a.id, c.id);
-            out.push(ClauseOption {
-                selected: chosen.as_deref() == Some(reference.as_str()),
-                value: c.alias.clone().unwrap_or(reference),
-                text: format!("{}, {} ({})", c.article, a.name, c.kind.as_str()),
-            });
+            out.push((
+                c.alias.is_none(),
+                c.alias.as_deref() != Some("nato-art-4"),
+                ClauseOption {
+                    selected: chosen.as_deref() == Some(reference.as_str()),
+                    value: c.alias.clone().unwrap_or(reference),
+                    text: format!("{}, {} ({})", c.article, a.name, c.kind.as_str()),
+                },
+            ));
         }
     }
-    out
+    // Stable: the registry's order within each group.
+    out.sort_by_key(|(unaliased, not_art4, _)| (*unaliased, *not_art4));
+    out.into_iter().map(|(_, _, o)| o).collect()
 }
 
 fn invocation_rows(registry: &Registry) -> Vec<InvocationRow> {
@@ -187,9 +205,9 @@ fn room_row(console: &Console, held: &NodeRoom) -> RoomRow {
         as_of: r.as_of.to_string(),
         participants: r.participants.len(),
         open: r.is_open(),
-        closed: r.closed.clone().unwrap_or_default(),
+        closed: r.closed.as_deref().map(shown_time).unwrap_or_default(),
         opened_by: r.opened_by.to_string(),
-        opened: r.opened.clone(),
+        opened: shown_time(&r.opened),
         label: label_text(policies, &held.label),
         label_class: label_class(policies, &held.label),
     }
@@ -550,7 +568,7 @@ async fn timeline_rows(
                 None => (String::new(), "level-none"),
             };
             TimelineRow {
-                time: time_of(&r.copy),
+                time: shown_time(&time_of(&r.copy)),
                 originator: r.originator.to_string(),
                 kind: r.kind.clone(),
                 name: entente_node::view::display_name(&r.copy),
@@ -675,7 +693,7 @@ async fn room_page(
         frame,
         title: room.title.clone(),
         open: room.status == RoomStatus::Open,
-        closed: room.closed.clone().unwrap_or_default(),
+        closed: room.closed.as_deref().map(shown_time).unwrap_or_default(),
         label: label_text(policy.policies(), &held.label),
         label_class: label_class(policy.policies(), &held.label),
         article: room.article.clone(),
@@ -690,7 +708,7 @@ async fn room_page(
             .join(", "),
         as_of: room.as_of.to_string(),
         opened_by: name_of(room.opened_by),
-        opened: room.opened.clone(),
+        opened: shown_time(&room.opened),
         map_svg,
         view_links,
         requesting: participants.iter().filter(|p| p.requesting).count(),

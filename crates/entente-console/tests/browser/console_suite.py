@@ -7,14 +7,15 @@ error, failed request or dialog, publishing at FRA and the tear-lined copy reach
 nothing reaching JPN, a leak crawl of every link, page (the search page and its facets
 included), htmx fragment and fetched resource as readers who may see only part of the holdings,
 hostile content rendering inert, searching from the header's box, a facet, an object's
-correlations and its graph, the cookie and security headers, axe-core on every page, and
-screenshots of every page.
+correlations and its graph, the cookie and security headers, axe-core on every page, a crisis
+room opened at POL and shared with EST but not JPN, and screenshots of every page.
 
 Usage: console_suite.py --manifest M --screenshots DIR [--extra-user NATION:NAME:PASSWORD:CLEARANCE]
 Exit status 0 when every check passed.
 """
 
 import argparse
+import base64
 import hashlib
 import html
 import json
@@ -924,6 +925,162 @@ class Suite:
              seen_sensors.get("FRA", set()) - seen_sensors.get("JPN", set()),
              str(seen_sensors))
 
+    def crisis_rooms(self):
+        """A crisis room among exactly the nations its clause binds: at POL's node a POL officer
+        opens an Article 4 room from the console and publishes a report in it from the room's
+        page; at EST's node an EST officer sees the room and POL's report within 20 s and
+        publishes a note, which POL's open room page shows within 20 s (refreshed in place); a
+        JPN user sees no room, the room's URL is "not found" at JPN and JPN's node holds no such
+        collection (its TAXII collections and the crisis API say so); FRA's user sees the demo's
+        replayed 2022-02-24 consultation with its 30 participants. Screenshots
+        crisis-room-pol.png, crisis-room-est.png, crisis-list-jpn.png."""
+        c = self.checks
+        if not all(n in self.nodes for n in ("POL", "EST", "JPN", "FRA")):
+            c.ok("crisis: the federation has POL, EST, JPN and FRA nodes", False,
+                 str(sorted(self.nodes)))
+            return
+        pol, est = self.demo_user("POL", "NATO"), self.demo_user("EST", "NATO")
+        title = f"EXERCISE eastern flank consultation {self.nonce}"
+        report = f"EXERCISE POL report {self.nonce}"
+        report_text = "Unidentified aircraft approached the border near Suwałki at 0412Z."
+        note = f"EXERCISE EST note {self.nonce}: Ämari air base ready to host allied fighters."
+
+        def signed_in(reader):
+            ctx = self.browser.new_context(ignore_https_errors=True,
+                                           viewport={"width": 1280, "height": 900})
+            watch = Watch(reader.name)
+            page = watch.attach(ctx.new_page())
+            sign_in(page, self.base(reader.nation), reader)
+            return ctx, page, watch
+
+        def timeline_has(page, text, limit=20.0):
+            """Whether the room page's timeline shows `text` within `limit` seconds, refreshed
+            by htmx in place (the page is not reloaded)."""
+            end = time.monotonic() + limit
+            while time.monotonic() < end:
+                if text in page.inner_text("#timeline"):
+                    return True
+                page.wait_for_timeout(250)
+            return False
+
+        # POL opens the room from the console and publishes a report from the room's page.
+        pctx, ppage, pwatch = signed_in(pol)
+        ppage.goto(self.base("POL") + "crisis")
+        c.ok("crisis: POL's officer is offered the form to open a room",
+             ppage.locator("form.open-room").count() == 1)
+        ppage.select_option("#c-clause", "nato-art-4")
+        ppage.fill("#c-requested", "POL")
+        ppage.fill("#c-title", title)
+        with ppage.expect_navigation():
+            ppage.click("form.open-room button[type=submit]")
+        path = urllib.parse.urlsplit(ppage.url).path
+        m = re.fullmatch(r"/console/crisis/([0-9a-f-]{36})", path)
+        if not c.ok("crisis: opening the room leads to its page", m, ppage.url):
+            return
+        uuid = m.group(1)
+        main = ppage.inner_text("main")
+        c.ok("crisis: the room's page shows its title, clause and label",
+             title in main and "Article 4, North Atlantic Treaty" in main
+             and "NATO SECRET" in ppage.inner_text("#banner-top"), main[:300])
+        c.ok("crisis: the room's page maps and lists its participants with why",
+             ppage.locator("svg.map path.room-requesting").count() >= 1
+             and ppage.locator("table.participants tbody tr").count() >= 30
+             and "member of NATO since" in ppage.inner_text("table.participants"))
+        ppage.check('input[name="kind"][value="report"]')
+        ppage.fill("#r-title", report)
+        ppage.fill("#r-text", report_text)
+        with ppage.expect_navigation():
+            ppage.click("form.room-publish button[type=submit]")
+        c.ok("crisis: POL's report shows on the room's timeline", timeline_has(ppage, report, 5))
+        pwatch.settle(ppage)
+        ppage.screenshot(path=self.shots / "crisis-room-pol.png", full_page=True)
+
+        # EST sees the room and POL's report, and publishes a note.
+        ectx, epage, ewatch = signed_in(est)
+        end, listed = time.monotonic() + 20, False
+        while time.monotonic() < end and not listed:
+            epage.goto(self.base("EST") + "crisis")
+            listed = epage.locator(f'a[href$="/crisis/{uuid}"]').count() == 1
+            if not listed:
+                epage.wait_for_timeout(500)
+        c.ok("crisis: EST's console lists the room within 20 s", listed)
+        if listed:
+            with epage.expect_navigation():
+                epage.click(f'a[href$="/crisis/{uuid}"]')
+            c.ok("crisis: EST's console shows POL's report within 20 s",
+                 timeline_has(epage, report))
+            c.ok("crisis: EST's timeline names POL as the report's originator",
+                 "POL" in epage.locator("#timeline li", has_text=report).inner_text())
+            epage.check('input[name="kind"][value="note"]')
+            epage.fill("#r-text", note)
+            with epage.expect_navigation():
+                epage.click("form.room-publish button[type=submit]")
+            c.ok("crisis: EST's note shows on its timeline", timeline_has(epage, note, 5))
+            ewatch.settle(epage)
+            epage.screenshot(path=self.shots / "crisis-room-est.png", full_page=True)
+            c.ok("crisis: POL's open room page shows EST's note within 20 s, refreshed in place",
+                 timeline_has(ppage, note))
+        self.clean("crisis: POL's pages showed no error", pwatch)
+        self.clean("crisis: EST's pages showed no error", ewatch)
+
+        # JPN knows nothing of the room.
+        jpn = self.demo_user("JPN", "NATO")
+        jctx, jpage, jwatch = self.session(jpn)
+        jpage.goto(self.base("JPN") + "crisis")
+        jwatch.settle(jpage)
+        c.ok("crisis: JPN's console lists no room",
+             "No crisis room you may see." in jpage.inner_text("main")
+             and jpage.locator('a[href*="/console/crisis/"]').count() == 0
+             and title not in jpage.content())
+        jpage.screenshot(path=self.shots / "crisis-list-jpn.png", full_page=True)
+        jwatch.expected.add((404, path))
+        absent = "/console/crisis/0b6c7b52-5d64-4b5f-9a43-7d5b2f3c8e11"
+        jwatch.expected.add((404, absent))
+        jpage.goto(self.base("JPN") + f"crisis/{uuid}")
+        seen = (jpage.inner_text("main"), jpage.title())
+        jpage.goto(self.base("JPN") + "crisis/" + absent.rsplit("/", 1)[1])
+        none = (jpage.inner_text("main"), jpage.title())
+        r = jctx.request.get(self.base("JPN") + f"crisis/{uuid}", max_redirects=0)
+        c.ok("crisis: the room is not found at JPN, exactly as an absent room",
+             r.status == 404 and seen == none, f"{r.status} {seen} {none}")
+        auth = {"Authorization": "Basic " + base64.b64encode(
+            f"{jpn.name}:{jpn.password}".encode()).decode(),
+                "Accept": "application/taxii+json;version=2.1"}
+        taxii = self.nodes["JPN"]["taxii_url"]
+        listing = jctx.request.get(self.nodes["JPN"]["api_root"] + "collections/",
+                                   headers=auth).text()
+        api = jctx.request.get(f"{taxii}/api/crisis/rooms/{uuid}", headers=auth)
+        c.ok("crisis: JPN's node holds no such collection (TAXII) and no such room (API)",
+             f"crisis-{uuid}" not in listing and api.status == 404, f"{api.status} {listing[:200]}")
+        eauth = dict(auth, Authorization="Basic " + base64.b64encode(
+            f"{est.name}:{est.password}".encode()).decode())
+        elisting = ectx.request.get(self.nodes["EST"]["api_root"] + "collections/",
+                                    headers=eauth).text()
+        c.ok("crisis: control: EST's node lists the room's collection through TAXII",
+             f"crisis-{uuid}" in elisting, elisting[:200])
+        self.clean("crisis: JPN's pages showed no error", jwatch)
+
+        # FRA sees the demo's replayed 2022-02-24 consultation with its 30 participants.
+        fra = self.demo_user("FRA", "NATO")
+        fctx, fpage, fwatch = self.session(fra)
+        fpage.goto(self.base("FRA") + "crisis")
+        row = fpage.locator("table.rooms tbody tr", has_text="2022-02-24")
+        c.ok("crisis: FRA's console lists the replayed 2022-02-24 consultation with 30 "
+             "participants", row.count() == 1 and row.locator("td.num").inner_text() == "30",
+             fpage.inner_text("table.rooms"))
+        if row.count() == 1:
+            with fpage.expect_navigation():
+                row.locator("a").click()
+            text = fpage.inner_text("main")
+            c.ok("crisis: the replayed room shows 30 participants as of 2022-02-24, Finland and "
+                 "Sweden joining since", "30 participants as of 2022-02-24" in text
+                 and "Finland (FIN)" in text and "Sweden (SWE)" in text, text[:400])
+            fwatch.settle(fpage)
+            fpage.screenshot(path=self.shots / "crisis-room-fra-2022.png", full_page=True)
+        self.clean("crisis: FRA's pages showed no error", fwatch)
+        pctx.close()
+        ectx.close()
+
     def inert(self, where, page):
         """The hostile strings are shown as text, and nothing of them runs or acts."""
         c = self.checks
@@ -1235,6 +1392,7 @@ def main():
         c.run("search, facets, correlations and the graph", s.search_and_correlate)
         c.run("exercise replay", s.exercise_replay)
         c.run("live air picture", s.live_air_picture)
+        c.run("crisis rooms", s.crisis_rooms)
         for ctx, _, _ in s.sessions.values():
             ctx.close()
         s.browser.close()

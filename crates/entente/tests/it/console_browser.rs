@@ -1,10 +1,12 @@
-//! The web console in a real browser: `entente demo` starts the five-nation federation, a FRA
+//! The web console in a real browser: `entente demo` starts the federation (the five default
+//! nations, and POL and EST for the crisis rooms), a FRA
 //! user cleared lower than the demo's is added to FRA's running node with `entente user add`,
 //! and the Playwright suite (`crates/entente-console/tests/browser/console_suite.py`) drives
 //! Debian's chromium through every page of the consoles: sign-in and sign-out, publishing at
 //! FRA and delivery to GBR but not JPN, leak crawls as JPN users and the lower-cleared FRA user,
 //! hostile content, searching from the header's box (a facet, an object's correlations and its
-//! graph), cookies and headers, axe-core, the keyboard, and screenshots of every page (written to
+//! graph), cookies and headers, axe-core, the keyboard, a crisis room opened at POL and shared
+//! with EST but not JPN, and screenshots of every page (written to
 //! `<target dir>/console-screenshots`).
 //!
 //! It needs chromium (`ENTENTE_CHROMIUM`, default `/usr/bin/chromium`) and the Python package
@@ -120,6 +122,8 @@ fn start_demo(dir: &Path) -> Demo {
             "1200",
             "--timeout",
             "120",
+            "--nations",
+            "FRA,USA,GBR,DEU,JPN,POL,EST",
         ],
     );
     let mut demo = Demo {
