@@ -310,8 +310,10 @@ class Suite:
 
     def banners(self, where, page):
         """Both classification banners are shown, equal and not empty."""
-        top = page.locator("#banner-top").inner_text().strip()
-        bottom = page.locator("#banner-bottom").inner_text().strip()
+        # Both read in one task of the page: a live page (the air picture) may change its
+        # banners between two separate reads.
+        top, bottom = (t.strip() for t in page.evaluate(
+            "() => ['#banner-top', '#banner-bottom'].map(s => document.querySelector(s).innerText)"))
         self.checks.ok(f"{where}: classification banners top and bottom ({top})",
                        top and top == bottom, f"{top!r} / {bottom!r}")
 

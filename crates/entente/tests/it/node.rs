@@ -544,13 +544,18 @@ fn a_federating_node_describes_every_route_it_serves_on_its_admin_listener() {
         "/api/search/correlate",
         "/api/search/graph",
         "/api/search/match",
+        "/api/crisis/rooms",
+        "/api/crisis/rooms/{room}",
+        "/api/crisis/rooms/{room}/close",
     ] {
         assert!(paths.contains_key(path), "{path} is not described");
     }
+    // Under the API root, only the search and crisis room routes are the node's own.
+    let ours = |p: &str| p.starts_with("/api/search/") || p.starts_with("/api/crisis/");
     assert!(
         !paths
             .keys()
-            .any(|p| (p.starts_with("/api/") && !p.starts_with("/api/search/")) || p == "/taxii2/"),
+            .any(|p| (p.starts_with("/api/") && !ours(p)) || p == "/taxii2/"),
         "TAXII routes are not ours to describe"
     );
     // The CLI prints the same document.
