@@ -723,7 +723,10 @@ async fn room_page(
             banner: None,
         },
         may_publish,
-        may_close: room.is_open() && may_manage(console, signed_in),
+        // Only the node that opened a room closes it.
+        may_close: room.is_open()
+            && room.opened_by == console.node.config().nation
+            && may_manage(console, signed_in),
         uuid,
         form: PublishForm {
             kind: if form.kind.is_empty() {
