@@ -345,10 +345,10 @@ impl CedarPolicy {
         decision(
             Verdict::Permit,
             Reason::Covered {
-                agreement: info.agreement.clone(),
-                agreement_name: info.agreement_name.clone(),
-                clause: info.clause.clone(),
-                article: info.article.clone(),
+                agreement: info.agreement.as_str().into(),
+                agreement_name: info.agreement_name.as_str().into(),
+                clause: info.clause.as_str().into(),
+                article: info.article.as_str().into(),
             },
         )
     }

@@ -2,6 +2,7 @@
 //! that answer a decision in a few hundred nanoseconds, with no allocation on the permit path.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use entente_labels::{DefaultRelease, Label, LabelError, PolicySet, ReleaseToken};
 use entente_registry::{ClauseKind, Interval, Party, Registry, Role};
@@ -87,10 +88,10 @@ enum Side {
 /// One security-of-information clause, flattened.
 #[derive(Debug, Clone)]
 pub(crate) struct Cover {
-    pub(crate) agreement: String,
-    pub(crate) agreement_name: String,
-    pub(crate) clause: String,
-    pub(crate) article: String,
+    pub(crate) agreement: Arc<str>,
+    pub(crate) agreement_name: Arc<str>,
+    pub(crate) clause: Arc<str>,
+    pub(crate) article: Arc<str>,
     pub(crate) force: Interval,
     pub(crate) suspended: Vec<Interval>,
     pub(crate) nation_parties: Vec<NationCode>,
@@ -245,10 +246,10 @@ impl ReleasePolicy {
                     }
                 }
                 covers.push(Cover {
-                    agreement: a.id.0.clone(),
-                    agreement_name: a.name.clone(),
-                    clause: c.id.clone(),
-                    article: c.article.clone(),
+                    agreement: a.id.0.as_str().into(),
+                    agreement_name: a.name.as_str().into(),
+                    clause: c.id.as_str().into(),
+                    article: c.article.as_str().into(),
                     force,
                     suspended: a.suspended.clone(),
                     nation_parties,

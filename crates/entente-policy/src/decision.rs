@@ -1,6 +1,7 @@
 //! The outcome of a release decision and its explanation.
 
 use std::fmt;
+use std::sync::Arc;
 
 use entente_types::{Date, NationCode};
 
@@ -19,12 +20,13 @@ pub enum Verdict {
 pub enum Reason {
     /// The recipient is the originating nation.
     SameNation,
-    /// A security-of-information clause in force covers the whole decision.
+    /// A security-of-information clause in force covers the whole decision. Shared text: a
+    /// permit, the most frequent decision, allocates nothing to say which clause.
     Covered {
-        agreement: String,
-        agreement_name: String,
-        clause: String,
-        article: String,
+        agreement: Arc<str>,
+        agreement_name: Arc<str>,
+        clause: Arc<str>,
+        article: Arc<str>,
     },
     /// A "Releasable To" set of the label admits no recipient.
     EmptyReleaseSet,
@@ -96,7 +98,7 @@ impl Decision {
     /// The agreement that allowed the release, if one did.
     pub fn agreement(&self) -> Option<&str> {
         match &self.reason {
-            Reason::Covered { agreement, .. } => Some(agreement),
+            Reason::Covered { agreement, .. } => Some(&**agreement),
             _ => None,
         }
     }
@@ -104,7 +106,7 @@ impl Decision {
     /// The clause (article) that allowed the release, if one did.
     pub fn clause(&self) -> Option<&str> {
         match &self.reason {
-            Reason::Covered { article, .. } => Some(article),
+            Reason::Covered { article, .. } => Some(&**article),
             _ => None,
         }
     }
