@@ -136,8 +136,17 @@ class Watch:
         generous: the first map outlines a node serves are decoded on that request, which a
         busy two-core machine running a debug build takes seconds over, and leaving the page
         earlier would abort it."""
+        # Quiet for a moment, not only empty once: a request a page's script starts around the
+        # load event (the map outlines) may be reported a moment after navigation returns.
         end = time.monotonic() + limit
-        while self.inflight and time.monotonic() < end:
+        quiet_since = None
+        while time.monotonic() < end:
+            if self.inflight:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= 0.1:
+                return
             page.wait_for_timeout(25)
 
     def take(self):
