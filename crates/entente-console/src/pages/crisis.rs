@@ -328,7 +328,7 @@ pub async fn open(
     signed_in: SignedIn,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form: OpenForm = serde_urlencoded_form(&body);
+    let form: OpenForm = OpenForm::parse(&body);
     signed_in.check_csrf(&form.csrf)?;
     let today = entente_node::clock::today();
     let refused = |errors| async {
@@ -376,21 +376,23 @@ pub async fn open(
     }
 }
 
-/// A form body's fields; a field sent twice keeps its last value, unknown ones are ignored.
-fn serde_urlencoded_form(body: &[u8]) -> OpenForm {
-    let mut f = OpenForm::default();
-    for (k, v) in form_urlencoded::parse(body) {
-        let v = v.into_owned();
-        match k.as_ref() {
-            "clause" => f.clause = v,
-            "requested_by" => f.requested_by = v,
-            "as_of" => f.as_of = v,
-            "title" => f.title = v,
-            "csrf" => f.csrf = v,
-            _ => {}
+impl OpenForm {
+    /// A form body's fields; a field sent twice keeps its last value, unknown ones are ignored.
+    fn parse(body: &[u8]) -> OpenForm {
+        let mut f = OpenForm::default();
+        for (k, v) in form_urlencoded::parse(body) {
+            let v = v.into_owned();
+            match k.as_ref() {
+                "clause" => f.clause = v,
+                "requested_by" => f.requested_by = v,
+                "as_of" => f.as_of = v,
+                "title" => f.title = v,
+                "csrf" => f.csrf = v,
+                _ => {}
+            }
         }
+        f
     }
-    f
 }
 
 /// A participant as the room's table shows it.
