@@ -33,6 +33,18 @@ pub enum AuditError {
         field: &'static str,
         message: String,
     },
+    /// The database holding the log could not be reached, read or written.
+    #[error("PostgreSQL audit log: {context}: {message}")]
+    Database { context: String, message: String },
+    /// A table of the log in the database holds something that no append of ours writes.
+    #[error("PostgreSQL audit log, table {table}: {message}")]
+    DatabaseCorrupt {
+        table: &'static str,
+        message: String,
+    },
+    /// The log in the database was created for another origin or with another key.
+    #[error("PostgreSQL audit log, table audit_head: {message}")]
+    DatabaseMismatch { message: String },
     /// An index or size outside the log, or sizes in the wrong order.
     #[error("{0}")]
     OutOfRange(String),
@@ -67,10 +79,13 @@ impl AuditError {
             AuditError::Io { .. }
             | AuditError::Corrupt { .. }
             | AuditError::Locked { .. }
-            | AuditError::Poisoned { .. } => ErrorCode::Internal,
+            | AuditError::Poisoned { .. }
+            | AuditError::Database { .. }
+            | AuditError::DatabaseCorrupt { .. } => ErrorCode::Internal,
             AuditError::OutOfRange(_) => ErrorCode::NotFound,
             AuditError::InvalidEvent { .. }
             | AuditError::Mismatch { .. }
+            | AuditError::DatabaseMismatch { .. }
             | AuditError::Malformed { .. }
             | AuditError::BadSignature(_)
             | AuditError::ProofRejected(_)
@@ -93,6 +108,25 @@ impl AuditError {
         AuditError::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// A database failure while doing `context`, with every cause of the error (the server's
+    /// own message is a cause, not the error's text).
+    pub(crate) fn database(
+        context: impl Into<String>,
+        e: &(dyn std::error::Error + 'static),
+    ) -> AuditError {
+        let mut message = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            message.push_str(": ");
+            message.push_str(&c.to_string());
+            cause = c.source();
+        }
+        AuditError::Database {
+            context: context.into(),
+            message,
         }
     }
 

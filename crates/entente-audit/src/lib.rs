@@ -8,6 +8,10 @@
 //! proof). Partners keep the checkpoints they were shown and ask for consistency proofs; a node
 //! that showed them two histories is caught by [`check_consistent`].
 //!
+//! The same log lives in a directory ([`AuditLog`], held by one process) or in PostgreSQL
+//! ([`PgAuditLog`], shared by every process of a node); [`Journal`] is either, behind one async
+//! interface.
+//!
 //! [`keys`] writes and reads a log's key files and the command line's inputs.
 //!
 //! Verification needs no log: [`verify_inclusion`], [`verify_consistency`], [`NoteVerifier`].
@@ -19,10 +23,12 @@
 
 mod error;
 mod event;
+mod journal;
 pub mod keys;
 mod log;
 mod merkle;
 mod note;
+mod postgres;
 mod proof;
 pub mod report;
 
@@ -30,7 +36,8 @@ use base64::Engine as _;
 
 pub use error::AuditError;
 pub use event::{parse_source, AuditEvent, EventKind, MAX_EVENT_BYTES};
-pub use log::{AuditLog, MARK_INTERVAL};
+pub use journal::Journal;
+pub use log::{Appended, AuditLog, MARK_INTERVAL};
 pub use merkle::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, Hash, MemoryTree, EMPTY_ROOT,
 };
@@ -38,6 +45,7 @@ pub use note::{
     checkpoint_body, key_id, origin_for, parse_checkpoint_body, parse_note, parse_skey, parse_vkey,
     sign_note, skey, vkey, Checkpoint, NoteSignature, NoteVerifier, ORIGIN_PREFIX,
 };
+pub use postgres::PgAuditLog;
 pub use proof::{ConsistencyProof, InclusionProof};
 
 /// Checks that `newer` extends `older` (two verified checkpoints of the same log), given the

@@ -54,7 +54,7 @@ const META_MAGIC: &str = "entente-audit-log 1";
 const POSITIONS_MAGIC: &str = "entente-audit-positions 1";
 
 /// The highest position recorded of each source stream (`intent` → 17 for `intent/17`).
-type Positions = BTreeMap<String, u64>;
+pub(crate) type Positions = BTreeMap<String, u64>;
 
 /// Raises `positions` to the source of `event`, if it has one.
 fn note_position(positions: &mut Positions, event: &AuditEvent) {
@@ -64,20 +64,100 @@ fn note_position(positions: &mut Positions, event: &AuditEvent) {
     }
 }
 
+/// Raises `positions` to `source`, if there is one.
+fn note_source(positions: &mut Positions, source: Option<&(String, u64)>) {
+    if let Some((stream, seq)) = source {
+        let at = positions.entry(stream.clone()).or_insert(*seq);
+        *at = (*at).max(*seq);
+    }
+}
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The leaf indices of the events appended (empty when none was).
+    pub leaves: Range<u64>,
+    /// The events left out because their source position was already recorded.
+    pub skipped: usize,
+}
+
+/// An event checked and encoded for appending.
+pub(crate) struct Prepared {
+    /// The canonical JSON.
+    pub(crate) leaf: Vec<u8>,
+    pub(crate) hash: Hash,
+    /// The source stream and position, when the event has one.
+    pub(crate) source: Option<(String, u64)>,
+}
+
+/// Validates and encodes a batch; an invalid event refuses the whole batch, naming its place.
+pub(crate) fn prepare(events: &[AuditEvent]) -> Result<Vec<Prepared>, AuditError> {
+    let mut out = Vec::with_capacity(events.len());
+    for (i, event) in events.iter().enumerate() {
+        event.validate().map_err(|e| match e {
+            AuditError::InvalidEvent { field, message } => AuditError::InvalidEvent {
+                field,
+                message: format!("{message} (event {i} of the batch)"),
+            },
+            other => other,
+        })?;
+        let leaf = event.leaf_bytes();
+        if leaf.len() > MAX_EVENT_BYTES {
+            return Err(AuditError::InvalidEvent {
+                field: "detail",
+                message: format!(
+                    "the event is {} bytes, more than {MAX_EVENT_BYTES} (event {i} of the batch)",
+                    leaf.len()
+                ),
+            });
+        }
+        out.push(Prepared {
+            hash: leaf_hash(&leaf),
+            leaf,
+            source: event
+                .source_position()
+                .map(|(stream, seq)| (stream.to_owned(), seq)),
+        });
+    }
+    Ok(out)
+}
+
+/// Keeps the events whose source position is above what `positions` records for their stream
+/// (raising it as it goes, so a batch repeating a source keeps its first); returns them and how
+/// many were left out.
+pub(crate) fn keep_unrecorded(
+    prepared: Vec<Prepared>,
+    positions: &mut Positions,
+) -> (Vec<Prepared>, usize) {
+    let before = prepared.len();
+    let kept: Vec<Prepared> = prepared
+        .into_iter()
+        .filter(|p| match &p.source {
+            Some((stream, seq)) if positions.get(stream).is_some_and(|r| seq <= r) => false,
+            source => {
+                note_source(positions, source.as_ref());
+                true
+            }
+        })
+        .collect();
+    let skipped = before - kept.len();
+    (kept, skipped)
+}
+
 /// Number of nodes stored for a tree of `n` leaves (every complete subtree).
-fn node_count(n: u64) -> u64 {
+pub(crate) fn node_count(n: u64) -> u64 {
     2 * n - u64::from(n.count_ones())
 }
 
 /// Position in `nodes.idx` of the complete subtree (`level`, `index`): it is written right after
 /// its last leaf and that leaf's completed ancestors below it.
-fn node_position(level: u32, index: u64) -> u64 {
+pub(crate) fn node_position(level: u32, index: u64) -> u64 {
     let last_leaf = ((index + 1) << level) - 1;
     node_count(last_leaf) + u64::from(level)
 }
 
 /// Appends one leaf hash to the post-order node stream, given the pending left siblings.
-fn push_leaf(frontier: &mut [Option<Hash>; 64], out: &mut Vec<u8>, leaf: Hash) {
+pub(crate) fn push_leaf(frontier: &mut [Option<Hash>; 64], out: &mut Vec<u8>, leaf: Hash) {
     let mut node = leaf;
     let mut level = 0;
     loop {
@@ -232,6 +312,11 @@ impl AuditLog {
         Ok(log)
     }
 
+    /// The log's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The origin line of this log, e.g. `entente.audit/FRA`.
     pub fn origin(&self) -> &str {
         &self.origin
@@ -265,56 +350,66 @@ impl AuditLog {
     /// Appends events in order with one fsync; returns their leaf indices once they are durable.
     /// Either every event is valid and appended, or none is.
     pub fn append_batch(&self, events: &[AuditEvent]) -> Result<Range<u64>, AuditError> {
-        // Validation, canonical JSON and leaf hashes happen outside the lock, in the caller's thread.
-        let mut records = Vec::with_capacity(events.len() * 300);
-        let mut sizes = Vec::with_capacity(events.len());
-        let mut hashes = Vec::with_capacity(events.len());
-        let mut positions = Positions::new();
-        for (i, event) in events.iter().enumerate() {
-            note_position(&mut positions, event);
-            event.validate().map_err(|e| match e {
-                AuditError::InvalidEvent { field, message } => AuditError::InvalidEvent {
-                    field,
-                    message: format!("{message} (event {i} of the batch)"),
-                },
-                other => other,
-            })?;
-            let leaf = event.leaf_bytes();
-            if leaf.len() > MAX_EVENT_BYTES {
-                return Err(AuditError::InvalidEvent {
-                    field: "detail",
-                    message: format!(
-                        "the event is {} bytes, more than {MAX_EVENT_BYTES} (event {i} of the batch)",
-                        leaf.len()
-                    ),
-                });
-            }
-            let hash = leaf_hash(&leaf);
-            let last = i + 1 == events.len();
-            let word = leaf.len() as u32 | if last { BATCH_END } else { 0 };
-            records.extend_from_slice(&word.to_le_bytes());
-            records.extend_from_slice(&hash[..8]);
-            records.extend_from_slice(&leaf);
-            sizes.push((HEADER + leaf.len()) as u64);
-            hashes.push(hash);
-        }
-        if events.is_empty() {
+        Ok(self.append_prepared(prepare(events)?, false)?.leaves)
+    }
+
+    /// Appends, in order and with one fsync, the events of `events` that are not recorded yet:
+    /// an event whose source position is at or below the highest recorded position of its
+    /// stream (see [`AuditLog::position`]), or below an earlier event of the batch, is skipped.
+    /// The check and the append are one step under the log's writer lock, so concurrent
+    /// callers draining the same stream never record a source twice. Either every event is
+    /// valid, or none is appended.
+    pub fn append_unrecorded(&self, events: &[AuditEvent]) -> Result<Appended, AuditError> {
+        self.append_prepared(prepare(events)?, true)
+    }
+
+    fn append_prepared(
+        &self,
+        prepared: Vec<Prepared>,
+        skip_recorded: bool,
+    ) -> Result<Appended, AuditError> {
+        if prepared.is_empty() {
             let size = self.size();
-            return Ok(size..size);
+            return Ok(Appended {
+                leaves: size..size,
+                skipped: 0,
+            });
         }
-        let range = {
+        let (range, skipped) = {
             let mut w = lock(&self.writer);
             self.check_poisoned()?;
-            let start = w.written;
-            let mut offsets = Vec::with_capacity(sizes.len() * 8);
-            let mut at = w.entries_len;
-            for size in &sizes {
-                offsets.extend_from_slice(&at.to_le_bytes());
-                at += size;
+            let (kept, skipped) = if skip_recorded {
+                keep_unrecorded(prepared, &mut w.positions)
+            } else {
+                for p in &prepared {
+                    note_source(&mut w.positions, p.source.as_ref());
+                }
+                (prepared, 0)
+            };
+            if kept.is_empty() {
+                // Nothing new; what is recorded may still be on its way to the disk.
+                let written = w.written;
+                drop(w);
+                self.sync(written)?;
+                return Ok(Appended {
+                    leaves: written..written,
+                    skipped,
+                });
             }
-            let mut nodes = Vec::with_capacity(hashes.len() * 64 + 64 * 32);
-            for hash in &hashes {
-                push_leaf(&mut w.frontier, &mut nodes, *hash);
+            let start = w.written;
+            let mut records = Vec::with_capacity(kept.iter().map(|p| HEADER + p.leaf.len()).sum());
+            let mut offsets = Vec::with_capacity(kept.len() * 8);
+            let mut nodes = Vec::with_capacity(kept.len() * 64 + 64 * 32);
+            let mut at = w.entries_len;
+            for (i, p) in kept.iter().enumerate() {
+                let last = i + 1 == kept.len();
+                let word = p.leaf.len() as u32 | if last { BATCH_END } else { 0 };
+                records.extend_from_slice(&word.to_le_bytes());
+                records.extend_from_slice(&p.hash[..8]);
+                records.extend_from_slice(&p.leaf);
+                offsets.extend_from_slice(&at.to_le_bytes());
+                at += (HEADER + p.leaf.len()) as u64;
+                push_leaf(&mut w.frontier, &mut nodes, p.hash);
             }
             let wrote = self
                 .entries
@@ -331,20 +426,20 @@ impl AuditLog {
                         .map_err(|e| AuditError::io(self.dir.join("nodes.idx"), e))
                 });
             if let Err(e) = wrote {
-                // The frontier already moved on: nothing more may be appended in this process.
+                // The frontier (and the positions) already moved on: nothing more may be
+                // appended in this process.
                 self.poison(&e);
                 return Err(e);
             }
-            w.written += events.len() as u64;
+            w.written += kept.len() as u64;
             w.entries_len = at;
-            for (stream, seq) in positions {
-                let held = w.positions.entry(stream).or_insert(seq);
-                *held = (*held).max(seq);
-            }
-            start..w.written
+            (start..w.written, skipped)
         };
         self.sync(range.end)?;
-        Ok(range)
+        Ok(Appended {
+            leaves: range,
+            skipped,
+        })
     }
 
     /// Makes every leaf below `end` durable, sharing the fsync with concurrent appenders.
