@@ -19,6 +19,34 @@ pub struct Source {
     pub reference: String,
     /// Where the document can be read, when it is published online.
     pub url: Option<String>,
+    /// How far the source can be relied on.
+    pub tier: Tier,
+}
+
+/// How far a source can be relied on (`tier` in `sources.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tier {
+    /// 1: the document itself or its publisher of record: treaty text, depositary, official
+    /// journal, national treaty series, the organisation's own site, official statistics.
+    Primary,
+    /// 2: a reputable secondary source: an established news agency, a research institute, a
+    /// parliament's research service.
+    Secondary,
+    /// 3: a weak source (wikis and their mirrors, blogs, aggregators): never a fact's only support.
+    Weak,
+}
+
+impl Tier {
+    pub const ALL: [(i64, Tier); 3] = [(1, Tier::Primary), (2, Tier::Secondary), (3, Tier::Weak)];
+
+    /// The number written in `sources.toml`.
+    pub fn number(self) -> u8 {
+        match self {
+            Tier::Primary => 1,
+            Tier::Secondary => 2,
+            Tier::Weak => 3,
+        }
+    }
 }
 
 /// A nation, keyed by its ISO 3166-1 alpha-3 code.

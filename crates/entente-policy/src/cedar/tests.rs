@@ -165,7 +165,7 @@ fn french_rules_keep_special_france_in_france() {
 /// A world where an agreement covers SPECIAL FRANCE, so only the national rule stands in the way.
 fn special_france_world() -> (Registry, PolicySet) {
     let text = entente_registry::DatasetText {
-        sources: "[[source]]\nid = \"S1\"\ntitle = \"t\"\nreference = \"r\"\n".into(),
+        sources: "[[source]]\nid = \"S1\"\ntitle = \"t\"\nreference = \"r\"\ntier = 1\n".into(),
         nations: "nations = [ { code = \"FRA\", name = \"France\", source = \"S1\" }, { code = \"JPN\", name = \"Japan\", source = \"S1\" } ]\n".into(),
         organizations: vec![],
         agreements: vec![(

@@ -338,7 +338,7 @@ fn participants_serialize_with_their_basis() {
 
 // --- Loading: every class of problem, located ---------------------------------------------------
 
-const SOURCES: &str = "[[source]]\nid = \"S1\"\ntitle = \"A\"\nreference = \"B\"\n";
+const SOURCES: &str = "[[source]]\nid = \"S1\"\ntitle = \"A\"\nreference = \"B\"\ntier = 1\n";
 const NATIONS: &str = "nations = [\n  { code = \"FRA\", name = \"France\", source = \"S1\" },\n  { code = \"DEU\", name = \"Germany\", source = \"S1\" },\n  { code = \"ITA\", name = \"Italy\", source = \"S1\" },\n]\n";
 const CLUB: &str = "[[organization]]\nid = \"CLUB\"\nname = \"Club\"\nkind = \"alliance\"\nsource = \"S1\"\nmembers = [\n  { nation = \"FRA\", from = \"2000-01-01\", source = \"S1\" },\n  { nation = \"DEU\", from = \"2001-01-01\", until = \"2009-12-31\", source = \"S1\" },\n]\n";
 const PACT: &str = "[[agreement]]\nid = \"pact\"\nname = \"Pact\"\nkind = \"treaty\"\nin_force = \"2000-02-01\"\nparties_are_members_of = \"CLUB\"\nsource = \"S1\"\n\n[[agreement.clause]]\nid = \"a4\"\nalias = \"pact-4\"\narticle = \"Article 4\"\nkind = \"consultation\"\nsummary = \"consult\"\nsource = \"S1\"\n";

@@ -118,6 +118,21 @@ impl<'a> Checker<'a> {
                 );
             }
         }
+        let cited: Vec<&Source> = ids.iter().filter_map(|id| known.get(id)).collect();
+        if cited.len() == ids.len()
+            && !cited.is_empty()
+            && cited.iter().all(|s| s.tier == Tier::Weak)
+        {
+            let names: Vec<&str> = cited.iter().map(|s| s.id.0.as_str()).collect();
+            self.report(
+                raw.span().start,
+                field,
+                format!(
+                    "only weak sources ({}, tier 3): a fact needs at least one primary or secondary source",
+                    names.join(", ")
+                ),
+            );
+        }
         ids
     }
 

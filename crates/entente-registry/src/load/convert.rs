@@ -28,6 +28,7 @@ pub(super) fn convert(
     let mut sources = BTreeMap::new();
     if let Some(raw) = ck.parse::<RawSourcesFile>(&sources_file) {
         for (i, s) in raw.source.iter().enumerate() {
+            let src_offset = s.span().start;
             let s = s.get_ref();
             let field = format!("source[{i}]");
             ck.non_empty(&s.id, &format!("{field}.id"));
@@ -37,11 +38,44 @@ pub(super) fn convert(
                 ck.non_empty(url, &format!("{field}.url"));
             }
             let id = SourceId(s.id.get_ref().trim().to_owned());
+            let tier = match &s.tier {
+                Some(raw) => {
+                    let found = Tier::ALL
+                        .iter()
+                        .find(|(n, _)| n == raw.get_ref())
+                        .map(|(_, t)| *t);
+                    if found.is_none() {
+                        ck.report(
+                            raw.span().start,
+                            format!("{field}.tier"),
+                            format!(
+                                "unknown tier {}: expected 1 (primary), 2 (secondary) or 3 (weak)",
+                                raw.get_ref()
+                            ),
+                        );
+                    }
+                    found
+                }
+                None => {
+                    ck.report(
+                        src_offset,
+                        format!("{field}.tier"),
+                        format!(
+                            "missing tier for source {:?}: every source states 1 (primary), 2 (secondary) or 3 (weak)",
+                            id.0
+                        ),
+                    );
+                    None
+                }
+            };
             let source = Source {
                 id: id.clone(),
                 title: s.title.get_ref().clone(),
                 reference: s.reference.get_ref().clone(),
                 url: s.url.as_ref().map(|u| u.get_ref().trim().to_owned()),
+                // A source without a valid tier has been reported above, so the dataset is refused
+                // anyway; it is not counted as weak, so that each fact citing it is not reported too.
+                tier: tier.unwrap_or(Tier::Primary),
             };
             if sources.insert(id.clone(), source).is_some() {
                 ck.report(

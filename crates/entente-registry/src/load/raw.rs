@@ -20,6 +20,7 @@ pub(super) struct RawSource {
     pub(super) title: Spanned<String>,
     pub(super) reference: Spanned<String>,
     pub(super) url: Option<Spanned<String>>,
+    pub(super) tier: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
