@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Diagnostic, Error, ErrorKind};
 use crate::model::*;
 use crate::Registry;
 
@@ -112,4 +112,44 @@ pub(crate) fn load_text(text: DatasetText, invocations: Option<String>) -> Resul
         registry,
         invocations.map(|t| SourceFile::new(PathBuf::from("invocations.toml"), t)),
     )
+}
+
+/// The source ids that another dataset's `sources.toml` (`other`, e.g. `data/burden/sources.toml`)
+/// defines and `registry` defines too: one diagnostic per such id, located in `other`. The two
+/// datasets cite sources by id, so an id must name one document across them.
+pub(crate) fn shared_source_ids(
+    registry: &Registry,
+    other: &Path,
+) -> Result<Vec<Diagnostic>, Error> {
+    #[derive(serde::Deserialize)]
+    struct OtherFile {
+        #[serde(default)]
+        source: Vec<OtherSource>,
+    }
+    #[derive(serde::Deserialize)]
+    struct OtherSource {
+        id: toml::Spanned<String>,
+    }
+    let file = SourceFile::read(other.to_path_buf())?;
+    let mut ck = check::Checker {
+        diagnostics: Vec::new(),
+        file: None,
+    };
+    // Any other field is the other dataset's business: only the ids are read.
+    if let Some(parsed) = ck.parse::<OtherFile>(&file) {
+        for (i, s) in parsed.source.iter().enumerate() {
+            let id = SourceId(s.id.get_ref().trim().to_owned());
+            if registry.source(&id).is_some() {
+                ck.report(
+                    s.id.span().start,
+                    format!("source[{i}].id"),
+                    format!(
+                        "source id {:?} is also defined in the registry's sources.toml: an id must name one document across the datasets",
+                        id.0
+                    ),
+                );
+            }
+        }
+    }
+    Ok(ck.diagnostics)
 }

@@ -407,8 +407,33 @@ impl Checked {
     /// Loads and validates the dataset in `dir`; invalid data is a `Checked` that is not ok,
     /// a dataset that cannot be read at all an error.
     pub fn run(dir: &std::path::Path) -> Result<Checked, crate::Error> {
+        Checked::run_with(dir, &[])
+    }
+
+    /// As [`Checked::run`], and also refuses a source id that one of `others` (the `sources.toml`
+    /// of another dataset, e.g. `data/burden/sources.toml`) defines too.
+    pub fn run_with(
+        dir: &std::path::Path,
+        others: &[std::path::PathBuf],
+    ) -> Result<Checked, crate::Error> {
         match Registry::load(dir) {
-            Ok(registry) => Ok(Checked::new(dir, &registry)),
+            Ok(registry) => {
+                let mut problems = Vec::new();
+                for other in others {
+                    let shared = crate::load::shared_source_ids(&registry, other)?;
+                    problems.extend(shared.iter().map(ToString::to_string));
+                }
+                if problems.is_empty() {
+                    Ok(Checked::new(dir, &registry))
+                } else {
+                    Ok(Checked {
+                        dir: dir.display().to_string(),
+                        ok: false,
+                        counts: None,
+                        problems,
+                    })
+                }
+            }
             Err(err) if !err.diagnostics().is_empty() => Ok(Checked {
                 dir: dir.display().to_string(),
                 ok: false,

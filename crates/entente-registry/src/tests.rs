@@ -225,12 +225,21 @@ fn the_lancaster_house_treaties_are_two_records() {
         .unwrap();
     let teutates = shipped().agreement("uk-france-teutates-treaty").unwrap();
     for a in [dsct, teutates] {
-        assert_eq!(a.signed.map(|s| s.to_string()).as_deref(), Some("2010-11-02"));
-        assert_eq!(a.parties, [Party::Nation(n("GBR")), Party::Nation(n("FRA"))]);
+        assert_eq!(
+            a.signed.map(|s| s.to_string()).as_deref(),
+            Some("2010-11-02")
+        );
+        assert_eq!(
+            a.parties,
+            [Party::Nation(n("GBR")), Party::Nation(n("FRA"))]
+        );
     }
     // The co-operation treaty entered into force in 2011 on a day not found: only the year is
     // stated. The Teutates treaty entered into force on 2011-07-08 (S51).
-    assert_eq!(dsct.in_force.map(|s| s.to_string()).as_deref(), Some("2011"));
+    assert_eq!(
+        dsct.in_force.map(|s| s.to_string()).as_deref(),
+        Some("2011")
+    );
     assert_eq!(
         statuses("uk-france-teutates-treaty", &["2011-07-07", "2011-07-08"]),
         ["SignedNotInForce", "InForce"]
@@ -249,7 +258,9 @@ fn every_source_has_a_tier_and_every_fact_a_source_that_is_not_weak() {
         .map(|s| s.id.0.as_str())
         .collect();
     assert!(weak.contains(&"S20"), "{weak:?}");
-    let japan_germany = r.agreement("japan-germany-security-of-information").unwrap();
+    let japan_germany = r
+        .agreement("japan-germany-security-of-information")
+        .unwrap();
     assert!(japan_germany
         .sources
         .iter()
@@ -280,15 +291,39 @@ fn bound_toward(nation: &str, day: &str, id: &str) -> Vec<String> {
 fn pacific_defence_treaties_before_at_and_after_entry_into_force() {
     // (agreement, the day before, the day of entry into force, the protected nation, its allies)
     let cases = [
-        ("anzus-treaty", "1952-04-28", "1952-04-29", "AUS", vec!["NZL", "USA"]),
-        ("us-rok-mutual-defense-treaty", "1954-11-16", "1954-11-17", "KOR", vec!["USA"]),
-        ("us-philippines-mutual-defense-treaty", "1952-08-26", "1952-08-27", "PHL", vec!["USA"]),
+        (
+            "anzus-treaty",
+            "1952-04-28",
+            "1952-04-29",
+            "AUS",
+            vec!["NZL", "USA"],
+        ),
+        (
+            "us-rok-mutual-defense-treaty",
+            "1954-11-16",
+            "1954-11-17",
+            "KOR",
+            vec!["USA"],
+        ),
+        (
+            "us-philippines-mutual-defense-treaty",
+            "1952-08-26",
+            "1952-08-27",
+            "PHL",
+            vec!["USA"],
+        ),
     ];
     for (id, before, at, nation, allies) in cases {
-        assert!(!agreements_of(nation, before).contains(&id.to_owned()), "{id}");
+        assert!(
+            !agreements_of(nation, before).contains(&id.to_owned()),
+            "{id}"
+        );
         assert!(bound_toward(nation, before, id).is_empty(), "{id}");
         for day in [at, "2025-01-01"] {
-            assert!(agreements_of(nation, day).contains(&id.to_owned()), "{id} {day}");
+            assert!(
+                agreements_of(nation, day).contains(&id.to_owned()),
+                "{id} {day}"
+            );
             assert_eq!(bound_toward(nation, day, id), allies, "{id} {day}");
         }
     }
@@ -302,12 +337,23 @@ fn pacific_defence_treaties_before_at_and_after_entry_into_force() {
 #[test]
 fn japanese_security_of_information_agreements_with_australia_and_korea() {
     for (id, nation, before, at) in [
-        ("japan-australia-security-of-information", "AUS", "2013-03-21", "2013-03-22"),
+        (
+            "japan-australia-security-of-information",
+            "AUS",
+            "2013-03-21",
+            "2013-03-22",
+        ),
         ("japan-korea-gsomia", "KOR", "2016-11-22", "2016-11-23"),
     ] {
-        assert!(!agreements_of(nation, before).contains(&id.to_owned()), "{id}");
+        assert!(
+            !agreements_of(nation, before).contains(&id.to_owned()),
+            "{id}"
+        );
         assert!(agreements_of("JPN", at).contains(&id.to_owned()), "{id}");
-        assert!(agreements_of(nation, "2025-01-01").contains(&id.to_owned()), "{id}");
+        assert!(
+            agreements_of(nation, "2025-01-01").contains(&id.to_owned()),
+            "{id}"
+        );
         let a = shipped().agreement(id).unwrap();
         assert!(a
             .clauses
@@ -761,7 +807,11 @@ fn a_fact_resting_only_on_weak_sources_is_refused() {
         "source = \"W1;S1\"",
         "source = \"W1\"",
     );
-    f.replace("agreements/pact.toml", "summary = \"all for one\"\nsource = \"S1\"", "summary = \"all for one\"\nsource = \"W1\"");
+    f.replace(
+        "agreements/pact.toml",
+        "summary = \"all for one\"\nsource = \"S1\"",
+        "summary = \"all for one\"\nsource = \"W1\"",
+    );
     assert_eq!(
         f.problems(),
         [
@@ -781,6 +831,41 @@ fn a_source_id_defined_twice_is_refused() {
     assert_eq!(
         f.problems(),
         ["sources.toml:8: source[1].id: duplicate source id \"S1\""]
+    );
+}
+
+#[test]
+fn a_source_id_another_dataset_defines_too_is_refused_by_the_check() {
+    let f = Fixture::new();
+    let other = f.dir.path().join("other-sources.toml");
+    std::fs::write(
+        &other,
+        "[[source]]\nid = \"B1\"\ntitle = \"x\"\nreference = \"y\"\nedition = \"z\"\n\n[[source]]\nid = \"S1\"\ntitle = \"x\"\nreference = \"y\"\n",
+    )
+    .unwrap();
+    let checked = report::Checked::run_with(f.dir.path(), std::slice::from_ref(&other)).unwrap();
+    assert!(!checked.ok);
+    let prefix = format!("{}/", f.dir.path().display());
+    let problems: Vec<String> = checked
+        .problems
+        .iter()
+        .map(|p| p.replace(&prefix, ""))
+        .collect();
+    assert_eq!(
+        problems,
+        ["other-sources.toml:8: source[1].id: source id \"S1\" is also defined in the registry's sources.toml: an id must name one document across the datasets"]
+    );
+    // Without the other file, or with one that shares no id, the dataset passes.
+    assert!(report::Checked::run(f.dir.path()).unwrap().ok);
+    std::fs::write(
+        &other,
+        "[[source]]\nid = \"B1\"\ntitle = \"x\"\nreference = \"y\"\n",
+    )
+    .unwrap();
+    assert!(
+        report::Checked::run_with(f.dir.path(), &[other])
+            .unwrap()
+            .ok
     );
 }
 

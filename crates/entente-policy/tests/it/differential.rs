@@ -149,7 +149,8 @@ fn world(rng: &mut Rng, policies: &PolicySet) -> World {
         }
     }
     let orgs = rng.subset(&ORGS, 70);
-    let sources = "[[source]]\nid = \"S1\"\ntitle = \"Generated\"\nreference = \"test\"\ntier = 1\n";
+    let sources =
+        "[[source]]\nid = \"S1\"\ntitle = \"Generated\"\nreference = \"test\"\ntier = 1\n";
     let nations_text = format!(
         "nations = [\n{}]\n",
         nations
