@@ -26,6 +26,12 @@ pub enum StoreErrorKind {
     /// A configuration value that cannot be used (a schema name, a path).
     #[error("invalid store configuration: {0}")]
     Config(String),
+    /// The database cannot be reached now (no connection could be had in time).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A write under a lease that another process has taken over since.
+    #[error("fenced: {0}")]
+    Fenced(String),
     /// The store is shutting down or its writer is gone.
     #[error("the store is closed")]
     Closed,

@@ -19,6 +19,8 @@
 //! policy. It reads no clock: "now" comes with each write.
 
 mod error;
+mod lease;
+mod migrations;
 mod model;
 pub mod postgres;
 mod rows;
@@ -27,6 +29,8 @@ pub mod sqlite;
 mod writes;
 
 pub use crate::error::{StoreError, StoreErrorKind};
+pub use crate::lease::Lease;
+pub use crate::migrations::SCHEMA_VERSION;
 pub use crate::model::{
     format_added, AddRequest, AuditIntent, BindingRecord, Change, CollectionInfo, CollectionRight,
     Cursor, NewObject, ObjectQuery, Page, PendingObject, PendingRow, ReceivedObject, Settled,
@@ -120,6 +124,37 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_intents(&self, limit: usize) -> Result<Vec<AuditIntent>, StoreError>;
     /// Removes every intent up to `through` (the audit log holds them); returns how many.
     async fn clear_audit_intents(&self, through: i64) -> Result<u64, StoreError>;
+
+    // Several processes over one database (PostgreSQL). With one process (SQLite) a lease is
+    // always this process's and no other process writes.
+
+    /// Takes the lease `name` (e.g. dispatching to one partner) for this process, recording
+    /// `holder`; `None` while another process holds it. A lease is held until it is dropped or
+    /// its process loses its connection to the database ([`Lease::lost`]).
+    async fn try_lease(&self, name: &str, holder: &str) -> Result<Option<Lease>, StoreError> {
+        let _ = holder;
+        Ok(Some(Lease::new(name.to_owned(), 0, None, None)))
+    }
+    /// [`Store::set_cursor_with_intents`] fenced by `lease`: refused
+    /// ([`StoreErrorKind::Fenced`]) once another process has taken the lease over, so a process
+    /// that lost its lease cannot move the cursor its successor now owns.
+    async fn set_cursor_fenced(
+        &self,
+        name: &str,
+        cursor: &Cursor,
+        intents: Vec<String>,
+        lease: &Lease,
+    ) -> Result<(), StoreError> {
+        let _ = lease;
+        self.set_cursor_with_intents(name, cursor, intents).await
+    }
+    /// Whether the store answers now (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Bumped when another process may have written (a notification, or a periodic tick while
+    /// notifications cannot be heard); `None` when no other process writes.
+    fn changes_elsewhere(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use crate::error::{StoreError, StoreErrorKind};
-use crate::sql;
+use crate::migrations::{self, Step};
 use files::protect_database_files;
 use writer::{writer_loop, Write};
 
@@ -95,30 +95,54 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Brings the database to [`SCHEMA_VERSION`] in one write transaction (which also keeps a second
+/// process opening it at the same moment waiting), or refuses a newer one.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(migrations::CREATE_VERSIONS, [])?;
+    let current: i64 = tx.query_row(migrations::SELECT_VERSION, [], |r| r.get(0))?;
+    for migration in migrations::pending(current, &path.display().to_string())? {
+        for step in (migration.steps)() {
+            match step {
+                Step::Sql(statement) => {
+                    tx.execute(statement, [])?;
+                }
+                Step::AddColumn {
+                    table,
+                    column,
+                    declaration,
+                } => {
+                    let has: i64 = tx.query_row(
+                        "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                        [table, column],
+                        |r| r.get(0),
+                    )?;
+                    if has == 0 {
+                        tx.execute(
+                            &format!("ALTER TABLE {table} ADD COLUMN {column} {declaration}"),
+                            [],
+                        )?;
+                    }
+                }
+            }
+        }
+        tx.execute(
+            migrations::INSERT_VERSION,
+            rusqlite::params![migration.version, migration.name, migrations::now_us()],
+        )?;
+        tracing::info!(path = %path.display(), version = migration.version, "schema migrated");
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         protect_database_files(path)?;
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
-        {
-            let tx = conn.transaction()?;
-            for statement in sql::SCHEMA {
-                tx.execute(statement, [])?;
-            }
-            let has_latest: i64 = tx.query_row(
-                "SELECT COUNT(*) FROM pragma_table_info('objects') WHERE name = 'latest'",
-                [],
-                |r| r.get(0),
-            )?;
-            if has_latest == 0 {
-                tx.execute("ALTER TABLE objects ADD COLUMN latest BIGINT", [])?;
-            }
-            for statement in sql::LATEST_MIGRATION {
-                tx.execute(statement, [])?;
-            }
-            tx.commit()?;
-        }
+        migrate(&mut conn, path)?;
         let (sender, receiver) = mpsc::channel();
         std::thread::Builder::new()
             .name("entente-sqlite-writer".into())

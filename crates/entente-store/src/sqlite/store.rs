@@ -380,4 +380,10 @@ impl Store for SqliteStore {
         self.write(|reply| Write::ClearIntents(through, reply))
             .await
     }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .await?;
+        Ok(())
+    }
 }

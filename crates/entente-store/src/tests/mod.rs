@@ -901,3 +901,7 @@ async fn a_database_without_the_latest_flag_gets_it_on_open() {
     assert_eq!(page.objects.len(), 1);
     assert_eq!(page.objects[0].version, v1.version);
 }
+
+/// Several node processes over one PostgreSQL database (each `PostgresStore` stands for one
+/// process: its own pool, notification and lease connections), and schema versions.
+mod processes;
