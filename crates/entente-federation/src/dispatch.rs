@@ -13,7 +13,7 @@ use entente_seal::batch::{object_plaintext, recall_plaintext};
 use entente_seal::{
     bind_copy, bind_recall, canonical_value, sha256_hex_value, BatchSealer, Binding, SealedBatch,
 };
-use entente_store::{Change, Cursor};
+use entente_store::{Change, Cursor, Lease};
 use entente_types::NationCode;
 use rand::RngExt;
 use serde_json::Value;
@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 use crate::client::PartnerClient;
 use crate::config::PartnerConfig;
-use crate::wire::{Ack, Outcome, INBOX};
+use crate::wire::{Ack, HeldAnswer, HeldItem, HeldQuery, Outcome, HELD, INBOX, MAX_HELD_ITEMS};
 use entente_node::clock::{now_text, today};
 use entente_node::spread::{on_all_cores, Grain};
 
@@ -148,6 +148,7 @@ async fn acknowledged(
     fed: &Arc<Federation>,
     partner: NationCode,
     name: &str,
+    lease: &Lease,
     delivered: Delivered,
 ) -> Result<i64, FederationError> {
     let Delivered { prepared, ack } = delivered;
@@ -203,13 +204,14 @@ async fn acknowledged(
         .collect::<Result<Vec<String>, FederationError>>()?;
     fed.node
         .store()
-        .set_cursor_with_intents(
+        .set_cursor_fenced(
             name,
             &Cursor {
                 seq: prepared.last,
                 fingerprint: fed.fingerprint(),
             },
             intents,
+            lease,
         )
         .await?;
     fed.record_intents().await?;
@@ -224,6 +226,7 @@ async fn settle(
     fed: &Arc<Federation>,
     partner: NationCode,
     name: &str,
+    lease: &Lease,
     in_flight: &mut Option<InFlight>,
     client: &mut Option<PartnerClient>,
     cursor: &mut i64,
@@ -237,17 +240,98 @@ async fn settle(
     *client = Some(back);
     match delivered {
         Some(d) => {
-            *cursor = acknowledged(fed, partner, name, d).await?;
+            *cursor = acknowledged(fed, partner, name, lease, d).await?;
             Ok(true)
         }
         None => Ok(false),
     }
 }
 
+/// The name of the lease that makes one process of the node the dispatcher to a partner.
+pub fn lease_name(partner: NationCode) -> String {
+    format!("dispatch/{partner}")
+}
+
+/// Between attempts to take a partner's lease held by another process: a takeover after the
+/// holder dies waits at most this long once the database has released its lock.
+const LEASE_RETRY: Duration = Duration::from_millis(250);
+
+/// This process, as recorded with the leases it holds.
+fn holder() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned());
+    format!("{host}/{}", std::process::id())
+}
+
+/// Dispatches to `partner` whenever this process holds the partner's lease: with several node
+/// processes over one database exactly one sends to each partner, and when it dies (or loses its
+/// database connection) another takes over from the durable cursor.
 pub async fn run(
     fed: Arc<Federation>,
     partner: PartnerConfig,
     mut shutdown: watch::Receiver<bool>,
+) -> Result<(), FederationError> {
+    let name = lease_name(partner.nation);
+    let holder = holder();
+    loop {
+        let lease = loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            match fed.node.store().try_lease(&name, &holder).await {
+                Ok(Some(lease)) => break lease,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(partner = %partner.nation, error = %e, "cannot ask for the dispatch lease")
+                }
+            }
+            if sleep_or_stop(&mut shutdown, LEASE_RETRY).await {
+                return Ok(());
+            }
+        };
+        tracing::info!(partner = %partner.nation, token = lease.token(), holder, "dispatch lease taken");
+        let lease = Arc::new(lease);
+        fed.leases.hold(partner.nation, lease.clone());
+        let outcome = tokio::select! {
+            outcome = dispatch_holding(fed.clone(), partner.clone(), shutdown.clone(), lease.clone()) => outcome,
+            _ = lease.lost() => {
+                tracing::warn!(partner = %partner.nation, token = lease.token(), "dispatch lease lost (database connection ended); another process may take over");
+                Ok(false)
+            }
+        };
+        fed.leases.release(partner.nation);
+        match outcome {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(FederationError::Store(e))
+                if matches!(e.kind(), entente_store::StoreErrorKind::Fenced(_)) =>
+            {
+                tracing::warn!(partner = %partner.nation, error = %e, "dispatch lease taken over by another process");
+            }
+            Err(e) => return Err(e),
+        }
+        if sleep_or_stop(&mut shutdown, LEASE_RETRY).await {
+            return Ok(());
+        }
+    }
+}
+
+/// Dispatches while `lease` is held; `Ok(true)` at shutdown.
+async fn dispatch_holding(
+    fed: Arc<Federation>,
+    partner: PartnerConfig,
+    shutdown: watch::Receiver<bool>,
+    lease: Arc<Lease>,
+) -> Result<bool, FederationError> {
+    dispatch(fed, partner, shutdown, &lease).await.map(|()| true)
+}
+
+async fn dispatch(
+    fed: Arc<Federation>,
+    partner: PartnerConfig,
+    mut shutdown: watch::Receiver<bool>,
+    lease: &Lease,
 ) -> Result<(), FederationError> {
     let store = fed.node.store().clone();
     let name = cursor_name(partner.nation);
@@ -271,6 +355,9 @@ pub async fn run(
     // time, in stream order, and the cursor moves only when one is acknowledged.
     let mut in_flight: Option<InFlight> = None;
     let mut prepared_to = cursor;
+    // The first page after the lease is taken is checked against what the partner holds: a
+    // predecessor (or this process before a crash) may have delivered it without recording so.
+    let mut check_held = true;
     // A dispatcher starts behind (after a restart or a partition) until a page comes back short.
     let mut behind = true;
     tracing::info!(partner = %partner.nation, url = %partner.url, cursor, "dispatcher started");
@@ -284,6 +371,7 @@ pub async fn run(
                 &fed,
                 partner.nation,
                 &name,
+                &lease,
                 &mut in_flight,
                 &mut client,
                 &mut cursor,
@@ -338,6 +426,7 @@ pub async fn run(
         };
         let started = std::time::Instant::now();
         let n = page.len();
+        let page_copy = check_held.then(|| page.clone());
         let prepared = match prepare(&fed, &partner, page, last).await {
             Ok(p) => {
                 tracing::debug!(partner = %partner.nation, changes = n, envelopes = p.sent.len(), ms = started.elapsed().as_millis() as u64, "batch prepared");
@@ -352,10 +441,25 @@ pub async fn run(
             }
         };
         backoff.reset();
+        if let (Some(page), Some(c)) = (page_copy, client.as_mut()) {
+            check_held = false;
+            match held_prefix(c, &partner, &prepared).await {
+                Ok(0) => {}
+                Ok(k) => {
+                    cursor = record_held(&fed, &partner, &name, lease, &prepared, page, k).await?;
+                    prepared_to = cursor;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(partner = %partner.nation, error = %e, "cannot ask what the partner already holds; sending (it recognises duplicates)")
+                }
+            }
+        }
         if !settle(
             &fed,
             partner.nation,
             &name,
+            &lease,
             &mut in_flight,
             &mut client,
             &mut cursor,
@@ -377,6 +481,116 @@ pub async fn run(
             shutdown.clone(),
         )));
     }
+}
+
+/// How many envelopes of `prepared`, from the first, the partner already holds as received from
+/// this node.
+async fn held_prefix(
+    client: &mut PartnerClient,
+    partner: &PartnerConfig,
+    prepared: &Prepared,
+) -> Result<usize, FederationError> {
+    let Some(batch) = &prepared.batch else {
+        return Ok(0);
+    };
+    let items: Vec<HeldItem> = batch
+        .envelopes
+        .iter()
+        .zip(&prepared.sent)
+        .take(MAX_HELD_ITEMS)
+        .map(|(e, event)| HeldItem {
+            collection: e.collection.clone(),
+            object_id: e.object_id.clone(),
+            version: e.version.clone(),
+            recall: event.kind == EventKind::Recall,
+        })
+        .collect();
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let n = items.len();
+    let fail = |message: String| FederationError::Transport {
+        partner: partner.nation.to_string(),
+        message,
+    };
+    let body = serde_json::to_vec(&HeldQuery { items }).map_err(|e| fail(e.to_string()))?;
+    let (status, bytes) = client.request(hyper::Method::POST, HELD, body).await?;
+    if status == hyper::StatusCode::NOT_FOUND {
+        // A partner of a release without the question: it recognises duplicates instead.
+        return Ok(0);
+    }
+    if !status.is_success() {
+        return Err(fail(format!("{HELD} answered {status}")));
+    }
+    let answer: HeldAnswer =
+        serde_json::from_slice(&bytes).map_err(|e| fail(format!("held answer: {e}")))?;
+    if answer.receiver != partner.nation || answer.held.len() != n {
+        return Err(fail(format!(
+            "held answer from {} with {} answers for {n} items",
+            answer.receiver,
+            answer.held.len()
+        )));
+    }
+    Ok(answer.held.iter().take_while(|h| **h).count())
+}
+
+/// Records as delivered, without sending them, the first `held` envelopes of `prepared`
+/// (the partner holds them), and moves the cursor past the changes they came from; returns the
+/// new cursor.
+async fn record_held(
+    fed: &Arc<Federation>,
+    partner: &PartnerConfig,
+    name: &str,
+    lease: &Lease,
+    prepared: &Prepared,
+    page: Vec<Change>,
+    held: usize,
+) -> Result<i64, FederationError> {
+    let last_held = &prepared.sent[held - 1];
+    let recall = last_held.kind == EventKind::Recall;
+    let cut = page
+        .iter()
+        .position(|c| {
+            c.object.id == last_held.object_id
+                && c.object.taxii_version() == last_held.version
+                && c.deleted == recall
+        })
+        .ok_or_else(|| {
+            FederationError::config(format!(
+                "held envelope {} {} not found in its page",
+                last_held.object_id, last_held.version
+            ))
+        })?;
+    let mut page = page;
+    page.truncate(cut + 1);
+    let last = page[cut].object.seq;
+    let mut part = prepare(fed, partner, page, last).await?;
+    part.batch = None;
+    let results = part
+        .sent
+        .iter()
+        .map(|e| crate::wire::ItemResult {
+            object_id: e.object_id.clone(),
+            version: e.version.clone(),
+            outcome: Outcome::Duplicate,
+            reason: Some("delivered before this dispatch started".into()),
+        })
+        .collect();
+    tracing::info!(partner = %partner.nation, envelopes = part.sent.len(), cursor = last, "the partner already holds the first envelopes after the cursor: recorded, not sent again");
+    acknowledged(
+        fed,
+        partner.nation,
+        name,
+        lease,
+        Delivered {
+            prepared: part,
+            ack: Some(Ack {
+                receiver: partner.nation,
+                results,
+            }),
+        },
+    )
+    .await
 }
 
 /// Sleeps, or returns true when shutdown comes first.

@@ -82,6 +82,50 @@ pub struct Federation {
     intents_drain: tokio::sync::Mutex<()>,
     /// Each link's state and counts since the process started, for the console.
     pub(crate) status: status::PartnerStatuses,
+    /// The dispatch leases this process holds (readiness: each must still be held).
+    pub(crate) leases: Arc<HeldLeases>,
+}
+
+/// The dispatch leases a process holds, by partner.
+#[derive(Default)]
+pub(crate) struct HeldLeases(std::sync::Mutex<std::collections::BTreeMap<NationCode, Arc<entente_store::Lease>>>);
+
+impl HeldLeases {
+    pub(crate) fn hold(&self, partner: NationCode, lease: Arc<entente_store::Lease>) {
+        if let Ok(mut held) = self.0.lock() {
+            held.insert(partner, lease);
+        }
+    }
+
+    pub(crate) fn release(&self, partner: NationCode) {
+        if let Ok(mut held) = self.0.lock() {
+            held.remove(&partner);
+        }
+    }
+
+    /// The partners whose lease this process holds.
+    pub(crate) fn partners(&self) -> Vec<NationCode> {
+        self.0.lock().map(|h| h.keys().copied().collect()).unwrap_or_default()
+    }
+
+    /// `Err` naming the partners whose lease is lost but not yet let go of.
+    fn check(&self) -> Result<(), String> {
+        let lost: Vec<String> = self
+            .0
+            .lock()
+            .map(|h| {
+                h.iter()
+                    .filter(|(_, l)| l.is_lost())
+                    .map(|(p, _)| p.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if lost.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("lost the dispatch lease of {}", lost.join(", ")))
+        }
+    }
 }
 
 /// The change-stream positions a partner has not acknowledged yet, counted up to a cap.
@@ -206,6 +250,15 @@ impl Federation {
             identity.nation().as_str(),
             identity.signing_key().clone(),
         )?);
+        let leases = Arc::new(HeldLeases::default());
+        let held = leases.clone();
+        node.add_readiness_check(
+            "dispatch leases",
+            Box::new(move || {
+                let outcome = held.check();
+                Box::pin(async move { outcome })
+            }),
+        );
         let policy_digest = policy_fingerprint(&node.config().policy_data);
         let fingerprint = std::sync::RwLock::new(fingerprint_on(&node, &policy_digest, today()));
         Ok(Some(Arc::new(Federation {
@@ -219,6 +272,7 @@ impl Federation {
             rescans: watch::Sender::new(0),
             intents_drain: tokio::sync::Mutex::new(()),
             status: status::PartnerStatuses::new(config.partners.iter().map(|p| p.nation)),
+            leases,
             config,
         })))
     }
@@ -245,6 +299,11 @@ impl Federation {
 
     pub fn node(&self) -> &Arc<Node> {
         &self.node
+    }
+
+    /// The partners this process dispatches to now (it holds their leases).
+    pub fn dispatching_to(&self) -> Vec<NationCode> {
+        self.leases.partners()
     }
 
     /// Each partner's link state and counts since the process started.

@@ -73,6 +73,70 @@ impl ToStore {
 /// The batch (format 2) holds envelopes sealed to this node by the TLS peer, which must be the
 /// batch's sender. Each envelope is opened, its origin's binding verified, its STIX validated and
 /// its release to this nation checked; the accepted objects are stored in one transaction.
+/// Which versions of the asking sender's stream this node holds as received from it.
+///
+/// Asked by a node process that took the dispatch to this node over from one that died: what
+/// its predecessor delivered is not sent again.
+#[utoipa::path(
+    post,
+    path = crate::wire::HELD,
+    tag = "federation",
+    operation_id = "federation_held",
+    request_body(content = Object, content_type = "application/json", description = "The versions asked about: collection, object id, version, and whether the recall is meant."),
+    responses(
+        (status = 200, description = "One answer per item, in order: held as received from the asking sender (for a recall: applied).", body = Object, content_type = "application/json"),
+        (status = 400, description = "Not a question of this form, or more than 10,000 items.", body = String, content_type = "text/plain"),
+        (status = 503, description = "The store did not answer; ask again.", body = String, content_type = "text/plain"),
+    )
+)]
+pub async fn held(
+    State(fed): State<Arc<Federation>>,
+    Extension(Peer(peer)): Extension<Peer>,
+    body: Bytes,
+) -> Response {
+    let query: crate::wire::HeldQuery = match serde_json::from_slice(&body) {
+        Ok(q) => q,
+        Err(e) => {
+            return refuse(StatusCode::BAD_REQUEST, format!("not a held query: {e}"));
+        }
+    };
+    if query.items.len() > crate::wire::MAX_HELD_ITEMS {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "{} items, more than {}",
+                query.items.len(),
+                crate::wire::MAX_HELD_ITEMS
+            ),
+        );
+    }
+    let store = fed.node.store();
+    let mut held = Vec::with_capacity(query.items.len());
+    for item in &query.items {
+        let key = match entente_stix::Timestamp::parse(&item.version) {
+            Ok(t) => t.key(),
+            Err(_) => {
+                held.push(false);
+                continue;
+            }
+        };
+        match store.binding(&item.collection, &item.object_id, &key).await {
+            // Only what this sender delivered: nothing is said of other senders' copies.
+            Ok(Some(b)) if b.sender == peer => held.push(!item.recall || b.recall.is_some()),
+            Ok(_) => held.push(false),
+            Err(e) => {
+                tracing::error!(partner = %peer, error = %e, "held query: store");
+                return refuse(StatusCode::SERVICE_UNAVAILABLE, "store unavailable".into());
+            }
+        }
+    }
+    Json(crate::wire::HeldAnswer {
+        receiver: fed.nation(),
+        held,
+    })
+    .into_response()
+}
+
 #[utoipa::path(
     post,
     path = crate::wire::INBOX,

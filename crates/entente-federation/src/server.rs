@@ -19,7 +19,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The inbox with its OpenAPI description (declared once, on the handler).
 pub(crate) fn inbox_api() -> OpenApiRouter<Arc<Federation>> {
-    OpenApiRouter::new().routes(routes!(receive::inbox))
+    OpenApiRouter::new()
+        .routes(routes!(receive::inbox))
+        .routes(routes!(receive::held))
 }
 
 pub fn router(fed: Arc<Federation>) -> Router {

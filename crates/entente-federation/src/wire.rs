@@ -42,3 +42,38 @@ pub struct Ack {
     pub receiver: NationCode,
     pub results: Vec<ItemResult>,
 }
+
+/// Where a sender asks which versions the receiver already holds from it. A node process that
+/// takes a partner's dispatch over from one that died asks before it sends the first page after
+/// the durable cursor: what its predecessor delivered but could not record is recorded, not
+/// sent again.
+pub const HELD: &str = "/federation/v2/held";
+/// The most versions one question names.
+pub const MAX_HELD_ITEMS: usize = 10_000;
+
+/// Versions of the asking sender's stream, as its envelopes would name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldQuery {
+    pub items: Vec<HeldItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldItem {
+    pub collection: String,
+    pub object_id: String,
+    /// The version (its STIX `modified` timestamp).
+    pub version: String,
+    /// Whether the envelope is the version's recall rather than the version.
+    #[serde(default)]
+    pub recall: bool,
+}
+
+/// One answer per item, in order: whether the receiver holds it as received from the asking
+/// sender (for a recall: whether the recall is applied).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldAnswer {
+    pub receiver: NationCode,
+    pub held: Vec<bool>,
+}

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use entente_store::postgres::{PgSettings, PgTls};
 use entente_types::NationCode;
 use serde::Deserialize;
 
@@ -40,11 +41,15 @@ struct RawConfig {
     listen: Option<String>,
     /// Where the SQLite database lives (relative paths are relative to the config file).
     data_dir: PathBuf,
-    /// A PostgreSQL URL; when set, the node stores its objects there instead of in SQLite.
+    /// A PostgreSQL URL; when set, the node stores its objects there instead of in SQLite
+    /// (the short form of `[database]`).
     #[serde(default)]
     database_url: Option<String>,
     #[serde(default)]
     database_schema: Option<String>,
+    /// PostgreSQL, with every setting: where the URL and password come from, the pool, TLS.
+    #[serde(default)]
+    database: Option<RawDatabase>,
     /// The folder holding `registry/` and `policies/` (default: the shipped data).
     #[serde(default)]
     policy_data: Option<PathBuf>,
@@ -105,6 +110,122 @@ pub struct ConsoleSettings {
 /// A console session's default length: a working day.
 pub const DEFAULT_SESSION_MINUTES: u64 = 8 * 60;
 
+/// `[database]`: the URL comes from exactly one of `url`, `url_file` (a file holding it) and
+/// `url_env` (an environment variable holding it); a password kept apart from the URL from
+/// `password_file` or `password_env`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    url_file: Option<PathBuf>,
+    #[serde(default)]
+    url_env: Option<String>,
+    #[serde(default)]
+    password_file: Option<PathBuf>,
+    #[serde(default)]
+    password_env: Option<String>,
+    #[serde(default)]
+    schema: Option<String>,
+    #[serde(default)]
+    pool_size: Option<usize>,
+    #[serde(default)]
+    statement_timeout_ms: Option<u64>,
+    #[serde(default)]
+    connect_timeout_ms: Option<u64>,
+    #[serde(default)]
+    tls: Option<RawDatabaseTls>,
+}
+
+/// `[database.tls]`: the CA the server's certificate chains to, and a client certificate when
+/// the server authenticates clients by certificate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabaseTls {
+    ca: PathBuf,
+    #[serde(default)]
+    client_cert: Option<PathBuf>,
+    #[serde(default)]
+    client_key: Option<PathBuf>,
+}
+
+impl RawDatabase {
+    /// The settings, with the URL and password read from where they are kept.
+    fn settings(self, base: &Path) -> Result<PgSettings, ConfigError> {
+        let field = |field: &'static str, message: String| ConfigError::Field { field, message };
+        let read_file = |field_name: &'static str, path: &Path| {
+            std::fs::read_to_string(base.join(path))
+                .map(|t| t.trim().to_owned())
+                .map_err(|e| field(field_name, format!("cannot read {}: {e}", base.join(path).display())))
+        };
+        let read_env = |field_name: &'static str, var: &str| {
+            std::env::var(var).map_err(|_| {
+                field(field_name, format!("the environment variable {var} is not set"))
+            })
+        };
+        let url = match (self.url, self.url_file, self.url_env) {
+            (Some(url), None, None) => url,
+            (None, Some(path), None) => read_file("database.url_file", &path)?,
+            (None, None, Some(var)) => read_env("database.url_env", &var)?,
+            (None, None, None) => {
+                return Err(field(
+                    "database",
+                    "give the URL by one of url, url_file or url_env".into(),
+                ))
+            }
+            _ => {
+                return Err(field(
+                    "database",
+                    "give the URL by only one of url, url_file or url_env".into(),
+                ))
+            }
+        };
+        let password = match (self.password_file, self.password_env) {
+            (Some(path), None) => Some(read_file("database.password_file", &path)?),
+            (None, Some(var)) => Some(read_env("database.password_env", &var)?),
+            (None, None) => None,
+            _ => {
+                return Err(field(
+                    "database",
+                    "give the password by only one of password_file or password_env".into(),
+                ))
+            }
+        };
+        let mut settings = PgSettings::new(url, self.schema.unwrap_or_else(|| "entente".into()));
+        settings.password = password;
+        if let Some(n) = self.pool_size {
+            if n == 0 {
+                return Err(field("database.pool_size", "must be at least 1".into()));
+            }
+            settings.pool_size = n;
+        }
+        if let Some(ms) = self.statement_timeout_ms {
+            settings.statement_timeout = std::time::Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.connect_timeout_ms {
+            settings.connect_timeout = std::time::Duration::from_millis(ms);
+        }
+        if let Some(tls) = self.tls {
+            let client_cert = match (tls.client_cert, tls.client_key) {
+                (Some(cert), Some(key)) => Some((base.join(cert), base.join(key))),
+                (None, None) => None,
+                _ => {
+                    return Err(field(
+                        "database.tls",
+                        "client_cert and client_key go together".into(),
+                    ))
+                }
+            };
+            settings.tls = Some(PgTls {
+                ca: base.join(tls.ca),
+                client_cert,
+            });
+        }
+        Ok(settings)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAdmin {
@@ -146,7 +267,7 @@ struct RawCollection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Storage {
     Sqlite { path: PathBuf },
-    Postgres { url: String, schema: String },
+    Postgres(Box<PgSettings>),
 }
 
 /// A collection created at start if missing.
@@ -234,12 +355,27 @@ impl NodeConfig {
             None => None,
         };
         let data_dir = base.join(raw.data_dir);
-        let storage = match raw.database_url {
-            Some(url) => Storage::Postgres {
+        let storage = match (raw.database_url, raw.database) {
+            (Some(url), None) => Storage::Postgres(Box::new(PgSettings::new(
                 url,
-                schema: raw.database_schema.unwrap_or_else(|| "entente".to_owned()),
-            },
-            None => Storage::Sqlite {
+                raw.database_schema.unwrap_or_else(|| "entente".to_owned()),
+            ))),
+            (None, Some(database)) => {
+                if raw.database_schema.is_some() {
+                    return Err(ConfigError::Field {
+                        field: "database_schema",
+                        message: "with [database], write its schema there".into(),
+                    });
+                }
+                Storage::Postgres(Box::new(database.settings(base)?))
+            }
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Field {
+                    field: "database_url",
+                    message: "give either database_url or [database], not both".into(),
+                })
+            }
+            (None, None) => Storage::Sqlite {
                 path: data_dir.join("node.db"),
             },
         };

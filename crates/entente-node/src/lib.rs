@@ -81,9 +81,9 @@ pub struct Node {
     /// exists for good and the per-request existence check needs no query; an id not seen is
     /// always looked up (it may have been added since, by this or another node process).
     pub(crate) known_collections: std::sync::RwLock<std::collections::HashSet<String>>,
-    /// Released pages shared between readers of the same nation and clearance; only over SQLite,
-    /// whose database this process alone writes (several node processes share a PostgreSQL
-    /// database, and a write by another would not reach this cache).
+    /// Released pages shared between readers of the same nation and clearance. Every write drops
+    /// them: this process's at once, another process's (PostgreSQL) when its notification
+    /// arrives, within milliseconds.
     pub(crate) pages: Option<pages::PageCache<taxii::PageKey>>,
     /// Page reads being released: with more than one, the requests already keep the cores busy
     /// and each releases its chunks on its own thread (spreading a chunk over the cores would
@@ -97,10 +97,31 @@ pub struct Node {
     pub(crate) rooms: crisis::Rooms,
     /// The registry the release policy was compiled from (who takes part in a crisis room).
     pub(crate) registry: Arc<Registry>,
+    /// The pool of the node's PostgreSQL database (`None` over SQLite).
+    pub(crate) pg_pool: Option<deadpool_postgres::Pool>,
+    /// What `/ready` checks besides the store, registered by the node's other parts.
+    pub(crate) readiness_checks: std::sync::RwLock<Vec<(String, ReadinessCheck)>>,
 }
+
+/// A readiness check: `Err` says what is not usable.
+pub type ReadinessCheck = Box<
+    dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync,
+>;
+
+/// How long `/ready` waits for the store to answer.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// While other processes' writes come in, crisis rooms are read again at most this often.
+const ROOMS_RELOAD: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Opens the store a config names (creating its tables).
 pub async fn open_store(config: &NodeConfig) -> Result<Arc<dyn Store>, NodeError> {
+    Ok(open_stores(config).await?.0)
+}
+
+/// The store a config names, and the pool of its database when it is PostgreSQL.
+async fn open_stores(
+    config: &NodeConfig,
+) -> Result<(Arc<dyn Store>, Option<deadpool_postgres::Pool>), NodeError> {
     let fail =
         |e: entente_store::StoreError| NodeError::config(format!("cannot open the store: {e}"));
     Ok(match &config.storage {
@@ -110,10 +131,12 @@ pub async fn open_store(config: &NodeConfig) -> Result<Arc<dyn Store>, NodeError
                 entente_seal::create_private_dir(dir)
                     .map_err(|e| NodeError::config(e.to_string()))?;
             }
-            Arc::new(SqliteStore::open(path).map_err(fail)?)
+            (Arc::new(SqliteStore::open(path).map_err(fail)?), None)
         }
-        Storage::Postgres { url, schema } => {
-            Arc::new(PostgresStore::connect(url, schema).await.map_err(fail)?)
+        Storage::Postgres(settings) => {
+            let store = PostgresStore::open(settings).await.map_err(fail)?;
+            let pool = store.pool().clone();
+            (Arc::new(store), Some(pool))
         }
     })
 }
@@ -121,14 +144,24 @@ pub async fn open_store(config: &NodeConfig) -> Result<Arc<dyn Store>, NodeError
 impl Node {
     /// Opens the store, loads the registry and policies, and creates the configured collections.
     pub async fn open(config: NodeConfig) -> Result<Arc<Node>, NodeError> {
-        let store = open_store(&config).await?;
-        Node::with_store(config, store).await
+        let (store, pool) = open_stores(&config).await?;
+        Node::with_store_and_pool(config, store, pool).await
     }
 
     /// A node over an already opened store.
     pub async fn with_store(
         config: NodeConfig,
         store: Arc<dyn Store>,
+    ) -> Result<Arc<Node>, NodeError> {
+        Node::with_store_and_pool(config, store, None).await
+    }
+
+    /// A node over an opened store and, when it is PostgreSQL, the pool of its database (the
+    /// audit log keeps its tables there).
+    pub async fn with_store_and_pool(
+        config: NodeConfig,
+        store: Arc<dyn Store>,
+        pg_pool: Option<deadpool_postgres::Pool>,
     ) -> Result<Arc<Node>, NodeError> {
         let registry = Registry::load(&config.policy_data.join("registry"))
             .map_err(|e| NodeError::config(format!("registry: {e}")))?;
@@ -158,13 +191,75 @@ impl Node {
             changes: tokio::sync::watch::Sender::new(0),
             known_collections: std::sync::RwLock::default(),
             reads_in_flight: std::sync::atomic::AtomicUsize::new(0),
-            pages: matches!(config.storage, Storage::Sqlite { .. }).then(pages::PageCache::default),
+            // Over PostgreSQL other processes write too; their notifications drop the pages
+            // (`follow_other_processes`).
+            pages: Some(pages::PageCache::default()),
             rooms: crisis::Rooms::default(),
             registry: Arc::new(registry),
+            readiness_checks: std::sync::RwLock::default(),
+            pg_pool,
             config,
         });
         node.load_rooms().await?;
+        node.follow_other_processes();
         Ok(node)
+    }
+
+    /// With several processes over one database: another process's write drops this one's
+    /// shared pages and wakes its followers of the change stream (dispatchers, live pictures)
+    /// at once, and the crisis rooms are read again (one may have been opened or closed there).
+    fn follow_other_processes(self: &Arc<Self>) {
+        let Some(mut changes) = self.store.changes_elsewhere() else {
+            return;
+        };
+        let mut rooms_changes = changes.clone();
+        let node = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while changes.changed().await.is_ok() {
+                let Some(node) = node.upgrade() else { return };
+                node.notify_changed();
+            }
+        });
+        let node = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while rooms_changes.changed().await.is_ok() {
+                // One reload for a burst of writes.
+                tokio::time::sleep(ROOMS_RELOAD).await;
+                rooms_changes.borrow_and_update();
+                let Some(node) = node.upgrade() else { return };
+                if let Err(e) = node.load_rooms().await {
+                    tracing::warn!(error = %e, "cannot read the crisis rooms again");
+                }
+            }
+        });
+    }
+
+    /// Adds a check to `/ready` (the audit log, the dispatch leases).
+    pub fn add_readiness_check(&self, name: &str, check: ReadinessCheck) {
+        if let Ok(mut checks) = self.readiness_checks.write() {
+            checks.push((name.to_owned(), check));
+        }
+    }
+
+    /// Whether the node can serve now: the store answers and every registered check passes.
+    pub async fn readiness(&self) -> Result<(), String> {
+        match tokio::time::timeout(READY_TIMEOUT, self.store.ping()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(format!("store: {e}")),
+            Err(_) => return Err(format!("store: no answer within {READY_TIMEOUT:?}")),
+        }
+        let pending: Vec<_> = match self.readiness_checks.read() {
+            Ok(checks) => checks.iter().map(|(name, check)| (name.clone(), check())).collect(),
+            Err(_) => return Err("readiness checks unavailable".into()),
+        };
+        for (name, check) in pending {
+            match tokio::time::timeout(READY_TIMEOUT, check).await {
+                Ok(Ok(())) => {}
+                Ok(Err(why)) => return Err(format!("{name}: {why}")),
+                Err(_) => return Err(format!("{name}: no answer within {READY_TIMEOUT:?}")),
+            }
+        }
+        Ok(())
     }
 
     /// The registry the node's release policy was compiled from.
@@ -174,6 +269,12 @@ impl Node {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The pool of the node's PostgreSQL database, whose connections work in the node's schema;
+    /// `None` when the node keeps its data in SQLite.
+    pub fn postgres_pool(&self) -> Option<deadpool_postgres::Pool> {
+        self.pg_pool.clone()
     }
 
     /// The URL scheme clients reach the node with.

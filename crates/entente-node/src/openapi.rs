@@ -7,7 +7,8 @@
 //! its part in. TAXII 2.1 is specified by OASIS and is not described here.
 //!
 //! Where each route is served (the operation's tag):
-//! - `node`: the node's TAXII port (`listen`): `GET /health`, for liveness probes;
+//! - `node`: the node's TAXII port (`listen`): `GET /health`, for liveness probes, and
+//!   `GET /ready`, for readiness (a load balancer sends requests only to ready processes);
 //! - `admin`: the admin listener (`[admin] listen`, loopback by default, plain HTTP, no
 //!   authentication): `GET /metrics` (counts of objects served and withheld) and
 //!   `GET /openapi.json` (this document);
@@ -106,10 +107,35 @@ async fn openapi_json(Extension(text): Extension<Arc<str>>) -> Response {
     response
 }
 
+/// `GET /ready`.
+///
+/// Readiness: the store answers, and every check registered by the node's parts (the audit log,
+/// the dispatch leases this process holds) passes. A load balancer sends requests only to a
+/// ready process; `/health` stays liveness (a process that is not ready is not restarted for it).
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "node",
+    operation_id = "ready",
+    responses(
+        (status = 200, description = "The node can serve: store, audit log and leases usable.", body = String, content_type = "text/plain", example = "ready\n"),
+        (status = 503, description = "Not ready; the body says what is not usable.", body = String, content_type = "text/plain", example = "not ready: store: the database is unavailable\n"),
+    )
+)]
+async fn ready(State(node): State<Arc<Node>>) -> Response {
+    match node.readiness().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(why) => {
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")).into_response()
+        }
+    }
+}
+
 /// The routes served beside TAXII on the node's port.
 pub(crate) fn public_routes() -> OpenApiRouter<Arc<Node>> {
     OpenApiRouter::new()
         .routes(routes!(health))
+        .routes(routes!(ready))
         .routes(routes!(crate::search::api::search))
         .routes(routes!(crate::search::api::correlate))
         .routes(routes!(crate::search::api::graph))

@@ -15,6 +15,16 @@ pub struct Args {
     /// The node's configuration file (`entente node init` writes one).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Listen for TAXII here instead of the config's `listen` (several processes of one node
+    /// on one machine share a config and differ in their addresses).
+    #[arg(long, value_name = "ADDR", requires = "config")]
+    listen: Option<std::net::SocketAddr>,
+    /// The admin listener's address instead of the config's `[admin] listen`.
+    #[arg(long, value_name = "ADDR", requires = "config")]
+    admin_listen: Option<std::net::SocketAddr>,
+    /// The federation listener's address instead of the config's `[federation] listen`.
+    #[arg(long, value_name = "ADDR", requires = "config")]
+    federation_listen: Option<std::net::SocketAddr>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -81,7 +91,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             output::print(document.to_pretty_json().context("the OpenAPI document")?)?;
             Ok(ExitCode::SUCCESS)
         }
-        (None, Some(config)) => serve(&config),
+        (None, Some(config)) => serve(
+            &config,
+            Listeners {
+                taxii: args.listen,
+                admin: args.admin_listen,
+                federation: args.federation_listen,
+            },
+        ),
         (None, None) => Err(UsageError(
             "give --config FILE to run a node, or `entente node init --nation NATION --data DIR`"
                 .into(),
@@ -103,8 +120,30 @@ pub fn load_config(path: &Path) -> anyhow::Result<NodeConfig> {
     NodeConfig::load(path).map_err(|e| UsageError(e.to_string()).into())
 }
 
-fn serve(path: &Path) -> anyhow::Result<ExitCode> {
-    let config = load_config(path)?;
+/// Addresses given on the command line instead of the config's.
+struct Listeners {
+    taxii: Option<std::net::SocketAddr>,
+    admin: Option<std::net::SocketAddr>,
+    federation: Option<std::net::SocketAddr>,
+}
+
+fn serve(path: &Path, listeners: Listeners) -> anyhow::Result<ExitCode> {
+    let mut config = load_config(path)?;
+    if let Some(addr) = listeners.taxii {
+        config.listen = addr;
+    }
+    if let Some(addr) = listeners.admin {
+        config.admin_listen = Some(addr);
+    }
+    if let Some(addr) = listeners.federation {
+        let table = config.federation.as_mut().ok_or_else(|| {
+            UsageError(format!(
+                "--federation-listen: {} has no [federation] table",
+                path.display()
+            ))
+        })?;
+        table.insert("listen".into(), toml::Value::String(addr.to_string()));
+    }
     install_logs();
     // The web console is served beside TAXII (it depends on federation, so it is added here).
     let console: entente_federation::serve::ExtraRoutes<'_> = Box::new(|node, federation| {

@@ -421,11 +421,11 @@ fn a_node_showing_two_histories_is_caught() {
     );
 }
 
-fn python() -> String {
+pub(crate) fn python() -> String {
     std::env::var("ENTENTE_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-fn run_verifier(args: &[&str]) -> Value {
+pub(crate) fn run_verifier(args: &[&str]) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/rfc9162_verify.py");
     let out = Command::new(python())
         .arg(&script)

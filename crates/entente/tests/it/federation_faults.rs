@@ -30,6 +30,10 @@ pub(crate) struct NodeProc {
     pub(crate) token: String,
     pub(crate) vkey: String,
     pub(crate) child: Option<Child>,
+    /// Arguments after `node --config FILE` (one process of several: its own addresses).
+    pub(crate) args: Vec<String>,
+    /// The log file's name in the node's folder.
+    pub(crate) log_file: String,
 }
 
 impl Drop for NodeProc {
@@ -45,6 +49,12 @@ impl NodeProc {
     /// `entente node init` on free ports, quick retries and small batches (so that a stream
     /// of a few thousand objects is long enough to interrupt), and an analyst who may write.
     pub(crate) fn init(root: &Path, nation: &str) -> NodeProc {
+        NodeProc::init_with(root, nation, "")
+    }
+
+    /// [`NodeProc::init`] with `top` (top-level keys, e.g. a PostgreSQL database) added to its
+    /// node.toml before its users are created.
+    pub(crate) fn init_with(root: &Path, nation: &str, top: &str) -> NodeProc {
         let dir = root.join(nation.to_lowercase());
         let http = format!("127.0.0.1:{}", free_port());
         let fed_port = free_port();
@@ -71,6 +81,7 @@ impl NodeProc {
             "\n[federation]\nbatch = 10\nretry_max_ms = 300\ncheckpoint_interval_ms = 200\n",
             1,
         );
+        let text = text.replacen("\nlisten = ", &format!("\n{top}listen = "), 1);
         std::fs::write(&config, without_taxii_tls(&text)).unwrap();
         let cfg = config.to_str().unwrap();
         let add = entente(&[
@@ -98,6 +109,33 @@ impl NodeProc {
             token: token.stdout.trim().to_owned(),
             vkey: String::new(),
             child: None,
+            args: Vec::new(),
+            log_file: "node.log".to_owned(),
+        }
+    }
+
+    /// Another process `name` of this node (same config, so same store and keys), on its own
+    /// TAXII and federation ports; not started.
+    pub(crate) fn replica(&self, name: &str) -> NodeProc {
+        let http = format!("127.0.0.1:{}", free_port());
+        let fed_port = free_port();
+        NodeProc {
+            nation: format!("{} {name}", self.nation),
+            dir: self.dir.clone(),
+            args: vec![
+                "--listen".into(),
+                http.clone(),
+                "--admin-listen".into(),
+                "127.0.0.1:0".into(),
+                "--federation-listen".into(),
+                format!("127.0.0.1:{fed_port}"),
+            ],
+            http,
+            fed_port,
+            token: self.token.clone(),
+            vkey: self.vkey.clone(),
+            child: None,
+            log_file: format!("node-{name}.log"),
         }
     }
 
@@ -106,7 +144,7 @@ impl NodeProc {
     }
 
     pub(crate) fn log_path(&self) -> PathBuf {
-        self.dir.join("node.log")
+        self.dir.join(&self.log_file)
     }
 
     /// The node's log so far (every run appends to it).
@@ -207,6 +245,7 @@ impl NodeProc {
         let mut command = Command::new(BIN);
         command
             .args(["node", "--config", &self.config()])
+            .args(&self.args)
             .env("RUST_LOG", "info")
             .env_remove("ENTENTE_LOG_JSON")
             .env_remove("ENTENTE_FAILPOINT")
@@ -736,6 +775,8 @@ fn strangers_at_the_federation_port_are_refused_and_logged() {
         token: String::new(),
         vkey: String::new(),
         child: None,
+        args: Vec::new(),
+        log_file: "node.log".to_owned(),
     };
     let impostor_cfg = impostor.config();
     let text = std::fs::read_to_string(&impostor_cfg).unwrap();
