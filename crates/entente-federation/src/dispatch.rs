@@ -324,7 +324,9 @@ async fn dispatch_holding(
     shutdown: watch::Receiver<bool>,
     lease: Arc<Lease>,
 ) -> Result<bool, FederationError> {
-    dispatch(fed, partner, shutdown, &lease).await.map(|()| true)
+    dispatch(fed, partner, shutdown, &lease)
+        .await
+        .map(|()| true)
 }
 
 async fn dispatch(

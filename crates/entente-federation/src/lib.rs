@@ -88,7 +88,9 @@ pub struct Federation {
 
 /// The dispatch leases a process holds, by partner.
 #[derive(Default)]
-pub(crate) struct HeldLeases(std::sync::Mutex<std::collections::BTreeMap<NationCode, Arc<entente_store::Lease>>>);
+pub(crate) struct HeldLeases(
+    std::sync::Mutex<std::collections::BTreeMap<NationCode, Arc<entente_store::Lease>>>,
+);
 
 impl HeldLeases {
     pub(crate) fn hold(&self, partner: NationCode, lease: Arc<entente_store::Lease>) {
@@ -105,7 +107,10 @@ impl HeldLeases {
 
     /// The partners whose lease this process holds.
     pub(crate) fn partners(&self) -> Vec<NationCode> {
-        self.0.lock().map(|h| h.keys().copied().collect()).unwrap_or_default()
+        self.0
+            .lock()
+            .map(|h| h.keys().copied().collect())
+            .unwrap_or_default()
     }
 
     /// `Err` naming the partners whose lease is lost but not yet let go of.

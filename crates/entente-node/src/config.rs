@@ -157,11 +157,19 @@ impl RawDatabase {
         let read_file = |field_name: &'static str, path: &Path| {
             std::fs::read_to_string(base.join(path))
                 .map(|t| t.trim().to_owned())
-                .map_err(|e| field(field_name, format!("cannot read {}: {e}", base.join(path).display())))
+                .map_err(|e| {
+                    field(
+                        field_name,
+                        format!("cannot read {}: {e}", base.join(path).display()),
+                    )
+                })
         };
         let read_env = |field_name: &'static str, var: &str| {
             std::env::var(var).map_err(|_| {
-                field(field_name, format!("the environment variable {var} is not set"))
+                field(
+                    field_name,
+                    format!("the environment variable {var} is not set"),
+                )
             })
         };
         let url = match (self.url, self.url_file, self.url_env) {

@@ -249,7 +249,10 @@ impl Node {
             Err(_) => return Err(format!("store: no answer within {READY_TIMEOUT:?}")),
         }
         let pending: Vec<_> = match self.readiness_checks.read() {
-            Ok(checks) => checks.iter().map(|(name, check)| (name.clone(), check())).collect(),
+            Ok(checks) => checks
+                .iter()
+                .map(|(name, check)| (name.clone(), check()))
+                .collect(),
             Err(_) => return Err("readiness checks unavailable".into()),
         };
         for (name, check) in pending {

@@ -125,9 +125,11 @@ async fn openapi_json(Extension(text): Extension<Arc<str>>) -> Response {
 async fn ready(State(node): State<Arc<Node>>) -> Response {
     match node.readiness().await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
-        Err(why) => {
-            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")).into_response()
-        }
+        Err(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {why}\n"),
+        )
+            .into_response(),
     }
 }
 

@@ -119,11 +119,15 @@ mod tests {
 
     #[test]
     fn a_newer_database_is_refused_and_an_older_gets_what_it_lacks() {
-        let e = pending(SCHEMA_VERSION + 1, "db").err().map(|e| e.to_string());
+        let e = pending(SCHEMA_VERSION + 1, "db")
+            .err()
+            .map(|e| e.to_string());
         assert!(e.is_some_and(|e| e.contains("schema version 3, newer")));
         assert_eq!(pending(0, "db").map(|m| m.len()).ok(), Some(2));
         assert_eq!(
-            pending(1, "db").map(|m| m.iter().map(|m| m.version).collect::<Vec<_>>()).ok(),
+            pending(1, "db")
+                .map(|m| m.iter().map(|m| m.version).collect::<Vec<_>>())
+                .ok(),
             Some(vec![2])
         );
         assert_eq!(pending(SCHEMA_VERSION, "db").map(|m| m.len()).ok(), Some(0));

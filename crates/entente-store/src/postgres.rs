@@ -77,9 +77,10 @@ impl PgSettings {
     }
 
     fn config(&self) -> Result<tokio_postgres::Config, StoreError> {
-        let mut config: tokio_postgres::Config = self.url.parse().map_err(|e| {
-            StoreErrorKind::Config(format!("database URL: {e}"))
-        })?;
+        let mut config: tokio_postgres::Config = self
+            .url
+            .parse()
+            .map_err(|e| StoreErrorKind::Config(format!("database URL: {e}")))?;
         if let Some(password) = &self.password {
             config.password(password);
         }
@@ -178,7 +179,8 @@ impl Connector {
                 let chain = CertificateDer::pem_slice_iter(&read(cert)?)
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| bad(cert, &e))?;
-                let key_der = PrivateKeyDer::from_pem_slice(&read(key)?).map_err(|e| bad(key, &e))?;
+                let key_der =
+                    PrivateKeyDer::from_pem_slice(&read(key)?).map_err(|e| bad(key, &e))?;
                 builder
                     .with_client_auth_cert(chain, key_der)
                     .map_err(|e| bad(cert, &e))?
@@ -204,7 +206,13 @@ impl Connector {
     async fn connect(
         &self,
         config: &tokio_postgres::Config,
-    ) -> Result<(Client, mpsc::UnboundedReceiver<tokio_postgres::Notification>), StoreError> {
+    ) -> Result<
+        (
+            Client,
+            mpsc::UnboundedReceiver<tokio_postgres::Notification>,
+        ),
+        StoreError,
+    > {
         Ok(match self {
             Connector::Plain => {
                 let (client, connection) = config.connect(NoTls).await?;
@@ -219,7 +227,9 @@ impl Connector {
 }
 
 /// Runs a connection on a task of its own and hands out its notifications.
-fn drive<S, T>(mut connection: Connection<S, T>) -> mpsc::UnboundedReceiver<tokio_postgres::Notification>
+fn drive<S, T>(
+    mut connection: Connection<S, T>,
+) -> mpsc::UnboundedReceiver<tokio_postgres::Notification>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -327,7 +337,12 @@ impl PostgresStore {
             listening_tx,
             stopped,
         ));
-        tracing::info!(schema, pool = settings.pool_size, tls = settings.tls.is_some(), "postgres store connected");
+        tracing::info!(
+            schema,
+            pool = settings.pool_size,
+            tls = settings.tls.is_some(),
+            "postgres store connected"
+        );
         Ok(PostgresStore {
             pool,
             leases: Arc::new(tokio::sync::Mutex::new(LeaseConnection::default())),
@@ -371,9 +386,10 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(|e| {
-            StoreError::from(StoreErrorKind::Unavailable(format!("postgres: {e}")))
-        })
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::from(StoreErrorKind::Unavailable(format!("postgres: {e}"))))
     }
 
     /// Tells every process (this one too) that the objects changed; delivered at commit.
@@ -397,7 +413,10 @@ async fn migrate(pool: &Pool, schema: &str) -> Result<(), StoreError> {
     tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
         .await?;
     tx.batch_execute(migrations::CREATE_VERSIONS).await?;
-    let current: i64 = tx.query_one(migrations::SELECT_VERSION, &[]).await?.try_get(0)?;
+    let current: i64 = tx
+        .query_one(migrations::SELECT_VERSION, &[])
+        .await?
+        .try_get(0)?;
     for migration in migrations::pending(current, &format!("schema {schema}"))? {
         for step in (migration.steps)() {
             match step {

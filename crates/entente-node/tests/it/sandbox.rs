@@ -95,9 +95,10 @@ impl Sandbox {
         }
         let dir = tempfile::tempdir().unwrap();
         let mut config = NodeConfig::for_test(nation("FRA"), dir.path());
-        config.storage = Storage::Postgres(Box::new(
-            entente_store::postgres::PgSettings::new(url.clone(), schema.clone()),
-        ));
+        config.storage = Storage::Postgres(Box::new(entente_store::postgres::PgSettings::new(
+            url.clone(),
+            schema.clone(),
+        )));
         adjust(&mut config);
         let mut s = Sandbox::start_config(config, dir, reqwest::Client::new()).await;
         s.schema = Some((url, schema));

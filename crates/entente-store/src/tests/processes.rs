@@ -146,10 +146,22 @@ async fn a_lease_dies_with_its_connection_and_the_old_holder_is_fenced_off() {
         .await
         .unwrap_err();
     assert!(matches!(e.kind(), StoreErrorKind::Fenced(_)), "{e}");
-    b.set_cursor_fenced("federation/partner/EST", &cursor(7), vec!["{}".into()], &new)
-        .await
-        .unwrap();
-    assert_eq!(a.cursor("federation/partner/EST").await.unwrap().unwrap().seq, 7);
+    b.set_cursor_fenced(
+        "federation/partner/EST",
+        &cursor(7),
+        vec!["{}".into()],
+        &new,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        a.cursor("federation/partner/EST")
+            .await
+            .unwrap()
+            .unwrap()
+            .seq,
+        7
+    );
     assert_eq!(b.audit_intents(10).await.unwrap().len(), 1);
     drop((old, new, a, b));
     drop_schema(&schema).await;
@@ -162,13 +174,20 @@ async fn a_write_in_one_process_is_heard_by_the_others_at_once() {
     };
     let a = process(&schema).await;
     let b = process(&schema).await;
-    eventually("b listens", Duration::from_secs(5), || async { b.listening() }).await;
+    eventually("b listens", Duration::from_secs(5), || async {
+        b.listening()
+    })
+    .await;
     let mut heard = b.changes_elsewhere().unwrap();
     heard.borrow_and_update();
     let started = std::time::Instant::now();
-    a.add_objects(request(1, vec![obj(1, "indicator", "2024-01-01T00:00:00.000Z")], T0))
-        .await
-        .unwrap();
+    a.add_objects(request(
+        1,
+        vec![obj(1, "indicator", "2024-01-01T00:00:00.000Z")],
+        T0,
+    ))
+    .await
+    .unwrap();
     tokio::time::timeout(Duration::from_secs(1), heard.changed())
         .await
         .expect("heard within a second")
@@ -186,7 +205,10 @@ async fn cut_connections_come_back_and_a_deaf_process_polls_meanwhile() {
         return;
     };
     let a = process(&schema).await;
-    eventually("a listens", Duration::from_secs(5), || async { a.listening() }).await;
+    eventually("a listens", Duration::from_secs(5), || async {
+        a.listening()
+    })
+    .await;
     a.ping().await.unwrap();
     let mut heard = a.changes_elsewhere().unwrap();
     heard.borrow_and_update();
@@ -202,17 +224,23 @@ async fn cut_connections_come_back_and_a_deaf_process_polls_meanwhile() {
         .expect("a tick while deaf")
         .unwrap();
     // The pool drops broken connections and opens new ones; the first request may fail.
-    eventually("the pool answers again", Duration::from_secs(10), || async {
-        a.ping().await.is_ok()
-    })
+    eventually(
+        "the pool answers again",
+        Duration::from_secs(10),
+        || async { a.ping().await.is_ok() },
+    )
     .await;
     eventually("a listens again", Duration::from_secs(10), || async {
         a.listening()
     })
     .await;
-    a.add_objects(request(2, vec![obj(2, "indicator", "2024-01-01T00:00:00.000Z")], T0))
-        .await
-        .unwrap();
+    a.add_objects(request(
+        2,
+        vec![obj(2, "indicator", "2024-01-01T00:00:00.000Z")],
+        T0,
+    ))
+    .await
+    .unwrap();
     assert_eq!(a.objects("c1", &all()).await.unwrap().objects.len(), 1);
     drop(a);
     drop_schema(&schema).await;
@@ -239,10 +267,7 @@ async fn a_database_of_a_newer_schema_is_refused() {
         .await
         .err()
         .expect("refused");
-    assert!(
-        e.to_string().contains("newer than this build knows"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("newer than this build knows"), "{e}");
     drop_schema(&schema).await;
 
     let dir = tempfile::tempdir().unwrap();
@@ -285,18 +310,32 @@ async fn upgraded_database_is_served(store: &dyn Store) {
         ..ObjectQuery::default()
     };
     let page = store.objects("c1", &query).await.unwrap();
-    let versions: Vec<_> = page.objects.iter().map(|o| (o.id.as_str(), o.version.as_str())).collect();
+    let versions: Vec<_> = page
+        .objects
+        .iter()
+        .map(|o| (o.id.as_str(), o.version.as_str()))
+        .collect();
     assert_eq!(
         versions,
-        [("indicator--00000000-0000-4000-8000-000000000001", "2024-02-01T00:00:00.000Z")]
+        [(
+            "indicator--00000000-0000-4000-8000-000000000001",
+            "2024-02-01T00:00:00.000Z"
+        )]
     );
     assert_eq!(store.collections().await.unwrap().len(), 1);
     store
-        .add_objects(request(9, vec![obj(5, "indicator", "2024-03-01T00:00:00.000Z")], T0))
+        .add_objects(request(
+            9,
+            vec![obj(5, "indicator", "2024-03-01T00:00:00.000Z")],
+            T0,
+        ))
         .await
         .unwrap();
     let changes = store.changes(0, 100).await.unwrap();
-    assert_eq!(changes.iter().map(|c| c.object.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(
+        changes.iter().map(|c| c.object.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -327,7 +366,9 @@ async fn a_database_of_the_previous_release_is_upgraded_and_served() {
     };
     let admin = admin().await.unwrap();
     admin
-        .batch_execute(&format!("CREATE SCHEMA {schema}; SET search_path TO {schema}"))
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; SET search_path TO {schema}"
+        ))
         .await
         .unwrap();
     for statement in PREVIOUS_RELEASE {

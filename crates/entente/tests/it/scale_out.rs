@@ -21,9 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::federation_faults::{
-    http, indicator, marking, publish, try_http, NodeProc,
-};
+use crate::federation_faults::{http, indicator, marking, publish, try_http, NodeProc};
 use crate::util::wait_for;
 
 fn database_url() -> String {
@@ -235,8 +233,16 @@ fn three_processes_ingest_and_page_concurrently_and_agree() {
                     };
                     let pass = page_through(&processes[r], 100);
                     let seen: BTreeSet<&String> = pass.iter().collect();
-                    assert_eq!(seen.len(), pass.len(), "a pass at process {r} repeated an object");
-                    let skipped: Vec<_> = before.iter().filter(|id| !seen.contains(id)).take(3).collect();
+                    assert_eq!(
+                        seen.len(),
+                        pass.len(),
+                        "a pass at process {r} repeated an object"
+                    );
+                    let skipped: Vec<_> = before
+                        .iter()
+                        .filter(|id| !seen.contains(id))
+                        .take(3)
+                        .collect();
                     assert!(
                         skipped.is_empty(),
                         "a pass at process {r} skipped acknowledged objects {skipped:?}"
@@ -259,7 +265,12 @@ fn three_processes_ingest_and_page_concurrently_and_agree() {
         "an acknowledged object took {worst:?} to be readable at another process"
     );
     // All three serve the same objects in the same order.
-    let want: BTreeSet<String> = acked.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
+    let want: BTreeSet<String> = acked
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(id, _)| id.clone())
+        .collect();
     assert_eq!(want.len(), 3 * POSTS * PER_POST);
     let orders: Vec<Vec<String>> = processes.iter().map(|p| page_through(p, 100)).collect();
     assert_eq!(orders[0].iter().cloned().collect::<BTreeSet<_>>(), want);
@@ -269,7 +280,8 @@ fn three_processes_ingest_and_page_concurrently_and_agree() {
 
 #[test]
 fn a_process_killed_during_ingest_loses_nothing_it_acknowledged() {
-    let Some(schema) = schema("a_process_killed_during_ingest_loses_nothing_it_acknowledged") else {
+    let Some(schema) = schema("a_process_killed_during_ingest_loses_nothing_it_acknowledged")
+    else {
         return;
     };
     let root = tempfile::tempdir().unwrap();
@@ -311,7 +323,10 @@ fn a_process_killed_during_ingest_loses_nothing_it_acknowledged() {
     let held: BTreeSet<String> = orders[0].iter().cloned().collect();
     let lost: Vec<_> = acked.difference(&held).take(5).collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
-    assert_eq!(orders[0], orders[1], "the restarted process and the others agree on the order");
+    assert_eq!(
+        orders[0], orders[1],
+        "the restarted process and the others agree on the order"
+    );
     assert_eq!(orders[0], orders[2]);
     eprintln!(
         "acknowledged {} before the kill; {} held (a post cut after its commit may be held unacknowledged)",
@@ -328,7 +343,8 @@ fn lease_holder(processes: &[NodeProc], partner: &str) -> Option<(usize, i64)> {
             continue;
         }
         for line in p.log().lines() {
-            if line.contains("dispatch lease taken") && line.contains(&format!("partner={partner}")) {
+            if line.contains("dispatch lease taken") && line.contains(&format!("partner={partner}"))
+            {
                 let token = line
                     .split("token=")
                     .nth(1)
@@ -345,7 +361,8 @@ fn lease_holder(processes: &[NodeProc], partner: &str) -> Option<(usize, i64)> {
 }
 
 #[test]
-fn the_dispatcher_s_process_killed_mid_stream_is_taken_over_and_the_partner_gets_each_release_once() {
+fn the_dispatcher_s_process_killed_mid_stream_is_taken_over_and_the_partner_gets_each_release_once()
+{
     let Some(schema) = schema("dispatch_failover") else {
         return;
     };
@@ -383,11 +400,18 @@ fn the_dispatcher_s_process_killed_mid_stream_is_taken_over_and_the_partner_gets
     let takeover = killed_at.elapsed();
     let (new_holder, _) = taken.unwrap();
     assert_ne!(new_holder, holder);
-    eprintln!("dispatch lease of LVA taken over by process {new_holder} {takeover:?} after the kill");
-    assert!(takeover <= Duration::from_secs(5), "takeover took {takeover:?}");
+    eprintln!(
+        "dispatch lease of LVA taken over by process {new_holder} {takeover:?} after the kill"
+    );
+    assert!(
+        takeover <= Duration::from_secs(5),
+        "takeover took {takeover:?}"
+    );
     // More is published while the killed process is down, at a surviving one.
     want.extend(publish(&est[new_holder], &shared, 2000..2100));
-    wait_for("LVA holds the whole stream", || lva.indicators().len() >= want.len());
+    wait_for("LVA holds the whole stream", || {
+        lva.indicators().len() >= want.len()
+    });
     std::thread::sleep(Duration::from_millis(500));
     crate::federation_faults::assert_holds_exactly(&lva, &want);
     crate::federation_faults::assert_received_once(&lva, &want);
@@ -401,14 +425,24 @@ fn the_dispatcher_s_process_killed_mid_stream_is_taken_over_and_the_partner_gets
     wait_for("every release to LVA is in the audit log", || {
         releases.clear();
         for e in est[new_holder].audit_events() {
-            if e["kind"] == "release" && e["partner"] == "LVA" && e["object_id"].as_str().is_some_and(|id| id.starts_with("indicator--")) {
-                *releases.entry(e["object_id"].as_str().unwrap().to_owned()).or_default() += 1;
+            if e["kind"] == "release"
+                && e["partner"] == "LVA"
+                && e["object_id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("indicator--"))
+            {
+                *releases
+                    .entry(e["object_id"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
             }
         }
         releases.len() >= want.len()
     });
     let twice: Vec<_> = releases.iter().filter(|(_, n)| **n != 1).take(5).collect();
-    assert!(twice.is_empty(), "releases recorded more than once: {twice:?}");
+    assert!(
+        twice.is_empty(),
+        "releases recorded more than once: {twice:?}"
+    );
     verify_audit_independently(&est, root.path());
 }
 
@@ -434,8 +468,9 @@ fn verify_audit_independently(processes: &[NodeProc], dir: &std::path::Path) {
     }
     let mut inclusion = Vec::new();
     for (k, index) in [0, size / 3, size / 2, size - 1].into_iter().enumerate() {
-        let text = live[k % live.len()]
-            .audit_get(&format!("/audit/proof/inclusion?index={index}&size={size2}"));
+        let text = live[k % live.len()].audit_get(&format!(
+            "/audit/proof/inclusion?index={index}&size={size2}"
+        ));
         inclusion.push(serde_json::from_str::<Value>(&text).unwrap());
     }
     let consistency: Value = serde_json::from_str(&live[live.len() - 1].audit_get(&format!(
@@ -481,7 +516,8 @@ fn cut_database_connections_drop_readiness_which_returns_and_nothing_acknowledge
             let (mut acked, mut refused) = (Vec::new(), 0);
             let mut post = 0;
             while !stop.load(Ordering::Relaxed) {
-                let objects: Vec<Value> = (0..10).map(|k| indicator(post * 10 + k, &label)).collect();
+                let objects: Vec<Value> =
+                    (0..10).map(|k| indicator(post * 10 + k, &label)).collect();
                 match try_post_at(&http, &token, &objects) {
                     Some(ids) => acked.extend(ids),
                     None => refused += 1,
@@ -513,9 +549,19 @@ fn cut_database_connections_drop_readiness_which_returns_and_nothing_acknowledge
     std::thread::sleep(Duration::from_millis(500));
     stop.store(true, Ordering::Relaxed);
     let (acked, refused) = writer.join().unwrap();
-    assert!(not_ready_seen, "readiness dropped while the connections were cut");
-    eprintln!("{} objects acknowledged, {refused} posts refused while cut", acked.len());
+    assert!(
+        not_ready_seen,
+        "readiness dropped while the connections were cut"
+    );
+    eprintln!(
+        "{} objects acknowledged, {refused} posts refused while cut",
+        acked.len()
+    );
     let held: BTreeSet<String> = page_through(&processes[1], 500).into_iter().collect();
-    let lost: Vec<_> = acked.iter().filter(|id| !held.contains(*id)).take(5).collect();
+    let lost: Vec<_> = acked
+        .iter()
+        .filter(|id| !held.contains(*id))
+        .take(5)
+        .collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
 }
