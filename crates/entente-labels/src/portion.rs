@@ -130,6 +130,34 @@ pub fn object_labels(
     object: &Value,
     lookup: &dyn Fn(&str) -> Option<Label>,
 ) -> Result<ObjectLabels, LabelError> {
+    let entries = object_label_entries(object, lookup)?;
+    let portions = entries
+        .granular
+        .into_iter()
+        .flatten()
+        .flat_map(|(label, selectors)| selectors.into_iter().map(move |s| (s, label.clone())))
+        .collect();
+    Ok(ObjectLabels {
+        object: entries.object,
+        portions,
+    })
+}
+
+/// An object's labels by granular marking, as [`object_label_entries`] reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelEntries {
+    pub object: Label,
+    /// Per entry of `granular_markings`, in order: its label and its selectors; `None` for an
+    /// entry that carries no confidentiality label (by language, or a marking that is not one).
+    pub granular: Vec<Option<(Label, Vec<Selector>)>>,
+}
+
+/// [`object_labels`] read per granular marking: each entry's label once, with its selectors
+/// (the same checks, the same errors).
+pub fn object_label_entries(
+    object: &Value,
+    lookup: &dyn Fn(&str) -> Option<Label>,
+) -> Result<LabelEntries, LabelError> {
     let bad =
         |field: &str, m: String| LabelError::new(LabelErrorKind::Malformed(m), field.to_owned());
     let refs = match object.get("object_marking_refs") {
@@ -169,17 +197,20 @@ pub fn object_labels(
         Some(Value::Array(a)) => a,
         Some(_) => return Err(bad("granular_markings", "expected a list".into())),
     };
-    let mut portions = Vec::new();
+    let mut entries = Vec::with_capacity(granular.len());
+    let mut count = 0;
     for (i, g) in granular.iter().enumerate() {
-        let field = format!("granular_markings[{i}]");
+        let field = || format!("granular_markings[{i}]");
         let Some(marking_ref) = g.get("marking_ref").and_then(Value::as_str) else {
             // A granular marking by language (`lang`) carries no label.
             if g.get("lang").is_some() {
+                entries.push(None);
                 continue;
             }
-            return Err(bad(&field, "missing marking_ref".into()));
+            return Err(bad(&field(), "missing marking_ref".into()));
         };
         let Some(label) = lookup(marking_ref) else {
+            entries.push(None);
             continue;
         };
         if label.policy() != object_label.policy() {
@@ -188,9 +219,10 @@ pub fn object_labels(
                     left: object_label.policy().to_owned(),
                     right: label.policy().to_owned(),
                 },
-                field,
+                field(),
             ));
         }
+        let field = field();
         let selectors = g
             .get("selectors")
             .and_then(Value::as_array)
@@ -201,6 +233,7 @@ pub fn object_labels(
                     "expected a non-empty list".into(),
                 )
             })?;
+        let mut parsed = Vec::with_capacity(selectors.len());
         for (j, s) in selectors.iter().enumerate() {
             let text = s.as_str().ok_or_else(|| {
                 bad(
@@ -208,9 +241,9 @@ pub fn object_labels(
                     "expected a string".into(),
                 )
             })?;
-            let selector = Selector::parse(text, object)?;
-            portions.push((selector, label.clone()));
-            if portions.len() > MAX_PORTIONS {
+            parsed.push(Selector::parse(text, object)?);
+            count += 1;
+            if count > MAX_PORTIONS {
                 return Err(LabelError::new(
                     LabelErrorKind::TooLarge {
                         what: "portions",
@@ -220,10 +253,11 @@ pub fn object_labels(
                 ));
             }
         }
+        entries.push(Some((label, parsed)));
     }
-    Ok(ObjectLabels {
+    Ok(LabelEntries {
         object: object_label,
-        portions,
+        granular: entries,
     })
 }
 

@@ -162,6 +162,21 @@ fn tear_line(c: &mut Criterion) {
             })
         },
     );
+    c.bench_function(
+        "tear-line 20 portions x 30 recipients (prepared once, copies shared)",
+        |b| {
+            b.iter(|| {
+                let prepared = s.compiled.prepare(black_box(&object), &lookup).unwrap();
+                for &r in &recipients {
+                    black_box(
+                        s.compiled
+                            .release_prepared_shared(&prepared, fra, r, day)
+                            .unwrap(),
+                    );
+                }
+            })
+        },
+    );
     c.bench_function("release_object 20 portions x 30 recipients", |b| {
         b.iter(|| {
             for &r in &recipients {

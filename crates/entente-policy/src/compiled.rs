@@ -62,19 +62,20 @@ pub struct Clearance<'a> {
     pub caveats: &'a [String],
 }
 
-/// An organisation's memberships, sorted by nation, for binary search.
+/// An organisation's memberships, sorted by nation, and by the dense index of each nation
+/// ([`ReleasePolicy::nation_ix`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Members {
     pub(crate) periods: Vec<(NationCode, Interval)>,
+    by_ix: Vec<Vec<Interval>>,
 }
 
 impl Members {
-    pub(crate) fn contains(&self, nation: NationCode, day: Date) -> bool {
-        let start = self.periods.partition_point(|(n, _)| *n < nation);
-        self.periods[start..]
-            .iter()
-            .take_while(|(n, _)| *n == nation)
-            .any(|(_, p)| p.contains(day))
+    /// Whether the nation of dense index `ix` is a member on `day` (a nation without an index is
+    /// a member of nothing).
+    pub(crate) fn contains(&self, ix: Option<usize>, day: Date) -> bool {
+        ix.and_then(|i| self.by_ix.get(i))
+            .is_some_and(|periods| periods.iter().any(|p| p.contains(day)))
     }
 }
 
@@ -83,6 +84,105 @@ impl Members {
 enum Side {
     Nation(NationCode),
     Organization(usize),
+}
+
+/// Packs a token, nation code or policy id of 1 to 16 bytes, the last of them not zero, into
+/// one integer (never 0; the padding is zeros, so two such texts share one only if equal);
+/// `None` for any other text ("Releasable To" values are 2 to 16 ASCII capitals, digits and
+/// '-'). A text with a zero byte inside packs to a key no table holds: tables are built from
+/// texts without one.
+pub(crate) fn token_key(text: &str) -> Option<u128> {
+    let bytes = text.as_bytes();
+    if bytes.len() > 16 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    let key = u128::from_le_bytes(buf);
+    // The highest non-zero byte is the last: no trailing zero was absorbed by the padding.
+    let len = 16 - (key.leading_zeros() / 8) as usize;
+    (len == bytes.len() && len > 0).then_some(key)
+}
+
+/// The key of a nation code, as [`token_key`] packs its text.
+fn nation_key(nation: NationCode) -> u128 {
+    let [a, b, c] = nation.bytes();
+    u128::from(u32::from_le_bytes([a, b, c, 0]))
+}
+
+/// Whether a text holds a zero byte (such texts are kept out of the tables).
+fn has_zero(text: &str) -> bool {
+    text.as_bytes().contains(&0)
+}
+
+/// A fixed table from packed keys ([`token_key`]) to values: open addressing, linear probing,
+/// at most a quarter full, so a lookup is a multiplication and one or two comparisons.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyTable<V> {
+    keys: Vec<u128>,
+    values: Vec<Option<V>>,
+    shift: u32,
+}
+
+impl<V: Copy> KeyTable<V> {
+    /// The table of `entries`; of two equal keys the first is kept.
+    fn new(entries: &[(u128, V)]) -> KeyTable<V> {
+        let size = (entries.len() * 4).next_power_of_two().max(8);
+        let mut table = KeyTable {
+            keys: vec![0; size],
+            values: vec![None; size],
+            shift: 64 - size.trailing_zeros(),
+        };
+        for &(key, value) in entries {
+            let mut i = table.slot(key);
+            loop {
+                if table.keys[i] == key {
+                    break;
+                }
+                if table.keys[i] == 0 {
+                    table.keys[i] = key;
+                    table.values[i] = Some(value);
+                    break;
+                }
+                i = (i + 1) & (size - 1);
+            }
+        }
+        table
+    }
+
+    fn slot(&self, key: u128) -> usize {
+        let folded = (key as u64) ^ ((key >> 64) as u64);
+        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    fn get(&self, key: u128) -> Option<V> {
+        let mask = self.keys.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let k = self.keys[i];
+            if k == key {
+                return self.values[i];
+            }
+            if k == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+/// What a "Releasable To" token names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Token {
+    /// An organisation of the registry (index into `members`): its members on the day.
+    Group(usize),
+    /// A nation of the registry.
+    Nation(NationCode),
+}
+
+/// Sets bit `i` of a bitset.
+fn set_bit(bits: &mut [u64], i: usize) {
+    bits[i / 64] |= 1 << (i % 64);
 }
 
 /// One security-of-information clause, flattened.
@@ -95,6 +195,10 @@ pub(crate) struct Cover {
     pub(crate) force: Interval,
     pub(crate) suspended: Vec<Interval>,
     pub(crate) nation_parties: Vec<NationCode>,
+    /// `nation_parties` as a bitset over the nations' dense indexes.
+    party_bits: Vec<u64>,
+    /// `accessions` by the nations' dense indexes (empty when there are none).
+    accession_ix: Vec<Option<Date>>,
     /// Organisations named as parties: they act for their members, for their own policy's information.
     pub(crate) org_parties: Vec<usize>,
     /// Members of this organisation are parties.
@@ -118,6 +222,21 @@ pub struct ReleasePolicy {
     pub(crate) members: Vec<Members>,
     pub(crate) nations: Vec<NationCode>,
     pub(crate) covers: Vec<Cover>,
+    /// Per organisation, the index of the policy of the same id (an organisation named as a party
+    /// acts for its members for its own policy's information only).
+    pub(crate) group_policy: Vec<Option<usize>>,
+    /// Every token a "Releasable To" may hold and what it names, by packed bytes.
+    pub(crate) tokens: KeyTable<Token>,
+    /// Policy ids by packed bytes, with their index (a handful: scanned in order).
+    pub(crate) policy_keys: Vec<(u128, usize)>,
+    /// Every nation of the registry, a member or a party, by packed code: its dense index.
+    pub(crate) nation_ix: KeyTable<usize>,
+    /// The security clauses a decision may rest on, as bitsets over `covers`: per nation (by
+    /// dense index) those under which it may ever stand as a party, per policy those with a
+    /// ceiling for it. A clause outside both nations' sets and the policy's cannot cover a
+    /// decision.
+    pub(crate) nation_covers: Vec<Vec<u64>>,
+    pub(crate) policy_covers: Vec<Vec<u64>>,
     pub(crate) national_rules: Option<Box<dyn NationalRules>>,
     /// Marking definitions already built, by label (see [`MarkingMemo`]).
     pub(crate) marking_memo: MarkingMemo,
@@ -172,7 +291,10 @@ impl ReleasePolicy {
             periods.sort();
             groups.insert(org.id.0.clone(), members.len());
             group_names.push(org.id.0.clone());
-            members.push(Members { periods });
+            members.push(Members {
+                periods,
+                by_ix: Vec::new(),
+            });
         }
         let policy_ids: Vec<String> = policies.iter().map(|p| p.id.clone()).collect();
         let policy_index: HashMap<String, usize> = policy_ids
@@ -253,6 +375,8 @@ impl ReleasePolicy {
                     force,
                     suspended: a.suspended.clone(),
                     nation_parties,
+                    party_bits: Vec::new(),
+                    accession_ix: Vec::new(),
                     org_parties,
                     member_org,
                     accessions: a
@@ -266,6 +390,84 @@ impl ReleasePolicy {
             }
         }
         covers.sort_by(|x, y| (&x.agreement, &x.clause).cmp(&(&y.agreement, &y.clause)));
+        let nations: Vec<NationCode> = registry.nations().map(|n| n.code).collect();
+        let group_policy: Vec<Option<usize>> = group_names
+            .iter()
+            .map(|g| policy_index.get(g).copied())
+            .collect();
+        // Tokens: groups first (the first of two equal keys is kept), as the decision resolved
+        // them before nations.
+        let mut tokens: Vec<(u128, Token)> = groups
+            .iter()
+            .filter(|(name, _)| !has_zero(name))
+            .filter_map(|(name, &g)| token_key(name).map(|k| (k, Token::Group(g))))
+            .collect();
+        tokens.extend(nations.iter().map(|&n| (nation_key(n), Token::Nation(n))));
+        let policy_keys = policy_ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !has_zero(id))
+            .filter_map(|(i, id)| token_key(id).map(|k| (k, i)))
+            .collect();
+        // Dense indexes of every nation a decision may meet: of the registry, members, parties.
+        let mut known: Vec<NationCode> = nations.clone();
+        known.extend(
+            members
+                .iter()
+                .flat_map(|m| m.periods.iter().map(|(n, _)| *n)),
+        );
+        known.extend(covers.iter().flat_map(|c| c.nation_parties.iter().copied()));
+        known.sort_unstable();
+        known.dedup();
+        let ix_entries: Vec<(u128, usize)> = known
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (nation_key(*n), i))
+            .collect();
+        let nation_ix = KeyTable::new(&ix_entries);
+        let ix_of = |n: NationCode| nation_ix.get(nation_key(n));
+        for m in &mut members {
+            m.by_ix = vec![Vec::new(); known.len()];
+            for (n, p) in &m.periods {
+                if let Some(i) = ix_of(*n) {
+                    m.by_ix[i].push(*p);
+                }
+            }
+        }
+        for cover in &mut covers {
+            cover.party_bits = vec![0u64; known.len().div_ceil(64)];
+            for &n in &cover.nation_parties {
+                if let Some(x) = ix_of(n) {
+                    set_bit(&mut cover.party_bits, x);
+                }
+            }
+            if !cover.accessions.is_empty() {
+                cover.accession_ix = vec![None; known.len()];
+                // The first entry of a nation is the one that counts, as `sides` read them.
+                for &(n, from) in cover.accessions.iter().rev() {
+                    if let Some(x) = ix_of(n) {
+                        cover.accession_ix[x] = Some(from);
+                    }
+                }
+            }
+        }
+        let words = covers.len().div_ceil(64);
+        let mut nation_covers = vec![vec![0u64; words]; known.len()];
+        let mut policy_covers = vec![vec![0u64; words]; policy_ids.len()];
+        for (i, cover) in covers.iter().enumerate() {
+            let mut mark = |n: NationCode| {
+                if let Some(x) = ix_of(n) {
+                    set_bit(&mut nation_covers[x], i);
+                }
+            };
+            cover.nation_parties.iter().copied().for_each(&mut mark);
+            for &org in cover.member_org.iter().chain(&cover.org_parties) {
+                members[org].periods.iter().for_each(|(n, _)| mark(*n));
+            }
+            for &(p, _) in &cover.ceilings {
+                set_bit(&mut policy_covers[p], i);
+            }
+        }
         ReleasePolicy {
             policies,
             policy_index,
@@ -273,8 +475,14 @@ impl ReleasePolicy {
             groups,
             group_names,
             members,
-            nations: registry.nations().map(|n| n.code).collect(),
+            nations,
             covers,
+            group_policy,
+            tokens: KeyTable::new(&tokens),
+            policy_keys,
+            nation_ix,
+            nation_covers,
+            policy_covers,
             national_rules: None,
             marking_memo: MarkingMemo::default(),
             default_label: None,
@@ -306,7 +514,7 @@ impl ReleasePolicy {
 
     /// Whether a "Releasable To" token is a known nation or group.
     pub fn knows_token(&self, token: &str) -> bool {
-        self.groups.contains_key(token) || self.known_nation(token).is_some()
+        self.resolve_token(token).is_some()
     }
 
     fn known_nation(&self, token: &str) -> Option<NationCode> {
@@ -376,6 +584,72 @@ impl ReleasePolicy {
                 .all(|c| clearance.caveats.iter().any(|h| h == c))
     }
 
+    /// The index of policy `id`.
+    fn policy_of(&self, id: &str) -> Option<usize> {
+        match token_key(id) {
+            Some(key) => self
+                .policy_keys
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|&(_, i)| i)
+                // An id the table leaves out (a zero byte in it).
+                .or_else(|| self.policy_index.get(id).copied()),
+            None => self.policy_index.get(id).copied(),
+        }
+    }
+
+    /// The dense index of `nation`, if the registry knows it (as a nation, member or party).
+    fn nation_ix(&self, nation: NationCode) -> Option<usize> {
+        self.nation_ix.get(nation_key(nation))
+    }
+
+    /// What a "Releasable To" token names: a group of the registry before a nation of it.
+    fn resolve_token(&self, token: &str) -> Option<Token> {
+        // The table first; what it does not hold (a text no "Releasable To" value can be) is
+        // looked up by name.
+        token_key(token)
+            .and_then(|key| self.tokens.get(key))
+            .or_else(|| match self.groups.get(token) {
+                Some(&g) => Some(Token::Group(g)),
+                None => self.known_nation(token).map(Token::Nation),
+            })
+    }
+
+    /// The indexes of the clauses, in order, that may cover a decision on `policy` between the
+    /// two nations (the others cannot: a nation is not a party to them, or they set no ceiling
+    /// for the policy).
+    fn candidate_covers(
+        &self,
+        policy: usize,
+        a: Option<usize>,
+        b: Option<usize>,
+    ) -> impl Iterator<Item = usize> + '_ {
+        let of = |ix: Option<usize>| {
+            ix.and_then(|i| self.nation_covers.get(i))
+                .map(Vec::as_slice)
+        };
+        let (a, b) = (of(a), of(b));
+        let p = self.policy_covers.get(policy).map(Vec::as_slice);
+        let words = match (a, b, p) {
+            (Some(a), Some(b), Some(p)) => a.len().min(b.len()).min(p.len()),
+            _ => 0,
+        };
+        (0..words).flat_map(move |w| {
+            let mut bits = match (a, b, p) {
+                (Some(a), Some(b), Some(p)) => a[w] & b[w] & p[w],
+                _ => 0,
+            };
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                Some(w * 64 + i)
+            })
+        })
+    }
+
     /// Decides whether `label` may be released by `originator` to `recipient` on `day`.
     pub fn decide(
         &self,
@@ -394,7 +668,7 @@ impl ReleasePolicy {
         if originator == recipient {
             return decision(Verdict::Permit, Reason::SameNation);
         }
-        let Some(&policy) = self.policy_index.get(label.policy()) else {
+        let Some(policy) = self.policy_of(label.policy()) else {
             // Labels are validated against the same policies; an unknown one is refused, not guessed.
             return decision(
                 Verdict::Deny,
@@ -405,11 +679,12 @@ impl ReleasePolicy {
                 },
             );
         };
+        let (from, to) = (self.nation_ix(originator), self.nation_ix(recipient));
         // 1. Releasability: every "Releasable To" set must admit the recipient on the day.
         if label.releasable_to().is_empty() {
             match self.policy_default[policy] {
                 Some(org) => {
-                    if !self.members[org].contains(recipient, day) {
+                    if !self.members[org].contains(to, day) {
                         return decision(
                             Verdict::Deny,
                             Reason::NotMemberForDefault {
@@ -438,17 +713,17 @@ impl ReleasePolicy {
             let mut admitted = false;
             for token in set {
                 let t = token.as_str();
-                if let Some(&g) = self.groups.get(t) {
-                    admitted |= self.members[g].contains(recipient, day);
-                } else if let Some(nation) = self.known_nation(t) {
-                    admitted |= nation == recipient;
-                } else {
-                    return decision(
-                        Verdict::Deny,
-                        Reason::UnknownReleaseToken {
-                            token: t.to_owned(),
-                        },
-                    );
+                match self.resolve_token(t) {
+                    Some(Token::Group(g)) => admitted |= self.members[g].contains(to, day),
+                    Some(Token::Nation(nation)) => admitted |= nation == recipient,
+                    None => {
+                        return decision(
+                            Verdict::Deny,
+                            Reason::UnknownReleaseToken {
+                                token: t.to_owned(),
+                            },
+                        );
+                    }
                 }
             }
             if !admitted {
@@ -462,9 +737,11 @@ impl ReleasePolicy {
         }
         // 2. One agreement in force must cover the whole decision: both parties, level, caveats.
         let Some(cover) = self
-            .covers
-            .iter()
-            .find(|c| self.covers_decision(c, label, policy, originator, recipient, day))
+            .candidate_covers(policy, from, to)
+            .map(|i| &self.covers[i])
+            .find(|c| {
+                self.covers_decision(c, label, policy, (originator, from), (recipient, to), day)
+            })
         else {
             return decision(
                 Verdict::Deny,
@@ -497,13 +774,14 @@ impl ReleasePolicy {
         )
     }
 
+    /// Whether `cover` covers the decision; the nations come with their dense indexes.
     fn covers_decision(
         &self,
         cover: &Cover,
         label: &Label,
         policy: usize,
-        originator: NationCode,
-        recipient: NationCode,
+        originator: (NationCode, Option<usize>),
+        recipient: (NationCode, Option<usize>),
         day: Date,
     ) -> bool {
         if !cover.force.contains(day) || cover.suspended.iter().any(|s| s.contains(day)) {
@@ -534,27 +812,33 @@ impl ReleasePolicy {
         &self,
         cover: &Cover,
         policy: usize,
-        nation: NationCode,
+        (nation, ix): (NationCode, Option<usize>),
         day: Date,
     ) -> [Option<Side>; 3] {
         let mut sides = [None; 3];
-        if let Some((_, from)) = cover.accessions.iter().find(|(n, _)| *n == nation) {
-            if day < *from {
-                return sides;
-            }
+        let accession = match ix {
+            Some(i) => cover.accession_ix.get(i).copied().flatten(),
+            None => cover
+                .accessions
+                .iter()
+                .find(|(n, _)| *n == nation)
+                .map(|(_, d)| *d),
+        };
+        if accession.is_some_and(|from| day < from) {
+            return sides;
         }
-        if cover.nation_parties.contains(&nation)
+        if ix.is_some_and(|i| cover.party_bits[i / 64] & (1 << (i % 64)) != 0)
             || cover
                 .member_org
-                .is_some_and(|org| self.members[org].contains(nation, day))
+                .is_some_and(|org| self.members[org].contains(ix, day))
         {
             sides[0] = Some(Side::Nation(nation));
         }
         let mut slot = 1;
         for &org in &cover.org_parties {
             if slot < sides.len()
-                && self.policy_index.get(&self.group_names[org]) == Some(&policy)
-                && self.members[org].contains(nation, day)
+                && self.group_policy[org] == Some(policy)
+                && self.members[org].contains(ix, day)
             {
                 sides[slot] = Some(Side::Organization(org));
                 slot += 1;

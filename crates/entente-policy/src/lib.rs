@@ -34,7 +34,7 @@ pub use crate::compiled::{
 };
 pub use crate::decision::{Decision, Reason, Verdict};
 pub use crate::stored::{AtIngest, KindRule};
-pub use crate::tearline::{PreparedObject, Release, ReleaseVerdict};
+pub use crate::tearline::{PreparedObject, Release, ReleaseVerdict, SharedRelease};
 
 /// Errors of release processing: the input's labels are not acceptable.
 #[derive(Debug, thiserror::Error)]

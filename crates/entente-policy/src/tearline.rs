@@ -6,7 +6,9 @@
 //! of what remains. A denied portion leaves no trace in the copy: not its content, not its label,
 //! not its selector, not a count.
 
-use entente_labels::portion::{object_labels, Selector, Step};
+use std::sync::{Arc, Mutex};
+
+use entente_labels::portion::{object_label_entries, Selector, Step};
 use entente_labels::Label;
 use entente_types::{Date, NationCode};
 use serde_json::Value;
@@ -49,6 +51,51 @@ pub struct Release {
 /// its effective label.
 type GranularEntry = (usize, Vec<(Selector, usize)>);
 
+/// A released copy as it depends on which portions were permitted, shared by every recipient
+/// whose decisions permit the same portions.
+#[derive(Debug)]
+struct Copy {
+    verdict: ReleaseVerdict,
+    object: Option<Arc<Value>>,
+    markings: Vec<Arc<Value>>,
+    banner: Option<Arc<Label>>,
+    required_denied: Option<String>,
+}
+
+/// The release of a prepared object to one recipient, with its copy shared with every other
+/// recipient of the same prepared object whose decisions permit the same portions
+/// ([`ReleasePolicy::release_prepared_shared`]).
+#[derive(Debug, Clone)]
+pub struct SharedRelease {
+    pub verdict: ReleaseVerdict,
+    /// The tear-lined copy, when released.
+    pub object: Option<Arc<Value>>,
+    /// The marking definitions the copy refers to (see [`Release::markings`]).
+    pub markings: Vec<Arc<Value>>,
+    /// The banner label of the copy.
+    pub banner: Option<Arc<Label>>,
+    /// The decision on the object's own label.
+    pub object_decision: Decision,
+    /// The decision on each portion, by selector.
+    pub portions: Vec<(String, Decision)>,
+    /// A required property whose portion was denied, which makes the whole object undeliverable.
+    pub required_denied: Option<String>,
+}
+
+impl From<SharedRelease> for Release {
+    fn from(r: SharedRelease) -> Release {
+        Release {
+            verdict: r.verdict,
+            object: r.object.map(Arc::unwrap_or_clone),
+            markings: r.markings,
+            banner: r.banner.map(Arc::unwrap_or_clone),
+            object_decision: r.object_decision,
+            portions: r.portions,
+            required_denied: r.required_denied,
+        }
+    }
+}
+
 /// An object read once for releasing to any number of recipients: its labels validated, the
 /// effective label of every portion computed, equal labels shared.
 #[derive(Debug)]
@@ -62,6 +109,12 @@ pub struct PreparedObject<'a> {
     granular: Vec<Option<GranularEntry>>,
     /// Non-label object markings (e.g. TLP), kept as they are.
     other_object_markings: Vec<Value>,
+    /// The effective labels some selector carries (indexes into `labels`, sorted): the ones a
+    /// release decides.
+    decided: Vec<usize>,
+    /// The copies built so far, by which of `decided` were permitted (the object label being
+    /// permitted): recipients with the same decisions share one.
+    copies: Mutex<Vec<(Vec<bool>, Arc<Copy>)>>,
 }
 
 impl PreparedObject<'_> {
@@ -79,8 +132,8 @@ impl ReleasePolicy {
         lookup: &dyn Fn(&str) -> Option<Label>,
     ) -> Result<PreparedObject<'a>, PolicyError> {
         // Structure, policies and limits are checked by the labels crate.
-        let read = object_labels(object, lookup)?;
-        let mut labels = vec![read.object.clone()];
+        let read = object_label_entries(object, lookup)?;
+        let mut labels = vec![read.object];
         let index_of =
             |label: Label, labels: &mut Vec<Label>| match labels.iter().position(|l| *l == label) {
                 Some(i) => i,
@@ -90,70 +143,68 @@ impl ReleasePolicy {
                 }
             };
         // Each granular marking's own label, and its selectors.
-        let mut entries: Vec<Option<(usize, Vec<Selector>)>> = Vec::new();
-        if let Some(Value::Array(list)) = object.get("granular_markings") {
-            for g in list {
-                let label = g
-                    .get("marking_ref")
-                    .and_then(Value::as_str)
-                    .and_then(lookup);
-                let Some(label) = label else {
-                    entries.push(None);
-                    continue;
-                };
-                let own = index_of(label, &mut labels);
-                let mut selectors = Vec::new();
-                for text in g
-                    .get("selectors")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                {
-                    selectors.push(Selector::parse(text, object)?);
-                }
-                entries.push(Some((own, selectors)));
-            }
-        }
+        let entries: Vec<Option<(usize, Vec<Selector>)>> = read
+            .granular
+            .into_iter()
+            .map(|entry| entry.map(|(label, selectors)| (index_of(label, &mut labels), selectors)))
+            .collect();
         for label in &labels {
             self.check_release_tokens(label)?;
         }
         // The effective label of a selector is the object label dominated by the labels of every
-        // portion containing it; selectors covered by the same labels share one computation.
-        let mut memo: std::collections::HashMap<Vec<usize>, usize> =
-            std::collections::HashMap::new();
-        let mut granular = Vec::with_capacity(entries.len());
-        for entry in &entries {
-            let Some((own, selectors)) = entry else {
-                granular.push(None);
-                continue;
-            };
-            let mut with_effective = Vec::with_capacity(selectors.len());
-            for selector in selectors {
-                let mut covering: Vec<usize> = entries
-                    .iter()
-                    .flatten()
-                    .filter(|(_, others)| others.iter().any(|o| o.contains(selector)))
-                    .map(|(label, _)| *label)
-                    .collect();
-                covering.sort_unstable();
-                covering.dedup();
-                let effective = match memo.get(&covering) {
-                    Some(&i) => i,
-                    None => {
-                        let mut label = labels[0].clone();
-                        for &i in &covering {
-                            label = self.dominate(&label, &labels[i])?;
-                        }
-                        let i = index_of(label, &mut labels);
-                        memo.insert(covering, i);
-                        i
+        // portion containing it; selectors covered by the same labels share one computation. A
+        // selector contains another only if both start with the same step: the first steps are
+        // compared by a hash before the selectors themselves.
+        let first_step = |s: &Selector| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            s.steps().first().hash(&mut h);
+            h.finish()
+        };
+        let all: Vec<(u64, usize, &Selector)> = entries
+            .iter()
+            .flatten()
+            .flat_map(|(label, selectors)| {
+                selectors.iter().map(move |s| (first_step(s), *label, s))
+            })
+            .collect();
+        let mut memo: Vec<(Vec<usize>, usize)> = Vec::new();
+        let mut effective = Vec::with_capacity(all.len());
+        for (hash, _, selector) in &all {
+            let mut covering: Vec<usize> = all
+                .iter()
+                .filter(|(h, _, other)| h == hash && other.contains(selector))
+                .map(|(_, label, _)| *label)
+                .collect();
+            covering.sort_unstable();
+            covering.dedup();
+            effective.push(match memo.iter().find(|(c, _)| *c == covering) {
+                Some(&(_, i)) => i,
+                None => {
+                    let mut label = labels[0].clone();
+                    for &i in &covering {
+                        label = self.dominate(&label, &labels[i])?;
                     }
-                };
-                with_effective.push((selector.clone(), effective));
-            }
-            granular.push(Some((*own, with_effective)));
+                    let i = index_of(label, &mut labels);
+                    memo.push((covering, i));
+                    i
+                }
+            });
         }
+        drop(all);
+        let mut effective = effective.into_iter();
+        let granular: Vec<Option<GranularEntry>> = entries
+            .into_iter()
+            .map(|entry| {
+                entry.map(|(own, selectors)| {
+                    let with_effective = selectors
+                        .into_iter()
+                        .map(|s| (s, effective.next().unwrap_or(0)))
+                        .collect();
+                    (own, with_effective)
+                })
+            })
+            .collect();
         let other_object_markings = object
             .get("object_marking_refs")
             .and_then(Value::as_array)
@@ -164,11 +215,20 @@ impl ReleasePolicy {
                     .collect()
             })
             .unwrap_or_default();
+        let mut decided: Vec<usize> = granular
+            .iter()
+            .flatten()
+            .flat_map(|(_, s)| s.iter().map(|(_, e)| *e))
+            .collect();
+        decided.sort_unstable();
+        decided.dedup();
         Ok(PreparedObject {
             object,
             labels,
             granular,
             other_object_markings,
+            decided,
+            copies: Mutex::new(Vec::new()),
         })
     }
 
@@ -240,39 +300,100 @@ impl ReleasePolicy {
         recipient: NationCode,
         day: Date,
     ) -> Result<Release, PolicyError> {
-        let object = prepared.object;
+        self.release_prepared_shared(prepared, originator, recipient, day)
+            .map(Release::from)
+    }
+
+    /// [`ReleasePolicy::release_prepared`] with the copy shared: recipients of the same prepared
+    /// object whose decisions permit the same portions receive the same copy (built once), not a
+    /// copy each.
+    pub fn release_prepared_shared(
+        &self,
+        prepared: &PreparedObject<'_>,
+        originator: NationCode,
+        recipient: NationCode,
+        day: Date,
+    ) -> Result<SharedRelease, PolicyError> {
         let object_decision = self.decide(&prepared.labels[0], originator, recipient, day);
-        let refused = |object_decision, portions, required_denied| Release {
+        if !object_decision.is_permit() {
+            return Ok(SharedRelease {
+                verdict: ReleaseVerdict::Deny,
+                object: None,
+                markings: Vec::new(),
+                banner: None,
+                object_decision,
+                portions: Vec::new(),
+                required_denied: None,
+            });
+        }
+        // Each distinct effective label is decided once.
+        let mut decisions: Vec<Option<Decision>> = vec![None; prepared.labels.len()];
+        let mut permitted = Vec::with_capacity(prepared.decided.len());
+        for &i in &prepared.decided {
+            let d = if i == 0 {
+                object_decision.clone()
+            } else {
+                self.decide(&prepared.labels[i], originator, recipient, day)
+            };
+            permitted.push(d.is_permit());
+            decisions[i] = Some(d);
+        }
+        let mut portions = Vec::new();
+        for (selector, effective) in prepared.granular.iter().flatten().flat_map(|(_, s)| s) {
+            if let Some(d) = &decisions[*effective] {
+                portions.push((selector.as_str().to_owned(), d.clone()));
+            }
+        }
+        let found = prepared.copies.lock().ok().and_then(|copies| {
+            copies
+                .iter()
+                .find(|(key, _)| *key == permitted)
+                .map(|(_, c)| c.clone())
+        });
+        let copy = match found {
+            Some(copy) => copy,
+            None => {
+                let copy = Arc::new(self.build_copy(prepared, &decisions)?);
+                if let Ok(mut copies) = prepared.copies.lock() {
+                    copies.push((permitted, copy.clone()));
+                }
+                copy
+            }
+        };
+        Ok(SharedRelease {
+            verdict: copy.verdict,
+            object: copy.object.clone(),
+            markings: copy.markings.clone(),
+            banner: copy.banner.clone(),
+            object_decision,
+            portions,
+            required_denied: copy.required_denied.clone(),
+        })
+    }
+
+    /// The copy of a prepared object whose object label is permitted, given the decision on each
+    /// effective label its selectors carry.
+    fn build_copy(
+        &self,
+        prepared: &PreparedObject<'_>,
+        decisions: &[Option<Decision>],
+    ) -> Result<Copy, PolicyError> {
+        let object = prepared.object;
+        let refused = |required_denied| Copy {
             verdict: ReleaseVerdict::Deny,
             object: None,
             markings: Vec::new(),
             banner: None,
-            object_decision,
-            portions,
             required_denied,
         };
-        if !object_decision.is_permit() {
-            return Ok(refused(object_decision, Vec::new(), None));
-        }
-        // Each distinct effective label is decided once.
-        let mut decisions: Vec<Option<Decision>> = vec![None; prepared.labels.len()];
-        decisions[0] = Some(object_decision.clone());
-        let mut portions = Vec::new();
-        let mut denied: Vec<&Selector> = Vec::new();
-        for (selector, effective) in prepared.granular.iter().flatten().flat_map(|(_, s)| s) {
-            let decision = match &decisions[*effective] {
-                Some(d) => d.clone(),
-                None => {
-                    let d = self.decide(&prepared.labels[*effective], originator, recipient, day);
-                    decisions[*effective] = Some(d.clone());
-                    d
-                }
-            };
-            if !decision.is_permit() {
-                denied.push(selector);
-            }
-            portions.push((selector.as_str().to_owned(), decision));
-        }
+        let denied: Vec<&Selector> = prepared
+            .granular
+            .iter()
+            .flatten()
+            .flat_map(|(_, s)| s)
+            .filter(|(_, e)| !decisions[*e].as_ref().is_some_and(Decision::is_permit))
+            .map(|(s, _)| s)
+            .collect();
         // Only the outermost denied portions are cut (inner ones go with them).
         let mut cuts: Vec<&Selector> = denied
             .iter()
@@ -295,7 +416,7 @@ impl ReleasePolicy {
         for cut in &cuts {
             if let [Step::Key(k)] = cut.steps() {
                 if required.contains(&k.as_str()) {
-                    return Ok(refused(object_decision, portions, Some(k.clone())));
+                    return Ok(refused(Some(k.clone())));
                 }
             }
         }
@@ -309,7 +430,7 @@ impl ReleasePolicy {
                 .and_then(Value::as_array)
                 .is_some_and(Vec::is_empty)
             {
-                return Ok(refused(object_decision, portions, Some((*key).to_owned())));
+                return Ok(refused(Some((*key).to_owned())));
             }
         }
         // A list whose every element was cut goes too: STIX allows no empty lists, and a
@@ -386,17 +507,15 @@ impl ReleasePolicy {
                 markings.push(md);
             }
         }
-        Ok(Release {
+        Ok(Copy {
             verdict: if cuts.is_empty() {
                 ReleaseVerdict::Permit
             } else {
                 ReleaseVerdict::Partial
             },
-            object: Some(copy),
+            object: Some(Arc::new(copy)),
             markings,
-            banner: Some(banner),
-            object_decision,
-            portions,
+            banner: Some(Arc::new(banner)),
             required_denied: None,
         })
     }

@@ -80,6 +80,11 @@ impl NationCode {
         Some(NationCode(bytes))
     }
 
+    /// The code's three bytes (ASCII capitals).
+    pub const fn bytes(&self) -> [u8; 3] {
+        self.0
+    }
+
     /// The code as text, e.g. `"FRA"`.
     pub fn as_str(&self) -> &str {
         // The constructor guarantees three ASCII capitals, which are valid UTF-8.

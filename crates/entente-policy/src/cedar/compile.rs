@@ -537,7 +537,8 @@ struct NationRules {
 /// National rules decided from their compiled form, with Cedar for the rules outside the
 /// subset (see the module documentation).
 pub struct CompiledNationalRules {
-    by_nation: HashMap<NationCode, NationRules>,
+    /// Sorted by nation, for binary search (a handful of nations have rules).
+    by_nation: Vec<(NationCode, NationRules)>,
     /// The rules Cedar evaluates, with why each could not be compiled.
     fallbacks: Vec<(NationCode, String, String)>,
     /// Cedar's rules, restricted to the fallbacks.
@@ -583,12 +584,21 @@ impl CompiledNationalRules {
                     .push((org.id.0.clone(), m.period));
             }
         }
+        let mut by_nation: Vec<(NationCode, NationRules)> = by_nation.into_iter().collect();
+        by_nation.sort_by_key(|(n, _)| *n);
         CompiledNationalRules {
             by_nation,
             fallbacks,
             cedar: cedar.restricted_to(&keep),
             memberships,
         }
+    }
+
+    fn rules_of(&self, nation: NationCode) -> Option<&NationRules> {
+        self.by_nation
+            .binary_search_by_key(&nation, |(n, _)| *n)
+            .ok()
+            .map(|i| &self.by_nation[i].1)
     }
 
     /// The rules decided by Cedar, as (nation, rule id, what is outside the compiled subset).
@@ -605,7 +615,7 @@ impl NationalRules for CompiledNationalRules {
         recipient: NationCode,
         day: Date,
     ) -> Result<Option<String>, RulesError> {
-        let Some(rules) = self.by_nation.get(&originator) else {
+        let Some(rules) = self.rules_of(originator) else {
             return Ok(None);
         };
         // Cedar is given at most this many sets; a request with more is not evaluated.
@@ -639,7 +649,7 @@ impl NationalRules for CompiledNationalRules {
     }
 
     fn has_rules_for(&self, nation: NationCode) -> bool {
-        self.by_nation.contains_key(&nation)
+        self.rules_of(nation).is_some()
     }
 }
 
