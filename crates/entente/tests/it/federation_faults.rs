@@ -114,31 +114,6 @@ impl NodeProc {
         }
     }
 
-    /// Another process `name` of this node (same config, so same store and keys), on its own
-    /// TAXII and federation ports; not started.
-    pub(crate) fn replica(&self, name: &str) -> NodeProc {
-        let http = format!("127.0.0.1:{}", free_port());
-        let fed_port = free_port();
-        NodeProc {
-            nation: format!("{} {name}", self.nation),
-            dir: self.dir.clone(),
-            args: vec![
-                "--listen".into(),
-                http.clone(),
-                "--admin-listen".into(),
-                "127.0.0.1:0".into(),
-                "--federation-listen".into(),
-                format!("127.0.0.1:{fed_port}"),
-            ],
-            http,
-            fed_port,
-            token: self.token.clone(),
-            vkey: self.vkey.clone(),
-            child: None,
-            log_file: format!("node-{name}.log"),
-        }
-    }
-
     pub(crate) fn config(&self) -> String {
         self.dir.join("node.toml").to_str().unwrap().to_owned()
     }

@@ -20,6 +20,5 @@ mod picture;
 mod registry;
 mod registry_invocations;
 mod release;
-mod scale_out;
 mod search_cli;
 mod util;
