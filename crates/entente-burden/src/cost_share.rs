@@ -297,7 +297,7 @@ fn basis_of(data: &Dataset, request: &ShareRequest) -> Result<Option<Basis>, Err
                     source,
                 })
             })?;
-            Some(Basis::parse(&text, Some(path), &|id| data.has_source(id))?)
+            Some(Basis::parse(&text, Some(path), &|id| data.source_tier(id))?)
         }
         Some(name) => Some(data.basis(name)?.clone()),
     };
@@ -373,8 +373,13 @@ mod tests {
 
     #[test]
     fn a_cap_binds_the_largest_share() {
-        let mut r = request(ShareRule::Gni);
-        r.basis = Some("gni-2016".into());
+        let mut r = request(ShareRule::Proportional);
+        r.weights = vec![
+            (n("USA"), 18.0),
+            (n("DEU"), 3.6),
+            (n("FRA"), 2.6),
+            (n("ITA"), 1.9),
+        ];
         r.cap = Some(0.3);
         r.total = Some(1000.0);
         let share = resolve(&dataset(), &r).unwrap();
@@ -389,8 +394,16 @@ mod tests {
 
     #[test]
     fn the_basis_kind_must_match_the_rule() {
+        let dir = std::env::temp_dir().join(format!("entente-basis-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("gni-example.toml");
+        std::fs::write(
+            &file,
+            "name = \"gni-example\"\nkind = \"gni\"\nunit = \"weight\"\nsource = \"B9\"\nvalues = [{ nation = \"FRA\", value = 1.0 }]\n",
+        )
+        .unwrap();
         let mut r = request(ShareRule::Gdp);
-        r.basis = Some("gni-2016".into());
+        r.basis = Some(file.display().to_string());
         let err = resolve(&dataset(), &r).unwrap_err();
         assert!(err.to_string().contains("needs a gdp basis"), "{err}");
     }

@@ -58,6 +58,8 @@ struct RawSource {
     reference: String,
     edition: Option<String>,
     url: Option<String>,
+    tier: Option<Spanned<i64>>,
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +78,9 @@ struct RawEdition {
     estimates_from: i32,
     source: Spanned<String>,
     note: Option<String>,
+    /// Whether the edition publishes defence- and security-related spending per ally.
+    #[serde(default)]
+    related: bool,
     points: Vec<Spanned<RawPoint>>,
 }
 
@@ -85,6 +90,7 @@ struct RawPoint {
     nation: NationCode,
     year: i32,
     pct_gdp: f64,
+    related_pct_gdp: Option<f64>,
     source: Option<Spanned<String>>,
 }
 
@@ -218,23 +224,29 @@ pub fn load(dir: &Path) -> Result<Dataset, Error> {
             let s = s.into_inner();
             if !ids.insert(s.id.clone()) {
                 ctx.report(
-                    span,
+                    span.clone(),
                     "source.id",
                     format!("source id {:?} is defined twice", s.id),
                 );
             }
+            let Some(tier) = source_tier(&mut ctx, span, &s.id, s.tier.as_ref()) else {
+                continue;
+            };
             sources.push(Source {
                 id: s.id,
                 title: s.title,
                 reference: s.reference,
                 edition: s.edition,
                 url: s.url,
+                tier,
+                note: s.note,
             });
         }
     }
     problems.append(&mut ctx.problems);
-    let ids: BTreeSet<String> = sources.iter().map(|s| s.id.clone()).collect();
-    let known = |id: &str| ids.contains(id);
+    let tiers: std::collections::BTreeMap<String, u8> =
+        sources.iter().map(|s| (s.id.clone(), s.tier)).collect();
+    let known = |id: &str| tiers.get(id).copied();
 
     let expenditure = load_expenditure(&dir.join("expenditure.toml"), &known, &mut problems)?;
     let guidelines = load_guidelines(&dir.join("guidelines.toml"), &known, &mut problems)?;
@@ -290,9 +302,43 @@ pub fn load(dir: &Path) -> Result<Dataset, Error> {
     })
 }
 
+/// A source's tier (1 primary, 2 reputable secondary, 3 weak), or a problem when it is missing or
+/// out of range.
+pub(crate) fn source_tier(
+    ctx: &mut Ctx<'_>,
+    span: std::ops::Range<usize>,
+    id: &str,
+    tier: Option<&Spanned<i64>>,
+) -> Option<u8> {
+    match tier {
+        None => {
+            ctx.report(
+                span,
+                "source.tier",
+                format!("source {id:?} has no tier (1 primary, 2 reputable secondary, 3 weak)"),
+            );
+            None
+        }
+        Some(t) => match u8::try_from(*t.get_ref()) {
+            Ok(v @ 1..=3) => Some(v),
+            _ => {
+                ctx.report(
+                    t.span(),
+                    "source.tier",
+                    format!(
+                        "source {id:?}: tier must be 1, 2 or 3, found {}",
+                        t.get_ref()
+                    ),
+                );
+                None
+            }
+        },
+    }
+}
+
 fn load_expenditure(
     path: &Path,
-    known: &dyn Fn(&str) -> bool,
+    known: &dyn Fn(&str) -> Option<u8>,
     problems: &mut Vec<Problem>,
 ) -> Result<Expenditure, Error> {
     let text = read(path)?;
@@ -351,6 +397,25 @@ fn load_expenditure(
                         format!("implausible year {}", rp.year),
                     );
                 }
+                if rp.related_pct_gdp.is_some() && !e.related {
+                    ctx.report(
+                        pspan.clone(),
+                        "points.related_pct_gdp",
+                        format!(
+                            "edition {:?} does not publish related spending (related = false)",
+                            e.id
+                        ),
+                    );
+                }
+                if let Some(r) = rp.related_pct_gdp {
+                    if !(r.is_finite() && (0.0..=100.0).contains(&r)) {
+                        ctx.report(
+                            pspan.clone(),
+                            "points.related_pct_gdp",
+                            format!("expected a share of GDP between 0 and 100, found {r}"),
+                        );
+                    }
+                }
                 let source = match rp.source {
                     Some(s) => {
                         ctx.sources(s.span(), "points.source", s.get_ref(), known);
@@ -362,6 +427,7 @@ fn load_expenditure(
                     nation: rp.nation,
                     year: rp.year,
                     pct_gdp: rp.pct_gdp,
+                    related_pct_gdp: rp.related_pct_gdp,
                     edition: e.id.clone(),
                     source,
                 });
@@ -374,6 +440,7 @@ fn load_expenditure(
                 estimates_from: e.estimates_from,
                 source: e.source.into_inner(),
                 note: e.note,
+                related: e.related,
             });
         }
     }
@@ -383,7 +450,7 @@ fn load_expenditure(
 
 fn load_guidelines(
     path: &Path,
-    known: &dyn Fn(&str) -> bool,
+    known: &dyn Fn(&str) -> Option<u8>,
     problems: &mut Vec<Problem>,
 ) -> Result<Vec<Guideline>, Error> {
     let text = read(path)?;
@@ -467,7 +534,7 @@ fn load_guidelines(
 
 fn load_common_funding(
     path: &Path,
-    known: &dyn Fn(&str) -> bool,
+    known: &dyn Fn(&str) -> Option<u8>,
     problems: &mut Vec<Problem>,
 ) -> Result<CommonFunding, Error> {
     let text = read(path)?;
@@ -531,7 +598,7 @@ fn load_common_funding(
 
 fn load_edf(
     path: &Path,
-    known: &dyn Fn(&str) -> bool,
+    known: &dyn Fn(&str) -> Option<u8>,
     problems: &mut Vec<Problem>,
 ) -> Result<Edf, Error> {
     let text = read(path)?;
@@ -580,7 +647,7 @@ impl Basis {
     pub fn parse(
         text: &str,
         file: Option<&Path>,
-        known_source: &dyn Fn(&str) -> bool,
+        known_source: &dyn Fn(&str) -> Option<u8>,
     ) -> Result<Basis, Error> {
         let mut ctx = Ctx::new(file, text);
         let mut out = None;

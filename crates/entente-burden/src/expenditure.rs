@@ -21,6 +21,9 @@ pub struct Edition {
     pub estimates_from: i32,
     pub source: String,
     pub note: Option<String>,
+    /// Whether the edition publishes defence- and security-related spending per ally (The Hague's
+    /// 1.5%), so that the 5% commitment can be assessed against it.
+    pub related: bool,
 }
 
 /// One published value.
@@ -30,6 +33,9 @@ pub struct Point {
     pub nation: NationCode,
     pub year: i32,
     pub pct_gdp: f64,
+    /// Defence- and security-related spending, % of GDP, where the edition publishes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related_pct_gdp: Option<f64>,
     pub edition: String,
     pub source: String,
 }
@@ -74,9 +80,20 @@ pub struct Guideline {
 }
 
 impl Guideline {
-    /// Whether the expenditure series can tell if an ally meets it.
+    /// Whether every edition's defence expenditure series can tell if an ally meets it (the
+    /// defence-and-related metric needs an edition that publishes related spending).
     pub fn assessable(&self) -> bool {
         self.metric == Metric::DefencePctGdp
+    }
+
+    /// The part of the threshold that related spending may count for (The Hague: up to 1.5%).
+    fn related_cap(&self) -> f64 {
+        self.components.get(1).map_or(self.threshold_pct, |c| c.pct)
+    }
+
+    /// The core part of the threshold (The Hague: at least 3.5%).
+    fn core_floor(&self) -> f64 {
+        self.components.first().map_or(0.0, |c| c.pct)
     }
 }
 
@@ -191,13 +208,22 @@ pub struct Check {
     pub gap_pp: f64,
 }
 
+/// A guideline the assessment could not check, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotAssessed {
+    pub guideline: String,
+    pub reason: String,
+}
+
 /// Who meets which guideline in one year.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assessment {
     pub year: i32,
     pub standings: Vec<Standing>,
-    /// `(guideline id, number of allies meeting it)` for each assessable guideline.
+    /// `(guideline id, number of allies meeting it)` for each assessed guideline.
     pub counts: Vec<(String, usize)>,
+    /// The guidelines not assessed in this year and edition, with the reason.
+    pub not_assessed: Vec<NotAssessed>,
 }
 
 /// Assesses every ally with a value in `year` against the assessable guidelines. Values are compared
@@ -227,9 +253,46 @@ pub fn assess_with(
             ));
         }
     }
-    let assessable: Vec<&Guideline> = guidelines.iter().filter(|g| g.assessable()).collect();
     let mut by_nation: BTreeMap<NationCode, Standing> = BTreeMap::new();
-    for p in exp.year_values(year, edition)? {
+    let values = exp.year_values(year, edition)?;
+    let mut related: BTreeMap<NationCode, f64> = BTreeMap::new();
+    // Editions of the year's values that publish no related spending: the 5% cannot be assessed.
+    let mut lacking: BTreeSet<String> = BTreeSet::new();
+    for p in &values {
+        match (exp.edition(&p.edition)?.related, p.related_pct_gdp) {
+            (true, Some(r)) => {
+                related.insert(p.nation, r);
+            }
+            (true, None) => {
+                lacking.insert(format!("{} (no value for {})", p.edition, p.nation));
+            }
+            (false, _) => {
+                lacking.insert(p.edition.clone());
+            }
+        }
+    }
+    let mut assessable: Vec<&Guideline> = Vec::new();
+    let mut not_assessed = Vec::new();
+    for g in guidelines {
+        if g.assessable() || (lacking.is_empty() && overrides.is_empty()) {
+            assessable.push(g);
+        } else {
+            let why = if lacking.is_empty() {
+                "a what-if value sets defence expenditure only, not related spending".to_owned()
+            } else {
+                format!(
+                    "not assessed: no per-ally series of defence- and security-related spending in {} (needed for the {}% beyond core defence)",
+                    lacking.iter().cloned().collect::<Vec<_>>().join(", "),
+                    g.related_cap()
+                )
+            };
+            not_assessed.push(NotAssessed {
+                guideline: g.id.clone(),
+                reason: why,
+            });
+        }
+    }
+    for p in values {
         let ed = exp.edition(&p.edition)?;
         by_nation.insert(
             p.nation,
@@ -266,7 +329,17 @@ pub fn assess_with(
         s.checks = assessable
             .iter()
             .map(|g| {
-                let gap = round2(g.threshold_pct - s.pct_gdp);
+                let value = match g.metric {
+                    Metric::DefencePctGdp => s.pct_gdp,
+                    Metric::DefenceAndRelatedPctGdp => {
+                        let r = related.get(&s.nation).copied().unwrap_or(0.0);
+                        s.pct_gdp + r.min(g.related_cap())
+                    }
+                };
+                let mut gap = round2(g.threshold_pct - value);
+                if g.metric == Metric::DefenceAndRelatedPctGdp {
+                    gap = gap.max(round2(g.core_floor() - s.pct_gdp));
+                }
                 Check {
                     guideline: g.id.clone(),
                     threshold_pct: g.threshold_pct,
@@ -290,6 +363,7 @@ pub fn assess_with(
         year,
         standings,
         counts,
+        not_assessed,
     })
 }
 
@@ -350,12 +424,24 @@ pub struct Trend {
     pub points: Vec<Point>,
 }
 
-/// The trend for one ally.
+/// The trend for one ally (the latest edition holding each year).
 pub fn trend(exp: &Expenditure, nation: NationCode) -> Result<Trend, Error> {
+    trend_in(exp, nation, None)
+}
+
+/// The trend for one ally in one edition (`None`: the latest edition holding each year).
+pub fn trend_in(
+    exp: &Expenditure,
+    nation: NationCode,
+    edition: Option<&str>,
+) -> Result<Trend, Error> {
+    if let Some(e) = edition {
+        exp.edition(e)?;
+    }
     let points: Vec<Point> = exp
         .years()
         .into_iter()
-        .filter_map(|y| exp.value(nation, y, None).cloned())
+        .filter_map(|y| exp.value(nation, y, edition).cloned())
         .collect();
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
         return Err(Error::not_found(

@@ -117,29 +117,45 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Checks every id in a `;`-separated source list is known.
+    /// Checks every id in a `;`-separated source list is known, and that the figure does not rest on
+    /// weak (tier-3) sources alone. `tier_of` gives a known source's tier.
     pub(crate) fn sources(
         &mut self,
         span: Range<usize>,
         field: &str,
         text: &str,
-        known: &dyn Fn(&str) -> bool,
+        tier_of: &dyn Fn(&str) -> Option<u8>,
     ) {
         if text.trim().is_empty() {
             self.report(span, field, "a source id is required");
             return;
         }
+        let mut tiers = Vec::new();
         for id in text.split(';').map(str::trim) {
-            if !known(id) {
-                self.report(
+            match tier_of(id) {
+                Some(tier) => tiers.push(tier),
+                None => self.report(
                     span.clone(),
                     field,
                     format!("unknown source id {id:?} (not in sources.toml)"),
-                );
+                ),
             }
+        }
+        if !tiers.is_empty() && tiers.iter().all(|&t| t >= WEAK_TIER) {
+            self.report(
+                span,
+                field,
+                format!(
+                    "{text:?}: a figure needs a primary (tier 1) or reputable secondary (tier 2) source; tier 3 alone is not enough"
+                ),
+            );
         }
     }
 }
+
+/// The tier of weak sources (wikis, blogs, aggregators, generated "fact" sites): never a figure's only
+/// support.
+pub const WEAK_TIER: u8 = 3;
 
 /// A date given as `YYYY-MM-DD`, `YYYY-MM` or `YYYY`, read as the start of a period. A partial date
 /// counts conservatively: from the first day of the next month (or year), so a query may miss a few

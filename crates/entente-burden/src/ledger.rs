@@ -260,7 +260,7 @@ impl Ledger {
     pub fn parse(
         text: &str,
         file: Option<&Path>,
-        known_source: &dyn Fn(&str) -> bool,
+        known_source: &dyn Fn(&str) -> Option<u8>,
     ) -> Result<Ledger, Error> {
         let mut ctx = Ctx::new(file, text);
         let ledger = parse_into(&mut ctx, known_source);
@@ -300,7 +300,7 @@ impl Ledger {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
-    source: Vec<RawSource>,
+    source: Vec<Spanned<RawSource>>,
     #[serde(default)]
     programme: Vec<Spanned<RawProgramme>>,
 }
@@ -314,6 +314,8 @@ struct RawSource {
     reference: String,
     edition: Option<String>,
     url: Option<String>,
+    tier: Option<Spanned<i64>>,
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -396,12 +398,26 @@ struct RawExternal {
 /// Slack for sums of published, rounded figures.
 const TOLERANCE: f64 = 1e-6;
 
-fn parse_into(ctx: &mut Ctx<'_>, known_source: &dyn Fn(&str) -> bool) -> Ledger {
+fn parse_into(ctx: &mut Ctx<'_>, known_source: &dyn Fn(&str) -> Option<u8>) -> Ledger {
     let Some(raw) = ctx.parse::<RawFile>() else {
         return Ledger::default();
     };
-    let local: BTreeSet<String> = raw.source.iter().map(|s| s.id.clone()).collect();
-    let known = |id: &str| local.contains(id) || known_source(id);
+    let mut local: BTreeMap<String, u8> = BTreeMap::new();
+    for s in &raw.source {
+        let id = s.get_ref().id.clone();
+        if local.contains_key(&id) || known_source(&id).is_some() {
+            ctx.report(
+                s.span(),
+                "source.id",
+                format!("source id {id:?} is defined twice"),
+            );
+        }
+        let tier = crate::data::source_tier(ctx, s.span(), &id, s.get_ref().tier.as_ref());
+        if let Some(tier) = tier {
+            local.insert(id, tier);
+        }
+    }
+    let known = |id: &str| local.get(id).copied().or_else(|| known_source(id));
     let mut programmes = Vec::new();
     let mut ids = BTreeSet::new();
     for sp in raw.programme {
@@ -466,7 +482,7 @@ fn parse_into(ctx: &mut Ctx<'_>, known_source: &dyn Fn(&str) -> bool) -> Ledger 
 fn participants(
     ctx: &mut Ctx<'_>,
     raw: &[Spanned<RawParticipation>],
-    known: &dyn Fn(&str) -> bool,
+    known: &dyn Fn(&str) -> Option<u8>,
 ) -> Vec<Participation> {
     let mut out: Vec<Participation> = Vec::new();
     for sp in raw {
@@ -526,7 +542,7 @@ fn phase(
     span: Range<usize>,
     raw: RawPhase,
     participants: &[Participation],
-    known: &dyn Fn(&str) -> bool,
+    known: &dyn Fn(&str) -> Option<u8>,
 ) -> Phase {
     ctx.sources(
         raw.source.span(),

@@ -37,10 +37,10 @@ use entente_types::NationCode;
 pub use crate::data::load;
 pub use crate::error::{Error, ErrorKind, Location, Problem};
 pub use crate::expenditure::{
-    assess, assess_with, trend, what_if, Assessment, Check, Edition, Expenditure, Guideline,
-    Metric, Point, Standing, Trend, WhatIf,
+    assess, assess_with, trend, trend_in, what_if, Assessment, Check, Edition, Expenditure,
+    Guideline, Metric, NotAssessed, Point, Standing, Trend, WhatIf,
 };
-pub use crate::input::{end_of, start_of};
+pub use crate::input::{end_of, start_of, WEAK_TIER};
 pub use crate::ledger::Ledger;
 
 /// A bibliographic source, referred to by id from every figure.
@@ -52,6 +52,11 @@ pub struct Source {
     pub edition: Option<String>,
     /// Where the document can be read, when it is published online.
     pub url: Option<String>,
+    /// 1 primary (NATO, EUR-Lex and the Official Journal, official statistics), 2 reputable
+    /// secondary, 3 weak (wikis, blogs, aggregators): never a figure's only support.
+    pub tier: u8,
+    /// What the source does and does not show (e.g. a copy of a primary document that was not found).
+    pub note: Option<String>,
 }
 
 /// One year's NATO common-funded envelopes.
@@ -142,17 +147,94 @@ pub struct Dataset {
 impl Dataset {
     /// The trend of each of `nations`, or of every ally with figures when none is named.
     pub fn trends(&self, nations: &[NationCode]) -> Result<Vec<Trend>, Error> {
+        self.trends_in(nations, None)
+    }
+
+    /// Like [`Dataset::trends`], from one edition only (`None`: the latest holding each year). With
+    /// no nation named, the allies that edition holds.
+    pub fn trends_in(
+        &self,
+        nations: &[NationCode],
+        edition: Option<&str>,
+    ) -> Result<Vec<Trend>, Error> {
         let all: Vec<NationCode>;
         let nations = if nations.is_empty() {
-            all = self.expenditure.nations().into_iter().collect();
+            all = self
+                .expenditure
+                .points()
+                .iter()
+                .filter(|p| edition.is_none_or(|e| p.edition == e))
+                .map(|p| p.nation)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
             &all
         } else {
             nations
         };
         nations
             .iter()
-            .map(|&c| trend(&self.expenditure, c))
+            .map(|&c| trend_in(&self.expenditure, c, edition))
             .collect()
+    }
+
+    /// Every figure that no primary (tier 1) source supports: `(what, sources)`.
+    pub fn unconfirmed(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut add = |what: String, sources: &str| {
+            if !self.confirmed(sources) {
+                out.push((what, sources.to_owned()));
+            }
+        };
+        for p in self.expenditure.points() {
+            add(
+                format!(
+                    "expenditure {} {} {} = {}",
+                    p.edition, p.nation, p.year, p.pct_gdp
+                ),
+                &p.source,
+            );
+        }
+        for e in self.expenditure.editions() {
+            add(
+                format!("edition {} price base: {}", e.id, e.price_base),
+                &e.source,
+            );
+        }
+        for g in &self.guidelines {
+            add(
+                format!("guideline {} ({}%)", g.id, g.threshold_pct),
+                &g.source,
+            );
+        }
+        let cf = &self.common_funding;
+        add(
+            format!("common-funding formula: {}", cf.formula),
+            &cf.formula_source,
+        );
+        for b in &cf.budgets {
+            add(format!("common-funding budget {}", b.year), &b.source);
+        }
+        for s in &cf.shares {
+            add(
+                format!("cost share {} {} = {}%", s.period, s.nation, s.pct),
+                &s.source,
+            );
+        }
+        add(format!("EDF total {}", self.edf.total), &self.edf.source);
+        for s in &self.edf.strands {
+            add(format!("EDF {} = {}", s.name, s.amount), &s.source);
+        }
+        for b in &self.bases {
+            add(
+                format!("basis {} ({} values)", b.name, b.values.len()),
+                &b.source,
+            );
+        }
+        for p in self.ledger.programmes() {
+            add(format!("programme {}", p.id), &p.source);
+        }
+        out
     }
 
     /// The shipped ledger with the programmes of `files` added (their sources may be the
@@ -164,7 +246,7 @@ impl Dataset {
                 let path = file.clone();
                 Error::new(error::ErrorKind::Io { path, source })
             })?;
-            let extra = Ledger::parse(&text, Some(file), &|id| self.has_source(id))?;
+            let extra = Ledger::parse(&text, Some(file), &|id| self.source_tier(id))?;
             ledger.merge(extra, Some(file))?;
         }
         Ok(ledger)
@@ -173,6 +255,18 @@ impl Dataset {
     /// Whether a source id is defined.
     pub fn has_source(&self, id: &str) -> bool {
         self.sources.iter().any(|s| s.id == id)
+    }
+
+    /// The tier of a defined source.
+    pub fn source_tier(&self, id: &str) -> Option<u8> {
+        self.sources.iter().find(|s| s.id == id).map(|s| s.tier)
+    }
+
+    /// Whether a `;`-separated source list holds a primary (tier 1) source.
+    pub fn confirmed(&self, sources: &str) -> bool {
+        sources
+            .split(';')
+            .any(|id| self.source_tier(id.trim()) == Some(1))
     }
 
     /// A basis by name.

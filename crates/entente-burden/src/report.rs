@@ -80,6 +80,20 @@ impl<'a> Standings<'a> {
         let assessment = crate::assess(&data.expenditure, &data.guidelines, year, edition)?;
         Ok(Standings { data, assessment })
     }
+
+    /// The editions the values come from, each with its price base.
+    fn editions(&self) -> Vec<serde_json::Value> {
+        let ids: BTreeSet<&str> = self
+            .assessment
+            .standings
+            .iter()
+            .map(|s| s.edition.as_str())
+            .collect();
+        ids.into_iter()
+            .filter_map(|id| self.data.expenditure.edition(id).ok())
+            .map(|e| json!({"id": e.id, "title": e.title, "published": e.published, "price_base": e.price_base}))
+            .collect()
+    }
 }
 
 impl Serialize for Standings<'_> {
@@ -87,13 +101,14 @@ impl Serialize for Standings<'_> {
         let (g, a) = (&self.data.guidelines, &self.assessment);
         json!({
             "year": a.year,
-            "guidelines": g.iter().filter(|g| g.assessable()).map(|g| json!({
+            "editions": self.editions(),
+            "guidelines": g.iter().filter(|g| a.counts.iter().any(|(id, _)| *id == g.id)).map(|g| json!({
                 "id": g.id, "name": g.name, "threshold_pct": g.threshold_pct,
                 "adopted": g.adopted.to_string(), "target_year": g.target_year, "source": g.source,
             })).collect::<Vec<_>>(),
-            "not_assessed": g.iter().filter(|g| !g.assessable()).map(|g| json!({
-                "id": g.id, "name": g.name, "threshold_pct": g.threshold_pct, "note": g.note,
-            })).collect::<Vec<_>>(),
+            "not_assessed": a.not_assessed.iter().filter_map(|n| g.iter().find(|g| g.id == n.guideline).map(|g| json!({
+                "id": g.id, "name": g.name, "threshold_pct": g.threshold_pct, "reason": n.reason, "note": g.note,
+            }))).collect::<Vec<_>>(),
             "counts": counts_json(&a.counts),
             "allies": a.standings,
         })
@@ -114,14 +129,21 @@ impl ToReport for Standings<'_> {
         report.text(format!(
             "Defence expenditure in {} (% of GDP; e = NATO estimate; editions: {})\nMeeting: {}",
             a.year,
-            editions.into_iter().collect::<Vec<_>>().join(", "),
+            editions
+                .into_iter()
+                .map(|id| match data.expenditure.edition(id) {
+                    Ok(e) => format!("{id}, {}", e.price_base),
+                    Err(_) => id.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
             counts.join("; ")
         ));
         let mut header = vec!["nation".to_owned(), "% GDP".to_owned()];
         header.extend(
             data.guidelines
                 .iter()
-                .filter(|g| g.assessable())
+                .filter(|g| a.counts.iter().any(|(id, _)| *id == g.id))
                 .map(|g| format!("{}%", g.threshold_pct)),
         );
         header.push("edition".to_owned());
@@ -148,9 +170,13 @@ impl ToReport for Standings<'_> {
             table.add_row(row);
         }
         report.table(table);
-        for g in data.guidelines.iter().filter(|g| !g.assessable()) {
-            let note = g.note.as_deref().unwrap_or("not assessed");
-            report.text(format!("{}: {note}", g.name));
+        for n in &a.not_assessed {
+            let name = data
+                .guidelines
+                .iter()
+                .find(|g| g.id == n.guideline)
+                .map_or(n.guideline.as_str(), |g| g.name.as_str());
+            report.text(format!("{name}: {}", n.reason));
         }
         report
     }
@@ -165,7 +191,16 @@ pub struct Trends<'a> {
 impl<'a> Trends<'a> {
     /// The trends of `nations`, or of every ally with figures when none is named.
     pub fn of(data: &'a Dataset, nations: &[NationCode]) -> Result<Self, Error> {
-        let trends = data.trends(nations)?;
+        Trends::in_edition(data, nations, None)
+    }
+
+    /// The trends from one edition only (`None`: the latest edition holding each year).
+    pub fn in_edition(
+        data: &'a Dataset,
+        nations: &[NationCode],
+        edition: Option<&str>,
+    ) -> Result<Self, Error> {
+        let trends = data.trends_in(nations, edition)?;
         Ok(Trends { data, trends })
     }
 }
@@ -178,7 +213,12 @@ impl Serialize for Trends<'_> {
 
 impl ToReport for Trends<'_> {
     fn report(&self) -> Report {
-        let years: Vec<i32> = self.data.expenditure.years().into_iter().collect();
+        let held: BTreeSet<i32> = self
+            .trends
+            .iter()
+            .flat_map(|t| t.points.iter().map(|p| p.year))
+            .collect();
+        let years: Vec<i32> = held.into_iter().collect();
         let mut header = vec!["nation".to_owned()];
         header.extend(years.iter().map(i32::to_string));
         header.extend(["change (pp)".to_owned(), "slope (pp/yr)".to_owned()]);
@@ -194,7 +234,17 @@ impl ToReport for Trends<'_> {
             table.add_row(row);
         }
         let mut report = Report::default();
-        report.text("Defence expenditure, % of GDP (latest NATO edition holding each year; editions differ in price base)").table(table);
+        let editions: BTreeSet<&str> = self
+            .trends
+            .iter()
+            .flat_map(|t| t.points.iter().map(|p| p.edition.as_str()))
+            .collect();
+        report
+            .text(format!(
+                "Defence expenditure, % of GDP (editions: {}; editions differ in price base)",
+                editions.into_iter().collect::<Vec<_>>().join(", ")
+            ))
+            .table(table);
         report
     }
 }
