@@ -34,6 +34,8 @@ pub struct Checked {
     pub guidelines: usize,
     pub bases: usize,
     pub programmes: usize,
+    /// Every figure no primary (tier 1) source supports: `(what, sources)`.
+    pub unconfirmed: Vec<(String, String)>,
 }
 
 impl Checked {
@@ -52,6 +54,7 @@ impl Checked {
             guidelines: data.guidelines.len(),
             bases: data.bases.len(),
             programmes: data.ledger_with(ledgers)?.programmes().len(),
+            unconfirmed: data.unconfirmed(),
         })
     }
 }
@@ -64,6 +67,13 @@ impl ToReport for Checked {
             self.dir, self.sources, self.expenditure_points, self.editions, self.guidelines,
             self.bases, self.programmes,
         ));
+        report.text(format!(
+            "{} figures not confirmed by a primary (tier 1) source:",
+            self.unconfirmed.len()
+        ));
+        for (what, sources) in &self.unconfirmed {
+            report.text(format!("  {what} [{sources}]"));
+        }
         report
     }
 }

@@ -624,3 +624,161 @@ mod properties {
         }
     }
 }
+
+/// A copy of the shipped dataset in a fresh directory, with `edit` applied to one file.
+fn broken_copy(name: &str, file: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("entente-burden-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for sub in ["", "programmes", "bases"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        let Ok(entries) = std::fs::read_dir(data_dir().join(sub)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                std::fs::copy(&path, dir.join(sub).join(entry.file_name())).unwrap();
+            }
+        }
+    }
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, edit(text)).unwrap();
+    dir
+}
+
+fn problems_of(dir: &Path) -> Vec<String> {
+    match load(dir) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems().iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+#[test]
+fn the_loader_refuses_a_source_without_a_tier() {
+    let dir = broken_copy("no-tier", "sources.toml", |t| {
+        t.replacen("id = \"B6\"\ntitle", "id = \"B6\"\n#\ntitle", 1)
+            .replacen(
+                "news_112461 (2014-09-05)\"\ntier = 1",
+                "news_112461 (2014-09-05)\"",
+                1,
+            )
+    });
+    let problems = problems_of(&dir);
+    assert!(
+        problems.iter().any(|p| p.contains("sources.toml:")
+            && p.contains("field `source.tier`")
+            && p.contains("\"B6\" has no tier")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn the_loader_refuses_a_figure_resting_on_tier_3_alone() {
+    let dir = broken_copy("tier3", "common-funding.toml", |t| {
+        t.replacen("source = \"B11;B19;B39\"", "source = \"B11\"", 1)
+    });
+    let problems = problems_of(&dir);
+    assert!(
+        problems.iter().any(|p| p.contains("common-funding.toml:")
+            && p.contains("field `budget.source`")
+            && p.contains("tier 3 alone is not enough")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn the_loader_refuses_a_source_id_defined_twice() {
+    let dir = broken_copy("dup", "sources.toml", |t| {
+        format!("{t}\n[[source]]\nid = \"B6\"\ntitle = \"x\"\nreference = \"y\"\ntier = 1\n")
+    });
+    let problems = problems_of(&dir);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("field `source.id`") && p.contains("\"B6\" is defined twice")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn both_editions_answer_and_differ_where_the_editions_differ() {
+    let d = dataset();
+    let e24 = assess(&d.expenditure, &d.guidelines, 2024, Some("nato-2024-06")).unwrap();
+    let e25 = assess(&d.expenditure, &d.guidelines, 2025, Some("nato-2025-08")).unwrap();
+    assert!(e24.standings.iter().all(|s| s.edition == "nato-2024-06"));
+    assert!(e25.standings.iter().all(|s| s.edition == "nato-2025-08"));
+    // Poland: 4.12 (2024e, June 2024) and 4.48 (2025e, August 2025).
+    let pol = |a: &crate::Assessment| {
+        a.standings
+            .iter()
+            .find(|s| s.nation == n("POL"))
+            .unwrap()
+            .pct_gdp
+    };
+    assert_ne!(pol(&e24), pol(&e25));
+    // Germany is in the June 2024 edition and not in August 2025's.
+    assert!(e24.standings.iter().any(|s| s.nation == n("DEU")));
+    assert!(e25.standings.iter().all(|s| s.nation != n("DEU")));
+    // Trends per edition: June 2024 holds 2014 and 2024, August 2025 only 2025.
+    let t = d.trends_in(&[n("POL")], Some("nato-2025-08")).unwrap();
+    assert_eq!(t[0].points.len(), 1);
+    let t = d.trends_in(&[n("POL")], Some("nato-2024-06")).unwrap();
+    assert_eq!(
+        t[0].points.iter().map(|p| p.year).collect::<Vec<_>>(),
+        [2014, 2024]
+    );
+    assert!(d.trends_in(&[n("POL")], Some("nato-1999")).is_err());
+}
+
+#[test]
+fn the_hague_5pct_is_not_assessed_where_no_edition_publishes_the_split() {
+    let d = dataset();
+    for (year, edition) in [(2024, "nato-2024-06"), (2025, "nato-2025-08")] {
+        let a = assess(&d.expenditure, &d.guidelines, year, Some(edition)).unwrap();
+        let na = a
+            .not_assessed
+            .iter()
+            .find(|x| x.guideline == "hague-5pct")
+            .unwrap();
+        assert!(na.reason.starts_with("not assessed"), "{}", na.reason);
+        assert!(na.reason.contains(edition), "{}", na.reason);
+        // The 3.5% core part is assessed against NATO's defence expenditure.
+        assert!(a.counts.iter().any(|(g, _)| g == "hague-core-3.5pct"));
+        assert!(a.counts.iter().all(|(g, _)| g != "hague-5pct"));
+    }
+}
+
+#[test]
+fn the_hague_5pct_is_assessed_where_the_edition_publishes_the_split() {
+    // An edition that publishes related spending (as a future NATO release may): core + related up
+    // to 1.5 must reach 5, and core alone 3.5.
+    let dir = broken_copy("related", "expenditure.toml", |t| {
+        format!(
+            "{t}\n[[edition]]\nid = \"split\"\ntitle = \"t\"\npublished = \"2026-06\"\nprice_base = \"p\"\nestimates_from = 2026\nsource = \"B3\"\nrelated = true\npoints = [\n  {{ nation = \"POL\", year = 2026, pct_gdp = 3.6, related_pct_gdp = 1.5 }},\n  {{ nation = \"LTU\", year = 2026, pct_gdp = 4.0, related_pct_gdp = 0.5 }},\n  {{ nation = \"EST\", year = 2026, pct_gdp = 3.0, related_pct_gdp = 2.5 }},\n]\n"
+        )
+    });
+    let d = load(&dir).unwrap();
+    let a = assess(&d.expenditure, &d.guidelines, 2026, Some("split")).unwrap();
+    assert!(a.not_assessed.is_empty(), "{:?}", a.not_assessed);
+    let met = |c: &str| {
+        a.standings
+            .iter()
+            .find(|s| s.nation == n(c))
+            .unwrap()
+            .checks
+            .iter()
+            .find(|k| k.guideline == "hague-5pct")
+            .unwrap()
+            .clone()
+    };
+    assert!(met("POL").met);
+    // Lithuania: 4.0 + 0.5 = 4.5, 0.5 short; Estonia: related counts only up to 1.5 and core is 0.5
+    // below 3.5.
+    assert_eq!((met("LTU").met, met("LTU").gap_pp), (false, 0.5));
+    assert_eq!((met("EST").met, met("EST").gap_pp), (false, 0.5));
+    assert_eq!(
+        a.counts.iter().find(|(g, _)| g == "hague-5pct").unwrap().1,
+        1
+    );
+}

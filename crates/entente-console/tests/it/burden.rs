@@ -28,7 +28,6 @@ async fn the_burden_page_shows_charts_with_their_values_the_ledger_and_cost_shar
         "Programme ledger",
         "European MALE RPAS (Eurodrone)",
         "Published cost shares",
-        "proportional to gni-2016",
         "equal shares",
         "planned (ledger)",
         "id=\"source-B6\"",

@@ -227,8 +227,9 @@ work_share = [
 
 #[test]
 fn share_rules_cap_and_fairness() {
+    // Six weights (test inputs): the dataset ships no GNI basis, its only source being a wiki table.
     let run = entente(&[
-        "burden", "share", "--rule", "gni", "--basis", "gni-2016", "--cap", "0.3", "--total",
+        "burden", "share", "--rule", "proportional", "--weight", "USA=18", "--weight", "DEU=3.6", "--weight", "GBR=2.8", "--weight", "FRA=2.6", "--weight", "ITA=1.9", "--weight", "CAN=1.6", "--cap", "0.3", "--total",
         "1000", "--json",
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -241,9 +242,9 @@ fn share_rules_cap_and_fairness() {
     assert_eq!(shares[0]["bound"], "cap");
     assert!(v["fairness"]["proportionality_gap"].as_f64().unwrap() > 0.29);
 
-    // NATO's 16.35% cap cannot be met by the six allies with a sourced GNI.
+    // A 16.35% cap cannot be met by six payers.
     let run = entente(&[
-        "burden", "share", "--rule", "gni", "--basis", "gni-2016", "--cap", "0.1635",
+        "burden", "share", "--rule", "proportional", "--weight", "USA=18", "--weight", "DEU=3.6", "--weight", "GBR=2.8", "--weight", "FRA=2.6", "--weight", "ITA=1.9", "--weight", "CAN=1.6", "--cap", "0.1635",
     ]);
     assert_eq!(run.code, 2);
     assert!(
@@ -282,7 +283,14 @@ fn share_rules_cap_and_fairness() {
     assert_eq!(v["total"], 60.0);
     assert_eq!(v["shares"].as_array().unwrap().len(), 4);
     assert_eq!(v["shares"][0]["planned"], 18.6);
-    let run = entente(&["burden", "share", "--rule", "gdp", "--basis", "gni-2016"]);
+    let basis = tempfile::tempdir().unwrap();
+    let file = basis.path().join("gni-example.toml");
+    std::fs::write(
+        &file,
+        "name = \"gni-example\"\nkind = \"gni\"\nunit = \"weight\"\nsource = \"B9\"\nvalues = [{ nation = \"FRA\", value = 1.0 }]\n",
+    )
+    .unwrap();
+    let run = entente(&["burden", "share", "--rule", "gdp", "--basis", file.to_str().unwrap()]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("needs a gdp basis"), "{}", run.stderr);
 }

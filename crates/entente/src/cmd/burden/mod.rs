@@ -46,6 +46,10 @@ enum Command {
     Trend {
         /// Nation codes (default: all).
         nations: Vec<String>,
+        /// Use one NATO edition only, e.g. nato-2024-06 or nato-2025-08 (default: the latest
+        /// edition holding each year).
+        #[arg(long)]
+        edition: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -98,7 +102,8 @@ struct WhatIfArgs {
 struct GuidelineArgs {
     #[arg(long)]
     year: i32,
-    /// Use one NATO edition only (default: the latest edition holding each value).
+    /// Use one NATO edition only, e.g. nato-2024-06 or nato-2025-08 (default: the latest edition
+    /// holding each value).
     #[arg(long)]
     edition: Option<String>,
     #[arg(long)]
@@ -208,8 +213,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let standings = Standings::assess(&data, a.year, a.edition.as_deref())?;
             output::emit(a.json, &standings)
         }
-        Command::Trend { nations, json } => {
-            output::emit(json, &Trends::of(&data, &nations_of(&nations)?)?)
+        Command::Trend {
+            nations,
+            edition,
+            json,
+        } => {
+            let trends = Trends::in_edition(&data, &nations_of(&nations)?, edition.as_deref())?;
+            output::emit(json, &trends)
         }
         Command::WhatIf(a) => {
             let overrides = nation_pairs(&a.set, ("what-if", "NATION=NUMBER"), number)?;
