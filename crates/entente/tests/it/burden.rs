@@ -162,6 +162,7 @@ fn ledger_files_from_the_command_line_are_validated() {
 id = "X1"
 title = "test"
 reference = "test"
+tier = 2
 
 [[programme]]
 id = "demo"
@@ -211,14 +212,14 @@ work_share = [
     let file = bad.display().to_string();
     assert!(
         run.stderr.contains(&format!(
-            "{file}:20: field `contributions.planned`: expected a finite number >= 0, found -60"
+            "{file}:21: field `contributions.planned`: expected a finite number >= 0, found -60"
         )),
         "{}",
         run.stderr
     );
     assert!(
         run.stderr.contains(&format!(
-            "{file}:25: field `work_share.nation`: ITA is not a participant"
+            "{file}:26: field `work_share.nation`: ITA is not a participant"
         )),
         "{}",
         run.stderr
@@ -229,8 +230,27 @@ work_share = [
 fn share_rules_cap_and_fairness() {
     // Six weights (test inputs): the dataset ships no GNI basis, its only source being a wiki table.
     let run = entente(&[
-        "burden", "share", "--rule", "proportional", "--weight", "USA=18", "--weight", "DEU=3.6", "--weight", "GBR=2.8", "--weight", "FRA=2.6", "--weight", "ITA=1.9", "--weight", "CAN=1.6", "--cap", "0.3", "--total",
-        "1000", "--json",
+        "burden",
+        "share",
+        "--rule",
+        "proportional",
+        "--weight",
+        "USA=18",
+        "--weight",
+        "DEU=3.6",
+        "--weight",
+        "GBR=2.8",
+        "--weight",
+        "FRA=2.6",
+        "--weight",
+        "ITA=1.9",
+        "--weight",
+        "CAN=1.6",
+        "--cap",
+        "0.3",
+        "--total",
+        "1000",
+        "--json",
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v = run.json();
@@ -244,7 +264,24 @@ fn share_rules_cap_and_fairness() {
 
     // A 16.35% cap cannot be met by six payers.
     let run = entente(&[
-        "burden", "share", "--rule", "proportional", "--weight", "USA=18", "--weight", "DEU=3.6", "--weight", "GBR=2.8", "--weight", "FRA=2.6", "--weight", "ITA=1.9", "--weight", "CAN=1.6", "--cap", "0.1635",
+        "burden",
+        "share",
+        "--rule",
+        "proportional",
+        "--weight",
+        "USA=18",
+        "--weight",
+        "DEU=3.6",
+        "--weight",
+        "GBR=2.8",
+        "--weight",
+        "FRA=2.6",
+        "--weight",
+        "ITA=1.9",
+        "--weight",
+        "CAN=1.6",
+        "--cap",
+        "0.1635",
     ]);
     assert_eq!(run.code, 2);
     assert!(
@@ -290,7 +327,14 @@ fn share_rules_cap_and_fairness() {
         "name = \"gni-example\"\nkind = \"gni\"\nunit = \"weight\"\nsource = \"B9\"\nvalues = [{ nation = \"FRA\", value = 1.0 }]\n",
     )
     .unwrap();
-    let run = entente(&["burden", "share", "--rule", "gdp", "--basis", file.to_str().unwrap()]);
+    let run = entente(&[
+        "burden",
+        "share",
+        "--rule",
+        "gdp",
+        "--basis",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("needs a gdp basis"), "{}", run.stderr);
 }
@@ -428,7 +472,7 @@ fn funding_and_check_and_data_flag() {
     assert_eq!(v["nato_common_funding"]["basis"], "gni");
     let run = entente(&["burden", "check"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("ok (32 sources"), "{}", run.stdout);
+    assert!(run.stdout.contains("ok (38 sources"), "{}", run.stdout);
     // Without ./data/burden the binary falls back to the source tree's copy.
     let dir = tempfile::tempdir().unwrap();
     let run = entente_in(
@@ -439,4 +483,74 @@ fn funding_and_check_and_data_flag() {
     let run = entente(&["burden", "--data", dir.path().to_str().unwrap(), "check"]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("cannot read"), "{}", run.stderr);
+}
+
+#[test]
+fn both_editions_answer_with_edition() {
+    let pol = |edition: &str, year: &str| {
+        let run = entente(&[
+            "burden",
+            "guideline",
+            "--year",
+            year,
+            "--edition",
+            edition,
+            "--json",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let v = run.json();
+        let allies = v["allies"].as_array().unwrap().clone();
+        assert!(allies.iter().all(|a| a["edition"] == edition));
+        let hague = v["not_assessed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["id"] == "hague-5pct")
+            .unwrap()
+            .clone();
+        let reason = hague["reason"].as_str().unwrap().to_owned();
+        assert!(
+            reason.starts_with("not assessed") && reason.contains(edition),
+            "{reason}"
+        );
+        allies.iter().find(|a| a["nation"] == "POL").unwrap()["pct_gdp"]
+            .as_f64()
+            .unwrap()
+    };
+    let (june_2024, august_2025) = (pol("nato-2024-06", "2024"), pol("nato-2025-08", "2025"));
+    assert_ne!(june_2024, august_2025);
+    // The trend of one edition holds only that edition's years.
+    let run = entente(&[
+        "burden",
+        "trend",
+        "POL",
+        "--edition",
+        "nato-2025-08",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v = run.json();
+    let points = v[0]["points"].as_array().unwrap();
+    assert!(points.iter().all(|p| p["edition"] == "nato-2025-08"));
+    let run = entente(&["burden", "trend", "POL", "--edition", "nato-1999"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("unknown edition \"nato-1999\""),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn check_lists_the_figures_without_a_primary_source() {
+    let run = entente(&["burden", "check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run
+        .stdout
+        .contains("not confirmed by a primary (tier 1) source"));
+    assert!(
+        run.stdout.contains("cost share 2021-2024 USA = 16.35%"),
+        "{}",
+        run.stdout
+    );
 }
