@@ -27,6 +27,10 @@ enum Command {
     Check {
         /// The dataset folder (default: the shipped data/registry).
         dir: Option<PathBuf>,
+        /// Another dataset's sources.toml whose ids may not repeat the registry's (default: the
+        /// burden dataset beside the registry, DIR/../burden/sources.toml, when there is one).
+        #[arg(long, value_name = "FILE")]
+        burden_sources: Option<PathBuf>,
         /// Print the counts, or the problems, as one JSON object.
         #[arg(long)]
         json: bool,
@@ -131,13 +135,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let command = match args.command {
         Command::Check {
             dir: explicit,
+            burden_sources,
             json,
-        } => return check(explicit.unwrap_or(dir), json),
+        } => return check(explicit.unwrap_or(dir), burden_sources, json),
         query => query,
     };
     let registry = Registry::load(&dir)?;
     match command {
-        Command::Check { json, .. } => check(dir, json),
+        Command::Check {
+            burden_sources,
+            json,
+            ..
+        } => check(dir, burden_sources, json),
         Command::Members {
             organization,
             at,
@@ -223,8 +232,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn check(dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
-    let checked = Checked::run(&dir).with_context(|| format!("cannot check {}", dir.display()))?;
+fn check(dir: PathBuf, burden_sources: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
+    // The burden dataset cites sources by id as the registry does: an id may not name two
+    // documents. Its sources.toml beside the registry is checked unless another file is named.
+    let others: Vec<PathBuf> = match burden_sources {
+        Some(file) => vec![file],
+        None => dir
+            .parent()
+            .map(|p| p.join("burden").join("sources.toml"))
+            .filter(|p| p.is_file())
+            .into_iter()
+            .collect(),
+    };
+    let checked = Checked::run_with(&dir, &others)
+        .with_context(|| format!("cannot check {}", dir.display()))?;
     if checked.ok || json {
         output::emit(json, &checked)?;
     } else {
