@@ -91,7 +91,7 @@ impl PgSettings {
         config.keepalives_interval(Duration::from_secs(5));
         config.keepalives_retries(2);
         // Names the node's connections (by schema) in `pg_stat_activity`, for operators.
-        config.application_name(&application_name(&self.schema));
+        config.application_name(application_name(&self.schema));
         Ok(config)
     }
 }
@@ -647,7 +647,6 @@ impl Store for PostgresStore {
         let mut clock = writes::read_clock(&mut s).await?;
         let status = writes::add(&mut s, &request, &mut clock).await?;
         writes::save_clock(&mut s, clock).await?;
-        drop(s);
         self.notify(&tx).await?;
         tx.commit().await?;
         Ok(status)
@@ -696,7 +695,6 @@ impl Store for PostgresStore {
         let mut clock = writes::read_clock(&mut s).await?;
         let n = writes::delete_versions(&mut s, collection, id, version_keys, &mut clock).await?;
         writes::save_clock(&mut s, clock).await?;
-        drop(s);
         self.notify(&tx).await?;
         tx.commit().await?;
         Ok(n)
@@ -824,7 +822,6 @@ impl Store for PostgresStore {
         let mut clock = writes::read_clock(&mut s).await?;
         let flags = writes::add_received(&mut s, collection, now_us, &objects, &mut clock).await?;
         writes::save_clock(&mut s, clock).await?;
-        drop(s);
         self.notify(&tx).await?;
         tx.commit().await?;
         Ok(flags)
@@ -845,7 +842,6 @@ impl Store for PostgresStore {
         let version = (collection, id, version_key);
         let done = writes::recall(&mut s, version, recall, intent, &mut clock).await?;
         writes::save_clock(&mut s, clock).await?;
-        drop(s);
         self.notify(&tx).await?;
         tx.commit().await?;
         Ok(done)
