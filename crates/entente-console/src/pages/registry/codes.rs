@@ -59,6 +59,7 @@ pub const NATIONS: &[(&str, &str, Option<[f64; 2]>)] = &[
     ("NZL", "554", None),
     ("NOR", "578", None),
     ("PAK", "586", None),
+    ("PHL", "608", None),
     ("POL", "616", None),
     ("PRT", "620", None),
     ("QAT", "634", None),
