@@ -186,4 +186,56 @@ impl Journal {
             Journal::Postgres(log) => log.prove_consistency(first, second).await,
         }
     }
+
+    /// The signed note of the last checkpoint of `partner`'s log that the node kept (in the
+    /// log's `partners` folder, or in the database), `None` when there is none.
+    pub async fn kept_checkpoint(&self, partner: &str) -> Result<Option<String>, AuditError> {
+        match self {
+            Journal::Files(log) => {
+                let path = kept_path(log, partner);
+                match std::fs::read_to_string(&path) {
+                    Ok(note) => Ok(Some(note)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(AuditError::io(path, e)),
+                }
+            }
+            Journal::Postgres(log) => log.kept_checkpoint(partner).await,
+        }
+    }
+
+    /// Keeps `checkpoint`, verified by the caller, as the last of `partner`'s log, unless one of
+    /// a larger size is kept already (in the database, another process may have moved on). In
+    /// files it is written aside then renamed, so a reader (or a crash) never sees half a note.
+    pub async fn keep_checkpoint(
+        &self,
+        partner: &str,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), AuditError> {
+        match self {
+            Journal::Files(log) => {
+                let path = kept_path(log, partner);
+                let kept_size = std::fs::read_to_string(&path).ok().and_then(|note| {
+                    let (text, _) = crate::parse_note(&note).ok()?;
+                    Some(crate::parse_checkpoint_body(text).ok()?.1)
+                });
+                if kept_size.is_some_and(|size| size > checkpoint.size) {
+                    return Ok(());
+                }
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| AuditError::io(dir, e))?;
+                }
+                let aside = path.with_extension("checkpoint.tmp");
+                std::fs::write(&aside, &checkpoint.note).map_err(|e| AuditError::io(&aside, e))?;
+                std::fs::rename(&aside, &path).map_err(|e| AuditError::io(&path, e))
+            }
+            Journal::Postgres(log) => log.keep_checkpoint(partner, checkpoint).await,
+        }
+    }
+}
+
+/// Where a log directory keeps a partner's last checkpoint: `partners/<PARTNER>.checkpoint`.
+fn kept_path(log: &AuditLog, partner: &str) -> std::path::PathBuf {
+    log.dir()
+        .join("partners")
+        .join(format!("{partner}.checkpoint"))
 }

@@ -6,7 +6,9 @@
 //!   highest source position of each stream among its entries (JSONB, `{"intent": 17}`);
 //! - `audit_leaves`: each entry's leaf (the event's canonical JSON) by its index;
 //! - `audit_nodes`: every complete subtree hash by its post-order position, numbered as the file
-//!   log's `nodes.idx`, so proofs are the same computation over another store.
+//!   log's `nodes.idx`, so proofs are the same computation over another store;
+//! - `audit_partner_checkpoints`: the last checkpoint of each partner's log that the node
+//!   verified, so that every process checks a partner against the same history.
 //!
 //! An append is one transaction that locks the head row (`SELECT … FOR UPDATE`): appends from
 //! every process are serialised there, and the process holding the row is the one that signs the
@@ -33,7 +35,7 @@ use crate::{Appended, AuditError, AuditEvent, ConsistencyProof, InclusionProof};
 /// processes create them one at a time).
 const SCHEMA_LOCK: i64 = 74_202;
 
-const SCHEMA: [&str; 3] = [
+const SCHEMA: [&str; 4] = [
     "CREATE TABLE IF NOT EXISTS audit_head (
         id SMALLINT PRIMARY KEY CHECK (id = 1),
         origin TEXT NOT NULL,
@@ -50,6 +52,11 @@ const SCHEMA: [&str; 3] = [
     "CREATE TABLE IF NOT EXISTS audit_nodes (
         pos BIGINT PRIMARY KEY,
         hash BYTEA NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS audit_partner_checkpoints (
+        partner TEXT PRIMARY KEY,
+        size BIGINT NOT NULL,
+        note TEXT NOT NULL
     )",
 ];
 
@@ -543,6 +550,43 @@ impl PgAuditLog {
             second_root,
             hashes,
         })
+    }
+}
+
+impl PgAuditLog {
+    /// The signed note of the last checkpoint of `partner`'s log that the node kept.
+    pub async fn kept_checkpoint(&self, partner: &str) -> Result<Option<String>, AuditError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT note FROM audit_partner_checkpoints WHERE partner = $1",
+                &[&partner],
+            )
+            .await
+            .map_err(db("reading a partner checkpoint"))?;
+        row.map(|r| r.try_get(0))
+            .transpose()
+            .map_err(db("reading a partner checkpoint"))
+    }
+
+    /// Keeps `checkpoint` (verified by the caller) as the last of `partner`'s log, unless one of
+    /// a larger size is kept already (another process may have moved on).
+    pub async fn keep_checkpoint(
+        &self,
+        partner: &str,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), AuditError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO audit_partner_checkpoints (partner, size, note) VALUES ($1, $2, $3) \
+                 ON CONFLICT (partner) DO UPDATE SET size = EXCLUDED.size, note = EXCLUDED.note \
+                 WHERE audit_partner_checkpoints.size <= EXCLUDED.size",
+                &[&partner, &to_i64(checkpoint.size)?, &checkpoint.note],
+            )
+            .await
+            .map_err(db("keeping a partner checkpoint"))?;
+        Ok(())
     }
 }
 

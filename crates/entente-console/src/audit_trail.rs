@@ -9,9 +9,10 @@
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use entente_audit::{AuditError, AuditEvent, AuditLog, Checkpoint, EventKind};
+use entente_audit::{AuditError, AuditEvent, Checkpoint, EventKind, Journal};
+use tokio::sync::Mutex;
 
 use crate::error::PageError;
 
@@ -42,16 +43,16 @@ impl AuditTrail {
 
     /// The entries of `log` that record version `version` of `object_id` being published here or
     /// received, oldest first, each with the log's current signed checkpoint (which includes it).
-    pub fn recorded(
+    pub async fn recorded(
         &mut self,
-        log: &AuditLog,
+        log: &Journal,
         object_id: &str,
         version: &str,
     ) -> Result<Vec<Recorded>, AuditError> {
-        let checkpoint = log.checkpoint()?;
+        let checkpoint = log.checkpoint().await?;
         while self.scanned < checkpoint.size {
             let end = checkpoint.size.min(self.scanned + CHUNK);
-            for (index, event) in (self.scanned..end).zip(log.entries(self.scanned..end)?) {
+            for (index, event) in (self.scanned..end).zip(log.entries(self.scanned..end).await?) {
                 if matches!(event.kind, EventKind::Publish | EventKind::Receive) {
                     let key = self.key(&event.object_id, &event.version);
                     self.by_version.entry(key).or_default().push(index);
@@ -62,7 +63,7 @@ impl AuditTrail {
         let key = self.key(object_id, version);
         let mut out = Vec::new();
         for &index in self.by_version.get(&key).into_iter().flatten() {
-            let event = log.entry(index)?;
+            let event = log.entry(index).await?;
             if event.object_id == object_id && event.version == version {
                 let checkpoint = checkpoint.clone();
                 out.push(Recorded {
@@ -76,23 +77,18 @@ impl AuditTrail {
     }
 }
 
-/// [`AuditTrail::recorded`] off the async workers (the log is read from disk).
+/// [`AuditTrail::recorded`] with the shared trail (one page extends the index at a time).
 pub async fn recorded(
     trail: Arc<Mutex<AuditTrail>>,
-    log: Arc<AuditLog>,
+    log: Arc<Journal>,
     object_id: &str,
     version: &str,
 ) -> Result<Vec<Recorded>, PageError> {
-    let (object_id, version) = (object_id.to_owned(), version.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let mut trail = trail
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        trail.recorded(&log, &object_id, &version)
-    })
-    .await
-    .map_err(PageError::internal)?
-    .map_err(PageError::internal)
+    let mut trail = trail.lock().await;
+    trail
+        .recorded(&log, object_id, version)
+        .await
+        .map_err(PageError::internal)
 }
 
 #[cfg(test)]
@@ -115,33 +111,40 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_trail_finds_a_version_s_publish_and_receive_entries_as_the_log_grows() {
+    #[tokio::test]
+    async fn the_trail_finds_a_version_s_publish_and_receive_entries_as_the_log_grows() {
         let dir = tempfile::tempdir().unwrap();
         let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
-        let log = AuditLog::open(dir.path(), "entente.audit/GBR", key).unwrap();
+        let log = Journal::from(
+            entente_audit::AuditLog::open(dir.path(), "entente.audit/GBR", key).unwrap(),
+        );
         let (v1, v2) = ("2026-12-01T08:00:00.000Z", "2026-12-02T08:00:00.000Z");
-        log.append_batch(&[
+        log.append(vec![
             event(EventKind::Receive, 1, v1),
             event(EventKind::Release, 1, v1),
             event(EventKind::Receive, 2, v1),
             event(EventKind::Deny, 1, v2),
         ])
+        .await
         .unwrap();
         let mut trail = AuditTrail::default();
         let id = |n: u32| format!("report--{n:08x}-0000-4000-8000-000000000000");
-        let found = trail.recorded(&log, &id(1), v1).unwrap();
+        let found = trail.recorded(&log, &id(1), v1).await.unwrap();
         let indexes: Vec<u64> = found.iter().map(|r| r.index).collect();
         assert_eq!(indexes, [0], "the receive, not the release");
         assert_eq!(found[0].checkpoint.size, 4);
-        assert!(trail.recorded(&log, &id(1), v2).unwrap().is_empty());
+        assert!(trail.recorded(&log, &id(1), v2).await.unwrap().is_empty());
         // Entries appended later are found on the next call.
-        log.append(&event(EventKind::Receive, 1, v2)).unwrap();
-        log.append(&event(EventKind::Publish, 1, v1)).unwrap();
-        let found = trail.recorded(&log, &id(1), v2).unwrap();
+        log.append(vec![event(EventKind::Receive, 1, v2)])
+            .await
+            .unwrap();
+        log.append(vec![event(EventKind::Publish, 1, v1)])
+            .await
+            .unwrap();
+        let found = trail.recorded(&log, &id(1), v2).await.unwrap();
         assert_eq!(found.iter().map(|r| r.index).collect::<Vec<_>>(), [4]);
         assert_eq!(found[0].checkpoint.size, 6);
-        let both: Vec<u64> = (trail.recorded(&log, &id(1), v1).unwrap().iter())
+        let both: Vec<u64> = (trail.recorded(&log, &id(1), v1).await.unwrap().iter())
             .map(|r| r.index)
             .collect();
         assert_eq!(both, [0, 5]);

@@ -49,7 +49,7 @@ pub struct Console {
     pub(crate) sessions: session::Sessions,
     pub(crate) holdings: holdings::Holdings,
     /// Where the audit log records each version published or received here.
-    pub(crate) audit_trail: Arc<std::sync::Mutex<audit_trail::AuditTrail>>,
+    pub(crate) audit_trail: Arc<tokio::sync::Mutex<audit_trail::AuditTrail>>,
     /// Recorded exercise runs: the configured folder's, read on use, and each session's uploads.
     pub(crate) exercises: pages::exercises::Runs,
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use base64::Engine as _;
 use entente_audit::{
-    check_consistent, parse_vkey, AuditEvent, AuditLog, Checkpoint, ConsistencyProof, EventKind,
+    check_consistent, parse_vkey, AuditEvent, Checkpoint, ConsistencyProof, EventKind, Journal,
     NoteVerifier,
 };
 use entente_policy::KindRule;
@@ -68,12 +68,12 @@ fn json(text: String) -> Response {
 /// `GET /audit/checkpoint` (the signed note, text/plain), `GET
 /// /audit/proof/inclusion?index=&size=`, `GET /audit/proof/consistency?first=&second=`, `GET
 /// /audit/entries?start=&end=` (at most 1000).
-pub fn audit_routes(log: Arc<AuditLog>) -> Router {
+pub fn audit_routes(log: Arc<Journal>) -> Router {
     audit_api().with_state(log).split_for_parts().0
 }
 
 /// The audit routes with their OpenAPI description (each declared once, on its handler).
-pub(crate) fn audit_api() -> OpenApiRouter<Arc<AuditLog>> {
+pub(crate) fn audit_api() -> OpenApiRouter<Arc<Journal>> {
     OpenApiRouter::new()
         .routes(routes!(checkpoint))
         .routes(routes!(inclusion))
@@ -97,8 +97,8 @@ type Params = Query<HashMap<String, String>>;
         (status = 500, description = "The log cannot be read.", body = String, content_type = "text/plain"),
     )
 )]
-async fn checkpoint(State(log): State<Arc<AuditLog>>) -> Response {
-    match log.checkpoint() {
+async fn checkpoint(State(log): State<Arc<Journal>>) -> Response {
+    match log.checkpoint().await {
         Ok(c) => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             c.note,
@@ -124,12 +124,12 @@ async fn checkpoint(State(log): State<Arc<AuditLog>>) -> Response {
         (status = 500, description = "The log cannot be read.", body = String, content_type = "text/plain"),
     )
 )]
-async fn inclusion(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
+async fn inclusion(State(log): State<Arc<Journal>>, Query(p): Params) -> Response {
     let (index, size) = match (number(&p, "index"), number(&p, "size")) {
         (Ok(i), Ok(s)) => (i, s),
         (Err(r), _) | (_, Err(r)) => return bad(r.to_string()),
     };
-    match log.prove_inclusion(index, size) {
+    match log.prove_inclusion(index, size).await {
         Ok(proof) => json(proof.to_json()),
         Err(e) => failed(e),
     }
@@ -151,12 +151,12 @@ async fn inclusion(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Respon
         (status = 500, description = "The log cannot be read.", body = String, content_type = "text/plain"),
     )
 )]
-async fn consistency(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
+async fn consistency(State(log): State<Arc<Journal>>, Query(p): Params) -> Response {
     let (first, second) = match (number(&p, "first"), number(&p, "second")) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(r), _) | (_, Err(r)) => return bad(r.to_string()),
     };
-    match log.prove_consistency(first, second) {
+    match log.prove_consistency(first, second).await {
         Ok(proof) => json(proof.to_json()),
         Err(e) => failed(e),
     }
@@ -178,7 +178,7 @@ async fn consistency(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Resp
         (status = 500, description = "The log cannot be read.", body = String, content_type = "text/plain"),
     )
 )]
-async fn entries(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response {
+async fn entries(State(log): State<Arc<Journal>>, Query(p): Params) -> Response {
     let (start, end) = match (number(&p, "start"), number(&p, "end")) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(r), _) | (_, Err(r)) => return bad(r.to_string()),
@@ -188,7 +188,7 @@ async fn entries(State(log): State<Arc<AuditLog>>, Query(p): Params) -> Response
             "need start <= end and at most {MAX_ENTRIES} entries"
         ));
     }
-    match log.entries(start..end) {
+    match log.entries(start..end).await {
         Ok(list) => match serde_json::to_string(&list) {
             Ok(text) => json(text),
             Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
@@ -204,8 +204,9 @@ const CHANGE_STREAM: &str = "change";
 /// in `seq` order, each event carrying its `change/<seq>`. It starts past the higher of its
 /// cursor and the log's highest `change` position: the append and the cursor's move are two
 /// steps, and a crash between them leaves the cursor behind what the log holds, which is not
-/// appended again. The cursor still saves walking the pages that record nothing (other nations'
-/// objects).
+/// appended again (the log leaves out, in the append itself, every change at or below its
+/// highest `change` position; so several processes of a node may follow the stream at once).
+/// The cursor still saves walking the pages that record nothing (other nations' objects).
 pub async fn record_local(
     fed: Arc<Federation>,
     mut shutdown: watch::Receiver<bool>,
@@ -216,6 +217,7 @@ pub async fn record_local(
     let recorded = fed
         .audit
         .position(CHANGE_STREAM)
+        .await?
         .map_or(0, |p| i64::try_from(p).unwrap_or(i64::MAX));
     let mut cursor = saved.max(recorded);
     let mut changes = fed.node.watch_changes();
@@ -259,7 +261,7 @@ pub async fn record_local(
             });
         }
         if !events.is_empty() {
-            fed.audit.append_batch(&events)?;
+            fed.audit.append(events).await?;
             crate::failpoint("after-local-append");
         }
         cursor = last;
@@ -278,15 +280,9 @@ pub async fn record_local(
     }
 }
 
-/// The last checkpoint of a partner's log that this node verified, kept on disk.
-fn kept_path(fed: &Federation, partner: &PartnerConfig) -> std::path::PathBuf {
-    crate::audit_dir(&fed.config)
-        .join("partners")
-        .join(format!("{}.checkpoint", partner.nation))
-}
-
 /// Fetches a partner's checkpoint now and then, verifies its signature, and proves it consistent
-/// with the last one kept. A split view is logged as an error and the old checkpoint is kept.
+/// with the last one kept (beside the audit log: in its folder, or in the database, where every
+/// process of the node keeps the same one). A split view is logged as an error and the old checkpoint is kept.
 pub async fn watch_partner(
     fed: Arc<Federation>,
     partner: PartnerConfig,
@@ -303,23 +299,20 @@ pub async fn watch_partner(
         FederationError::config(format!("no TLS client for partner {}", partner.nation))
     })?;
     let mut client = PartnerClient::new(&partner, tls)?;
-    let path = kept_path(&fed, &partner);
-    let mut kept: Option<Checkpoint> = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|note| verifier.verify(&note).ok());
+    let partner_name = partner.nation.as_str();
+    let mut kept: Option<Checkpoint> = match fed.audit.kept_checkpoint(partner_name).await {
+        Ok(note) => note.and_then(|note| verifier.verify(&note).ok()),
+        Err(e) => {
+            tracing::warn!(partner = %partner.nation, error = %e, "cannot read the kept partner checkpoint");
+            None
+        }
+    };
     loop {
         match check_once(&mut client, &verifier, kept.as_ref()).await {
             Ok(newer) => {
                 if kept.as_ref().is_none_or(|k| newer.size >= k.size) {
-                    if let Some(dir) = path.parent() {
-                        let _ = std::fs::create_dir_all(dir);
-                    }
-                    // Written aside then renamed, so a reader (or a crash) never sees half a note.
-                    let aside = path.with_extension("checkpoint.tmp");
-                    if let Err(e) = std::fs::write(&aside, &newer.note)
-                        .and_then(|()| std::fs::rename(&aside, &path))
-                    {
-                        tracing::warn!(path = %path.display(), error = %e, "cannot keep the partner checkpoint");
+                    if let Err(e) = fed.audit.keep_checkpoint(partner_name, &newer).await {
+                        tracing::warn!(partner = %partner.nation, error = %e, "cannot keep the partner checkpoint");
                     }
                     tracing::debug!(partner = %partner.nation, size = newer.size, "partner audit log consistent");
                     fed.status.checkpoint_checked(

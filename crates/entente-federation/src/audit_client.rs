@@ -289,9 +289,125 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
-            let _ = axum::serve(listener, crate::audit_routes(log)).await;
+            let journal = Arc::new(entente_audit::Journal::Files(log));
+            let _ = axum::serve(listener, crate::audit_routes(journal)).await;
         });
         url
+    }
+
+    /// A pool whose connections work in a fresh schema of the test database (dropped by the
+    /// returned statement), or `None` with a visible message when the database is unreachable
+    /// outside CI; in CI an unreachable database fails the test.
+    async fn test_pool() -> Option<(deadpool_postgres::Pool, String, String)> {
+        let url = std::env::var("ENTENTE_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let schema = format!(
+            "entente_fed_audit_test_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos())
+        );
+        let created = async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            tokio::spawn(connection);
+            client
+                .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                .await
+        };
+        if let Err(e) = created.await {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI needs PostgreSQL at {url}: {e}"
+            );
+            eprintln!("SKIPPED postgres audit routes test: {url} unreachable: {e}");
+            return None;
+        }
+        let mut config: tokio_postgres::Config = url.parse().unwrap();
+        config.options(format!("-c search_path={schema}"));
+        let manager = deadpool_postgres::Manager::new(config, tokio_postgres::NoTls);
+        let pool = deadpool_postgres::Pool::builder(manager).build().unwrap();
+        Some((pool, url, format!("DROP SCHEMA {schema} CASCADE")))
+    }
+
+    /// Every audit route answers the same status and bytes from a log in files and from the
+    /// same log in PostgreSQL, errors included.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_routes_serve_the_same_documents_from_files_and_from_postgres() {
+        let Some((pool, url, drop_schema)) = test_pool().await else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let files =
+            entente_audit::Journal::from(AuditLog::open(dir.path(), "FRA", key.clone()).unwrap());
+        let pg = entente_audit::Journal::from(
+            entente_audit::PgAuditLog::open(pool, "FRA", key.clone())
+                .await
+                .unwrap(),
+        );
+        let events: Vec<AuditEvent> = (0..37).map(|i| event(i, i * 3)).collect();
+        for chunk in events.chunks(10) {
+            files.append(chunk.to_vec()).await.unwrap();
+            pg.append(chunk.to_vec()).await.unwrap();
+        }
+        let routes = |log: entente_audit::Journal| {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.set_nonblocking(true).unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, crate::audit_routes(Arc::new(log))).await;
+            });
+            url
+        };
+        let mut a = AuditClient::new(&routes(files), None).unwrap();
+        let mut b = AuditClient::new(&routes(pg), None).unwrap();
+        let answer = |r: Result<Bytes, FederationError>| match r {
+            Ok(body) => Ok(body.to_vec()),
+            Err(FederationError::Remote { message, .. }) => Err(message),
+            Err(other) => panic!("{other}"),
+        };
+        let mut paths = vec![
+            "/audit/checkpoint".to_owned(),
+            "/audit/entries?start=0&end=37".to_owned(),
+            "/audit/entries?start=30&end=38".to_owned(),
+            "/audit/proof/inclusion?index=37&size=37".to_owned(),
+            "/audit/proof/inclusion?index=0&size=38".to_owned(),
+            "/audit/proof/consistency?first=20&second=38".to_owned(),
+            "/audit/proof/consistency?first=30&second=20".to_owned(),
+        ];
+        for size in [1, 10, 20, 36, 37] {
+            for index in [0, size / 2, size - 1] {
+                paths.push(format!("/audit/proof/inclusion?index={index}&size={size}"));
+            }
+            for first in [0, 1, size / 3, size] {
+                paths.push(format!(
+                    "/audit/proof/consistency?first={first}&second={size}"
+                ));
+            }
+        }
+        let mut served = 0;
+        for path in &paths {
+            let (x, y) = (answer(a.get(path).await), answer(b.get(path).await));
+            assert_eq!(x, y, "{path}");
+            served += usize::from(x.is_ok());
+        }
+        // Five paths ask beyond the log or in the wrong order; both refuse them alike.
+        assert_eq!(served, paths.len() - 5);
+        // And what is served verifies.
+        let verifier = NoteVerifier::new("FRA", key.verifying_key());
+        let newest = b.checkpoint(&verifier).await.unwrap();
+        assert_eq!(newest.size, 37);
+        assert_eq!(b.entries(0, 37).await.unwrap(), events);
+        b.verify_inclusion(&newest, 12, Some(&events[12]))
+            .await
+            .unwrap();
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client.batch_execute(&drop_schema).await.unwrap();
     }
 
     #[tokio::test]

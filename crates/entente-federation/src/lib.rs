@@ -37,7 +37,7 @@ pub mod wire;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use entente_audit::AuditLog;
+use entente_audit::{AuditLog, Journal, PgAuditLog};
 use entente_node::clock::today;
 use entente_node::Node;
 use entente_seal::{NodeIdentity, Signers};
@@ -68,7 +68,9 @@ pub struct Federation {
     pub(crate) identity: NodeIdentity,
     pub(crate) signers: Signers,
     pub(crate) tls: tls::Tls,
-    pub(crate) audit: Arc<AuditLog>,
+    /// The node's audit log: in PostgreSQL when the store is (shared by every process of the
+    /// node), else in the audit folder.
+    pub(crate) audit: Arc<Journal>,
     /// A digest of the registry and policies in force, and the registry's epoch today (the last
     /// day on which a membership or an agreement started or stopped holding): when it changes,
     /// every partner's stream is walked again so that what became releasable is sent (a nation
@@ -229,8 +231,10 @@ impl Federation {
             .unwrap_or_default()
     }
 
-    /// The federation of a node, or `None` when its config has no `[federation]` table.
-    pub fn open(node: Arc<Node>) -> Result<Option<Arc<Federation>>, FederationError> {
+    /// The federation of a node, or `None` when its config has no `[federation]` table. The
+    /// audit log is in the node's PostgreSQL database when its store is there (one log for every
+    /// process of the node), else in the audit folder beside the keys.
+    pub async fn open(node: Arc<Node>) -> Result<Option<Arc<Federation>>, FederationError> {
         let Some(table) = node.config().federation.clone() else {
             return Ok(None);
         };
@@ -250,11 +254,21 @@ impl Federation {
             signers.insert(p.nation, p.identity.signing);
         }
         let tls = tls::Tls::load(&config)?;
-        let audit = Arc::new(AuditLog::open(
-            &audit_dir(&config),
-            identity.nation().as_str(),
-            identity.signing_key().clone(),
-        )?);
+        let nation = identity.nation();
+        let origin = nation.as_str();
+        let key = identity.signing_key().clone();
+        let audit = Arc::new(match node.postgres_pool() {
+            Some(pool) => Journal::from(PgAuditLog::open(pool, origin, key).await?),
+            None => Journal::from(AuditLog::open(&audit_dir(&config), origin, key)?),
+        });
+        let log = audit.clone();
+        node.add_readiness_check(
+            "audit log",
+            Box::new(move || {
+                let log = log.clone();
+                Box::pin(async move { log.size().await.map(|_| ()).map_err(|e| e.to_string()) })
+            }),
+        );
         let leases = Arc::new(HeldLeases::default());
         let held = leases.clone();
         node.add_readiness_check(
@@ -290,7 +304,7 @@ impl Federation {
         &self.config
     }
 
-    pub fn audit(&self) -> &Arc<AuditLog> {
+    pub fn audit(&self) -> &Arc<Journal> {
         &self.audit
     }
 
@@ -423,24 +437,24 @@ impl Federation {
         Ok(())
     }
 
-    /// Appends the pending audit intents to the audit log in position order, each as
-    /// `intent/<seq>`, then clears them from the store. One drain runs at a time, so the log
-    /// receives intents in position order, and those at or below the log's highest `intent`
-    /// position are already there (a crash came between their append and their clearing): they
-    /// are cleared without a second append. Called after each commit that keeps intents, and at
-    /// start-up.
-    /// Appends audit events off the async workers (the append waits for an fsync).
+    /// Appends audit events (those whose source is already recorded are left out); returns once
+    /// they are durable.
     pub(crate) async fn append_audit(
         &self,
         events: Vec<entente_audit::AuditEvent>,
     ) -> Result<(), FederationError> {
-        let audit = self.audit.clone();
-        tokio::task::spawn_blocking(move || audit.append_batch(&events))
-            .await
-            .map_err(|e| FederationError::config(format!("audit task: {e}")))??;
+        self.audit.append(events).await?;
         Ok(())
     }
 
+    /// Appends the pending audit intents to the audit log in position order, each as
+    /// `intent/<seq>`, then clears them from the store. Intent positions are given in commit
+    /// order, and the log leaves out, in the same step as the append, every intent at or below
+    /// its highest `intent` position: those are already there (a crash came between their
+    /// append and their clearing, or another process of the node drained them first), and are
+    /// cleared without a second append. One drain runs at a time in a process; several
+    /// processes may drain together. Called after each commit that keeps intents, and at
+    /// start-up.
     pub(crate) async fn record_intents(&self) -> Result<(), FederationError> {
         let _one_drain = self.intents_drain.lock().await;
         let store = self.node.store();
@@ -449,13 +463,9 @@ impl Federation {
             let Some(last) = pending.last().map(|i| i.seq) else {
                 return Ok(());
             };
-            let recorded = self.audit.position(INTENT_STREAM);
             let mut events = Vec::with_capacity(pending.len());
             for intent in &pending {
                 let seq = u64::try_from(intent.seq).unwrap_or(0);
-                if recorded.is_some_and(|r| seq <= r) {
-                    continue;
-                }
                 let mut event = entente_audit::AuditEvent::from_json(intent.event.as_bytes())
                     .map_err(|e| {
                         entente_store::StoreError::from(entente_store::StoreErrorKind::Corrupt(
@@ -465,8 +475,8 @@ impl Federation {
                 event.source = Some(format!("{INTENT_STREAM}/{seq}"));
                 events.push(event);
             }
-            if !events.is_empty() {
-                self.append_audit(events).await?;
+            let appended = self.audit.append(events).await?;
+            if !appended.leaves.is_empty() {
                 failpoint("after-intent-append");
             }
             store.clear_audit_intents(last).await?;

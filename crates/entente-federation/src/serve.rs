@@ -83,7 +83,7 @@ pub async fn serve(
         }
     };
     let node = entente_node::Node::open(config).await?;
-    let federation = Federation::open(node.clone())?;
+    let federation = Federation::open(node.clone()).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;

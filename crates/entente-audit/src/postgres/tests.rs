@@ -178,6 +178,7 @@ on_both_backends!(
     invalid_events_are_refused_whole_batches_at_a_time,
     reopening_keeps_everything_and_refuses_other_origins_and_keys,
     recorded_sources_are_left_out,
+    partner_checkpoints_are_kept_and_only_move_forward,
 );
 
 async fn the_log_matches_the_memory_tree_at_every_size(f: &Fixture) {
@@ -363,6 +364,26 @@ async fn recorded_sources_are_left_out(f: &Fixture) {
     bad.digest = "nope".into();
     assert!(log.append(vec![from("intent/9", 17), bad]).await.is_err());
     assert_eq!(log.position("intent").await.unwrap(), Some(7));
+}
+
+async fn partner_checkpoints_are_kept_and_only_move_forward(f: &Fixture) {
+    let log = f.open().await;
+    let deu = note::NoteSigner::new("DEU", key(9));
+    let at = |size: u64| {
+        deu.checkpoint(size, leaf_hash(&size.to_le_bytes()))
+            .unwrap()
+    };
+    assert_eq!(log.kept_checkpoint("DEU").await.unwrap(), None);
+    log.keep_checkpoint("DEU", &at(5)).await.unwrap();
+    assert_eq!(log.kept_checkpoint("DEU").await.unwrap(), Some(at(5).note));
+    log.keep_checkpoint("DEU", &at(9)).await.unwrap();
+    // An older one (seen by a slower process) does not replace it.
+    log.keep_checkpoint("DEU", &at(7)).await.unwrap();
+    assert_eq!(log.kept_checkpoint("DEU").await.unwrap(), Some(at(9).note));
+    assert_eq!(log.kept_checkpoint("GBR").await.unwrap(), None);
+    drop(log);
+    let log = f.open().await;
+    assert_eq!(log.kept_checkpoint("DEU").await.unwrap(), Some(at(9).note));
 }
 
 // ---- PostgreSQL only ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
-use entente_audit::{AuditEvent, AuditLog, EventKind};
+use entente_audit::{AuditEvent, EventKind, Journal};
 use entente_federation::{CheckpointState, Federation, LinkState, PartnerStatus};
 use entente_labels::Label;
 
@@ -196,24 +196,17 @@ fn link_row(
     }
 }
 
-/// The signed checkpoint and the latest entries, read off the async workers.
+/// The signed checkpoint and the latest entries, newest first.
 async fn read_log(
-    log: Arc<AuditLog>,
+    log: &Journal,
 ) -> Result<(entente_audit::Checkpoint, Vec<(u64, AuditEvent)>), PageError> {
-    tokio::task::spawn_blocking(move || {
-        let checkpoint = log.checkpoint()?;
-        let end = checkpoint.size;
-        let start = end.saturating_sub(LATEST);
-        let entries = log.entries(start..end)?;
-        Ok::<_, entente_audit::AuditError>((checkpoint, {
-            let mut latest: Vec<(u64, AuditEvent)> = (start..end).zip(entries).collect();
-            latest.reverse();
-            latest
-        }))
-    })
-    .await
-    .map_err(PageError::internal)?
-    .map_err(PageError::internal)
+    let checkpoint = log.checkpoint().await.map_err(PageError::internal)?;
+    let end = checkpoint.size;
+    let start = end.saturating_sub(LATEST);
+    let entries = log.entries(start..end).await.map_err(PageError::internal)?;
+    let mut latest: Vec<(u64, AuditEvent)> = (start..end).zip(entries).collect();
+    latest.reverse();
+    Ok((checkpoint, latest))
 }
 
 /// `GET /console/partners`.
@@ -259,7 +252,7 @@ pub async fn page(
         }
         links.push(link_row(&fed, partner, &status, backlog));
     }
-    let (checkpoint, events) = read_log(fed.audit().clone()).await?;
+    let (checkpoint, events) = read_log(fed.audit()).await?;
     let index = console
         .holdings
         .of(
@@ -319,9 +312,12 @@ pub struct Verified {
 /// Proves entry `index` in the log's current tree and verifies the proof the way a partner
 /// would: the checkpoint's signature with the log's public key, then the audit path from the
 /// entry's leaf hash up to the signed root.
-pub fn verify_entry(log: &AuditLog, index: u64) -> Result<Verified, entente_audit::AuditError> {
-    let signed = log.checkpoint()?;
-    let proof = log.prove_inclusion(index, signed.size)?;
+pub async fn verify_entry(
+    log: &Journal,
+    index: u64,
+) -> Result<Verified, entente_audit::AuditError> {
+    let signed = log.checkpoint().await?;
+    let proof = log.prove_inclusion(index, signed.size).await?;
     let outcome = log
         .verifier()
         .verify(&signed.note)
@@ -360,13 +356,12 @@ pub async fn verify(
     let Some(fed) = console.federation.clone() else {
         return Err(PageError::not_found());
     };
-    let log = fed.audit().clone();
-    if index >= log.size() {
+    let log = fed.audit();
+    if index >= log.size().await.map_err(PageError::internal)? {
         return Err(PageError::not_found());
     }
-    let verified = tokio::task::spawn_blocking(move || verify_entry(&log, index))
+    let verified = verify_entry(log, index)
         .await
-        .map_err(PageError::internal)?
         .map_err(PageError::internal)?;
     let fragment = VerifyFragment { verified };
     if headers.contains_key("hx-request") {
@@ -509,10 +504,13 @@ mod tests {
         assert!(html.contains("&#60;roots differ&#62;") || html.contains("&lt;roots differ&gt;"));
     }
 
-    #[test]
-    fn every_entry_of_a_log_verifies_against_its_signed_checkpoint() {
+    #[tokio::test]
+    async fn every_entry_of_a_log_verifies_against_its_signed_checkpoint() {
         let dir = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(dir.path(), "FRA", SigningKey::from_bytes(&[3; 32])).unwrap();
+        let log = Journal::from(
+            entente_audit::AuditLog::open(dir.path(), "FRA", SigningKey::from_bytes(&[3; 32]))
+                .unwrap(),
+        );
         let events: Vec<AuditEvent> = (0..5)
             .map(|i| {
                 event(
@@ -522,13 +520,13 @@ mod tests {
                 )
             })
             .collect();
-        log.append_batch(&events).unwrap();
+        log.append(events).await.unwrap();
         for i in 0..5 {
-            let v = verify_entry(&log, i).unwrap();
+            let v = verify_entry(&log, i).await.unwrap();
             assert_eq!(v.failure, None, "entry {i}");
             assert_eq!((v.index, v.size), (i, 5));
             assert!(!v.path.is_empty());
         }
-        assert!(verify_entry(&log, 5).is_err());
+        assert!(verify_entry(&log, 5).await.is_err());
     }
 }

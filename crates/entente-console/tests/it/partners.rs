@@ -117,7 +117,7 @@ async fn pair(root: &std::path::Path, a: &str, b: &str) -> (Member, Member) {
         let mut config = NodeConfig::parse(&text, dir).unwrap();
         config.console.enabled = true;
         let node = Node::open(config).await.unwrap();
-        let fed = Federation::open(node.clone()).unwrap().unwrap();
+        let fed = Federation::open(node.clone()).await.unwrap().unwrap();
         let (stop, stopped) = watch::channel(false);
         let (base, web_task) =
             serve_console(node.clone(), Some(fed.clone()), stopped.clone()).await;
@@ -170,21 +170,28 @@ async fn the_links_and_the_audit_log_of_a_federated_node_name_only_what_the_read
     })
     .await;
     let audit = fra.fed.audit().clone();
-    until(
-        "the audit log records the publishes, release and deny",
-        || {
-            let kinds: Vec<String> = audit
-                .entries(0..audit.size())
-                .unwrap()
-                .iter()
-                .map(|e| format!("{} {}", e.kind.as_str(), e.object_id))
-                .collect();
-            kinds.contains(&format!("publish {FRA_ONLY}"))
-                && kinds.contains(&format!("deny {FRA_ONLY}"))
-                && kinds.contains(&format!("release {REL_JPN}"))
-        },
-    )
-    .await;
+    let started = Instant::now();
+    loop {
+        let size = audit.size().await.unwrap();
+        let kinds: Vec<String> = audit
+            .entries(0..size)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| format!("{} {}", e.kind.as_str(), e.object_id))
+            .collect();
+        if kinds.contains(&format!("publish {FRA_ONLY}"))
+            && kinds.contains(&format!("deny {FRA_ONLY}"))
+            && kinds.contains(&format!("release {REL_JPN}"))
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out: the audit log records the publishes, release and deny"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(status(&fra).link, LinkState::Up);
 
     // A JPN user on FRA's console: the link is up; entries about the FRA-only indicator are
@@ -216,7 +223,7 @@ async fn the_links_and_the_audit_log_of_a_federated_node_name_only_what_the_read
     assert!(text.contains("NATO SECRET"), "{text}");
 
     // Every entry's inclusion proof verifies against the signed checkpoint.
-    for index in 0..audit.size() {
+    for index in 0..audit.size().await.unwrap() {
         let a = b
             .get_with(
                 &format!("/console/partners/verify/{index}"),
@@ -230,9 +237,12 @@ async fn the_links_and_the_audit_log_of_a_federated_node_name_only_what_the_read
     let whole = b.get("/console/partners/verify/0").await;
     assert!(whole.text.contains("<html") && whole.text.contains("Included"));
     assert_eq!(
-        b.get(&format!("/console/partners/verify/{}", audit.size() + 5))
-            .await
-            .status,
+        b.get(&format!(
+            "/console/partners/verify/{}",
+            audit.size().await.unwrap() + 5
+        ))
+        .await
+        .status,
         404
     );
 

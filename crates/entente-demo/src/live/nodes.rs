@@ -182,7 +182,8 @@ pub(super) async fn start(
         let config = NodeConfig::parse(&text, &p.dir)
             .map_err(|e| DemoError::Message(format!("{}: {e}", config_path.display())))?;
         let node = Node::open(config).await?;
-        let fed = Federation::open(node.clone())?
+        let fed = Federation::open(node.clone())
+            .await?
             .with_context(|| format!("{}: no [federation] table", config_path.display()))?;
         let pairs = users_for(
             p.nation,

@@ -105,7 +105,7 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
     // 4: genuine FRA object, but REL TO FRA, USA: outside JPN's entitlement.
     let secret = indicator(52, "2025-05-01T00:00:00.000Z", &fra_usa, &[]);
     let outside = object_payload(&secret, vec![fra_usa.clone()], fra_id);
-    let size_before = jpn.fed.audit().size();
+    let size_before = jpn.fed.audit().size().await.unwrap();
     let batch = seal_batch(
         nation("USA"),
         &jpn.fed.identity().public(),
@@ -169,7 +169,10 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
     // Each refusal is in JPN's audit log (3 + 1 + 4: in the swapped batch the other two are
     // refused again for what they carry); the stored object too.
     let log = jpn.fed.audit();
-    let events = log.entries(size_before..log.size()).unwrap();
+    let events = log
+        .entries(size_before..log.size().await.unwrap())
+        .await
+        .unwrap();
     assert_eq!(
         events.iter().filter(|e| e.kind == EventKind::Deny).count(),
         8

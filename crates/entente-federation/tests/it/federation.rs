@@ -108,16 +108,16 @@ async fn releases_reach_exactly_the_entitled_nations_with_tear_lines() {
     // checkpoint verifies and proves its entries.
     for m in mesh.members.values() {
         let log = m.fed.audit();
-        let cp = log.checkpoint().unwrap();
+        let cp = log.checkpoint().await.unwrap();
         let verifier = NoteVerifier::new(
             m.nation.as_str(),
             m.fed.identity().signing_key().verifying_key(),
         );
         let checked = verifier.verify(&cp.note).unwrap();
-        assert_eq!(checked.size, log.size());
+        assert_eq!(checked.size, log.size().await.unwrap());
         for i in 0..cp.size {
-            let leaf = log.entry(i).unwrap().leaf_bytes();
-            let proof = log.inclusion_proof(i, cp.size).unwrap();
+            let leaf = log.entry(i).await.unwrap().leaf_bytes();
+            let proof = log.inclusion_proof(i, cp.size).await.unwrap();
             verify_inclusion(
                 &entente_audit::leaf_hash(&leaf),
                 i,
@@ -129,7 +129,10 @@ async fn releases_reach_exactly_the_entitled_nations_with_tear_lines() {
         }
     }
     let fra_log = mesh.get("FRA").fed.audit();
-    let events = fra_log.entries(0..fra_log.size()).unwrap();
+    let events = fra_log
+        .entries(0..fra_log.size().await.unwrap())
+        .await
+        .unwrap();
     let count = |k: EventKind, partner: &str| {
         events
             .iter()
@@ -155,7 +158,10 @@ async fn releases_reach_exactly_the_entitled_nations_with_tear_lines() {
         "{tear:?}"
     );
     let jpn_log = mesh.get("JPN").fed.audit();
-    let jpn_events = jpn_log.entries(0..jpn_log.size()).unwrap();
+    let jpn_events = jpn_log
+        .entries(0..jpn_log.size().await.unwrap())
+        .await
+        .unwrap();
     assert!(jpn_events
         .iter()
         .any(|e| e.kind == EventKind::Receive && e.object_id == two["id"] && e.origin == "FRA"));
@@ -190,7 +196,10 @@ async fn recalls_propagate_and_replays_do_not_revive() {
         assert_eq!(ids(&held), [b["id"].as_str().unwrap()], "{n}");
     }
     let usa_log = mesh.get("USA").fed.audit();
-    let events = usa_log.entries(0..usa_log.size()).unwrap();
+    let events = usa_log
+        .entries(0..usa_log.size().await.unwrap())
+        .await
+        .unwrap();
     assert!(events
         .iter()
         .any(|e| e.kind == EventKind::Recall && e.object_id == a["id"] && e.origin == "FRA"));
@@ -220,11 +229,11 @@ async fn a_restarted_receiver_resumes_without_loss_or_duplicate() {
     unique.dedup();
     assert_eq!(unique.len(), 200, "no duplicate");
     // A restart after delivery re-sends nothing new.
-    let size = mesh.get("USA").fed.audit().size();
+    let size = mesh.get("USA").fed.audit().size().await.unwrap();
     mesh.stop("USA").await;
     mesh.restart("USA", &dir, text, addr).await;
     settled(&mesh, WAIT).await;
     assert_eq!(mesh.get("USA").held().await.len(), 200);
-    assert_eq!(mesh.get("USA").fed.audit().size(), size);
+    assert_eq!(mesh.get("USA").fed.audit().size().await.unwrap(), size);
     mesh.stop_all().await;
 }

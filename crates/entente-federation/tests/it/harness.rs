@@ -207,7 +207,7 @@ async fn start(n: NationCode, dir: &Path, text: String, listener: std::net::TcpL
     // have released the lock with its file descriptors).
     let started = std::time::Instant::now();
     let fed = loop {
-        match Federation::open(node.clone()) {
+        match Federation::open(node.clone()).await {
             Err(entente_federation::FederationError::Audit(
                 entente_audit::AuditError::Locked { .. },
             )) if started.elapsed() < Duration::from_secs(30) => {

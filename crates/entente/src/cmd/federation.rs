@@ -94,7 +94,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let partners = fed.partners.len();
             crate::cmd::node::runtime()?.block_on(async {
                 let node = entente_node::Node::open(node).await?;
-                let fed = entente_federation::Federation::open(node)?
+                let fed = entente_federation::Federation::open(node)
+                    .await?
                     .ok_or_else(|| UsageError("no [federation] table".into()))?;
                 fed.rescan().await?;
                 anyhow::Ok(())
