@@ -52,9 +52,9 @@ impl NodeProc {
         NodeProc::init_with(root, nation, "")
     }
 
-    /// [`NodeProc::init`] with `top` (top-level keys, e.g. a PostgreSQL database) added to its
-    /// node.toml before its users are created.
-    pub(crate) fn init_with(root: &Path, nation: &str, top: &str) -> NodeProc {
+    /// [`NodeProc::init`] with `table` (a TOML table, e.g. a PostgreSQL `[database]`) appended
+    /// to its node.toml before its users are created.
+    pub(crate) fn init_with(root: &Path, nation: &str, table: &str) -> NodeProc {
         let dir = root.join(nation.to_lowercase());
         let http = format!("127.0.0.1:{}", free_port());
         let fed_port = free_port();
@@ -81,8 +81,8 @@ impl NodeProc {
             "\n[federation]\nbatch = 10\nretry_max_ms = 300\ncheckpoint_interval_ms = 200\n",
             1,
         );
-        let text = text.replacen("\nlisten = ", &format!("\n{top}listen = "), 1);
-        std::fs::write(&config, without_taxii_tls(&text)).unwrap();
+        let text = format!("{}\n{table}", without_taxii_tls(&text));
+        std::fs::write(&config, text).unwrap();
         let cfg = config.to_str().unwrap();
         let add = entente(&[
             "user",
@@ -111,6 +111,31 @@ impl NodeProc {
             child: None,
             args: Vec::new(),
             log_file: "node.log".to_owned(),
+        }
+    }
+
+    /// Another process of this node (same folder, configuration and database), on addresses of
+    /// its own given on its command line, logging to `node-K.log`.
+    pub(crate) fn replica(&self, k: usize) -> NodeProc {
+        let http = format!("127.0.0.1:{}", free_port());
+        let fed_port = free_port();
+        NodeProc {
+            nation: format!("{}#{k}", self.nation),
+            dir: self.dir.clone(),
+            http: http.clone(),
+            fed_port,
+            token: self.token.clone(),
+            vkey: self.vkey.clone(),
+            child: None,
+            args: vec![
+                "--listen".into(),
+                http,
+                "--admin-listen".into(),
+                "127.0.0.1:0".into(),
+                "--federation-listen".into(),
+                format!("127.0.0.1:{fed_port}"),
+            ],
+            log_file: format!("node-{k}.log"),
         }
     }
 
@@ -589,14 +614,14 @@ fn sender_killed_mid_stream_resumes_from_its_cursor() {
 
 /// A TCP proxy on loopback that forwards to `target` while `up`, and cuts every connection
 /// (and refuses new ones) while down.
-struct CuttingProxy {
-    addr: String,
+pub(crate) struct CuttingProxy {
+    pub(crate) addr: String,
     up: Arc<AtomicBool>,
     epoch: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl CuttingProxy {
-    fn start(target: String) -> CuttingProxy {
+    pub(crate) fn start(target: String) -> CuttingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let up = Arc::new(AtomicBool::new(true));
@@ -652,12 +677,12 @@ impl CuttingProxy {
         CuttingProxy { addr, up, epoch }
     }
 
-    fn cut(&self) {
+    pub(crate) fn cut(&self) {
         self.up.store(false, Ordering::SeqCst);
         self.epoch.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn heal(&self) {
+    pub(crate) fn heal(&self) {
         self.up.store(true, Ordering::SeqCst);
     }
 }
@@ -808,7 +833,7 @@ fn strangers_at_the_federation_port_are_refused_and_logged() {
 /// libfaketime, which `scripts/test-all.sh` installs; the test fails (it is never skipped)
 /// when the library is missing.
 /// The last `lines` lines of `text`.
-fn tail(text: &str, lines: usize) -> String {
+pub(crate) fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }

@@ -20,5 +20,6 @@ mod picture;
 mod registry;
 mod registry_invocations;
 mod release;
+mod scale_out;
 mod search_cli;
 mod util;
