@@ -1,7 +1,7 @@
 //! The workloads, run against any TAXII 2.1 server: ingest, one paged reader, many concurrent
 //! readers; and the RSS of the server process sampled meanwhile.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,21 +15,34 @@ const TAXII: &str = "application/taxii+json;version=2.1";
 /// Where and as whom to talk.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// e.g. `http://127.0.0.1:8400`
-    pub base: String,
+    /// e.g. `http://127.0.0.1:8400`; several processes of one node: each request goes to the
+    /// next of them in turn, as a round-robin load balancer in front of them would send it.
+    pub bases: Vec<String>,
     /// The API root path, e.g. `/api/`.
     pub api_root: String,
     pub collection: String,
     pub user: String,
     pub password: String,
+    /// The round-robin position over `bases`, shared by the copies of one client.
+    pub turn: Arc<AtomicUsize>,
 }
 
 impl Target {
     fn objects_url(&self) -> String {
+        let base = &self.bases[self.turn.fetch_add(1, Ordering::Relaxed) % self.bases.len()];
         format!(
             "{}{}collections/{}/objects/",
-            self.base, self.api_root, self.collection
+            base, self.api_root, self.collection
         )
+    }
+
+    /// A copy whose requests go round the bases on their own, starting at `bases[start]` (one
+    /// reader's connection, which the balancer spreads by itself).
+    fn with_own_turn(&self, start: usize) -> Target {
+        Target {
+            turn: Arc::new(AtomicUsize::new(start)),
+            ..self.clone()
+        }
     }
 }
 
@@ -334,18 +347,18 @@ pub async fn paged_read(
     }
 }
 
-/// Waits until the server `pid` is idle (under a tenth of a core over a quarter of a second),
-/// at most `limit`. Without a pid there is nothing to watch.
-pub async fn settle(pid: Option<u32>, limit: Duration) {
+/// Waits until the server processes `pids` are idle (together under a tenth of a core over a
+/// quarter of a second), at most `limit`. Without a pid there is nothing to watch.
+pub async fn settle(pids: &[u32], limit: Duration) {
     const WINDOW: Duration = Duration::from_millis(250);
-    let Some(pid) = pid else {
+    if pids.is_empty() {
         return;
-    };
+    }
     let deadline = Instant::now() + limit;
-    let mut before = cpu_seconds(pid);
+    let mut before = cpu_seconds_of(pids);
     while Instant::now() < deadline {
         tokio::time::sleep(WINDOW).await;
-        let now = cpu_seconds(pid);
+        let now = cpu_seconds_of(pids);
         match (before, now) {
             (Some(b), Some(n)) if n - b < 0.1 * WINDOW.as_secs_f64() => return,
             (_, None) => return,
@@ -397,7 +410,7 @@ pub async fn concurrent(
     let started: Arc<Mutex<Option<Instant>>> = Arc::default();
     let mut tasks = Vec::new();
     for i in 0..clients {
-        let (client, mut t) = (client.clone(), t.clone());
+        let (client, mut t) = (client.clone(), t.with_own_turn(i));
         if !readers.users.is_empty() {
             t.user = readers.users[i % readers.users.len()].clone();
         }
@@ -412,8 +425,19 @@ pub async fn concurrent(
         );
         tasks.push(tokio::spawn(async move {
             let mut next: Option<String> = None;
+            // Logging in at every process but the one the first page comes from (each process
+            // verifies a password once): unmeasured.
+            let mut first = Ok(());
+            for _ in 1..t.bases.len() {
+                if let Err(e) = get_page(&client, &t, 1, None).await {
+                    first = Err(e);
+                }
+            }
             // Without a stagger, the first page is read twice: once to log in, then measured.
-            let first = get_page(&client, &t, offset.unwrap_or(page), None).await;
+            let first = match first {
+                Ok(()) => get_page(&client, &t, offset.unwrap_or(page), None).await,
+                Err(e) => Err(e),
+            };
             let failed = match first {
                 Ok(p) => {
                     if offset.is_some() {
@@ -517,6 +541,15 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     Some(ticks as f64 / CLOCK_TICKS_PER_SECOND)
+}
+
+/// CPU time the processes `pids` have used so far, added up; `None` without pids or when one
+/// of them is gone.
+pub fn cpu_seconds_of(pids: &[u32]) -> Option<f64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|&p| cpu_seconds(p)).sum()
 }
 
 /// `sysconf(_SC_CLK_TCK)`: 100 on every Linux architecture this runs on.

@@ -37,7 +37,8 @@ struct RunArgs {
     /// The server's name in the results (e.g. entente, medallion).
     #[arg(long)]
     server: String,
-    /// e.g. http://127.0.0.1:8400
+    /// e.g. http://127.0.0.1:8400; several processes of one node, comma-separated
+    /// (http://127.0.0.1:8400,http://127.0.0.1:8401): requests go to each in turn.
     #[arg(long)]
     base: String,
     #[arg(long, default_value = "/api/")]
@@ -79,9 +80,10 @@ struct RunArgs {
     /// Skip the paged read.
     #[arg(long)]
     no_read: bool,
-    /// The server's process id, to sample its RSS.
-    #[arg(long)]
-    pid: Option<u32>,
+    /// The server's process id, to sample its RSS and count its CPU time; several processes of
+    /// one node, comma-separated: their CPU times are added, the first one's RSS is sampled.
+    #[arg(long, value_delimiter = ',')]
+    pid: Vec<u32>,
     /// Time allowed to each phase, in seconds.
     #[arg(long, default_value_t = 600)]
     phase_timeout: u64,
@@ -122,14 +124,14 @@ pub struct ServerCpu {
     pub concurrent_s: Option<f64>,
 }
 
-/// CPU seconds `pid` used while `phase` ran.
+/// CPU seconds the processes `pids` used while `phase` ran.
 async fn timed_cpu<T>(
-    pid: Option<u32>,
+    pids: &[u32],
     phase: impl std::future::Future<Output = T>,
 ) -> (T, Option<f64>) {
-    let before = pid.and_then(load::cpu_seconds);
+    let before = load::cpu_seconds_of(pids);
     let out = phase.await;
-    let after = pid.and_then(load::cpu_seconds);
+    let after = load::cpu_seconds_of(pids);
     (out, before.zip(after).map(|(b, a)| a - b))
 }
 
@@ -163,12 +165,19 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(a: &RunArgs) -> anyhow::Result<RunResult> {
     let target = load::Target {
-        base: a.base.trim_end_matches('/').to_owned(),
+        bases: a
+            .base
+            .split(',')
+            .map(|b| b.trim().trim_end_matches('/').to_owned())
+            .filter(|b| !b.is_empty())
+            .collect(),
+        turn: Default::default(),
         api_root: a.api_root.clone(),
         collection: a.collection.clone(),
         user: a.user.clone(),
         password: a.password.clone(),
     };
+    anyhow::ensure!(!target.bases.is_empty(), "--base names no server");
     let phase = Duration::from_secs(a.phase_timeout);
     let connections = a.connections.max(a.clients).max(1);
     let client = load::client(connections, phase)?;
@@ -177,10 +186,10 @@ async fn run(a: &RunArgs) -> anyhow::Result<RunResult> {
         .context("posting the marking definitions")?;
     let definitions = corpus::definitions()?.len() as u64;
 
-    let sampler = a.pid.map(load::RssSampler::start);
+    let sampler = a.pid.first().copied().map(load::RssSampler::start);
     eprintln!("{}: ingest of {} objects", a.server, a.objects);
     let (ingest, ingest_cpu) = timed_cpu(
-        a.pid,
+        &a.pid,
         load::ingest(
             &client,
             &target,
@@ -201,11 +210,11 @@ async fn run(a: &RunArgs) -> anyhow::Result<RunResult> {
     // log of every write, appended behind the store's change stream) would otherwise run during
     // them. Its cost is reported on its own.
     let settle_started = Instant::now();
-    let (_, settle_cpu) = timed_cpu(a.pid, load::settle(a.pid, phase)).await;
+    let (_, settle_cpu) = timed_cpu(&a.pid, load::settle(&a.pid, phase)).await;
     let mut server_cpu = ServerCpu {
         ingest_s: ingest_cpu,
         settle_s: settle_cpu,
-        settle_wait_s: a.pid.map(|_| settle_started.elapsed().as_secs_f64()),
+        settle_wait_s: (!a.pid.is_empty()).then(|| settle_started.elapsed().as_secs_f64()),
         ..ServerCpu::default()
     };
     if let (Some(cpu), Some(wait)) = (server_cpu.settle_s, server_cpu.settle_wait_s) {
@@ -214,13 +223,13 @@ async fn run(a: &RunArgs) -> anyhow::Result<RunResult> {
             a.server
         );
     }
-    let sampler = a.pid.map(load::RssSampler::start);
+    let sampler = a.pid.first().copied().map(load::RssSampler::start);
     let read = if a.no_read {
         None
     } else {
         let expected = ingest.objects + definitions;
         let (r, cpu) = timed_cpu(
-            a.pid,
+            &a.pid,
             load::paged_read(&client, &target, a.page, expected, Instant::now() + phase),
         )
         .await;
@@ -235,7 +244,7 @@ async fn run(a: &RunArgs) -> anyhow::Result<RunResult> {
         None
     } else {
         let (c, cpu) = timed_cpu(
-            a.pid,
+            &a.pid,
             load::concurrent(
                 &client,
                 &target,
