@@ -518,6 +518,24 @@ pub(crate) fn assert_received_once(to: &NodeProc, ids: &BTreeSet<String>) {
     );
 }
 
+/// `from`'s audit log records one release to `partner` of each object of `want`, and no other.
+pub(crate) fn assert_released_once(from: &NodeProc, partner: &str, want: &BTreeSet<String>) {
+    let mut released: BTreeMap<String, usize> = BTreeMap::new();
+    for e in from.audit_events() {
+        if e["kind"] == "release" && e["partner"] == partner {
+            *released
+                .entry(e["object_id"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    assert_eq!(&released.keys().cloned().collect::<BTreeSet<_>>(), want);
+    let twice: Vec<_> = released.iter().filter(|(_, n)| **n != 1).take(5).collect();
+    assert!(
+        twice.is_empty(),
+        "releases recorded more than once: {twice:?}"
+    );
+}
+
 /// Two nodes, FRA and USA, paired both ways (USA may reach FRA through `proxy`).
 pub(crate) fn pair(root: &Path, usa_sees_fra_at: Option<&str>) -> (NodeProc, NodeProc) {
     let mut fra = NodeProc::init(root, "FRA");
@@ -596,20 +614,7 @@ fn sender_killed_mid_stream_resumes_from_its_cursor() {
     fra.assert_consistent(&fra_before);
     // FRA recorded one release of every object (resent ones are acknowledged as duplicates;
     // the release events commit with the cursor, so they are recorded once).
-    let mut released: BTreeMap<String, usize> = BTreeMap::new();
-    for e in fra.audit_events() {
-        if e["kind"] == "release" && e["partner"] == "USA" {
-            *released
-                .entry(e["object_id"].as_str().unwrap().to_owned())
-                .or_default() += 1;
-        }
-    }
-    assert_eq!(released.keys().cloned().collect::<BTreeSet<_>>(), want);
-    let twice: Vec<_> = released.iter().filter(|(_, n)| **n != 1).take(5).collect();
-    assert!(
-        twice.is_empty(),
-        "releases recorded more than once: {twice:?}"
-    );
+    assert_released_once(&fra, "USA", &want);
 }
 
 /// A TCP proxy on loopback that forwards to `target` while `up`, and cuts every connection

@@ -6,7 +6,7 @@
 //!
 //! Outside CI an unreachable server skips these tests with a message; under `CI=true` it fails them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 use crate::audit::run_verifier;
 use crate::federation_faults::{
-    assert_holds_exactly, assert_received_once, indicator, marking, publish, tail, try_http,
-    CuttingProxy, NodeProc,
+    assert_holds_exactly, assert_received_once, assert_released_once, indicator, marking, publish,
+    tail, try_http, CuttingProxy, NodeProc,
 };
 use crate::util::wait_for;
 
@@ -179,6 +179,30 @@ fn assert_no_repeat(list: &[String], what: &str) {
     let mut seen = BTreeSet::new();
     let twice: Vec<_> = list.iter().filter(|id| !seen.insert(*id)).take(5).collect();
     assert!(twice.is_empty(), "{what}: ids repeated: {twice:?}");
+}
+
+/// Every process pages the same objects in the same `seq` order, each once, and none has lost
+/// an acknowledged one; returns that order.
+fn assert_every_process_holds(procs: &[NodeProc], acked: &BTreeSet<String>) -> Vec<String> {
+    let lists: Vec<Vec<String>> = (0..procs.len())
+        .map(|k| traverse(&procs[k..=k], 0, 500))
+        .collect();
+    for (k, list) in lists.iter().enumerate() {
+        assert_no_repeat(list, &procs[k].nation);
+        let held: BTreeSet<&String> = list.iter().collect();
+        let lost: Vec<_> = acked
+            .iter()
+            .filter(|id| !held.contains(id))
+            .take(5)
+            .collect();
+        assert!(
+            lost.is_empty(),
+            "{} lost acknowledged objects: {lost:?}",
+            procs[k].nation
+        );
+        assert_eq!(list, &lists[0], "{} orders seq otherwise", procs[k].nation);
+    }
+    lists.into_iter().next().unwrap_or_default()
 }
 
 fn batch(range: std::ops::Range<usize>, label: &Value) -> Vec<Value> {
@@ -406,24 +430,9 @@ fn a_process_killed_during_ingest_loses_nothing_it_acknowledged() {
     );
     procs[1].start();
     let acked = acked.into_inner().unwrap();
-    let lists: Vec<Vec<String>> = (0..3).map(|k| traverse(&procs[k..=k], 0, 500)).collect();
-    for (k, list) in lists.iter().enumerate() {
-        assert_no_repeat(list, &procs[k].nation);
-        let held: BTreeSet<&String> = list.iter().collect();
-        let lost: Vec<_> = acked
-            .iter()
-            .filter(|id| !held.contains(id))
-            .take(5)
-            .collect();
-        assert!(
-            lost.is_empty(),
-            "{} lost acknowledged objects: {lost:?}",
-            procs[k].nation
-        );
-        assert_eq!(list, &lists[0], "{} orders seq otherwise", procs[k].nation);
-    }
+    let order = assert_every_process_holds(&procs, &acked);
     // What the killed process held but had not acknowledged is whole batches or nothing.
-    let unacked: Vec<&String> = lists[0].iter().filter(|id| !acked.contains(*id)).collect();
+    let unacked: Vec<&String> = order.iter().filter(|id| !acked.contains(*id)).collect();
     assert_eq!(unacked.len() % BATCH, 0, "a batch was stored in part");
     eprintln!(
         "killed during ingest: {} objects acknowledged ({by_victim} batches by the killed process), {} stored unacknowledged; none lost",
@@ -530,20 +539,7 @@ fn killing_the_dispatcher_moves_its_partner_to_another_process_without_loss_or_d
     // the one after, and every process serves the same head.
     let after = procs[successor].assert_consistent(&before);
     procs[other].assert_consistent(&before);
-    let mut released: BTreeMap<String, usize> = BTreeMap::new();
-    for e in procs[other].audit_events() {
-        if e["kind"] == "release" && e["partner"] == "USA" {
-            *released
-                .entry(e["object_id"].as_str().unwrap().to_owned())
-                .or_default() += 1;
-        }
-    }
-    assert_eq!(released.keys().cloned().collect::<BTreeSet<_>>(), want);
-    let twice: Vec<_> = released.iter().filter(|(_, n)| **n != 1).take(5).collect();
-    assert!(
-        twice.is_empty(),
-        "releases recorded more than once: {twice:?}"
-    );
+    assert_released_once(&procs[other], "USA", &want);
     // The independent verifier checks the log as two different processes serve it.
     let size = after.size;
     let last_checkpoint = procs[successor].audit_get("/audit/checkpoint");
@@ -670,22 +666,7 @@ fn cut_database_connections_drop_readiness_and_lose_nothing_acknowledged() {
         );
     });
     let acked = acked.into_inner().unwrap();
-    let lists: Vec<Vec<String>> = (0..3).map(|k| traverse(&procs[k..=k], 0, 500)).collect();
-    for (k, list) in lists.iter().enumerate() {
-        assert_no_repeat(list, &procs[k].nation);
-        let held: BTreeSet<&String> = list.iter().collect();
-        let lost: Vec<_> = acked
-            .iter()
-            .filter(|id| !held.contains(id))
-            .take(5)
-            .collect();
-        assert!(
-            lost.is_empty(),
-            "{} lost acknowledged objects: {lost:?}",
-            procs[k].nation
-        );
-        assert_eq!(list, &lists[0], "{} orders seq otherwise", procs[k].nation);
-    }
+    assert_every_process_holds(&procs, &acked);
     assert!(
         failed.load(Ordering::SeqCst) > 0,
         "no write failed while the database was cut"
