@@ -270,6 +270,8 @@ pub struct PostgresStore {
     connector: Connector,
     /// Dropped with the store: stops the notification task.
     _stop: oneshot::Sender<()>,
+    /// Dropped with the store: stops the statistics task.
+    _stop_statistics: oneshot::Sender<()>,
 }
 
 /// Whether `schema` is a plain lowercase identifier (it is interpolated into SQL).
@@ -337,6 +339,12 @@ impl PostgresStore {
             listening_tx,
             stopped,
         ));
+        let (stop_statistics, statistics_stopped) = oneshot::channel();
+        tokio::spawn(keep_statistics(
+            pool.clone(),
+            schema.clone(),
+            statistics_stopped,
+        ));
         tracing::info!(
             schema,
             pool = settings.pool_size,
@@ -353,6 +361,7 @@ impl PostgresStore {
             config,
             connector,
             _stop: stop,
+            _stop_statistics: stop_statistics,
         })
     }
 
@@ -492,6 +501,63 @@ async fn listen(
             _ = tokio::time::sleep(RECONNECT.min(POLL_WHEN_DEAF)) => {}
         }
     }
+}
+
+/// How often the statistics of `objects` are looked at.
+const STATISTICS_CHECK: Duration = Duration::from_secs(2);
+
+/// Keeps the planner's statistics of `objects` close to its contents: whenever the rows changed
+/// since the last `ANALYZE` pass a tenth of the table (and at least 500), one process analyses it.
+///
+/// Why not leave it to autovacuum: it wakes once a minute and waits for a fifth of the table to
+/// change, and until then a freshly filled table is planned as if nearly empty. The page query
+/// (`collection = $1 AND seq > $2 … ORDER BY seq LIMIT $3`) is then run as a bitmap scan of
+/// every later row and a sort, instead of an index walk that stops after the page: a hundred
+/// times slower on 20,000 objects, measured (bench/scale-out).
+async fn keep_statistics(pool: Pool, schema: String, mut stop: oneshot::Receiver<()>) {
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(STATISTICS_CHECK) => {}
+        }
+        if let Err(e) = analyze_if_stale(&pool, &schema).await {
+            tracing::debug!(error = %e, "cannot refresh the statistics of objects now");
+        }
+    }
+}
+
+async fn analyze_if_stale(pool: &Pool, schema: &str) -> Result<(), StoreError> {
+    let mut client = pool
+        .get()
+        .await
+        .map_err(|e| StoreError::from(StoreErrorKind::Unavailable(format!("postgres: {e}"))))?;
+    let row = client
+        .query_opt(
+            "SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables
+             WHERE schemaname = $1 AND relname = 'objects'",
+            &[&schema],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(());
+    };
+    let (changed, live): (i64, i64) = (row.get(0), row.get(1));
+    if changed < 500.max(live / 10) {
+        return Ok(());
+    }
+    // One process analyses at a time; the others find the statistics fresh at their next look.
+    let tx = client.transaction().await?;
+    let key = format!("entente analyze {schema}");
+    let mine: bool = tx
+        .query_one("SELECT pg_try_advisory_xact_lock(hashtext($1))", &[&key])
+        .await?
+        .get(0);
+    if mine {
+        tx.batch_execute("ANALYZE objects").await?;
+        tracing::debug!(changed, live, "statistics of objects refreshed");
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The connection holding this process's leases (session advisory locks), opened on first use

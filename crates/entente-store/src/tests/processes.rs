@@ -390,3 +390,64 @@ async fn a_database_of_the_previous_release_is_upgraded_and_served() {
     drop((a, b, c));
     drop_schema(&schema).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freshly_filled_table_is_analysed_and_paged_by_an_index_walk() {
+    let Some(schema) = fresh_schema().await else {
+        return;
+    };
+    let store = process(&schema).await;
+    for batch in 0..10u32 {
+        let objects = (0..500)
+            .map(|i| obj(batch * 500 + i, "indicator", "2024-01-01T00:00:00.000Z"))
+            .collect();
+        store
+            .add_objects(request(batch as usize, objects, T0 + i64::from(batch)))
+            .await
+            .unwrap();
+    }
+    let admin = admin().await.unwrap();
+    // Long before autovacuum would (it wakes once a minute and waits for a fifth of the table).
+    let started = std::time::Instant::now();
+    eventually("objects analysed", Duration::from_secs(10), || async {
+        let row = admin
+            .query_opt(
+                "SELECT n_live_tup FROM pg_stat_user_tables
+                 WHERE schemaname = $1 AND relname = 'objects' AND last_analyze IS NOT NULL",
+                &[&schema],
+            )
+            .await
+            .unwrap();
+        row.is_some_and(|r| r.get::<_, i64>(0) >= 4_000)
+    })
+    .await;
+    eprintln!("analysed after {:?}", started.elapsed());
+    let (sql, _) = crate::sql::objects_query(
+        "c1",
+        &ObjectQuery {
+            after_seq: 2_000,
+            limit: 100,
+            versions: crate::VersionFilter::last(),
+            ..all()
+        },
+    );
+    let explain = format!(
+        "SET search_path TO {schema}; PREPARE page(text, bigint, bigint) AS {}",
+        crate::sql::to_postgres(&sql)
+    );
+    admin.batch_execute(&explain).await.unwrap();
+    let plan: Vec<String> = admin
+        .query("EXPLAIN EXECUTE page('c1', 2000, 101)", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("Index Scan") && !plan.contains("Sort"),
+        "the page query is not an index walk:\n{plan}"
+    );
+    drop(store);
+    drop_schema(&schema).await;
+}
