@@ -24,6 +24,7 @@ KILLS="${KILLS:-20}"
 PROCESSES="${PROCESSES:-1 2 3}"
 PORT="${PORT:-18600}"
 results="$root/bench/results"
+export PGOPTIONS="--client-min-messages=warning"
 work="$(mktemp -d)"
 pids=()
 schemas=()
@@ -86,6 +87,11 @@ start_process() { # DIR K
     --admin-listen 127.0.0.1:0 --federation-listen "127.0.0.1:$fed" 2>>"$1/node-$2.log" &
   pids[$2]=$!
   wait_up "http://127.0.0.1:$http/ready"
+  alive "${pids[$2]}" "$1/node-$2.log"
+}
+
+alive() { # PID LOG: the process still runs (another one did not answer in its place)
+  kill -0 "$1" 2>/dev/null || { echo "the process exited; its log ends:" >&2; tail -5 "$2" >&2; exit 1; }
 }
 
 stop_all() {
@@ -133,6 +139,7 @@ for i in 1 2 3; do start_process "$fra" "$i"; done
 RUST_LOG=info "$entente" node --config "$usa/node.toml" 2>>"$usa/node.log" &
 pids[9]=$!
 wait_up "http://127.0.0.1:$((PORT + 100))/ready"
+alive "${pids[9]}" "$usa/node.log"
 marking="$("$entente" label parse --json "NATO SECRET//REL TO FRA, USA")"
 
 publish() { # PROCESS FIRST COUNT: indicators FIRST.. at process PROCESS
