@@ -131,10 +131,13 @@ fn empty_sets_caveats_and_unknown_tokens_deny() {
         "Deny: no security-of-information agreement in force between FRA and USA on 2024-06-01 covers NATO SECRET with CRYPTO"
     );
     // ATOMAL is covered by the ATOMAL agreement (in force 1965-03-12), and only by it.
-    assert!(
-        check("NATO SECRET//ATOMAL//REL TO FRA, USA", "FRA", "USA", "2024-06-01")
-            .contains("Co-operation regarding Atomic Information")
-    );
+    assert!(check(
+        "NATO SECRET//ATOMAL//REL TO FRA, USA",
+        "FRA",
+        "USA",
+        "2024-06-01"
+    )
+    .contains("Co-operation regarding Atomic Information"));
     assert_eq!(
         check("NATO SECRET//ATOMAL//REL TO FRA, USA", "FRA", "USA", "1965-03-11"),
         "Deny: no security-of-information agreement in force between FRA and USA on 1965-03-11 covers NATO SECRET with ATOMAL"

@@ -148,7 +148,9 @@ pub struct Membership {
 impl Membership {
     /// The attributes that hold on `day`.
     pub fn attributes_on(&self, day: Date) -> impl Iterator<Item = &MembershipAttribute> {
-        self.attributes.iter().filter(move |a| a.period.contains(day))
+        self.attributes
+            .iter()
+            .filter(move |a| a.period.contains(day))
     }
 }
 

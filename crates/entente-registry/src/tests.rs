@@ -963,11 +963,27 @@ fn in_force(id: &str, day: &str) -> bool {
     shipped().agreement(id).unwrap().is_in_force(d(day))
 }
 
+/// (organisation, the day before, the first day, its members that day, a later day, members then)
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<&'a str>,
+    &'a str,
+    Vec<&'a str>,
+);
+
 #[test]
 fn new_organizations_before_at_and_after_their_start() {
-    // (organisation, the day before, the first day, its members that day, a later day, members then)
-    let cases: [(&str, &str, &str, Vec<&str>, &str, Vec<&str>); 9] = [
-        ("TIAR", "1948-12-02", "1948-12-03", vec!["USA"], "2020-01-01", vec!["USA"]),
+    let cases: [Case<'_>; 9] = [
+        (
+            "TIAR",
+            "1948-12-02",
+            "1948-12-03",
+            vec!["USA"],
+            "2020-01-01",
+            vec!["USA"],
+        ),
         (
             "WEU",
             "1955-05-05",
@@ -990,7 +1006,9 @@ fn new_organizations_before_at_and_after_their_start() {
             "2014-09-04",
             vec!["DNK", "EST", "GBR", "LTU", "LVA", "NLD", "NOR"],
             "2021-04-20",
-            vec!["DNK", "EST", "FIN", "GBR", "ISL", "LTU", "LVA", "NLD", "NOR", "SWE"],
+            vec![
+                "DNK", "EST", "FIN", "GBR", "ISL", "LTU", "LVA", "NLD", "NOR", "SWE",
+            ],
         ),
         // Only the year 2009 is sourced: counted from 2010-01-01.
         (
@@ -1009,7 +1027,14 @@ fn new_organizations_before_at_and_after_their_start() {
             "2021-12-20",
             vec!["BEL", "DEU", "ESP", "FRA", "LUX", "POL"],
         ),
-        ("FR-DE-BRIGADE", "1989-12-31", "1990-01-01", vec!["DEU", "FRA"], "2024-01-01", vec!["DEU", "FRA"]),
+        (
+            "FR-DE-BRIGADE",
+            "1989-12-31",
+            "1990-01-01",
+            vec!["DEU", "FRA"],
+            "2024-01-01",
+            vec!["DEU", "FRA"],
+        ),
         // Legal status only to the month (January 2001): counted from 2001-02-01.
         (
             "OCCAR",
@@ -1061,13 +1086,55 @@ fn new_organizations_before_at_and_after_their_start() {
 fn new_agreements_before_at_and_after_entry_into_force() {
     // (agreement, the day before, the day of entry into force, a later day, a party)
     let cases = [
-        ("rio-treaty", "1948-12-02", "1948-12-03", "2020-01-01", "USA"),
-        ("modified-brussels-treaty", "1955-05-05", "1955-05-06", "2010-12-31", "ITA"),
-        ("aukus-ennpia-2021", "2022-02-07", "2022-02-08", "2025-01-01", "AUS"),
-        ("nato-atomal-agreement-1964", "1965-03-11", "1965-03-12", "2024-06-01", "USA"),
-        ("eu-nato-security-of-information-2003", "2003-03-13", "2003-03-14", "2024-06-01", "NATO"),
-        ("occar-convention", "2001-01-31", "2001-02-01", "2024-06-01", "FRA"),
-        ("tfeu-lisbon", "2009-11-30", "2009-12-01", "2024-06-01", "DNK"),
+        (
+            "rio-treaty",
+            "1948-12-02",
+            "1948-12-03",
+            "2020-01-01",
+            "USA",
+        ),
+        (
+            "modified-brussels-treaty",
+            "1955-05-05",
+            "1955-05-06",
+            "2010-12-31",
+            "ITA",
+        ),
+        (
+            "aukus-ennpia-2021",
+            "2022-02-07",
+            "2022-02-08",
+            "2025-01-01",
+            "AUS",
+        ),
+        (
+            "nato-atomal-agreement-1964",
+            "1965-03-11",
+            "1965-03-12",
+            "2024-06-01",
+            "USA",
+        ),
+        (
+            "eu-nato-security-of-information-2003",
+            "2003-03-13",
+            "2003-03-14",
+            "2024-06-01",
+            "NATO",
+        ),
+        (
+            "occar-convention",
+            "2001-01-31",
+            "2001-02-01",
+            "2024-06-01",
+            "FRA",
+        ),
+        (
+            "tfeu-lisbon",
+            "2009-11-30",
+            "2009-12-01",
+            "2024-06-01",
+            "DNK",
+        ),
     ];
     let r = shipped();
     for (id, before, first, later, party) in cases {
@@ -1102,11 +1169,17 @@ fn new_agreements_before_at_and_after_entry_into_force() {
         "kensington-treaty",
     ] {
         let a = r.agreement(id).unwrap();
-        assert_eq!(a.status(d("2026-06-01")), AgreementStatus::SignedNotInForce, "{id}");
+        assert_eq!(
+            a.status(d("2026-06-01")),
+            AgreementStatus::SignedNotInForce,
+            "{id}"
+        );
         assert!(a.in_force.is_none(), "{id}");
     }
     assert_eq!(
-        r.agreement("treaty-of-nancy").unwrap().status(d("2025-05-08")),
+        r.agreement("treaty-of-nancy")
+            .unwrap()
+            .status(d("2025-05-08")),
         AgreementStatus::NotYetSigned
     );
     // The AUKUS leaders' statement is not binding.
@@ -1309,7 +1382,11 @@ fn a_participation_under_an_excluding_attribute_is_refused() {
         "{ nation = \"FRA\", from = \"2005-01-01\"",
     );
     assert_eq!(f.problems(), Vec::<String>::new());
-    f.replace("organizations/agency.toml", "organization = \"CLUB\"", "organization = \"CLOB\"");
+    f.replace(
+        "organizations/agency.toml",
+        "organization = \"CLUB\"",
+        "organization = \"CLOB\"",
+    );
     assert_eq!(
         f.problems(),
         ["organizations/agency.toml:6: organization[AGENCY].excluded_by[0].organization: dangling reference: no organization \"CLOB\""]

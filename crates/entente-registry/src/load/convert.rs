@@ -123,7 +123,7 @@ pub(super) fn convert(
     // Organisations: first pass converts, second pass resolves parents once every id is known.
     let mut organizations: Vec<Organization> = Vec::new();
     let mut org_spans: Vec<(usize, Option<(usize, String)>)> = Vec::new(); // (file index, parent)
-    // Per organisation: the offset of each kept membership's `from`, and its exclusions.
+                                                                           // Per organisation: the offset of each kept membership's `from`, and its exclusions.
     let mut org_extras: Vec<(Vec<usize>, RawExclusions)> = Vec::new();
     let mut org_index: HashMap<String, usize> = HashMap::new();
     for (file_no, file) in org_files.iter().enumerate() {
@@ -731,11 +731,7 @@ fn check_exclusions<'a>(
                 continue;
             };
             let target_org = &organizations[target];
-            for (m, offset) in organizations[org_no]
-                .memberships
-                .iter()
-                .zip(member_offsets)
-            {
+            for (m, offset) in organizations[org_no].memberships.iter().zip(member_offsets) {
                 let clash = target_org
                     .memberships
                     .iter()

@@ -577,7 +577,10 @@ fn chart_trend_takes_an_edition() {
             run.stdout
         );
         let text = std::fs::read_to_string(&svg).unwrap();
-        assert!(text.contains(&format!("(NATO edition {edition})")), "{edition}");
+        assert!(
+            text.contains(&format!("(NATO edition {edition})")),
+            "{edition}"
+        );
     }
     let run = entente(&[
         "burden",

@@ -473,11 +473,7 @@ fn members_show_attributes_of_the_day() {
         v["attributes"],
         json!({ "FRA": ["outside-integrated-command"] })
     );
-    assert!(v["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|m| m == "FRA"));
+    assert!(v["members"].as_array().unwrap().iter().any(|m| m == "FRA"));
     let run = entente(&["registry", "members", "NATO", "--at", "1977-01-01"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
