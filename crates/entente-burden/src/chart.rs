@@ -222,13 +222,24 @@ pub fn trend_chart(
     guidelines: &[Guideline],
     format: Format,
 ) -> Result<Vec<u8>, Error> {
+    trend_chart_in(trends, guidelines, None, format)
+}
+
+/// Like [`trend_chart`], for trends taken from one edition (named in the axis description);
+/// `None`: the latest edition holding each year.
+pub fn trend_chart_in(
+    trends: &[Trend],
+    guidelines: &[Guideline],
+    edition: Option<&str>,
+    format: Format,
+) -> Result<Vec<u8>, Error> {
     if trends.is_empty() {
         return Err(chart_err("no series to draw"));
     }
     render(
         format,
-        |root| draw_trend(root, trends, guidelines),
-        |root| draw_trend(root, trends, guidelines),
+        |root| draw_trend(root, trends, guidelines, edition),
+        |root| draw_trend(root, trends, guidelines, edition),
     )
 }
 
@@ -236,6 +247,7 @@ fn draw_trend<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     trends: &[Trend],
     guidelines: &[Guideline],
+    edition: Option<&str>,
 ) -> Result<(), Error> {
     let years = trends.iter().flat_map(|t| t.points.iter().map(|p| p.year));
     let (mut y0, mut y1) = (i32::MAX, i32::MIN);
@@ -261,9 +273,10 @@ fn draw_trend<DB: DrawingBackend>(
         .configure_mesh()
         .x_labels(((y1 - y0) as usize + 3).min(20))
         .x_label_formatter(&|y| y.to_string())
-        .x_desc(
-            "year; dots are published values (latest NATO edition holding each), lines join them",
-        )
+        .x_desc(match edition {
+            Some(e) => format!("year; dots are published values (NATO edition {e}), lines join them"),
+            None => "year; dots are published values (latest NATO edition holding each), lines join them".to_owned(),
+        })
         .y_desc("% of GDP")
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 18))

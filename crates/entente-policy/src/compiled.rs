@@ -208,6 +208,8 @@ pub(crate) struct Cover {
     /// Policy index → highest rank covered.
     pub(crate) ceilings: Vec<(usize, u8)>,
     pub(crate) caveats: Vec<String>,
+    /// The clause covers only labels carrying at least one of `caveats`.
+    pub(crate) caveats_only: bool,
 }
 
 /// The compiled policy: what the registry and the classification policies say, ready to decide.
@@ -386,6 +388,7 @@ impl ReleasePolicy {
                         .collect(),
                     ceilings,
                     caveats: security.caveats.clone(),
+                    caveats_only: security.caveats_only,
                 });
             }
         }
@@ -794,6 +797,9 @@ impl ReleasePolicy {
             return false;
         }
         if !label.caveats().iter().all(|c| cover.caveats.contains(c)) {
+            return false;
+        }
+        if cover.caveats_only && label.caveats().is_empty() {
             return false;
         }
         // The two nations must stand for two different parties: an agreement between Japan and

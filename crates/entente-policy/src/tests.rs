@@ -125,10 +125,22 @@ fn empty_sets_caveats_and_unknown_tokens_deny() {
         check("NATO SECRET//REL TO NONE", "FRA", "USA", "2024-06-01"),
         "Deny: the label is releasable to nobody (an empty Releasable To set)"
     );
-    // No agreement in the dataset lists ATOMAL among the caveats it covers.
+    // No agreement in the dataset lists CRYPTO among the caveats it covers.
     assert_eq!(
-        check("NATO SECRET//ATOMAL//REL TO FRA, USA", "FRA", "USA", "2024-06-01"),
-        "Deny: no security-of-information agreement in force between FRA and USA on 2024-06-01 covers NATO SECRET with ATOMAL"
+        check("NATO SECRET//CRYPTO//REL TO FRA, USA", "FRA", "USA", "2024-06-01"),
+        "Deny: no security-of-information agreement in force between FRA and USA on 2024-06-01 covers NATO SECRET with CRYPTO"
+    );
+    // ATOMAL is covered by the ATOMAL agreement (in force 1965-03-12), and only by it.
+    assert!(check(
+        "NATO SECRET//ATOMAL//REL TO FRA, USA",
+        "FRA",
+        "USA",
+        "2024-06-01"
+    )
+    .contains("Co-operation regarding Atomic Information"));
+    assert_eq!(
+        check("NATO SECRET//ATOMAL//REL TO FRA, USA", "FRA", "USA", "1965-03-11"),
+        "Deny: no security-of-information agreement in force between FRA and USA on 1965-03-11 covers NATO SECRET with ATOMAL"
     );
     assert_eq!(
         check("NATO SECRET//REL TO USA, XYZ", "FRA", "USA", "2024-06-01"),

@@ -45,8 +45,8 @@ pub use crate::invocation::{ClauseRef, Invocation, Participant, ParticipantChang
 pub use crate::load::DatasetText;
 pub use crate::model::{
     Accession, Agreement, AgreementId, AgreementKind, AgreementStatus, Clause, ClauseKind,
-    DateQualifier, MemberDates, Membership, Nation, OrgId, OrgKind, Organization, Party,
-    PartyBasis, PolicyLevel, Role, SecurityProvision, Source, SourceId, Tier,
+    DateQualifier, Exclusion, MemberDates, Membership, MembershipAttribute, Nation, OrgId, OrgKind,
+    Organization, Party, PartyBasis, PolicyLevel, Role, SecurityProvision, Source, SourceId, Tier,
 };
 pub use crate::query::{
     Basis, Defender, Graph, GraphEdge, GraphEdgeKind, GraphNode, GraphNodeKind, NationAgreement,

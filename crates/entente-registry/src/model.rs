@@ -139,6 +139,41 @@ pub struct Membership {
     pub stated_until: Option<StatedDate>,
     pub sources: Vec<SourceId>,
     pub note: Option<String>,
+    /// Stated conditions of this membership for part of its period (e.g. France outside NATO's
+    /// integrated military command from 1966 to 2009). They describe the membership; they never
+    /// change who is a member nor what membership obliges.
+    pub attributes: Vec<MembershipAttribute>,
+}
+
+impl Membership {
+    /// The attributes that hold on `day`.
+    pub fn attributes_on(&self, day: Date) -> impl Iterator<Item = &MembershipAttribute> {
+        self.attributes
+            .iter()
+            .filter(move |a| a.period.contains(day))
+    }
+}
+
+/// A condition of one membership over a period of it, e.g. `outside-integrated-command`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipAttribute {
+    /// A lower-case keyword (letters, digits and `-`).
+    pub id: String,
+    /// The days on which the attribute is certain (partial dates resolved conservatively); it
+    /// lies within the membership's period.
+    pub period: Interval,
+    pub stated_from: StatedDate,
+    pub stated_until: Option<StatedDate>,
+    pub sources: Vec<SourceId>,
+    pub note: Option<String>,
+}
+
+/// A rule that no nation takes part in an organisation while its membership of another carries an
+/// attribute (Denmark took part in no EU defence body while its CSDP opt-out applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exclusion {
+    pub organization: OrgId,
+    pub attribute: String,
 }
 
 /// An organisation, alliance, framework or group of nations.
@@ -153,9 +188,21 @@ pub struct Organization {
     pub memberships: Vec<Membership>,
     pub sources: Vec<SourceId>,
     pub note: Option<String>,
+    /// Nations whose membership of another organisation carries a given attribute on a day do
+    /// not take part in this one that day; the loader refuses a participation that would.
+    pub excluded_by: Vec<Exclusion>,
 }
 
 impl Organization {
+    /// The attributes of `nation`'s membership that hold on `day` (empty if it is no participant).
+    pub fn attributes_of(&self, nation: NationCode, day: Date) -> Vec<&MembershipAttribute> {
+        self.memberships
+            .iter()
+            .filter(|m| m.nation == nation && m.period.contains(day))
+            .flat_map(|m| m.attributes_on(day))
+            .collect()
+    }
+
     /// Whether `nation` is a full member on `day`.
     pub fn has_member(&self, nation: NationCode, day: Date) -> bool {
         self.memberships
@@ -290,6 +337,10 @@ pub struct SecurityProvision {
     /// Restrictive caveats (e.g. ATOMAL) the agreement explicitly covers; a label carrying any
     /// other caveat is not covered by it.
     pub caveats: Vec<String>,
+    /// Whether the clause covers only labels carrying at least one of its `caveats` (the ATOMAL
+    /// agreement protects atomic information, not every NATO label); otherwise it also covers
+    /// labels without caveats.
+    pub caveats_only: bool,
     pub equivalences: Vec<Vec<PolicyLevel>>,
 }
 

@@ -53,10 +53,26 @@ impl<'a> Members<'a> {
 
 impl Serialize for Members<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Attributes of the members' memberships that hold that day (e.g. outside the integrated
+        // command), by nation; only members with at least one are listed.
+        let attributes: serde_json::Map<String, serde_json::Value> = self
+            .members
+            .iter()
+            .filter_map(|m| {
+                let ids: Vec<&str> = self
+                    .organization
+                    .attributes_of(*m, self.day)
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .collect();
+                (!ids.is_empty()).then(|| (m.as_str().to_owned(), json!(ids)))
+            })
+            .collect();
         json!({
             "organization": self.organization.id.0,
             "at": self.day.to_string(),
             "members": self.members,
+            "attributes": attributes,
         })
         .serialize(s)
     }
@@ -64,9 +80,19 @@ impl Serialize for Members<'_> {
 
 impl ToReport for Members<'_> {
     fn report(&self) -> Report {
-        let mut table = Table::new(["code", "nation"]);
+        let mut table = Table::new(["code", "nation", "attributes"]);
         for m in &self.members {
-            table.add_row([m.as_str(), name_of(self.registry, *m)]);
+            let attributes: Vec<&str> = self
+                .organization
+                .attributes_of(*m, self.day)
+                .iter()
+                .map(|a| a.id.as_str())
+                .collect();
+            table.add_row([
+                m.as_str().to_owned(),
+                name_of(self.registry, *m).to_owned(),
+                attributes.join(", "),
+            ]);
         }
         let org = self.organization;
         let title = format!(

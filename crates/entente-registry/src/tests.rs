@@ -956,6 +956,443 @@ fn suspended_and_terminated_agreements_do_not_apply() {
     assert!(r.obligations_toward(n("FRA"), d("2002-06-01")).is_empty());
 }
 
+// --- Alliances and agreements added for issue 23 ---------------------------------------------
+
+/// Whether the agreement `id` is in force on `day`.
+fn in_force(id: &str, day: &str) -> bool {
+    shipped().agreement(id).unwrap().is_in_force(d(day))
+}
+
+/// (organisation, the day before, the first day, its members that day, a later day, members then)
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<&'a str>,
+    &'a str,
+    Vec<&'a str>,
+);
+
+#[test]
+fn new_organizations_before_at_and_after_their_start() {
+    let cases: [Case<'_>; 9] = [
+        (
+            "TIAR",
+            "1948-12-02",
+            "1948-12-03",
+            vec!["USA"],
+            "2020-01-01",
+            vec!["USA"],
+        ),
+        (
+            "WEU",
+            "1955-05-05",
+            "1955-05-06",
+            vec!["BEL", "DEU", "FRA", "GBR", "ITA", "LUX", "NLD"],
+            "2011-01-01",
+            vec![],
+        ),
+        (
+            "AUKUS",
+            "2021-09-14",
+            "2021-09-15",
+            vec!["AUS", "GBR", "USA"],
+            "2025-01-01",
+            vec!["AUS", "GBR", "USA"],
+        ),
+        (
+            "JEF",
+            "2014-09-03",
+            "2014-09-04",
+            vec!["DNK", "EST", "GBR", "LTU", "LVA", "NLD", "NOR"],
+            "2021-04-20",
+            vec![
+                "DNK", "EST", "FIN", "GBR", "ISL", "LTU", "LVA", "NLD", "NOR", "SWE",
+            ],
+        ),
+        // Only the year 2009 is sourced: counted from 2010-01-01.
+        (
+            "NORDEFCO",
+            "2009-12-31",
+            "2010-01-01",
+            vec!["DNK", "FIN", "ISL", "NOR", "SWE"],
+            "2024-01-01",
+            vec!["DNK", "FIN", "ISL", "NOR", "SWE"],
+        ),
+        (
+            "EUROCORPS",
+            "1992-05-21",
+            "1992-05-22",
+            vec!["DEU", "FRA"],
+            "2021-12-20",
+            vec!["BEL", "DEU", "ESP", "FRA", "LUX", "POL"],
+        ),
+        (
+            "FR-DE-BRIGADE",
+            "1989-12-31",
+            "1990-01-01",
+            vec!["DEU", "FRA"],
+            "2024-01-01",
+            vec!["DEU", "FRA"],
+        ),
+        // Legal status only to the month (January 2001): counted from 2001-02-01.
+        (
+            "OCCAR",
+            "2001-01-31",
+            "2001-02-01",
+            vec!["DEU", "FRA", "GBR", "ITA"],
+            "2006-01-01",
+            vec!["BEL", "DEU", "ESP", "FRA", "GBR", "ITA"],
+        ),
+        (
+            "EDA",
+            "2004-07-11",
+            "2004-07-12",
+            vec![
+                "AUT", "BEL", "CYP", "CZE", "DEU", "ESP", "EST", "FIN", "FRA", "GBR", "GRC", "HUN",
+                "IRL", "ITA", "LTU", "LUX", "LVA", "MLT", "NLD", "POL", "PRT", "SVK", "SVN", "SWE",
+            ],
+            "2023-03-23",
+            vec![
+                "AUT", "BEL", "BGR", "CYP", "CZE", "DEU", "DNK", "ESP", "EST", "FIN", "FRA", "GRC",
+                "HRV", "HUN", "IRL", "ITA", "LTU", "LUX", "LVA", "MLT", "NLD", "POL", "PRT", "ROU",
+                "SVK", "SVN", "SWE",
+            ],
+        ),
+    ];
+    for (org, before, first, at, later, then) in cases {
+        assert!(members(org, before).is_empty(), "{org} on {before}");
+        assert_eq!(members(org, first), at, "{org} on {first}");
+        assert_eq!(members(org, later), then, "{org} on {later}");
+    }
+    // The JEF's later members, on their days and not before.
+    assert!(!members("JEF", "2017-06-29").contains(&"SWE".to_owned()));
+    assert!(members("JEF", "2017-06-30").contains(&"FIN".to_owned()));
+    assert!(!members("JEF", "2021-04-19").contains(&"ISL".to_owned()));
+    // The WEU's members up to the end of 2010, the last day the sources support.
+    assert_eq!(members("WEU", "2010-12-31").len(), 7);
+    // OCCAR: Belgium approved the Convention in 2003 and Spain acceded in 2005; only the years
+    // are certain, so they are counted from the next year.
+    assert!(!members("OCCAR", "2003-12-31").contains(&"BEL".to_owned()));
+    assert!(members("OCCAR", "2004-01-01").contains(&"BEL".to_owned()));
+    assert!(!members("OCCAR", "2005-12-31").contains(&"ESP".to_owned()));
+    // The EDA after Brexit and before Denmark joined: every EU member but Denmark.
+    assert_eq!(members("EDA", "2023-03-22").len(), 26);
+    assert!(!members("EDA", "2023-03-22").contains(&"DNK".to_owned()));
+    assert!(!members("EDA", "2020-02-01").contains(&"GBR".to_owned()));
+}
+
+#[test]
+fn new_agreements_before_at_and_after_entry_into_force() {
+    // (agreement, the day before, the day of entry into force, a later day, a party)
+    let cases = [
+        (
+            "rio-treaty",
+            "1948-12-02",
+            "1948-12-03",
+            "2020-01-01",
+            "USA",
+        ),
+        (
+            "modified-brussels-treaty",
+            "1955-05-05",
+            "1955-05-06",
+            "2010-12-31",
+            "ITA",
+        ),
+        (
+            "aukus-ennpia-2021",
+            "2022-02-07",
+            "2022-02-08",
+            "2025-01-01",
+            "AUS",
+        ),
+        (
+            "nato-atomal-agreement-1964",
+            "1965-03-11",
+            "1965-03-12",
+            "2024-06-01",
+            "USA",
+        ),
+        (
+            "eu-nato-security-of-information-2003",
+            "2003-03-13",
+            "2003-03-14",
+            "2024-06-01",
+            "NATO",
+        ),
+        (
+            "occar-convention",
+            "2001-01-31",
+            "2001-02-01",
+            "2024-06-01",
+            "FRA",
+        ),
+        (
+            "tfeu-lisbon",
+            "2009-11-30",
+            "2009-12-01",
+            "2024-06-01",
+            "DNK",
+        ),
+    ];
+    let r = shipped();
+    for (id, before, first, later, party) in cases {
+        assert!(!in_force(id, before), "{id} on {before}");
+        assert!(in_force(id, first), "{id} on {first}");
+        assert!(in_force(id, later), "{id} on {later}");
+        let party = r.party(party).unwrap();
+        let listed = |day: &str| {
+            r.agreements_in_force(Some(&party), d(day))
+                .iter()
+                .any(|a| a.id.0 == id)
+        };
+        assert!(!listed(before), "{id} listed on {before}");
+        assert!(listed(first), "{id} not listed on {first}");
+        assert!(listed(later), "{id} not listed on {later}");
+    }
+    // The Modified Brussels Treaty ends with 2010: the day it ceased to apply was not found.
+    assert!(!in_force("modified-brussels-treaty", "2011-01-01"));
+    assert_eq!(
+        r.agreement("modified-brussels-treaty")
+            .unwrap()
+            .status(d("2011-07-01")),
+        AgreementStatus::Terminated
+    );
+    // Signed, with no entry into force found: never applied by the registry.
+    for id in [
+        "aukus-naval-nuclear-propulsion-2024",
+        "eurocorps-treaty-of-strasbourg",
+        "occar-security-agreement-2004",
+        "france-greece-strategic-partnership-2021",
+        "treaty-of-nancy",
+        "kensington-treaty",
+    ] {
+        let a = r.agreement(id).unwrap();
+        assert_eq!(
+            a.status(d("2026-06-01")),
+            AgreementStatus::SignedNotInForce,
+            "{id}"
+        );
+        assert!(a.in_force.is_none(), "{id}");
+    }
+    assert_eq!(
+        r.agreement("treaty-of-nancy")
+            .unwrap()
+            .status(d("2025-05-08")),
+        AgreementStatus::NotYetSigned
+    );
+    // The AUKUS leaders' statement is not binding.
+    assert!(!r.agreement("aukus-leaders-statement-2021").unwrap().binding);
+}
+
+#[test]
+fn new_defence_clauses_bind_on_the_right_days() {
+    // Article V of the Modified Brussels Treaty binds the WEU's other members toward France,
+    // from 1955-05-06 to the end of 2010.
+    let bound = |nation: &str, day: &str, id: &str| {
+        let mut v = bound_toward(nation, day, id);
+        v.sort();
+        v
+    };
+    assert!(bound("FRA", "1955-05-05", "modified-brussels-treaty").is_empty());
+    let weu = ["BEL", "DEU", "GBR", "ITA", "LUX", "NLD"];
+    assert_eq!(bound("FRA", "1955-05-06", "modified-brussels-treaty"), weu);
+    assert_eq!(bound("FRA", "2010-12-31", "modified-brussels-treaty"), weu);
+    assert!(bound("FRA", "2011-01-01", "modified-brussels-treaty").is_empty());
+    // Spain, Portugal and Greece are left out of the WEU: their days were not found.
+    assert!(bound("ESP", "2000-01-01", "modified-brussels-treaty").is_empty());
+    // The Rio Treaty's only recorded party is the United States: nobody is bound toward it.
+    assert!(bound("USA", "2000-01-01", "rio-treaty").is_empty());
+    let rio = shipped().agreement("rio-treaty").unwrap();
+    assert!(rio
+        .clauses
+        .iter()
+        .any(|c| c.id == "art3" && c.kind == ClauseKind::CollectiveDefence));
+    // France-Greece, Nancy and Kensington carry mutual-assistance clauses but no entry into force
+    // was found: they bind nobody yet.
+    for (nation, id) in [
+        ("GRC", "france-greece-strategic-partnership-2021"),
+        ("POL", "treaty-of-nancy"),
+        ("DEU", "kensington-treaty"),
+    ] {
+        assert!(bound(nation, "2026-06-01", id).is_empty(), "{id}");
+        assert!(shipped()
+            .agreement(id)
+            .unwrap()
+            .clauses
+            .iter()
+            .any(|c| c.kind == ClauseKind::MutualAssistance));
+    }
+    // Article 222 TFEU (terrorist attacks, disasters) is a cooperation clause, not a defence
+    // obligation; Article 42(7) TEU is unchanged.
+    let tfeu = shipped().agreement("tfeu-lisbon").unwrap();
+    assert_eq!(tfeu.clauses[0].kind, ClauseKind::Cooperation);
+    assert!(defenders("EST", "2024-03-08")
+        .iter()
+        .all(|(_, basis)| basis.iter().all(|b| !b.starts_with("tfeu-lisbon"))));
+    // AUKUS, the JEF, NORDEFCO, the Eurocorps and OCCAR carry no defence clause: obligations
+    // toward their members are unchanged (Sweden before NATO: EU partners only).
+    let swe = defenders("SWE", "2022-01-01");
+    assert!(swe
+        .iter()
+        .all(|(_, basis)| basis == &["teu-lisbon Article 42(7)"]));
+}
+
+#[test]
+fn atomal_agreement_covers_the_atomal_caveat_only() {
+    let r = shipped();
+    let atomal = r.agreement("nato-atomal-agreement-1964").unwrap();
+    let clause = &atomal.clauses[0];
+    let security = clause.security.as_ref().unwrap();
+    assert_eq!(security.caveats, ["ATOMAL"]);
+    assert!(security.caveats_only);
+    // Founding-era members are presumed parties from 1965-03-12; the Czech Republic not before
+    // 2000-08-05, Croatia not before 2013-09-19.
+    assert_eq!(
+        r.party_basis(atomal, n("FRA"), d("1970-01-01")),
+        Some(PartyBasis::PresumedMember {
+            organization: OrgId("NATO".into())
+        })
+    );
+    assert!(r.party_basis(atomal, n("CZE"), d("2000-08-04")).is_none());
+    assert!(matches!(
+        r.party_basis(atomal, n("CZE"), d("2000-08-05")),
+        Some(PartyBasis::OwnDate {
+            qualifier: DateQualifier::NotBefore,
+            ..
+        })
+    ));
+    assert!(r.party_basis(atomal, n("HRV"), d("2013-09-18")).is_none());
+    assert!(r.party_basis(atomal, n("HRV"), d("2013-09-19")).is_some());
+}
+
+#[test]
+fn nato_integrated_command_attributes_do_not_change_article_5() {
+    let r = shipped();
+    let nato = r.organization("NATO").unwrap();
+    let attrs = |nation: &str, day: &str| -> Vec<String> {
+        nato.attributes_of(n(nation), d(day))
+            .iter()
+            .map(|a| a.id.clone())
+            .collect()
+    };
+    let outside = ["outside-integrated-command"];
+    // France: July 1966 (counted from 1966-08-01) until the eve of the 2009-04-04 summit.
+    assert!(attrs("FRA", "1966-07-31").is_empty());
+    assert_eq!(attrs("FRA", "1966-08-01"), outside);
+    assert_eq!(attrs("FRA", "2009-04-03"), outside);
+    assert!(attrs("FRA", "2009-04-04").is_empty());
+    // Greece: August 1974 to October 1980 (months only: 1974-09-01 to 1980-09-30).
+    assert!(attrs("GRC", "1974-08-31").is_empty());
+    assert_eq!(attrs("GRC", "1974-09-01"), outside);
+    assert_eq!(attrs("GRC", "1980-09-30"), outside);
+    assert!(attrs("GRC", "1980-10-01").is_empty());
+    // Spain: from the referendum of 1986-03-12 to the parliamentary vote of 1996-11-14.
+    assert!(attrs("ESP", "1986-03-11").is_empty());
+    assert_eq!(attrs("ESP", "1990-01-01"), outside);
+    assert!(attrs("ESP", "1996-11-15").is_empty());
+    // France stays a member and a party: Article 5 binds it and protects it throughout.
+    assert!(members("NATO", "1970-01-01").contains(&"FRA".to_owned()));
+    assert!(bound_toward("FRA", "1970-01-01", "north-atlantic-treaty").contains(&"USA".to_owned()));
+    assert!(bound_toward("DEU", "1970-01-01", "north-atlantic-treaty").contains(&"FRA".to_owned()));
+    assert!(bound_toward("GRC", "1977-01-01", "north-atlantic-treaty").contains(&"USA".to_owned()));
+    // Attributes are members' only: a non-member has none.
+    assert!(attrs("JPN", "1970-01-01").is_empty());
+}
+
+#[test]
+fn denmark_csdp_opt_out_and_eu_defence_bodies() {
+    let r = shipped();
+    let eu = r.organization("EU").unwrap();
+    let opt_out = |day: &str| {
+        eu.attributes_of(n("DNK"), d(day))
+            .iter()
+            .any(|a| a.id == "csdp-defence-opt-out")
+    };
+    assert!(opt_out("2009-12-01"));
+    assert!(opt_out("2022-06-30"));
+    assert!(!opt_out("2022-07-01"));
+    // Denmark remained an EU member throughout.
+    assert!(members("EU", "2015-01-01").contains(&"DNK".to_owned()));
+    // PESCO and the EDA exclude a participant under the opt-out; Denmark joined both after it.
+    for org in ["PESCO", "EDA"] {
+        let o = r.organization(org).unwrap();
+        assert_eq!(o.excluded_by.len(), 1, "{org}");
+        assert_eq!(o.excluded_by[0].organization.0, "EU");
+        assert_eq!(o.excluded_by[0].attribute, "csdp-defence-opt-out");
+    }
+    assert!(!members("EDA", "2022-07-01").contains(&"DNK".to_owned()));
+    assert!(members("EDA", "2023-03-23").contains(&"DNK".to_owned()));
+}
+
+#[test]
+fn membership_attributes_are_validated() {
+    // A valid attribute loads and answers.
+    let f = Fixture::new();
+    f.replace(
+        "organizations/club.toml",
+        "{ nation = \"FRA\", from = \"2000-01-01\", source = \"S1\" }",
+        "{ nation = \"FRA\", from = \"2000-01-01\", source = \"S1\", attributes = [ { id = \"opt-out\", from = \"2000-06\", until = \"2004-12-31\", source = \"S1\" } ] }",
+    );
+    assert_eq!(f.problems(), Vec::<String>::new());
+    let r = Registry::load(f.dir.path()).unwrap();
+    let club = r.organization("CLUB").unwrap();
+    assert!(club.attributes_of(n("FRA"), d("2000-06-30")).is_empty());
+    assert_eq!(club.attributes_of(n("FRA"), d("2000-07-01")).len(), 1);
+    assert!(club.attributes_of(n("FRA"), d("2005-01-01")).is_empty());
+    // A bad id, a period outside the membership, an overlap, a missing source.
+    let f = Fixture::new();
+    f.replace(
+        "organizations/club.toml",
+        "{ nation = \"DEU\", from = \"2001-01-01\", until = \"2009-12-31\", source = \"S1\" }",
+        "{ nation = \"DEU\", from = \"2001-01-01\", until = \"2009-12-31\", source = \"S1\", attributes = [ { id = \"Opt Out\", from = \"2002-01-01\", source = \"S1\" }, { id = \"a\", from = \"2002-01-01\", source = \"S1\" }, { id = \"b\", from = \"2002-01-01\", until = \"2003-01-01\", source = \"S1\" }, { id = \"b\", from = \"2002-06-01\", until = \"2002-07-01\", source = \"S1\" }, { id = \"c\", from = \"2002-01-01\", until = \"2002-02-01\" } ] }",
+    );
+    assert_eq!(
+        f.problems(),
+        [
+            "organizations/club.toml:8: organization[CLUB].members[1].attributes[0].id: invalid attribute id \"Opt Out\": use lower-case letters, digits and '-'",
+            "organizations/club.toml:8: organization[CLUB].members[1].attributes[1].from: attribute a 2002-01-01 – lies outside the membership 2001-01-01 – 2009-12-31",
+            "organizations/club.toml:8: organization[CLUB].members[1].attributes[3].from: overlapping attribute b: 2002-06-01 – 2002-07-01 overlaps 2002-01-01 – 2003-01-01",
+            "organizations/club.toml:8: organization[CLUB].members[1].attributes[4].source: missing source: every fact must name one",
+        ]
+    );
+}
+
+#[test]
+fn a_participation_under_an_excluding_attribute_is_refused() {
+    let f = Fixture::new();
+    f.replace(
+        "organizations/club.toml",
+        "{ nation = \"FRA\", from = \"2000-01-01\", source = \"S1\" }",
+        "{ nation = \"FRA\", from = \"2000-01-01\", source = \"S1\", attributes = [ { id = \"opt-out\", from = \"2000-01-01\", until = \"2004-12-31\", source = \"S1\" } ] }",
+    );
+    f.write(
+        "organizations/agency.toml",
+        "[[organization]]\nid = \"AGENCY\"\nname = \"Agency\"\nkind = \"framework\"\nsource = \"S1\"\nexcluded_by = [ { organization = \"CLUB\", attribute = \"opt-out\" } ]\nmembers = [\n  { nation = \"FRA\", from = \"2004-06-01\", source = \"S1\" },\n  { nation = \"DEU\", from = \"2004-06-01\", source = \"S1\" },\n]\n",
+    );
+    assert_eq!(
+        f.problems(),
+        ["organizations/agency.toml:8: organization[AGENCY].members.from: FRA's participation (2004-06-01 –) overlaps the opt-out of its membership of CLUB (2000-01-01 – 2004-12-31)"]
+    );
+    // From the day after the opt-out ends, and with an unknown organisation named.
+    f.replace(
+        "organizations/agency.toml",
+        "{ nation = \"FRA\", from = \"2004-06-01\"",
+        "{ nation = \"FRA\", from = \"2005-01-01\"",
+    );
+    assert_eq!(f.problems(), Vec::<String>::new());
+    f.replace(
+        "organizations/agency.toml",
+        "organization = \"CLUB\"",
+        "organization = \"CLOB\"",
+    );
+    assert_eq!(
+        f.problems(),
+        ["organizations/agency.toml:6: organization[AGENCY].excluded_by[0].organization: dangling reference: no organization \"CLOB\""]
+    );
+}
+
 // --- Properties --------------------------------------------------------------------------------
 
 fn any_day() -> impl Strategy<Value = Date> {

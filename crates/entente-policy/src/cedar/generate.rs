@@ -155,6 +155,9 @@ pub(super) fn clause_policy(
                 .join(", ")
         )
     });
+    if security.caveats_only {
+        when.push("!resource.caveats.isEmpty()".to_owned());
+    }
 
     // The parties each end stands for: `N` as a nation (named, or a member of the organisation
     // whose members are parties), `O` through an organisation party acting for its members (for

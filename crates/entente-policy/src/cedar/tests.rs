@@ -125,10 +125,25 @@ fn shipped_decisions_match_the_compiled_policy() {
         "Deny: USA is not in REL TO FRA, JPN on 2024-06-01"
     );
     assert!(check(
-        "NATO SECRET//ATOMAL//REL TO FRA, USA",
+        "NATO SECRET//CRYPTO//REL TO FRA, USA",
         "FRA",
         "USA",
         "2024-06-01"
+    )
+    .ends_with("covers NATO SECRET with CRYPTO"));
+    // ATOMAL information goes under the ATOMAL agreement, which covers nothing without the caveat.
+    let d = shipped().cedar.decide(
+        &label("NATO SECRET//ATOMAL//REL TO FRA, USA"),
+        n("FRA"),
+        n("USA"),
+        parse_date("2024-06-01").unwrap(),
+    );
+    assert_eq!(d.agreement(), Some("nato-atomal-agreement-1964"));
+    assert!(check(
+        "NATO SECRET//ATOMAL//REL TO FRA, USA",
+        "FRA",
+        "USA",
+        "1965-03-11"
     )
     .ends_with("covers NATO SECRET with ATOMAL"));
 }

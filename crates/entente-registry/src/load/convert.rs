@@ -123,6 +123,8 @@ pub(super) fn convert(
     // Organisations: first pass converts, second pass resolves parents once every id is known.
     let mut organizations: Vec<Organization> = Vec::new();
     let mut org_spans: Vec<(usize, Option<(usize, String)>)> = Vec::new(); // (file index, parent)
+                                                                           // Per organisation: the offset of each kept membership's `from`, and its exclusions.
+    let mut org_extras: Vec<(Vec<usize>, RawExclusions)> = Vec::new();
     let mut org_index: HashMap<String, usize> = HashMap::new();
     for (file_no, file) in org_files.iter().enumerate() {
         let Some(raw) = ck.parse::<RawOrganizationsFile>(file) else {
@@ -148,6 +150,7 @@ pub(super) fn convert(
             let established = ck.optional_date(&o.established, &format!("{field}.established"));
             let org_sources = ck.sources(&o.source, offset, &format!("{field}.source"), &sources);
             let mut memberships: Vec<Membership> = Vec::new();
+            let mut member_offsets: Vec<usize> = Vec::new();
             for (j, m) in o.members.iter().enumerate() {
                 let m_offset = m.span().start;
                 let m = m.get_ref();
@@ -196,6 +199,8 @@ pub(super) fn convert(
                     );
                     continue;
                 }
+                let attributes = convert_attributes(&mut ck, m, &mfield, &period, &sources);
+                member_offsets.push(m.from.span().start);
                 memberships.push(Membership {
                     nation,
                     role,
@@ -204,6 +209,7 @@ pub(super) fn convert(
                     stated_until: until,
                     sources: m_sources,
                     note: m.note.clone(),
+                    attributes,
                 });
             }
             let Some(kind) = kind else { continue };
@@ -217,6 +223,28 @@ pub(super) fn convert(
                 continue;
             }
             org_index.insert(key, organizations.len());
+            let exclusions: RawExclusions = o
+                .excluded_by
+                .iter()
+                .enumerate()
+                .filter_map(|(k, e)| {
+                    let e = e.get_ref();
+                    let efield = format!("{field}.excluded_by[{k}]");
+                    ck.non_empty(&e.organization, &format!("{efield}.organization"));
+                    ck.non_empty(&e.attribute, &format!("{efield}.attribute"));
+                    let org = e.organization.get_ref().trim();
+                    let attr = e.attribute.get_ref().trim();
+                    (!org.is_empty() && !attr.is_empty()).then(|| {
+                        (
+                            e.organization.span().start,
+                            org.to_owned(),
+                            e.attribute.span().start,
+                            attr.to_owned(),
+                        )
+                    })
+                })
+                .collect();
+            org_extras.push((member_offsets, exclusions));
             org_spans.push((
                 file_no,
                 o.parent
@@ -232,6 +260,7 @@ pub(super) fn convert(
                 memberships,
                 sources: org_sources,
                 note: o.note.clone(),
+                excluded_by: Vec::new(),
             });
         }
     }
@@ -258,6 +287,15 @@ pub(super) fn convert(
             }
         }
     }
+
+    check_exclusions(
+        &mut ck,
+        &mut organizations,
+        &org_index,
+        &org_spans,
+        &org_extras,
+        &org_files,
+    );
 
     // Agreements.
     let mut agreements: Vec<Agreement> = Vec::new();
@@ -466,7 +504,17 @@ pub(super) fn convert(
                     .collect();
                 let has_security_fields = c.max_classification.is_some()
                     || !c.domains.is_empty()
-                    || !c.equivalences.is_empty();
+                    || !c.equivalences.is_empty()
+                    || c.caveats_only.is_some();
+                let caveats_only = c.caveats_only.as_ref().is_some_and(|b| *b.get_ref());
+                if caveats_only && c.caveats.is_empty() {
+                    let at = c.caveats_only.as_ref().map_or(c_offset, |b| b.span().start);
+                    ck.report(
+                        at,
+                        format!("{cfield}.caveats_only"),
+                        "caveats_only needs the caveats the clause is limited to",
+                    );
+                }
                 let Some(ckind) = ckind else { continue };
                 if !protects.is_empty() && !ckind.is_defence_obligation() {
                     ck.report(
@@ -502,11 +550,12 @@ pub(super) fn convert(
                         }),
                         domains: c.domains.iter().map(|d| d.get_ref().clone()).collect(),
                         caveats: c.caveats.iter().map(|d| d.get_ref().clone()).collect(),
+                        caveats_only,
                         equivalences,
                     })
                 } else {
                     if has_security_fields {
-                        ck.report(c_offset, cfield.clone(), "max_classification, domains, caveats and equivalences apply only to security-of-information clauses");
+                        ck.report(c_offset, cfield.clone(), "max_classification, domains, caveats, caveats_only and equivalences apply only to security-of-information clauses");
                     }
                     None
                 };
@@ -565,4 +614,146 @@ pub(super) fn convert(
         organizations,
         agreements,
     ))
+}
+
+/// An organisation's `excluded_by` entries as read: (offset, organisation, offset, attribute).
+type RawExclusions = Vec<(usize, String, usize, String)>;
+
+/// The attributes of one membership: ids are lower-case keywords, periods lie within the
+/// membership's and do not overlap for the same id, and every one names its sources.
+fn convert_attributes(
+    ck: &mut Checker<'_>,
+    m: &RawMember,
+    mfield: &str,
+    membership: &Interval,
+    sources: &BTreeMap<SourceId, Source>,
+) -> Vec<MembershipAttribute> {
+    let mut out: Vec<MembershipAttribute> = Vec::new();
+    for (k, a) in m.attributes.iter().enumerate() {
+        let a_offset = a.span().start;
+        let a = a.get_ref();
+        let afield = format!("{mfield}.attributes[{k}]");
+        let id = a.id.get_ref().trim().to_owned();
+        let id_ok = !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !id_ok {
+            ck.report(
+                a.id.span().start,
+                format!("{afield}.id"),
+                format!("invalid attribute id {id:?}: use lower-case letters, digits and '-'"),
+            );
+        }
+        let from = ck.stated_date(&a.from, &format!("{afield}.from"));
+        let until = ck.optional_date(&a.until, &format!("{afield}.until"));
+        let a_sources = ck.sources(&a.source, a_offset, &format!("{afield}.source"), sources);
+        let Some(from) = from else { continue };
+        if !id_ok || (a.until.is_some() && until.is_none()) {
+            continue;
+        }
+        let Some(period) = Interval::new(
+            from.earliest_certain_start(),
+            until.map(|u| u.latest_certain_end()),
+        ) else {
+            let at = a.until.as_ref().map_or(a_offset, |u| u.span().start);
+            ck.report(
+                at,
+                format!("{afield}.until"),
+                format!(
+                    "inverted interval: until {} is before from {from}",
+                    until.map(|u| u.to_string()).unwrap_or_default()
+                ),
+            );
+            continue;
+        };
+        let inside = period.from >= membership.from
+            && match (period.until, membership.until) {
+                (_, None) => true,
+                (Some(a_end), Some(m_end)) => a_end <= m_end,
+                (None, Some(_)) => false,
+            };
+        if !inside {
+            ck.report(
+                a.from.span().start,
+                format!("{afield}.from"),
+                format!("attribute {id} {period} lies outside the membership {membership}"),
+            );
+            continue;
+        }
+        if let Some(prev) = out
+            .iter()
+            .find(|p| p.id == id && p.period.overlaps(&period))
+        {
+            ck.report(
+                a.from.span().start,
+                format!("{afield}.from"),
+                format!(
+                    "overlapping attribute {id}: {period} overlaps {}",
+                    prev.period
+                ),
+            );
+            continue;
+        }
+        out.push(MembershipAttribute {
+            id,
+            period,
+            stated_from: from,
+            stated_until: until,
+            sources: a_sources,
+            note: a.note.clone(),
+        });
+    }
+    out
+}
+
+/// Resolves each organisation's `excluded_by` and refuses a participation on a day on which the
+/// nation's membership of the named organisation carries the named attribute.
+fn check_exclusions<'a>(
+    ck: &mut Checker<'a>,
+    organizations: &mut [Organization],
+    org_index: &HashMap<String, usize>,
+    org_spans: &[(usize, Option<(usize, String)>)],
+    org_extras: &[(Vec<usize>, RawExclusions)],
+    org_files: &'a [SourceFile],
+) {
+    for (org_no, (member_offsets, exclusions)) in org_extras.iter().enumerate() {
+        ck.file = org_files.get(org_spans[org_no].0);
+        let field = format!("organization[{}]", organizations[org_no].id);
+        let mut resolved: Vec<Exclusion> = Vec::new();
+        for (k, (org_offset, org, _attr_offset, attr)) in exclusions.iter().enumerate() {
+            let Some(&target) = org_index.get(&org.to_ascii_uppercase()) else {
+                ck.report(
+                    *org_offset,
+                    format!("{field}.excluded_by[{k}].organization"),
+                    format!("dangling reference: no organization {org:?}"),
+                );
+                continue;
+            };
+            let target_org = &organizations[target];
+            for (m, offset) in organizations[org_no].memberships.iter().zip(member_offsets) {
+                let clash = target_org
+                    .memberships
+                    .iter()
+                    .filter(|t| t.nation == m.nation)
+                    .flat_map(|t| t.attributes.iter())
+                    .find(|a| a.id == *attr && a.period.overlaps(&m.period));
+                if let Some(a) = clash {
+                    ck.report(
+                        *offset,
+                        format!("{field}.members.from"),
+                        format!(
+                            "{}'s participation ({}) overlaps the {attr} of its membership of {} ({})",
+                            m.nation, m.period, target_org.id, a.period
+                        ),
+                    );
+                }
+            }
+            resolved.push(Exclusion {
+                organization: target_org.id.clone(),
+                attribute: attr.clone(),
+            });
+        }
+        organizations[org_no].excluded_by = resolved;
+    }
 }

@@ -57,6 +57,25 @@ pub(super) struct RawOrganization {
     pub(super) note: Option<String>,
     #[serde(default)]
     pub(super) members: Vec<Spanned<RawMember>>,
+    #[serde(default)]
+    pub(super) excluded_by: Vec<Spanned<RawExclusion>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExclusion {
+    pub(super) organization: Spanned<String>,
+    pub(super) attribute: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAttribute {
+    pub(super) id: Spanned<String>,
+    pub(super) from: Spanned<String>,
+    pub(super) until: Option<Spanned<String>>,
+    pub(super) source: Option<Spanned<String>>,
+    pub(super) note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +87,8 @@ pub(super) struct RawMember {
     pub(super) role: Option<Spanned<String>>,
     pub(super) source: Option<Spanned<String>>,
     pub(super) note: Option<String>,
+    #[serde(default)]
+    pub(super) attributes: Vec<Spanned<RawAttribute>>,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +155,7 @@ pub(super) struct RawClause {
     pub(super) domains: Vec<Spanned<String>>,
     #[serde(default)]
     pub(super) caveats: Vec<Spanned<String>>,
+    pub(super) caveats_only: Option<Spanned<bool>>,
     #[serde(default)]
     pub(super) equivalences: Vec<Spanned<BTreeMap<String, String>>>,
 }

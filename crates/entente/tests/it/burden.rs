@@ -554,3 +554,48 @@ fn check_lists_the_figures_without_a_primary_source() {
         run.stdout
     );
 }
+
+#[test]
+fn chart_trend_takes_an_edition() {
+    let dir = tempfile::tempdir().unwrap();
+    for edition in ["nato-2024-06", "nato-2025-08"] {
+        let svg = dir.path().join(format!("{edition}.svg"));
+        let run = entente(&[
+            "burden",
+            "chart",
+            "trend",
+            "POL",
+            "--edition",
+            edition,
+            "--out",
+            svg.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stdout.contains(&format!("edition {edition}")),
+            "{}",
+            run.stdout
+        );
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert!(
+            text.contains(&format!("(NATO edition {edition})")),
+            "{edition}"
+        );
+    }
+    let run = entente(&[
+        "burden",
+        "chart",
+        "trend",
+        "POL",
+        "--edition",
+        "nato-1999",
+        "--out",
+        dir.path().join("x.svg").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("unknown edition \"nato-1999\""),
+        "{}",
+        run.stderr
+    );
+}

@@ -370,3 +370,125 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn new_alliances_answer_members_obligations_and_agreements_before_at_and_after() {
+    let members = |org: &str, at: &str| -> Vec<String> {
+        let run = entente(&["registry", "members", org, "--at", at, "--json"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.json()["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let agreements = |party: &str, at: &str| -> Vec<String> {
+        let run = entente(&[
+            "registry",
+            "agreements",
+            "--party",
+            party,
+            "--at",
+            at,
+            "--json",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.json()["agreements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Who is bound toward `nation` on `at` under `agreement`.
+    let bound = |nation: &str, at: &str, agreement: &str| -> Vec<String> {
+        let run = entente(&["registry", "obligations", nation, "--at", at, "--json"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let mut v: Vec<String> = run.json()["defenders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["basis"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|b| b["agreement"] == agreement)
+            })
+            .map(|d| d["nation"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+
+    // AUKUS: the partnership from 2021-09-15, its information agreement from 2022-02-08.
+    assert!(members("AUKUS", "2021-09-14").is_empty());
+    assert_eq!(members("AUKUS", "2021-09-15"), ["AUS", "GBR", "USA"]);
+    assert!(!agreements("AUS", "2022-02-07").contains(&"aukus-ennpia-2021".to_owned()));
+    assert!(agreements("AUS", "2022-02-08").contains(&"aukus-ennpia-2021".to_owned()));
+    assert!(agreements("AUS", "2025-06-01").contains(&"aukus-ennpia-2021".to_owned()));
+    // No defence clause: nobody is bound toward Australia by it.
+    assert!(bound("AUS", "2025-06-01", "aukus-ennpia-2021").is_empty());
+
+    // The Western European Union: Article V from 1955-05-06 to the end of 2010.
+    assert!(members("WEU", "1955-05-05").is_empty());
+    assert_eq!(members("WEU", "1955-05-06").len(), 7);
+    assert!(members("WEU", "2011-01-01").is_empty());
+    assert!(bound("FRA", "1955-05-05", "modified-brussels-treaty").is_empty());
+    assert_eq!(
+        bound("FRA", "1955-05-06", "modified-brussels-treaty"),
+        ["BEL", "DEU", "GBR", "ITA", "LUX", "NLD"]
+    );
+    assert!(bound("FRA", "2011-01-01", "modified-brussels-treaty").is_empty());
+    assert!(!agreements("FRA", "1955-05-05").contains(&"modified-brussels-treaty".to_owned()));
+    assert!(agreements("FRA", "1955-05-06").contains(&"modified-brussels-treaty".to_owned()));
+    assert!(!agreements("FRA", "2011-01-01").contains(&"modified-brussels-treaty".to_owned()));
+
+    // The Joint Expeditionary Force and the EDA, with their later members.
+    assert!(members("JEF", "2014-09-03").is_empty());
+    assert_eq!(members("JEF", "2014-09-04").len(), 7);
+    assert_eq!(members("JEF", "2021-04-20").len(), 10);
+    assert!(!members("EDA", "2023-03-22").contains(&"DNK".to_owned()));
+    assert!(members("EDA", "2023-03-23").contains(&"DNK".to_owned()));
+
+    // The ATOMAL agreement for the allies of 1965, not before.
+    assert!(!agreements("USA", "1965-03-11").contains(&"nato-atomal-agreement-1964".to_owned()));
+    assert!(agreements("USA", "1965-03-12").contains(&"nato-atomal-agreement-1964".to_owned()));
+}
+
+#[test]
+fn members_show_attributes_of_the_day() {
+    let run = entente(&[
+        "registry",
+        "members",
+        "NATO",
+        "--at",
+        "1970-01-01",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v = run.json();
+    assert_eq!(
+        v["attributes"],
+        json!({ "FRA": ["outside-integrated-command"] })
+    );
+    assert!(v["members"].as_array().unwrap().iter().any(|m| m == "FRA"));
+    let run = entente(&["registry", "members", "NATO", "--at", "1977-01-01"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.matches("outside-integrated-command").count(),
+        2,
+        "France and Greece: {}",
+        run.stdout
+    );
+    let run = entente(&[
+        "registry",
+        "members",
+        "NATO",
+        "--at",
+        "2024-06-01",
+        "--json",
+    ]);
+    assert_eq!(run.json()["attributes"], json!({}));
+}

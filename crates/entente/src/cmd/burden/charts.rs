@@ -37,17 +37,22 @@ pub(super) fn draw(data: &Dataset, command: ChartCommand) -> anyhow::Result<Exit
         }
         ChartCommand::Trend {
             nations,
+            edition,
             out,
             font: f,
         } => {
             let format = Format::for_file(&out)?;
             font(f.as_deref())?;
-            let ts = data.trends(&nations_of(&nations)?)?;
+            let ts = data.trends_in(&nations_of(&nations)?, edition.as_deref())?;
             let n = ts.len();
+            let what = match &edition {
+                Some(e) => format!("{n} allies, edition {e}"),
+                None => format!("{n} allies"),
+            };
             (
-                chart::trend_chart(&ts, &data.guidelines, format)?,
+                chart::trend_chart_in(&ts, &data.guidelines, edition.as_deref(), format)?,
                 out,
-                format!("{n} allies"),
+                what,
             )
         }
     };

@@ -195,6 +195,10 @@ enum ChartCommand {
     Trend {
         /// Nation codes (default: all).
         nations: Vec<String>,
+        /// Use one NATO edition only, e.g. nato-2024-06 or nato-2025-08 (default: the latest
+        /// edition holding each year).
+        #[arg(long)]
+        edition: Option<String>,
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         #[arg(long, value_name = "FILE")]
