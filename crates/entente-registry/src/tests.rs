@@ -956,7 +956,7 @@ fn suspended_and_terminated_agreements_do_not_apply() {
     assert!(r.obligations_toward(n("FRA"), d("2002-06-01")).is_empty());
 }
 
-// --- Alliances and agreements added for issue 23 ---------------------------------------------
+// --- Alliances, agreements and defence frameworks -------------------------------------------------
 
 /// Whether the agreement `id` is in force on `day`.
 fn in_force(id: &str, day: &str) -> bool {
