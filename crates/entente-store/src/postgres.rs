@@ -503,6 +503,15 @@ async fn listen(
     }
 }
 
+/// Page queries with at most this many filter values (ids, types, spec versions, version keys)
+/// are prepared and cached per connection; longer lists are sent unprepared.
+const MAX_CACHED_FILTER_VALUES: usize = 4;
+
+/// `sql` (with `?N` placeholders) prepared once per pooled connection, cached by its text.
+async fn cached(client: &Object, sql: &str) -> Result<Statement, StoreError> {
+    Ok(client.prepare_cached(&to_postgres(sql)).await?)
+}
+
 /// How often the statistics of `objects` are looked at.
 const STATISTICS_CHECK: Duration = Duration::from_secs(2);
 
@@ -734,7 +743,19 @@ impl Store for PostgresStore {
             .map(|b| b.as_ref() as &(dyn ToSql + Sync))
             .collect();
         let client = self.client().await?;
-        let rows = client.query(&to_postgres(&text), &refs).await?;
+        // The common shapes (a few filter values at most) are prepared once per connection: an
+        // unprepared query costs the server a parse and plan, and the client a round trip, per
+        // page. Long value lists make texts of their own, so they stay unprepared rather than
+        // fill the connection's statement cache.
+        let values_listed = query.ids.len()
+            + query.kinds.len()
+            + query.spec_versions.len()
+            + query.versions.keys.len();
+        let rows = if values_listed <= MAX_CACHED_FILTER_VALUES {
+            client.query(&cached(&client, &text).await?, &refs).await?
+        } else {
+            client.query(&to_postgres(&text), &refs).await?
+        };
         let mut objects = rows.iter().map(object).collect::<Result<Vec<_>, _>>()?;
         let more = objects.len() > query.limit;
         objects.truncate(query.limit);
@@ -744,7 +765,7 @@ impl Store for PostgresStore {
     async fn versions(&self, collection: &str, id: &str) -> Result<Vec<StoredObject>, StoreError> {
         let client = self.client().await?;
         let rows = client
-            .query(&to_postgres(sql::SELECT_VERSIONS), &[&collection, &id])
+            .query(&cached(&client, sql::SELECT_VERSIONS).await?, &[&collection, &id])
             .await?;
         rows.iter().map(object).collect()
     }
@@ -769,7 +790,7 @@ impl Store for PostgresStore {
     async fn marking(&self, id: &str) -> Result<Option<StoredObject>, StoreError> {
         let client = self.client().await?;
         let row = client
-            .query_opt(&to_postgres(sql::SELECT_MARKING), &[&id])
+            .query_opt(&cached(&client, sql::SELECT_MARKING).await?, &[&id])
             .await?;
         row.as_ref().map(object).transpose()
     }
@@ -777,7 +798,7 @@ impl Store for PostgresStore {
     async fn status(&self, id: &str) -> Result<Option<StatusRecord>, StoreError> {
         let client = self.client().await?;
         let row = client
-            .query_opt(&to_postgres(sql::SELECT_STATUS), &[&id])
+            .query_opt(&cached(&client, sql::SELECT_STATUS).await?, &[&id])
             .await?;
         let Some(r) = row else {
             return Ok(None);
@@ -792,7 +813,7 @@ impl Store for PostgresStore {
             pendings: Vec::new(),
         };
         for r in client
-            .query(&to_postgres(sql::SELECT_STATUS_PENDING), &[&id])
+            .query(&cached(&client, sql::SELECT_STATUS_PENDING).await?, &[&id])
             .await?
         {
             status.pendings.push(PendingObject::detail(
@@ -802,7 +823,7 @@ impl Store for PostgresStore {
             ));
         }
         for r in client
-            .query(&to_postgres(sql::SELECT_STATUS_OUTCOMES), &[&id])
+            .query(&cached(&client, sql::SELECT_STATUS_OUTCOMES).await?, &[&id])
             .await?
         {
             status.settle((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
@@ -813,7 +834,7 @@ impl Store for PostgresStore {
     async fn pending_objects(&self, collection: &str) -> Result<Vec<PendingRow>, StoreError> {
         let client = self.client().await?;
         let rows = client
-            .query(&to_postgres(sql::SELECT_PENDING), &[&collection])
+            .query(&cached(&client, sql::SELECT_PENDING).await?, &[&collection])
             .await?;
         rows.iter()
             .map(|r| {
@@ -841,7 +862,7 @@ impl Store for PostgresStore {
     async fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
         let client = self.client().await?;
         let row = client
-            .query_opt(&to_postgres(sql::SELECT_USER), &[&name])
+            .query_opt(&cached(&client, sql::SELECT_USER).await?, &[&name])
             .await?;
         row.as_ref().map(user).transpose()
     }
@@ -854,7 +875,7 @@ impl Store for PostgresStore {
     async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         let client = self.client().await?;
         let row = client
-            .query_opt(&to_postgres(sql::SELECT_USER_BY_TOKEN), &[&token_hash])
+            .query_opt(&cached(&client, sql::SELECT_USER_BY_TOKEN).await?, &[&token_hash])
             .await?;
         row.as_ref().map(user).transpose()
     }
@@ -863,7 +884,7 @@ impl Store for PostgresStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let client = self.client().await?;
         let rows = client
-            .query(&to_postgres(sql::SELECT_CHANGES), &[&after_seq, &limit])
+            .query(&cached(&client, sql::SELECT_CHANGES).await?, &[&after_seq, &limit])
             .await?;
         rows.iter()
             .map(|r| {
@@ -922,7 +943,7 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                &to_postgres(sql::SELECT_BINDING),
+                &cached(&client, sql::SELECT_BINDING).await?,
                 &[&collection, &id, &version_key],
             )
             .await?;
@@ -940,7 +961,7 @@ impl Store for PostgresStore {
     async fn cursor(&self, name: &str) -> Result<Option<Cursor>, StoreError> {
         let client = self.client().await?;
         let row = client
-            .query_opt(&to_postgres(sql::SELECT_CURSOR), &[&name])
+            .query_opt(&cached(&client, sql::SELECT_CURSOR).await?, &[&name])
             .await?;
         row.map(|r| {
             Ok(Cursor {
@@ -969,7 +990,7 @@ impl Store for PostgresStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let client = self.client().await?;
         let rows = client
-            .query(&to_postgres(sql::SELECT_INTENTS), &[&limit])
+            .query(&cached(&client, sql::SELECT_INTENTS).await?, &[&limit])
             .await?;
         rows.iter()
             .map(|r| {
