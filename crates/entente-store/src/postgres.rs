@@ -765,7 +765,10 @@ impl Store for PostgresStore {
     async fn versions(&self, collection: &str, id: &str) -> Result<Vec<StoredObject>, StoreError> {
         let client = self.client().await?;
         let rows = client
-            .query(&cached(&client, sql::SELECT_VERSIONS).await?, &[&collection, &id])
+            .query(
+                &cached(&client, sql::SELECT_VERSIONS).await?,
+                &[&collection, &id],
+            )
             .await?;
         rows.iter().map(object).collect()
     }
@@ -875,7 +878,10 @@ impl Store for PostgresStore {
     async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         let client = self.client().await?;
         let row = client
-            .query_opt(&cached(&client, sql::SELECT_USER_BY_TOKEN).await?, &[&token_hash])
+            .query_opt(
+                &cached(&client, sql::SELECT_USER_BY_TOKEN).await?,
+                &[&token_hash],
+            )
             .await?;
         row.as_ref().map(user).transpose()
     }
@@ -884,7 +890,10 @@ impl Store for PostgresStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let client = self.client().await?;
         let rows = client
-            .query(&cached(&client, sql::SELECT_CHANGES).await?, &[&after_seq, &limit])
+            .query(
+                &cached(&client, sql::SELECT_CHANGES).await?,
+                &[&after_seq, &limit],
+            )
             .await?;
         rows.iter()
             .map(|r| {
