@@ -50,21 +50,17 @@ wait_up() { # URL
   echo "$1 did not answer 200" >&2; return 1
 }
 
-# The 64 mixed readers log in as 32 users of 4 nations and 8 clearances (as bench/taxii/run.sh).
+# The 64 mixed readers log in as 32 users of 4 nations and 8 clearances (bench/readers.sh).
+. "$root/bench/readers.sh"
 reader_names=""
+for entry in "${reader_identities[@]}"; do reader_names="$reader_names${reader_names:+,}${entry%%|*}"; done
 add_users() { # CONFIG
   printf '%s\n' "$TAXII_LOAD_PASSWORD" | "$entente" user add --config "$1" \
     --name bench --nation FRA --clearance "NATO SECRET" --password-stdin --write intel >/dev/null
-  reader_names=""
-  for nation in FRA GBR USA JPN; do
-    for level in "NATO SECRET" "COSMIC TOP SECRET"; do
-      for caveats in "" "//ATOMAL" "//CRYPTO" "//ATOMAL, CRYPTO"; do
-        name="reader-$nation-$(echo "$level$caveats" | tr -c 'A-Za-z0-9\n' '-' | tr -s '-' | tr 'A-Z' 'a-z')"
-        printf '%s\n' "$TAXII_LOAD_PASSWORD" | "$entente" user add --config "$1" \
-          --name "$name" --nation "$nation" --clearance "$level$caveats" --password-stdin --read intel >/dev/null
-        reader_names="$reader_names${reader_names:+,}$name"
-      done
-    done
+  for entry in "${reader_identities[@]}"; do
+    IFS='|' read -r name nation clearance <<<"$entry"
+    printf '%s\n' "$TAXII_LOAD_PASSWORD" | "$entente" user add --config "$1" \
+      --name "$name" --nation "$nation" --clearance "$clearance" --password-stdin --read intel >/dev/null
   done
 }
 

@@ -28,6 +28,16 @@ impl Interval {
         self.from <= day && self.until.is_none_or(|u| day <= u)
     }
 
+    /// Whether every day of this interval lies in `outer`.
+    pub fn within(&self, outer: &Interval) -> bool {
+        self.from >= outer.from
+            && match (self.until, outer.until) {
+                (_, None) => true,
+                (Some(end), Some(outer_end)) => end <= outer_end,
+                (None, Some(_)) => false,
+            }
+    }
+
     /// Whether the two intervals share at least one day.
     pub fn overlaps(&self, other: &Interval) -> bool {
         self.from <= other.until.unwrap_or(Date::MAX)

@@ -395,10 +395,7 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::from(StoreErrorKind::Unavailable(format!("postgres: {e}"))))
+        checkout(&self.pool).await
     }
 
     /// Tells every process (this one too) that the objects changed; delivered at commit.
@@ -507,6 +504,13 @@ async fn listen(
 /// are prepared and cached per connection; longer lists are sent unprepared.
 const MAX_CACHED_FILTER_VALUES: usize = 4;
 
+/// A connection from the pool; none within the wait timeout means the database is unavailable.
+async fn checkout(pool: &Pool) -> Result<Object, StoreError> {
+    pool.get()
+        .await
+        .map_err(|e| StoreError::from(StoreErrorKind::Unavailable(format!("postgres: {e}"))))
+}
+
 /// `sql` (with `?N` placeholders) prepared once per pooled connection, cached by its text.
 async fn cached(client: &Object, sql: &str) -> Result<Statement, StoreError> {
     Ok(client.prepare_cached(&to_postgres(sql)).await?)
@@ -536,10 +540,7 @@ async fn keep_statistics(pool: Pool, schema: String, mut stop: oneshot::Receiver
 }
 
 async fn analyze_if_stale(pool: &Pool, schema: &str) -> Result<(), StoreError> {
-    let mut client = pool
-        .get()
-        .await
-        .map_err(|e| StoreError::from(StoreErrorKind::Unavailable(format!("postgres: {e}"))))?;
+    let mut client = checkout(pool).await?;
     let row = client
         .query_opt(
             "SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables

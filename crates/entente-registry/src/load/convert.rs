@@ -234,14 +234,8 @@ pub(super) fn convert(
                     ck.non_empty(&e.attribute, &format!("{efield}.attribute"));
                     let org = e.organization.get_ref().trim();
                     let attr = e.attribute.get_ref().trim();
-                    (!org.is_empty() && !attr.is_empty()).then(|| {
-                        (
-                            e.organization.span().start,
-                            org.to_owned(),
-                            e.attribute.span().start,
-                            attr.to_owned(),
-                        )
-                    })
+                    (!org.is_empty() && !attr.is_empty())
+                        .then(|| (e.organization.span().start, org.to_owned(), attr.to_owned()))
                 })
                 .collect();
             org_extras.push((member_offsets, exclusions));
@@ -616,8 +610,9 @@ pub(super) fn convert(
     ))
 }
 
-/// An organisation's `excluded_by` entries as read: (offset, organisation, offset, attribute).
-type RawExclusions = Vec<(usize, String, usize, String)>;
+/// An organisation's `excluded_by` entries as read: (offset of the organisation, organisation,
+/// attribute).
+type RawExclusions = Vec<(usize, String, String)>;
 
 /// The attributes of one membership: ids are lower-case keywords, periods lie within the
 /// membership's and do not overlap for the same id, and every one names its sources.
@@ -667,13 +662,7 @@ fn convert_attributes(
             );
             continue;
         };
-        let inside = period.from >= membership.from
-            && match (period.until, membership.until) {
-                (_, None) => true,
-                (Some(a_end), Some(m_end)) => a_end <= m_end,
-                (None, Some(_)) => false,
-            };
-        if !inside {
+        if !period.within(membership) {
             ck.report(
                 a.from.span().start,
                 format!("{afield}.from"),
@@ -721,7 +710,7 @@ fn check_exclusions<'a>(
         ck.file = org_files.get(org_spans[org_no].0);
         let field = format!("organization[{}]", organizations[org_no].id);
         let mut resolved: Vec<Exclusion> = Vec::new();
-        for (k, (org_offset, org, _attr_offset, attr)) in exclusions.iter().enumerate() {
+        for (k, (org_offset, org, attr)) in exclusions.iter().enumerate() {
             let Some(&target) = org_index.get(&org.to_ascii_uppercase()) else {
                 ck.report(
                     *org_offset,

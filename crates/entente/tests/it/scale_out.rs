@@ -369,41 +369,27 @@ fn a_process_killed_during_ingest_loses_nothing_it_acknowledged() {
     let acked: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
     let acked_by_victim = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let victim_addr = procs[1].http.clone();
-    let victim_pid = procs[1].child.as_ref().unwrap().id();
+    const VICTIM: usize = 1;
+    let victim_pid = procs[VICTIM].child.as_ref().unwrap().id();
     std::thread::scope(|s| {
         for w in 0..3 {
-            let (procs, label, acked, stop, acked_by_victim, victim_addr) = (
-                &procs,
-                &label,
-                &acked,
-                &stop,
-                &acked_by_victim,
-                &victim_addr,
-            );
-            let addr = procs[w].http.clone();
-            let token = procs[w].token.clone();
+            let (procs, label, acked, stop, acked_by_victim) =
+                (&procs, &label, &acked, &stop, &acked_by_victim);
             s.spawn(move || {
                 let mut b = 0;
                 while !stop.load(Ordering::SeqCst) && b < 60 {
                     let first = (w * 1000 + b) * BATCH;
                     let objects = batch(first..first + BATCH, label);
-                    let body = json!({ "objects": objects }).to_string();
-                    match try_http(&addr, "POST", OBJECTS, &token, Some(&body)) {
-                        Some((202, text)) => {
-                            let v: Value = serde_json::from_str(&text).unwrap();
-                            if v["failure_count"] == 0 {
-                                acked.lock().unwrap().extend(
-                                    objects.iter().map(|o| o["id"].as_str().unwrap().to_owned()),
-                                );
-                                if &addr == victim_addr {
-                                    acked_by_victim.fetch_add(1, Ordering::SeqCst);
-                                }
+                    match try_post(&procs[w], &objects) {
+                        Some(ids) => {
+                            acked.lock().unwrap().extend(ids);
+                            if w == VICTIM {
+                                acked_by_victim.fetch_add(1, Ordering::SeqCst);
                             }
                         }
                         // The killed process: its writer stops.
-                        _ if &addr == victim_addr => return,
-                        other => panic!("{} failed a POST: {other:?}", procs[w].nation),
+                        None if w == VICTIM => return,
+                        None => panic!("{} failed a POST", procs[w].nation),
                     }
                     b += 1;
                 }
@@ -422,13 +408,13 @@ fn a_process_killed_during_ingest_loses_nothing_it_acknowledged() {
         std::thread::sleep(Duration::from_millis(500));
         stop.store(true, Ordering::SeqCst);
     });
-    procs[1].child.take().unwrap().wait().unwrap();
+    procs[VICTIM].child.take().unwrap().wait().unwrap();
     let by_victim = acked_by_victim.load(Ordering::SeqCst);
     assert!(
         by_victim < 60,
         "the process was killed before its writer finished"
     );
-    procs[1].start();
+    procs[VICTIM].start();
     let acked = acked.into_inner().unwrap();
     let order = assert_every_process_holds(&procs, &acked);
     // What the killed process held but had not acknowledged is whole batches or nothing.
