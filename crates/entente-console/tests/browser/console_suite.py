@@ -903,8 +903,13 @@ class Suite:
             # Select the first track of the list: its details, contributions and history.
             row = page.locator("#picture-list tr[data-stn] button").first
             row.click()
-            page.wait_for_timeout(700)
-            detail = page.inner_text("#picture-detail")
+            # The details come from a request of their own: wait for them (up to 5 s) rather than
+            # for a fixed time, which a loaded machine can overrun.
+            for _ in range(50):
+                page.wait_for_timeout(100)
+                detail = page.inner_text("#picture-detail")
+                if "Speed" in detail and page.locator("#picture-contributions tr").count() >= 1:
+                    break
             c.ok(f"picture {nation}: a selected track shows its facts and contributions",
                  "National contributions" in detail and "Speed" in detail
                  and page.locator("#picture-contributions tr").count() >= 1, detail[:300])
