@@ -525,6 +525,21 @@ fn killing_the_dispatcher_moves_its_partner_to_another_process_without_loss_or_d
     // the one after, and every process serves the same head.
     let after = procs[successor].assert_consistent(&before);
     procs[other].assert_consistent(&before);
+    // The release events reach the log behind the stream (drained from the recorded intents by
+    // any process): wait until every one is there, then check that each is there once.
+    wait_for(
+        "FRA's audit log records a release of every object to USA",
+        || {
+            std::thread::sleep(Duration::from_millis(200));
+            let released: BTreeSet<String> = procs[other]
+                .audit_events()
+                .iter()
+                .filter(|e| e["kind"] == "release" && e["partner"] == "USA")
+                .filter_map(|e| e["object_id"].as_str().map(str::to_owned))
+                .collect();
+            released.len() >= want.len()
+        },
+    );
     assert_released_once(&procs[other], "USA", &want);
     // The independent verifier checks the log as two different processes serve it.
     let size = after.size;
