@@ -24,6 +24,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use cedar_policy::{
     Authorizer, Decision as CedarDecision, Entities, EntityId, EntityTypeName, EntityUid, Policy,
@@ -35,7 +36,7 @@ use entente_registry::{ClauseKind, Registry};
 use entente_types::{Date, NationCode};
 
 use crate::compiled::RulesError;
-use crate::decision::{Decision, Reason, Verdict};
+use crate::decision::{CoveringClause, Decision, Reason, Verdict};
 
 pub use compile::CompiledNationalRules;
 use encode::Encoder;
@@ -192,10 +193,7 @@ fn evaluate(
 #[derive(Debug, Clone)]
 struct ClauseInfo {
     order: usize,
-    agreement: String,
-    agreement_name: String,
-    clause: String,
-    article: String,
+    covering: Arc<CoveringClause>,
 }
 
 /// The whole release decision as a Cedar policy set. See the module documentation.
@@ -234,15 +232,20 @@ impl CedarPolicy {
                     id,
                     ClauseInfo {
                         order: 0,
-                        agreement: a.id.0.clone(),
-                        agreement_name: a.name.clone(),
-                        clause: c.id.clone(),
-                        article: c.article.clone(),
+                        covering: Arc::new(CoveringClause {
+                            agreement: a.id.0.clone(),
+                            agreement_name: a.name.clone(),
+                            clause: c.id.clone(),
+                            article: c.article.clone(),
+                        }),
                     },
                 ));
             }
         }
-        clauses.sort_by(|(_, x), (_, y)| (&x.agreement, &x.clause).cmp(&(&y.agreement, &y.clause)));
+        clauses.sort_by(|(_, x), (_, y)| {
+            let (x, y) = (&x.covering, &y.covering);
+            (&x.agreement, &x.clause).cmp(&(&y.agreement, &y.clause))
+        });
         for (order, (_, info)) in clauses.iter_mut().enumerate() {
             info.order = order;
         }
@@ -342,15 +345,7 @@ impl CedarPolicy {
                 return decision(Verdict::Deny, reason);
             }
         }
-        decision(
-            Verdict::Permit,
-            Reason::Covered {
-                agreement: info.agreement.as_str().into(),
-                agreement_name: info.agreement_name.as_str().into(),
-                clause: info.clause.as_str().into(),
-                article: info.article.as_str().into(),
-            },
-        )
+        decision(Verdict::Permit, Reason::Covered(info.covering.clone()))
     }
 
     /// The explanation of a denial from the forbids that applied, in the order the compiled

@@ -8,7 +8,7 @@ use entente_labels::{DefaultRelease, Label, LabelError, PolicySet, ReleaseToken}
 use entente_registry::{ClauseKind, Interval, Party, Registry, Role};
 use entente_types::{Date, NationCode};
 
-use crate::decision::{Decision, Reason, Verdict};
+use crate::decision::{CoveringClause, Decision, Reason, Verdict};
 
 /// A national release rule engine: may forbid a release the agreements allow. A nation can always
 /// be stricter than its agreements, never looser.
@@ -188,10 +188,8 @@ fn set_bit(bits: &mut [u64], i: usize) {
 /// One security-of-information clause, flattened.
 #[derive(Debug, Clone)]
 pub(crate) struct Cover {
-    pub(crate) agreement: Arc<str>,
-    pub(crate) agreement_name: Arc<str>,
-    pub(crate) clause: Arc<str>,
-    pub(crate) article: Arc<str>,
+    /// What a permit under this clause names, shared by every such permit.
+    pub(crate) covering: Arc<CoveringClause>,
     pub(crate) force: Interval,
     pub(crate) suspended: Vec<Interval>,
     pub(crate) nation_parties: Vec<NationCode>,
@@ -239,6 +237,13 @@ pub struct ReleasePolicy {
     /// decision.
     pub(crate) nation_covers: Vec<Vec<u64>>,
     pub(crate) policy_covers: Vec<Vec<u64>>,
+    /// Per nation, the clauses under which it may stand as itself (a named party, or a member
+    /// of the organisation whose members are the parties); per policy, the clauses under which
+    /// two or more organisations act for their members. A clause in neither nation's set nor the
+    /// policy's gives each nation at most the one organisation acting for the policy, the same
+    /// for both: it cannot cover a decision between them.
+    pub(crate) self_covers: Vec<Vec<u64>>,
+    pub(crate) multi_org_covers: Vec<Vec<u64>>,
     pub(crate) national_rules: Option<Box<dyn NationalRules>>,
     /// Marking definitions already built, by label (see [`MarkingMemo`]).
     pub(crate) marking_memo: MarkingMemo,
@@ -370,10 +375,12 @@ impl ReleasePolicy {
                     }
                 }
                 covers.push(Cover {
-                    agreement: a.id.0.as_str().into(),
-                    agreement_name: a.name.as_str().into(),
-                    clause: c.id.as_str().into(),
-                    article: c.article.as_str().into(),
+                    covering: Arc::new(CoveringClause {
+                        agreement: a.id.0.clone(),
+                        agreement_name: a.name.clone(),
+                        clause: c.id.clone(),
+                        article: c.article.clone(),
+                    }),
                     force,
                     suspended: a.suspended.clone(),
                     nation_parties,
@@ -392,7 +399,10 @@ impl ReleasePolicy {
                 });
             }
         }
-        covers.sort_by(|x, y| (&x.agreement, &x.clause).cmp(&(&y.agreement, &y.clause)));
+        covers.sort_by(|x, y| {
+            let (x, y) = (&x.covering, &y.covering);
+            (&x.agreement, &x.clause).cmp(&(&y.agreement, &y.clause))
+        });
         let nations: Vec<NationCode> = registry.nations().map(|n| n.code).collect();
         let group_policy: Vec<Option<usize>> = group_names
             .iter()
@@ -456,19 +466,41 @@ impl ReleasePolicy {
         }
         let words = covers.len().div_ceil(64);
         let mut nation_covers = vec![vec![0u64; words]; known.len()];
+        let mut self_covers = vec![vec![0u64; words]; known.len()];
         let mut policy_covers = vec![vec![0u64; words]; policy_ids.len()];
+        let mut multi_org_covers = vec![vec![0u64; words]; policy_ids.len()];
         for (i, cover) in covers.iter().enumerate() {
-            let mut mark = |n: NationCode| {
+            let mut mark = |n: NationCode, as_itself: bool| {
                 if let Some(x) = ix_of(n) {
                     set_bit(&mut nation_covers[x], i);
+                    if as_itself {
+                        set_bit(&mut self_covers[x], i);
+                    }
                 }
             };
-            cover.nation_parties.iter().copied().for_each(&mut mark);
-            for &org in cover.member_org.iter().chain(&cover.org_parties) {
-                members[org].periods.iter().for_each(|(n, _)| mark(*n));
+            cover.nation_parties.iter().for_each(|&n| mark(n, true));
+            if let Some(org) = cover.member_org {
+                members[org]
+                    .periods
+                    .iter()
+                    .for_each(|(n, _)| mark(*n, true));
+            }
+            for &org in &cover.org_parties {
+                members[org]
+                    .periods
+                    .iter()
+                    .for_each(|(n, _)| mark(*n, false));
             }
             for &(p, _) in &cover.ceilings {
                 set_bit(&mut policy_covers[p], i);
+                let acting = cover
+                    .org_parties
+                    .iter()
+                    .filter(|&&org| group_policy[org] == Some(p))
+                    .count();
+                if acting >= 2 {
+                    set_bit(&mut multi_org_covers[p], i);
+                }
             }
         }
         ReleasePolicy {
@@ -486,6 +518,8 @@ impl ReleasePolicy {
             nation_ix,
             nation_covers,
             policy_covers,
+            self_covers,
+            multi_org_covers,
             national_rules: None,
             marking_memo: MarkingMemo::default(),
             default_label: None,
@@ -619,29 +653,32 @@ impl ReleasePolicy {
     }
 
     /// The indexes of the clauses, in order, that may cover a decision on `policy` between the
-    /// two nations (the others cannot: a nation is not a party to them, or they set no ceiling
-    /// for the policy).
-    fn candidate_covers(
-        &self,
+    /// two nations (the others cannot: a nation is not a party to them, they set no ceiling for
+    /// the policy, or both nations could stand under them only for one same organisation).
+    fn candidate_covers<'a>(
+        &'a self,
         policy: usize,
         a: Option<usize>,
         b: Option<usize>,
-    ) -> impl Iterator<Item = usize> + '_ {
-        let of = |ix: Option<usize>| {
-            ix.and_then(|i| self.nation_covers.get(i))
-                .map(Vec::as_slice)
+    ) -> impl Iterator<Item = usize> + 'a {
+        let of = |table: &'a [Vec<u64>], ix: Option<usize>| -> &'a [u64] {
+            ix.and_then(|i| table.get(i)).map_or(&[], Vec::as_slice)
         };
-        let (a, b) = (of(a), of(b));
-        let p = self.policy_covers.get(policy).map(Vec::as_slice);
-        let words = match (a, b, p) {
-            (Some(a), Some(b), Some(p)) => a.len().min(b.len()).min(p.len()),
-            _ => 0,
-        };
+        let (self_a, self_b) = (of(&self.self_covers, a), of(&self.self_covers, b));
+        let (a, b, p) = (
+            of(&self.nation_covers, a),
+            of(&self.nation_covers, b),
+            of(&self.policy_covers, Some(policy)),
+        );
+        let multi = of(&self.multi_org_covers, Some(policy));
+        // All tables of one kind have as many words; a missing one has none.
+        let words = [a, b, p, self_a, self_b, multi]
+            .iter()
+            .map(|t| t.len())
+            .min()
+            .unwrap_or(0);
         (0..words).flat_map(move |w| {
-            let mut bits = match (a, b, p) {
-                (Some(a), Some(b), Some(p)) => a[w] & b[w] & p[w],
-                _ => 0,
-            };
+            let mut bits = a[w] & b[w] & p[w] & (self_a[w] | self_b[w] | multi[w]);
             std::iter::from_fn(move || {
                 if bits == 0 {
                     return None;
@@ -766,15 +803,7 @@ impl ReleasePolicy {
                 }
             }
         }
-        decision(
-            Verdict::Permit,
-            Reason::Covered {
-                agreement: cover.agreement.clone(),
-                agreement_name: cover.agreement_name.clone(),
-                clause: cover.clause.clone(),
-                article: cover.article.clone(),
-            },
-        )
+        decision(Verdict::Permit, Reason::Covered(cover.covering.clone()))
     }
 
     /// Whether `cover` covers the decision; the nations come with their dense indexes.
@@ -796,10 +825,13 @@ impl ReleasePolicy {
         if label.rank() > ceiling {
             return false;
         }
-        if !label.caveats().iter().all(|c| cover.caveats.contains(c)) {
-            return false;
-        }
-        if cover.caveats_only && label.caveats().is_empty() {
+        // Most labels carry no caveat: the set is not walked for them.
+        let caveats = label.caveats();
+        if caveats.is_empty() {
+            if cover.caveats_only {
+                return false;
+            }
+        } else if !caveats.iter().all(|c| cover.caveats.contains(c)) {
             return false;
         }
         // The two nations must stand for two different parties: an agreement between Japan and

@@ -21,13 +21,9 @@ pub enum Reason {
     /// The recipient is the originating nation.
     SameNation,
     /// A security-of-information clause in force covers the whole decision. Shared text: a
-    /// permit, the most frequent decision, allocates nothing to say which clause.
-    Covered {
-        agreement: Arc<str>,
-        agreement_name: Arc<str>,
-        clause: Arc<str>,
-        article: Arc<str>,
-    },
+    /// permit, the most frequent decision, allocates nothing to say which clause, and counts one
+    /// reference rather than one per text.
+    Covered(Arc<CoveringClause>),
     /// A "Releasable To" set of the label admits no recipient.
     EmptyReleaseSet,
     /// A "Releasable To" set does not admit the recipient on the day.
@@ -80,6 +76,19 @@ impl Reason {
     }
 }
 
+/// The security-of-information clause a permit rests on, as a decision names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CoveringClause {
+    /// The agreement's id.
+    pub agreement: String,
+    /// The agreement's name, as an officer reads it.
+    pub agreement_name: String,
+    /// The clause's id within the agreement.
+    pub clause: String,
+    /// The article the clause is, e.g. `Article 1 and Annex I`.
+    pub article: String,
+}
+
 /// A release decision for one label, originator, recipient and day.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decision {
@@ -98,7 +107,7 @@ impl Decision {
     /// The agreement that allowed the release, if one did.
     pub fn agreement(&self) -> Option<&str> {
         match &self.reason {
-            Reason::Covered { agreement, .. } => Some(&**agreement),
+            Reason::Covered(covering) => Some(&covering.agreement),
             _ => None,
         }
     }
@@ -106,7 +115,7 @@ impl Decision {
     /// The clause (article) that allowed the release, if one did.
     pub fn clause(&self) -> Option<&str> {
         match &self.reason {
-            Reason::Covered { article, .. } => Some(&**article),
+            Reason::Covered(covering) => Some(&covering.article),
             _ => None,
         }
     }
@@ -142,13 +151,10 @@ impl fmt::Display for Decision {
         let (from, to, day) = (self.originator, self.recipient, self.day);
         match &self.reason {
             Reason::SameNation => write!(f, "{to} is the originating nation"),
-            Reason::Covered {
-                agreement_name,
-                article,
-                ..
-            } => write!(
+            Reason::Covered(covering) => write!(
                 f,
-                "permitted from {from} to {to} on {day} under {agreement_name}, {article}"
+                "permitted from {from} to {to} on {day} under {}, {}",
+                covering.agreement_name, covering.article
             ),
             Reason::EmptyReleaseSet => {
                 write!(f, "the label is releasable to nobody (an empty Releasable To set)")

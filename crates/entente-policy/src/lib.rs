@@ -32,7 +32,7 @@ pub use crate::cedar::{
 pub use crate::compiled::{
     Clearance, NationalRules, ReleasePolicy, RulesError, UnknownReleaseToken,
 };
-pub use crate::decision::{Decision, Reason, Verdict};
+pub use crate::decision::{CoveringClause, Decision, Reason, Verdict};
 pub use crate::stored::{AtIngest, KindRule};
 pub use crate::tearline::{PreparedObject, Release, ReleaseVerdict, SharedRelease};
 
