@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use smol_str::SmolStr;
+
 use crate::error::{LabelError, LabelErrorKind};
 use crate::policy::{Policy, PolicySet};
 
@@ -11,9 +13,10 @@ pub const MAX_VALUES: usize = 256;
 pub const MAX_RELEASE_SETS: usize = 16;
 
 /// A "Releasable To" value: a nation code (`FRA`) or a group resolved through the registry at
-/// decision time (`NATO`, `EU`, `FVEY`). Only ASCII capitals, digits and `-`, 2 to 16 long.
+/// decision time (`NATO`, `EU`, `FVEY`). Only ASCII capitals, digits and `-`, 2 to 16 long:
+/// held in place, so that copying a label copies no token text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ReleaseToken(String);
+pub struct ReleaseToken(SmolStr);
 
 impl ReleaseToken {
     pub fn parse(text: &str) -> Result<ReleaseToken, LabelError> {
@@ -41,7 +44,7 @@ impl ReleaseToken {
         {
             return Err(bad("only capital letters, digits and '-'"));
         }
-        Ok(ReleaseToken(text.to_owned()))
+        Ok(ReleaseToken(SmolStr::new(text)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -262,20 +265,30 @@ impl Label {
         } else {
             (self.rank, self.classification.clone())
         };
-        let mut sets: Vec<BTreeSet<ReleaseToken>> = self.releasable_to.clone();
+        // The sets of both, each once, borrowed: only what the result keeps is copied.
+        let mut sets: Vec<&BTreeSet<ReleaseToken>> = self.releasable_to.iter().collect();
         for set in &other.releasable_to {
-            if !sets.contains(set) {
-                sets.push(set.clone());
+            if !sets.contains(&set) {
+                sets.push(set);
             }
         }
-        let releasable_to = simplify_release_sets(sets);
+        let releasable_to = simplify_release_sets(&sets);
+        let union = |a: &BTreeSet<String>, b: &BTreeSet<String>| {
+            if b.is_subset(a) {
+                a.clone()
+            } else if a.is_subset(b) {
+                b.clone()
+            } else {
+                a.union(b).cloned().collect()
+            }
+        };
         let mut out = Label {
             policy: self.policy.clone(),
             classification,
             rank,
             releasable_to,
-            caveats: self.caveats.union(&other.caveats).cloned().collect(),
-            contexts: self.contexts.union(&other.contexts).cloned().collect(),
+            caveats: union(&self.caveats, &other.caveats),
+            contexts: union(&self.contexts, &other.contexts),
             originator: self.originator.clone(),
             created: self.created.clone(),
             review: self.review.clone(),
@@ -296,21 +309,23 @@ impl Label {
 
 /// Intersects sets made only of nation codes (three capitals) into one; sets holding group tokens
 /// stay separate, since their members are known only on the day of a decision.
-fn simplify_release_sets(sets: Vec<BTreeSet<ReleaseToken>>) -> Vec<BTreeSet<ReleaseToken>> {
+fn simplify_release_sets(sets: &[&BTreeSet<ReleaseToken>]) -> Vec<BTreeSet<ReleaseToken>> {
     let is_nation =
         |t: &ReleaseToken| t.0.len() == 3 && t.0.bytes().all(|b| b.is_ascii_uppercase());
-    let (nations, groups): (Vec<_>, Vec<_>) =
-        sets.into_iter().partition(|s| s.iter().all(is_nation));
-    let mut out: Vec<BTreeSet<ReleaseToken>> = Vec::new();
-    let mut merged: Option<BTreeSet<ReleaseToken>> = None;
-    for set in nations {
-        merged = Some(match merged {
-            None => set,
-            Some(m) => m.intersection(&set).cloned().collect(),
+    let is_nations = |s: &&BTreeSet<ReleaseToken>| s.iter().all(is_nation);
+    let mut out: Vec<BTreeSet<ReleaseToken>> = Vec::with_capacity(sets.len());
+    let mut nations = sets.iter().copied().filter(is_nations);
+    if let Some(first) = nations.next() {
+        let merged = nations.fold(first.clone(), |m, set| {
+            if m.is_subset(set) {
+                m
+            } else {
+                m.intersection(set).cloned().collect()
+            }
         });
+        out.push(merged);
     }
-    out.extend(merged);
-    out.extend(groups);
+    out.extend(sets.iter().copied().filter(|s| !is_nations(s)).cloned());
     out
 }
 
@@ -328,6 +343,10 @@ fn check_time(time: &str, field: &str) -> Result<String, LabelError> {
 /// Refuses invisible, bidirectional-override and control characters anywhere in label text: they
 /// let two different labels look the same to a reviewer.
 pub fn check_characters(text: &str, field: &str) -> Result<(), LabelError> {
+    // Printable ASCII holds none of them: most text is checked without decoding it.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Ok(());
+    }
     if let Some(c) = text.chars().find(|&c| is_forbidden(c)) {
         return Err(LabelError::new(
             LabelErrorKind::ForbiddenCharacter {

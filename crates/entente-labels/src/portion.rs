@@ -7,6 +7,7 @@
 //! contains it. A portion can therefore only be more restricted than its object, never less.
 
 use serde_json::Value;
+use smallvec::SmallVec;
 
 use crate::error::{LabelError, LabelErrorKind};
 use crate::label::Label;
@@ -31,60 +32,7 @@ pub struct Selector {
 impl Selector {
     /// Parses a selector and checks that it names a property present in `object`.
     pub fn parse(text: &str, object: &Value) -> Result<Selector, LabelError> {
-        let bad = |reason: &str| {
-            LabelError::new(
-                LabelErrorKind::BadSelector {
-                    selector: text.to_owned(),
-                    reason: reason.to_owned(),
-                },
-                "granular_markings",
-            )
-        };
-        if text.is_empty() || text.len() > 512 {
-            return Err(bad("expected 1 to 512 characters"));
-        }
-        crate::label::check_characters(text, "granular_markings")?;
-        let mut steps = Vec::new();
-        for part in text.split('.') {
-            if let Some(index) = part.strip_prefix('[').and_then(|p| p.strip_suffix(']')) {
-                let i: usize = index
-                    .parse()
-                    .map_err(|_| bad("a list index must be a number, as in [0]"))?;
-                if steps.is_empty() {
-                    return Err(bad("a selector cannot start with a list index"));
-                }
-                steps.push(Step::Index(i));
-            } else if part.is_empty()
-                || !part
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            {
-                return Err(bad("property names are ASCII letters, digits, '_' and '-'"));
-            } else {
-                steps.push(Step::Key(part.to_owned()));
-            }
-        }
-        let selector = Selector {
-            text: text.to_owned(),
-            steps,
-        };
-        if selector.resolve(object).is_none() {
-            return Err(bad("names a property that the object does not have"));
-        }
-        if let Some(Step::Key(first)) = selector.steps.first() {
-            if [
-                "type",
-                "id",
-                "spec_version",
-                "granular_markings",
-                "object_marking_refs",
-            ]
-            .contains(&first.as_str())
-            {
-                return Err(bad("this property cannot carry a portion label"));
-            }
-        }
-        Ok(selector)
+        SelectorRef::parse(text, object).map(|s| s.to_selector())
     }
 
     pub fn as_str(&self) -> &str {
@@ -110,6 +58,125 @@ impl Selector {
     /// Whether `self` names `other` or a property inside it.
     pub fn contains(&self, other: &Selector) -> bool {
         other.steps.starts_with(&self.steps)
+    }
+}
+
+/// One step of a [`SelectorRef`]: a property name borrowed from the selector's text, or a list
+/// index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StepRef<'t> {
+    Key(&'t str),
+    Index(usize),
+}
+
+impl StepRef<'_> {
+    pub fn to_step(self) -> Step {
+        match self {
+            StepRef::Key(k) => Step::Key(k.to_owned()),
+            StepRef::Index(i) => Step::Index(i),
+        }
+    }
+}
+
+/// Steps held in place up to this many (selectors are short: a property, an index, a field).
+const INLINE_STEPS: usize = 4;
+
+/// A [`Selector`] parsed in place: its text and property names borrow the text it was parsed
+/// from (for an object's own selectors, the object), so reading a selector copies no text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SelectorRef<'t> {
+    text: &'t str,
+    steps: SmallVec<[StepRef<'t>; INLINE_STEPS]>,
+}
+
+impl<'t> SelectorRef<'t> {
+    /// Parses a selector and checks that it names a property present in `object`, as
+    /// [`Selector::parse`] does.
+    pub fn parse(text: &'t str, object: &Value) -> Result<SelectorRef<'t>, LabelError> {
+        let bad = |reason: &str| {
+            LabelError::new(
+                LabelErrorKind::BadSelector {
+                    selector: text.to_owned(),
+                    reason: reason.to_owned(),
+                },
+                "granular_markings",
+            )
+        };
+        if text.is_empty() || text.len() > 512 {
+            return Err(bad("expected 1 to 512 characters"));
+        }
+        crate::label::check_characters(text, "granular_markings")?;
+        let mut steps = SmallVec::new();
+        for part in text.split('.') {
+            if let Some(index) = part.strip_prefix('[').and_then(|p| p.strip_suffix(']')) {
+                let i: usize = index
+                    .parse()
+                    .map_err(|_| bad("a list index must be a number, as in [0]"))?;
+                if steps.is_empty() {
+                    return Err(bad("a selector cannot start with a list index"));
+                }
+                steps.push(StepRef::Index(i));
+            } else if part.is_empty()
+                || !part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Err(bad("property names are ASCII letters, digits, '_' and '-'"));
+            } else {
+                steps.push(StepRef::Key(part));
+            }
+        }
+        let selector = SelectorRef { text, steps };
+        if selector.resolve(object).is_none() {
+            return Err(bad("names a property that the object does not have"));
+        }
+        if let Some(StepRef::Key(first)) = selector.steps.first() {
+            if [
+                "type",
+                "id",
+                "spec_version",
+                "granular_markings",
+                "object_marking_refs",
+            ]
+            .contains(first)
+            {
+                return Err(bad("this property cannot carry a portion label"));
+            }
+        }
+        Ok(selector)
+    }
+
+    pub fn as_str(&self) -> &'t str {
+        self.text
+    }
+
+    pub fn steps(&self) -> &[StepRef<'t>] {
+        &self.steps
+    }
+
+    /// The value the selector names in `object`.
+    pub fn resolve<'v>(&self, object: &'v Value) -> Option<&'v Value> {
+        let mut here = object;
+        for step in &self.steps {
+            here = match step {
+                StepRef::Key(k) => here.as_object()?.get(*k)?,
+                StepRef::Index(i) => here.as_array()?.get(*i)?,
+            };
+        }
+        Some(here)
+    }
+
+    /// Whether `self` names `other` or a property inside it.
+    pub fn contains(&self, other: &SelectorRef<'_>) -> bool {
+        other.steps.starts_with(&self.steps)
+    }
+
+    /// The selector with its text copied.
+    pub fn to_selector(&self) -> Selector {
+        Selector {
+            text: self.text.to_owned(),
+            steps: self.steps.iter().map(|s| s.to_step()).collect(),
+        }
     }
 }
 
@@ -158,14 +225,79 @@ pub fn object_label_entries(
     object: &Value,
     lookup: &dyn Fn(&str) -> Option<Label>,
 ) -> Result<LabelEntries, LabelError> {
+    let read = object_label_refs(object, lookup)?;
+    let granular = read
+        .granular
+        .iter()
+        .map(|entry| {
+            entry.as_ref().map(|(i, selectors)| {
+                (
+                    read.labels[*i].clone(),
+                    selectors.iter().map(SelectorRef::to_selector).collect(),
+                )
+            })
+        })
+        .collect();
+    Ok(LabelEntries {
+        object: read.object_label().clone(),
+        granular,
+    })
+}
+
+/// An object's labels read in place ([`object_label_refs`]): each marking looked up once, equal
+/// labels kept once, the selectors borrowing the object.
+#[derive(Debug, Clone)]
+pub struct LabelRefs<'a> {
+    /// The distinct labels the object's markings name: the object label first, then the labels
+    /// of the granular markings in order of first reference.
+    pub labels: Vec<Label>,
+    /// Per entry of `granular_markings`, in order: the index of its label in `labels`, and its
+    /// selectors; `None` for an entry that carries no confidentiality label.
+    pub granular: Vec<Option<(usize, Vec<SelectorRef<'a>>)>>,
+    /// The object markings that are not confidentiality labels (e.g. TLP), in order.
+    pub other_object_markings: Vec<&'a Value>,
+}
+
+impl LabelRefs<'_> {
+    /// The object's own label.
+    pub fn object_label(&self) -> &Label {
+        // Never empty: a read without an object label is an error.
+        &self.labels[0]
+    }
+}
+
+/// [`object_label_entries`] read in place, for releasing an object: the same checks and the
+/// same errors, each marking id looked up once (`lookup` is taken to answer the same for the
+/// same id throughout), and no text copied.
+pub fn object_label_refs<'a>(
+    object: &'a Value,
+    lookup: &dyn Fn(&str) -> Option<Label>,
+) -> Result<LabelRefs<'a>, LabelError> {
     let bad =
         |field: &str, m: String| LabelError::new(LabelErrorKind::Malformed(m), field.to_owned());
-    let refs = match object.get("object_marking_refs") {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a.iter().collect(),
+    let refs: &[Value] = match object.get("object_marking_refs") {
+        None => &[],
+        Some(Value::Array(a)) => a,
         Some(_) => return Err(bad("object_marking_refs", "expected a list".into())),
     };
-    let mut labels = Vec::new();
+    let mut labels: Vec<Label> = Vec::new();
+    // Marking id → index in `labels`, or `None` for a marking that is no label.
+    let mut known: foldhash::HashMap<&'a str, Option<usize>> = foldhash::HashMap::default();
+    let mut resolve = |id: &'a str, labels: &mut Vec<Label>| -> Option<usize> {
+        *known.entry(id).or_insert_with(|| {
+            let label = lookup(id)?;
+            Some(match labels.iter().position(|l| *l == label) {
+                Some(i) => i,
+                None => {
+                    labels.push(label);
+                    labels.len() - 1
+                }
+            })
+        })
+    };
+    let mut object_label = None;
+    let mut object_labels = 0;
+    let mut other_object_markings = Vec::new();
     for (i, r) in refs.iter().enumerate() {
         let id = r.as_str().ok_or_else(|| {
             bad(
@@ -173,13 +305,17 @@ pub fn object_label_entries(
                 "expected a string".into(),
             )
         })?;
-        if let Some(label) = lookup(id) {
-            labels.push(label);
+        match resolve(id, &mut labels) {
+            Some(l) => {
+                object_labels += 1;
+                object_label.get_or_insert(l);
+            }
+            None => other_object_markings.push(r),
         }
     }
-    let object_label = match labels.len() {
-        1 => labels.remove(0),
-        0 => {
+    match (object_labels, object_label) {
+        (1, Some(_)) => {}
+        (0, _) => {
             return Err(bad(
                 "object_marking_refs",
                 "the object has no confidentiality label".into(),
@@ -191,9 +327,9 @@ pub fn object_label_entries(
                 "the object has more than one confidentiality label".into(),
             ))
         }
-    };
-    let granular = match object.get("granular_markings") {
-        None => &Vec::new(),
+    }
+    let granular: &[Value] = match object.get("granular_markings") {
+        None => &[],
         Some(Value::Array(a)) => a,
         Some(_) => return Err(bad("granular_markings", "expected a list".into())),
     };
@@ -209,27 +345,27 @@ pub fn object_label_entries(
             }
             return Err(bad(&field(), "missing marking_ref".into()));
         };
-        let Some(label) = lookup(marking_ref) else {
+        let Some(label) = resolve(marking_ref, &mut labels) else {
             entries.push(None);
             continue;
         };
-        if label.policy() != object_label.policy() {
+        // Every label comes from the same policy as the object label (the first one).
+        if labels[label].policy() != labels[0].policy() {
             return Err(LabelError::new(
                 LabelErrorKind::PolicyMismatch {
-                    left: object_label.policy().to_owned(),
-                    right: label.policy().to_owned(),
+                    left: labels[0].policy().to_owned(),
+                    right: labels[label].policy().to_owned(),
                 },
                 field(),
             ));
         }
-        let field = field();
         let selectors = g
             .get("selectors")
             .and_then(Value::as_array)
             .filter(|s| !s.is_empty())
             .ok_or_else(|| {
                 bad(
-                    &format!("{field}.selectors"),
+                    &format!("{}.selectors", field()),
                     "expected a non-empty list".into(),
                 )
             })?;
@@ -237,11 +373,11 @@ pub fn object_label_entries(
         for (j, s) in selectors.iter().enumerate() {
             let text = s.as_str().ok_or_else(|| {
                 bad(
-                    &format!("{field}.selectors[{j}]"),
+                    &format!("{}.selectors[{j}]", field()),
                     "expected a string".into(),
                 )
             })?;
-            parsed.push(Selector::parse(text, object)?);
+            parsed.push(SelectorRef::parse(text, object)?);
             count += 1;
             if count > MAX_PORTIONS {
                 return Err(LabelError::new(
@@ -249,15 +385,16 @@ pub fn object_label_entries(
                         what: "portions",
                         limit: MAX_PORTIONS,
                     },
-                    field,
+                    field(),
                 ));
             }
         }
         entries.push(Some((label, parsed)));
     }
-    Ok(LabelEntries {
-        object: object_label,
+    Ok(LabelRefs {
+        labels,
         granular: entries,
+        other_object_markings,
     })
 }
 

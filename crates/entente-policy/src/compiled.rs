@@ -258,7 +258,11 @@ const MARKING_MEMO_CAPACITY: usize = 4096;
 /// Marking definitions by label. Building one costs a canonical serialisation and a hash; it is a
 /// pure function of the label and the policies, so it is done once per label, not per object.
 #[derive(Default)]
-pub(crate) struct MarkingMemo(std::sync::RwLock<HashMap<Label, std::sync::Arc<serde_json::Value>>>);
+pub(crate) struct MarkingMemo(
+    std::sync::RwLock<
+        HashMap<Label, std::sync::Arc<serde_json::Value>, foldhash::fast::RandomState>,
+    >,
+);
 
 impl MarkingMemo {
     pub(crate) fn get_or_build(

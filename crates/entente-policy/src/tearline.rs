@@ -6,10 +6,10 @@
 //! of what remains. A denied portion leaves no trace in the copy: not its content, not its label,
 //! not its selector, not a count.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use entente_labels::portion::{object_label_entries, Selector, Step};
-use entente_labels::Label;
+use entente_labels::portion::{object_label_refs, SelectorRef, StepRef};
+use entente_labels::{Label, LabelError};
 use entente_types::{Date, NationCode};
 use serde_json::Value;
 
@@ -47,9 +47,8 @@ pub struct Release {
     pub required_denied: Option<String>,
 }
 
-/// One granular marking: the index of its own label, and its selectors each with the index of
-/// its effective label.
-type GranularEntry = (usize, Vec<(Selector, usize)>);
+/// One granular marking: the index of its own label, and its selectors.
+type GranularEntry<'a> = (usize, Vec<SelectorRef<'a>>);
 
 /// A released copy as it depends on which portions were permitted, shared by every recipient
 /// whose decisions permit the same portions.
@@ -97,30 +96,58 @@ impl From<SharedRelease> for Release {
 }
 
 /// An object read once for releasing to any number of recipients: its labels validated, the
-/// effective label of every portion computed, equal labels shared.
+/// effective label of every portion computed (when a recipient first needs them), equal labels
+/// shared.
 #[derive(Debug)]
 pub struct PreparedObject<'a> {
     object: &'a Value,
-    /// Distinct labels: index 0 is the object label, then every effective portion label.
+    /// Distinct labels: index 0 is the object label, then the granular markings' own labels.
     labels: Vec<Label>,
     /// Per granular marking (by position in `granular_markings`): its own label (an index into
-    /// `labels`) and its selectors, each with the index of its effective label. `None` for
-    /// markings that carry no confidentiality label (kept as they are).
-    granular: Vec<Option<GranularEntry>>,
+    /// `labels`) and its selectors. `None` for markings that carry no confidentiality label (kept
+    /// as they are).
+    granular: Vec<Option<GranularEntry<'a>>>,
     /// Non-label object markings (e.g. TLP), kept as they are.
-    other_object_markings: Vec<Value>,
-    /// The effective labels some selector carries (indexes into `labels`, sorted): the ones a
-    /// release decides.
-    decided: Vec<usize>,
-    /// The copies built so far, by which of `decided` were permitted (the object label being
-    /// permitted): recipients with the same decisions share one.
+    other_object_markings: Vec<&'a Value>,
+    /// The effective label of every selector. Only a recipient permitted the object label needs
+    /// them, and most recipients of a restricted object are not: they are computed once, for the
+    /// first that is.
+    effective: OnceLock<Result<Effective, LabelError>>,
+    /// The copies built so far, by which of `Effective::decided` were permitted (the object label
+    /// being permitted): recipients with the same decisions share one.
     copies: Mutex<Vec<(Vec<bool>, Arc<Copy>)>>,
 }
 
-impl PreparedObject<'_> {
+/// The effective labels of a prepared object's selectors.
+#[derive(Debug)]
+struct Effective {
+    /// Effective labels that are none of the object's own: label `i` of the object is
+    /// `PreparedObject::labels[i]`, then these.
+    labels: Vec<Label>,
+    /// Per selector, in the order of the granular markings and their selectors: the index of its
+    /// effective label.
+    of_selector: Vec<usize>,
+    /// The effective labels some selector carries (sorted, distinct): the ones a release decides.
+    decided: Vec<usize>,
+}
+
+impl<'a> PreparedObject<'a> {
     /// The object's own label.
     pub fn object_label(&self) -> &Label {
         &self.labels[0]
+    }
+
+    /// Every selector, in the order of the granular markings and their selectors.
+    fn selectors(&self) -> impl Iterator<Item = &SelectorRef<'a>> {
+        self.granular.iter().flatten().flat_map(|(_, s)| s)
+    }
+
+    /// Label `i`: one of the object's own, or an effective label.
+    fn label<'l>(&'l self, effective: &'l Effective, i: usize) -> &'l Label {
+        match i.checked_sub(self.labels.len()) {
+            Some(e) => &effective.labels[e],
+            None => &self.labels[i],
+        }
     }
 }
 
@@ -132,103 +159,117 @@ impl ReleasePolicy {
         lookup: &dyn Fn(&str) -> Option<Label>,
     ) -> Result<PreparedObject<'a>, PolicyError> {
         // Structure, policies and limits are checked by the labels crate.
-        let read = object_label_entries(object, lookup)?;
-        let mut labels = vec![read.object];
-        let index_of =
-            |label: Label, labels: &mut Vec<Label>| match labels.iter().position(|l| *l == label) {
-                Some(i) => i,
-                None => {
-                    labels.push(label);
-                    labels.len() - 1
-                }
-            };
-        // Each granular marking's own label, and its selectors.
-        let entries: Vec<Option<(usize, Vec<Selector>)>> = read
-            .granular
-            .into_iter()
-            .map(|entry| entry.map(|(label, selectors)| (index_of(label, &mut labels), selectors)))
-            .collect();
-        for label in &labels {
+        let read = object_label_refs(object, lookup)?;
+        for label in &read.labels {
             self.check_release_tokens(label)?;
         }
-        // The effective label of a selector is the object label dominated by the labels of every
-        // portion containing it; selectors covered by the same labels share one computation. A
-        // selector contains another only if both start with the same step: the first steps are
-        // compared by a hash before the selectors themselves.
-        let first_step = |s: &Selector| {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            s.steps().first().hash(&mut h);
-            h.finish()
+        let prepared = PreparedObject {
+            object,
+            labels: read.labels,
+            granular: read.granular,
+            other_object_markings: read.other_object_markings,
+            effective: OnceLock::new(),
+            copies: Mutex::new(Vec::new()),
         };
-        let all: Vec<(u64, usize, &Selector)> = entries
+        // Labels that all name "Releasable To" sets, or all none, dominate one another without
+        // fail (one policy, checked by the labels crate). Otherwise the policy's default release
+        // is written out, which can fail: then effective labels are computed here, so that the
+        // object is refused whoever the recipient.
+        let releasable = prepared.labels[0].releasable_to().is_empty();
+        if prepared
+            .labels
+            .iter()
+            .any(|l| l.releasable_to().is_empty() != releasable)
+        {
+            let effective = self.effective_labels(&prepared)?;
+            let _ = prepared.effective.set(Ok(effective));
+        }
+        Ok(prepared)
+    }
+
+    /// The effective labels of a prepared object, computed on first use.
+    fn effective<'p>(
+        &self,
+        prepared: &'p PreparedObject<'_>,
+    ) -> Result<&'p Effective, PolicyError> {
+        prepared
+            .effective
+            .get_or_init(|| self.effective_labels(prepared))
+            .as_ref()
+            .map_err(|e| PolicyError::Label(e.clone()))
+    }
+
+    /// The effective label of a selector is the object label dominated by the labels of every
+    /// portion containing it (on it, or on a property containing it); selectors covered by the
+    /// same labels share one computation.
+    fn effective_labels(&self, prepared: &PreparedObject<'_>) -> Result<Effective, LabelError> {
+        let own = &prepared.labels;
+        // Every selector's path with its marking's label. The markings containing a selector are
+        // those on its prefixes: by path, the label of the first marking on it, and whether
+        // others are on it too (rare: then all are looked for).
+        let all: Vec<(&[StepRef<'_>], usize)> = prepared
+            .granular
             .iter()
             .flatten()
-            .flat_map(|(label, selectors)| {
-                selectors.iter().map(move |s| (first_step(s), *label, s))
-            })
+            .flat_map(|(label, selectors)| selectors.iter().map(move |s| (s.steps(), *label)))
             .collect();
+        let mut on_path: foldhash::HashMap<&[StepRef<'_>], (usize, bool)> =
+            foldhash::HashMap::with_capacity_and_hasher(all.len(), Default::default());
+        for &(steps, label) in &all {
+            on_path
+                .entry(steps)
+                .and_modify(|(_, more)| *more = true)
+                .or_insert((label, false));
+        }
         let mut memo: Vec<(Vec<usize>, usize)> = Vec::new();
-        let mut effective = Vec::with_capacity(all.len());
-        for (hash, _, selector) in &all {
-            let mut covering: Vec<usize> = all
-                .iter()
-                .filter(|(h, _, other)| h == hash && other.contains(selector))
-                .map(|(_, label, _)| *label)
-                .collect();
+        let mut labels: Vec<Label> = Vec::new();
+        let mut of_selector = Vec::with_capacity(all.len());
+        let mut covering: Vec<usize> = Vec::new();
+        for &(steps, _) in &all {
+            covering.clear();
+            for depth in 1..=steps.len() {
+                let prefix = &steps[..depth];
+                match on_path.get(prefix) {
+                    Some(&(label, false)) => covering.push(label),
+                    Some(&(_, true)) => covering.extend(
+                        all.iter()
+                            .filter(|(s, _)| *s == prefix)
+                            .map(|&(_, label)| label),
+                    ),
+                    None => {}
+                }
+            }
             covering.sort_unstable();
             covering.dedup();
-            effective.push(match memo.iter().find(|(c, _)| *c == covering) {
+            of_selector.push(match memo.iter().find(|(c, _)| *c == covering) {
                 Some(&(_, i)) => i,
                 None => {
-                    let mut label = labels[0].clone();
+                    let mut label = own[0].clone();
                     for &i in &covering {
-                        label = self.dominate(&label, &labels[i])?;
+                        label = self.dominate(&label, &own[i])?;
                     }
-                    let i = index_of(label, &mut labels);
-                    memo.push((covering, i));
+                    let i = match own.iter().position(|l| *l == label) {
+                        Some(i) => i,
+                        None => match labels.iter().position(|l| *l == label) {
+                            Some(e) => own.len() + e,
+                            None => {
+                                labels.push(label);
+                                own.len() + labels.len() - 1
+                            }
+                        },
+                    };
+                    memo.push((covering.clone(), i));
                     i
                 }
             });
         }
-        drop(all);
-        let mut effective = effective.into_iter();
-        let granular: Vec<Option<GranularEntry>> = entries
-            .into_iter()
-            .map(|entry| {
-                entry.map(|(own, selectors)| {
-                    let with_effective = selectors
-                        .into_iter()
-                        .map(|s| (s, effective.next().unwrap_or(0)))
-                        .collect();
-                    (own, with_effective)
-                })
-            })
-            .collect();
-        let other_object_markings = object
-            .get("object_marking_refs")
-            .and_then(Value::as_array)
-            .map(|refs| {
-                refs.iter()
-                    .filter(|r| r.as_str().and_then(lookup).is_none())
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut decided: Vec<usize> = granular
-            .iter()
-            .flatten()
-            .flat_map(|(_, s)| s.iter().map(|(_, e)| *e))
-            .collect();
+        let mut decided = of_selector.clone();
         decided.sort_unstable();
         decided.dedup();
-        Ok(PreparedObject {
-            object,
+        Ok(Effective {
             labels,
-            granular,
-            other_object_markings,
+            of_selector,
             decided,
-            copies: Mutex::new(Vec::new()),
         })
     }
 
@@ -326,21 +367,23 @@ impl ReleasePolicy {
                 required_denied: None,
             });
         }
+        let effective = self.effective(prepared)?;
         // Each distinct effective label is decided once.
-        let mut decisions: Vec<Option<Decision>> = vec![None; prepared.labels.len()];
-        let mut permitted = Vec::with_capacity(prepared.decided.len());
-        for &i in &prepared.decided {
+        let mut decisions: Vec<Option<Decision>> =
+            vec![None; prepared.labels.len() + effective.labels.len()];
+        let mut permitted = Vec::with_capacity(effective.decided.len());
+        for &i in &effective.decided {
             let d = if i == 0 {
                 object_decision.clone()
             } else {
-                self.decide(&prepared.labels[i], originator, recipient, day)
+                self.decide(prepared.label(effective, i), originator, recipient, day)
             };
             permitted.push(d.is_permit());
             decisions[i] = Some(d);
         }
-        let mut portions = Vec::new();
-        for (selector, effective) in prepared.granular.iter().flatten().flat_map(|(_, s)| s) {
-            if let Some(d) = &decisions[*effective] {
+        let mut portions = Vec::with_capacity(effective.of_selector.len());
+        for (selector, &i) in prepared.selectors().zip(&effective.of_selector) {
+            if let Some(d) = &decisions[i] {
                 portions.push((selector.as_str().to_owned(), d.clone()));
             }
         }
@@ -353,7 +396,7 @@ impl ReleasePolicy {
         let copy = match found {
             Some(copy) => copy,
             None => {
-                let copy = Arc::new(self.build_copy(prepared, &decisions)?);
+                let copy = Arc::new(self.build_copy(prepared, effective, &decisions)?);
                 if let Ok(mut copies) = prepared.copies.lock() {
                     copies.push((permitted, copy.clone()));
                 }
@@ -376,6 +419,7 @@ impl ReleasePolicy {
     fn build_copy(
         &self,
         prepared: &PreparedObject<'_>,
+        effective: &Effective,
         decisions: &[Option<Decision>],
     ) -> Result<Copy, PolicyError> {
         let object = prepared.object;
@@ -386,26 +430,20 @@ impl ReleasePolicy {
             banner: None,
             required_denied,
         };
-        let denied: Vec<&Selector> = prepared
-            .granular
-            .iter()
-            .flatten()
-            .flat_map(|(_, s)| s)
-            .filter(|(_, e)| !decisions[*e].as_ref().is_some_and(Decision::is_permit))
-            .map(|(s, _)| s)
+        let denied: Vec<&[StepRef<'_>]> = prepared
+            .selectors()
+            .zip(&effective.of_selector)
+            .filter(|(_, e)| !decisions[**e].as_ref().is_some_and(Decision::is_permit))
+            .map(|(s, _)| s.steps())
             .collect();
         // Only the outermost denied portions are cut (inner ones go with them).
-        let mut cuts: Vec<&Selector> = denied
+        let mut cuts: Vec<&[StepRef<'_>]> = denied
             .iter()
             .copied()
-            .filter(|s| {
-                !denied
-                    .iter()
-                    .any(|o| o.steps() != s.steps() && o.contains(s))
-            })
+            .filter(|s| !denied.iter().any(|o| o != s && s.starts_with(o)))
             .collect();
-        cuts.sort_by(|a, b| b.steps().cmp(a.steps()));
-        cuts.dedup_by(|a, b| a.steps() == b.steps());
+        cuts.sort_by(|a, b| b.cmp(a));
+        cuts.dedup();
 
         let kind = object
             .get("type")
@@ -414,15 +452,15 @@ impl ReleasePolicy {
         // Properties the object cannot lose and stay valid STIX.
         let required = entente_stix::required_properties(kind);
         for cut in &cuts {
-            if let [Step::Key(k)] = cut.steps() {
-                if required.contains(&k.as_str()) {
-                    return Ok(refused(Some(k.clone())));
+            if let [StepRef::Key(k)] = cut {
+                if required.contains(k) {
+                    return Ok(refused(Some((*k).to_owned())));
                 }
             }
         }
         let mut copy = object.clone();
         for cut in &cuts {
-            remove(&mut copy, cut.steps());
+            remove(&mut copy, cut);
         }
         for key in required {
             if copy
@@ -435,39 +473,38 @@ impl ReleasePolicy {
         }
         // A list whose every element was cut goes too: STIX allows no empty lists, and a
         // selector left on it would name nothing.
-        let mut emptied: Vec<Selector> = Vec::new();
+        let mut emptied: Vec<&[StepRef<'_>]> = Vec::new();
         for cut in &cuts {
-            if let Some((Step::Index(_), parent)) = cut.steps().split_last() {
+            if let Some((StepRef::Index(_), parent)) = cut.split_last() {
                 if get(&copy, parent)
                     .and_then(Value::as_array)
                     .is_some_and(Vec::is_empty)
+                    && !emptied.contains(&parent)
                 {
-                    let text = selector_text(parent);
-                    if let Ok(selector) = Selector::parse(&text, object) {
-                        if !emptied.iter().any(|e| e.steps() == selector.steps()) {
-                            remove(&mut copy, parent);
-                            emptied.push(selector);
-                        }
-                    }
+                    remove(&mut copy, parent);
+                    emptied.push(parent);
                 }
             }
         }
-        let cuts: Vec<&Selector> = cuts.iter().copied().chain(emptied.iter()).collect();
+        cuts.extend(emptied);
 
-        // Rewrite what remains of the granular markings, and compute the banner over it.
+        // Rewrite what remains of the granular markings (in the copy, in place), and compute the
+        // banner over it.
         let mut banner = prepared.labels[0].clone();
         let mut remaining: Vec<usize> = Vec::new();
         if let Some(Value::Array(entries)) = copy.get_mut("granular_markings") {
             let mut kept_entries = Vec::with_capacity(entries.len());
-            for (entry, prepared_entry) in entries.iter().zip(&prepared.granular) {
+            for (mut entry, prepared_entry) in
+                std::mem::take(entries).into_iter().zip(&prepared.granular)
+            {
                 let Some((own, selectors)) = prepared_entry else {
-                    kept_entries.push(entry.clone());
+                    kept_entries.push(entry);
                     continue;
                 };
                 let kept: Vec<Value> = selectors
                     .iter()
-                    .filter(|(s, _)| !cuts.iter().any(|c| c.contains(s)))
-                    .map(|(s, _)| Value::String(reindex(s.steps(), &cuts)))
+                    .filter(|s| !cuts.iter().any(|c| s.steps().starts_with(c)))
+                    .map(|s| Value::String(reindex(s.steps(), &cuts)))
                     .collect();
                 if kept.is_empty() {
                     continue;
@@ -476,8 +513,10 @@ impl ReleasePolicy {
                     banner = self.dominate(&banner, &prepared.labels[*own])?;
                     remaining.push(*own);
                 }
-                let mut entry = entry.clone();
-                entry["selectors"] = Value::Array(kept);
+                match entry.get_mut("selectors") {
+                    Some(slot) => *slot = Value::Array(kept),
+                    None => entry["selectors"] = Value::Array(kept),
+                }
                 kept_entries.push(entry);
             }
             *entries = kept_entries;
@@ -495,15 +534,18 @@ impl ReleasePolicy {
         let banner_marking = self.marking_memo.get_or_build(policies, &banner)?;
         if let Some(Value::Array(refs)) = copy.get_mut("object_marking_refs") {
             *refs = std::iter::once(banner_marking["id"].clone())
-                .chain(prepared.other_object_markings.iter().cloned())
+                .chain(prepared.other_object_markings.iter().map(|&m| m.clone()))
                 .collect();
         }
+        let mut ids = vec![banner_marking["id"].clone()];
         let mut markings = vec![banner_marking];
         for &i in &remaining {
             let md = self
                 .marking_memo
                 .get_or_build(policies, &prepared.labels[i])?;
-            if !markings.iter().any(|m| m["id"] == md["id"]) {
+            let id = &md["id"];
+            if !ids.contains(id) {
+                ids.push(id.clone());
                 markings.push(md);
             }
         }
@@ -522,35 +564,23 @@ impl ReleasePolicy {
 }
 
 /// The value at `steps`, if present.
-fn get<'v>(value: &'v Value, steps: &[Step]) -> Option<&'v Value> {
+fn get<'v>(value: &'v Value, steps: &[StepRef<'_>]) -> Option<&'v Value> {
     steps.iter().try_fold(value, |here, step| match step {
-        Step::Key(k) => here.get(k.as_str()),
-        Step::Index(i) => here.get(*i),
+        StepRef::Key(k) => here.get(*k),
+        StepRef::Index(i) => here.get(*i),
     })
 }
 
-/// The selector text of `steps` (`external_references.[0]`).
-fn selector_text(steps: &[Step]) -> String {
-    steps
-        .iter()
-        .map(|s| match s {
-            Step::Key(k) => k.clone(),
-            Step::Index(i) => format!("[{i}]"),
-        })
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
 /// Removes the property or list element at `steps`.
-fn remove(value: &mut Value, steps: &[Step]) {
+fn remove(value: &mut Value, steps: &[StepRef<'_>]) {
     let Some((last, parents)) = steps.split_last() else {
         return;
     };
     let mut here = value;
     for step in parents {
         let next = match step {
-            Step::Key(k) => here.get_mut(k.as_str()),
-            Step::Index(i) => here.get_mut(*i),
+            StepRef::Key(k) => here.get_mut(*k),
+            StepRef::Index(i) => here.get_mut(*i),
         };
         match next {
             Some(n) => here = n,
@@ -558,38 +588,44 @@ fn remove(value: &mut Value, steps: &[Step]) {
         }
     }
     match (last, here) {
-        (Step::Key(k), Value::Object(map)) => {
-            map.remove(k);
+        (StepRef::Key(k), Value::Object(map)) => {
+            map.remove(*k);
         }
-        (Step::Index(i), Value::Array(list)) if *i < list.len() => {
+        (StepRef::Index(i), Value::Array(list)) if *i < list.len() => {
             list.remove(*i);
         }
         _ => {}
     }
 }
 
-/// The selector text for `steps` after the list elements in `cuts` were removed.
-fn reindex(steps: &[Step], cuts: &[&Selector]) -> String {
-    let mut out = Vec::with_capacity(steps.len());
+/// The selector text for `steps` after the list elements in `cuts` were removed (indexes
+/// written in plain decimal).
+fn reindex(steps: &[StepRef<'_>], cuts: &[&[StepRef<'_>]]) -> String {
+    let mut out = String::with_capacity(steps.len() * 12);
+    let mut digits = itoa::Buffer::new();
     for (k, step) in steps.iter().enumerate() {
+        if k > 0 {
+            out.push('.');
+        }
         match step {
-            Step::Key(key) => out.push(key.clone()),
-            Step::Index(j) => {
+            StepRef::Key(key) => out.push_str(key),
+            StepRef::Index(j) => {
                 let prefix = &steps[..k];
                 let removed_before = cuts
                     .iter()
                     .filter(|c| {
-                        let c = c.steps();
                         c.len() == k + 1
                             && &c[..k] == prefix
-                            && matches!(c[k], Step::Index(i) if i < *j)
+                            && matches!(c[k], StepRef::Index(i) if i < *j)
                     })
                     .count();
-                out.push(format!("[{}]", j - removed_before));
+                out.push('[');
+                out.push_str(digits.format(j - removed_before));
+                out.push(']');
             }
         }
     }
-    out.join(".")
+    out
 }
 
 /// Makes `selector` name a property of `object`: the containers on its way are created (objects
