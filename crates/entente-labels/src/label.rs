@@ -1,6 +1,8 @@
 //! The confidentiality label, after STANAG 4774, and how labels combine.
 
 use std::collections::BTreeSet;
+use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use smol_str::SmolStr;
 
@@ -15,8 +17,25 @@ pub const MAX_RELEASE_SETS: usize = 16;
 /// A "Releasable To" value: a nation code (`FRA`) or a group resolved through the registry at
 /// decision time (`NATO`, `EU`, `FVEY`). Only ASCII capitals, digits and `-`, 2 to 16 long:
 /// held in place, so that copying a label copies no token text.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ReleaseToken(SmolStr);
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReleaseToken {
+    text: SmolStr,
+    /// `text` packed ([`ReleaseToken::packed`]); a function of it, so equality and order are
+    /// those of the text.
+    packed: u128,
+}
+
+impl fmt::Debug for ReleaseToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ReleaseToken").field(&self.text).finish()
+    }
+}
+
+impl Hash for ReleaseToken {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
 
 impl ReleaseToken {
     pub fn parse(text: &str) -> Result<ReleaseToken, LabelError> {
@@ -44,11 +63,25 @@ impl ReleaseToken {
         {
             return Err(bad("only capital letters, digits and '-'"));
         }
-        Ok(ReleaseToken(SmolStr::new(text)))
+        let packed = text
+            .bytes()
+            .enumerate()
+            .fold(0u128, |key, (i, b)| key | u128::from(b) << (8 * i));
+        Ok(ReleaseToken {
+            text: SmolStr::new(text),
+            packed,
+        })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// The token's bytes, zero-padded to 16, as one little-endian integer: a key for tables of
+    /// tokens, computed once. Never 0, and two tokens share one only if equal (a token has 2 to
+    /// 16 bytes, none of them zero).
+    pub fn packed(&self) -> u128 {
+        self.packed
     }
 }
 
@@ -59,8 +92,9 @@ impl ReleaseToken {
 /// policy's default; a label with an empty set is releasable to nobody, never to everybody.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Label {
-    policy: String,
-    classification: String,
+    // Short names, held in place: copying a label copies no text of them.
+    policy: SmolStr,
+    classification: SmolStr,
     rank: u8,
     releasable_to: Vec<BTreeSet<ReleaseToken>>,
     caveats: BTreeSet<String>,
@@ -92,9 +126,11 @@ impl Label {
                 format!("classification under policy {}", p.id),
             )
         })?;
-        let level = p.level(rank).map_or_else(String::new, |l| l.name.clone());
+        let level = p
+            .level(rank)
+            .map_or_else(SmolStr::default, |l| SmolStr::new(&l.name));
         Ok(Label {
-            policy: p.id.clone(),
+            policy: SmolStr::new(&p.id),
             classification: level,
             rank,
             releasable_to: Vec::new(),
@@ -254,8 +290,8 @@ impl Label {
         if self.policy != other.policy {
             return Err(LabelError::new(
                 LabelErrorKind::PolicyMismatch {
-                    left: self.policy.clone(),
-                    right: other.policy.clone(),
+                    left: self.policy.to_string(),
+                    right: other.policy.to_string(),
                 },
                 "dominant label",
             ));
@@ -311,7 +347,7 @@ impl Label {
 /// stay separate, since their members are known only on the day of a decision.
 fn simplify_release_sets(sets: &[&BTreeSet<ReleaseToken>]) -> Vec<BTreeSet<ReleaseToken>> {
     let is_nation =
-        |t: &ReleaseToken| t.0.len() == 3 && t.0.bytes().all(|b| b.is_ascii_uppercase());
+        |t: &ReleaseToken| t.text.len() == 3 && t.text.bytes().all(|b| b.is_ascii_uppercase());
     let is_nations = |s: &&BTreeSet<ReleaseToken>| s.iter().all(is_nation);
     let mut out: Vec<BTreeSet<ReleaseToken>> = Vec::with_capacity(sets.len());
     let mut nations = sets.iter().copied().filter(is_nations);

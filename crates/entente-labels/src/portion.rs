@@ -337,9 +337,9 @@ pub fn object_label_refs<'a>(
     let mut count = 0;
     for (i, g) in granular.iter().enumerate() {
         let field = || format!("granular_markings[{i}]");
-        let Some(marking_ref) = g.get("marking_ref").and_then(Value::as_str) else {
+        let Some(marking_ref) = member(g, "marking_ref").and_then(Value::as_str) else {
             // A granular marking by language (`lang`) carries no label.
-            if g.get("lang").is_some() {
+            if member(g, "lang").is_some() {
                 entries.push(None);
                 continue;
             }
@@ -359,8 +359,7 @@ pub fn object_label_refs<'a>(
                 field(),
             ));
         }
-        let selectors = g
-            .get("selectors")
+        let selectors = member(g, "selectors")
             .and_then(Value::as_array)
             .filter(|s| !s.is_empty())
             .ok_or_else(|| {
@@ -396,6 +395,17 @@ pub fn object_label_refs<'a>(
         granular: entries,
         other_object_markings,
     })
+}
+
+/// The value of `key` in a JSON object. A granular marking has a handful of fields: they are
+/// compared in turn rather than hashed.
+fn member<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    match value {
+        Value::Object(map) if map.len() <= 8 => {
+            map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        }
+        _ => value.get(key),
+    }
 }
 
 impl ObjectLabels {

@@ -644,6 +644,14 @@ impl ReleasePolicy {
         self.nation_ix.get(nation_key(nation))
     }
 
+    /// [`ReleasePolicy::resolve_token`] of a parsed token, by the key it was packed into once.
+    fn resolve_release_token(&self, token: &ReleaseToken) -> Option<Token> {
+        // The key is `token_key` of the text, which a token's 2 to 16 non-zero bytes always have.
+        self.tokens
+            .get(token.packed())
+            .or_else(|| self.resolve_token(token.as_str()))
+    }
+
     /// What a "Releasable To" token names: a group of the registry before a nation of it.
     fn resolve_token(&self, token: &str) -> Option<Token> {
         // The table first; what it does not hold (a text no "Releasable To" value can be) is
@@ -757,7 +765,7 @@ impl ReleasePolicy {
             let mut admitted = false;
             for token in set {
                 let t = token.as_str();
-                match self.resolve_token(t) {
+                match self.resolve_release_token(token) {
                     Some(Token::Group(g)) => admitted |= self.members[g].contains(to, day),
                     Some(Token::Nation(nation)) => admitted |= nation == recipient,
                     None => {
