@@ -2,7 +2,7 @@
 //! entitlement and stored as received from its origin. Every refusal is logged and recorded in
 //! the audit log; nothing is acknowledged before it is durable.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -12,7 +12,9 @@ use axum::{Extension, Json};
 use entente_audit::{AuditEvent, EventKind};
 use entente_labels::Label;
 use entente_policy::{KindRule, ReleaseVerdict};
-use entente_seal::{canonical_value, BatchOpener, Binding, Payload, SealedItem};
+use entente_seal::{
+    canonical_value, verify_opened, BatchOpener, Binding, Opened, Payload, SealError, SealedItem,
+};
 use entente_store::{NewObject, ReceivedObject};
 use entente_types::NationCode;
 use hyper::body::Bytes;
@@ -21,7 +23,7 @@ use serde_json::Value;
 use crate::tls::Peer;
 use crate::wire::{Ack, Batch, ItemResult, Outcome};
 use entente_node::clock::{now_text, today};
-use entente_node::spread::{on_all_cores, Grain};
+use entente_node::spread::{in_shares_on_all_cores, Grain};
 
 use crate::Federation;
 
@@ -41,6 +43,9 @@ type Group = (String, Vec<ReceivedObject>, Vec<(usize, Pending)>);
 #[derive(Default)]
 struct ToStore {
     by_collection: Vec<Group>,
+    /// The marking definitions already among the versions to store (collection, id, JSON): the
+    /// envelopes of a batch mostly carry the same ones, stored once.
+    markings: HashSet<(String, String, String)>,
 }
 
 impl ToStore {
@@ -58,7 +63,20 @@ impl ToStore {
             }
         };
         let entry = &mut self.by_collection[i];
-        entry.1.extend(objects);
+        let n = objects.len();
+        for (at, o) in objects.into_iter().enumerate() {
+            let bound = at + 1 == n;
+            if !bound
+                && !self.markings.insert((
+                    collection.to_owned(),
+                    o.object.id.clone(),
+                    o.object.json.clone(),
+                ))
+            {
+                continue;
+            }
+            entry.1.push(o);
+        }
         // The bound object is the last of its group.
         entry.2.push((entry.1.len() - 1, pending));
     }
@@ -238,16 +256,45 @@ enum Checked {
     },
 }
 
-/// Opens one envelope, verifies the origin's binding, validates it and decides this nation's
-/// entitlement: a pure function of the envelope, keys and policy, run on every core.
-fn open_and_check(
+/// How many envelopes' signatures are verified together: enough for the batch equation to pay,
+/// few enough that every core gets shares of a page.
+const VERIFY_TOGETHER: usize = 64;
+
+/// Opens every envelope, verifies the origins' bindings (the signatures many at once), validates
+/// what opened and decides this nation's entitlement: a pure function of the envelopes, keys and
+/// policy, run in shares on every core. One result per envelope, in order.
+fn open_and_check_all(
     fed: &Federation,
     opener: &BatchOpener,
     peer: NationCode,
-    index: usize,
+    envelopes: &[SealedItem],
+) -> Vec<Checked> {
+    let indexed: Vec<(usize, &SealedItem)> = envelopes.iter().enumerate().collect();
+    in_shares_on_all_cores(Grain::Coarse, &indexed, VERIFY_TOGETHER, |share| {
+        let unverified = share
+            .iter()
+            .map(|(i, item)| opener.open_unverified(&fed.signers, *i as u64, item))
+            .collect();
+        // The label checks of a batch's marking definitions, made once per share.
+        let mut markings = MarkingMemo::new();
+        verify_opened(unverified)
+            .into_iter()
+            .zip(share)
+            .map(|(opened, (_, item))| checked(fed, peer, item, opened, &mut markings))
+            .collect()
+    })
+}
+
+/// What an envelope that opened (or did not) comes to: refused, a recall, our own object, or
+/// versions to store.
+fn checked(
+    fed: &Federation,
+    peer: NationCode,
     item: &SealedItem,
+    opened: Result<Opened, SealError>,
+    markings_seen: &mut MarkingMemo,
 ) -> Checked {
-    let opened = match opener.open(&fed.signers, index as u64, item) {
+    let opened = match opened {
         Ok(o) => o,
         // The origin is unknown until the envelope opens: the sender stands for it.
         Err(e) => {
@@ -270,10 +317,10 @@ fn open_and_check(
             match check(
                 fed,
                 binding.origin,
-                &object,
-                &canonical,
+                (&object, &canonical),
                 &markings,
                 &item.collection,
+                markings_seen,
             ) {
                 Ok(objects) => Checked::Store { objects, binding },
                 Err(refusal) => Checked::Rejected {
@@ -312,11 +359,7 @@ async fn receive(
     let n = batch.envelopes.len();
     let (batch, checked) = crate::cpu_bound(n, move || {
         let checked: Vec<Checked> = match BatchOpener::new(&worker.identity, &batch) {
-            Ok(opener) => on_all_cores(
-                Grain::Coarse,
-                batch.envelopes.iter().enumerate().collect(),
-                |(i, item)| open_and_check(&worker, &opener, peer, i, item),
-            ),
+            Ok(opener) => open_and_check_all(&worker, &opener, peer, &batch.envelopes),
             // Nothing in a batch for another recipient, or of another format, opens.
             Err(e) => batch
                 .envelopes
@@ -472,6 +515,7 @@ async fn flush(
         return Ok(());
     }
     let now_us = entente_node::clock::now_us();
+    to_store.markings.clear();
     for (collection, objects, pending) in std::mem::take(&mut to_store.by_collection) {
         let bound: Vec<ReceivedObject> =
             pending.iter().map(|(at, _)| objects[*at].clone()).collect();
@@ -534,7 +578,7 @@ async fn supersede_if_fuller(
 
 /// Why a bound object that opened is not stored here; the text goes back to the sender in the
 /// acknowledgement and into the audit event.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 enum Refusal {
     #[error("collection {collection:?} does not exist on {me}")]
     UnknownCollection { collection: String, me: NationCode },
@@ -603,10 +647,10 @@ async fn take_room(
 fn check(
     fed: &Federation,
     origin: NationCode,
-    object: &Value,
-    canonical_object: &[u8],
+    (object, canonical_object): (&Value, &[u8]),
     markings: &[Value],
     collection: &str,
+    markings_seen: &mut MarkingMemo,
 ) -> Result<Vec<NewObject>, Refusal> {
     let me = fed.nation();
     // A crisis room's collection is created by its descriptor, which may come earlier in the
@@ -620,21 +664,19 @@ fn check(
     let mut labels: HashMap<String, Label> = HashMap::new();
     let mut out = Vec::with_capacity(markings.len() + 1);
     for m in markings {
-        let header =
-            entente_stix::validate_object(m).map_err(|e| Refusal::InvalidMarking(problems(&e)))?;
-        match fed.node.label_of_marking(m) {
-            Some(Ok(label)) => {
-                labels.insert(header.id.clone(), label);
+        let key = (origin, canonical_value(m));
+        let marking = match markings_seen.get(&key) {
+            Some(known) => known.clone()?,
+            None => {
+                let checked = check_marking(fed, origin, m, key.1.clone());
+                markings_seen.insert(key, checked.clone());
+                checked?
             }
-            Some(Err(e)) => {
-                return Err(Refusal::BadLabel {
-                    marking: header.id,
-                    message: e.to_string(),
-                })
-            }
-            None => {}
+        };
+        if let Some((id, label)) = marking.label {
+            labels.insert(id, label);
         }
-        out.push(new_object(header, origin, canonical_value(m))?);
+        out.push(marking.version);
     }
     let header =
         entente_stix::validate_object(object).map_err(|e| Refusal::InvalidStix(problems(&e)))?;
@@ -655,6 +697,41 @@ fn check(
     }
     out.push(new_object(header, origin, canonical_object.to_vec())?);
     Ok(out)
+}
+
+/// A marking definition that came with a bound object, checked: the version to store, and the
+/// label it carries (with its id) when it is a confidentiality label.
+#[derive(Clone)]
+struct CheckedMarking {
+    version: NewObject,
+    label: Option<(String, Label)>,
+}
+
+/// The marking definitions already checked in a share of a batch, by origin and canonical JSON.
+type MarkingMemo = HashMap<(NationCode, Vec<u8>), Result<CheckedMarking, Refusal>>;
+
+fn check_marking(
+    fed: &Federation,
+    origin: NationCode,
+    marking: &Value,
+    canonical: Vec<u8>,
+) -> Result<CheckedMarking, Refusal> {
+    let header = entente_stix::validate_object(marking)
+        .map_err(|e| Refusal::InvalidMarking(problems(&e)))?;
+    let label = match fed.node.label_of_marking(marking) {
+        Some(Ok(label)) => Some((header.id.clone(), label)),
+        Some(Err(e)) => {
+            return Err(Refusal::BadLabel {
+                marking: header.id,
+                message: e.to_string(),
+            })
+        }
+        None => None,
+    };
+    Ok(CheckedMarking {
+        version: new_object(header, origin, canonical)?,
+        label,
+    })
 }
 
 /// A version to store: `canonical` is the object's canonical JSON, the bytes the origin's binding

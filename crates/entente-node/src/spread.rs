@@ -34,6 +34,31 @@ pub fn on_all_cores<T: Send, U: Send>(
     on_cores(true, grain, items, || (), |_, item| f(item))
 }
 
+/// `f` applied to consecutive shares of `items`, each at most `most` long and, when the batch is
+/// large, as many as the cores can share; the shares on every core, the results joined in order.
+/// For work that gains from taking many items at once, such as verifying signatures together.
+pub fn in_shares_on_all_cores<T: Sync, U: Send>(
+    grain: Grain,
+    items: &[T],
+    most: usize,
+    f: impl Fn(&[T]) -> Vec<U> + Sync + Send,
+) -> Vec<U> {
+    use rayon::prelude::*;
+    let most = most.max(1);
+    let threads = rayon::current_num_threads();
+    if items.len() < grain.smallest_spread_batch() || threads < 2 {
+        return items.chunks(most).flat_map(&f).collect();
+    }
+    let share = items.len().div_ceil(threads).clamp(1, most);
+    items
+        .par_chunks(share)
+        .map(&f)
+        .collect::<Vec<Vec<U>>>()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// [`on_all_cores`] where each share of the work keeps a state of its own (made by `init`), such
 /// as a memo of decisions; on the calling thread unless `spread`.
 pub fn on_cores<T: Send, U: Send, S>(
@@ -70,6 +95,18 @@ mod tests {
                 let out = on_all_cores(grain, items, |i| i * 2);
                 assert_eq!(out, (0..n).map(|i| i * 2).collect::<Vec<_>>());
             }
+        }
+    }
+
+    #[test]
+    fn shares_are_bounded_and_results_keep_the_input_order() {
+        for n in [0, 1, 15, 16, 17, 64, 1001] {
+            let items: Vec<usize> = (0..n).collect();
+            let out = in_shares_on_all_cores(Grain::Coarse, &items, 10, |share| {
+                assert!(!share.is_empty() && share.len() <= 10, "{}", share.len());
+                share.iter().map(|i| i * 2).collect()
+            });
+            assert_eq!(out, (0..n).map(|i| i * 2).collect::<Vec<_>>());
         }
     }
 

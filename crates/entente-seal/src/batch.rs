@@ -27,6 +27,7 @@ use crate::binding::{object_version, Binding, BindingKind, Signers};
 use crate::canonical::{canonical_value, write_canonical, write_string};
 use crate::envelope::{Payload, SUITE};
 use crate::identity::Kem;
+use crate::signatures::{verify_signatures, SignatureCheck};
 use crate::{NodeIdentity, PublicIdentity, SealError};
 
 type HpkeAead = hpke::aead::ChaCha20Poly1305;
@@ -263,6 +264,36 @@ pub struct Opened {
     pub canonical_object: Option<Vec<u8>>,
 }
 
+/// An opened envelope whose content its binding's digest covers, the origin's signature not
+/// yet verified: only [`verify_opened`] gives the [`Opened`] out.
+#[derive(Debug)]
+pub struct Unverified {
+    opened: Opened,
+    signature: SignatureCheck,
+}
+
+/// The envelopes [`BatchOpener::open_unverified`] opened, their signatures verified together
+/// ([`verify_signatures`]): each is its [`Opened`] when its signature verifies, its error
+/// otherwise, in order.
+pub fn verify_opened(
+    envelopes: Vec<Result<Unverified, SealError>>,
+) -> Vec<Result<Opened, SealError>> {
+    let checks: Vec<&SignatureCheck> = envelopes
+        .iter()
+        .filter_map(|e| e.as_ref().ok().map(|u| &u.signature))
+        .collect();
+    let mut verdicts = verify_signatures(&checks).into_iter();
+    envelopes
+        .into_iter()
+        .map(|e| {
+            let u = e?;
+            // One verdict per opened envelope, in order (verified alone should one lack).
+            verdicts.next().unwrap_or_else(|| u.signature.verify())?;
+            Ok(u.opened)
+        })
+        .collect()
+}
+
 /// Opens the envelopes of one batch addressed to this node. `open` takes `&self`, so envelopes
 /// may be opened and verified in parallel.
 pub struct BatchOpener {
@@ -329,6 +360,19 @@ impl BatchOpener {
         index: u64,
         item: &SealedItem,
     ) -> Result<Opened, SealError> {
+        let unverified = self.open_unverified(signers, index, item)?;
+        unverified.signature.verify()?;
+        Ok(unverified.opened)
+    }
+
+    /// Opens envelope `index` and checks that the origin's binding covers what it carries, but
+    /// leaves the signature to [`verify_opened`], which verifies many at once.
+    pub fn open_unverified(
+        &self,
+        signers: &Signers,
+        index: u64,
+        item: &SealedItem,
+    ) -> Result<Unverified, SealError> {
         let fail = |message: String| SealError::Envelope {
             sender: self.sender.to_string(),
             object_id: item.object_id.clone(),
@@ -370,10 +414,14 @@ impl BatchOpener {
         }
         match (binding.kind, plain.object) {
             (BindingKind::Recall, None) if plain.markings.is_empty() => {
-                binding.verify_recall(signers, &item.object_id, &item.version)?;
-                Ok(Opened {
-                    payload: Payload::Recall { binding },
-                    canonical_object: None,
+                let signature =
+                    binding.recall_signature(signers, &item.object_id, &item.version)?;
+                Ok(Unverified {
+                    opened: Opened {
+                        payload: Payload::Recall { binding },
+                        canonical_object: None,
+                    },
+                    signature,
                 })
             }
             (BindingKind::Object, Some(object)) => {
@@ -387,14 +435,18 @@ impl BatchOpener {
                     });
                 }
                 let canonical = canonical_value(&object);
-                binding.verify_object_canonical(signers, &object, &canonical, &plain.markings)?;
-                Ok(Opened {
-                    payload: Payload::Object {
-                        object,
-                        markings: plain.markings,
-                        binding,
+                let signature =
+                    binding.object_signature(signers, &object, &canonical, &plain.markings)?;
+                Ok(Unverified {
+                    opened: Opened {
+                        payload: Payload::Object {
+                            object,
+                            markings: plain.markings,
+                            binding,
+                        },
+                        canonical_object: Some(canonical),
                     },
-                    canonical_object: Some(canonical),
+                    signature,
                 })
             }
             (BindingKind::Recall, _) => Err(fail("a recall carries no object or labels".into())),

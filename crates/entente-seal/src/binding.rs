@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use crate::canonical::{
     canonical_json, canonical_value, hex, sha256, write_canonical, write_string,
 };
+use crate::signatures::SignatureCheck;
 use crate::{NodeIdentity, SealError};
 
 const OBJECT_DOMAIN: &str = "entente.binding/v1";
@@ -61,7 +62,15 @@ fn is_false(b: &bool) -> bool {
 /// The nations whose signatures are accepted, with their keys.
 #[derive(Debug, Clone, Default)]
 pub struct Signers {
-    keys: HashMap<NationCode, VerifyingKey>,
+    keys: HashMap<NationCode, SignerKey>,
+}
+
+/// A signer's key, and whether its signatures may be verified in a batch (see
+/// [`crate::signatures`]): decided once, when the key is added.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SignerKey {
+    pub(crate) key: VerifyingKey,
+    pub(crate) batchable: bool,
 }
 
 impl Signers {
@@ -70,11 +79,12 @@ impl Signers {
     }
 
     pub fn insert(&mut self, nation: NationCode, key: VerifyingKey) {
-        self.keys.insert(nation, key);
+        let batchable = crate::signatures::batchable_key(&key);
+        self.keys.insert(nation, SignerKey { key, batchable });
     }
 
     pub fn get(&self, nation: NationCode) -> Option<&VerifyingKey> {
-        self.keys.get(&nation)
+        self.keys.get(&nation).map(|k| &k.key)
     }
 }
 
@@ -299,27 +309,36 @@ pub fn bind_recall(
 }
 
 impl Binding {
-    fn check_signature(&self, signers: &Signers, digest: &[u8; 32]) -> Result<(), SealError> {
+    /// The signature to check for `digest`: the origin's known key, the signed message and the
+    /// signature, decoded. Fails when the origin is unknown or the signature is not 64 bytes of
+    /// base64.
+    fn signature_check(
+        &self,
+        signers: &Signers,
+        digest: &[u8; 32],
+    ) -> Result<SignatureCheck, SealError> {
         let key = signers
-            .get(self.origin)
+            .keys
+            .get(&self.origin)
             .ok_or_else(|| SealError::UnknownSigner {
                 origin: self.origin.to_string(),
                 object_id: self.object_id.clone(),
             })?;
-        let bad = || SealError::BadSignature {
-            origin: self.origin.to_string(),
-            object_id: self.object_id.clone(),
-        };
         let bytes: [u8; 64] = B64
             .decode(&self.signature)
             .ok()
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(bad)?;
-        key.verify_strict(
-            &signed_message(self.kind, digest),
-            &Signature::from_bytes(&bytes),
-        )
-        .map_err(|_| bad())
+            .ok_or_else(|| SealError::BadSignature {
+                origin: self.origin.to_string(),
+                object_id: self.object_id.clone(),
+            })?;
+        Ok(SignatureCheck {
+            key: *key,
+            message: signed_message(self.kind, digest),
+            signature: Signature::from_bytes(&bytes),
+            origin: self.origin,
+            object_id: self.object_id.clone(),
+        })
     }
 
     /// Checks that this binding covers exactly `object` and `markings` and is signed by the
@@ -342,6 +361,20 @@ impl Binding {
         canonical_object: &[u8],
         markings: &[Value],
     ) -> Result<(), SealError> {
+        self.object_signature(signers, object, canonical_object, markings)?
+            .verify()
+    }
+
+    /// Checks that this binding covers exactly `object` and `markings` (its digest) and gives
+    /// the origin's signature of it to verify, alone ([`SignatureCheck::verify`]) or with others
+    /// ([`verify_signatures`]).
+    pub fn object_signature(
+        &self,
+        signers: &Signers,
+        object: &Value,
+        canonical_object: &[u8],
+        markings: &[Value],
+    ) -> Result<SignatureCheck, SealError> {
         let (object_id, version) = object_version(object)?;
         if self.kind != BindingKind::Object
             || object_id != self.object_id
@@ -365,7 +398,7 @@ impl Binding {
                 found: hex(&digest),
             });
         }
-        self.check_signature(signers, &digest)
+        self.signature_check(signers, &digest)
     }
 
     /// Checks a recall of `object_id` at `version`, signed by the origin's known key.
@@ -375,6 +408,16 @@ impl Binding {
         object_id: &str,
         version: &str,
     ) -> Result<(), SealError> {
+        self.recall_signature(signers, object_id, version)?.verify()
+    }
+
+    /// [`Binding::verify_recall`] up to the signature, which it gives to verify.
+    pub fn recall_signature(
+        &self,
+        signers: &Signers,
+        object_id: &str,
+        version: &str,
+    ) -> Result<SignatureCheck, SealError> {
         if self.kind != BindingKind::Recall
             || object_id != self.object_id
             || version != self.version
@@ -396,6 +439,6 @@ impl Binding {
                 found: hex(&digest),
             });
         }
-        self.check_signature(signers, &digest)
+        self.signature_check(signers, &digest)
     }
 }

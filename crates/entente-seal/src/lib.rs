@@ -13,6 +13,8 @@
 //! - [`batch`]: format 2, what federation sends: many envelopes to one recipient under one HPKE
 //!   key encapsulation, each envelope its own AEAD with its position as nonce, so each still
 //!   opens and is verified individually.
+//! - [`signatures`]: the origins' signatures verified one at a time or, for a batch's envelopes,
+//!   many at once.
 //!
 //! - [`private`]: files and folders that hold secrets, created owner-only (0600, 0700) from
 //!   the start, never through a symbolic link; every key writer of the workspace uses it.
@@ -26,8 +28,11 @@ pub mod envelope;
 mod error;
 pub mod identity;
 pub mod private;
+pub mod signatures;
 
-pub use crate::batch::{BatchOpener, BatchSealer, Opened, SealedBatch, SealedItem};
+pub use crate::batch::{
+    verify_opened, BatchOpener, BatchSealer, Opened, SealedBatch, SealedItem, Unverified,
+};
 pub use crate::binding::{
     bind, bind_canonical, bind_copy, bind_recall, Binding, BindingKind, Signers,
 };
@@ -38,6 +43,7 @@ pub use crate::envelope::{open, seal, Payload, Sealed};
 pub use crate::error::SealError;
 pub use crate::identity::{NodeIdentity, PublicIdentity};
 pub use crate::private::{create_private_dir, write_private, Existing};
+pub use crate::signatures::{verify_signatures, SignatureCheck};
 
 #[cfg(test)]
 mod tests;

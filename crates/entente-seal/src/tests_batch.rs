@@ -407,3 +407,59 @@ proptest! {
         prop_assert_eq!(binding.digest, hex(&reference));
     }
 }
+
+#[test]
+fn envelopes_verified_together_decide_as_each_opened_alone() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let usa = NodeIdentity::generate(nation("USA"));
+    let impostor = NodeIdentity::generate(nation("FRA"));
+    let signers = signers_of(&[&fra]);
+    let sealer = BatchSealer::new(fra.nation(), &usa.public()).unwrap();
+    // 40 objects, every seventh bound by an impostor claiming to be FRA, then a recall.
+    let mut items = Vec::new();
+    for i in 0..40u32 {
+        let (object, markings) = indicator(i);
+        let signer = if i % 7 == 3 { &impostor } else { &fra };
+        let (binding, canonical) = bind_canonical(signer, &object, &markings).unwrap();
+        let plaintext = object_plaintext(&binding, &markings, &canonical);
+        items.push(
+            sealer
+                .seal(u64::from(i), "intel", &binding, &plaintext)
+                .unwrap(),
+        );
+    }
+    let (object, _) = indicator(0);
+    let recall = bind_recall(
+        &fra,
+        object["id"].as_str().unwrap(),
+        "2025-03-02T10:00:00.000Z",
+    )
+    .unwrap();
+    items.push(
+        sealer
+            .seal(40, "intel", &recall, &recall_plaintext(&recall))
+            .unwrap(),
+    );
+    let batch = sealer.finish(items);
+    let alone = open_all(&usa, &signers, &batch);
+    let opener = BatchOpener::new(&usa, &batch).unwrap();
+    let together: Vec<Result<Payload, String>> = crate::verify_opened(
+        batch
+            .envelopes
+            .iter()
+            .enumerate()
+            .map(|(i, item)| opener.open_unverified(&signers, i as u64, item))
+            .collect(),
+    )
+    .into_iter()
+    .map(|o| o.map(|o| o.payload).map_err(|e| e.to_string()))
+    .collect();
+    assert_eq!(together, alone);
+    let refused: Vec<usize> = (0..together.len())
+        .filter(|&i| together[i].is_err())
+        .collect();
+    assert_eq!(refused, vec![3, 10, 17, 24, 31, 38]);
+    assert!(together[3]
+        .as_ref()
+        .is_err_and(|e| e.contains("signature of FRA does not verify")));
+}
