@@ -231,20 +231,39 @@ async fn settle(
     client: &mut Option<PartnerClient>,
     cursor: &mut i64,
 ) -> Result<bool, FederationError> {
+    match collect(in_flight, client).await? {
+        Collected::Nothing => Ok(true),
+        Collected::Delivered(d) => {
+            *cursor = acknowledged(fed, partner, name, lease, d).await?;
+            Ok(true)
+        }
+        Collected::Shutdown => Ok(false),
+    }
+}
+
+/// How the delivery in flight ended.
+enum Collected {
+    /// None was in flight.
+    Nothing,
+    /// Acknowledged (or nothing to send), not yet recorded.
+    Delivered(Delivered),
+    /// Shutdown came first.
+    Shutdown,
+}
+
+/// Waits for the delivery in flight, if any, and takes its client back.
+async fn collect(
+    in_flight: &mut Option<InFlight>,
+    client: &mut Option<PartnerClient>,
+) -> Result<Collected, FederationError> {
     let Some(task) = in_flight.take() else {
-        return Ok(true);
+        return Ok(Collected::Nothing);
     };
     let (back, delivered) = task
         .await
         .map_err(|e| FederationError::config(format!("delivery task: {e}")))?;
     *client = Some(back);
-    match delivered {
-        Some(d) => {
-            *cursor = acknowledged(fed, partner, name, lease, d).await?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    Ok(delivered.map_or(Collected::Shutdown, Collected::Delivered))
 }
 
 /// The name of the lease that makes one process of the node the dispatcher to a partner.
@@ -458,19 +477,13 @@ async fn dispatch(
                 }
             }
         }
-        if !settle(
-            &fed,
-            partner.nation,
-            &name,
-            lease,
-            &mut in_flight,
-            &mut client,
-            &mut cursor,
-        )
-        .await?
-        {
-            return Ok(());
-        }
+        // The batch in flight, once acknowledged, is recorded while the next one travels: the
+        // cursor still moves in stream order, each move after the one before.
+        let previous = match collect(&mut in_flight, &mut client).await? {
+            Collected::Shutdown => return Ok(()),
+            Collected::Nothing => None,
+            Collected::Delivered(d) => Some(d),
+        };
         let Some(c) = client.take() else {
             return Err(FederationError::config("delivery client lost"));
         };
@@ -483,6 +496,9 @@ async fn dispatch(
             prepared,
             shutdown.clone(),
         )));
+        if let Some(delivered) = previous {
+            cursor = acknowledged(&fed, partner.nation, &name, lease, delivered).await?;
+        }
     }
 }
 

@@ -256,6 +256,10 @@ enum Checked {
     },
 }
 
+/// How many envelopes are opened and checked before their versions are stored (while the next
+/// segment is opened).
+const SEGMENT: usize = 500;
+
 /// How many envelopes' signatures are verified together: enough for the batch equation to pay,
 /// few enough that every core gets shares of a page.
 const VERIFY_TOGETHER: usize = 64;
@@ -268,8 +272,9 @@ fn open_and_check_all(
     opener: &BatchOpener,
     peer: NationCode,
     envelopes: &[SealedItem],
+    range: std::ops::Range<usize>,
 ) -> Vec<Checked> {
-    let indexed: Vec<(usize, &SealedItem)> = envelopes.iter().enumerate().collect();
+    let indexed: Vec<(usize, &SealedItem)> = range.map(|i| (i, &envelopes[i])).collect();
     in_shares_on_all_cores(Grain::Coarse, &indexed, VERIFY_TOGETHER, |share| {
         let unverified = share
             .iter()
@@ -354,15 +359,23 @@ async fn receive(
         })
         .collect();
     let mut events = Vec::new();
-    let worker = fed.clone();
     let started = std::time::Instant::now();
     let n = batch.envelopes.len();
-    let (batch, checked) = crate::cpu_bound(n, move || {
-        let checked: Vec<Checked> = match BatchOpener::new(&worker.identity, &batch) {
-            Ok(opener) => open_and_check_all(&worker, &opener, peer, &batch.envelopes),
-            // Nothing in a batch for another recipient, or of another format, opens.
-            Err(e) => batch
-                .envelopes
+    let batch = Arc::new(batch);
+    // Nothing in a batch for another recipient, or of another format, opens.
+    let opener = BatchOpener::new(&fed.identity, &batch).map(Arc::new);
+    // The envelopes are opened and checked a segment at a time, the next segment's CPU work
+    // running while this one's versions are stored: the store is one writer, the checks every
+    // core. Results and storing stay in batch order.
+    let segments: Vec<std::ops::Range<usize>> = (0..n)
+        .step_by(SEGMENT)
+        .map(|start| start..(start + SEGMENT).min(n))
+        .collect();
+    let check_segment = |range: std::ops::Range<usize>| {
+        let (fed, batch, opener) = (fed.clone(), batch.clone(), opener.clone());
+        tokio::spawn(crate::cpu_bound(range.len(), move || match &opener {
+            Ok(opener) => open_and_check_all(&fed, opener, peer, &batch.envelopes, range),
+            Err(e) => batch.envelopes[range]
                 .iter()
                 .map(|item| Checked::Rejected {
                     origin: peer.to_string(),
@@ -370,119 +383,127 @@ async fn receive(
                     reason: e.to_string(),
                 })
                 .collect(),
-        };
-        (batch, checked)
-    })
-    .await?;
-    let opened_ms = started.elapsed().as_millis() as u64;
+        }))
+    };
+    let mut opened_ms = 0;
     let mut to_store = ToStore::default();
-    for (index, (item, checked)) in batch.envelopes.iter().zip(checked).enumerate() {
-        match checked {
-            Checked::Rejected {
-                origin,
-                digest,
-                reason,
-            } => {
-                tracing::warn!(partner = %peer, object_id = %item.object_id, version = %item.version, %reason, "federation envelope rejected");
-                events.push(event(
-                    EventKind::Deny,
-                    fed,
-                    &origin,
-                    peer,
-                    (&item.object_id, &item.version),
+    let mut next = segments.first().cloned().map(&check_segment);
+    for (s, range) in segments.iter().enumerate() {
+        let Some(task) = next.take() else { break };
+        let checked = task
+            .await
+            .map_err(|e| crate::FederationError::config(format!("receive checks: {e}")))??;
+        next = segments.get(s + 1).cloned().map(&check_segment);
+        opened_ms = started.elapsed().as_millis() as u64;
+        for (index, checked) in range.clone().zip(checked) {
+            let item = &batch.envelopes[index];
+            match checked {
+                Checked::Rejected {
+                    origin,
                     digest,
-                    Some(format!("rejected from {peer}: {reason}")),
-                ));
-                results[index].reason = Some(reason);
-            }
-            Checked::Own => results[index].outcome = Outcome::Duplicate,
-            Checked::Recall(binding) => {
-                // Apply what is pending first: a recall follows the version it withdraws.
-                flush(fed, &mut to_store, &mut results).await?;
-                let origin = binding.origin;
-                let key = match entente_stix::Timestamp::parse(&binding.version) {
-                    Ok(t) => t.key(),
-                    Err(_) => String::new(),
-                };
-                let recall = serde_json::to_string(&binding)
-                    .map_err(|e| crate::FederationError::config(e.to_string()))?;
-                let recalled = crate::intent_of(&event(
-                    EventKind::Recall,
-                    fed,
-                    origin.as_str(),
-                    peer,
-                    (&binding.object_id, &binding.version),
-                    binding.digest.clone(),
-                    Some(format!("recalled by {origin}")),
-                ))?;
-                let done = fed
-                    .node
-                    .store()
-                    .recall_received(
-                        &item.collection,
-                        &binding.object_id,
-                        &key,
-                        &recall,
-                        Some(&recalled),
-                    )
-                    .await?;
-                results[index].outcome = Outcome::Recalled;
-                if done {
-                    fed.node.notify_changed();
-                } else {
-                    results[index].reason = Some("no live version held".into());
-                }
-            }
-            Checked::Store { objects, binding } => {
-                let binding_json = serde_json::to_string(&binding)
-                    .map_err(|e| crate::FederationError::config(e.to_string()))?;
-                let received_event = crate::intent_of(&event(
-                    EventKind::Receive,
-                    fed,
-                    binding.origin.as_str(),
-                    peer,
-                    (&binding.object_id, &binding.version),
-                    binding.digest.clone(),
-                    None,
-                ))?;
-                if let Some(reason) =
-                    take_room(fed, &item.collection, &objects, binding.origin).await
-                {
-                    tracing::warn!(partner = %peer, object_id = %item.object_id, %reason, "federation envelope rejected");
+                    reason,
+                } => {
+                    tracing::warn!(partner = %peer, object_id = %item.object_id, version = %item.version, %reason, "federation envelope rejected");
                     events.push(event(
                         EventKind::Deny,
                         fed,
-                        binding.origin.as_str(),
+                        &origin,
                         peer,
                         (&item.object_id, &item.version),
-                        binding.digest.clone(),
+                        digest,
                         Some(format!("rejected from {peer}: {reason}")),
                     ));
                     results[index].reason = Some(reason);
-                    continue;
                 }
-                let n = objects.len();
-                let mut intent = Some(received_event);
-                let received = objects
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, o)| {
-                        let bound = i + 1 == n;
-                        ReceivedObject {
-                            object: o,
-                            sender: peer,
-                            binding: bound.then(|| binding_json.clone()),
-                            supersedes: false,
-                            // The receive is recorded with the bound object itself.
-                            intent: if bound { intent.take() } else { None },
-                        }
-                    })
-                    .collect();
-                to_store.push(&item.collection, received, Pending { result: index });
+                Checked::Own => results[index].outcome = Outcome::Duplicate,
+                Checked::Recall(binding) => {
+                    // Apply what is pending first: a recall follows the version it withdraws.
+                    flush(fed, &mut to_store, &mut results).await?;
+                    let origin = binding.origin;
+                    let key = match entente_stix::Timestamp::parse(&binding.version) {
+                        Ok(t) => t.key(),
+                        Err(_) => String::new(),
+                    };
+                    let recall = serde_json::to_string(&binding)
+                        .map_err(|e| crate::FederationError::config(e.to_string()))?;
+                    let recalled = crate::intent_of(&event(
+                        EventKind::Recall,
+                        fed,
+                        origin.as_str(),
+                        peer,
+                        (&binding.object_id, &binding.version),
+                        binding.digest.clone(),
+                        Some(format!("recalled by {origin}")),
+                    ))?;
+                    let done = fed
+                        .node
+                        .store()
+                        .recall_received(
+                            &item.collection,
+                            &binding.object_id,
+                            &key,
+                            &recall,
+                            Some(&recalled),
+                        )
+                        .await?;
+                    results[index].outcome = Outcome::Recalled;
+                    if done {
+                        fed.node.notify_changed();
+                    } else {
+                        results[index].reason = Some("no live version held".into());
+                    }
+                }
+                Checked::Store { objects, binding } => {
+                    let binding_json = serde_json::to_string(&binding)
+                        .map_err(|e| crate::FederationError::config(e.to_string()))?;
+                    let received_event = crate::intent_of(&event(
+                        EventKind::Receive,
+                        fed,
+                        binding.origin.as_str(),
+                        peer,
+                        (&binding.object_id, &binding.version),
+                        binding.digest.clone(),
+                        None,
+                    ))?;
+                    if let Some(reason) =
+                        take_room(fed, &item.collection, &objects, binding.origin).await
+                    {
+                        tracing::warn!(partner = %peer, object_id = %item.object_id, %reason, "federation envelope rejected");
+                        events.push(event(
+                            EventKind::Deny,
+                            fed,
+                            binding.origin.as_str(),
+                            peer,
+                            (&item.object_id, &item.version),
+                            binding.digest.clone(),
+                            Some(format!("rejected from {peer}: {reason}")),
+                        ));
+                        results[index].reason = Some(reason);
+                        continue;
+                    }
+                    let n = objects.len();
+                    let mut intent = Some(received_event);
+                    let received = objects
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, o)| {
+                            let bound = i + 1 == n;
+                            ReceivedObject {
+                                object: o,
+                                sender: peer,
+                                binding: bound.then(|| binding_json.clone()),
+                                supersedes: false,
+                                // The receive is recorded with the bound object itself.
+                                intent: if bound { intent.take() } else { None },
+                            }
+                        })
+                        .collect();
+                    to_store.push(&item.collection, received, Pending { result: index });
+                }
             }
         }
+        flush(fed, &mut to_store, &mut results).await?;
     }
-    flush(fed, &mut to_store, &mut results).await?;
     let refused = results
         .iter()
         .filter(|r| r.outcome == Outcome::Rejected)
