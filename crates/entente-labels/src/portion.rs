@@ -45,14 +45,7 @@ impl Selector {
 
     /// The value the selector names in `object`.
     pub fn resolve<'a>(&self, object: &'a Value) -> Option<&'a Value> {
-        let mut here = object;
-        for step in &self.steps {
-            here = match step {
-                Step::Key(k) => here.as_object()?.get(k)?,
-                Step::Index(i) => here.as_array()?.get(*i)?,
-            };
-        }
-        Some(here)
+        resolve_steps(object, self.steps.iter().map(Step::as_ref))
     }
 
     /// Whether `self` names `other` or a property inside it.
@@ -67,6 +60,31 @@ impl Selector {
 pub enum StepRef<'t> {
     Key(&'t str),
     Index(usize),
+}
+
+impl Step {
+    /// This step, its property name borrowed.
+    pub fn as_ref(&self) -> StepRef<'_> {
+        match self {
+            Step::Key(k) => StepRef::Key(k),
+            Step::Index(i) => StepRef::Index(*i),
+        }
+    }
+}
+
+/// The value `steps` lead to from `object`, if every step finds one.
+fn resolve_steps<'v, 't>(
+    object: &'v Value,
+    steps: impl Iterator<Item = StepRef<'t>>,
+) -> Option<&'v Value> {
+    let mut here = object;
+    for step in steps {
+        here = match step {
+            StepRef::Key(k) => here.as_object()?.get(k)?,
+            StepRef::Index(i) => here.as_array()?.get(i)?,
+        };
+    }
+    Some(here)
 }
 
 impl StepRef<'_> {
@@ -156,14 +174,7 @@ impl<'t> SelectorRef<'t> {
 
     /// The value the selector names in `object`.
     pub fn resolve<'v>(&self, object: &'v Value) -> Option<&'v Value> {
-        let mut here = object;
-        for step in &self.steps {
-            here = match step {
-                StepRef::Key(k) => here.as_object()?.get(*k)?,
-                StepRef::Index(i) => here.as_array()?.get(*i)?,
-            };
-        }
-        Some(here)
+        resolve_steps(object, self.steps.iter().copied())
     }
 
     /// Whether `self` names `other` or a property inside it.
