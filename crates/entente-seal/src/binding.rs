@@ -367,7 +367,7 @@ impl Binding {
 
     /// Checks that this binding covers exactly `object` and `markings` (its digest) and gives
     /// the origin's signature of it to verify, alone ([`SignatureCheck::verify`]) or with others
-    /// ([`verify_signatures`]).
+    /// ([`crate::verify_signatures`]).
     pub fn object_signature(
         &self,
         signers: &Signers,
