@@ -1,49 +1,20 @@
-//! RFC 9162 §2.1 Merkle tree hashing, proof construction and proof verification.
+//! RFC 9162 §2.1 proof construction and proof verification over the log's tree (the hashes
+//! themselves are [`entente_seal::merkle`]'s, shared with bindings signed together).
 //!
 //! Construction works over any [`NodeSource`]: something that returns the hash of a complete,
 //! aligned subtree (`level`, `index`) = MTH(D[index·2^level : (index+1)·2^level]). The log serves
 //! those from its node file; tests serve them from memory. Only the right edge of a tree is ever
 //! incomplete, so every hash a proof needs costs O(log n) node reads.
 
-use sha2::{Digest, Sha256};
+pub use entente_seal::merkle::{leaf_hash, node_hash, Hash, EMPTY_ROOT};
+use entente_seal::merkle::{root_from_path, split, PathError};
 
 use crate::AuditError;
-
-/// A SHA-256 hash.
-pub type Hash = [u8; 32];
-
-/// MTH({}) = SHA-256 of the empty string.
-pub const EMPTY_ROOT: Hash = [
-    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
-    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
-];
-
-/// RFC 9162: the hash of a leaf, SHA-256(0x00 ‖ leaf).
-pub fn leaf_hash(leaf: &[u8]) -> Hash {
-    let mut h = Sha256::new();
-    h.update([0u8]);
-    h.update(leaf);
-    h.finalize().into()
-}
-
-/// RFC 9162: the hash of an interior node, SHA-256(0x01 ‖ left ‖ right).
-pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut buf = [0u8; 65];
-    buf[0] = 1;
-    buf[1..33].copy_from_slice(left);
-    buf[33..].copy_from_slice(right);
-    Sha256::digest(buf).into()
-}
 
 /// The hashes of complete, aligned subtrees of a tree.
 pub(crate) trait NodeSource {
     /// MTH(D[index·2^level : (index+1)·2^level]).
     fn node(&self, level: u32, index: u64) -> Result<Hash, AuditError>;
-}
-
-/// The largest power of two strictly smaller than `n` (n ≥ 2).
-fn split(n: u64) -> u64 {
-    1 << (63 - (n - 1).leading_zeros())
 }
 
 /// MTH(D[lo:hi]) where `lo` is a multiple of the largest power of two not above `hi - lo`, which
@@ -149,40 +120,17 @@ pub fn verify_inclusion(
     proof: &[Hash],
     root: &Hash,
 ) -> Result<(), AuditError> {
-    if index >= size {
-        return Err(AuditError::rejected(format!(
-            "leaf index {index} is not below the tree size {size}"
-        )));
-    }
-    let (mut fn_, mut sn) = (index, size - 1);
-    let mut r = *leaf_hash;
-    for p in proof {
-        if sn == 0 {
-            return Err(AuditError::rejected(format!(
-                "inclusion proof of leaf {index} in size {size} has {} hashes, more than the tree needs",
-                proof.len()
-            )));
-        }
-        if fn_ & 1 == 1 || fn_ == sn {
-            r = node_hash(p, &r);
-            if fn_ & 1 == 0 {
-                while fn_ & 1 == 0 && fn_ != 0 {
-                    fn_ >>= 1;
-                    sn >>= 1;
-                }
-            }
-        } else {
-            r = node_hash(&r, p);
-        }
-        fn_ >>= 1;
-        sn >>= 1;
-    }
-    if sn != 0 {
-        return Err(AuditError::rejected(format!(
-            "inclusion proof of leaf {index} in size {size} has {} hashes, fewer than the tree needs",
-            proof.len()
-        )));
-    }
+    let r = root_from_path(leaf_hash, index, size, proof).map_err(|e| {
+        AuditError::rejected(match e {
+            PathError::OutOfRange { .. } => e.to_string(),
+            PathError::TooLong { len, .. } => format!(
+                "inclusion proof of leaf {index} in size {size} has {len} hashes, more than the tree needs"
+            ),
+            PathError::TooShort { len, .. } => format!(
+                "inclusion proof of leaf {index} in size {size} has {len} hashes, fewer than the tree needs"
+            ),
+        })
+    })?;
     if r != *root {
         return Err(AuditError::rejected(format!(
             "inclusion proof of leaf {index} in size {size} leads to root {}, not {}",

@@ -10,8 +10,10 @@ use std::time::Duration;
 use entente_audit::{AuditEvent, EventKind};
 use entente_policy::{KindRule, Release, ReleaseVerdict};
 use entente_seal::batch::{object_plaintext, recall_plaintext};
+use entente_seal::canonical::hex;
 use entente_seal::{
-    bind_copy, bind_recall, canonical_value, sha256_hex_value, BatchSealer, Binding, SealedBatch,
+    bind_recall, canonical_value, digest_copy, sha256_hex_value, sign_together, BatchSealer,
+    Binding, NodeIdentity, SealedBatch, SealedItem, UnsignedBinding,
 };
 use entente_store::{Change, Cursor, Lease};
 use entente_types::NationCode;
@@ -682,7 +684,13 @@ enum Step {
         digest: String,
         detail: String,
     },
-    /// Bound by this node and ready to seal.
+    /// A copy of this node's own object, digested, to be signed with the other copies of the
+    /// page.
+    Bind {
+        copy: Box<CopyToSign>,
+        detail: String,
+    },
+    /// Signed by this node (a recall of its own) and ready to seal.
     Send {
         binding: Binding,
         plaintext: Vec<u8>,
@@ -735,7 +743,7 @@ fn decide(
             detail: format!("recall sent to {to}"),
         });
     }
-    let release = match release {
+    let mut release = match release {
         Ok(r) => r,
         Err(e) => {
             return Ok(Step::Deny {
@@ -759,16 +767,72 @@ fn decide(
             release: Box::new(release),
         });
     }
-    let markings: Vec<Value> = release.markings.iter().map(|m| Value::clone(m)).collect();
     // A tear-lined copy is bound as one: the receiver can say so without knowing what was cut.
     let cut = release.verdict == ReleaseVerdict::Partial;
-    let (binding, canonical) = bind_copy(&fed.identity, copy, &markings, cut)?;
-    Ok(Step::Send {
-        plaintext: object_plaintext(&binding, &markings, &canonical),
-        binding,
-        kind: EventKind::Release,
-        detail: release.explain(),
+    let (unsigned, canonical) = digest_copy(me, copy, &release.markings, cut)?;
+    let detail = release.explain();
+    Ok(Step::Bind {
+        copy: Box::new(CopyToSign {
+            unsigned,
+            canonical,
+            markings: std::mem::take(&mut release.markings),
+        }),
+        detail,
     })
+}
+
+/// A copy of this node's own object released to the partner, before it is signed.
+struct CopyToSign {
+    unsigned: UnsignedBinding,
+    /// The copy's canonical bytes, what the envelope carries.
+    canonical: Vec<u8>,
+    /// The marking definitions bound with it.
+    markings: Vec<Arc<Value>>,
+}
+
+/// An envelope of the batch before it is sealed.
+enum Unsealed {
+    /// Signed already (a recall, or another origin's binding released onward).
+    Signed {
+        binding: Binding,
+        plaintext: Vec<u8>,
+    },
+    /// The copy at this index of the page's copies to sign.
+    Copy(usize),
+}
+
+/// How many copies are signed under one root: a path of six hashes in each binding, and a
+/// receiver that verifies 64 envelopes at once checks one signature.
+const SIGNED_TOGETHER: usize = 64;
+
+/// Signs the page's copies together (in trees of [`SIGNED_TOGETHER`], in stream order), then
+/// writes and seals every envelope at its position, on every core.
+fn sign_and_seal(
+    identity: &NodeIdentity,
+    sealer: &BatchSealer,
+    envelopes: Vec<(String, Unsealed)>,
+    copies: Vec<CopyToSign>,
+) -> Result<Vec<SealedItem>, FederationError> {
+    let unsigned: Vec<UnsignedBinding> = copies.iter().map(|c| c.unsigned.clone()).collect();
+    let bindings: Vec<Binding> = unsigned
+        .chunks(SIGNED_TOGETHER)
+        .flat_map(|chunk| sign_together(identity, chunk))
+        .collect();
+    let sealed = on_all_cores(
+        Grain::Coarse,
+        envelopes.into_iter().enumerate().collect(),
+        |(index, (collection, unsealed))| match unsealed {
+            Unsealed::Signed { binding, plaintext } => {
+                sealer.seal(index as u64, &collection, &binding, &plaintext)
+            }
+            Unsealed::Copy(k) => {
+                let (copy, binding) = (&copies[k], &bindings[k]);
+                let plaintext = object_plaintext(binding, &copy.markings, &copy.canonical);
+                sealer.seal(index as u64, &collection, binding, &plaintext)
+            }
+        },
+    );
+    Ok(sealed.into_iter().collect::<Result<Vec<_>, _>>()?)
 }
 
 async fn prepare(
@@ -823,7 +887,8 @@ async fn prepare(
         announces_room: false,
     };
     // In stream order: what needs the store, then the envelopes' positions.
-    let mut to_seal: Vec<(String, Binding, Vec<u8>)> = Vec::new();
+    let mut to_seal: Vec<(String, Unsealed)> = Vec::new();
+    let mut copies: Vec<CopyToSign> = Vec::new();
     for (c, step) in page.iter().zip(steps) {
         let origin = c.object.originator;
         match step? {
@@ -854,7 +919,23 @@ async fn prepare(
                     binding.digest.clone(),
                     Some(detail),
                 ));
-                to_seal.push((c.collection.clone(), binding, plaintext));
+                to_seal.push((
+                    c.collection.clone(),
+                    Unsealed::Signed { binding, plaintext },
+                ));
+            }
+            Step::Bind { copy, detail } => {
+                out.sent.push(event(
+                    fed,
+                    EventKind::Release,
+                    origin,
+                    to,
+                    c,
+                    hex(&copy.unsigned.digest),
+                    Some(detail),
+                ));
+                to_seal.push((c.collection.clone(), Unsealed::Copy(copies.len())));
+                copies.push(*copy);
             }
             Step::Later { value, release } if c.deleted => {
                 let held = store
@@ -876,10 +957,10 @@ async fn prepare(
                     binding.digest.clone(),
                     Some(format!("recall sent to {to}")),
                 ));
+                let plaintext = recall_plaintext(&binding);
                 to_seal.push((
                     c.collection.clone(),
-                    binding.clone(),
-                    recall_plaintext(&binding),
+                    Unsealed::Signed { binding, plaintext },
                 ));
             }
             Step::Later { value, release } => {
@@ -897,7 +978,10 @@ async fn prepare(
                             binding.digest.clone(),
                             Some(release.explain()),
                         ));
-                        to_seal.push((c.collection.clone(), binding, plaintext));
+                        to_seal.push((
+                            c.collection.clone(),
+                            Unsealed::Signed { binding, plaintext },
+                        ));
                     }
                     Err(reason) => {
                         out.denied.push(event(
@@ -923,14 +1007,13 @@ async fn prepare(
     if !to_seal.is_empty() {
         // One key encapsulation for the batch; each envelope its own AEAD at its position.
         let sealer = BatchSealer::new(fed.nation(), &partner.identity)?;
-        let envelopes = to_seal
-            .iter()
-            .enumerate()
-            .map(|(i, (collection, binding, plaintext))| {
-                sealer.seal(i as u64, collection, binding, plaintext)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        out.batch = Some(sealer.finish(envelopes));
+        let worker = fed.clone();
+        let (sealer, envelopes) = crate::cpu_bound(to_seal.len(), move || {
+            let sealed = sign_and_seal(&worker.identity, &sealer, to_seal, copies);
+            (sealer, sealed)
+        })
+        .await?;
+        out.batch = Some(sealer.finish(envelopes?));
     }
     Ok(out)
 }

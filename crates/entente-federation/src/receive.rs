@@ -257,8 +257,9 @@ enum Checked {
 }
 
 /// How many envelopes are opened and checked before their versions are stored (while the next
-/// segment is opened).
-const SEGMENT: usize = 500;
+/// segment is opened). A multiple of [`VERIFY_TOGETHER`], so that the shares of a segment line up
+/// with the trees of bindings a sender signs together.
+const SEGMENT: usize = 8 * VERIFY_TOGETHER;
 
 /// How many envelopes' signatures are verified together: enough for the batch equation to pay,
 /// few enough that every core gets shares of a page.

@@ -78,7 +78,11 @@ struct Plaintext {
 
 /// The plaintext bytes of an object payload, from the object's canonical bytes (no copy of the
 /// object as a value).
-pub fn object_plaintext(binding: &Binding, markings: &[Value], canonical_object: &[u8]) -> Vec<u8> {
+pub fn object_plaintext<M: std::borrow::Borrow<Value>>(
+    binding: &Binding,
+    markings: &[M],
+    canonical_object: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(canonical_object.len() + 512 + 1024 * markings.len());
     out.extend_from_slice(b"{\"binding\":");
     write_binding(binding, &mut out);
@@ -87,7 +91,7 @@ pub fn object_plaintext(binding: &Binding, markings: &[Value], canonical_object:
         if i > 0 {
             out.push(b',');
         }
-        write_canonical(m, &mut out);
+        write_canonical(m.borrow(), &mut out);
     }
     out.extend_from_slice(b"],\"object\":");
     out.extend_from_slice(canonical_object);
@@ -136,6 +140,18 @@ fn write_binding(b: &Binding, out: &mut Vec<u8>) {
     write_string(b.origin.as_str(), out);
     out.extend_from_slice(b",\"signature\":");
     write_string(&b.signature, out);
+    if let Some(tree) = &b.tree {
+        out.extend_from_slice(
+            format!(",\"tree\":{{\"index\":{},\"path\":[", tree.index).as_bytes(),
+        );
+        for (i, h) in tree.path.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_string(h, out);
+        }
+        out.extend_from_slice(format!("],\"size\":{}}}", tree.size).as_bytes());
+    }
     out.extend_from_slice(b",\"version\":");
     write_string(&b.version, out);
     out.push(b'}');

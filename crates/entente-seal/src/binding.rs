@@ -9,7 +9,16 @@
 //! content of a whole copy has no such member. A recall is signed the same way over
 //! `{"binding": "entente.recall/v1", "origin", "object_id", "version"}` so that only the origin can
 //! withdraw what it released.
+//!
+//! An origin that binds many copies at once (a federation batch) may sign them together: the
+//! bindings' digests are the leaves of an RFC 9162 Merkle tree ([`crate::merkle`], leaf
+//! `SHA-256(0x00 ‖ digest)`), and one Ed25519 signature covers
+//! `"entente.binding-tree/v1\n" ‖ size (8 bytes, big-endian) ‖ root`. Each binding then carries
+//! its place in the tree (`tree`: the leaf's index, the tree's size and its inclusion path), so
+//! it is still verified alone, wherever it travels; a receiver of many verifies each distinct
+//! root once. A binding without `tree` is signed on its own, as above.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -22,11 +31,16 @@ use serde_json::{json, Value};
 use crate::canonical::{
     canonical_json, canonical_value, hex, sha256, write_canonical, write_string,
 };
+use crate::merkle::{leaf_hash, root_and_paths, root_from_path, Hash};
 use crate::signatures::SignatureCheck;
 use crate::{NodeIdentity, SealError};
 
 const OBJECT_DOMAIN: &str = "entente.binding/v1";
 const RECALL_DOMAIN: &str = "entente.recall/v1";
+const TREE_DOMAIN: &str = "entente.binding-tree/v1";
+
+/// The most bindings signed under one root (a path of at most 16 hashes).
+pub const MAX_TREE: u64 = 1 << 16;
 
 /// What a binding covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +67,22 @@ pub struct Binding {
     /// The origin cut portions out of the copy it bound (covered by the signature).
     #[serde(default, skip_serializing_if = "is_false")]
     pub cut: bool,
+    /// Where the binding sits in the tree its origin signed it in, when signed together with
+    /// others (the signature is then over the tree's root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree: Option<BindingTree>,
+}
+
+/// A binding's place in the tree of bindings signed together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingTree {
+    /// The binding's leaf, from 0.
+    pub index: u64,
+    /// How many bindings the tree holds.
+    pub size: u64,
+    /// The inclusion path, leaf side first, as lowercase hex hashes.
+    pub path: Vec<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -122,14 +152,15 @@ pub fn referenced_markings(object: &Value) -> BTreeSet<String> {
 /// are referenced but not shipped are allowed only when they carry no label of ours (TLP and
 /// other well-known markings are referenced by id and not re-sent); every shipped one must be
 /// referenced.
-fn labels_in_order<'a>(
+fn labels_in_order<'a, M: Borrow<Value>>(
     object_id: &str,
     object: &Value,
-    markings: &'a [Value],
+    markings: &'a [M],
 ) -> Result<Vec<&'a Value>, SealError> {
     let refs = referenced_markings(object);
     let mut by_id: BTreeMap<&str, &Value> = BTreeMap::new();
     for m in markings {
+        let m: &Value = m.borrow();
         let id = m
             .get("id")
             .and_then(Value::as_str)
@@ -156,11 +187,11 @@ fn labels_in_order<'a>(
 /// The digest of an object whose canonical bytes are already known. The bound content is written
 /// member by member in canonical order (`binding`, `labels`, `object`, `object_id`, `origin`,
 /// `version`), which gives the canonical JSON of the whole without copying the object into it.
-fn object_digest_of(
+fn object_digest_of<M: Borrow<Value>>(
     origin: NationCode,
     object: &Value,
     canonical_object: &[u8],
-    markings: &[Value],
+    markings: &[M],
     cut: bool,
 ) -> Result<(String, String, [u8; 32]), SealError> {
     let (object_id, version) = object_version(object)?;
@@ -268,22 +299,93 @@ pub fn bind_copy(
     markings: &[Value],
     cut: bool,
 ) -> Result<(Binding, Vec<u8>), SealError> {
-    let origin = identity.nation();
+    let (unsigned, canonical) = digest_copy(identity.nation(), object, markings, cut)?;
+    let binding = sign_together(identity, std::slice::from_ref(&unsigned))
+        .pop()
+        .ok_or_else(|| SealError::json("binding", "nothing signed"))?;
+    Ok((binding, canonical))
+}
+
+/// What the origin is about to sign for one copy: its digest and what the binding names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsignedBinding {
+    pub origin: NationCode,
+    pub object_id: String,
+    pub version: String,
+    pub digest: [u8; 32],
+    pub cut: bool,
+}
+
+/// The digest of a copy the origin will bind (see [`bind_copy`]), and the copy's canonical bytes;
+/// signed later with others by [`sign_together`].
+pub fn digest_copy<M: Borrow<Value>>(
+    origin: NationCode,
+    object: &Value,
+    markings: &[M],
+    cut: bool,
+) -> Result<(UnsignedBinding, Vec<u8>), SealError> {
     let canonical = canonical_value(object);
     let (object_id, version, digest) = object_digest_of(origin, object, &canonical, markings, cut)?;
-    let signature = identity
-        .signing_key()
-        .sign(&signed_message(BindingKind::Object, &digest));
-    let binding = Binding {
+    Ok((
+        UnsignedBinding {
+            origin,
+            object_id,
+            version,
+            digest,
+            cut,
+        },
+        canonical,
+    ))
+}
+
+/// Signs bindings, in order: one alone is signed directly; several (up to [`MAX_TREE`]) are
+/// signed together, one signature over the root of their tree, each binding with its path.
+pub fn sign_together(identity: &NodeIdentity, unsigned: &[UnsignedBinding]) -> Vec<Binding> {
+    let key = identity.signing_key();
+    let mut out = Vec::with_capacity(unsigned.len());
+    for chunk in unsigned.chunks(MAX_TREE as usize) {
+        if let [one] = chunk {
+            let signature = key.sign(&signed_message(BindingKind::Object, &one.digest));
+            out.push(signed(one, B64.encode(signature.to_bytes()), None));
+            continue;
+        }
+        let leaves: Vec<_> = chunk.iter().map(|u| leaf_hash(&u.digest)).collect();
+        let (root, paths) = root_and_paths(&leaves);
+        let size = chunk.len() as u64;
+        let signature = B64.encode(key.sign(&tree_message(size, &root)).to_bytes());
+        for (index, (u, path)) in chunk.iter().zip(paths).enumerate() {
+            let tree = BindingTree {
+                index: index as u64,
+                size,
+                path: path.iter().map(|h| hex(h)).collect(),
+            };
+            out.push(signed(u, signature.clone(), Some(tree)));
+        }
+    }
+    out
+}
+
+fn signed(u: &UnsignedBinding, signature: String, tree: Option<BindingTree>) -> Binding {
+    Binding {
         kind: BindingKind::Object,
-        origin,
-        object_id,
-        version,
-        digest: hex(&digest),
-        signature: B64.encode(signature.to_bytes()),
-        cut,
-    };
-    Ok((binding, canonical))
+        origin: u.origin,
+        object_id: u.object_id.clone(),
+        version: u.version.clone(),
+        digest: hex(&u.digest),
+        signature,
+        cut: u.cut,
+        tree,
+    }
+}
+
+/// What the origin signs for a tree of `size` bindings with `root`.
+fn tree_message(size: u64, root: &Hash) -> Vec<u8> {
+    let mut m = Vec::with_capacity(TREE_DOMAIN.len() + 41);
+    m.extend_from_slice(TREE_DOMAIN.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(&size.to_be_bytes());
+    m.extend_from_slice(root);
+    m
 }
 
 /// The origin's recall of an object version.
@@ -305,6 +407,7 @@ pub fn bind_recall(
         digest: hex(&digest),
         signature: B64.encode(signature.to_bytes()),
         cut: false,
+        tree: None,
     })
 }
 
@@ -332,13 +435,51 @@ impl Binding {
                 origin: self.origin.to_string(),
                 object_id: self.object_id.clone(),
             })?;
+        let message = match &self.tree {
+            None => signed_message(self.kind, digest),
+            Some(tree) if self.kind == BindingKind::Object => {
+                tree_message(tree.size, &self.tree_root(tree, digest)?)
+            }
+            Some(_) => {
+                return Err(SealError::BadTree {
+                    origin: self.origin.to_string(),
+                    object_id: self.object_id.clone(),
+                    message: "a recall is signed on its own".into(),
+                })
+            }
+        };
         Ok(SignatureCheck {
             key: *key,
-            message: signed_message(self.kind, digest),
+            message,
             signature: Signature::from_bytes(&bytes),
             origin: self.origin,
             object_id: self.object_id.clone(),
         })
+    }
+
+    /// The root of the tree this binding's path leads to from its digest.
+    fn tree_root(&self, tree: &BindingTree, digest: &[u8; 32]) -> Result<Hash, SealError> {
+        let bad = |message: String| SealError::BadTree {
+            origin: self.origin.to_string(),
+            object_id: self.object_id.clone(),
+            message,
+        };
+        if tree.size > MAX_TREE {
+            return Err(bad(format!(
+                "tree of {} bindings, more than {MAX_TREE}",
+                tree.size
+            )));
+        }
+        let path = tree
+            .path
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                unhex32(h).ok_or_else(|| bad(format!("path hash {i} is not 64 hex digits")))
+            })
+            .collect::<Result<Vec<Hash>, SealError>>()?;
+        root_from_path(&leaf_hash(digest), tree.index, tree.size, &path)
+            .map_err(|e| bad(e.to_string()))
     }
 
     /// Checks that this binding covers exactly `object` and `markings` and is signed by the
@@ -441,4 +582,18 @@ impl Binding {
         }
         self.signature_check(signers, &digest)
     }
+}
+
+/// 32 bytes from 64 lowercase or uppercase hex digits.
+fn unhex32(text: &str) -> Option<Hash> {
+    let digits = text.as_bytes();
+    if digits.len() != 64 {
+        return None;
+    }
+    let value = |d: u8| (d as char).to_digit(16).map(|v| v as u8);
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = value(pair[0])? << 4 | value(pair[1])?;
+    }
+    Some(out)
 }

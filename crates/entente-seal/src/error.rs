@@ -39,6 +39,13 @@ pub enum SealError {
     /// The signature does not verify under the origin's key.
     #[error("object {object_id}: signature of {origin} does not verify")]
     BadSignature { origin: String, object_id: String },
+    /// A binding signed with others whose place in their tree does not hold.
+    #[error("object {object_id}: binding tree of {origin}: {message}")]
+    BadTree {
+        origin: String,
+        object_id: String,
+        message: String,
+    },
     /// An envelope that does not parse, is for another node, or does not decrypt.
     #[error("envelope from {sender} for object {object_id}: {message}")]
     Envelope {

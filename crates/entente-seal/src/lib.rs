@@ -15,6 +15,8 @@
 //!   opens and is verified individually.
 //! - [`signatures`]: the origins' signatures verified one at a time or, for a batch's envelopes,
 //!   many at once.
+//! - [`merkle`]: RFC 9162 tree hashing; the origin signs many bindings at once as the root of
+//!   their tree, each binding carrying its inclusion path (the audit log's tree uses it too).
 //!
 //! - [`private`]: files and folders that hold secrets, created owner-only (0600, 0700) from
 //!   the start, never through a symbolic link; every key writer of the workspace uses it.
@@ -27,6 +29,7 @@ pub mod canonical;
 pub mod envelope;
 mod error;
 pub mod identity;
+pub mod merkle;
 pub mod private;
 pub mod signatures;
 
@@ -34,7 +37,8 @@ pub use crate::batch::{
     verify_opened, BatchOpener, BatchSealer, Opened, SealedBatch, SealedItem, Unverified,
 };
 pub use crate::binding::{
-    bind, bind_canonical, bind_copy, bind_recall, Binding, BindingKind, Signers,
+    bind, bind_canonical, bind_copy, bind_recall, digest_copy, sign_together, Binding, BindingKind,
+    BindingTree, Signers, UnsignedBinding,
 };
 pub use crate::canonical::{
     canonical_json, canonical_text, canonical_value, sha256_hex, sha256_hex_text, sha256_hex_value,

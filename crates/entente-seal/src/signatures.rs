@@ -19,6 +19,7 @@
 //! hashed over the `R` it carries, so only the holder of the origin's signing key can make one:
 //! nothing is accepted that the origin did not sign.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use curve25519_dalek::constants::EIGHT_TORSION;
@@ -65,8 +66,33 @@ const SMALLEST_BATCH: usize = 4;
 
 /// Verifies every signature, in a batch where the module's conditions allow, and gives one
 /// result per signature, in order: `Ok` for a good signature, the signature's own error for a
-/// bad one.
+/// bad one. The same signature of the same message under the same key (bindings signed together
+/// under one root) is verified once.
 pub fn verify_signatures(checks: &[&SignatureCheck]) -> Vec<Result<(), SealError>> {
+    let mut first_of: HashMap<(&[u8; 32], [u8; 64], &[u8]), usize> = HashMap::new();
+    let mut distinct: Vec<&SignatureCheck> = Vec::new();
+    let which: Vec<usize> = checks
+        .iter()
+        .map(|c| {
+            let key = (c.key.key.as_bytes(), c.signature.to_bytes(), &c.message[..]);
+            *first_of.entry(key).or_insert_with(|| {
+                distinct.push(c);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    let verdicts = verify_distinct(&distinct);
+    checks
+        .iter()
+        .zip(which)
+        .map(|(c, d)| match &verdicts[d] {
+            Ok(()) => Ok(()),
+            Err(_) => Err(c.bad()),
+        })
+        .collect()
+}
+
+fn verify_distinct(checks: &[&SignatureCheck]) -> Vec<Result<(), SealError>> {
     let (batched, alone): (Vec<usize>, Vec<usize>) =
         (0..checks.len()).partition(|&i| checks[i].batchable());
     let mut results: Vec<Result<(), SealError>> = vec![Ok(()); checks.len()];

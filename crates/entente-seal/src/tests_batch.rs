@@ -463,3 +463,159 @@ fn envelopes_verified_together_decide_as_each_opened_alone() {
         .as_ref()
         .is_err_and(|e| e.contains("signature of FRA does not verify")));
 }
+
+/// `n` copies bound by `signer` and signed together, with their objects and markings.
+fn signed_together(signer: &NodeIdentity, n: u32) -> Vec<(Binding, Value, Vec<Value>)> {
+    let copies: Vec<(Value, Vec<Value>)> = (0..n).map(indicator).collect();
+    let unsigned: Vec<_> = copies
+        .iter()
+        .map(|(o, m)| crate::digest_copy(signer.nation(), o, m, false).unwrap().0)
+        .collect();
+    crate::sign_together(signer, &unsigned)
+        .into_iter()
+        .zip(copies)
+        .map(|(b, (o, m))| (b, o, m))
+        .collect()
+}
+
+#[test]
+fn bindings_signed_together_each_verify_alone_and_as_written() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let signers = signers_of(&[&fra]);
+    for n in [1u32, 2, 3, 37] {
+        let bound = signed_together(&fra, n);
+        for (i, (binding, object, markings)) in bound.iter().enumerate() {
+            binding.verify_object(&signers, object, markings).unwrap();
+            // One alone is signed directly; several carry their place in the tree.
+            match &binding.tree {
+                None => assert_eq!(n, 1),
+                Some(tree) => {
+                    assert_eq!((tree.index, tree.size), (i as u64, u64::from(n)));
+                    assert_eq!(binding.signature, bound[0].0.signature);
+                }
+            }
+            // What travels (written directly) is what serde writes, canonically.
+            let canonical = canonical_value(object);
+            let written = object_plaintext(binding, markings, &canonical);
+            let reference = serde_jcs::to_vec(
+                &json!({"binding": binding, "markings": markings, "object": object}),
+            )
+            .unwrap();
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                String::from_utf8(reference).unwrap()
+            );
+            let back: Binding =
+                serde_json::from_str(&serde_json::to_string(binding).unwrap()).unwrap();
+            assert_eq!(&back, binding);
+        }
+    }
+}
+
+#[test]
+fn a_binding_s_place_in_its_tree_cannot_be_altered_or_lent() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let signers = signers_of(&[&fra]);
+    let bound = signed_together(&fra, 9);
+    // Signed over the same copies and one more: another root.
+    let other_tree = signed_together(&fra, 10);
+    let (binding, object, markings) = &bound[4];
+    let tree = binding.tree.clone().unwrap();
+    let mut altered: Vec<(&str, Binding)> = Vec::new();
+    let mut b = binding.clone();
+    b.tree.as_mut().unwrap().index = 5;
+    altered.push(("index", b));
+    let mut b = binding.clone();
+    b.tree.as_mut().unwrap().size = 10;
+    altered.push(("size", b));
+    let mut b = binding.clone();
+    b.tree.as_mut().unwrap().path[1] = tree.path[0].clone();
+    altered.push(("path hash", b));
+    let mut b = binding.clone();
+    b.tree.as_mut().unwrap().path.pop();
+    altered.push(("short path", b));
+    let mut b = binding.clone();
+    b.tree.as_mut().unwrap().path.push(tree.path[0].clone());
+    altered.push(("long path", b));
+    let mut b = binding.clone();
+    b.tree.as_mut().unwrap().path[0] = "zz".repeat(32);
+    altered.push(("not hex", b));
+    let mut b = binding.clone();
+    b.tree.as_mut().unwrap().size = crate::binding::MAX_TREE + 1;
+    altered.push(("oversized", b));
+    let mut b = binding.clone();
+    b.tree = None;
+    altered.push(("tree dropped", b));
+    let mut b = binding.clone();
+    b.tree = bound[5].0.tree.clone();
+    altered.push(("a neighbour's place", b));
+    let mut b = binding.clone();
+    b.signature = other_tree[4].0.signature.clone();
+    altered.push(("another tree's signature", b));
+    for (what, b) in altered {
+        let e = b
+            .verify_object(&signers, object, markings)
+            .expect_err(what)
+            .to_string();
+        assert!(e.contains(&binding.object_id), "{what}: {e}");
+    }
+    // A recall never carries a tree.
+    let mut recall = bind_recall(&fra, &binding.object_id, &binding.version).unwrap();
+    recall.tree = Some(tree);
+    assert!(recall
+        .verify_recall(&signers, &binding.object_id, &binding.version)
+        .is_err());
+}
+
+#[test]
+fn trees_verified_together_decide_as_each_binding_alone() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let usa = NodeIdentity::generate(nation("USA"));
+    let impostor = NodeIdentity::generate(nation("FRA"));
+    let signers = signers_of(&[&fra]);
+    let sealer = BatchSealer::new(fra.nation(), &usa.public()).unwrap();
+    // Three trees of FRA's and one of an impostor's claiming to be FRA, in that order; one
+    // binding of the second tree has its object swapped for another.
+    let mut bound: Vec<(Binding, Value, Vec<Value>)> = Vec::new();
+    bound.extend(signed_together(&fra, 20));
+    bound.extend(signed_together(&fra, 20));
+    bound.extend(signed_together(&impostor, 20));
+    bound.extend(signed_together(&fra, 5));
+    bound[27].1["name"] = json!("swapped");
+    let items: Vec<SealedItem> = bound
+        .iter()
+        .enumerate()
+        .map(|(i, (b, o, m))| {
+            let plaintext = object_plaintext(b, m, &canonical_value(o));
+            sealer.seal(i as u64, "intel", b, &plaintext).unwrap()
+        })
+        .collect();
+    let batch = sealer.finish(items);
+    let alone = open_all(&usa, &signers, &batch);
+    let opener = BatchOpener::new(&usa, &batch).unwrap();
+    let together: Vec<Result<Payload, String>> = crate::verify_opened(
+        batch
+            .envelopes
+            .iter()
+            .enumerate()
+            .map(|(i, item)| opener.open_unverified(&signers, i as u64, item))
+            .collect(),
+    )
+    .into_iter()
+    .map(|o| o.map(|o| o.payload).map_err(|e| e.to_string()))
+    .collect();
+    assert_eq!(together, alone);
+    let refused: Vec<usize> = (0..together.len())
+        .filter(|&i| together[i].is_err())
+        .collect();
+    let mut expected = vec![27];
+    expected.extend(40..60);
+    assert_eq!(refused, expected);
+    for i in 40..60 {
+        let e = together[i].as_ref().unwrap_err();
+        assert!(
+            e.contains("signature of FRA does not verify") && e.contains(&bound[i].0.object_id),
+            "{i}: {e}"
+        );
+    }
+}
