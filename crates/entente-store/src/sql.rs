@@ -200,9 +200,11 @@ pub const SELECT_CHANGES: &str =
     FROM objects WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 /// A received version: stored unless any row of it exists, so a recalled version is never revived
 /// by a replay.
+/// A version received from a partner; `?11` is its `latest` flag, decided as for
+/// [`INSERT_OBJECT`].
 pub const INSERT_RECEIVED: &str = "INSERT INTO objects
     (collection, id, version_key, seq, added_us, kind, spec_version, version, originator, deleted, json, latest)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, 0)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11)
     ON CONFLICT (collection, id, version_key) DO NOTHING";
 pub const INSERT_BINDING: &str = "INSERT INTO federation_bindings
     (collection, id, version_key, origin, sender, binding) VALUES (?1, ?2, ?3, ?4, ?5, ?6)

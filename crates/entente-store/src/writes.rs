@@ -224,6 +224,13 @@ pub(crate) async fn add_received<S: Statements>(
             seq: clock.seq + 1,
             added: (clock.added + 1).max(now_us),
         };
+        // The `latest` flag is decided as for a local version (see `add`).
+        let previous = s
+            .text(sql::SELECT_LATEST_KEY, &[Text(collection), Text(&o.id)])
+            .await?;
+        let newest = previous
+            .as_deref()
+            .is_none_or(|k| k < o.version_key.as_str());
         let mut n = s
             .execute(
                 sql::INSERT_RECEIVED,
@@ -238,6 +245,7 @@ pub(crate) async fn add_received<S: Statements>(
                     Text(&o.version),
                     Text(o.originator.as_str()),
                     Text(&o.json),
+                    Int(i64::from(newest)),
                 ],
             )
             .await?;
@@ -275,7 +283,13 @@ pub(crate) async fn add_received<S: Statements>(
         }
         if n > 0 {
             *clock = next;
-            refresh_latest(s, collection, &o.id).await?;
+            if let (true, Some(older)) = (newest, &previous) {
+                s.execute(
+                    sql::CLEAR_LATEST,
+                    &[Text(collection), Text(&o.id), Text(older)],
+                )
+                .await?;
+            }
             if let Some(binding) = &r.binding {
                 s.execute(
                     sql::INSERT_BINDING,

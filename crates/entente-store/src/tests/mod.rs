@@ -100,6 +100,7 @@ suite!(
     pages_follow_seq_and_filters,
     deletes_are_soft_and_reposts_revive,
     latest_follows_every_write,
+    latest_follows_received_versions,
     date_added_strictly_increases_when_the_clock_goes_back,
     users_and_tokens,
     collections_and_markings,
@@ -342,6 +343,82 @@ async fn deletes_are_soft_and_reposts_revive(store: &Arc<dyn Store>) {
 
 /// The latest version of each object, after writes in every order: older versions after newer
 /// ones, several versions in one request, deletes of the latest and of older versions, revivals.
+/// The latest version of each object as versions arrive from partners, older after newer, the
+/// same one twice, and mixed with local writes.
+async fn latest_follows_received_versions(store: &Arc<dyn Store>) {
+    let v = |n: u32, year: u32| obj(n, "indicator", &format!("{year}-01-01T00:00:00Z"));
+    let received = |objects: Vec<NewObject>| {
+        objects
+            .into_iter()
+            .map(|object| ReceivedObject {
+                object,
+                sender: FRA,
+                binding: Some("{}".into()),
+                supersedes: false,
+                intent: None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let last = || async {
+        let mut got: Vec<(String, String)> = store
+            .objects("c1", &all())
+            .await
+            .unwrap()
+            .objects
+            .into_iter()
+            .map(|o| (o.id, o.version))
+            .collect();
+        got.sort();
+        got
+    };
+    let expect = |pairs: &[(u32, u32)]| {
+        let mut e: Vec<(String, String)> = pairs
+            .iter()
+            .map(|&(n, y)| (v(n, y).id, v(n, y).version))
+            .collect();
+        e.sort();
+        e
+    };
+    let flags = store
+        .add_received("c1", T0, received(vec![v(1, 2021), v(1, 2020), v(2, 2020)]))
+        .await
+        .unwrap();
+    assert_eq!(flags, [true, true, true]);
+    assert_eq!(last().await, expect(&[(1, 2021), (2, 2020)]));
+    store
+        .add_received(
+            "c1",
+            T0 + 10,
+            received(vec![v(2, 2022), v(1, 2021), v(1, 2019), v(2, 2023)]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(last().await, expect(&[(1, 2021), (2, 2023)]));
+    // A local write and a received one take the flag from each other.
+    store
+        .add_objects(request(1, vec![v(1, 2024)], T0 + 20))
+        .await
+        .unwrap();
+    store
+        .add_received("c1", T0 + 30, received(vec![v(2, 2021), v(1, 2025)]))
+        .await
+        .unwrap();
+    assert_eq!(last().await, expect(&[(1, 2025), (2, 2023)]));
+    let live = store
+        .objects(
+            "c1",
+            &ObjectQuery {
+                versions: VersionFilter::all(),
+                ..all()
+            },
+        )
+        .await
+        .unwrap()
+        .objects
+        .len();
+    assert_eq!(live, 9, "every version is kept");
+}
+
 async fn latest_follows_every_write(store: &Arc<dyn Store>) {
     let v = |n: u32, year: u32| obj(n, "indicator", &format!("{year}-01-01T00:00:00Z"));
     let last = || async {
