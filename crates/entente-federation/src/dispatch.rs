@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use entente_audit::{AuditEvent, EventKind};
-use entente_policy::{KindRule, Release, ReleaseVerdict};
+use entente_policy::{KindRule, Release, ReleaseVerdict, SameMarkings, StoredRelease};
 use entente_seal::batch::{object_plaintext, recall_plaintext};
 use entente_seal::canonical::hex;
 use entente_seal::{
@@ -25,7 +25,7 @@ use crate::client::PartnerClient;
 use crate::config::PartnerConfig;
 use crate::wire::{Ack, HeldAnswer, HeldItem, HeldQuery, Outcome, HELD, INBOX, MAX_HELD_ITEMS};
 use entente_node::clock::{now_text, today};
-use entente_node::spread::{on_all_cores, Grain};
+use entente_node::spread::{on_all_cores, on_cores, Grain};
 
 use crate::{Federation, FederationError};
 
@@ -655,6 +655,7 @@ async fn deliver(
 
 fn event(
     fed: &Federation,
+    at: &str,
     kind: EventKind,
     origin: NationCode,
     partner: NationCode,
@@ -664,7 +665,7 @@ fn event(
 ) -> AuditEvent {
     AuditEvent {
         kind,
-        at: now_text(),
+        at: at.to_owned(),
         origin: origin.to_string(),
         node: fed.nation().to_string(),
         partner: Some(partner.to_string()),
@@ -712,6 +713,7 @@ fn decide(
     day: entente_types::Date,
     c: &Change,
     value: Option<Value>,
+    memo: &mut SameMarkings,
 ) -> Result<Step, FederationError> {
     let Some(value) = value else {
         return Ok(Step::Skip);
@@ -719,10 +721,27 @@ fn decide(
     let me = fed.nation();
     let origin = c.object.originator;
     let lookup = |id: &str| fed.node.cached_label(id);
-    let release = fed
-        .node
-        .release_policy()
-        .release_stored(&value, &lookup, origin, to, day);
+    let policy = fed.node.release_policy();
+    let release = if origin == me && !c.deleted {
+        // This node's own version: permitted whole with the page's others of the same markings.
+        match policy.release_stored_memo(&value, &lookup, origin, to, day, memo) {
+            Ok(StoredRelease::Whole(shared)) => {
+                let (unsigned, canonical) = digest_copy(me, &value, &shared.markings, false)?;
+                return Ok(Step::Bind {
+                    copy: Box::new(CopyToSign {
+                        unsigned,
+                        canonical,
+                        markings: shared.markings.clone(),
+                    }),
+                    detail: shared.explain(),
+                });
+            }
+            Ok(StoredRelease::Own(release)) => Ok(release),
+            Err(e) => Err(e),
+        }
+    } else {
+        policy.release_stored(&value, &lookup, origin, to, day)
+    };
     if c.deleted {
         // A recall goes to the partners that may hold the version, signed by the origin.
         let release = match release {
@@ -843,6 +862,8 @@ async fn prepare(
 ) -> Result<Prepared, FederationError> {
     let to = partner.nation;
     let day = today();
+    // One instant for the page: its events are recorded together.
+    let at = now_text();
     let store = fed.node.store();
     // Parse every version once, on every core.
     let worker = fed.clone();
@@ -871,10 +892,12 @@ async fn prepare(
     // Decide, bind and write the plaintexts on every core.
     let worker = fed.clone();
     let (page, steps) = crate::cpu_bound(n, move || {
-        let steps = on_all_cores(
+        let steps = on_cores(
+            true,
             Grain::Coarse,
             page.iter().zip(parsed).collect(),
-            |(c, value)| decide(&worker, to, day, c, value),
+            SameMarkings::default,
+            |memo, (c, value)| decide(&worker, to, day, c, value, memo),
         );
         (page, steps)
     })
@@ -896,6 +919,7 @@ async fn prepare(
             Step::Deny { digest, detail } => {
                 out.denied.push(event(
                     fed,
+                    &at,
                     EventKind::Deny,
                     origin,
                     to,
@@ -912,6 +936,7 @@ async fn prepare(
             } => {
                 out.sent.push(event(
                     fed,
+                    &at,
                     kind,
                     origin,
                     to,
@@ -927,6 +952,7 @@ async fn prepare(
             Step::Bind { copy, detail } => {
                 out.sent.push(event(
                     fed,
+                    &at,
                     EventKind::Release,
                     origin,
                     to,
@@ -950,6 +976,7 @@ async fn prepare(
                 drop((value, release));
                 out.sent.push(event(
                     fed,
+                    &at,
                     EventKind::Recall,
                     origin,
                     to,
@@ -971,6 +998,7 @@ async fn prepare(
                     Ok((binding, plaintext)) => {
                         out.sent.push(event(
                             fed,
+                            &at,
                             EventKind::Release,
                             origin,
                             to,
@@ -986,6 +1014,7 @@ async fn prepare(
                     Err(reason) => {
                         out.denied.push(event(
                             fed,
+                            &at,
                             EventKind::Deny,
                             origin,
                             to,

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use entente_audit::{AuditEvent, EventKind};
 use entente_labels::Label;
-use entente_policy::{KindRule, ReleaseVerdict};
+use entente_policy::{KindRule, ReleaseVerdict, SameMarkings, StoredRelease};
 use entente_seal::{
     canonical_value, verify_opened, BatchOpener, Binding, Opened, Payload, SealError, SealedItem,
 };
@@ -219,6 +219,7 @@ pub async fn inbox(
 fn event(
     kind: EventKind,
     fed: &Federation,
+    at: &str,
     origin: &str,
     sender: NationCode,
     (object_id, version): (&str, &str),
@@ -227,7 +228,7 @@ fn event(
 ) -> AuditEvent {
     AuditEvent {
         kind,
-        at: now_text(),
+        at: at.to_owned(),
         origin: origin.to_owned(),
         node: fed.nation().to_string(),
         partner: Some(sender.to_string()),
@@ -282,7 +283,7 @@ fn open_and_check_all(
             .map(|(i, item)| opener.open_unverified(&fed.signers, *i as u64, item))
             .collect();
         // The label checks of a batch's marking definitions, made once per share.
-        let mut markings = MarkingMemo::new();
+        let mut markings = MarkingMemo::default();
         verify_opened(unverified)
             .into_iter()
             .zip(share)
@@ -361,6 +362,8 @@ async fn receive(
         .collect();
     let mut events = Vec::new();
     let started = std::time::Instant::now();
+    // One instant for the batch: its events are recorded together.
+    let at = now_text();
     let n = batch.envelopes.len();
     let batch = Arc::new(batch);
     // Nothing in a batch for another recipient, or of another format, opens.
@@ -408,6 +411,7 @@ async fn receive(
                     events.push(event(
                         EventKind::Deny,
                         fed,
+                        &at,
                         &origin,
                         peer,
                         (&item.object_id, &item.version),
@@ -430,6 +434,7 @@ async fn receive(
                     let recalled = crate::intent_of(&event(
                         EventKind::Recall,
                         fed,
+                        &at,
                         origin.as_str(),
                         peer,
                         (&binding.object_id, &binding.version),
@@ -460,6 +465,7 @@ async fn receive(
                     let received_event = crate::intent_of(&event(
                         EventKind::Receive,
                         fed,
+                        &at,
                         binding.origin.as_str(),
                         peer,
                         (&binding.object_id, &binding.version),
@@ -473,6 +479,7 @@ async fn receive(
                         events.push(event(
                             EventKind::Deny,
                             fed,
+                            &at,
                             binding.origin.as_str(),
                             peer,
                             (&item.object_id, &item.version),
@@ -685,16 +692,21 @@ fn check(
     }
     let mut labels: HashMap<String, Label> = HashMap::new();
     let mut out = Vec::with_capacity(markings.len() + 1);
+    // Which of the share's marking definitions this object came with: objects that came with
+    // the same ones share their release decisions.
+    let mut seen = Vec::with_capacity(markings.len());
     for m in markings {
         let key = (origin, canonical_value(m));
-        let marking = match markings_seen.get(&key) {
-            Some(known) => known.clone()?,
+        let next = markings_seen.checked.len();
+        let (at, marking) = match markings_seen.checked.get(&key) {
+            Some((at, known)) => (*at, known.clone()?),
             None => {
                 let checked = check_marking(fed, origin, m, key.1.clone());
-                markings_seen.insert(key, checked.clone());
-                checked?
+                markings_seen.checked.insert(key, (next, checked.clone()));
+                (next, checked?)
             }
         };
+        seen.push(at);
         if let Some((id, label)) = marking.label {
             labels.insert(id, label);
         }
@@ -706,16 +718,20 @@ fn check(
         return Err(Refusal::NotFederated(header.kind));
     }
     let lookup = |id: &str| labels.get(id).cloned();
+    seen.sort_unstable();
+    let memo = markings_seen.releases.entry(seen).or_default();
     let release = fed
         .node
         .release_policy()
-        .release_stored(object, &lookup, origin, me, today())
+        .release_stored_memo(object, &lookup, origin, me, today(), memo)
         .map_err(|e| Refusal::Labels(e.to_string()))?;
-    if release.verdict != ReleaseVerdict::Permit {
-        return Err(Refusal::NotEntitled {
-            me,
-            explanation: release.explain(),
-        });
+    if let StoredRelease::Own(release) = release {
+        if release.verdict != ReleaseVerdict::Permit {
+            return Err(Refusal::NotEntitled {
+                me,
+                explanation: release.explain(),
+            });
+        }
     }
     out.push(new_object(header, origin, canonical_object.to_vec())?);
     Ok(out)
@@ -729,8 +745,14 @@ struct CheckedMarking {
     label: Option<(String, Label)>,
 }
 
-/// The marking definitions already checked in a share of a batch, by origin and canonical JSON.
-type MarkingMemo = HashMap<(NationCode, Vec<u8>), Result<CheckedMarking, Refusal>>;
+/// What a share of a batch has decided already: each marking definition checked (by origin and
+/// canonical JSON, with its place in the order first seen), and the release decisions of the
+/// objects that came with the same definitions.
+#[derive(Default)]
+struct MarkingMemo {
+    checked: HashMap<(NationCode, Vec<u8>), (usize, Result<CheckedMarking, Refusal>)>,
+    releases: HashMap<Vec<usize>, SameMarkings>,
+}
 
 fn check_marking(
     fed: &Federation,

@@ -33,7 +33,7 @@ pub use crate::compiled::{
     Clearance, NationalRules, ReleasePolicy, RulesError, UnknownReleaseToken,
 };
 pub use crate::decision::{CoveringClause, Decision, Reason, Verdict};
-pub use crate::stored::{AtIngest, KindRule};
+pub use crate::stored::{AtIngest, KindRule, SameMarkings, StoredRelease};
 pub use crate::tearline::{PreparedObject, Release, ReleaseVerdict, SharedRelease};
 
 /// Errors of release processing: the input's labels are not acceptable.

@@ -6,6 +6,7 @@
 //! [`ReleasePolicy::release_stored`], so the same object, recipient and day get the same decision
 //! whichever way the object leaves the node.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use entente_labels::{parse_marking, stix, Label};
@@ -170,6 +171,87 @@ impl ReleasePolicy {
             }
         }
     }
+}
+
+/// Releases of stored objects shared by the objects that carry the same object markings and no
+/// portions, from one originator to one recipient on one day: the policy decides once for them
+/// all ([`ReleasePolicy::release_by_markings`]). A memo for a page of objects released together;
+/// it must not outlive the labels it was filled under.
+#[derive(Debug, Default)]
+pub struct SameMarkings {
+    decided: HashMap<SameMarkingsKey, Option<Arc<Release>>>,
+}
+
+type SameMarkingsKey = (NationCode, NationCode, Date, Vec<String>);
+
+/// A stored object's release through a [`SameMarkings`] memo.
+#[derive(Debug)]
+pub enum StoredRelease {
+    /// Permitted whole, unchanged: the copy is the object itself. The release is the one shared
+    /// by every object with these markings (its `object` is theirs, not this one).
+    Whole(Arc<Release>),
+    /// Decided for this object alone, as [`ReleasePolicy::release_stored`] decides it.
+    Own(Release),
+}
+
+impl ReleasePolicy {
+    /// [`ReleasePolicy::release_stored`], taken once for the objects of a page that carry the same
+    /// object markings and no granular marking when it permits them whole (the property test
+    /// `memoised_release_is_the_release_of_each_object` holds the two equal); any other outcome
+    /// is decided for each object alone.
+    pub fn release_stored_memo(
+        &self,
+        object: &Value,
+        lookup: &dyn Fn(&str) -> Option<Label>,
+        originator: NationCode,
+        recipient: NationCode,
+        day: Date,
+        memo: &mut SameMarkings,
+    ) -> Result<StoredRelease, PolicyError> {
+        if let Some(refs) = plain_labelled_refs(object, lookup) {
+            let key = (originator, recipient, day, refs);
+            let shared = match memo.decided.get(&key) {
+                Some(known) => known.clone(),
+                None => {
+                    let refs: Vec<&str> = key.3.iter().map(String::as_str).collect();
+                    let shared = self
+                        .release_by_markings(&refs, &[], lookup, originator, recipient, day)
+                        .ok()
+                        .and_then(|(release, unchanged)| {
+                            (unchanged && release.verdict == ReleaseVerdict::Permit)
+                                .then(|| Arc::new(release))
+                        });
+                    memo.decided.insert(key, shared.clone());
+                    shared
+                }
+            };
+            if let Some(release) = shared {
+                return Ok(StoredRelease::Whole(release));
+            }
+        }
+        self.release_stored(object, lookup, originator, recipient, day)
+            .map(StoredRelease::Own)
+    }
+}
+
+/// The object markings of an object whose release depends on nothing else: information (not a
+/// marking or extension definition) without granular markings, with a list of string references
+/// of which one is a label.
+fn plain_labelled_refs(
+    object: &Value,
+    lookup: &dyn Fn(&str) -> Option<Label>,
+) -> Option<Vec<String>> {
+    if KindRule::of(kind_of(object)) != KindRule::Information
+        || object.get("granular_markings").is_some()
+    {
+        return None;
+    }
+    let refs = object.get("object_marking_refs")?.as_array()?;
+    let refs: Vec<String> = refs
+        .iter()
+        .map(|r| r.as_str().map(str::to_owned))
+        .collect::<Option<_>>()?;
+    is_labelled(object, lookup).then_some(refs)
 }
 
 fn refused(object_decision: Decision) -> Release {

@@ -485,6 +485,68 @@ proptest! {
             (whole, by_refs) => prop_assert!(false, "{whole:?} against {by_refs:?}"),
         }
     }
+    /// A page released through one memo gets, object by object, the release each gets alone:
+    /// objects sharing markings (permitted, refused, unlabelled, with portions, of other kinds,
+    /// from other originators) in any order.
+    #[test]
+    fn memoised_release_is_the_release_of_each_object(
+        page in prop::collection::vec(
+            (0usize..4, 0usize..5, prop::sample::select(vec!["indicator", "report", "marking-definition", "x-custom"]), any::<bool>(), 0usize..3),
+            1..24,
+        ),
+        to in 0usize..NATIONS.len(),
+        day in 0u64..6000,
+    ) {
+        let mut b = Bundle::new();
+        let markings = [
+            "NATO SECRET//REL TO FRA, USA, GBR",
+            "NATO CONFIDENTIAL//REL TO FRA, JPN",
+            "NATO RESTRICTED",
+            "COSMIC TOP SECRET//REL TO FRA, DEU",
+        ];
+        let ids: Vec<String> = markings.iter().map(|m| b.mark(m)).collect();
+        let day = parse_date("2010-01-01").unwrap() + chrono::Days::new(day);
+        let lookup = |id: &str| b.labels.get(id).cloned();
+        let mut memo = SameMarkings::default();
+        for (i, (set, portion, kind, unlabelled, from)) in page.into_iter().enumerate() {
+            let refs: Vec<String> = if unlabelled {
+                vec![TLP_GREEN.to_owned()]
+            } else {
+                vec![ids[set].clone(), TLP_GREEN.to_owned()]
+            };
+            let mut object = json!({
+                "type": kind, "spec_version": "2.1", "id": format!("{kind}--6c1b1f4e-2f0a-4c35-9f3e-{i:012}"),
+                "created": "2024-08-01T00:00:00.000Z", "modified": "2024-08-01T00:00:00.000Z",
+                "name": format!("n{i}"), "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+                "valid_from": "2024-08-01T00:00:00Z", "description": "d",
+                "object_marking_refs": refs,
+            });
+            if portion < 4 {
+                object["granular_markings"] = json!([{"marking_ref": ids[portion], "selectors": ["description"]}]);
+            }
+            let from = n(["FRA", "USA", "GBR"][from]);
+            let alone = policy().release_stored(&object, &lookup, from, n(NATIONS[to]), day);
+            let memoised = policy().release_stored_memo(&object, &lookup, from, n(NATIONS[to]), day, &mut memo);
+            match (alone, memoised) {
+                (Err(a), Err(m)) => prop_assert_eq!(a.to_string(), m.to_string()),
+                (Ok(alone), Ok(StoredRelease::Own(m))) => {
+                    prop_assert_eq!(alone.verdict, m.verdict);
+                    prop_assert_eq!(&alone.object, &m.object);
+                    prop_assert_eq!(&alone.markings, &m.markings);
+                    prop_assert_eq!(alone.explain(), m.explain());
+                }
+                (Ok(alone), Ok(StoredRelease::Whole(shared))) => {
+                    prop_assert_eq!(alone.verdict, ReleaseVerdict::Permit);
+                    prop_assert_eq!(alone.object.as_ref(), Some(&object), "the copy is the object itself");
+                    prop_assert_eq!(&alone.banner, &shared.banner);
+                    prop_assert_eq!(&alone.markings, &shared.markings);
+                    prop_assert_eq!(alone.explain(), shared.explain());
+                }
+                (alone, memoised) => prop_assert!(false, "{alone:?} against {memoised:?}"),
+            }
+        }
+    }
+
     /// With granular markings: the release computed once per set of markings (on a stand-in that
     /// holds a null at every selector) is the release of every object that carries them and in
     /// which every selector resolves, for the outcomes it claims: refused on the object decision
@@ -661,4 +723,36 @@ fn a_release_explains_its_decision_and_every_cut() {
     assert!(!usa.contains("LIAISON-BRAVO"), "{usa}");
     let deu = b.release(&object, "DEU").explain();
     assert_eq!(deu, "DEU is not in REL TO FRA, GBR, JPN, USA on 2024-09-01");
+}
+
+#[test]
+fn objects_with_the_same_markings_are_permitted_whole_by_one_decision() {
+    let mut b = Bundle::new();
+    let id = b.mark("NATO SECRET//REL TO FRA, USA, GBR");
+    let lookup = |id: &str| b.labels.get(id).cloned();
+    let day = parse_date("2024-06-01").unwrap();
+    let mut memo = SameMarkings::default();
+    let mut shared = Vec::new();
+    for i in 0..3 {
+        let object = json!({
+            "type": "indicator", "spec_version": "2.1", "id": format!("indicator--6c1b1f4e-2f0a-4c35-9f3e-{i:012}"),
+            "created": "2024-08-01T00:00:00.000Z", "modified": "2024-08-01T00:00:00.000Z",
+            "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+            "valid_from": "2024-08-01T00:00:00Z", "object_marking_refs": [id],
+        });
+        match policy()
+            .release_stored_memo(&object, &lookup, n("FRA"), n("USA"), day, &mut memo)
+            .unwrap()
+        {
+            StoredRelease::Whole(release) => shared.push(release),
+            StoredRelease::Own(release) => panic!("decided alone: {}", release.explain()),
+        }
+    }
+    assert!(shared.iter().all(|r| std::sync::Arc::ptr_eq(r, &shared[0])));
+    // Refused to JPN: decided for each object alone, with its own explanation.
+    let object = json!({"type": "indicator", "id": "indicator--1", "object_marking_refs": [id]});
+    let refused = policy()
+        .release_stored_memo(&object, &lookup, n("FRA"), n("JPN"), day, &mut memo)
+        .unwrap();
+    assert!(matches!(refused, StoredRelease::Own(r) if r.verdict == ReleaseVerdict::Deny));
 }
