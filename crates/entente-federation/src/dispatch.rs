@@ -653,27 +653,34 @@ async fn deliver(
     Ok(ack)
 }
 
-fn event(
-    fed: &Federation,
-    at: &str,
-    kind: EventKind,
-    origin: NationCode,
+/// What the audit events of one page share: this node, the partner and the instant.
+struct Stamp<'a> {
+    fed: &'a Federation,
     partner: NationCode,
-    change: &Change,
-    digest: String,
-    detail: Option<String>,
-) -> AuditEvent {
-    AuditEvent {
-        kind,
-        at: at.to_owned(),
-        origin: origin.to_string(),
-        node: fed.nation().to_string(),
-        partner: Some(partner.to_string()),
-        object_id: change.object.id.clone(),
-        version: change.object.taxii_version(),
-        digest,
-        detail,
-        source: None,
+    at: String,
+}
+
+impl Stamp<'_> {
+    fn event(
+        &self,
+        kind: EventKind,
+        origin: NationCode,
+        change: &Change,
+        digest: String,
+        detail: Option<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            kind,
+            at: self.at.clone(),
+            origin: origin.to_string(),
+            node: self.fed.nation().to_string(),
+            partner: Some(self.partner.to_string()),
+            object_id: change.object.id.clone(),
+            version: change.object.taxii_version(),
+            digest,
+            detail,
+            source: None,
+        }
     }
 }
 
@@ -736,7 +743,7 @@ fn decide(
                     detail: shared.explain(),
                 });
             }
-            Ok(StoredRelease::Own(release)) => Ok(release),
+            Ok(StoredRelease::Own(release)) => Ok(*release),
             Err(e) => Err(e),
         }
     } else {
@@ -863,7 +870,11 @@ async fn prepare(
     let to = partner.nation;
     let day = today();
     // One instant for the page: its events are recorded together.
-    let at = now_text();
+    let stamp = Stamp {
+        fed,
+        partner: to,
+        at: now_text(),
+    };
     let store = fed.node.store();
     // Parse every version once, on every core.
     let worker = fed.clone();
@@ -917,16 +928,8 @@ async fn prepare(
         match step? {
             Step::Skip => {}
             Step::Deny { digest, detail } => {
-                out.denied.push(event(
-                    fed,
-                    &at,
-                    EventKind::Deny,
-                    origin,
-                    to,
-                    c,
-                    digest,
-                    Some(detail),
-                ));
+                out.denied
+                    .push(stamp.event(EventKind::Deny, origin, c, digest, Some(detail)));
             }
             Step::Send {
                 binding,
@@ -934,28 +937,17 @@ async fn prepare(
                 kind,
                 detail,
             } => {
-                out.sent.push(event(
-                    fed,
-                    &at,
-                    kind,
-                    origin,
-                    to,
-                    c,
-                    binding.digest.clone(),
-                    Some(detail),
-                ));
+                out.sent
+                    .push(stamp.event(kind, origin, c, binding.digest.clone(), Some(detail)));
                 to_seal.push((
                     c.collection.clone(),
                     Unsealed::Signed { binding, plaintext },
                 ));
             }
             Step::Bind { copy, detail } => {
-                out.sent.push(event(
-                    fed,
-                    &at,
+                out.sent.push(stamp.event(
                     EventKind::Release,
                     origin,
-                    to,
                     c,
                     hex(&copy.unsigned.digest),
                     Some(detail),
@@ -974,12 +966,9 @@ async fn prepare(
                     continue;
                 };
                 drop((value, release));
-                out.sent.push(event(
-                    fed,
-                    &at,
+                out.sent.push(stamp.event(
                     EventKind::Recall,
                     origin,
-                    to,
                     c,
                     binding.digest.clone(),
                     Some(format!("recall sent to {to}")),
@@ -996,12 +985,9 @@ async fn prepare(
                 };
                 match re_release(fed, c, &value, copy, &release).await? {
                     Ok((binding, plaintext)) => {
-                        out.sent.push(event(
-                            fed,
-                            &at,
+                        out.sent.push(stamp.event(
                             EventKind::Release,
                             origin,
-                            to,
                             c,
                             binding.digest.clone(),
                             Some(release.explain()),
@@ -1012,12 +998,9 @@ async fn prepare(
                         ));
                     }
                     Err(reason) => {
-                        out.denied.push(event(
-                            fed,
-                            &at,
+                        out.denied.push(stamp.event(
                             EventKind::Deny,
                             origin,
-                            to,
                             c,
                             sha256_hex_value(&value),
                             Some(reason.to_string()),

@@ -216,27 +216,34 @@ pub async fn inbox(
     }
 }
 
-fn event(
-    kind: EventKind,
-    fed: &Federation,
-    at: &str,
-    origin: &str,
-    sender: NationCode,
-    (object_id, version): (&str, &str),
-    digest: String,
-    detail: Option<String>,
-) -> AuditEvent {
-    AuditEvent {
-        kind,
-        at: at.to_owned(),
-        origin: origin.to_owned(),
-        node: fed.nation().to_string(),
-        partner: Some(sender.to_string()),
-        object_id: object_id.to_owned(),
-        version: version.to_owned(),
-        digest,
-        detail,
-        source: None,
+/// What the audit events of one batch share: this node and the instant it arrived.
+struct Stamp<'a> {
+    fed: &'a Federation,
+    at: String,
+}
+
+impl Stamp<'_> {
+    fn event(
+        &self,
+        kind: EventKind,
+        origin: &str,
+        sender: NationCode,
+        (object_id, version): (&str, &str),
+        digest: String,
+        detail: Option<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            kind,
+            at: self.at.clone(),
+            origin: origin.to_owned(),
+            node: self.fed.nation().to_string(),
+            partner: Some(sender.to_string()),
+            object_id: object_id.to_owned(),
+            version: version.to_owned(),
+            digest,
+            detail,
+            source: None,
+        }
     }
 }
 
@@ -363,7 +370,10 @@ async fn receive(
     let mut events = Vec::new();
     let started = std::time::Instant::now();
     // One instant for the batch: its events are recorded together.
-    let at = now_text();
+    let stamp = Stamp {
+        fed,
+        at: now_text(),
+    };
     let n = batch.envelopes.len();
     let batch = Arc::new(batch);
     // Nothing in a batch for another recipient, or of another format, opens.
@@ -408,10 +418,8 @@ async fn receive(
                     reason,
                 } => {
                     tracing::warn!(partner = %peer, object_id = %item.object_id, version = %item.version, %reason, "federation envelope rejected");
-                    events.push(event(
+                    events.push(stamp.event(
                         EventKind::Deny,
-                        fed,
-                        &at,
                         &origin,
                         peer,
                         (&item.object_id, &item.version),
@@ -431,10 +439,8 @@ async fn receive(
                     };
                     let recall = serde_json::to_string(&binding)
                         .map_err(|e| crate::FederationError::config(e.to_string()))?;
-                    let recalled = crate::intent_of(&event(
+                    let recalled = crate::intent_of(&stamp.event(
                         EventKind::Recall,
-                        fed,
-                        &at,
                         origin.as_str(),
                         peer,
                         (&binding.object_id, &binding.version),
@@ -462,10 +468,8 @@ async fn receive(
                 Checked::Store { objects, binding } => {
                     let binding_json = serde_json::to_string(&binding)
                         .map_err(|e| crate::FederationError::config(e.to_string()))?;
-                    let received_event = crate::intent_of(&event(
+                    let received_event = crate::intent_of(&stamp.event(
                         EventKind::Receive,
-                        fed,
-                        &at,
                         binding.origin.as_str(),
                         peer,
                         (&binding.object_id, &binding.version),
@@ -476,10 +480,8 @@ async fn receive(
                         take_room(fed, &item.collection, &objects, binding.origin).await
                     {
                         tracing::warn!(partner = %peer, object_id = %item.object_id, %reason, "federation envelope rejected");
-                        events.push(event(
+                        events.push(stamp.event(
                             EventKind::Deny,
-                            fed,
-                            &at,
                             binding.origin.as_str(),
                             peer,
                             (&item.object_id, &item.version),
@@ -748,9 +750,11 @@ struct CheckedMarking {
 /// What a share of a batch has decided already: each marking definition checked (by origin and
 /// canonical JSON, with its place in the order first seen), and the release decisions of the
 /// objects that came with the same definitions.
+type CheckedOnce = Result<CheckedMarking, Refusal>;
+
 #[derive(Default)]
 struct MarkingMemo {
-    checked: HashMap<(NationCode, Vec<u8>), (usize, Result<CheckedMarking, Refusal>)>,
+    checked: HashMap<(NationCode, Vec<u8>), (usize, CheckedOnce)>,
     releases: HashMap<Vec<usize>, SameMarkings>,
 }
 

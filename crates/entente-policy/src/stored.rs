@@ -191,7 +191,7 @@ pub enum StoredRelease {
     /// by every object with these markings (its `object` is theirs, not this one).
     Whole(Arc<Release>),
     /// Decided for this object alone, as [`ReleasePolicy::release_stored`] decides it.
-    Own(Release),
+    Own(Box<Release>),
 }
 
 impl ReleasePolicy {
@@ -230,7 +230,7 @@ impl ReleasePolicy {
             }
         }
         self.release_stored(object, lookup, originator, recipient, day)
-            .map(StoredRelease::Own)
+            .map(|r| StoredRelease::Own(Box::new(r)))
     }
 }
 

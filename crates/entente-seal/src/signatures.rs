@@ -69,7 +69,7 @@ const SMALLEST_BATCH: usize = 4;
 /// bad one. The same signature of the same message under the same key (bindings signed together
 /// under one root) is verified once.
 pub fn verify_signatures(checks: &[&SignatureCheck]) -> Vec<Result<(), SealError>> {
-    let mut first_of: HashMap<(&[u8; 32], [u8; 64], &[u8]), usize> = HashMap::new();
+    let mut first_of: HashMap<SignedBy<'_>, usize> = HashMap::new();
     let mut distinct: Vec<&SignatureCheck> = Vec::new();
     let which: Vec<usize> = checks
         .iter()
@@ -91,6 +91,9 @@ pub fn verify_signatures(checks: &[&SignatureCheck]) -> Vec<Result<(), SealError
         })
         .collect()
 }
+
+/// A key, a signature and the message it signs.
+type SignedBy<'a> = (&'a [u8; 32], [u8; 64], &'a [u8]);
 
 fn verify_distinct(checks: &[&SignatureCheck]) -> Vec<Result<(), SealError>> {
     let (batched, alone): (Vec<usize>, Vec<usize>) =
@@ -238,6 +241,37 @@ mod tests {
                 } else {
                     assert!(r.is_ok(), "{i}: {r:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn one_signature_shared_by_many_checks_decides_for_each_and_names_each_object() {
+        let signer = key(4);
+        let root = b"a tree's root".to_vec();
+        let good = signer.sign(&root);
+        let mut bad_bytes = good.to_bytes();
+        bad_bytes[10] ^= 1;
+        let mut all = checks(10);
+        for i in 0..6 {
+            let signature = if i % 2 == 0 {
+                good
+            } else {
+                Signature::from_bytes(&bad_bytes)
+            };
+            let mut c = check(&signer, &root, signature);
+            c.object_id = format!("indicator--shared-{i}");
+            all.push(c);
+        }
+        let refs: Vec<&SignatureCheck> = all.iter().collect();
+        let results = verify_signatures(&refs);
+        assert!(results[..10].iter().all(Result::is_ok));
+        for (i, r) in results[10..].iter().enumerate() {
+            if i % 2 == 0 {
+                assert!(r.is_ok(), "{i}");
+            } else {
+                let e = r.as_ref().unwrap_err().to_string();
+                assert!(e.contains(&format!("indicator--shared-{i}")), "{e}");
             }
         }
     }
