@@ -106,7 +106,14 @@ async fn deliver_until_acked(
         );
     };
     let n = batch.envelopes.len();
-    let body = match serde_json::to_vec(&batch) {
+    // Written once into a buffer of about its size (the envelopes' text and their headers).
+    let size: usize = batch
+        .envelopes
+        .iter()
+        .map(|e| e.ct.len() + e.object_id.len() + e.collection.len() + 128)
+        .sum();
+    let mut body = Vec::with_capacity(size + 256);
+    let body = match serde_json::to_writer(&mut body, &batch).map(|()| body) {
         Ok(b) => b,
         Err(e) => {
             // Serialising our own types does not fail; if it did, nothing may be skipped.
