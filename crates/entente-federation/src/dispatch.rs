@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use crate::client::PartnerClient;
 use crate::config::PartnerConfig;
 use crate::wire::{Ack, HeldAnswer, HeldItem, HeldQuery, Outcome, HELD, INBOX, MAX_HELD_ITEMS};
-use entente_node::clock::{now_text, today};
+use entente_node::clock::today;
 use entente_node::spread::{on_all_cores, on_cores, Grain};
 
 use crate::{Federation, FederationError};
@@ -660,35 +660,25 @@ async fn deliver(
     Ok(ack)
 }
 
-/// What the audit events of one page share: this node, the partner and the instant.
-struct Stamp<'a> {
-    fed: &'a Federation,
-    partner: NationCode,
-    at: String,
-}
-
-impl Stamp<'_> {
-    fn event(
-        &self,
-        kind: EventKind,
-        origin: NationCode,
-        change: &Change,
-        digest: String,
-        detail: Option<String>,
-    ) -> AuditEvent {
-        AuditEvent {
-            kind,
-            at: self.at.clone(),
-            origin: origin.to_string(),
-            node: self.fed.nation().to_string(),
-            partner: Some(self.partner.to_string()),
-            object_id: change.object.id.clone(),
-            version: change.object.taxii_version(),
-            digest,
-            detail,
-            source: None,
-        }
-    }
+/// The audit event of a change of the stream, released, recalled or denied to `to`.
+fn page_event(
+    stamp: &crate::Stamp<'_>,
+    to: NationCode,
+    kind: EventKind,
+    origin: NationCode,
+    change: &Change,
+    digest: String,
+    detail: Option<String>,
+) -> AuditEvent {
+    let version = change.object.taxii_version();
+    stamp.event(
+        kind,
+        origin.as_str(),
+        to,
+        (&change.object.id, &version),
+        digest,
+        detail,
+    )
 }
 
 /// What the CPU-bound pass decided for one change of the page.
@@ -877,11 +867,7 @@ async fn prepare(
     let to = partner.nation;
     let day = today();
     // One instant for the page: its events are recorded together.
-    let stamp = Stamp {
-        fed,
-        partner: to,
-        at: now_text(),
-    };
+    let stamp = crate::Stamp::now(fed);
     let store = fed.node.store();
     // Parse every version once, on every core.
     let worker = fed.clone();
@@ -935,8 +921,15 @@ async fn prepare(
         match step? {
             Step::Skip => {}
             Step::Deny { digest, detail } => {
-                out.denied
-                    .push(stamp.event(EventKind::Deny, origin, c, digest, Some(detail)));
+                out.denied.push(page_event(
+                    &stamp,
+                    to,
+                    EventKind::Deny,
+                    origin,
+                    c,
+                    digest,
+                    Some(detail),
+                ));
             }
             Step::Send {
                 binding,
@@ -944,15 +937,24 @@ async fn prepare(
                 kind,
                 detail,
             } => {
-                out.sent
-                    .push(stamp.event(kind, origin, c, binding.digest.clone(), Some(detail)));
+                out.sent.push(page_event(
+                    &stamp,
+                    to,
+                    kind,
+                    origin,
+                    c,
+                    binding.digest.clone(),
+                    Some(detail),
+                ));
                 to_seal.push((
                     c.collection.clone(),
                     Unsealed::Signed { binding, plaintext },
                 ));
             }
             Step::Bind { copy, detail } => {
-                out.sent.push(stamp.event(
+                out.sent.push(page_event(
+                    &stamp,
+                    to,
                     EventKind::Release,
                     origin,
                     c,
@@ -973,7 +975,9 @@ async fn prepare(
                     continue;
                 };
                 drop((value, release));
-                out.sent.push(stamp.event(
+                out.sent.push(page_event(
+                    &stamp,
+                    to,
                     EventKind::Recall,
                     origin,
                     c,
@@ -992,7 +996,9 @@ async fn prepare(
                 };
                 match re_release(fed, c, &value, copy, &release).await? {
                     Ok((binding, plaintext)) => {
-                        out.sent.push(stamp.event(
+                        out.sent.push(page_event(
+                            &stamp,
+                            to,
                             EventKind::Release,
                             origin,
                             c,
@@ -1005,7 +1011,9 @@ async fn prepare(
                         ));
                     }
                     Err(reason) => {
-                        out.denied.push(stamp.event(
+                        out.denied.push(page_event(
+                            &stamp,
+                            to,
                             EventKind::Deny,
                             origin,
                             c,

@@ -510,6 +510,46 @@ impl Federation {
 
 /// An event as an audit intent: its canonical JSON, checked now, since an intent the log
 /// refused would stop every drain after it.
+/// What the audit events of one page or batch share: this node, and one instant (they are
+/// recorded together).
+pub(crate) struct Stamp<'a> {
+    fed: &'a Federation,
+    at: String,
+}
+
+impl<'a> Stamp<'a> {
+    pub(crate) fn now(fed: &'a Federation) -> Stamp<'a> {
+        Stamp {
+            fed,
+            at: entente_node::clock::now_text(),
+        }
+    }
+
+    /// The event of one object version, from or to `partner`.
+    pub(crate) fn event(
+        &self,
+        kind: entente_audit::EventKind,
+        origin: &str,
+        partner: NationCode,
+        (object_id, version): (&str, &str),
+        digest: String,
+        detail: Option<String>,
+    ) -> entente_audit::AuditEvent {
+        entente_audit::AuditEvent {
+            kind,
+            at: self.at.clone(),
+            origin: origin.to_owned(),
+            node: self.fed.nation().to_string(),
+            partner: Some(partner.to_string()),
+            object_id: object_id.to_owned(),
+            version: version.to_owned(),
+            digest,
+            detail,
+            source: None,
+        }
+    }
+}
+
 pub(crate) fn intent_of(event: &entente_audit::AuditEvent) -> Result<String, FederationError> {
     event.validate()?;
     let leaf = event.leaf_bytes();

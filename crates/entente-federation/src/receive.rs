@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use entente_audit::{AuditEvent, EventKind};
+use entente_audit::EventKind;
 use entente_labels::Label;
 use entente_policy::{KindRule, ReleaseVerdict, SameMarkings, StoredRelease};
 use entente_seal::{
@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::tls::Peer;
 use crate::wire::{Ack, Batch, ItemResult, Outcome};
-use entente_node::clock::{now_text, today};
+use entente_node::clock::today;
 use entente_node::spread::{in_shares_on_all_cores, Grain};
 
 use crate::Federation;
@@ -216,37 +216,6 @@ pub async fn inbox(
     }
 }
 
-/// What the audit events of one batch share: this node and the instant it arrived.
-struct Stamp<'a> {
-    fed: &'a Federation,
-    at: String,
-}
-
-impl Stamp<'_> {
-    fn event(
-        &self,
-        kind: EventKind,
-        origin: &str,
-        sender: NationCode,
-        (object_id, version): (&str, &str),
-        digest: String,
-        detail: Option<String>,
-    ) -> AuditEvent {
-        AuditEvent {
-            kind,
-            at: self.at.clone(),
-            origin: origin.to_owned(),
-            node: self.fed.nation().to_string(),
-            partner: Some(sender.to_string()),
-            object_id: object_id.to_owned(),
-            version: version.to_owned(),
-            digest,
-            detail,
-            source: None,
-        }
-    }
-}
-
 /// What the CPU-bound pass made of one envelope.
 enum Checked {
     /// Refused for good: the origin it claims (or the sender), what identifies it, why.
@@ -370,10 +339,7 @@ async fn receive(
     let mut events = Vec::new();
     let started = std::time::Instant::now();
     // One instant for the batch: its events are recorded together.
-    let stamp = Stamp {
-        fed,
-        at: now_text(),
-    };
+    let stamp = crate::Stamp::now(fed);
     let n = batch.envelopes.len();
     let batch = Arc::new(batch);
     // Nothing in a batch for another recipient, or of another format, opens.

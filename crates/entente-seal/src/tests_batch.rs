@@ -408,6 +408,26 @@ proptest! {
     }
 }
 
+/// Every envelope of `batch` opened, then their signatures verified together.
+fn open_together(
+    me: &NodeIdentity,
+    signers: &Signers,
+    batch: &SealedBatch,
+) -> Vec<Result<Payload, String>> {
+    let opener = BatchOpener::new(me, batch).unwrap();
+    crate::verify_opened(
+        batch
+            .envelopes
+            .iter()
+            .enumerate()
+            .map(|(i, item)| opener.open_unverified(signers, i as u64, item))
+            .collect(),
+    )
+    .into_iter()
+    .map(|o| o.map(|o| o.payload).map_err(|e| e.to_string()))
+    .collect()
+}
+
 #[test]
 fn envelopes_verified_together_decide_as_each_opened_alone() {
     let fra = NodeIdentity::generate(nation("FRA"));
@@ -442,18 +462,7 @@ fn envelopes_verified_together_decide_as_each_opened_alone() {
     );
     let batch = sealer.finish(items);
     let alone = open_all(&usa, &signers, &batch);
-    let opener = BatchOpener::new(&usa, &batch).unwrap();
-    let together: Vec<Result<Payload, String>> = crate::verify_opened(
-        batch
-            .envelopes
-            .iter()
-            .enumerate()
-            .map(|(i, item)| opener.open_unverified(&signers, i as u64, item))
-            .collect(),
-    )
-    .into_iter()
-    .map(|o| o.map(|o| o.payload).map_err(|e| e.to_string()))
-    .collect();
+    let together = open_together(&usa, &signers, &batch);
     assert_eq!(together, alone);
     let refused: Vec<usize> = (0..together.len())
         .filter(|&i| together[i].is_err())
@@ -592,18 +601,7 @@ fn trees_verified_together_decide_as_each_binding_alone() {
         .collect();
     let batch = sealer.finish(items);
     let alone = open_all(&usa, &signers, &batch);
-    let opener = BatchOpener::new(&usa, &batch).unwrap();
-    let together: Vec<Result<Payload, String>> = crate::verify_opened(
-        batch
-            .envelopes
-            .iter()
-            .enumerate()
-            .map(|(i, item)| opener.open_unverified(&signers, i as u64, item))
-            .collect(),
-    )
-    .into_iter()
-    .map(|o| o.map(|o| o.payload).map_err(|e| e.to_string()))
-    .collect();
+    let together = open_together(&usa, &signers, &batch);
     assert_eq!(together, alone);
     let refused: Vec<usize> = (0..together.len())
         .filter(|&i| together[i].is_err())

@@ -80,14 +80,7 @@ pub(crate) async fn add<S: Statements>(
     for o in &req.objects {
         clock.seq += 1;
         clock.added = (clock.added + 1).max(req.now_us);
-        // The newest live version before this one: the new version is the latest unless a newer
-        // one is live (an equal key is this very version, already live, left untouched).
-        let previous = s
-            .text(sql::SELECT_LATEST_KEY, &[Text(collection), Text(&o.id)])
-            .await?;
-        let newest = previous
-            .as_deref()
-            .is_none_or(|k| k < o.version_key.as_str());
+        let (previous, newest) = newest_before(s, collection, o).await?;
         let changed = s
             .execute(
                 sql::INSERT_OBJECT,
@@ -224,13 +217,7 @@ pub(crate) async fn add_received<S: Statements>(
             seq: clock.seq + 1,
             added: (clock.added + 1).max(now_us),
         };
-        // The `latest` flag is decided as for a local version (see `add`).
-        let previous = s
-            .text(sql::SELECT_LATEST_KEY, &[Text(collection), Text(&o.id)])
-            .await?;
-        let newest = previous
-            .as_deref()
-            .is_none_or(|k| k < o.version_key.as_str());
+        let (previous, newest) = newest_before(s, collection, o).await?;
         let mut n = s
             .execute(
                 sql::INSERT_RECEIVED,
@@ -453,6 +440,23 @@ async fn tombstone<S: Statements>(
 }
 
 /// Keeps `latest` right on the versions of one object after a write to them.
+/// The newest live version of `o`'s object before `o` is written, and whether `o` becomes the
+/// latest: it does unless a newer one is live (an equal key is this very version, already live,
+/// left untouched).
+async fn newest_before<S: Statements>(
+    s: &mut S,
+    collection: &str,
+    o: &NewObject,
+) -> Result<(Option<String>, bool), StoreError> {
+    let previous = s
+        .text(sql::SELECT_LATEST_KEY, &[Text(collection), Text(&o.id)])
+        .await?;
+    let newest = previous
+        .as_deref()
+        .is_none_or(|k| k < o.version_key.as_str());
+    Ok((previous, newest))
+}
+
 async fn refresh_latest<S: Statements>(
     s: &mut S,
     collection: &str,

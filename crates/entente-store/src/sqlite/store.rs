@@ -258,8 +258,7 @@ impl Store for SqliteStore {
             let rows = st.query_map(params![after_seq, limit], |r| {
                 Ok((object_row(r)?, r.get::<_, String>(9)?, r.get::<_, i64>(10)?))
             })?;
-            // Pages are read full while a walker is behind: sized once, not grown.
-            let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(10_000));
+            let mut out = Vec::new();
             for row in rows {
                 let (raw, collection, deleted) = row?;
                 out.push(Change {

@@ -343,6 +343,27 @@ async fn deletes_are_soft_and_reposts_revive(store: &Arc<dyn Store>) {
 
 /// The latest version of each object, after writes in every order: older versions after newer
 /// ones, several versions in one request, deletes of the latest and of older versions, revivals.
+/// The (id, version) of the latest version of each object of `c1`, sorted.
+async fn latest_versions(store: &Arc<dyn Store>) -> Vec<(String, String)> {
+    let mut got: Vec<(String, String)> = store
+        .objects("c1", &all())
+        .await
+        .unwrap()
+        .objects
+        .into_iter()
+        .map(|o| (o.id, o.version))
+        .collect();
+    got.sort();
+    got
+}
+
+/// The (id, version) of each of `versions`, sorted.
+fn expected_versions(versions: impl Iterator<Item = NewObject>) -> Vec<(String, String)> {
+    let mut e: Vec<(String, String)> = versions.map(|o| (o.id, o.version)).collect();
+    e.sort();
+    e
+}
+
 /// The latest version of each object as versions arrive from partners, older after newer, the
 /// same one twice, and mixed with local writes.
 async fn latest_follows_received_versions(store: &Arc<dyn Store>) {
@@ -359,26 +380,8 @@ async fn latest_follows_received_versions(store: &Arc<dyn Store>) {
             })
             .collect::<Vec<_>>()
     };
-    let last = || async {
-        let mut got: Vec<(String, String)> = store
-            .objects("c1", &all())
-            .await
-            .unwrap()
-            .objects
-            .into_iter()
-            .map(|o| (o.id, o.version))
-            .collect();
-        got.sort();
-        got
-    };
-    let expect = |pairs: &[(u32, u32)]| {
-        let mut e: Vec<(String, String)> = pairs
-            .iter()
-            .map(|&(n, y)| (v(n, y).id, v(n, y).version))
-            .collect();
-        e.sort();
-        e
-    };
+    let last = || latest_versions(store);
+    let expect = |pairs: &[(u32, u32)]| expected_versions(pairs.iter().map(|&(n, y)| v(n, y)));
     let flags = store
         .add_received("c1", T0, received(vec![v(1, 2021), v(1, 2020), v(2, 2020)]))
         .await
@@ -421,26 +424,8 @@ async fn latest_follows_received_versions(store: &Arc<dyn Store>) {
 
 async fn latest_follows_every_write(store: &Arc<dyn Store>) {
     let v = |n: u32, year: u32| obj(n, "indicator", &format!("{year}-01-01T00:00:00Z"));
-    let last = || async {
-        let mut got: Vec<(String, String)> = store
-            .objects("c1", &all())
-            .await
-            .unwrap()
-            .objects
-            .into_iter()
-            .map(|o| (o.id, o.version))
-            .collect();
-        got.sort();
-        got
-    };
-    let expect = |pairs: &[(u32, u32)]| {
-        let mut e: Vec<(String, String)> = pairs
-            .iter()
-            .map(|&(n, y)| (v(n, y).id, v(n, y).version))
-            .collect();
-        e.sort();
-        e
-    };
+    let last = || latest_versions(store);
+    let expect = |pairs: &[(u32, u32)]| expected_versions(pairs.iter().map(|&(n, y)| v(n, y)));
     store
         .add_objects(request(1, vec![v(1, 2021), v(1, 2020), v(2, 2020)], T0))
         .await
