@@ -17,7 +17,9 @@
 # reader starting at its own offset, so that no released page is shared; "one": all 64 readers
 # are the bench user from the start, the earlier workload), CLIENT_REQUESTS (measured requests per
 # concurrent reader, default 300: 19,200 latencies, so that one stall of the machine shared by every
-# request in flight at that moment does not make the p99 on its own, as it did with 50).
+# request in flight at that moment does not make the p99 on its own, as it did with 50). ENTENTE_BIN
+# and LOAD_BIN: an `entente` and a `taxii-load` built beforehand, measured instead of building (to
+# compare two builds side by side).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -41,10 +43,16 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$results"
 
-echo "== building release binaries"
-cargo build --release --quiet -p entente -p entente-bench
-entente="$CARGO_TARGET_DIR/release/entente"
-load="$CARGO_TARGET_DIR/release/taxii-load"
+if [ -n "${ENTENTE_BIN:-}" ]; then
+  # Two builds side by side: each one's binaries, built beforehand.
+  entente="$ENTENTE_BIN"
+  load="${LOAD_BIN:?LOAD_BIN names the taxii-load built with ENTENTE_BIN}"
+else
+  echo "== building release binaries"
+  cargo build --release --quiet -p entente -p entente-bench
+  entente="$CARGO_TARGET_DIR/release/entente"
+  load="$CARGO_TARGET_DIR/release/taxii-load"
+fi
 export TAXII_LOAD_PASSWORD="bench-password-$$"
 
 # The identities of the mixed concurrent readers (32 users of 4 nations and 8 clearances).
