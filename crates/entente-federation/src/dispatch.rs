@@ -734,8 +734,10 @@ fn decide(
                 return Ok(Step::Bind {
                     copy: Box::new(CopyToSign {
                         unsigned,
-                        canonical,
-                        markings: shared.markings.clone(),
+                        body: CopyBody {
+                            canonical,
+                            markings: shared.markings.clone(),
+                        },
                     }),
                     detail: shared.explain(),
                 });
@@ -797,8 +799,10 @@ fn decide(
     Ok(Step::Bind {
         copy: Box::new(CopyToSign {
             unsigned,
-            canonical,
-            markings: std::mem::take(&mut release.markings),
+            body: CopyBody {
+                canonical,
+                markings: std::mem::take(&mut release.markings),
+            },
         }),
         detail,
     })
@@ -807,7 +811,12 @@ fn decide(
 /// A copy of this node's own object released to the partner, before it is signed.
 struct CopyToSign {
     unsigned: UnsignedBinding,
-    /// The copy's canonical bytes, what the envelope carries.
+    body: CopyBody,
+}
+
+/// What the envelope of a copy carries besides its binding.
+struct CopyBody {
+    /// The copy's canonical bytes.
     canonical: Vec<u8>,
     /// The marking definitions bound with it.
     markings: Vec<Arc<Value>>,
@@ -834,9 +843,8 @@ fn sign_and_seal(
     identity: &NodeIdentity,
     sealer: &BatchSealer,
     envelopes: Vec<(String, Unsealed)>,
-    copies: Vec<CopyToSign>,
+    (unsigned, copies): (Vec<UnsignedBinding>, Vec<CopyBody>),
 ) -> Result<Vec<SealedItem>, FederationError> {
-    let unsigned: Vec<UnsignedBinding> = copies.iter().map(|c| c.unsigned.clone()).collect();
     let bindings: Vec<Binding> = unsigned
         .chunks(SIGNED_TOGETHER)
         .flat_map(|chunk| sign_together(identity, chunk))
@@ -915,7 +923,7 @@ async fn prepare(
     };
     // In stream order: what needs the store, then the envelopes' positions.
     let mut to_seal: Vec<(String, Unsealed)> = Vec::new();
-    let mut copies: Vec<CopyToSign> = Vec::new();
+    let mut copies: (Vec<UnsignedBinding>, Vec<CopyBody>) = (Vec::new(), Vec::new());
     for (c, step) in page.iter().zip(steps) {
         let origin = c.object.originator;
         match step? {
@@ -961,8 +969,10 @@ async fn prepare(
                     hex(&copy.unsigned.digest),
                     Some(detail),
                 ));
-                to_seal.push((c.collection.clone(), Unsealed::Copy(copies.len())));
-                copies.push(*copy);
+                to_seal.push((c.collection.clone(), Unsealed::Copy(copies.0.len())));
+                let CopyToSign { unsigned, body } = *copy;
+                copies.0.push(unsigned);
+                copies.1.push(body);
             }
             Step::Later { value, release } if c.deleted => {
                 let held = store

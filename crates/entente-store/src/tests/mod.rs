@@ -343,6 +343,27 @@ async fn deletes_are_soft_and_reposts_revive(store: &Arc<dyn Store>) {
 
 /// The latest version of each object, after writes in every order: older versions after newer
 /// ones, several versions in one request, deletes of the latest and of older versions, revivals.
+/// Indicator `n` at the start of `year`.
+fn yearly(n: u32, year: u32) -> NewObject {
+    obj(n, "indicator", &format!("{year}-01-01T00:00:00Z"))
+}
+
+/// How many live versions `c1` holds, latest or not.
+async fn live_version_count(store: &Arc<dyn Store>) -> usize {
+    store
+        .objects(
+            "c1",
+            &ObjectQuery {
+                versions: VersionFilter::all(),
+                ..all()
+            },
+        )
+        .await
+        .unwrap()
+        .objects
+        .len()
+}
+
 /// The (id, version) of the latest version of each object of `c1`, sorted.
 async fn latest_versions(store: &Arc<dyn Store>) -> Vec<(String, String)> {
     let mut got: Vec<(String, String)> = store
@@ -367,7 +388,7 @@ fn expected_versions(versions: impl Iterator<Item = NewObject>) -> Vec<(String, 
 /// The latest version of each object as versions arrive from partners, older after newer, the
 /// same one twice, and mixed with local writes.
 async fn latest_follows_received_versions(store: &Arc<dyn Store>) {
-    let v = |n: u32, year: u32| obj(n, "indicator", &format!("{year}-01-01T00:00:00Z"));
+    let v = yearly;
     let received = |objects: Vec<NewObject>| {
         objects
             .into_iter()
@@ -407,23 +428,12 @@ async fn latest_follows_received_versions(store: &Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(last().await, expect(&[(1, 2025), (2, 2023)]));
-    let live = store
-        .objects(
-            "c1",
-            &ObjectQuery {
-                versions: VersionFilter::all(),
-                ..all()
-            },
-        )
-        .await
-        .unwrap()
-        .objects
-        .len();
+    let live = live_version_count(store).await;
     assert_eq!(live, 9, "every version is kept");
 }
 
 async fn latest_follows_every_write(store: &Arc<dyn Store>) {
-    let v = |n: u32, year: u32| obj(n, "indicator", &format!("{year}-01-01T00:00:00Z"));
+    let v = yearly;
     let last = || latest_versions(store);
     let expect = |pairs: &[(u32, u32)]| expected_versions(pairs.iter().map(|&(n, y)| v(n, y)));
     store
@@ -478,18 +488,7 @@ async fn latest_follows_every_write(store: &Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(last().await, expect(&[(1, 2019), (2, 2022)]));
-    let live = store
-        .objects(
-            "c1",
-            &ObjectQuery {
-                versions: VersionFilter::all(),
-                ..all()
-            },
-        )
-        .await
-        .unwrap()
-        .objects
-        .len();
+    let live = live_version_count(store).await;
     assert_eq!(live, 3, "1@2019, 2@2020 and 2@2022");
 }
 
