@@ -220,11 +220,18 @@ pub async fn record_local(
         .await?
         .map_or(0, |p| i64::try_from(p).unwrap_or(i64::MAX));
     let mut cursor = saved.max(recorded);
+    // Where the saved cursor is: pages that record nothing (versions received from partners)
+    // are passed over without saving it, until the stream goes quiet.
+    let mut saved = cursor;
     let mut changes = fed.node.watch_changes();
     loop {
         changes.borrow_and_update();
         let page = store.changes(cursor, 1000).await?;
         let Some(last) = page.last().map(|c| c.object.seq) else {
+            if saved < cursor {
+                save_local_cursor(&store, cursor).await?;
+                saved = cursor;
+            }
             tokio::select! {
                 _ = crate::stopped(&mut shutdown) => return Ok(()),
                 _ = changes.changed() => {}
@@ -260,24 +267,31 @@ pub async fn record_local(
                 source: Some(format!("{CHANGE_STREAM}/{}", o.seq)),
             });
         }
+        cursor = last;
         if !events.is_empty() {
             fed.audit.append(events).await?;
             crate::failpoint("after-local-append");
+            save_local_cursor(&store, cursor).await?;
+            saved = cursor;
         }
-        cursor = last;
-        store
-            .set_cursor(
-                LOCAL_CURSOR,
-                &Cursor {
-                    seq: cursor,
-                    fingerprint: String::new(),
-                },
-            )
-            .await?;
         if *shutdown.borrow() {
             return Ok(());
         }
     }
+}
+
+/// Saves how far the local recorder has walked the change stream. Only a shortcut for the next
+/// start: what it recorded is also known from the audit log's position, and walking again what
+/// it passed over records nothing.
+async fn save_local_cursor(
+    store: &Arc<dyn entente_store::Store>,
+    seq: i64,
+) -> Result<(), FederationError> {
+    let cursor = Cursor {
+        seq,
+        fingerprint: String::new(),
+    };
+    Ok(store.set_cursor(LOCAL_CURSOR, &cursor).await?)
 }
 
 /// Fetches a partner's checkpoint now and then, verifies its signature, and proves it consistent

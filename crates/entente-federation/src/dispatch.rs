@@ -13,7 +13,7 @@ use entente_seal::batch::{object_plaintext, recall_plaintext};
 use entente_seal::canonical::hex;
 use entente_seal::{
     bind_recall, canonical_value, digest_copy, sha256_hex_value, sign_together, BatchSealer,
-    Binding, NodeIdentity, SealedBatch, SealedItem, UnsignedBinding,
+    Binding, Canonical, CanonicalMemo, NodeIdentity, SealedBatch, SealedItem, UnsignedBinding,
 };
 use entente_store::{Change, Cursor, Lease};
 use entente_types::NationCode;
@@ -228,6 +228,30 @@ async fn acknowledged(
     Ok(prepared.last)
 }
 
+/// Whether a change of the stream is never sent to `partner`: not of a kind that federates, or
+/// the partner's own object.
+fn nothing_for(c: &Change, partner: NationCode) -> bool {
+    !KindRule::of(&c.object.kind).is_federated() || c.object.originator == partner
+}
+
+/// Saves the cursor at `passed`, the end of pages that had nothing for the partner (no events).
+async fn save_passed(
+    fed: &Arc<Federation>,
+    name: &str,
+    lease: &Lease,
+    passed: i64,
+) -> Result<i64, FederationError> {
+    let cursor = Cursor {
+        seq: passed,
+        fingerprint: fed.fingerprint(),
+    };
+    fed.node
+        .store()
+        .set_cursor_fenced(name, &cursor, Vec::new(), lease)
+        .await?;
+    Ok(passed)
+}
+
 type InFlight = tokio::task::JoinHandle<(PartnerClient, Option<Delivered>)>;
 
 /// Waits for the delivery in flight, if any, and records it. `Ok(false)`: shutdown came first.
@@ -390,6 +414,9 @@ async fn dispatch(
     let mut check_held = true;
     // A dispatcher starts behind (after a restart or a partition) until a page comes back short.
     let mut behind = true;
+    // How far pages with nothing for the partner were passed over: saved as the cursor when the
+    // dispatcher goes idle, unless an acknowledged batch beyond them has moved it already.
+    let mut passed = cursor;
     tracing::info!(partner = %partner.nation, url = %partner.url, cursor, "dispatcher started");
     loop {
         if *shutdown.borrow() {
@@ -413,6 +440,7 @@ async fn dispatch(
             tracing::info!(partner = %partner.nation, "rescan: walking the whole stream again");
             cursor = 0;
             prepared_to = 0;
+            passed = 0;
         }
         changes.borrow_and_update();
         let limit = if behind {
@@ -448,6 +476,9 @@ async fn dispatch(
                 }
                 continue;
             }
+            if passed > cursor {
+                cursor = save_passed(&fed, &name, lease, passed).await?;
+            }
             tokio::select! {
                 _ = crate::stopped(&mut shutdown) => return Ok(()),
                 _ = changes.changed() => {}
@@ -455,6 +486,12 @@ async fn dispatch(
             }
             continue;
         };
+        if page.iter().all(|c| nothing_for(c, partner.nation)) {
+            // Its own objects coming back from the partner, labels: no batch, no cursor write.
+            prepared_to = last;
+            passed = last;
+            continue;
+        }
         let started = std::time::Instant::now();
         let n = page.len();
         let page_copy = check_held.then(|| page.clone());
@@ -717,7 +754,7 @@ fn decide(
     day: entente_types::Date,
     c: &Change,
     value: Option<Value>,
-    memo: &mut SameMarkings,
+    memo: &mut PageMemo,
 ) -> Result<Step, FederationError> {
     let Some(value) = value else {
         return Ok(Step::Skip);
@@ -728,15 +765,16 @@ fn decide(
     let policy = fed.node.release_policy();
     let release = if origin == me && !c.deleted {
         // This node's own version: permitted whole with the page's others of the same markings.
-        match policy.release_stored_memo(&value, &lookup, origin, to, day, memo) {
+        match policy.release_stored_memo(&value, &lookup, origin, to, day, &mut memo.releases) {
             Ok(StoredRelease::Whole(shared)) => {
-                let (unsigned, canonical) = digest_copy(me, &value, &shared.markings, false)?;
+                let markings = memo.canonical(&shared.markings);
+                let (unsigned, canonical) = digest_copy(me, &value, &markings, false)?;
                 return Ok(Step::Bind {
                     copy: Box::new(CopyToSign {
                         unsigned,
                         body: CopyBody {
                             canonical,
-                            markings: shared.markings.clone(),
+                            markings,
                         },
                     }),
                     detail: shared.explain(),
@@ -768,7 +806,7 @@ fn decide(
             detail: format!("recall sent to {to}"),
         });
     }
-    let mut release = match release {
+    let release = match release {
         Ok(r) => r,
         Err(e) => {
             return Ok(Step::Deny {
@@ -794,18 +832,37 @@ fn decide(
     }
     // A tear-lined copy is bound as one: the receiver can say so without knowing what was cut.
     let cut = release.verdict == ReleaseVerdict::Partial;
-    let (unsigned, canonical) = digest_copy(me, copy, &release.markings, cut)?;
+    let markings = memo.canonical(&release.markings);
+    let (unsigned, canonical) = digest_copy(me, copy, &markings, cut)?;
     let detail = release.explain();
     Ok(Step::Bind {
         copy: Box::new(CopyToSign {
             unsigned,
             body: CopyBody {
                 canonical,
-                markings: std::mem::take(&mut release.markings),
+                markings,
             },
         }),
         detail,
     })
+}
+
+/// What the pass over a page has decided already, on one core: the release decisions of
+/// objects with the same markings, and the canonical bytes of each marking definition.
+#[derive(Default)]
+struct PageMemo {
+    releases: SameMarkings,
+    definitions: CanonicalMemo,
+}
+
+impl PageMemo {
+    /// The marking definitions of a copy, with their canonical bytes written once per page.
+    fn canonical(&mut self, markings: &[Arc<Value>]) -> Vec<Canonical> {
+        markings
+            .iter()
+            .map(|m| self.definitions.of_shared(m))
+            .collect()
+    }
 }
 
 /// A copy of this node's own object released to the partner, before it is signed.
@@ -819,7 +876,7 @@ struct CopyBody {
     /// The copy's canonical bytes.
     canonical: Vec<u8>,
     /// The marking definitions bound with it.
-    markings: Vec<Arc<Value>>,
+    markings: Vec<Canonical>,
 }
 
 /// An envelope of the batch before it is sealed.
@@ -882,9 +939,7 @@ async fn prepare(
     let n = page.len();
     let (page, parsed) = crate::cpu_bound(n, move || {
         let parsed = on_all_cores(Grain::Coarse, page.iter().collect(), |c: &Change| {
-            let skip =
-                !KindRule::of(&c.object.kind).is_federated() || c.object.originator == to;
-            if skip {
+            if nothing_for(c, to) {
                 return None;
             }
             match serde_json::from_str::<Value>(&c.object.json) {
@@ -908,7 +963,7 @@ async fn prepare(
             true,
             Grain::Coarse,
             page.iter().zip(parsed).collect(),
-            SameMarkings::default,
+            PageMemo::default,
             |memo, (c, value)| decide(&worker, to, day, c, value, memo),
         );
         (page, steps)

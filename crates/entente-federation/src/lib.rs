@@ -385,7 +385,7 @@ impl Federation {
                 })))
             }
         };
-        let mut markings = Vec::new();
+        let mut markings: Vec<serde_json::Value> = Vec::new();
         for marking_id in entente_seal::binding::referenced_markings(&object) {
             if let Some(m) = store.marking(&marking_id).await? {
                 if let Ok(v) = serde_json::from_str(&m.json) {

@@ -13,7 +13,8 @@ use entente_audit::EventKind;
 use entente_labels::Label;
 use entente_policy::{KindRule, ReleaseVerdict, SameMarkings, StoredRelease};
 use entente_seal::{
-    canonical_value, verify_opened, BatchOpener, Binding, Opened, Payload, SealError, SealedItem,
+    verify_opened, BatchOpener, Binding, Canonical, CanonicalMemo, Opened, Payload, SealError,
+    SealedItem,
 };
 use entente_store::{NewObject, ReceivedObject};
 use entente_types::NationCode;
@@ -254,9 +255,13 @@ fn open_and_check_all(
 ) -> Vec<Checked> {
     let indexed: Vec<(usize, &SealedItem)> = range.map(|i| (i, &envelopes[i])).collect();
     in_shares_on_all_cores(Grain::Coarse, &indexed, VERIFY_TOGETHER, |share| {
+        // The marking definitions the share's envelopes carry, each parsed once.
+        let mut definitions = CanonicalMemo::default();
         let unverified = share
             .iter()
-            .map(|(i, item)| opener.open_unverified(&fed.signers, *i as u64, item))
+            .map(|(i, item)| {
+                opener.open_unverified(&fed.signers, &mut definitions, *i as u64, item)
+            })
             .collect();
         // The label checks of a batch's marking definitions, made once per share.
         let mut markings = MarkingMemo::default();
@@ -645,7 +650,7 @@ fn check(
     fed: &Federation,
     origin: NationCode,
     (object, canonical_object): (&Value, &[u8]),
-    markings: &[Value],
+    markings: &[Canonical],
     collection: &str,
     markings_seen: &mut MarkingMemo,
 ) -> Result<Vec<NewObject>, Refusal> {
@@ -664,12 +669,12 @@ fn check(
     // the same ones share their release decisions.
     let mut seen = Vec::with_capacity(markings.len());
     for m in markings {
-        let key = (origin, canonical_value(m));
+        let key = (origin, m.shared_bytes().clone());
         let next = markings_seen.checked.len();
         let (at, marking) = match markings_seen.checked.get(&key) {
             Some((at, known)) => (*at, known.clone()?),
             None => {
-                let checked = check_marking(fed, origin, m, key.1.clone());
+                let checked = check_marking(fed, origin, m.value(), m.bytes().to_vec());
                 markings_seen.checked.insert(key, (next, checked.clone()));
                 (next, checked?)
             }
@@ -718,9 +723,12 @@ struct CheckedMarking {
 /// objects that came with the same definitions.
 type CheckedOnce = Result<CheckedMarking, Refusal>;
 
+/// A marking definition as an origin sent it: the origin and the definition's canonical bytes.
+type DefinitionFrom = (NationCode, Arc<[u8]>);
+
 #[derive(Default)]
 struct MarkingMemo {
-    checked: HashMap<(NationCode, Vec<u8>), (usize, CheckedOnce)>,
+    checked: HashMap<DefinitionFrom, (usize, CheckedOnce)>,
     releases: HashMap<Vec<usize>, SameMarkings>,
 }
 

@@ -21,12 +21,14 @@ use chacha20poly1305::ChaCha20Poly1305;
 use entente_types::NationCode;
 use hpke::{Deserializable, OpModeR, OpModeS, Serializable};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::binding::{object_version, Binding, BindingKind, Signers};
-use crate::canonical::{canonical_value, write_canonical, write_string};
+use crate::canonical::{canonical_value, write_string};
 use crate::envelope::{Payload, SUITE};
 use crate::identity::Kem;
+use crate::shared::{CanonicalMemo, WriteCanonical};
 use crate::signatures::{verify_signatures, SignatureCheck};
 use crate::{NodeIdentity, PublicIdentity, SealError};
 
@@ -68,17 +70,19 @@ pub struct SealedItem {
 /// The plaintext of an envelope: a binding, and for an object the object and its labels.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Plaintext {
+struct Plaintext<'a> {
     binding: Binding,
-    #[serde(default)]
-    markings: Vec<Value>,
+    /// Read as text: the envelopes of a batch mostly carry the same definitions, parsed once
+    /// ([`CanonicalMemo::of_text`]).
+    #[serde(default, borrow)]
+    markings: Vec<&'a RawValue>,
     #[serde(default)]
     object: Option<Value>,
 }
 
 /// The plaintext bytes of an object payload, from the object's canonical bytes (no copy of the
 /// object as a value).
-pub fn object_plaintext<M: std::borrow::Borrow<Value>>(
+pub fn object_plaintext<M: WriteCanonical>(
     binding: &Binding,
     markings: &[M],
     canonical_object: &[u8],
@@ -91,7 +95,7 @@ pub fn object_plaintext<M: std::borrow::Borrow<Value>>(
         if i > 0 {
             out.push(b',');
         }
-        write_canonical(m.borrow(), &mut out);
+        m.write_canonical_to(&mut out);
     }
     out.extend_from_slice(b"],\"object\":");
     out.extend_from_slice(canonical_object);
@@ -376,7 +380,8 @@ impl BatchOpener {
         index: u64,
         item: &SealedItem,
     ) -> Result<Opened, SealError> {
-        let unverified = self.open_unverified(signers, index, item)?;
+        let unverified =
+            self.open_unverified(signers, &mut CanonicalMemo::default(), index, item)?;
         unverified.signature.verify()?;
         Ok(unverified.opened)
     }
@@ -386,6 +391,7 @@ impl BatchOpener {
     pub fn open_unverified(
         &self,
         signers: &Signers,
+        markings_seen: &mut CanonicalMemo,
         index: u64,
         item: &SealedItem,
     ) -> Result<Unverified, SealError> {
@@ -417,7 +423,7 @@ impl BatchOpener {
                     "envelope {index} does not decrypt (wrong key, moved, or header or ciphertext altered)"
                 ))
             })?;
-        let plain: Plaintext =
+        let plain: Plaintext<'_> =
             serde_json::from_slice(&plaintext).map_err(|e| fail(format!("payload: {e}")))?;
         let binding = plain.binding;
         if binding.object_id != item.object_id || binding.version != item.version {
@@ -451,13 +457,19 @@ impl BatchOpener {
                     });
                 }
                 let canonical = canonical_value(&object);
+                let markings = plain
+                    .markings
+                    .iter()
+                    .map(|m| markings_seen.of_text(m))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| fail(format!("payload: a marking definition: {e}")))?;
                 let signature =
-                    binding.object_signature(signers, &object, &canonical, &plain.markings)?;
+                    binding.object_signature(signers, &object, &canonical, &markings)?;
                 Ok(Unverified {
                     opened: Opened {
                         payload: Payload::Object {
                             object,
-                            markings: plain.markings,
+                            markings,
                             binding,
                         },
                         canonical_object: Some(canonical),

@@ -18,7 +18,6 @@
 //! it is still verified alone, wherever it travels; a receiver of many verifies each distinct
 //! root once. A binding without `tree` is signed on its own, as above.
 
-use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -28,10 +27,9 @@ use entente_types::NationCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::canonical::{
-    canonical_json, canonical_value, hex, sha256, write_canonical, write_string,
-};
+use crate::canonical::{canonical_json, canonical_value, hex, sha256, write_string};
 use crate::merkle::{leaf_hash, root_and_paths, root_from_path, Hash};
+use crate::shared::WriteCanonical;
 use crate::signatures::SignatureCheck;
 use crate::{NodeIdentity, SealError};
 
@@ -152,16 +150,16 @@ pub fn referenced_markings(object: &Value) -> BTreeSet<String> {
 /// are referenced but not shipped are allowed only when they carry no label of ours (TLP and
 /// other well-known markings are referenced by id and not re-sent); every shipped one must be
 /// referenced.
-fn labels_in_order<'a, M: Borrow<Value>>(
+fn labels_in_order<'a, M: WriteCanonical>(
     object_id: &str,
     object: &Value,
     markings: &'a [M],
-) -> Result<Vec<&'a Value>, SealError> {
+) -> Result<Vec<&'a M>, SealError> {
     let refs = referenced_markings(object);
-    let mut by_id: BTreeMap<&str, &Value> = BTreeMap::new();
+    let mut by_id: BTreeMap<&str, &M> = BTreeMap::new();
     for m in markings {
-        let m: &Value = m.borrow();
         let id = m
+            .json()
             .get("id")
             .and_then(Value::as_str)
             .ok_or_else(|| SealError::Labels {
@@ -187,7 +185,7 @@ fn labels_in_order<'a, M: Borrow<Value>>(
 /// The digest of an object whose canonical bytes are already known. The bound content is written
 /// member by member in canonical order (`binding`, `labels`, `object`, `object_id`, `origin`,
 /// `version`), which gives the canonical JSON of the whole without copying the object into it.
-fn object_digest_of<M: Borrow<Value>>(
+fn object_digest_of<M: WriteCanonical>(
     origin: NationCode,
     object: &Value,
     canonical_object: &[u8],
@@ -207,7 +205,7 @@ fn object_digest_of<M: Borrow<Value>>(
         if i > 0 {
             bytes.push(b',');
         }
-        write_canonical(label, &mut bytes);
+        label.write_canonical_to(&mut bytes);
     }
     bytes.extend_from_slice(b"],\"object\":");
     bytes.extend_from_slice(canonical_object);
@@ -318,7 +316,7 @@ pub struct UnsignedBinding {
 
 /// The digest of a copy the origin will bind (see [`bind_copy`]), and the copy's canonical bytes;
 /// signed later with others by [`sign_together`].
-pub fn digest_copy<M: Borrow<Value>>(
+pub fn digest_copy<M: WriteCanonical>(
     origin: NationCode,
     object: &Value,
     markings: &[M],
@@ -484,23 +482,23 @@ impl Binding {
 
     /// Checks that this binding covers exactly `object` and `markings` and is signed by the
     /// origin's known key.
-    pub fn verify_object(
+    pub fn verify_object<M: WriteCanonical>(
         &self,
         signers: &Signers,
         object: &Value,
-        markings: &[Value],
+        markings: &[M],
     ) -> Result<(), SealError> {
         self.verify_object_canonical(signers, object, &canonical_value(object), markings)
     }
 
     /// [`Binding::verify_object`] when the object's canonical bytes are already at hand (the
     /// receiver stores exactly those bytes).
-    pub fn verify_object_canonical(
+    pub fn verify_object_canonical<M: WriteCanonical>(
         &self,
         signers: &Signers,
         object: &Value,
         canonical_object: &[u8],
-        markings: &[Value],
+        markings: &[M],
     ) -> Result<(), SealError> {
         self.object_signature(signers, object, canonical_object, markings)?
             .verify()
@@ -509,12 +507,12 @@ impl Binding {
     /// Checks that this binding covers exactly `object` and `markings` (its digest) and gives
     /// the origin's signature of it to verify, alone ([`SignatureCheck::verify`]) or with others
     /// ([`crate::verify_signatures`]).
-    pub fn object_signature(
+    pub fn object_signature<M: WriteCanonical>(
         &self,
         signers: &Signers,
         object: &Value,
         canonical_object: &[u8],
-        markings: &[Value],
+        markings: &[M],
     ) -> Result<SignatureCheck, SealError> {
         let (object_id, version) = object_version(object)?;
         if self.kind != BindingKind::Object

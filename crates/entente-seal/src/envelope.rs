@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::binding::{object_version, Binding, BindingKind, Signers};
 use crate::canonical::canonical_json;
 use crate::identity::Kem;
+use crate::shared::Canonical;
 use crate::{NodeIdentity, PublicIdentity, SealError};
 
 type Aead = hpke::aead::ChaCha20Poly1305;
@@ -33,7 +34,7 @@ pub enum Payload {
     /// An object version, the marking definitions it refers to, and the origin's binding.
     Object {
         object: Value,
-        markings: Vec<Value>,
+        markings: Vec<Canonical>,
         binding: Binding,
     },
     /// The origin withdraws an object version.

@@ -31,6 +31,7 @@ mod error;
 pub mod identity;
 pub mod merkle;
 pub mod private;
+pub mod shared;
 pub mod signatures;
 
 pub use crate::batch::{
@@ -47,6 +48,7 @@ pub use crate::envelope::{open, seal, Payload, Sealed};
 pub use crate::error::SealError;
 pub use crate::identity::{NodeIdentity, PublicIdentity};
 pub use crate::private::{create_private_dir, write_private, Existing};
+pub use crate::shared::{Canonical, CanonicalMemo, WriteCanonical};
 pub use crate::signatures::{verify_signatures, SignatureCheck};
 
 #[cfg(test)]

@@ -45,6 +45,11 @@ fn report() -> (Value, Vec<Value>) {
     (object, markings)
 }
 
+/// Marking definitions as a payload carries them.
+pub(crate) fn shared(markings: Vec<Value>) -> Vec<Canonical> {
+    markings.into_iter().map(Canonical::from).collect()
+}
+
 fn signers_of(ids: &[&NodeIdentity]) -> Signers {
     let mut s = Signers::new();
     for id in ids {
@@ -273,7 +278,7 @@ fn sealed_envelope_round_trips_to_its_recipient_only() {
     let payload = Payload::Object {
         binding: bind(&fra, &object, &markings).unwrap(),
         object,
-        markings,
+        markings: shared(markings),
     };
     let sealed = seal(fra.nation(), &usa.public(), "intel", &payload).unwrap();
     let wire = sealed.to_json().unwrap();
@@ -302,7 +307,7 @@ fn altered_header_does_not_open() {
     let payload = Payload::Object {
         binding: bind(&fra, &object, &markings).unwrap(),
         object,
-        markings,
+        markings: shared(markings),
     };
     let sealed = seal(fra.nation(), &usa.public(), "intel", &payload).unwrap();
     let mut cases = Vec::new();
@@ -440,7 +445,7 @@ proptest! {
         let fra = NodeIdentity::generate(nation("FRA"));
         let usa = NodeIdentity::generate(nation("USA"));
         let (object, markings) = report();
-        let payload = Payload::Object { binding: bind(&fra, &object, &markings).unwrap(), object, markings };
+        let payload = Payload::Object { binding: bind(&fra, &object, &markings).unwrap(), object, markings: shared(markings) };
         let mut sealed = seal(fra.nation(), &usa.public(), "intel", &payload).unwrap();
         let field = if in_enc { &mut sealed.enc } else { &mut sealed.ct };
         let mut bytes = b64.decode(&*field).unwrap();

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use crate::batch::{object_plaintext, payload_plaintext, recall_plaintext};
 use crate::binding::object_digest_reference;
 use crate::canonical::{canonical_value, hex};
+use crate::tests::shared;
 use crate::*;
 
 fn nation(code: &str) -> entente_types::NationCode {
@@ -65,7 +66,7 @@ fn batch_to(fra: &NodeIdentity, to: &NodeIdentity, n: u32) -> (SealedBatch, Vec<
         );
         payloads.push(Payload::Object {
             object,
-            markings,
+            markings: shared(markings),
             binding,
         });
     }
@@ -253,13 +254,13 @@ fn a_bad_binding_inside_a_good_envelope_is_refused() {
     changed["name"] = "changed after binding".into();
     let tampered = payload_plaintext(&Payload::Object {
         object: changed,
-        markings: markings.clone(),
+        markings: shared(markings.clone()),
         binding: binding.clone(),
     });
     let forged_binding = bind(&impostor, &object, &markings).unwrap();
     let forged = payload_plaintext(&Payload::Object {
         object: object.clone(),
-        markings: markings.clone(),
+        markings: shared(markings.clone()),
         binding: forged_binding.clone(),
     });
     // An object binding presented as a recall, and a recall carrying an object.
@@ -415,12 +416,14 @@ fn open_together(
     batch: &SealedBatch,
 ) -> Vec<Result<Payload, String>> {
     let opener = BatchOpener::new(me, batch).unwrap();
+    // One memo for the batch, as the inbox keeps one per share: a definition parsed once.
+    let mut memo = CanonicalMemo::default();
     crate::verify_opened(
         batch
             .envelopes
             .iter()
             .enumerate()
-            .map(|(i, item)| opener.open_unverified(signers, i as u64, item))
+            .map(|(i, item)| opener.open_unverified(signers, &mut memo, i as u64, item))
             .collect(),
     )
     .into_iter()

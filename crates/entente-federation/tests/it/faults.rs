@@ -82,7 +82,7 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
             Payload::Object {
                 binding: bind(signer, object, &markings).unwrap(),
                 object: object.clone(),
-                markings,
+                markings: markings.into_iter().map(Into::into).collect(),
             }
         };
     // 1: a FRA object re-released by USA, genuine: stored.
@@ -94,7 +94,7 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
         changed["name"] = "changed in transit".into();
         Payload::Object {
             object: changed,
-            markings: vec![wide.clone()],
+            markings: vec![wide.clone().into()],
             binding,
         }
     };
