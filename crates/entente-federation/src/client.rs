@@ -97,8 +97,9 @@ impl HttpClient {
         &self,
         method: hyper::Method,
         path: &str,
-        body: Vec<u8>,
+        body: impl Into<Bytes>,
     ) -> Result<(hyper::StatusCode, Bytes), RequestError> {
+        let body: Bytes = body.into();
         let mut request = self
             .client
             .request(method.clone(), format!("{}{path}", self.base));
@@ -162,7 +163,7 @@ impl PartnerClient {
         &mut self,
         method: hyper::Method,
         path: &str,
-        body: Vec<u8>,
+        body: impl Into<Bytes>,
     ) -> Result<(hyper::StatusCode, Bytes), FederationError> {
         self.http
             .request(method, path, body)

@@ -114,7 +114,8 @@ async fn deliver_until_acked(
         .sum();
     let mut body = Vec::with_capacity(size + 256);
     let body = match serde_json::to_writer(&mut body, &batch).map(|()| body) {
-        Ok(b) => b,
+        // Shared by every attempt, not copied.
+        Ok(b) => hyper::body::Bytes::from(b),
         Err(e) => {
             // Serialising our own types does not fail; if it did, nothing may be skipped.
             tracing::error!(partner = %partner.nation, error = %e, "cannot serialise a batch");
@@ -669,7 +670,7 @@ async fn sleep_or_stop(shutdown: &mut watch::Receiver<bool>, wait: Duration) -> 
 async fn deliver(
     client: &mut PartnerClient,
     partner: &PartnerConfig,
-    body: &[u8],
+    body: &hyper::body::Bytes,
     n: usize,
 ) -> Result<Ack, FederationError> {
     let fail = |message: String| FederationError::Transport {
@@ -677,7 +678,7 @@ async fn deliver(
         message,
     };
     let (status, bytes) = client
-        .request(hyper::Method::POST, INBOX, body.to_vec())
+        .request(hyper::Method::POST, INBOX, body.clone())
         .await?;
     if !status.is_success() {
         return Err(fail(format!(
