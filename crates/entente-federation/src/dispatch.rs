@@ -27,7 +27,7 @@ use crate::wire::{Ack, HeldAnswer, HeldItem, HeldQuery, Outcome, HELD, INBOX, MA
 use entente_node::clock::today;
 use entente_node::spread::{on_all_cores, on_cores, Grain};
 
-use crate::{Federation, FederationError};
+use crate::{sleep_or_stop, Federation, FederationError};
 
 /// The name of a partner's cursor in the store.
 pub fn cursor_name(partner: NationCode) -> String {
@@ -658,15 +658,6 @@ async fn record_held(
     )
     .await
 }
-
-/// Sleeps, or returns true when shutdown comes first.
-async fn sleep_or_stop(shutdown: &mut watch::Receiver<bool>, wait: Duration) -> bool {
-    tokio::select! {
-        _ = crate::stopped(shutdown) => true,
-        _ = tokio::time::sleep(wait) => false,
-    }
-}
-
 async fn deliver(
     client: &mut PartnerClient,
     partner: &PartnerConfig,

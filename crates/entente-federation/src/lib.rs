@@ -36,6 +36,7 @@ pub mod wire;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use entente_audit::{AuditLog, Journal, PgAuditLog};
 use entente_node::clock::today;
@@ -82,6 +83,8 @@ pub struct Federation {
     pub(crate) rescans: watch::Sender<u64>,
     /// Held while the pending audit intents are appended and cleared (one drain at a time).
     intents_drain: tokio::sync::Mutex<()>,
+    /// Told when the inbox has committed intents: the intent recorder drains them.
+    intents_kept: tokio::sync::Notify,
     /// Each link's state and counts since the process started, for the console.
     pub(crate) status: status::PartnerStatuses,
     /// The dispatch leases this process holds (readiness: each must still be held).
@@ -209,7 +212,7 @@ async fn watch_registry_days(
     loop {
         tokio::select! {
             _ = stopped(&mut shutdown) => return Ok(()),
-            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
         let now = fingerprint_on(&fed.node, &fed.policy_digest, today());
         if now != fed.fingerprint() {
@@ -290,6 +293,7 @@ impl Federation {
             policy_digest,
             rescans: watch::Sender::new(0),
             intents_drain: tokio::sync::Mutex::new(()),
+            intents_kept: tokio::sync::Notify::new(),
             status: status::PartnerStatuses::new(config.partners.iter().map(|p| p.nation)),
             leases,
             config,
@@ -416,6 +420,7 @@ impl Federation {
             audit::record_local(self.clone(), shutdown.clone()),
         ));
         tasks.spawn(watch_registry_days(self.clone(), shutdown.clone()));
+        tasks.spawn(record_intents_when_told(self.clone(), shutdown.clone()));
         for p in self.config.partners.clone() {
             tasks.spawn(dispatch::run(self.clone(), p.clone(), shutdown.clone()));
             if p.audit_key.is_some() {
@@ -484,6 +489,11 @@ impl Federation {
                 return Ok(());
             }
         }
+    }
+
+    /// Has the intent recorder drain the intents a commit kept, soon, without waiting for it.
+    pub(crate) fn record_intents_soon(&self) {
+        self.intents_kept.notify_one();
     }
 
     /// Makes every partner's dispatcher walk the whole stream again (after a registry change,
@@ -596,6 +606,14 @@ pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|s| *s).await.map(|_| ());
 }
 
+/// Sleeps, or returns true when shutdown comes first.
+pub(crate) async fn sleep_or_stop(shutdown: &mut watch::Receiver<bool>, wait: Duration) -> bool {
+    tokio::select! {
+        _ = crate::stopped(shutdown) => true,
+        _ = tokio::time::sleep(wait) => false,
+    }
+}
+
 /// Runs the CPU-bound work of a page or batch of `items`: on the blocking pool when large, so
 /// the async workers stay free, and inline when small (a live write is one object, and a
 /// hand-off to another thread would cost it more latency than the work itself).
@@ -618,6 +636,32 @@ pub(crate) async fn cpu_bound<R: Send + 'static>(
 /// catches up as soon as they are idle. Its threads (those of its store reads too) inherit the
 /// priority. Dropping the returned future stops the task, as dropping a spawned task's handle
 /// in a `JoinSet` would.
+/// How long the intent recorder waits before it tries again after a failed drain.
+const INTENT_RETRY: Duration = Duration::from_secs(1);
+
+/// Drains the audit intents the inbox commits, each time it is told to, until shutdown; then
+/// once more, so that a clean stop leaves none. Intents stay in the store until the audit log
+/// holds them, so a drain that fails (or a crash) loses nothing: the next one, or the next
+/// start, appends them.
+async fn record_intents_when_told(
+    fed: Arc<Federation>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), FederationError> {
+    loop {
+        tokio::select! {
+            _ = fed.intents_kept.notified() => {}
+            _ = stopped(&mut shutdown) => return fed.record_intents().await,
+        }
+        if let Err(e) = fed.record_intents().await {
+            tracing::error!(error = %e, "cannot record the audit intents; trying again");
+            if sleep_or_stop(&mut shutdown, INTENT_RETRY).await {
+                return fed.record_intents().await;
+            }
+            fed.record_intents_soon();
+        }
+    }
+}
+
 async fn in_background<F>(name: &str, task: F) -> Result<(), FederationError>
 where
     F: std::future::Future<Output = Result<(), FederationError>> + Send + 'static,

@@ -501,7 +501,9 @@ async fn receive(
     if !events.is_empty() {
         fed.append_audit(events).await?;
     }
-    fed.record_intents().await?;
+    // The receive events are committed with the versions (as intents): the acknowledgement need
+    // not wait for the audit log to take them.
+    fed.record_intents_soon();
     tracing::debug!(partner = %peer, envelopes = results.len(), opened_ms, stored_ms, ms = started.elapsed().as_millis() as u64, "batch received");
     Ok(results)
 }

@@ -168,6 +168,7 @@ async fn the_inbox_refuses_and_records_every_bad_input() {
     }
     // Each refusal is in JPN's audit log (3 + 1 + 4: in the swapped batch the other two are
     // refused again for what they carry); the stored object too.
+    intents_recorded(jpn).await;
     let log = jpn.fed.audit();
     let events = log
         .entries(size_before..log.size().await.unwrap())

@@ -350,6 +350,20 @@ fn uuid_like() -> String {
 }
 
 /// Waits until every node's dispatchers are idle: each partner cursor at the end of its stream.
+/// Waits until the audit log of `m` holds every audit intent its store kept (the receive events
+/// the inbox committed are recorded just after it acknowledges).
+pub async fn intents_recorded(m: &Member) {
+    let start = Instant::now();
+    while !m.node.store().audit_intents(1).await.unwrap().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "audit intents of {} not recorded in 10 s",
+            m.nation
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 pub async fn settled(mesh: &Mesh, limit: Duration) {
     let start = Instant::now();
     let mut stable_rounds = 0;
@@ -363,6 +377,10 @@ pub async fn settled(mesh: &Mesh, limit: Duration) {
                 .unwrap()
                 .last()
                 .map_or(0, |c| c.object.seq);
+            // The inbox's receive events reach the audit log just after its acknowledgement.
+            if !store.audit_intents(1).await.unwrap().is_empty() {
+                idle = false;
+            }
             for p in &m.fed.config().partners {
                 let c = store
                     .cursor(&format!("federation/partner/{}", p.nation))
