@@ -5,7 +5,8 @@
 //!   it is readable in each partner's store (p50, p99, max), and until all four hold it;
 //! - catch-up: two nodes, USA stopped while FRA stores N objects releasable to it, then USA
 //!   started again: the time until FRA's cursor for USA reaches the end of its stream (every
-//!   object acknowledged as stored by USA) and USA's audit log holds every receive event;
+//!   object acknowledged as stored by USA) and both audit logs hold every release and receive
+//!   event;
 //! - crisis: ten nodes in a full mesh, each serving its HTTP API on loopback with a crisis
 //!   officer; per iteration a room under NATO's Article 4 is opened at one NATO participant in
 //!   turn (`POST /api/crisis/rooms`) and its first report posted over TAXII; the time from the
@@ -149,8 +150,9 @@ async fn catchup(n: u32) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // And every receive event is in USA's audit log (taken from its intents after each
-    // acknowledgement).
+    // And every release and receive event is in FRA's and USA's audit logs (taken from the
+    // intents committed with each cursor move and each received batch).
+    intents_recorded(mesh.get("FRA")).await;
     intents_recorded(mesh.get("USA")).await;
     let took = start.elapsed();
     // Every object is in USA's store (paged, so that a million fit in memory).

@@ -224,8 +224,10 @@ async fn acknowledged(
             lease,
         )
         .await?;
-    fed.record_intents().await?;
-    tracing::debug!(partner = %partner, ms = started.elapsed().as_millis() as u64, "cursor moved and audit recorded");
+    // The release events are committed with the cursor (as intents): the next page need not
+    // wait for the audit log to take them.
+    fed.record_intents_soon();
+    tracing::debug!(partner = %partner, ms = started.elapsed().as_millis() as u64, "cursor moved");
     Ok(prepared.last)
 }
 
