@@ -458,8 +458,8 @@ impl Federation {
     /// its highest `intent` position: those are already there (a crash came between their
     /// append and their clearing, or another process of the node drained them first), and are
     /// cleared without a second append. One drain runs at a time in a process; several
-    /// processes may drain together. Called after each commit that keeps intents, and at
-    /// start-up.
+    /// processes may drain together. Run by the intent recorder after each commit that keeps
+    /// intents ([`Federation::record_intents_soon`]), and at start-up.
     pub(crate) async fn record_intents(&self) -> Result<(), FederationError> {
         let _one_drain = self.intents_drain.lock().await;
         let store = self.node.store();
