@@ -620,3 +620,67 @@ fn trees_verified_together_decide_as_each_binding_alone() {
         );
     }
 }
+
+#[test]
+fn envelopes_that_share_a_definition_are_each_checked_against_the_one_they_carry() {
+    let fra = NodeIdentity::generate(nation("FRA"));
+    let usa = NodeIdentity::generate(nation("USA"));
+    let label = "marking-definition--11111111-1111-4111-8111-000000000099";
+    let good = marking(label, "NATO SECRET");
+    let sealer = BatchSealer::new(fra.nation(), &usa.public()).unwrap();
+    let mut items = Vec::new();
+    let mut objects = Vec::new();
+    for i in 0..5u32 {
+        let (mut object, _) = indicator(i);
+        object["object_marking_refs"] = json!([label]);
+        let (binding, canonical) =
+            bind_canonical(&fra, &object, std::slice::from_ref(&good)).unwrap();
+        let plaintext = match i {
+            // Another definition under the same id than the one FRA bound.
+            2 => object_plaintext(&binding, &[marking(label, "NATO TOP SECRET")], &canonical),
+            // The bound definition, written with its members in another order and spaced.
+            3 => {
+                let mut text = br#"{"binding":"#.to_vec();
+                text.extend(serde_json::to_vec(&binding).unwrap());
+                text.extend(br#","markings":[{ "name": "NATO SECRET", "id": ""#);
+                text.extend(label.as_bytes());
+                text.extend(
+                    br#"", "created": "2025-01-01T00:00:00.000Z", "spec_version": "2.1", "type": "marking-definition" }],"object":"#,
+                );
+                text.extend(&canonical);
+                text.push(b'}');
+                text
+            }
+            _ => object_plaintext(&binding, std::slice::from_ref(&good), &canonical),
+        };
+        items.push(
+            sealer
+                .seal(u64::from(i), "intel", &binding, &plaintext)
+                .unwrap(),
+        );
+        objects.push(object);
+    }
+    let batch = sealer.finish(items);
+    // Opened with one memo: the definition is parsed once per distinct text, and each envelope's
+    // digest covers the one it carries.
+    let opened = open_together(&usa, &signers_of(&[&fra]), &batch);
+    for i in [0, 1, 3, 4] {
+        match &opened[i] {
+            Ok(Payload::Object {
+                object, markings, ..
+            }) => {
+                assert_eq!(object, &objects[i]);
+                assert_eq!(markings.len(), 1);
+                assert_eq!(markings[0].value(), &good);
+                assert_eq!(markings[0].bytes(), canonical_value(&good).as_slice());
+            }
+            other => panic!("envelope {i}: {other:?}"),
+        }
+    }
+    let refused = opened[2].as_ref().map(|_| ()).unwrap_err();
+    assert!(
+        refused.contains(objects[2]["id"].as_str().unwrap())
+            && refused.contains("differ from what FRA signed"),
+        "{refused}"
+    );
+}
