@@ -220,17 +220,18 @@ pub async fn record_local(
         .await?
         .map_or(0, |p| i64::try_from(p).unwrap_or(i64::MAX));
     let mut cursor = saved.max(recorded);
-    // Where the saved cursor is: pages that record nothing (versions received from partners)
-    // are passed over without saving it, until the stream goes quiet.
-    let mut saved = cursor;
+    // Where a restart would begin (the saved cursor or the log's position): pages that record
+    // nothing (versions received from partners) are passed over without saving the cursor,
+    // until the stream goes quiet.
+    let mut resume_at = cursor;
     let mut changes = fed.node.watch_changes();
     loop {
         changes.borrow_and_update();
         let page = store.changes(cursor, 1000).await?;
         let Some(last) = page.last().map(|c| c.object.seq) else {
-            if saved < cursor {
+            if resume_at < cursor {
                 save_local_cursor(&store, cursor).await?;
-                saved = cursor;
+                resume_at = cursor;
             }
             tokio::select! {
                 _ = crate::stopped(&mut shutdown) => return Ok(()),
@@ -272,7 +273,7 @@ pub async fn record_local(
             fed.audit.append(events).await?;
             crate::failpoint("after-local-append");
             save_local_cursor(&store, cursor).await?;
-            saved = cursor;
+            resume_at = cursor;
         }
         if *shutdown.borrow() {
             return Ok(());

@@ -83,7 +83,8 @@ pub struct Federation {
     pub(crate) rescans: watch::Sender<u64>,
     /// Held while the pending audit intents are appended and cleared (one drain at a time).
     intents_drain: tokio::sync::Mutex<()>,
-    /// Told when the inbox has committed intents: the intent recorder drains them.
+    /// Told when a commit has kept intents (the inbox's receive events, a dispatcher's release
+    /// events): the intent recorder drains them.
     intents_kept: tokio::sync::Notify,
     /// Each link's state and counts since the process started, for the console.
     pub(crate) status: status::PartnerStatuses,
@@ -518,8 +519,6 @@ impl Federation {
     }
 }
 
-/// An event as an audit intent: its canonical JSON, checked now, since an intent the log
-/// refused would stop every drain after it.
 /// What the audit events of one page or batch share: this node, and one instant (they are
 /// recorded together).
 pub(crate) struct Stamp<'a> {
@@ -560,6 +559,8 @@ impl<'a> Stamp<'a> {
     }
 }
 
+/// An event as an audit intent: its canonical JSON, checked now, since an intent the log
+/// refused would stop every drain after it.
 pub(crate) fn intent_of(event: &entente_audit::AuditEvent) -> Result<String, FederationError> {
     event.validate()?;
     let leaf = event.leaf_bytes();
@@ -629,17 +630,10 @@ pub(crate) async fn cpu_bound<R: Send + 'static>(
         .map_err(|e| FederationError::config(format!("worker task: {e}")))
 }
 
-/// Runs `task` on a thread of its own, at a lower scheduling priority than the node's threads,
-/// and answers with its result. For work that must be done but may wait: recording the node's
-/// own publishes in the audit log (a digest of every object) follows the change stream, and
-/// while the node ingests it should take the cores the ingest leaves, not half of them; it
-/// catches up as soon as they are idle. Its threads (those of its store reads too) inherit the
-/// priority. Dropping the returned future stops the task, as dropping a spawned task's handle
-/// in a `JoinSet` would.
 /// How long the intent recorder waits before it tries again after a failed drain.
 const INTENT_RETRY: Duration = Duration::from_secs(1);
 
-/// Drains the audit intents the inbox commits, each time it is told to, until shutdown; then
+/// Drains the audit intents that commits keep, each time it is told to, until shutdown; then
 /// once more, so that a clean stop leaves none. Intents stay in the store until the audit log
 /// holds them, so a drain that fails (or a crash) loses nothing: the next one, or the next
 /// start, appends them.
@@ -662,6 +656,13 @@ async fn record_intents_when_told(
     }
 }
 
+/// Runs `task` on a thread of its own, at a lower scheduling priority than the node's threads,
+/// and answers with its result. For work that must be done but may wait: recording the node's
+/// own publishes in the audit log (a digest of every object) follows the change stream, and
+/// while the node ingests it should take the cores the ingest leaves, not half of them; it
+/// catches up as soon as they are idle. Its threads (those of its store reads too) inherit the
+/// priority. Dropping the returned future stops the task, as dropping a spawned task's handle
+/// in a `JoinSet` would.
 async fn in_background<F>(name: &str, task: F) -> Result<(), FederationError>
 where
     F: std::future::Future<Output = Result<(), FederationError>> + Send + 'static,

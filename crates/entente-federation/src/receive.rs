@@ -720,14 +720,15 @@ struct CheckedMarking {
     label: Option<(String, Label)>,
 }
 
-/// What a share of a batch has decided already: each marking definition checked (by origin and
-/// canonical JSON, with its place in the order first seen), and the release decisions of the
-/// objects that came with the same definitions.
+/// A marking definition checked, or why it was refused.
 type CheckedOnce = Result<CheckedMarking, Refusal>;
 
 /// A marking definition as an origin sent it: the origin and the definition's canonical bytes.
 type DefinitionFrom = (NationCode, Arc<[u8]>);
 
+/// What a share of a batch has decided already: each marking definition checked (by origin and
+/// canonical JSON, with its place in the order first seen), and the release decisions of the
+/// objects that came with the same definitions.
 #[derive(Default)]
 struct MarkingMemo {
     checked: HashMap<DefinitionFrom, (usize, CheckedOnce)>,

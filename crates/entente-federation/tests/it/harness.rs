@@ -350,8 +350,8 @@ fn uuid_like() -> String {
 }
 
 /// Waits until every node's dispatchers are idle: each partner cursor at the end of its stream.
-/// Waits until the audit log of `m` holds every audit intent its store kept (the receive events
-/// the inbox committed are recorded just after it acknowledges).
+/// Waits until the audit log of `m` holds every audit intent its store kept (the receive and
+/// release events committed with what they record reach the log just after).
 pub async fn intents_recorded(m: &Member) {
     let start = Instant::now();
     while !m.node.store().audit_intents(1).await.unwrap().is_empty() {
@@ -377,7 +377,7 @@ pub async fn settled(mesh: &Mesh, limit: Duration) {
                 .unwrap()
                 .last()
                 .map_or(0, |c| c.object.seq);
-            // The inbox's receive events reach the audit log just after its acknowledgement.
+            // Receive and release events reach the audit log just after their commit.
             if !store.audit_intents(1).await.unwrap().is_empty() {
                 idle = false;
             }
